@@ -1,0 +1,64 @@
+//! **cnv** makes noun-verb command grammars safe for autonomous agents.
+//!
+//! A developer declares `file read`, `file write`, `network fetch` once, each verb with a
+//! [capability contract](CapabilityContract): what it may touch, how long it may run,
+//! and whether an agent may call it unsupervised. cnv turns that declaration into checks
+//! the compiler enforces.
+//!
+//! This facade re-exports the workspace's crates; most programs only need
+//! `use cnv::prelude::*;`.
+//!
+//! | module | crate | what it holds |
+//! |---|---|---|
+//! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
+//!
+//! ```
+//! use cnv::prelude::*;
+//!
+//! // Only agent-safe commands may be run autonomously; the compiler checks it.
+//! fn autonomous_execute<Cap: AgentSafeCapability, R: ConstResourceBand>(
+//!     cmd: ValidatedCommand<Cap, R>,
+//! ) -> &'static str {
+//!     cmd.name()
+//! }
+//!
+//! assert_eq!(autonomous_execute(ValidatedCommand::<ReadOnlyFS, Fast>::new("cat")), "cat");
+//! const _: () = assert_risk_below::<ReadOnlyFS>(5);
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+/// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
+/// compile-time checks.
+pub use cnv_caps as caps;
+
+#[doc(no_inline)]
+pub use cnv_caps::{
+    AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand, ConstRisk,
+    ContractError, Dangerous, Environment, Fast, Instant, InstantOperation, LowRiskCapability,
+    Medium, Network, ParseError, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, Slow,
+    StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
+    assert_risk_below, assert_runtime_below,
+};
+
+/// Everything a program using cnv needs in scope: `use cnv::prelude::*;`.
+///
+/// The type-level classes and bands (`Pure`, `Network`, `Instant`, …) are included, so
+/// `ValidatedCommand::<Pure, Fast>` reads as in the specification. A program that also
+/// uses `std::time::Instant` imports it by name, which takes precedence over the glob.
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use cnv_caps::{
+        AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand,
+        ConstRisk, Dangerous, Environment, Fast, Instant, InstantOperation, LowRiskCapability,
+        Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, Slow,
+        StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
+        assert_risk_below, assert_runtime_below,
+    };
+}
+
+/// The README's tour, compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

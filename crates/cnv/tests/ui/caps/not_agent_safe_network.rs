@@ -1,0 +1,8 @@
+// A `Network` command passed where an agent may run it unsupervised.
+use cnv::prelude::*;
+
+fn autonomous_execute<Cap: AgentSafeCapability, R: ConstResourceBand>(_cmd: ValidatedCommand<Cap, R>) {}
+
+fn main() {
+    autonomous_execute(ValidatedCommand::<Network, Fast>::new("op"));
+}
