@@ -1,0 +1,708 @@
+//! The model: an application's nouns, their verbs, each verb's contract and arguments.
+//!
+//! Every string and list is a `Cow<'static, …>`: `grammar_dsl!` builds a model out of
+//! borrowed `'static` data inside a constant (no allocation, no start-up cost), and a
+//! program can still build one at run time (owned data) or load one from JSON.
+
+use alloc::borrow::Cow;
+
+use cnv_caps::CapabilityContract;
+
+/// A string of the model: borrowed from the program's constants or owned.
+pub type Text = Cow<'static, str>;
+
+/// A list of the model: borrowed from the program's constants or owned.
+pub type List<T> = Cow<'static, [T]>;
+
+/// The whole command grammar of one application: its name, version and nouns.
+///
+/// Build one with [`grammar_dsl!`](https://docs.rs/cnv/latest/cnv/macro.grammar_dsl.html)
+/// (checked at compile time, a constant) or at run time with [`new`](Self::new) and
+/// [`add_noun`](Self::add_noun), then [`validate`](Self::validate) it.
+///
+/// ```
+/// use cnv_caps::CapabilityContract;
+/// use cnv_grammar::{GrammarModel, GrammarNoun, GrammarVerb};
+///
+/// let mut grammar = GrammarModel::new("myapp");
+/// let noun = GrammarNoun::new("file", "File operations")
+///     .with_verb(GrammarVerb::new("read", "Read a file", CapabilityContract::read_only()));
+/// grammar.add_noun(noun);
+///
+/// assert!(grammar.validate().is_ok());
+/// assert_eq!(grammar.verb("file", "read").map(|v| v.help()), Some("Read a file"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct GrammarModel {
+    pub(crate) name: Text,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) version: Option<Text>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) help: Option<Text>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) nouns: List<GrammarNoun>,
+}
+
+/// A noun: a group of verbs (`file` in `myapp file read`), possibly holding nested
+/// nouns (`cloud bucket list`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct GrammarNoun {
+    pub(crate) name: Text,
+    pub(crate) help: Text,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) long_help: Option<Text>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "<[GrammarNoun]>::is_empty")
+    )]
+    pub(crate) nouns: List<GrammarNoun>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) verbs: List<GrammarVerb>,
+}
+
+/// A verb: one command (`read` in `myapp file read`) with its help, capability contract,
+/// optional deprecation note and arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct GrammarVerb {
+    pub(crate) name: Text,
+    pub(crate) help: Text,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) long_help: Option<Text>,
+    pub(crate) contract: CapabilityContract,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) deprecated: Option<Text>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) args: List<GrammarArgument>,
+}
+
+/// One argument of a verb: a positional value (`<path>`) or a named option
+/// (`--timeout-ms 500`, `-t 500`), with the Rust type its value parses into.
+///
+/// The value type is kept as its Rust name (`"u64"`, `"PathBuf"`); `grammar_dsl!`
+/// checks at compile time that the type implements `FromStr`. A named argument whose
+/// value type is `bool` is a *switch*: present means `true`, and it is never required.
+///
+/// ```
+/// use cnv_grammar::{ArgumentKind, GrammarArgument};
+///
+/// let timeout = GrammarArgument::named("timeout-ms", "u64", "Give up after this many milliseconds")
+///     .with_short('t')
+///     .with_default("500");
+/// assert_eq!(timeout.kind(), ArgumentKind::Named { short: Some('t') });
+/// assert!(!timeout.is_required());
+/// assert_eq!(timeout.default_value(), Some("500"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        try_from = "crate::json::ArgumentFields",
+        into = "crate::json::ArgumentFields"
+    )
+)]
+pub struct GrammarArgument {
+    pub(crate) name: Text,
+    pub(crate) value_type: Text,
+    pub(crate) help: Text,
+    pub(crate) kind: ArgumentKind,
+    pub(crate) required: bool,
+    pub(crate) default: Option<Text>,
+    pub(crate) multiple: bool,
+}
+
+/// How an argument is given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ArgumentKind {
+    /// By position: `myapp file write notes.txt`.
+    Positional,
+    /// By name: `--<name> <value>`, and `-<short> <value>` when a short flag is set.
+    Named {
+        /// The one-letter short flag, if any.
+        short: Option<char>,
+    },
+}
+
+impl GrammarModel {
+    /// An empty grammar for the application `name`, with no version, help or nouns.
+    #[must_use]
+    pub fn new(name: impl Into<Text>) -> Self {
+        Self {
+            name: name.into(),
+            version: None,
+            help: None,
+            nouns: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// The model `grammar_dsl!` emits, built from `'static` data in a constant.
+    /// Not part of the public API: use the macro, or [`new`](Self::new) at run time.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_static(
+        name: &'static str,
+        version: Option<&'static str>,
+        help: Option<&'static str>,
+        nouns: &'static [GrammarNoun],
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            version: borrowed(version),
+            help: borrowed(help),
+            nouns: Cow::Borrowed(nouns),
+        }
+    }
+
+    /// An empty, valid-typed model that `grammar_dsl!` emits beside its compile errors, so
+    /// that code using the grammar reports no second error. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __placeholder() -> Self {
+        Self::__from_static("", None, None, &[])
+    }
+
+    /// The same grammar with a version (semantic versioning, e.g. `"1.0.0"`).
+    #[must_use]
+    pub fn with_version(mut self, version: impl Into<Text>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The same grammar with a one-line description of the application.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<Text>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a noun at the top level (after the ones already there).
+    pub fn add_noun(&mut self, noun: GrammarNoun) -> &mut Self {
+        self.nouns.to_mut().push(noun);
+        self
+    }
+
+    /// The same grammar with one more top-level noun.
+    #[must_use]
+    pub fn with_noun(mut self, noun: GrammarNoun) -> Self {
+        self.add_noun(noun);
+        self
+    }
+
+    /// The application's name (the program name on the command line).
+    #[must_use]
+    pub fn app_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The application's version, if declared.
+    #[must_use]
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The application's one-line description, if declared.
+    #[must_use]
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+
+    /// The top-level nouns, in declaration order.
+    #[must_use]
+    pub fn nouns(&self) -> &[GrammarNoun] {
+        &self.nouns
+    }
+
+    /// The noun at `path`: a noun name, or nested noun names separated by spaces
+    /// (`"cloud bucket"`).
+    #[must_use]
+    pub fn noun(&self, path: &str) -> Option<&GrammarNoun> {
+        let mut words = path.split_whitespace();
+        let mut noun = find_noun(&self.nouns, words.next()?)?;
+        for word in words {
+            noun = noun.noun(word)?;
+        }
+        Some(noun)
+    }
+
+    /// The verb `verb` of the noun at `noun_path` (see [`noun`](Self::noun)):
+    /// `verb("file", "read")`, `verb("cloud bucket", "list")`.
+    #[must_use]
+    pub fn verb(&self, noun_path: &str, verb: &str) -> Option<&GrammarVerb> {
+        self.noun(noun_path)?.verb(verb)
+    }
+
+    /// The verb named by a command line's words, nouns first and the verb last:
+    /// `find(&["cloud", "bucket", "list"])`.
+    #[must_use]
+    pub fn find<S: AsRef<str>>(&self, words: &[S]) -> Option<&GrammarVerb> {
+        let (verb, nouns) = words.split_last()?;
+        let (first, rest) = nouns.split_first()?;
+        let mut noun = find_noun(&self.nouns, first.as_ref())?;
+        for word in rest {
+            noun = noun.noun(word.as_ref())?;
+        }
+        noun.verb(verb.as_ref())
+    }
+
+    /// Every verb of the grammar with the path of nouns that leads to it, depth first in
+    /// declaration order (a noun's own verbs before those of its nested nouns).
+    ///
+    /// Reading allocates nothing. Paths are at most
+    /// [`MAX_NOUN_DEPTH`](crate::MAX_NOUN_DEPTH) nouns long; a deeper noun (which
+    /// [`validate`](Self::validate) reports) is not visited.
+    #[must_use = "iterators are lazy"]
+    pub fn verbs(&self) -> crate::Verbs<'_> {
+        crate::Verbs::new(&self.nouns)
+    }
+}
+
+impl GrammarNoun {
+    /// A noun with a name and a one-line help text, and no verbs yet.
+    #[must_use]
+    pub fn new(name: impl Into<Text>, help: impl Into<Text>) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            long_help: None,
+            nouns: Cow::Borrowed(&[]),
+            verbs: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// The noun `grammar_dsl!` emits. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_static(
+        name: &'static str,
+        help: &'static str,
+        long_help: Option<&'static str>,
+        nouns: &'static [GrammarNoun],
+        verbs: &'static [GrammarVerb],
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            help: Cow::Borrowed(help),
+            long_help: borrowed(long_help),
+            nouns: Cow::Borrowed(nouns),
+            verbs: Cow::Borrowed(verbs),
+        }
+    }
+
+    /// The same noun with a longer description for `--help`.
+    #[must_use]
+    pub fn with_long_help(mut self, long_help: impl Into<Text>) -> Self {
+        self.long_help = Some(long_help.into());
+        self
+    }
+
+    /// Adds a verb (after the ones already there).
+    pub fn add_verb(&mut self, verb: GrammarVerb) -> &mut Self {
+        self.verbs.to_mut().push(verb);
+        self
+    }
+
+    /// The same noun with one more verb.
+    #[must_use]
+    pub fn with_verb(mut self, verb: GrammarVerb) -> Self {
+        self.add_verb(verb);
+        self
+    }
+
+    /// Adds a nested noun (after the ones already there).
+    pub fn add_noun(&mut self, noun: GrammarNoun) -> &mut Self {
+        self.nouns.to_mut().push(noun);
+        self
+    }
+
+    /// The same noun with one more nested noun.
+    #[must_use]
+    pub fn with_noun(mut self, noun: GrammarNoun) -> Self {
+        self.add_noun(noun);
+        self
+    }
+
+    /// The noun's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The one-line help text.
+    #[must_use]
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The longer description, if any.
+    #[must_use]
+    pub fn long_help(&self) -> Option<&str> {
+        self.long_help.as_deref()
+    }
+
+    /// The nested nouns, in declaration order.
+    #[must_use]
+    pub fn nouns(&self) -> &[GrammarNoun] {
+        &self.nouns
+    }
+
+    /// The verbs, in declaration order.
+    #[must_use]
+    pub fn verbs(&self) -> &[GrammarVerb] {
+        &self.verbs
+    }
+
+    /// The nested noun called `name`.
+    #[must_use]
+    pub fn noun(&self, name: &str) -> Option<&GrammarNoun> {
+        find_noun(&self.nouns, name)
+    }
+
+    /// The verb called `name`.
+    #[must_use]
+    pub fn verb(&self, name: &str) -> Option<&GrammarVerb> {
+        self.verbs.iter().find(|verb| verb.name == name)
+    }
+}
+
+impl GrammarVerb {
+    /// A verb with a name, a one-line help text and a contract (a typed contract such as
+    /// `CapabilityContract::read_only()` converts).
+    #[must_use]
+    pub fn new(
+        name: impl Into<Text>,
+        help: impl Into<Text>,
+        contract: impl Into<CapabilityContract>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            help: help.into(),
+            long_help: None,
+            contract: contract.into(),
+            deprecated: None,
+            args: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// The verb `grammar_dsl!` emits. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_static(
+        name: &'static str,
+        help: &'static str,
+        long_help: Option<&'static str>,
+        contract: CapabilityContract,
+        deprecated: Option<&'static str>,
+        args: &'static [GrammarArgument],
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            help: Cow::Borrowed(help),
+            long_help: borrowed(long_help),
+            contract,
+            deprecated: borrowed(deprecated),
+            args: Cow::Borrowed(args),
+        }
+    }
+
+    /// The same verb with a longer description for `--help`.
+    #[must_use]
+    pub fn with_long_help(mut self, long_help: impl Into<Text>) -> Self {
+        self.long_help = Some(long_help.into());
+        self
+    }
+
+    /// The same verb, deprecated, with a note saying what to use instead. Its contract's
+    /// stability becomes `Deprecated`.
+    #[must_use]
+    pub fn deprecated(mut self, note: impl Into<Text>) -> Self {
+        self.deprecated = Some(note.into());
+        self.contract = self
+            .contract
+            .with_stability(cnv_caps::StabilityProfile::Deprecated);
+        self
+    }
+
+    /// Adds an argument (after the ones already there).
+    pub fn add_arg(&mut self, arg: GrammarArgument) -> &mut Self {
+        self.args.to_mut().push(arg);
+        self
+    }
+
+    /// The same verb with one more argument.
+    #[must_use]
+    pub fn with_arg(mut self, arg: GrammarArgument) -> Self {
+        self.add_arg(arg);
+        self
+    }
+
+    /// The verb's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The one-line help text.
+    #[must_use]
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The longer description, if any.
+    #[must_use]
+    pub fn long_help(&self) -> Option<&str> {
+        self.long_help.as_deref()
+    }
+
+    /// The capability contract: class, resource band, safety and stability.
+    #[must_use]
+    pub fn contract(&self) -> CapabilityContract {
+        self.contract
+    }
+
+    /// The deprecation note, if the verb is deprecated.
+    #[must_use]
+    pub fn deprecation(&self) -> Option<&str> {
+        self.deprecated.as_deref()
+    }
+
+    /// Whether the verb is deprecated.
+    #[must_use]
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated.is_some()
+    }
+
+    /// The arguments, positional and named, in declaration order.
+    #[must_use]
+    pub fn args(&self) -> &[GrammarArgument] {
+        &self.args
+    }
+
+    /// The argument called `name`.
+    #[must_use]
+    pub fn arg(&self, name: &str) -> Option<&GrammarArgument> {
+        self.args.iter().find(|arg| arg.name == name)
+    }
+}
+
+impl GrammarArgument {
+    /// A required positional argument whose value parses into `value_type`.
+    #[must_use]
+    pub fn positional(
+        name: impl Into<Text>,
+        value_type: impl Into<Text>,
+        help: impl Into<Text>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            value_type: value_type.into(),
+            help: help.into(),
+            kind: ArgumentKind::Positional,
+            required: true,
+            default: None,
+            multiple: false,
+        }
+    }
+
+    /// A named argument `--<name> <value>`: required, unless its value type is `bool`
+    /// (a switch, default `false`).
+    #[must_use]
+    pub fn named(
+        name: impl Into<Text>,
+        value_type: impl Into<Text>,
+        help: impl Into<Text>,
+    ) -> Self {
+        let value_type = value_type.into();
+        let switch = crate::value::is_switch_type(&value_type);
+        Self {
+            name: name.into(),
+            value_type,
+            help: help.into(),
+            kind: ArgumentKind::Named { short: None },
+            required: !switch,
+            default: switch.then_some(Cow::Borrowed("false")),
+            multiple: false,
+        }
+    }
+
+    /// The argument `grammar_dsl!` emits. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per field, called by generated code only"
+    )]
+    pub const fn __from_static(
+        name: &'static str,
+        value_type: &'static str,
+        help: &'static str,
+        positional: bool,
+        short: Option<char>,
+        required: bool,
+        default: Option<&'static str>,
+        multiple: bool,
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            value_type: Cow::Borrowed(value_type),
+            help: Cow::Borrowed(help),
+            kind: if positional {
+                ArgumentKind::Positional
+            } else {
+                ArgumentKind::Named { short }
+            },
+            required,
+            default: borrowed(default),
+            multiple,
+        }
+    }
+
+    /// The same argument with a one-letter short flag (`-t`). A positional argument
+    /// has no flags, so it is left unchanged (and [`validate`](GrammarModel::validate)
+    /// has nothing to report).
+    #[must_use]
+    pub fn with_short(mut self, short: char) -> Self {
+        if let ArgumentKind::Named { .. } = self.kind {
+            self.kind = ArgumentKind::Named { short: Some(short) };
+        }
+        self
+    }
+
+    /// The same argument with a default value (as it would be typed on the command
+    /// line); it is no longer required.
+    #[must_use]
+    pub fn with_default(mut self, default: impl Into<Text>) -> Self {
+        self.default = Some(default.into());
+        self.required = false;
+        self
+    }
+
+    /// The same argument, optional (no default: the handler sees no value).
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    /// The same argument, repeatable: `--header a --header b`, or every remaining word
+    /// for a positional argument. It is no longer required (zero values are allowed).
+    #[must_use]
+    pub fn multiple(mut self) -> Self {
+        self.multiple = true;
+        self.required = false;
+        self
+    }
+
+    /// The argument's name: its long flag (`--<name>`) or its placeholder (`<name>`).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The Rust name of the type its value parses into, e.g. `"u64"` or `"PathBuf"`.
+    #[must_use]
+    pub fn value_type(&self) -> &str {
+        &self.value_type
+    }
+
+    /// The help text.
+    #[must_use]
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// Positional or named (with its short flag).
+    #[must_use]
+    pub fn kind(&self) -> ArgumentKind {
+        self.kind
+    }
+
+    /// Whether it is positional.
+    #[must_use]
+    pub fn is_positional(&self) -> bool {
+        self.kind == ArgumentKind::Positional
+    }
+
+    /// The long flag without its dashes (the name), for a named argument.
+    #[must_use]
+    pub fn long(&self) -> Option<&str> {
+        match self.kind {
+            ArgumentKind::Named { .. } => Some(&self.name),
+            ArgumentKind::Positional => None,
+        }
+    }
+
+    /// The short flag, for a named argument that has one.
+    #[must_use]
+    pub fn short(&self) -> Option<char> {
+        match self.kind {
+            ArgumentKind::Named { short } => short,
+            ArgumentKind::Positional => None,
+        }
+    }
+
+    /// Whether the command line must give it.
+    #[must_use]
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// The default value, as it would be typed on the command line.
+    #[must_use]
+    pub fn default_value(&self) -> Option<&str> {
+        self.default.as_deref()
+    }
+
+    /// Whether it may be given more than once (its handler sees a list).
+    #[must_use]
+    pub fn is_multiple(&self) -> bool {
+        self.multiple
+    }
+
+    /// Whether it is a switch: a named `bool` argument, `true` when present.
+    #[must_use]
+    pub fn is_switch(&self) -> bool {
+        !self.is_positional() && crate::value::is_switch_type(&self.value_type)
+    }
+}
+
+const fn borrowed(text: Option<&'static str>) -> Option<Text> {
+    match text {
+        Some(text) => Some(Cow::Borrowed(text)),
+        None => None,
+    }
+}
+
+fn find_noun<'a>(nouns: &'a [GrammarNoun], name: &str) -> Option<&'a GrammarNoun> {
+    nouns.iter().find(|noun| noun.name == name)
+}
