@@ -11,6 +11,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
+//! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //!
 //! ```
 //! use cnv::prelude::*;
@@ -32,6 +33,16 @@
 /// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
 /// compile-time checks.
 pub use cnv_caps as caps;
+
+/// The grammar model (the `cnv-grammar` crate): nouns, verbs, arguments and contracts,
+/// validation, JSON and the MCP tool list.
+pub use cnv_grammar as grammar;
+
+#[doc = include_str!("grammar_dsl.md")]
+pub use cnv_grammar_macros::grammar_dsl;
+
+#[doc(no_inline)]
+pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
 #[doc(no_inline)]
 pub use cnv_caps::{
@@ -56,6 +67,10 @@ pub mod prelude {
         StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
         assert_risk_below, assert_runtime_below,
     };
+    #[doc(no_inline)]
+    pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+    #[doc(no_inline)]
+    pub use cnv_grammar_macros::grammar_dsl;
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.

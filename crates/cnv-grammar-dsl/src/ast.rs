@@ -1,0 +1,303 @@
+//! The syntax tree of a `grammar_dsl!` invocation, as written: names are still tokens
+//! (so every error can point at one) and nothing is checked yet.
+
+use std::fmt;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{Ident, LitStr, Path, Type};
+
+/// A whole invocation: an optional `crate = path;` and one `app`.
+pub struct Grammar {
+    /// The path of the `cnv-grammar` crate in generated code, if overridden.
+    pub krate: Option<Path>,
+    /// The application.
+    pub app: App,
+}
+
+/// `app "name" version "1.0.0" help "…" { … }`.
+pub struct App {
+    /// The application's name.
+    pub name: LitStr,
+    /// `version "…"`.
+    pub version: Option<LitStr>,
+    /// `help "…"`.
+    pub help: Option<LitStr>,
+    /// The nouns (and misplaced verbs, which validation refuses).
+    pub items: Vec<Item>,
+    /// Whether an item failed to parse (so "no nouns" would be a follow-on error).
+    pub poisoned: bool,
+}
+
+/// A noun or a verb inside braces.
+pub enum Item {
+    /// `noun "…" … { … }`.
+    Noun(Noun),
+    /// `verb "…" { … }`.
+    Verb(Verb),
+}
+
+/// `noun "name" help "…" long_help "…" { … }`.
+pub struct Noun {
+    /// The `noun` keyword.
+    pub keyword: Ident,
+    /// The noun's name.
+    pub name: LitStr,
+    /// `help "…"`.
+    pub help: Option<LitStr>,
+    /// `long_help "…"`.
+    pub long_help: Option<LitStr>,
+    /// Nested nouns and verbs, in order.
+    pub items: Vec<Item>,
+    /// Whether an item failed to parse.
+    pub poisoned: bool,
+}
+
+/// `verb "name" { field: value, … }`.
+pub struct Verb {
+    /// The `verb` keyword.
+    pub keyword: Ident,
+    /// The verb's name.
+    pub name: LitStr,
+    /// Its fields.
+    pub fields: Fields,
+}
+
+/// A field's value: not written, written but unreadable (already reported), or read.
+#[derive(Default)]
+pub enum Slot<T> {
+    /// The field is not there.
+    #[default]
+    Absent,
+    /// The field is there but its value could not be parsed; an error was reported.
+    Broken,
+    /// The value.
+    Given(T),
+}
+
+impl<T> Slot<T> {
+    /// Whether the field was written at all.
+    pub fn is_written(&self) -> bool {
+        !matches!(self, Self::Absent)
+    }
+
+    /// The value, if read.
+    pub fn given(&self) -> Option<&T> {
+        match self {
+            Self::Given(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of a verb, in any order.
+#[derive(Default)]
+pub struct Fields {
+    /// `capability: Class`.
+    pub capability: Slot<Ident>,
+    /// `resource: Band`.
+    pub resource: Slot<Ident>,
+    /// `safety: Profile`.
+    pub safety: Slot<Ident>,
+    /// `stability: Profile`.
+    pub stability: Slot<Ident>,
+    /// `help: "…"`.
+    pub help: Slot<LitStr>,
+    /// `long_help: "…"`.
+    pub long_help: Slot<LitStr>,
+    /// `deprecated: "note"`.
+    pub deprecated: Slot<LitStr>,
+    /// `args: [ … ]`.
+    pub args: Slot<Args>,
+}
+
+/// The arguments of a verb.
+#[derive(Default)]
+pub struct Args {
+    /// Those that parsed.
+    pub list: Vec<Arg>,
+    /// Whether one failed to parse.
+    pub poisoned: bool,
+}
+
+/// One argument: `path: PathBuf "help"`, `-t --timeout-ms: u64 = 500 "help"`.
+pub struct Arg {
+    /// The name, without dashes.
+    pub name: String,
+    /// The tokens of the name, dashes included (where its errors point).
+    pub name_tokens: TokenStream,
+    /// The short flag's letter and its tokens, for `-t --timeout-ms`.
+    pub short: Option<(String, TokenStream)>,
+    /// Positional (`path: …`) or named (`--name: …`).
+    pub positional: bool,
+    /// The declared type: `T`, `Option<T>` or `Vec<T>`.
+    pub ty: Type,
+    /// `= default`.
+    pub default: Option<DefaultValue>,
+    /// The help text.
+    pub help: LitStr,
+}
+
+/// A default value: the text a user would type, and the tokens it came from.
+pub struct DefaultValue {
+    /// `500`, `hello` (a string literal's value), `-1`, `true`.
+    pub text: String,
+    /// The literal's tokens.
+    pub tokens: TokenStream,
+}
+
+impl Grammar {
+    /// Every argument type in the grammar, for the compile-time `FromStr` check.
+    pub fn arg_types(&self) -> Vec<&Type> {
+        let mut types = Vec::new();
+        collect_types(&self.app.items, &mut types);
+        types
+    }
+}
+
+fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
+    for item in items {
+        match item {
+            Item::Noun(noun) => collect_types(&noun.items, types),
+            Item::Verb(verb) => {
+                if let Slot::Given(args) = &verb.fields.args {
+                    types.extend(args.list.iter().map(|arg| crate::types::value_type(&arg.ty)));
+                }
+            }
+        }
+    }
+}
+
+// `Debug` by hand: syn's own impls need its `extra-traits` feature, which would make
+// every user's syn build slower. Syntax pieces print as source text.
+
+/// Something that prints as source text in `Debug` output.
+trait Show {
+    fn show(&self) -> String;
+}
+
+macro_rules! show_as_tokens {
+    ($($ty:ty),*) => {$(
+        impl Show for $ty {
+            fn show(&self) -> String {
+                self.to_token_stream().to_string()
+            }
+        }
+    )*};
+}
+
+show_as_tokens!(Ident, LitStr, Type, Path);
+
+impl Show for Args {
+    fn show(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl<T: Show> fmt::Debug for Slot<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Absent => f.write_str("Absent"),
+            Self::Broken => f.write_str("Broken"),
+            Self::Given(value) => write!(f, "Given({})", value.show()),
+        }
+    }
+}
+
+fn shown<T: Show>(value: Option<&T>) -> Option<String> {
+    value.map(Show::show)
+}
+
+impl fmt::Debug for Grammar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grammar")
+            .field("krate", &shown(self.krate.as_ref()))
+            .field("app", &self.app)
+            .finish()
+    }
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("name", &self.name.value())
+            .field("version", &self.version.as_ref().map(LitStr::value))
+            .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("items", &self.items)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Noun(noun) => noun.fmt(f),
+            Self::Verb(verb) => verb.fmt(f),
+        }
+    }
+}
+
+impl fmt::Debug for Noun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Noun")
+            .field("name", &self.name.value())
+            .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("long_help", &self.long_help.as_ref().map(LitStr::value))
+            .field("items", &self.items)
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verb")
+            .field("name", &self.name.value())
+            .field("fields", &self.fields)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields")
+            .field("capability", &self.capability)
+            .field("resource", &self.resource)
+            .field("safety", &self.safety)
+            .field("stability", &self.stability)
+            .field("help", &self.help)
+            .field("long_help", &self.long_help)
+            .field("deprecated", &self.deprecated)
+            .field("args", &self.args)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Args")
+            .field("list", &self.list)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Arg")
+            .field("name", &self.name)
+            .field("short", &self.short.as_ref().map(|(letter, _)| letter))
+            .field("positional", &self.positional)
+            .field("ty", &self.ty.show())
+            .field("default", &self.default.as_ref().map(|d| &d.text))
+            .field("help", &self.help.value())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for DefaultValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultValue").field("text", &self.text).finish_non_exhaustive()
+    }
+}

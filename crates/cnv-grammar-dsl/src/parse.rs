@@ -1,0 +1,813 @@
+//! Tokens -> [`Grammar`]: the structure of the DSL, with recovery.
+//!
+//! The parser reports a mistake and carries on at the next field, argument, noun or verb,
+//! so one compile shows every mistake. Where something could not be read it leaves a
+//! mark ([`Slot::Broken`], `poisoned`) so validation does not report the same mistake
+//! again as a missing field or an empty noun.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{ParseBuffer, ParseStream, Parser};
+use syn::{Error, Ident, Lit, LitStr, Token, Type, token};
+
+use crate::ast::{App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, Slot, Verb};
+use crate::vocab::{list, suggest};
+
+/// The shape of a whole invocation, shown when it does not even start right.
+const SHAPE: &str = "expected a grammar such as `app \"myapp\" version \"1.0.0\" { noun \"file\" help \"File operations\" { verb \"read\" { capability: ReadOnlyFS, resource: Fast, help: \"Read a file\" } } }`";
+
+/// The fields a verb may have.
+pub const VERB_FIELDS: &[&str] = &[
+    "capability",
+    "resource",
+    "safety",
+    "stability",
+    "help",
+    "long_help",
+    "deprecated",
+    "args",
+];
+
+/// Parses an invocation. Returns the tree (when the `app` itself could be read) and
+/// every error found, in source order.
+pub fn parse(input: TokenStream) -> (Option<Grammar>, Vec<Error>) {
+    let mut errors = Vec::new();
+    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut errors)).parse2(input);
+    match parsed {
+        Ok(grammar) => (Some(grammar), errors),
+        Err(error) => {
+            errors.push(error);
+            (None, errors)
+        }
+    }
+}
+
+fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Grammar> {
+    let krate = if input.peek(Token![crate]) {
+        Some(crate_path(input)?)
+    } else {
+        None
+    };
+    if input.is_empty() {
+        return Err(Error::new(Span::call_site(), SHAPE));
+    }
+    if !peek_word(input, "app") {
+        let token: TokenTree = input.parse()?;
+        let message = match &token {
+            TokenTree::Ident(word) if suggest(&word.to_string(), &["app"]).is_some() => {
+                format!("unknown keyword `{word}` (did you mean `app`?); {SHAPE}")
+            }
+            _ => SHAPE.to_string(),
+        };
+        // Everything after the first token would be reported again; stop here.
+        let _rest: TokenStream = input.parse()?;
+        return Err(Error::new_spanned(token, message));
+    }
+    let keyword = input.call(Ident::parse_any)?;
+    let name = header_name(input, &keyword, "app", "myapp")?;
+    let mut headers = Headers::default();
+    headers.parse(input, errors, &["version", "help"], "app");
+    if !input.peek(token::Brace) {
+        let message = "expected `{ … }` with the app's nouns after its header";
+        return Err(if input.is_empty() {
+            Error::new_spanned(&name, message)
+        } else {
+            Error::new(input.span(), message)
+        });
+    }
+    let content;
+    syn::braced!(content in input);
+    let (items, poisoned) = items(&content, errors, true);
+    if !input.is_empty() {
+        let stray: TokenTree = input.parse()?;
+        let _rest: TokenStream = input.parse()?;
+        errors.push(Error::new_spanned(
+            stray,
+            "unexpected tokens after the app's closing `}`; a `grammar_dsl!` holds one app, and its nouns go inside the app's braces",
+        ));
+    }
+    Ok(Grammar {
+        krate,
+        app: App {
+            name,
+            version: headers.take("version"),
+            help: headers.take("help"),
+            items,
+            poisoned,
+        },
+    })
+}
+
+/// `crate = path;`
+fn crate_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+    input.parse::<Token![crate]>()?;
+    input.parse::<Token![=]>()?;
+    let path = input.call(syn::Path::parse_mod_style)?;
+    input.parse::<Token![;]>()?;
+    Ok(path)
+}
+
+/// The string name after `app`, `noun` or `verb`.
+fn header_name(
+    input: ParseStream<'_>,
+    keyword: &Ident,
+    what: &str,
+    example: &str,
+) -> syn::Result<LitStr> {
+    if input.peek(LitStr) {
+        return input.parse();
+    }
+    if input.peek(Ident::peek_any) {
+        let word = input.call(Ident::parse_any)?;
+        return Err(Error::new_spanned(
+            &word,
+            format!("the {what}'s name is a string: write `{what} \"{word}\"`"),
+        ));
+    }
+    let message = format!("expected the {what}'s name as a string after `{what}`, e.g. `{what} \"{example}\"`");
+    Err(if input.is_empty() {
+        Error::new_spanned(keyword, message)
+    } else {
+        Error::new(input.span(), message)
+    })
+}
+
+/// The `keyword "text"` pairs between a name and its braces.
+#[derive(Default)]
+struct Headers {
+    values: Vec<(&'static str, LitStr)>,
+}
+
+impl Headers {
+    fn parse(
+        &mut self,
+        input: ParseStream<'_>,
+        errors: &mut Vec<Error>,
+        allowed: &[&'static str],
+        owner: &str,
+    ) {
+        while !input.is_empty() && !input.peek(token::Brace) {
+            if peek_word(input, "noun") || peek_word(input, "verb") {
+                return;
+            }
+            let Ok(token) = input.parse::<TokenTree>() else { return };
+            let TokenTree::Ident(word) = &token else {
+                errors.push(Error::new_spanned(
+                    &token,
+                    format!("expected {} or `{{` after the {owner}'s name", header_list(allowed)),
+                ));
+                continue;
+            };
+            let text = word.to_string();
+            let Some(keyword) = allowed.iter().copied().find(|k| *k == text) else {
+                let hint = suggest(&text, allowed)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                errors.push(Error::new_spanned(
+                    word,
+                    format!("unknown word `{text}`{hint} in the {owner}'s header; expected {} or `{{`", header_list(allowed)),
+                ));
+                if input.peek(LitStr) {
+                    let _ = input.parse::<LitStr>();
+                }
+                continue;
+            };
+            if input.peek(Token![:]) {
+                let colon: Token![:] = match input.parse() {
+                    Ok(colon) => colon,
+                    Err(_) => return,
+                };
+                errors.push(Error::new_spanned(
+                    colon,
+                    format!("no `:` in the {owner}'s header: write `{keyword} \"…\"`"),
+                ));
+            }
+            match input.parse::<LitStr>() {
+                Ok(value) => {
+                    if self.values.iter().any(|(k, _)| *k == keyword) {
+                        errors.push(Error::new_spanned(
+                            word,
+                            format!("`{keyword}` is given twice in the {owner}'s header; keep one"),
+                        ));
+                    } else {
+                        self.values.push((keyword, value));
+                    }
+                }
+                Err(_) => {
+                    let message = format!("expected a string after `{keyword}`, e.g. `{keyword} \"…\"`");
+                    if input.is_empty() || input.peek(token::Brace) {
+                        errors.push(Error::new_spanned(word, message));
+                    } else {
+                        let wrong: TokenTree = match input.parse() {
+                            Ok(wrong) => wrong,
+                            Err(_) => return,
+                        };
+                        errors.push(Error::new_spanned(wrong, message));
+                    }
+                }
+            }
+        }
+    }
+
+    fn take(&mut self, keyword: &str) -> Option<LitStr> {
+        let index = self.values.iter().position(|(k, _)| *k == keyword)?;
+        Some(self.values.remove(index).1)
+    }
+}
+
+fn header_list(allowed: &[&str]) -> String {
+    let examples: Vec<String> = allowed.iter().map(|k| format!("{k} \"…\"")).collect();
+    let refs: Vec<&str> = examples.iter().map(String::as_str).collect();
+    list(&refs)
+}
+
+/// The nouns and verbs inside an app's or a noun's braces. Returns them and whether one
+/// could not be read.
+fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<Item>, bool) {
+    let mut items = Vec::new();
+    let mut poisoned = false;
+    while !input.is_empty() {
+        if peek_word(input, "noun") {
+            match noun(input, errors) {
+                Some(noun) => items.push(Item::Noun(noun)),
+                None => poisoned = true,
+            }
+        } else if peek_word(input, "verb") {
+            match verb(input, errors) {
+                Some(verb) if in_app => {
+                    errors.push(Error::new_spanned(
+                        &verb.keyword,
+                        "a verb belongs to a noun: put it inside `noun \"…\" help \"…\" { … }`",
+                    ));
+                    poisoned = true;
+                }
+                Some(verb) => items.push(Item::Verb(verb)),
+                None => poisoned = true,
+            }
+        } else {
+            let Ok(stray) = input.parse::<TokenTree>() else { break };
+            let message = match &stray {
+                TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => format!(
+                    "remove this `{}`: nouns and verbs follow each other without separators",
+                    p.as_char()
+                ),
+                TokenTree::Ident(word) => {
+                    poisoned = true;
+                    match suggest(&word.to_string(), &["noun", "verb"]) {
+                        Some(s) => format!("unknown keyword `{word}` (did you mean `{s}`?)"),
+                        None => format!(
+                            "unexpected `{word}`: expected `noun \"name\" help \"…\" {{ … }}` or `verb \"name\" {{ … }}`"
+                        ),
+                    }
+                }
+                _ => {
+                    poisoned = true;
+                    "unexpected tokens: expected `noun \"name\" help \"…\" { … }` or `verb \"name\" { … }`".to_string()
+                }
+            };
+            errors.push(Error::new_spanned(stray, message));
+            skip_to_item(input);
+        }
+    }
+    (items, poisoned)
+}
+
+/// `noun "name" help "…" { … }`; `None` (after reporting) when it cannot be read.
+fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
+    let keyword = input.call(Ident::parse_any).ok()?;
+    let name = match header_name(input, &keyword, "noun", "file") {
+        Ok(name) => Some(name),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    let mut headers = Headers::default();
+    headers.parse(input, errors, &["help", "long_help"], "noun");
+    if !input.peek(token::Brace) {
+        let message = "expected `{ … }` with the noun's verbs after its header";
+        errors.push(match &name {
+            Some(name) if input.is_empty() => Error::new_spanned(name, message),
+            _ => Error::new(input.span(), message),
+        });
+        return None;
+    }
+    let content = match braces(input) {
+        Ok(content) => content,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
+    let (items, poisoned) = items(&content, errors, false);
+    Some(Noun {
+        keyword,
+        name: name?,
+        help: headers.take("help"),
+        long_help: headers.take("long_help"),
+        items,
+        poisoned,
+    })
+}
+
+/// `verb "name" { field: value, … }`; `None` (after reporting) when it cannot be read.
+fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
+    let keyword = input.call(Ident::parse_any).ok()?;
+    let name = match header_name(input, &keyword, "verb", "read") {
+        Ok(name) => Some(name),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    if !input.peek(token::Brace) {
+        if input.is_empty() || peek_word(input, "noun") || peek_word(input, "verb") {
+            let message = "expected `{ capability: …, resource: …, help: \"…\" }` after the verb's name";
+            errors.push(match &name {
+                Some(name) => Error::new_spanned(name, message),
+                None => Error::new_spanned(&keyword, message),
+            });
+            return None;
+        }
+        let stray: TokenTree = input.parse().ok()?;
+        let message = if peek_word_token(&stray, "help") {
+            "a verb's help goes inside its braces as a field: `verb \"name\" { help: \"…\", … }`"
+        } else {
+            "unexpected tokens between the verb's name and its `{ … }`"
+        };
+        errors.push(Error::new_spanned(stray, message));
+        while !input.is_empty() && !input.peek(token::Brace) {
+            if peek_word(input, "noun") || peek_word(input, "verb") {
+                return None;
+            }
+            let _ = input.parse::<TokenTree>();
+        }
+        if input.is_empty() {
+            return None;
+        }
+    }
+    let content = match braces(input) {
+        Ok(content) => content,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
+    let fields = fields(&content, errors);
+    Some(Verb {
+        keyword,
+        name: name?,
+        fields,
+    })
+}
+
+/// The `field: value` list of a verb, separated by commas, in any order.
+fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
+    let mut fields = Fields::default();
+    while !input.is_empty() {
+        if input.peek(Token![,]) {
+            if let Ok(comma) = input.parse::<Token![,]>() {
+                errors.push(Error::new_spanned(comma, "unexpected `,`: expected a field such as `capability: Pure`"));
+            }
+            continue;
+        }
+        if !input.peek(Ident::peek_any) {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                "expected a field such as `capability: Pure` or `help: \"…\"`",
+            ));
+            eat_comma(input);
+            continue;
+        }
+        let Ok(key) = input.call(Ident::parse_any) else { break };
+        let name = key.to_string();
+        if input.peek(Token![:]) && !input.peek(Token![::]) {
+            let _ = input.parse::<Token![:]>();
+        } else {
+            errors.push(Error::new_spanned(
+                &key,
+                format!("expected `:` after `{name}`, as in `{name}: …`"),
+            ));
+            mark_broken(&mut fields, &name);
+            skip_to_comma(input);
+            eat_comma(input);
+            continue;
+        }
+        match name.as_str() {
+            "capability" | "resource" | "safety" | "stability" => {
+                let value = word_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| match name.as_str() {
+                    "capability" => StoreTo::Word(&mut f.capability),
+                    "resource" => StoreTo::Word(&mut f.resource),
+                    "safety" => StoreTo::Word(&mut f.safety),
+                    _ => StoreTo::Word(&mut f.stability),
+                });
+            }
+            "help" | "long_help" | "deprecated" => {
+                let value = string_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| match name.as_str() {
+                    "help" => StoreTo::Text(&mut f.help),
+                    "long_help" => StoreTo::Text(&mut f.long_help),
+                    _ => StoreTo::Text(&mut f.deprecated),
+                });
+            }
+            "args" => {
+                let value = args_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| StoreTo::Args(&mut f.args));
+            }
+            _ => {
+                let hint = suggest(&name, VERB_FIELDS)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                errors.push(Error::new_spanned(
+                    &key,
+                    format!(
+                        "unknown field `{name}`{hint}; a verb's fields are {}",
+                        list(VERB_FIELDS)
+                    ),
+                ));
+                skip_to_comma(input);
+            }
+        }
+        after_value(input, errors);
+    }
+    fields
+}
+
+/// Where a parsed value goes.
+enum StoreTo<'a> {
+    Word(&'a mut Slot<Ident>),
+    Text(&'a mut Slot<LitStr>),
+    Args(&'a mut Slot<Args>),
+}
+
+/// A parsed field value: read, or unreadable (already reported).
+enum Value {
+    Word(Ident),
+    Text(LitStr),
+    Args(Args),
+    Broken,
+}
+
+fn store(
+    fields: &mut Fields,
+    key: &Ident,
+    value: Value,
+    errors: &mut Vec<Error>,
+    slot: impl FnOnce(&mut Fields) -> StoreTo<'_>,
+) {
+    let duplicate = |errors: &mut Vec<Error>| {
+        errors.push(Error::new_spanned(
+            key,
+            format!("`{key}` is given twice in this verb; keep one"),
+        ));
+    };
+    match (slot(fields), value) {
+        (StoreTo::Word(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Text(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Args(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Word(slot), Value::Word(word)) => *slot = Slot::Given(word),
+        (StoreTo::Text(slot), Value::Text(text)) => *slot = Slot::Given(text),
+        (StoreTo::Args(slot), Value::Args(args)) => *slot = Slot::Given(args),
+        (StoreTo::Word(slot), _) => *slot = Slot::Broken,
+        (StoreTo::Text(slot), _) => *slot = Slot::Broken,
+        (StoreTo::Args(slot), _) => *slot = Slot::Broken,
+    }
+}
+
+fn mark_broken(fields: &mut Fields, name: &str) {
+    match name {
+        "capability" => fields.capability = Slot::Broken,
+        "resource" => fields.resource = Slot::Broken,
+        "safety" => fields.safety = Slot::Broken,
+        "stability" => fields.stability = Slot::Broken,
+        "help" => fields.help = Slot::Broken,
+        "long_help" => fields.long_help = Slot::Broken,
+        "deprecated" => fields.deprecated = Slot::Broken,
+        "args" => fields.args = Slot::Broken,
+        _ => {}
+    }
+}
+
+/// After a field's value: a `,`, the end, or a reported mistake (a missing comma before
+/// the next field is reported once and parsing goes on from that field).
+fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>) {
+    if input.is_empty() || eat_comma(input) {
+        return;
+    }
+    if input.peek(Ident::peek_any) && input.peek2(Token![:]) {
+        errors.push(Error::new(
+            input.span(),
+            "expected `,` before this field: a verb's fields are separated by commas",
+        ));
+        return;
+    }
+    let stray = skip_to_comma(input);
+    errors.push(Error::new_spanned(
+        first_token(stray),
+        "unexpected tokens after the field's value; fields are separated by `,`",
+    ));
+    eat_comma(input);
+}
+
+/// The value of `capability:`, `resource:`, `safety:` or `stability:`: one name.
+fn word_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    let field = &key.to_string();
+    if input.peek(LitStr) {
+        if let Ok(text) = input.parse::<LitStr>() {
+            let value = text.value();
+            errors.push(Error::new_spanned(
+                &text,
+                format!("write `{field}: {value}` without quotes: `{value}` is a name, not a string"),
+            ));
+        }
+        return Value::Broken;
+    }
+    if !input.peek(Ident::peek_any) {
+        let message = format!("expected a name after `{field}:`, e.g. `{}`", example(field));
+        if input.is_empty() || input.peek(Token![,]) {
+            errors.push(Error::new_spanned(key, message));
+        } else {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(first_token(stray), message));
+        }
+        return Value::Broken;
+    }
+    let Ok(word) = input.call(Ident::parse_any) else { return Value::Broken };
+    if input.peek(Token![::]) {
+        let mut path = word.to_token_stream();
+        let mut last = word.clone();
+        while input.peek(Token![::]) && input.peek2(Ident::peek_any) {
+            if let (Ok(sep), Ok(segment)) = (input.parse::<Token![::]>(), input.call(Ident::parse_any)) {
+                sep.to_tokens(&mut path);
+                segment.to_tokens(&mut path);
+                last = segment;
+            }
+        }
+        errors.push(Error::new_spanned(
+            path,
+            format!("write just the name, `{field}: {last}`, not a path"),
+        ));
+        return Value::Broken;
+    }
+    Value::Word(word)
+}
+
+fn example(field: &str) -> &'static str {
+    match field {
+        "capability" => "ReadOnlyFS",
+        "resource" => "Fast",
+        "safety" => "HumanReviewRequired",
+        _ => "Stable",
+    }
+}
+
+/// The value of `help:`, `long_help:` or `deprecated:`: one string literal.
+fn string_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    let field = &key.to_string();
+    if input.peek(LitStr) {
+        return match input.parse::<LitStr>() {
+            Ok(text) => Value::Text(text),
+            Err(_) => Value::Broken,
+        };
+    }
+    let message = format!("expected a string after `{field}:`, e.g. `{field}: \"…\"`");
+    if input.is_empty() || input.peek(Token![,]) {
+        errors.push(Error::new_spanned(key, message));
+    } else {
+        let stray = skip_to_comma(input);
+        errors.push(Error::new_spanned(first_token(stray), message));
+    }
+    Value::Broken
+}
+
+/// The value of `args:`: `[ arg, arg, … ]`.
+fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    if !input.peek(token::Bracket) {
+        let message = "expected `[ … ]` after `args:`, e.g. `args: [path: PathBuf \"The file\", --force: bool \"Overwrite\"]`";
+        if input.is_empty() || input.peek(Token![,]) {
+            errors.push(Error::new_spanned(key, message));
+        } else {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(first_token(stray), message));
+        }
+        return Value::Broken;
+    }
+    let content = match brackets(input) {
+        Ok(content) => content,
+        Err(error) => {
+            errors.push(error);
+            return Value::Broken;
+        }
+    };
+    let mut args = Args::default();
+    while !content.is_empty() {
+        match arg(&content) {
+            Ok(arg) => args.list.push(arg),
+            Err(error) => {
+                errors.push(error);
+                args.poisoned = true;
+                skip_to_comma(&content);
+            }
+        }
+        if content.is_empty() || eat_comma(&content) {
+            continue;
+        }
+        let stray = skip_to_comma(&content);
+        errors.push(Error::new_spanned(
+            first_token(stray),
+            "unexpected tokens after the argument's help text; arguments are separated by `,`",
+        ));
+        args.poisoned = true;
+        eat_comma(&content);
+    }
+    Value::Args(args)
+}
+
+/// One argument: `name: Type (= default)? "help"`, with `--name` or `-s --name` for a
+/// named one.
+fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
+    let mut name_tokens = TokenStream::new();
+    let mut short = None;
+    let positional = !input.peek(Token![-]);
+    if !positional {
+        let dash: Token![-] = input.parse()?;
+        if input.peek(Token![-]) {
+            dash.to_tokens(&mut name_tokens);
+            input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
+        } else {
+            let letter = input.call(Ident::parse_any).map_err(|_| {
+                Error::new(input.span(), "expected a short flag such as `-t` or a long one such as `--timeout-ms`")
+            })?;
+            let mut tokens = dash.to_token_stream();
+            letter.to_tokens(&mut tokens);
+            if !input.peek(Token![-]) {
+                return Err(Error::new_spanned(
+                    tokens,
+                    format!("a short flag needs a long name after it: `-{letter} --name: Type \"help\"`"),
+                ));
+            }
+            short = Some((letter.to_string(), tokens));
+            input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
+            if !input.peek(Token![-]) {
+                return Err(Error::new(input.span(), "expected `--` and the long name after the short flag"));
+            }
+            input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
+        }
+    }
+    let name = kebab(input, &mut name_tokens)?;
+    if !input.peek(Token![:]) || input.peek(Token![::]) {
+        return Err(Error::new(
+            input.span(),
+            format!("expected `:` and the value type after `{name}`, e.g. `{name}: String \"…\"`"),
+        ));
+    }
+    input.parse::<Token![:]>()?;
+    let ty: Type = input.parse()?;
+    let default = if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        Some(default_value(input)?)
+    } else {
+        None
+    };
+    if !input.peek(LitStr) {
+        let message = format!(
+            "argument `{name}` needs a help text after its type{}, e.g. `{name}: {} \"what it is\"`",
+            if default.is_some() { " and default" } else { "" },
+            crate::types::type_name(&ty),
+        );
+        return Err(if input.is_empty() || input.peek(Token![,]) {
+            Error::new_spanned(&name_tokens, message)
+        } else {
+            Error::new(input.span(), message)
+        });
+    }
+    let help: LitStr = input.parse()?;
+    Ok(Arg {
+        name,
+        name_tokens,
+        short,
+        positional,
+        ty,
+        default,
+        help,
+    })
+}
+
+/// A kebab-case name as tokens: `timeout-ms` is `timeout`, `-`, `ms`. Checked for case
+/// and form by validation; this only collects it.
+fn kebab(input: ParseStream<'_>, tokens: &mut TokenStream) -> syn::Result<String> {
+    let first = input.call(Ident::parse_any).map_err(|_| {
+        Error::new(input.span(), "expected the argument's name, e.g. `path: PathBuf \"The file\"` or `--force: bool \"Overwrite\"`")
+    })?;
+    let mut name = first.to_string();
+    first.to_tokens(tokens);
+    while input.peek(Token![-]) && (input.peek2(Ident::peek_any) || input.peek2(syn::LitInt)) {
+        input.parse::<Token![-]>()?.to_tokens(tokens);
+        name.push('-');
+        if input.peek(syn::LitInt) {
+            let digits: syn::LitInt = input.parse()?;
+            name.push_str(&digits.to_string());
+            digits.to_tokens(tokens);
+        } else {
+            let word = input.call(Ident::parse_any)?;
+            name.push_str(&word.to_string());
+            word.to_tokens(tokens);
+        }
+    }
+    Ok(name)
+}
+
+/// `500`, `-1`, `0.5`, `true`, `'x'` or `"text"`.
+fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
+    let mut tokens = TokenStream::new();
+    let negative = if input.peek(Token![-]) {
+        input.parse::<Token![-]>()?.to_tokens(&mut tokens);
+        true
+    } else {
+        false
+    };
+    let literal: Lit = input.parse().map_err(|_| {
+        Error::new(input.span(), "expected a literal default such as `500`, `true` or `\"text\"` after `=`")
+    })?;
+    literal.to_tokens(&mut tokens);
+    let text = match &literal {
+        Lit::Int(int) if !negative || int.suffix().is_empty() || int.suffix().starts_with('i') => {
+            int.base10_digits().to_string()
+        }
+        Lit::Float(float) => float.base10_digits().to_string(),
+        Lit::Str(text) if !negative => text.value(),
+        Lit::Bool(flag) if !negative => flag.value.to_string(),
+        Lit::Char(letter) if !negative => letter.value().to_string(),
+        _ => {
+            return Err(Error::new_spanned(
+                tokens,
+                "this default cannot be typed on a command line; use a number, `true`/`false`, a char or a string",
+            ));
+        }
+    };
+    let text = if negative { format!("-{text}") } else { text };
+    Ok(DefaultValue { text, tokens })
+}
+
+/// Consumes tokens up to (not including) the next `,` outside angle brackets, and
+/// returns them.
+fn skip_to_comma(input: ParseStream<'_>) -> TokenStream {
+    let mut skipped = TokenStream::new();
+    let mut depth = 0usize;
+    while !input.is_empty() {
+        if depth == 0 && input.peek(Token![,]) {
+            break;
+        }
+        let Ok(token) = input.parse::<TokenTree>() else { break };
+        if let TokenTree::Punct(p) = &token {
+            match p.as_char() {
+                '<' => depth += 1,
+                '>' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        skipped.extend([token]);
+    }
+    skipped
+}
+
+/// Consumes tokens up to the next `noun` or `verb` keyword.
+fn skip_to_item(input: ParseStream<'_>) {
+    while !input.is_empty() && !peek_word(input, "noun") && !peek_word(input, "verb") {
+        if input.parse::<TokenTree>().is_err() {
+            break;
+        }
+    }
+}
+
+/// Consumes a `,` if one is next.
+fn eat_comma(input: ParseStream<'_>) -> bool {
+    input.peek(Token![,]) && input.parse::<Token![,]>().is_ok()
+}
+
+fn first_token(tokens: TokenStream) -> TokenStream {
+    tokens.into_iter().next().into_iter().collect()
+}
+
+fn peek_word(input: ParseStream<'_>, word: &str) -> bool {
+    input.cursor().ident().is_some_and(|(ident, _)| ident == word)
+}
+
+fn peek_word_token(token: &TokenTree, word: &str) -> bool {
+    matches!(token, TokenTree::Ident(ident) if ident == word)
+}
+
+fn braces<'a>(input: ParseStream<'a>) -> syn::Result<ParseBuffer<'a>> {
+    let content;
+    syn::braced!(content in input);
+    Ok(content)
+}
+
+fn brackets<'a>(input: ParseStream<'a>) -> syn::Result<ParseBuffer<'a>> {
+    let content;
+    syn::bracketed!(content in input);
+    Ok(content)
+}

@@ -1,0 +1,173 @@
+//! Argument types: `T` (one value), `Option<T>` (optional), `Vec<T>` (repeatable), the
+//! value type `T` inside, its printed name, and the scalars whose defaults can be checked.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{GenericArgument, PathArguments, Type};
+
+/// How many values an argument takes, from the outer type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `T`: one value.
+    One,
+    /// `Option<T>`: zero or one.
+    Optional,
+    /// `Vec<T>`: any number.
+    Repeated,
+}
+
+/// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]).
+pub fn shape(ty: &Type) -> (Shape, &Type) {
+    for (wrapper, shape) in [("Option", Shape::Optional), ("Vec", Shape::Repeated)] {
+        if let Some(inner) = single_argument(ty, wrapper) {
+            return (shape, inner);
+        }
+    }
+    (Shape::One, ty)
+}
+
+/// The value type: what each command-line word parses into.
+pub fn value_type(ty: &Type) -> &Type {
+    shape(ty).1
+}
+
+/// `inner` when `ty` is `wrapper<inner>` (by its last path segment).
+fn single_argument<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segment = path.path.segments.last()?;
+    if segment.ident != wrapper {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.iter().collect::<Vec<_>>().as_slice() {
+        [GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
+}
+
+/// A type as Rust source, with spaces only where they are needed:
+/// `std::path::PathBuf`, `Vec<String>`.
+pub fn type_name(ty: &Type) -> String {
+    let mut out = String::new();
+    print(ty.to_token_stream(), &mut out, &mut false);
+    out
+}
+
+fn print(tokens: TokenStream, out: &mut String, after_word: &mut bool) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => {
+                if *after_word {
+                    out.push(' ');
+                }
+                out.push_str(&ident.to_string());
+                *after_word = true;
+            }
+            TokenTree::Literal(literal) => {
+                if *after_word {
+                    out.push(' ');
+                }
+                out.push_str(&literal.to_string());
+                *after_word = true;
+            }
+            TokenTree::Punct(punct) => {
+                out.push(punct.as_char());
+                // `&'a T`: a lifetime's quote is followed by its name without a space.
+                *after_word = false;
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                out.push_str(open);
+                let mut inner = false;
+                print(group.stream(), out, &mut inner);
+                out.push_str(close);
+                *after_word = false;
+            }
+        }
+    }
+}
+
+/// A value type the DSL recognises by name, so it can check a default at compile time.
+/// The same table as `cnv-grammar`'s (which checks models built at run time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    /// `u8` … `usize`.
+    Unsigned,
+    /// `i8` … `isize`.
+    Signed,
+    /// `f32`, `f64`.
+    Float,
+    /// `bool`.
+    Bool,
+    /// `char`.
+    Char,
+    /// Any other type: its `FromStr` decides at run time.
+    Text,
+}
+
+impl Scalar {
+    /// The scalar a type name stands for, by its last path segment.
+    pub fn of(name: &str) -> Self {
+        let last = name.rsplit("::").next().unwrap_or(name);
+        match last {
+            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => Self::Unsigned,
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => Self::Signed,
+            "f32" | "f64" => Self::Float,
+            "bool" => Self::Bool,
+            "char" => Self::Char,
+            _ => Self::Text,
+        }
+    }
+
+    /// Whether `text` is a valid value (syntax only for integers).
+    pub fn accepts(self, text: &str) -> bool {
+        match self {
+            Self::Unsigned => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
+            Self::Signed => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+            Self::Float => text.parse::<f64>().is_ok(),
+            Self::Bool => matches!(text, "true" | "false"),
+            Self::Char => text.chars().count() == 1,
+            Self::Text => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> Type {
+        syn::parse_str(text).expect("a type")
+    }
+
+    #[test]
+    fn shapes_come_from_the_outer_type() {
+        assert_eq!(shape(&ty("u64")).0, Shape::One);
+        let optional = ty("Option<std::path::PathBuf>");
+        assert_eq!(shape(&optional).0, Shape::Optional);
+        assert_eq!(type_name(value_type(&optional)), "std::path::PathBuf");
+        assert_eq!(shape(&ty("std::vec::Vec<String>")).0, Shape::Repeated);
+        assert_eq!(shape(&ty("Vec<u8, A>")).0, Shape::One);
+    }
+
+    #[test]
+    fn type_names_are_compact() {
+        assert_eq!(type_name(&ty("Vec < String >")), "Vec<String>");
+        assert_eq!(type_name(&ty("& 'static str")), "&'static str");
+        assert_eq!(type_name(&ty("[u8 ; 4]")), "[u8;4]");
+        assert_eq!(type_name(&ty("dyn Send")), "dyn Send");
+    }
+}

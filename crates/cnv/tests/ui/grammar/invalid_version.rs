@@ -1,0 +1,13 @@
+// The version must be semantic versioning.
+use cnv::prelude::*;
+
+fn main() {
+    let grammar = grammar_dsl! {
+        app "myapp" version "1.0" {
+            noun "file" help "File operations" {
+                verb "read" { capability: Pure, resource: Fast, help: "Read a file" }
+            }
+        }
+    };
+    let _ = grammar.verbs().count();
+}
