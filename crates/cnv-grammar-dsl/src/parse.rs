@@ -418,9 +418,17 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
                 store(&mut fields, &key, value, errors, |f| StoreTo::Args(&mut f.args));
             }
             _ => {
-                let hint = suggest(&name, VERB_FIELDS)
+                let close = suggest(&name, VERB_FIELDS);
+                let hint = close
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
+                // The misspelled field stands for the one it is close to: that one is
+                // not reported missing as well.
+                if let Some(meant) = close
+                    && !slot_written(&fields, meant)
+                {
+                    mark_broken(&mut fields, meant);
+                }
                 errors.push(Error::new_spanned(
                     &key,
                     format!(
@@ -474,6 +482,20 @@ fn store(
         (StoreTo::Word(slot), _) => *slot = Slot::Broken,
         (StoreTo::Text(slot), _) => *slot = Slot::Broken,
         (StoreTo::Args(slot), _) => *slot = Slot::Broken,
+    }
+}
+
+fn slot_written(fields: &Fields, name: &str) -> bool {
+    match name {
+        "capability" => fields.capability.is_written(),
+        "resource" => fields.resource.is_written(),
+        "safety" => fields.safety.is_written(),
+        "stability" => fields.stability.is_written(),
+        "help" => fields.help.is_written(),
+        "long_help" => fields.long_help.is_written(),
+        "deprecated" => fields.deprecated.is_written(),
+        "args" => fields.args.is_written(),
+        _ => false,
     }
 }
 
@@ -539,12 +561,12 @@ fn word_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
     if input.peek(Token![::]) {
         let mut path = word.to_token_stream();
         let mut last = word.clone();
-        while input.peek(Token![::]) && input.peek2(Ident::peek_any) {
-            if let (Ok(sep), Ok(segment)) = (input.parse::<Token![::]>(), input.call(Ident::parse_any)) {
-                sep.to_tokens(&mut path);
-                segment.to_tokens(&mut path);
-                last = segment;
-            }
+        while input.peek(Token![::]) {
+            let Ok(separator) = input.parse::<Token![::]>() else { break };
+            separator.to_tokens(&mut path);
+            let Ok(segment) = input.call(Ident::parse_any) else { break };
+            segment.to_tokens(&mut path);
+            last = segment;
         }
         errors.push(Error::new_spanned(
             path,

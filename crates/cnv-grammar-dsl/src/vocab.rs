@@ -63,9 +63,17 @@ pub fn class_names() -> Vec<&'static str> {
 
 /// The accepted name closest to `input`, if it is close enough to be a typo: the edit
 /// distance (ignoring ASCII case, `-`, `_` and spaces) is at most a third of the name's
-/// length, at least one and at most three. The same rule as `cnv-caps`' `ParseError`.
+/// length, at least one and at most three (the rule of `cnv-caps`' `ParseError`), or the
+/// input is the start of the name (four characters at least).
 #[must_use]
 pub fn suggest<'a>(input: &str, names: &[&'a str]) -> Option<&'a str> {
+    let typed = normalized(input);
+    // A name cut short (`HumanReview` for `HumanReviewRequired`) is a close one too.
+    if typed.len() >= 4
+        && let Some(name) = names.iter().find(|name| normalized(name).starts_with(&typed))
+    {
+        return Some(name);
+    }
     names
         .iter()
         .map(|name| (edit_distance(input, name), *name))
@@ -126,6 +134,8 @@ mod tests {
         assert_eq!(suggest("Fats", BANDS), Some("Fast"));
         assert_eq!(suggest("halp", &["help", "long_help"]), Some("help"));
         assert_eq!(suggest("Quantum", &class_names()), None);
+        assert_eq!(suggest("HumanReview", SAFETY), Some(HUMAN_REVIEW));
+        assert_eq!(suggest("Net", &class_names()), None);
     }
 
     #[test]

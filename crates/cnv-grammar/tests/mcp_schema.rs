@@ -1,0 +1,232 @@
+//! `to_mcp_tools()` against the official MCP schema (vendored in `tests/data/`), and the
+//! JSON form of models built at run time. Needs the `serde` feature (on whenever the
+//! workspace is tested, through the `cnv` facade).
+
+#![cfg(feature = "serde")]
+
+use cnv_caps::{CapabilityClass, CapabilityContract, ResourceBand, SafetyProfile};
+use cnv_grammar::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, LoadError};
+use serde_json::{Value, json};
+
+const SCHEMA: &str = include_str!("data/mcp-schema-2025-11-25.json");
+
+/// A validator for one definition of the MCP schema, e.g. `ListToolsResult`.
+fn validator(definition: &str) -> jsonschema::Validator {
+    let mut schema: Value = serde_json::from_str(SCHEMA).expect("the vendored schema is JSON");
+    schema["$ref"] = Value::from(format!("#/$defs/{definition}"));
+    jsonschema::validator_for(&schema).expect("the MCP schema compiles")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{document:#}");
+}
+
+/// Every class, every kind of argument, nested nouns, a deprecated verb.
+fn every_kind() -> GrammarModel {
+    let mut storage = GrammarNoun::new("storage", "Storage");
+    for class in CapabilityClass::ALL {
+        storage.add_verb(GrammarVerb::new(
+            class.name().to_ascii_lowercase(),
+            format!("A {class} command"),
+            CapabilityContract::new(*class, ResourceBand::Fast),
+        ));
+    }
+    let args = GrammarVerb::new("args", "Every argument", CapabilityContract::pure())
+        .with_long_help("Positional, named, optional, repeatable, switches and defaults.")
+        .with_arg(GrammarArgument::positional("path", "std::path::PathBuf", "A path"))
+        .with_arg(GrammarArgument::positional("rest", "String", "More words").multiple())
+        .with_arg(GrammarArgument::named("count", "u32", "How many").with_short('c').with_default("3"))
+        .with_arg(GrammarArgument::named("offset", "i64", "Where").with_default("-1"))
+        .with_arg(GrammarArgument::named("ratio", "f64", "How much").with_default("0.5"))
+        .with_arg(GrammarArgument::named("force", "bool", "Overwrite").with_short('f'))
+        .with_arg(GrammarArgument::named("sep", "char", "Separator").with_default(","))
+        .with_arg(GrammarArgument::named("header", "String", "A header").multiple())
+        .with_arg(GrammarArgument::named("name", "String", "Who").optional());
+    let old = GrammarVerb::new("old", "The old way", CapabilityContract::read_only()).deprecated("use `args`");
+    GrammarModel::new("every-kind")
+        .with_version("0.3.0-rc.1")
+        .with_help("A grammar with one of everything")
+        .with_noun(storage)
+        .with_noun(
+            GrammarNoun::new("cloud", "Cloud").with_noun(
+                GrammarNoun::new("bucket", "Buckets")
+                    .with_long_help("Object storage buckets.")
+                    .with_verb(args)
+                    .with_verb(old),
+            ),
+        )
+}
+
+#[test]
+fn the_mcp_tool_list_validates_against_the_official_schema() {
+    let grammar = every_kind();
+    assert_eq!(grammar.validate(), Ok(()));
+    let tools = grammar.to_mcp_tools();
+    assert_valid(&validator("ListToolsResult"), &tools);
+    let tool_validator = validator("Tool");
+    let annotations_validator = validator("ToolAnnotations");
+    let list = tools["tools"].as_array().expect("an array of tools");
+    assert_eq!(list.len(), grammar.verbs().count());
+    for tool in list {
+        assert_valid(&tool_validator, tool);
+        assert_valid(&annotations_validator, &tool["annotations"]);
+    }
+}
+
+#[test]
+fn one_tool_per_verb_named_by_its_path() {
+    let tools = every_kind().to_mcp_tools();
+    let names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "storage_pure",
+            "storage_readonlyfs",
+            "storage_environment",
+            "storage_network",
+            "storage_readwritefs",
+            "storage_subprocess",
+            "storage_dangerous",
+            "cloud_bucket_args",
+            "cloud_bucket_old",
+        ]
+    );
+}
+
+#[test]
+fn annotations_follow_the_capability_class() {
+    let tools = every_kind().to_mcp_tools();
+    for (class, tool) in CapabilityClass::ALL.iter().zip(tools["tools"].as_array().unwrap()) {
+        let annotations = &tool["annotations"];
+        assert_eq!(annotations["readOnlyHint"], class.read_only_hint(), "{class}");
+        assert_eq!(annotations["destructiveHint"], class.destructive_hint(), "{class}");
+        assert_eq!(annotations["idempotentHint"], class.idempotent_hint(), "{class}");
+        assert_eq!(annotations["openWorldHint"], class.open_world_hint(), "{class}");
+        let contract = &tool["_meta"]["cnv/contract"];
+        assert_eq!(contract["capability"], class.name());
+        assert_eq!(contract["safety"], class.default_safety().name());
+    }
+    // The table of docs/grammar-json.md, written out.
+    let expected = [
+        ("Pure", [true, false, true, false]),
+        ("ReadOnlyFS", [true, false, true, false]),
+        ("Environment", [true, false, true, false]),
+        ("Network", [false, true, false, true]),
+        ("ReadWriteFS", [false, true, false, false]),
+        ("Subprocess", [false, true, false, true]),
+        ("Dangerous", [false, true, false, true]),
+    ];
+    for ((name, hints), tool) in expected.iter().zip(tools["tools"].as_array().unwrap()) {
+        let a = &tool["annotations"];
+        assert_eq!(
+            [&a["readOnlyHint"], &a["destructiveHint"], &a["idempotentHint"], &a["openWorldHint"]],
+            hints.map(Value::from).each_ref(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn input_schemas_describe_every_argument() {
+    let tools = every_kind().to_mcp_tools();
+    let args = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tool| tool["name"] == "cloud_bucket_args")
+        .expect("the args verb");
+    assert_eq!(
+        args["description"],
+        "Every argument\n\nPositional, named, optional, repeatable, switches and defaults."
+    );
+    let schema = &args["inputSchema"];
+    assert_eq!(schema["required"], json!(["path"]));
+    let p = &schema["properties"];
+    assert_eq!(p["path"], json!({"type": "string", "description": "A path", "x-cnv-value-type": "std::path::PathBuf"}));
+    assert_eq!(p["rest"]["type"], "array");
+    assert_eq!(p["rest"]["items"], json!({"type": "string"}));
+    assert_eq!(
+        p["count"],
+        json!({"type": "integer", "minimum": 0, "description": "How many", "default": 3,
+               "x-cnv-value-type": "u32", "x-cnv-flag": "-c, --count"})
+    );
+    assert_eq!(p["offset"]["default"], -1);
+    assert_eq!(p["ratio"]["default"], 0.5);
+    assert_eq!(p["force"]["type"], "boolean");
+    assert_eq!(p["force"]["default"], false);
+    assert_eq!(p["sep"]["maxLength"], 1);
+    assert_eq!(p["sep"]["default"], ",");
+    assert_eq!(p["header"]["type"], "array");
+    assert_eq!(p["name"]["x-cnv-flag"], "--name");
+    let old = tools["tools"].as_array().unwrap().last().unwrap();
+    assert_eq!(old["description"], "The old way\n\nDeprecated: use `args`");
+    assert_eq!(old["_meta"]["cnv/contract"]["stability"], "Deprecated");
+}
+
+#[test]
+fn json_round_trip_is_equal() {
+    let grammar = every_kind();
+    let json = serde_json::to_string_pretty(&grammar).expect("serializes");
+    let back = GrammarModel::from_json(&json).expect("loads and validates");
+    assert_eq!(back, grammar);
+    let value: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["storage"], Value::Null, "nouns are under `nouns`");
+    assert_eq!(value["nouns"][0]["verbs"][1]["contract"]["capability"], "ReadOnlyFS");
+    let arg = &value["nouns"][1]["nouns"][0]["verbs"][0]["args"][2];
+    assert_eq!(
+        arg,
+        &json!({"name": "count", "value_type": "u32", "help": "How many", "positional": false,
+                "short": "c", "required": false, "default": "3", "multiple": false})
+    );
+}
+
+#[test]
+fn loading_refuses_bad_documents_with_every_problem() {
+    let unknown_class = r#"{"name":"app","nouns":[{"name":"n","help":"N","verbs":[
+        {"name":"v","help":"V","contract":{"capability":"Netwrk","resource":"Fast"}}]}]}"#;
+    let err = GrammarModel::from_json(unknown_class).unwrap_err();
+    assert!(matches!(err, LoadError::Json(_)));
+    assert!(err.to_string().contains("unknown variant `Netwrk`"), "{err}");
+
+    let agent_safe_network = unknown_class.replace(
+        r#""capability":"Netwrk","resource":"Fast""#,
+        r#""capability":"Network","resource":"Fast","safety":"AgentSafe""#,
+    );
+    let err = GrammarModel::from_json(&agent_safe_network).unwrap_err();
+    assert!(err.to_string().contains("cannot be `AgentSafe`"), "{err}");
+
+    let positional_short = r#"{"name":"app","nouns":[{"name":"n","help":"N","verbs":[
+        {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"},
+         "args":[{"name":"p","value_type":"String","help":"P","positional":true,"short":"p","required":true}]}]}]}"#;
+    let err = GrammarModel::from_json(positional_short).unwrap_err();
+    assert!(err.to_string().contains("positional argument cannot have a short flag"), "{err}");
+
+    let invalid = r#"{"name":"App","version":"one","nouns":[{"name":"n","help":"","verbs":[]}]}"#;
+    let LoadError::Invalid(errors) = GrammarModel::from_json(invalid).unwrap_err() else {
+        panic!("a well-formed document with broken rules");
+    };
+    assert_eq!(errors.len(), 4, "{errors}");
+
+    let unknown_field = r#"{"name":"app","nouns":[],"colour":"red"}"#;
+    assert!(GrammarModel::from_json(unknown_field).unwrap_err().to_string().contains("unknown field `colour`"));
+}
+
+#[test]
+fn a_network_verb_loaded_without_safety_is_not_agent_safe() {
+    let json = r#"{"name":"app","nouns":[{"name":"net","help":"Net","verbs":[
+        {"name":"fetch","help":"Fetch","contract":{"capability":"Network","resource":"Slow"}}]}]}"#;
+    let grammar = GrammarModel::from_json(json).unwrap();
+    let contract = grammar.verb("net", "fetch").unwrap().contract();
+    assert_eq!(contract.safety(), SafetyProfile::HumanReviewRequired);
+    let tools = grammar.to_mcp_tools();
+    assert_eq!(tools["tools"][0]["_meta"]["cnv/contract"]["safety"], "HumanReviewRequired");
+}
