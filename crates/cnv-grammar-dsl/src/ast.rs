@@ -148,6 +148,7 @@ pub struct DefaultValue {
 
 impl Grammar {
     /// Every argument type in the grammar, for the compile-time `FromStr` check.
+    #[must_use]
     pub fn arg_types(&self) -> Vec<&Type> {
         let mut types = Vec::new();
         collect_types(&self.app.items, &mut types);
@@ -161,7 +162,11 @@ fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
             Item::Noun(noun) => collect_types(&noun.items, types),
             Item::Verb(verb) => {
                 if let Slot::Given(args) = &verb.fields.args {
-                    types.extend(args.list.iter().map(|arg| crate::types::value_type(&arg.ty)));
+                    types.extend(
+                        args.list
+                            .iter()
+                            .map(|arg| crate::types::value_type(&arg.ty)),
+                    );
                 }
             }
         }
@@ -298,6 +303,8 @@ impl fmt::Debug for Arg {
 
 impl fmt::Debug for DefaultValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DefaultValue").field("text", &self.text).finish_non_exhaustive()
+        f.debug_struct("DefaultValue")
+            .field("text", &self.text)
+            .finish_non_exhaustive()
     }
 }

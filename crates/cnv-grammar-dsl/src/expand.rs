@@ -13,11 +13,13 @@ use syn::{Error, Type};
 use crate::validate::{ArgModel, Model, NounModel, VerbModel};
 
 /// The default path of the `cnv-grammar` crate in generated code.
+#[must_use]
 pub fn default_crate() -> TokenStream {
     quote!(::cnv::grammar)
 }
 
 /// The grammar as a constant expression of type `GrammarModel`.
+#[must_use]
 pub fn model(krate: &TokenStream, model: &Model, checks: &TokenStream) -> TokenStream {
     let mut out = Emitter {
         krate,
@@ -42,6 +44,7 @@ pub fn model(krate: &TokenStream, model: &Model, checks: &TokenStream) -> TokenS
 /// The expansion after errors: the errors, the argument type checks (so a type that is
 /// not `FromStr` is reported in the same compile) and an empty model of the right type,
 /// so that code using the grammar reports nothing more.
+#[must_use]
 pub fn fallback(krate: &TokenStream, errors: Vec<Error>, checks: &TokenStream) -> TokenStream {
     let errors = errors.into_iter().map(|error| error.to_compile_error());
     quote! {{
@@ -53,6 +56,7 @@ pub fn fallback(krate: &TokenStream, errors: Vec<Error>, checks: &TokenStream) -
 
 /// `const _: fn() = assert_value_type::<T>;` for each argument's value type, spanned on
 /// the type so the compiler's message points at it.
+#[must_use]
 pub fn type_checks(krate: &TokenStream, types: &[&Type]) -> TokenStream {
     types
         .iter()

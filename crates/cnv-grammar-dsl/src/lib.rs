@@ -79,3 +79,6 @@ pub fn check(input: TokenStream) -> Result<validate::Model, Vec<syn::Error>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

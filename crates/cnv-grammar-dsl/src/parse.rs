@@ -31,6 +31,7 @@ pub const VERB_FIELDS: &[&str] = &[
 
 /// Parses an invocation. Returns the tree (when the `app` itself could be read) and
 /// every error found, in source order.
+#[must_use]
 pub fn parse(input: TokenStream) -> (Option<Grammar>, Vec<Error>) {
     let mut errors = Vec::new();
     let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut errors)).parse2(input);
@@ -125,7 +126,9 @@ fn header_name(
             format!("the {what}'s name is a string: write `{what} \"{word}\"`"),
         ));
     }
-    let message = format!("expected the {what}'s name as a string after `{what}`, e.g. `{what} \"{example}\"`");
+    let message = format!(
+        "expected the {what}'s name as a string after `{what}`, e.g. `{what} \"{example}\"`"
+    );
     Err(if input.is_empty() {
         Error::new_spanned(keyword, message)
     } else {
@@ -151,11 +154,16 @@ impl Headers {
             if peek_word(input, "noun") || peek_word(input, "verb") {
                 return;
             }
-            let Ok(token) = input.parse::<TokenTree>() else { return };
+            let Ok(token) = input.parse::<TokenTree>() else {
+                return;
+            };
             let TokenTree::Ident(word) = &token else {
                 errors.push(Error::new_spanned(
                     &token,
-                    format!("expected {} or `{{` after the {owner}'s name", header_list(allowed)),
+                    format!(
+                        "expected {} or `{{` after the {owner}'s name",
+                        header_list(allowed)
+                    ),
                 ));
                 continue;
             };
@@ -166,7 +174,10 @@ impl Headers {
                     .unwrap_or_default();
                 errors.push(Error::new_spanned(
                     word,
-                    format!("unknown word `{text}`{hint} in the {owner}'s header; expected {} or `{{`", header_list(allowed)),
+                    format!(
+                        "unknown word `{text}`{hint} in the {owner}'s header; expected {} or `{{`",
+                        header_list(allowed)
+                    ),
                 ));
                 if input.peek(LitStr) {
                     let _ = input.parse::<LitStr>();
@@ -195,7 +206,8 @@ impl Headers {
                     }
                 }
                 Err(_) => {
-                    let message = format!("expected a string after `{keyword}`, e.g. `{keyword} \"…\"`");
+                    let message =
+                        format!("expected a string after `{keyword}`, e.g. `{keyword} \"…\"`");
                     if input.is_empty() || input.peek(token::Brace) {
                         errors.push(Error::new_spanned(word, message));
                     } else {
@@ -246,7 +258,9 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
                 None => poisoned = true,
             }
         } else {
-            let Ok(stray) = input.parse::<TokenTree>() else { break };
+            let Ok(stray) = input.parse::<TokenTree>() else {
+                break;
+            };
             let message = match &stray {
                 TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => format!(
                     "remove this `{}`: nouns and verbs follow each other without separators",
@@ -323,7 +337,8 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
     };
     if !input.peek(token::Brace) {
         if input.is_empty() || peek_word(input, "noun") || peek_word(input, "verb") {
-            let message = "expected `{ capability: …, resource: …, help: \"…\" }` after the verb's name";
+            let message =
+                "expected `{ capability: …, resource: …, help: \"…\" }` after the verb's name";
             errors.push(match &name {
                 Some(name) => Error::new_spanned(name, message),
                 None => Error::new_spanned(&keyword, message),
@@ -368,7 +383,10 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
     while !input.is_empty() {
         if input.peek(Token![,]) {
             if let Ok(comma) = input.parse::<Token![,]>() {
-                errors.push(Error::new_spanned(comma, "unexpected `,`: expected a field such as `capability: Pure`"));
+                errors.push(Error::new_spanned(
+                    comma,
+                    "unexpected `,`: expected a field such as `capability: Pure`",
+                ));
             }
             continue;
         }
@@ -381,7 +399,9 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
             eat_comma(input);
             continue;
         }
-        let Ok(key) = input.call(Ident::parse_any) else { break };
+        let Ok(key) = input.call(Ident::parse_any) else {
+            break;
+        };
         let name = key.to_string();
         if input.peek(Token![:]) && !input.peek(Token![::]) {
             let _ = input.parse::<Token![:]>();
@@ -415,7 +435,9 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
             }
             "args" => {
                 let value = args_value(input, errors, &key);
-                store(&mut fields, &key, value, errors, |f| StoreTo::Args(&mut f.args));
+                store(&mut fields, &key, value, errors, |f| {
+                    StoreTo::Args(&mut f.args)
+                });
             }
             _ => {
                 let close = suggest(&name, VERB_FIELDS);
@@ -542,13 +564,18 @@ fn word_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
             let value = text.value();
             errors.push(Error::new_spanned(
                 &text,
-                format!("write `{field}: {value}` without quotes: `{value}` is a name, not a string"),
+                format!(
+                    "write `{field}: {value}` without quotes: `{value}` is a name, not a string"
+                ),
             ));
         }
         return Value::Broken;
     }
     if !input.peek(Ident::peek_any) {
-        let message = format!("expected a name after `{field}:`, e.g. `{}`", example(field));
+        let message = format!(
+            "expected a name after `{field}:`, e.g. `{}`",
+            example(field)
+        );
         if input.is_empty() || input.peek(Token![,]) {
             errors.push(Error::new_spanned(key, message));
         } else {
@@ -557,14 +584,20 @@ fn word_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
         }
         return Value::Broken;
     }
-    let Ok(word) = input.call(Ident::parse_any) else { return Value::Broken };
+    let Ok(word) = input.call(Ident::parse_any) else {
+        return Value::Broken;
+    };
     if input.peek(Token![::]) {
         let mut path = word.to_token_stream();
         let mut last = word.clone();
         while input.peek(Token![::]) {
-            let Ok(separator) = input.parse::<Token![::]>() else { break };
+            let Ok(separator) = input.parse::<Token![::]>() else {
+                break;
+            };
             separator.to_tokens(&mut path);
-            let Ok(segment) = input.call(Ident::parse_any) else { break };
+            let Ok(segment) = input.call(Ident::parse_any) else {
+                break;
+            };
             segment.to_tokens(&mut path);
             last = segment;
         }
@@ -661,20 +694,28 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
         } else {
             let letter = input.call(Ident::parse_any).map_err(|_| {
-                Error::new(input.span(), "expected a short flag such as `-t` or a long one such as `--timeout-ms`")
+                Error::new(
+                    input.span(),
+                    "expected a short flag such as `-t` or a long one such as `--timeout-ms`",
+                )
             })?;
             let mut tokens = dash.to_token_stream();
             letter.to_tokens(&mut tokens);
             if !input.peek(Token![-]) {
                 return Err(Error::new_spanned(
                     tokens,
-                    format!("a short flag needs a long name after it: `-{letter} --name: Type \"help\"`"),
+                    format!(
+                        "a short flag needs a long name after it: `-{letter} --name: Type \"help\"`"
+                    ),
                 ));
             }
             short = Some((letter.to_string(), tokens));
             input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
             if !input.peek(Token![-]) {
-                return Err(Error::new(input.span(), "expected `--` and the long name after the short flag"));
+                return Err(Error::new(
+                    input.span(),
+                    "expected `--` and the long name after the short flag",
+                ));
             }
             input.parse::<Token![-]>()?.to_tokens(&mut name_tokens);
         }
@@ -697,7 +738,11 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
     if !input.peek(LitStr) {
         let message = format!(
             "argument `{name}` needs a help text after its type{}, e.g. `{name}: {} \"what it is\"`",
-            if default.is_some() { " and default" } else { "" },
+            if default.is_some() {
+                " and default"
+            } else {
+                ""
+            },
             crate::types::type_name(&ty),
         );
         return Err(if input.is_empty() || input.peek(Token![,]) {
@@ -752,7 +797,10 @@ fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
         false
     };
     let literal: Lit = input.parse().map_err(|_| {
-        Error::new(input.span(), "expected a literal default such as `500`, `true` or `\"text\"` after `=`")
+        Error::new(
+            input.span(),
+            "expected a literal default such as `500`, `true` or `\"text\"` after `=`",
+        )
     })?;
     literal.to_tokens(&mut tokens);
     let text = match &literal {
@@ -783,7 +831,9 @@ fn skip_to_comma(input: ParseStream<'_>) -> TokenStream {
         if depth == 0 && input.peek(Token![,]) {
             break;
         }
-        let Ok(token) = input.parse::<TokenTree>() else { break };
+        let Ok(token) = input.parse::<TokenTree>() else {
+            break;
+        };
         if let TokenTree::Punct(p) = &token {
             match p.as_char() {
                 '<' => depth += 1,
@@ -815,7 +865,10 @@ fn first_token(tokens: TokenStream) -> TokenStream {
 }
 
 fn peek_word(input: ParseStream<'_>, word: &str) -> bool {
-    input.cursor().ident().is_some_and(|(ident, _)| ident == word)
+    input
+        .cursor()
+        .ident()
+        .is_some_and(|(ident, _)| ident == word)
 }
 
 fn peek_word_token(token: &TokenTree, word: &str) -> bool {

@@ -17,6 +17,7 @@ pub enum Shape {
 }
 
 /// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]).
+#[must_use]
 pub fn shape(ty: &Type) -> (Shape, &Type) {
     for (wrapper, shape) in [("Option", Shape::Optional), ("Vec", Shape::Repeated)] {
         if let Some(inner) = single_argument(ty, wrapper) {
@@ -27,6 +28,7 @@ pub fn shape(ty: &Type) -> (Shape, &Type) {
 }
 
 /// The value type: what each command-line word parses into.
+#[must_use]
 pub fn value_type(ty: &Type) -> &Type {
     shape(ty).1
 }
@@ -52,6 +54,7 @@ fn single_argument<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
 
 /// A type as Rust source, with spaces only where they are needed:
 /// `std::path::PathBuf`, `Vec<String>`.
+#[must_use]
 pub fn type_name(ty: &Type) -> String {
     let mut out = String::new();
     print(ty.to_token_stream(), &mut out, &mut false);
@@ -101,10 +104,10 @@ fn print(tokens: TokenStream, out: &mut String, after_word: &mut bool) {
 /// The same table as `cnv-grammar`'s (which checks models built at run time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scalar {
-    /// `u8` … `usize`.
-    Unsigned,
-    /// `i8` … `isize`.
-    Signed,
+    /// `u8` … `u128`, `usize`, with the type's name (its width decides what fits).
+    Unsigned(&'static str),
+    /// `i8` … `i128`, `isize`, with the type's name.
+    Signed(&'static str),
     /// `f32`, `f64`.
     Float,
     /// `bool`.
@@ -117,11 +120,22 @@ pub enum Scalar {
 
 impl Scalar {
     /// The scalar a type name stands for, by its last path segment.
+    #[must_use]
     pub fn of(name: &str) -> Self {
         let last = name.rsplit("::").next().unwrap_or(name);
         match last {
-            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => Self::Unsigned,
-            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => Self::Signed,
+            "u8" => Self::Unsigned("u8"),
+            "u16" => Self::Unsigned("u16"),
+            "u32" => Self::Unsigned("u32"),
+            "u64" => Self::Unsigned("u64"),
+            "u128" => Self::Unsigned("u128"),
+            "usize" => Self::Unsigned("usize"),
+            "i8" => Self::Signed("i8"),
+            "i16" => Self::Signed("i16"),
+            "i32" => Self::Signed("i32"),
+            "i64" => Self::Signed("i64"),
+            "i128" => Self::Signed("i128"),
+            "isize" => Self::Signed("isize"),
             "f32" | "f64" => Self::Float,
             "bool" => Self::Bool,
             "char" => Self::Char,
@@ -129,19 +143,34 @@ impl Scalar {
         }
     }
 
-    /// Whether `text` is a valid value (syntax only for integers).
+    /// Whether `text` is a valid value of the type.
+    #[must_use]
     pub fn accepts(self, text: &str) -> bool {
         match self {
-            Self::Unsigned => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
-            Self::Signed => {
-                let digits = text.strip_prefix('-').unwrap_or(text);
-                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-            }
+            Self::Unsigned(width) | Self::Signed(width) => fits(width, text),
             Self::Float => text.parse::<f64>().is_ok(),
             Self::Bool => matches!(text, "true" | "false"),
             Self::Char => text.chars().count() == 1,
             Self::Text => true,
         }
+    }
+}
+
+/// Whether `text` parses as the integer type called `width` (as `FromStr` would).
+fn fits(width: &str, text: &str) -> bool {
+    match width {
+        "u8" => text.parse::<u8>().is_ok(),
+        "u16" => text.parse::<u16>().is_ok(),
+        "u32" => text.parse::<u32>().is_ok(),
+        "u64" => text.parse::<u64>().is_ok(),
+        "u128" => text.parse::<u128>().is_ok(),
+        "usize" => text.parse::<usize>().is_ok(),
+        "i8" => text.parse::<i8>().is_ok(),
+        "i16" => text.parse::<i16>().is_ok(),
+        "i32" => text.parse::<i32>().is_ok(),
+        "i64" => text.parse::<i64>().is_ok(),
+        "i128" => text.parse::<i128>().is_ok(),
+        _ => text.parse::<isize>().is_ok(),
     }
 }
 

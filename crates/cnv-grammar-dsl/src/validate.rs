@@ -174,7 +174,9 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     if depth > MAX_NOUN_DEPTH {
         errors.push(Error::new_spanned(
             &noun.name,
-            format!("noun `{name}` is nested {depth} nouns deep; at most {MAX_NOUN_DEPTH} are allowed"),
+            format!(
+                "noun `{name}` is nested {depth} nouns deep; at most {MAX_NOUN_DEPTH} are allowed"
+            ),
         ));
     }
     match &noun.help {
@@ -250,7 +252,12 @@ fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
         Slot::Broken => None,
     };
     let safety = word(&fields.safety, vocab::SAFETY, "safety profile", errors);
-    let stability = word(&fields.stability, vocab::STABILITY, "stability profile", errors);
+    let stability = word(
+        &fields.stability,
+        vocab::STABILITY,
+        "stability profile",
+        errors,
+    );
     if let (Some(class), Slot::Given(word)) = (class, &fields.safety)
         && safety.flatten() == Some(AGENT_SAFE)
         && !class.agent_safe
@@ -359,7 +366,10 @@ fn lookup(
         .unwrap_or_default();
     errors.push(Error::new_spanned(
         word,
-        format!("unknown {kind} `{text}`{hint}; expected {}", vocab::list(names)),
+        format!(
+            "unknown {kind} `{text}`{hint}; expected {}",
+            vocab::list(names)
+        ),
     ));
     None
 }
@@ -442,7 +452,11 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
             errors.push(name_error(format!(
                 "`{}` is not a valid argument name; use a lowercase kebab-case word such as `{}`",
                 arg.name,
-                if is_kebab_word(&kebab) { kebab.as_str() } else { "timeout-ms" }
+                if is_kebab_word(&kebab) {
+                    kebab.as_str()
+                } else {
+                    "timeout-ms"
+                }
             )));
         } else if arg.name == "help" {
             errors.push(name_error(
@@ -463,7 +477,9 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
             } else if !shorts.insert(short) {
                 errors.push(Error::new_spanned(
                     tokens,
-                    format!("`-{letter}` is already the short flag of another argument of this verb"),
+                    format!(
+                        "`-{letter}` is already the short flag of another argument of this verb"
+                    ),
                 ));
             }
         }

@@ -18,13 +18,41 @@ pub struct Class {
 
 /// Every capability class, in the order of `CapabilityClass::ALL`.
 pub const CLASSES: &[Class] = &[
-    Class { name: "Pure", agent_safe: true, default_safety: AGENT_SAFE },
-    Class { name: "ReadOnlyFS", agent_safe: true, default_safety: AGENT_SAFE },
-    Class { name: "Environment", agent_safe: false, default_safety: HUMAN_REVIEW },
-    Class { name: "Network", agent_safe: false, default_safety: HUMAN_REVIEW },
-    Class { name: "ReadWriteFS", agent_safe: false, default_safety: HUMAN_REVIEW },
-    Class { name: "Subprocess", agent_safe: false, default_safety: HUMAN_REVIEW },
-    Class { name: "Dangerous", agent_safe: false, default_safety: INTERACTIVE_ONLY },
+    Class {
+        name: "Pure",
+        agent_safe: true,
+        default_safety: AGENT_SAFE,
+    },
+    Class {
+        name: "ReadOnlyFS",
+        agent_safe: true,
+        default_safety: AGENT_SAFE,
+    },
+    Class {
+        name: "Environment",
+        agent_safe: false,
+        default_safety: HUMAN_REVIEW,
+    },
+    Class {
+        name: "Network",
+        agent_safe: false,
+        default_safety: HUMAN_REVIEW,
+    },
+    Class {
+        name: "ReadWriteFS",
+        agent_safe: false,
+        default_safety: HUMAN_REVIEW,
+    },
+    Class {
+        name: "Subprocess",
+        agent_safe: false,
+        default_safety: HUMAN_REVIEW,
+    },
+    Class {
+        name: "Dangerous",
+        agent_safe: false,
+        default_safety: INTERACTIVE_ONLY,
+    },
 ];
 
 /// The class that must say who reviews it (`safety:` is required).
@@ -47,7 +75,13 @@ pub const SAFETY: &[&str] = &[AGENT_SAFE, HUMAN_REVIEW, INTERACTIVE_ONLY];
 pub const DEPRECATED: &str = "Deprecated";
 
 /// Every stability profile, in the order of `StabilityProfile::NAMES`.
-pub const STABILITY: &[&str] = &["Stable", "Preview", "Experimental", DEPRECATED, "NonDeterministic"];
+pub const STABILITY: &[&str] = &[
+    "Stable",
+    "Preview",
+    "Experimental",
+    DEPRECATED,
+    "NonDeterministic",
+];
 
 /// The class called `name`, exactly as spelled.
 #[must_use]
@@ -70,7 +104,9 @@ pub fn suggest<'a>(input: &str, names: &[&'a str]) -> Option<&'a str> {
     let typed = normalized(input);
     // A name cut short (`HumanReview` for `HumanReviewRequired`) is a close one too.
     if typed.len() >= 4
-        && let Some(name) = names.iter().find(|name| normalized(name).starts_with(&typed))
+        && let Some(name) = names
+            .iter()
+            .find(|name| normalized(name).starts_with(&typed))
     {
         return Some(name);
     }
@@ -140,12 +176,19 @@ mod tests {
 
     #[test]
     fn only_pure_and_read_only_are_agent_safe_and_dangerous_is_interactive() {
-        let safe: Vec<_> = CLASSES.iter().filter(|c| c.agent_safe).map(|c| c.name).collect();
+        let safe: Vec<_> = CLASSES
+            .iter()
+            .filter(|c| c.agent_safe)
+            .map(|c| c.name)
+            .collect();
         assert_eq!(safe, ["Pure", "ReadOnlyFS"]);
         for class in CLASSES {
             assert_eq!(class.agent_safe, class.default_safety == AGENT_SAFE);
         }
-        assert_eq!(class(DANGEROUS).map(|c| c.default_safety), Some(INTERACTIVE_ONLY));
+        assert_eq!(
+            class(DANGEROUS).map(|c| c.default_safety),
+            Some(INTERACTIVE_ONLY)
+        );
     }
 
     #[test]

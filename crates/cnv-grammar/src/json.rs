@@ -192,14 +192,14 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
     let scalar = Scalar::of(arg.value_type());
     let mut value = Map::new();
     let json_type = match scalar {
-        Scalar::Unsigned | Scalar::Signed => "integer",
+        Scalar::Unsigned(_) | Scalar::Signed(_) => "integer",
         Scalar::Float => "number",
         Scalar::Bool => "boolean",
         Scalar::Char | Scalar::Text => "string",
     };
     value.insert("type".into(), json_type.into());
     match scalar {
-        Scalar::Unsigned => {
+        Scalar::Unsigned(_) => {
             value.insert("minimum".into(), 0.into());
         }
         Scalar::Char => {
@@ -239,8 +239,8 @@ fn flag(arg: &GrammarArgument) -> String {
 /// itself when it does not parse (which [`GrammarModel::validate`] reports).
 fn typed_default(scalar: Scalar, default: &str) -> Value {
     let parsed = match scalar {
-        Scalar::Unsigned => default.parse::<u64>().ok().map(Value::from),
-        Scalar::Signed => default.parse::<i64>().ok().map(Value::from),
+        Scalar::Unsigned(_) => default.parse::<u64>().ok().map(Value::from),
+        Scalar::Signed(_) => default.parse::<i64>().ok().map(Value::from),
         Scalar::Float => default
             .parse::<f64>()
             .ok()

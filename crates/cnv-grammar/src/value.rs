@@ -5,10 +5,10 @@
 /// string that the program parses with `FromStr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scalar {
-    /// `u8` … `u128`, `usize`.
-    Unsigned,
-    /// `i8` … `i128`, `isize`.
-    Signed,
+    /// `u8` … `u128`, `usize`, with the type's name (its width decides what fits).
+    Unsigned(&'static str),
+    /// `i8` … `i128`, `isize`, with the type's name.
+    Signed(&'static str),
     /// `f32`, `f64`.
     Float,
     /// `bool`.
@@ -25,8 +25,18 @@ impl Scalar {
     pub(crate) fn of(value_type: &str) -> Self {
         let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
         match name {
-            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => Self::Unsigned,
-            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => Self::Signed,
+            "u8" => Self::Unsigned("u8"),
+            "u16" => Self::Unsigned("u16"),
+            "u32" => Self::Unsigned("u32"),
+            "u64" => Self::Unsigned("u64"),
+            "u128" => Self::Unsigned("u128"),
+            "usize" => Self::Unsigned("usize"),
+            "i8" => Self::Signed("i8"),
+            "i16" => Self::Signed("i16"),
+            "i32" => Self::Signed("i32"),
+            "i64" => Self::Signed("i64"),
+            "i128" => Self::Signed("i128"),
+            "isize" => Self::Signed("isize"),
             "f32" | "f64" => Self::Float,
             "bool" => Self::Bool,
             "char" => Self::Char,
@@ -35,20 +45,33 @@ impl Scalar {
     }
 
     /// Whether `text` is a valid value of this scalar (every text is a `Text`; the
-    /// program's own `FromStr` decides at run time). Integers are checked for syntax, not
-    /// for the width of the type.
+    /// program's own `FromStr` decides at run time).
     pub(crate) fn accepts(self, text: &str) -> bool {
         match self {
-            Self::Unsigned => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
-            Self::Signed => {
-                let digits = text.strip_prefix('-').unwrap_or(text);
-                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-            }
+            Self::Unsigned(width) | Self::Signed(width) => fits(width, text),
             Self::Float => text.parse::<f64>().is_ok(),
             Self::Bool => matches!(text, "true" | "false"),
             Self::Char => text.chars().count() == 1,
             Self::Text => true,
         }
+    }
+}
+
+/// Whether `text` parses as the integer type called `width` (as `FromStr` would).
+fn fits(width: &str, text: &str) -> bool {
+    match width {
+        "u8" => text.parse::<u8>().is_ok(),
+        "u16" => text.parse::<u16>().is_ok(),
+        "u32" => text.parse::<u32>().is_ok(),
+        "u64" => text.parse::<u64>().is_ok(),
+        "u128" => text.parse::<u128>().is_ok(),
+        "usize" => text.parse::<usize>().is_ok(),
+        "i8" => text.parse::<i8>().is_ok(),
+        "i16" => text.parse::<i16>().is_ok(),
+        "i32" => text.parse::<i32>().is_ok(),
+        "i64" => text.parse::<i64>().is_ok(),
+        "i128" => text.parse::<i128>().is_ok(),
+        _ => text.parse::<isize>().is_ok(),
     }
 }
 
@@ -63,8 +86,8 @@ mod tests {
 
     #[test]
     fn scalars_are_recognised_by_their_last_segment() {
-        assert_eq!(Scalar::of("u64"), Scalar::Unsigned);
-        assert_eq!(Scalar::of("core::primitive::i32"), Scalar::Signed);
+        assert_eq!(Scalar::of("u64"), Scalar::Unsigned("u64"));
+        assert_eq!(Scalar::of("core::primitive::i32"), Scalar::Signed("i32"));
         assert_eq!(Scalar::of("f64"), Scalar::Float);
         assert_eq!(Scalar::of("bool"), Scalar::Bool);
         assert_eq!(Scalar::of("std::path::PathBuf"), Scalar::Text);
@@ -73,11 +96,13 @@ mod tests {
 
     #[test]
     fn defaults_are_checked_against_the_scalar() {
-        assert!(Scalar::Unsigned.accepts("500"));
-        assert!(!Scalar::Unsigned.accepts("-1"));
-        assert!(!Scalar::Unsigned.accepts("5s"));
-        assert!(Scalar::Signed.accepts("-1"));
-        assert!(!Scalar::Signed.accepts("-"));
+        assert!(Scalar::of("u64").accepts("500"));
+        assert!(!Scalar::of("u64").accepts("-1"));
+        assert!(!Scalar::of("u64").accepts("5s"));
+        assert!(!Scalar::of("u8").accepts("300"));
+        assert!(Scalar::of("i8").accepts("-128"));
+        assert!(!Scalar::of("i8").accepts("-129"));
+        assert!(!Scalar::of("isize").accepts("-"));
         assert!(Scalar::Float.accepts("0.5"));
         assert!(!Scalar::Bool.accepts("yes"));
         assert!(Scalar::Char.accepts("é"));

@@ -37,16 +37,25 @@ fn every_kind() -> GrammarModel {
     }
     let args = GrammarVerb::new("args", "Every argument", CapabilityContract::pure())
         .with_long_help("Positional, named, optional, repeatable, switches and defaults.")
-        .with_arg(GrammarArgument::positional("path", "std::path::PathBuf", "A path"))
+        .with_arg(GrammarArgument::positional(
+            "path",
+            "std::path::PathBuf",
+            "A path",
+        ))
         .with_arg(GrammarArgument::positional("rest", "String", "More words").multiple())
-        .with_arg(GrammarArgument::named("count", "u32", "How many").with_short('c').with_default("3"))
+        .with_arg(
+            GrammarArgument::named("count", "u32", "How many")
+                .with_short('c')
+                .with_default("3"),
+        )
         .with_arg(GrammarArgument::named("offset", "i64", "Where").with_default("-1"))
         .with_arg(GrammarArgument::named("ratio", "f64", "How much").with_default("0.5"))
         .with_arg(GrammarArgument::named("force", "bool", "Overwrite").with_short('f'))
         .with_arg(GrammarArgument::named("sep", "char", "Separator").with_default(","))
         .with_arg(GrammarArgument::named("header", "String", "A header").multiple())
         .with_arg(GrammarArgument::named("name", "String", "Who").optional());
-    let old = GrammarVerb::new("old", "The old way", CapabilityContract::read_only()).deprecated("use `args`");
+    let old = GrammarVerb::new("old", "The old way", CapabilityContract::read_only())
+        .deprecated("use `args`");
     GrammarModel::new("every-kind")
         .with_version("0.3.0-rc.1")
         .with_help("A grammar with one of everything")
@@ -105,12 +114,31 @@ fn one_tool_per_verb_named_by_its_path() {
 #[test]
 fn annotations_follow_the_capability_class() {
     let tools = every_kind().to_mcp_tools();
-    for (class, tool) in CapabilityClass::ALL.iter().zip(tools["tools"].as_array().unwrap()) {
+    for (class, tool) in CapabilityClass::ALL
+        .iter()
+        .zip(tools["tools"].as_array().unwrap())
+    {
         let annotations = &tool["annotations"];
-        assert_eq!(annotations["readOnlyHint"], class.read_only_hint(), "{class}");
-        assert_eq!(annotations["destructiveHint"], class.destructive_hint(), "{class}");
-        assert_eq!(annotations["idempotentHint"], class.idempotent_hint(), "{class}");
-        assert_eq!(annotations["openWorldHint"], class.open_world_hint(), "{class}");
+        assert_eq!(
+            annotations["readOnlyHint"],
+            class.read_only_hint(),
+            "{class}"
+        );
+        assert_eq!(
+            annotations["destructiveHint"],
+            class.destructive_hint(),
+            "{class}"
+        );
+        assert_eq!(
+            annotations["idempotentHint"],
+            class.idempotent_hint(),
+            "{class}"
+        );
+        assert_eq!(
+            annotations["openWorldHint"],
+            class.open_world_hint(),
+            "{class}"
+        );
         let contract = &tool["_meta"]["cnv/contract"];
         assert_eq!(contract["capability"], class.name());
         assert_eq!(contract["safety"], class.default_safety().name());
@@ -128,7 +156,12 @@ fn annotations_follow_the_capability_class() {
     for ((name, hints), tool) in expected.iter().zip(tools["tools"].as_array().unwrap()) {
         let a = &tool["annotations"];
         assert_eq!(
-            [&a["readOnlyHint"], &a["destructiveHint"], &a["idempotentHint"], &a["openWorldHint"]],
+            [
+                &a["readOnlyHint"],
+                &a["destructiveHint"],
+                &a["idempotentHint"],
+                &a["openWorldHint"]
+            ],
             hints.map(Value::from).each_ref(),
             "{name}"
         );
@@ -151,7 +184,10 @@ fn input_schemas_describe_every_argument() {
     let schema = &args["inputSchema"];
     assert_eq!(schema["required"], json!(["path"]));
     let p = &schema["properties"];
-    assert_eq!(p["path"], json!({"type": "string", "description": "A path", "x-cnv-value-type": "std::path::PathBuf"}));
+    assert_eq!(
+        p["path"],
+        json!({"type": "string", "description": "A path", "x-cnv-value-type": "std::path::PathBuf"})
+    );
     assert_eq!(p["rest"]["type"], "array");
     assert_eq!(p["rest"]["items"], json!({"type": "string"}));
     assert_eq!(
@@ -180,7 +216,10 @@ fn json_round_trip_is_equal() {
     assert_eq!(back, grammar);
     let value: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["storage"], Value::Null, "nouns are under `nouns`");
-    assert_eq!(value["nouns"][0]["verbs"][1]["contract"]["capability"], "ReadOnlyFS");
+    assert_eq!(
+        value["nouns"][0]["verbs"][1]["contract"]["capability"],
+        "ReadOnlyFS"
+    );
     let arg = &value["nouns"][1]["nouns"][0]["verbs"][0]["args"][2];
     assert_eq!(
         arg,
@@ -195,7 +234,10 @@ fn loading_refuses_bad_documents_with_every_problem() {
         {"name":"v","help":"V","contract":{"capability":"Netwrk","resource":"Fast"}}]}]}"#;
     let err = GrammarModel::from_json(unknown_class).unwrap_err();
     assert!(matches!(err, LoadError::Json(_)));
-    assert!(err.to_string().contains("unknown variant `Netwrk`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown variant `Netwrk`"),
+        "{err}"
+    );
 
     let agent_safe_network = unknown_class.replace(
         r#""capability":"Netwrk","resource":"Fast""#,
@@ -208,7 +250,11 @@ fn loading_refuses_bad_documents_with_every_problem() {
         {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"},
          "args":[{"name":"p","value_type":"String","help":"P","positional":true,"short":"p","required":true}]}]}]}"#;
     let err = GrammarModel::from_json(positional_short).unwrap_err();
-    assert!(err.to_string().contains("positional argument cannot have a short flag"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("positional argument cannot have a short flag"),
+        "{err}"
+    );
 
     let invalid = r#"{"name":"App","version":"one","nouns":[{"name":"n","help":"","verbs":[]}]}"#;
     let LoadError::Invalid(errors) = GrammarModel::from_json(invalid).unwrap_err() else {
@@ -217,7 +263,12 @@ fn loading_refuses_bad_documents_with_every_problem() {
     assert_eq!(errors.len(), 4, "{errors}");
 
     let unknown_field = r#"{"name":"app","nouns":[],"colour":"red"}"#;
-    assert!(GrammarModel::from_json(unknown_field).unwrap_err().to_string().contains("unknown field `colour`"));
+    assert!(
+        GrammarModel::from_json(unknown_field)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `colour`")
+    );
 }
 
 #[test]
@@ -228,5 +279,8 @@ fn a_network_verb_loaded_without_safety_is_not_agent_safe() {
     let contract = grammar.verb("net", "fetch").unwrap().contract();
     assert_eq!(contract.safety(), SafetyProfile::HumanReviewRequired);
     let tools = grammar.to_mcp_tools();
-    assert_eq!(tools["tools"][0]["_meta"]["cnv/contract"]["safety"], "HumanReviewRequired");
+    assert_eq!(
+        tools["tools"][0]["_meta"]["cnv/contract"]["safety"],
+        "HumanReviewRequired"
+    );
 }

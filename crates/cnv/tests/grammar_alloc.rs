@@ -35,12 +35,18 @@ fn read_all(grammar: &GrammarModel) -> usize {
         total += verb.name().len() + verb.help().len() + usize::from(verb.contract().risk_score());
         for arg in verb.args() {
             total += arg.name().len() + arg.value_type().len() + arg.help().len();
-            total += usize::from(arg.is_required()) + arg.short().map_or(0, |c| c.len_utf8());
+            total += usize::from(arg.is_required()) + arg.short().map_or(0, char::len_utf8);
         }
     }
-    total += grammar.noun("cloud bucket").map_or(0, |noun| noun.verbs().len());
-    total += grammar.verb("file", "write").map_or(0, |verb| verb.args().len());
-    total += grammar.find(&["cloud", "bucket", "list"]).map_or(0, |verb| verb.name().len());
+    total += grammar
+        .noun("cloud bucket")
+        .map_or(0, |noun| noun.verbs().len());
+    total += grammar
+        .verb("file", "write")
+        .map_or(0, |verb| verb.args().len());
+    total += grammar
+        .find(&["cloud", "bucket", "list"])
+        .map_or(0, |verb| verb.name().len());
     total
 }
 
@@ -71,11 +77,13 @@ fn building_and_reading_a_dsl_grammar_allocates_nothing() {
     // The counter counts: the same kind of model built at run time allocates.
     let before = dhat::HeapStats::get();
     let mut runtime = GrammarModel::new("myapp");
-    runtime.add_noun(GrammarNoun::new("file", "File operations").with_verb(GrammarVerb::new(
-        "read",
-        "Read a file",
-        CapabilityContract::read_only(),
-    )));
+    runtime.add_noun(
+        GrammarNoun::new("file", "File operations").with_verb(GrammarVerb::new(
+            "read",
+            "Read a file",
+            CapabilityContract::read_only(),
+        )),
+    );
     black_box(&runtime);
     let after = dhat::HeapStats::get();
     assert!(after.total_blocks > before.total_blocks);

@@ -46,11 +46,14 @@ fn a_verb_without_safety_gets_its_class_default_from_cnv_caps() {
         assert_eq!(contract.class(), *class);
         assert_eq!(contract.safety(), class.default_safety(), "{class}");
         assert_eq!(contract.is_agent_safe(), class.is_agent_safe(), "{class}");
-        assert_eq!(*contract, CapabilityContract::new(*class, contract.band()).with_stability(contract.stability()));
+        assert_eq!(
+            *contract,
+            CapabilityContract::new(*class, contract.band()).with_stability(contract.stability())
+        );
     }
-    let bands: Vec<_> = verbs.iter().map(|c| c.band()).collect();
+    let bands: Vec<_> = verbs.iter().map(CapabilityContract::band).collect();
     assert_eq!(bands[..5], *ResourceBand::ALL);
-    let stabilities: Vec<_> = verbs.iter().map(|c| c.stability()).collect();
+    let stabilities: Vec<_> = verbs.iter().map(CapabilityContract::stability).collect();
     assert_eq!(stabilities[..5], *StabilityProfile::ALL);
 }
 
@@ -78,8 +81,14 @@ static DECLARED: GrammarModel = grammar_dsl! {
 fn declared_safety_is_kept_and_never_agent_safe_for_an_unsafe_class() {
     let safety = |noun: &str, verb: &str| DECLARED.verb(noun, verb).unwrap().contract().safety();
     assert_eq!(safety("safe", "pure-agent"), SafetyProfile::AgentSafe);
-    assert_eq!(safety("safe", "pure-review"), SafetyProfile::HumanReviewRequired);
-    assert_eq!(safety("safe", "pure-interactive"), SafetyProfile::InteractiveOnly);
+    assert_eq!(
+        safety("safe", "pure-review"),
+        SafetyProfile::HumanReviewRequired
+    );
+    assert_eq!(
+        safety("safe", "pure-interactive"),
+        SafetyProfile::InteractiveOnly
+    );
     assert_eq!(safety("unsafe", "wipe"), SafetyProfile::InteractiveOnly);
     assert_eq!(safety("unsafe", "nuke"), SafetyProfile::HumanReviewRequired);
     for verb in DECLARED.noun("unsafe").unwrap().verbs() {
@@ -97,7 +106,9 @@ fn the_macro_refuses_agent_safe_exactly_where_cnv_caps_does() {
             );
             let tokens: proc_macro2::TokenStream = source.parse().unwrap();
             let macro_accepts = cnv_grammar_dsl::check(tokens).is_ok();
-            let caps_accepts = CapabilityContract::new(*class, ResourceBand::Fast).with_safety(*safety).is_ok();
+            let caps_accepts = CapabilityContract::new(*class, ResourceBand::Fast)
+                .with_safety(*safety)
+                .is_ok();
             assert_eq!(macro_accepts, caps_accepts, "{class} + {safety}");
         }
     }
@@ -166,25 +177,74 @@ fn macro_models_validate_at_run_time_and_the_crate_path_can_be_overridden() {
     };
     assert_eq!(grammar.validate(), Ok(()));
     assert_eq!(grammar.help(), Some("A tool"));
-    assert_eq!(grammar.noun("cloud").unwrap().long_help(), Some("Everything in the cloud."));
-    let paths: Vec<String> = grammar.verbs().map(|(path, verb)| format!("{path} {}", verb.name())).collect();
-    assert_eq!(paths, ["cloud status", "cloud bucket list", "cloud bucket purge"]);
+    assert_eq!(
+        grammar.noun("cloud").unwrap().long_help(),
+        Some("Everything in the cloud.")
+    );
+    let paths: Vec<String> = grammar
+        .verbs()
+        .map(|(path, verb)| format!("{path} {}", verb.name()))
+        .collect();
+    assert_eq!(
+        paths,
+        ["cloud status", "cloud bucket list", "cloud bucket purge"]
+    );
 
     let list = grammar.verb("cloud bucket", "list").unwrap();
-    assert_eq!(list.long_help(), Some("Lists every bucket the account can see."));
+    assert_eq!(
+        list.long_help(),
+        Some("Lists every bucket the account can see.")
+    );
     assert_eq!(list.contract().stability(), StabilityProfile::Preview);
     let args: Vec<_> = list
         .args()
         .iter()
-        .map(|a| (a.name(), a.value_type(), a.kind(), a.is_required(), a.default_value(), a.is_multiple()))
+        .map(|a| {
+            (
+                a.name(),
+                a.value_type(),
+                a.kind(),
+                a.is_required(),
+                a.default_value(),
+                a.is_multiple(),
+            )
+        })
         .collect();
     assert_eq!(
         args,
         [
-            ("prefix", "String", ArgumentKind::Positional, false, None, false),
-            ("limit", "u32", ArgumentKind::Named { short: Some('l') }, false, Some("100"), false),
-            ("region", "String", ArgumentKind::Named { short: None }, false, None, true),
-            ("all", "bool", ArgumentKind::Named { short: Some('a') }, false, Some("false"), false),
+            (
+                "prefix",
+                "String",
+                ArgumentKind::Positional,
+                false,
+                None,
+                false
+            ),
+            (
+                "limit",
+                "u32",
+                ArgumentKind::Named { short: Some('l') },
+                false,
+                Some("100"),
+                false
+            ),
+            (
+                "region",
+                "String",
+                ArgumentKind::Named { short: None },
+                false,
+                None,
+                true
+            ),
+            (
+                "all",
+                "bool",
+                ArgumentKind::Named { short: Some('a') },
+                false,
+                Some("false"),
+                false
+            ),
         ]
     );
     assert!(list.arg("all").unwrap().is_switch());

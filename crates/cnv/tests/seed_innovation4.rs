@@ -11,7 +11,10 @@ use cnv::prelude::*;
 use serde_json::{Value, json};
 
 /// The Innovation 4 example, verbatim.
-#[allow(clippy::let_and_return, reason = "the seed's `let grammar = …;`, verbatim")]
+#[allow(
+    clippy::let_and_return,
+    reason = "the seed's `let grammar = …;`, verbatim"
+)]
 fn innovation_4() -> GrammarModel {
     let grammar = grammar_dsl! {
         app "myapp" version "1.0.0" {
@@ -48,11 +51,23 @@ fn contract(
     band: ResourceBand,
     safety: SafetyProfile,
     stability: StabilityProfile,
-) -> (CapabilityClass, ResourceBand, SafetyProfile, StabilityProfile) {
+) -> (
+    CapabilityClass,
+    ResourceBand,
+    SafetyProfile,
+    StabilityProfile,
+) {
     (class, band, safety, stability)
 }
 
-fn parts(c: CapabilityContract) -> (CapabilityClass, ResourceBand, SafetyProfile, StabilityProfile) {
+fn parts(
+    c: CapabilityContract,
+) -> (
+    CapabilityClass,
+    ResourceBand,
+    SafetyProfile,
+    StabilityProfile,
+) {
     (c.class(), c.band(), c.safety(), c.stability())
 }
 
@@ -63,12 +78,28 @@ fn innovation_4_declares_what_the_seed_says() {
     assert_eq!(grammar.version(), Some("1.0.0"));
     assert_eq!(grammar.validate(), Ok(()));
 
-    let nouns: Vec<(&str, &str)> = grammar.nouns().iter().map(|n| (n.name(), n.help())).collect();
-    assert_eq!(nouns, [("file", "File operations"), ("network", "Network operations")]);
+    let nouns: Vec<(&str, &str)> = grammar
+        .nouns()
+        .iter()
+        .map(|n| (n.name(), n.help()))
+        .collect();
+    assert_eq!(
+        nouns,
+        [
+            ("file", "File operations"),
+            ("network", "Network operations")
+        ]
+    );
 
     let verbs: Vec<(String, &str, _)> = grammar
         .verbs()
-        .map(|(path, verb)| (path.to_string(), verb.name(), (verb.help(), parts(verb.contract()))))
+        .map(|(path, verb)| {
+            (
+                path.to_string(),
+                verb.name(),
+                (verb.help(), parts(verb.contract())),
+            )
+        })
         .collect();
     use CapabilityClass as C;
     use ResourceBand as B;
@@ -77,24 +108,52 @@ fn innovation_4_declares_what_the_seed_says() {
     assert_eq!(
         verbs,
         [
-            ("file".into(), "read", ("Read a file", contract(C::Pure, B::Fast, S::AgentSafe, T::Stable))),
+            (
+                "file".into(),
+                "read",
+                (
+                    "Read a file",
+                    contract(C::Pure, B::Fast, S::AgentSafe, T::Stable)
+                )
+            ),
             (
                 "file".into(),
                 "write",
-                ("Write to a file", contract(C::ReadWriteFS, B::Medium, S::HumanReviewRequired, T::Stable)),
+                (
+                    "Write to a file",
+                    contract(C::ReadWriteFS, B::Medium, S::HumanReviewRequired, T::Stable)
+                ),
             ),
             (
                 "network".into(),
                 "fetch",
                 // Not the seed reference's `AgentSafe`: a network verb needs a human.
-                ("Fetch from URL", contract(C::Network, B::Slow, S::HumanReviewRequired, T::Stable)),
+                (
+                    "Fetch from URL",
+                    contract(C::Network, B::Slow, S::HumanReviewRequired, T::Stable)
+                ),
             ),
         ]
     );
-    assert!(grammar.verb("file", "read").unwrap().contract().is_agent_safe());
-    assert!(!grammar.verb("network", "fetch").unwrap().contract().is_agent_safe());
+    assert!(
+        grammar
+            .verb("file", "read")
+            .unwrap()
+            .contract()
+            .is_agent_safe()
+    );
+    assert!(
+        !grammar
+            .verb("network", "fetch")
+            .unwrap()
+            .contract()
+            .is_agent_safe()
+    );
     assert!(grammar.verb("file", "delete").is_none());
-    assert_eq!(grammar.find(&["network", "fetch"]).map(|v| v.name()), Some("fetch"));
+    assert_eq!(
+        grammar.find(&["network", "fetch"]).map(GrammarVerb::name),
+        Some("fetch")
+    );
 }
 
 #[test]
@@ -147,7 +206,12 @@ fn migration_guide_before_and_after_build_the_same_model() {
     assert_eq!(read.help(), "Read");
     assert_eq!(
         parts(read.contract()),
-        (CapabilityClass::Pure, ResourceBand::Fast, SafetyProfile::AgentSafe, StabilityProfile::Stable)
+        (
+            CapabilityClass::Pure,
+            ResourceBand::Fast,
+            SafetyProfile::AgentSafe,
+            StabilityProfile::Stable
+        )
     );
 }
 
@@ -184,8 +248,10 @@ fn json_round_trip_of_the_seed_grammar() {
 #[test]
 fn mcp_manifest_of_the_seed_grammar() {
     let tools = innovation_4().to_mcp_tools();
-    let schema: Value =
-        serde_json::from_str(include_str!("../../cnv-grammar/tests/data/mcp-schema-2025-11-25.json")).unwrap();
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../cnv-grammar/tests/data/mcp-schema-2025-11-25.json"
+    ))
+    .unwrap();
     let mut list_tools = schema;
     list_tools["$ref"] = "#/$defs/ListToolsResult".into();
     let validator = jsonschema::validator_for(&list_tools).expect("the MCP schema compiles");
@@ -201,7 +267,12 @@ fn mcp_manifest_of_the_seed_grammar() {
             (
                 tool["name"].as_str().unwrap(),
                 tool["description"].as_str().unwrap(),
-                [hint("readOnlyHint"), hint("destructiveHint"), hint("idempotentHint"), hint("openWorldHint")],
+                [
+                    hint("readOnlyHint"),
+                    hint("destructiveHint"),
+                    hint("idempotentHint"),
+                    hint("openWorldHint"),
+                ],
                 tool["_meta"]["cnv/contract"]["safety"].as_str().unwrap(),
             )
         })
@@ -209,12 +280,30 @@ fn mcp_manifest_of_the_seed_grammar() {
     assert_eq!(
         summary,
         [
-            ("file_read", "Read a file", [true, false, true, false], "AgentSafe"),
-            ("file_write", "Write to a file", [false, true, false, false], "HumanReviewRequired"),
-            ("network_fetch", "Fetch from URL", [false, true, false, true], "HumanReviewRequired"),
+            (
+                "file_read",
+                "Read a file",
+                [true, false, true, false],
+                "AgentSafe"
+            ),
+            (
+                "file_write",
+                "Write to a file",
+                [false, true, false, false],
+                "HumanReviewRequired"
+            ),
+            (
+                "network_fetch",
+                "Fetch from URL",
+                [false, true, false, true],
+                "HumanReviewRequired"
+            ),
         ]
     );
     for tool in tools["tools"].as_array().unwrap() {
-        assert_eq!(tool["inputSchema"], json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false}));
+        assert_eq!(
+            tool["inputSchema"],
+            json!({"type": "object", "properties": {}, "required": [], "additionalProperties": false})
+        );
     }
 }

@@ -1,0 +1,314 @@
+//! Unit tests of the three stages, over token streams made from strings.
+
+use proc_macro2::TokenStream;
+
+use crate::ast::{Item, Slot};
+use crate::validate::Model;
+use crate::{check, parse};
+
+fn tokens(source: &str) -> TokenStream {
+    source.parse().expect("the test source lexes")
+}
+
+fn messages(source: &str) -> Vec<String> {
+    match check(tokens(source)) {
+        Ok(model) => panic!("expected errors, got {model:#?}"),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn model(source: &str) -> Model {
+    check(tokens(source)).unwrap_or_else(|errors| {
+        panic!(
+            "{:#?}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+        )
+    })
+}
+
+const SEED: &str = r#"
+    app "myapp" version "1.0.0" {
+        noun "file" help "File operations" {
+            verb "read" { capability: Pure, resource: Fast, help: "Read a file" }
+            verb "write" {
+                capability: ReadWriteFS, resource: Medium, safety: HumanReviewRequired,
+                stability: Stable, help: "Write to a file"
+            }
+        }
+        noun "network" help "Network operations" {
+            verb "fetch" { capability: Network, resource: Slow, help: "Fetch from URL" }
+        }
+    }
+"#;
+
+#[test]
+fn parse_reads_the_seed_grammar() {
+    let (grammar, errors) = parse::parse(tokens(SEED));
+    assert!(errors.is_empty());
+    let grammar = grammar.expect("a grammar");
+    assert_eq!(grammar.app.name.value(), "myapp");
+    assert_eq!(
+        grammar
+            .app
+            .version
+            .as_ref()
+            .map(syn::LitStr::value)
+            .as_deref(),
+        Some("1.0.0")
+    );
+    let Item::Noun(file) = &grammar.app.items[0] else {
+        panic!("a noun")
+    };
+    let Item::Verb(write) = &file.items[1] else {
+        panic!("a verb")
+    };
+    assert_eq!(write.name.value(), "write");
+    assert!(matches!(&write.fields.safety, Slot::Given(word) if word == "HumanReviewRequired"));
+    assert!(matches!(write.fields.args, Slot::Absent));
+}
+
+#[test]
+fn fields_come_in_any_order_and_safety_defaults_to_the_class() {
+    let model = model(
+        r#"app "a" { noun "n" help "N" {
+            verb "v" { help: "V", stability: Preview, resource: Cold, capability: Network, }
+        } }"#,
+    );
+    let verb = &model.nouns[0].verbs[0];
+    assert_eq!(
+        (verb.class, verb.band, verb.stability, verb.safety),
+        ("Network", "Cold", "Preview", None)
+    );
+}
+
+#[test]
+fn arguments_in_every_form() {
+    let model = model(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V", args: [
+            path: std::path::PathBuf "A path",
+            more: Vec<String> "More",
+            --content: String "Text",
+            -t --timeout-ms: u64 = 500 "Timeout",
+            --offset: i32 = -3 "Offset",
+            --name: Option<String> "Name",
+            -f --force: bool "Force",
+            --type: String = "plain" "A keyword as a name",
+            --retry-3x: u8 = 0x10 "Digits in a name, hex default",
+        ] } } }"#,
+    );
+    let args = &model.nouns[0].verbs[0].args;
+    let summary: Vec<_> = args
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.value_type.as_str(),
+                a.positional,
+                a.short,
+                a.required,
+                a.default.as_deref(),
+                a.multiple,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("path", "std::path::PathBuf", true, None, true, None, false),
+            ("more", "String", true, None, false, None, true),
+            ("content", "String", false, None, true, None, false),
+            (
+                "timeout-ms",
+                "u64",
+                false,
+                Some('t'),
+                false,
+                Some("500"),
+                false
+            ),
+            ("offset", "i32", false, None, false, Some("-3"), false),
+            ("name", "String", false, None, false, None, false),
+            (
+                "force",
+                "bool",
+                false,
+                Some('f'),
+                false,
+                Some("false"),
+                false
+            ),
+            ("type", "String", false, None, false, Some("plain"), false),
+            ("retry-3x", "u8", false, None, false, Some("16"), false),
+        ]
+    );
+}
+
+#[test]
+fn deprecation_sets_the_stability() {
+    let model = model(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V", deprecated: "use w" } } }"#,
+    );
+    let verb = &model.nouns[0].verbs[0];
+    assert_eq!(
+        (verb.stability, verb.deprecated.as_deref()),
+        ("Deprecated", Some("use w"))
+    );
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V", stability: Stable, deprecated: "use w" } } }"#,
+    );
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("remove `stability: Stable`"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn every_mistake_is_reported_once() {
+    let errors = messages(
+        r#"app "My App" version "1" {
+            noun "file" help "Files" {
+                verb "read" { capability: ReadOnlyFs, resource: Fats, safty: AgentSafe, help: "Read" }
+                verb "read" { capability: Network, resource: Fast, safety: AgentSafe, help: "" }
+                verb "wipe" { capability: Dangerous, resource: Cold, help: "Wipe" }
+                verb "copy" { help: "Copy", args: [src: PathBuf "From", src: PathBuf "To", --x: u8 = 300 "X"] }
+            }
+            noun "file" { }
+        }"#,
+    );
+    let expected = [
+        "unknown field `safty` (did you mean `safety`?)",
+        "the app name `My App` is not a lowercase kebab-case word, e.g. `my-app`",
+        "`1` is not a semantic version",
+        "unknown capability class `ReadOnlyFs` (did you mean `ReadOnlyFS`?)",
+        "unknown resource band `Fats` (did you mean `Fast`?)",
+        "noun `file` already has a noun or verb called `read`",
+        "the help text is empty",
+        "a `Network` verb cannot be `AgentSafe`",
+        "a `Dangerous` verb must say who reviews it",
+        "verb `copy` has no `capability:`",
+        "verb `copy` has no `resource:`",
+        "this verb already has an argument called `src`",
+        "the default `300` is not a valid `u8`",
+        "app `My App` already has a noun or verb called `file`",
+    ];
+    let found = |needle: &str| errors.iter().filter(|e| e.contains(needle)).count();
+    for needle in expected {
+        assert_eq!(found(needle), 1, "{needle}\n{errors:#?}");
+    }
+    assert_eq!(found("noun `file` has no help"), 1, "{errors:#?}");
+    assert_eq!(found("noun `file` has no verbs"), 1, "{errors:#?}");
+    assert_eq!(errors.len(), 16, "{errors:#?}");
+}
+
+#[test]
+fn structural_mistakes_do_not_cascade() {
+    // A noun whose only verb cannot be read is not also "a noun without verbs".
+    let errors = messages(r#"app "a" { noun "n" help "N" { verb read { capability: Pure } } }"#);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("the verb's name is a string: write `verb \"read\"`"));
+    // A field whose value cannot be read is not also "missing".
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: "Pure", resource: Fast, help: 3 } } }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    // A bad argument does not make the next ones misplaced.
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [first: Option<String>, second: String "S"] } } }"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("argument `first` needs a help text"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn the_invocation_must_start_with_an_app() {
+    assert_eq!(messages("").len(), 1);
+    let errors = messages(r#"ap "x" {}"#);
+    assert!(
+        errors[0].contains("unknown keyword `ap` (did you mean `app`?)"),
+        "{errors:?}"
+    );
+    let errors = messages(r#"app "x" version "1.0.0""#);
+    assert!(errors[0].contains("expected `{ … }`"), "{errors:?}");
+    let errors = messages(r#"app "x" {}"#);
+    assert!(errors[0].contains("has no nouns"), "{errors:?}");
+}
+
+#[test]
+fn headers_and_keywords_get_suggestions() {
+    let errors = messages(
+        r#"app "a" verison "1.0.0" { nuon "n" help "N" { } noun "m" halp "M" { verb "v" { capability: Pure, resource: Fast, help: "V" } } }"#,
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown word `verison` (did you mean `version`?)")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown keyword `nuon` (did you mean `noun`?)")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown word `halp` (did you mean `help`?)")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn nesting_is_limited_to_eight_nouns() {
+    let mut source = String::from(r#"verb "v" { capability: Pure, resource: Fast, help: "V" }"#);
+    for depth in (1..=9).rev() {
+        source = format!(r#"noun "n{depth}" help "Level" {{ {source} }}"#);
+    }
+    let errors = messages(&format!(r#"app "a" {{ {source} }}"#));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("noun `n9` is nested 9 nouns deep"));
+}
+
+#[test]
+fn expansion_is_one_block_of_constants() {
+    let out = crate::expand(tokens(SEED)).to_string();
+    assert!(out.starts_with('{'), "{out}");
+    assert!(
+        out.contains(":: cnv :: grammar :: GrammarModel :: __from_static"),
+        "{out}"
+    );
+    assert!(out.contains("CapabilityClass :: Network"), "{out}");
+    assert!(!out.contains("compile_error"), "{out}");
+    assert_eq!(out.matches("GrammarVerb :: __from_static").count(), 3);
+}
+
+#[test]
+fn the_crate_path_can_be_overridden() {
+    let source = SEED.replacen("app", "crate = ::cnv_grammar; app", 1);
+    let out = crate::expand(tokens(&source)).to_string();
+    assert!(out.contains(":: cnv_grammar :: GrammarModel"), "{out}");
+    assert!(!out.contains(":: cnv :: grammar"), "{out}");
+}
+
+#[test]
+fn after_errors_the_expansion_is_a_placeholder_beside_the_errors() {
+    let source = r#"app "a" { noun "n" help "N" { verb "v" { capability: Pur, resource: Fast, help: "V",
+        args: [x: Timeout "X"] } } }"#;
+    let out = crate::expand(tokens(source)).to_string();
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    assert!(out.contains("GrammarModel :: __placeholder ()"), "{out}");
+    // The type check is still there, so a type that is not `FromStr` is reported too.
+    assert!(out.contains("assert_value_type :: < Timeout >"), "{out}");
+    let out = crate::expand::fallback(
+        &crate::expand::default_crate(),
+        Vec::new(),
+        &TokenStream::new(),
+    )
+    .to_string();
+    assert!(out.contains("__placeholder"));
+}
