@@ -22,14 +22,25 @@ use proc_macro2::TokenStream;
 /// A grammar of `verbs` verbs, ten per noun, each with a positional and a named argument,
 /// the classes in turn (with `safety:` where `Dangerous` needs it).
 fn source(verbs: usize) -> String {
-    const CLASSES: [&str; 7] =
-        ["Pure", "ReadOnlyFS", "Environment", "Network", "ReadWriteFS", "Subprocess", "Dangerous"];
+    const CLASSES: [&str; 7] = [
+        "Pure",
+        "ReadOnlyFS",
+        "Environment",
+        "Network",
+        "ReadWriteFS",
+        "Subprocess",
+        "Dangerous",
+    ];
     let mut out = String::from("app \"bench\" version \"1.0.0\" {\n");
     for noun in 0..verbs.div_ceil(10) {
         out.push_str(&format!("  noun \"noun-{noun}\" help \"Noun {noun}\" {{\n"));
         for verb in (noun * 10)..((noun + 1) * 10).min(verbs) {
             let class = CLASSES[verb % CLASSES.len()];
-            let safety = if class == "Dangerous" { "safety: InteractiveOnly, " } else { "" };
+            let safety = if class == "Dangerous" {
+                "safety: InteractiveOnly, "
+            } else {
+                ""
+            };
             out.push_str(&format!(
                 "    verb \"verb-{verb}\" {{ capability: {class}, resource: Fast, {safety}help: \"Verb {verb}\", \
                  args: [path: std::path::PathBuf \"A path\", -t --timeout-ms: u64 = 500 \"Timeout\"] }}\n"
@@ -45,17 +56,32 @@ fn expand(c: &mut Criterion) {
     let mut group = c.benchmark_group("grammar/expand");
     for verbs in [10, 100, 1000] {
         let tokens: TokenStream = source(verbs).parse().expect("the generated grammar lexes");
-        assert!(cnv_grammar_dsl::check(tokens.clone()).is_ok(), "the generated grammar is valid");
+        assert!(
+            cnv_grammar_dsl::check(tokens.clone()).is_ok(),
+            "the generated grammar is valid"
+        );
         group.throughput(Throughput::Elements(verbs as u64));
-        group.bench_with_input(BenchmarkId::new("cnv grammar_dsl! (parse, validate, expand)", verbs), &tokens, |b, tokens| {
-            b.iter(|| cnv_grammar_dsl::expand(tokens.clone()));
-        });
-        group.bench_with_input(BenchmarkId::new("parse and validate only", verbs), &tokens, |b, tokens| {
-            b.iter(|| cnv_grammar_dsl::check(tokens.clone()).is_ok());
-        });
-        group.bench_with_input(BenchmarkId::new("clone the input (floor)", verbs), &tokens, |b, tokens| {
-            b.iter(|| tokens.clone());
-        });
+        group.bench_with_input(
+            BenchmarkId::new("cnv grammar_dsl! (parse, validate, expand)", verbs),
+            &tokens,
+            |b, tokens| {
+                b.iter(|| cnv_grammar_dsl::expand(tokens.clone()));
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("parse and validate only", verbs),
+            &tokens,
+            |b, tokens| {
+                b.iter(|| cnv_grammar_dsl::check(tokens.clone()).is_ok());
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("clone the input (floor)", verbs),
+            &tokens,
+            |b, tokens| {
+                b.iter(|| tokens.clone());
+            },
+        );
     }
     group.finish();
 }
@@ -117,25 +143,37 @@ fn by_hand() -> GrammarModel {
     grammar
         .add_noun(
             GrammarNoun::new("file", "File operations")
-                .with_verb(GrammarVerb::new("read", "Read a file", c(C::ReadOnlyFS, B::Fast)).with_arg(path()))
+                .with_verb(
+                    GrammarVerb::new("read", "Read a file", c(C::ReadOnlyFS, B::Fast))
+                        .with_arg(path()),
+                )
                 .with_verb(
                     GrammarVerb::new("write", "Write to a file", c(C::ReadWriteFS, B::Medium))
                         .with_arg(path())
                         .with_arg(GrammarArgument::named("content", "String", "The text")),
                 )
-                .with_verb(GrammarVerb::new("stat", "Describe a file", c(C::ReadOnlyFS, B::Instant)).with_arg(path()))
+                .with_verb(
+                    GrammarVerb::new("stat", "Describe a file", c(C::ReadOnlyFS, B::Instant))
+                        .with_arg(path()),
+                )
                 .with_verb(
                     GrammarVerb::new("delete", "Delete a file", c(C::ReadWriteFS, B::Fast))
                         .with_arg(path())
-                        .with_arg(GrammarArgument::named("force", "bool", "Do not ask").with_short('f')),
+                        .with_arg(
+                            GrammarArgument::named("force", "bool", "Do not ask").with_short('f'),
+                        ),
                 ),
         )
         .add_noun(
             GrammarNoun::new("network", "Network operations")
                 .with_verb(
-                    GrammarVerb::new("fetch", "Fetch from URL", c(C::Network, B::Slow)).with_arg(url()).with_arg(
-                        GrammarArgument::named("timeout-ms", "u64", "Timeout").with_short('t').with_default("500"),
-                    ),
+                    GrammarVerb::new("fetch", "Fetch from URL", c(C::Network, B::Slow))
+                        .with_arg(url())
+                        .with_arg(
+                            GrammarArgument::named("timeout-ms", "u64", "Timeout")
+                                .with_short('t')
+                                .with_default("500"),
+                        ),
                 )
                 .with_verb(
                     GrammarVerb::new("post", "Post to URL", c(C::Network, B::Slow))
@@ -147,14 +185,28 @@ fn by_hand() -> GrammarModel {
             GrammarNoun::new("process", "Processes")
                 .with_verb(
                     GrammarVerb::new("run", "Run a program", c(C::Subprocess, B::Medium))
-                        .with_arg(GrammarArgument::positional("program", "String", "The program"))
-                        .with_arg(GrammarArgument::positional("args", "String", "Its arguments").multiple()),
+                        .with_arg(GrammarArgument::positional(
+                            "program",
+                            "String",
+                            "The program",
+                        ))
+                        .with_arg(
+                            GrammarArgument::positional("args", "String", "Its arguments")
+                                .multiple(),
+                        ),
                 )
-                .with_verb(GrammarVerb::new("list", "List processes", c(C::ReadOnlyFS, B::Fast))),
+                .with_verb(GrammarVerb::new(
+                    "list",
+                    "List processes",
+                    c(C::ReadOnlyFS, B::Fast),
+                )),
         )
         .add_noun(
             GrammarNoun::new("env", "Environment")
-                .with_verb(GrammarVerb::new("get", "Read a variable", c(C::Environment, B::Instant)).with_arg(name()))
+                .with_verb(
+                    GrammarVerb::new("get", "Read a variable", c(C::Environment, B::Instant))
+                        .with_arg(name()),
+                )
                 .with_verb(
                     GrammarVerb::new("set", "Set a variable", c(C::Environment, B::Instant))
                         .with_arg(name())
@@ -170,12 +222,19 @@ fn by_hand() -> GrammarModel {
                         .with_safety(SafetyProfile::InteractiveOnly)
                         .expect("more review is always allowed"),
                 )
-                .with_arg(GrammarArgument::positional("device", "String", "The device")),
+                .with_arg(GrammarArgument::positional(
+                    "device",
+                    "String",
+                    "The device",
+                )),
             ),
         )
         .add_noun(GrammarNoun::new("cloud", "Cloud").with_noun(
-            GrammarNoun::new("bucket", "Buckets")
-                .with_verb(GrammarVerb::new("list", "List buckets", c(C::Network, B::Medium))),
+            GrammarNoun::new("bucket", "Buckets").with_verb(GrammarVerb::new(
+                "list",
+                "List buckets",
+                c(C::Network, B::Medium),
+            )),
         ));
     grammar
 }
@@ -185,7 +244,9 @@ fn build(c: &mut Criterion) {
     let json = serde_json::to_string(&GRAMMAR).expect("serializes");
     let mut group = c.benchmark_group("grammar/build");
     group.bench_function("cnv grammar_dsl! (a constant)", |b| b.iter(|| TOOL));
-    group.bench_function("clone the static model", |b| b.iter(|| black_box(&GRAMMAR).clone()));
+    group.bench_function("clone the static model", |b| {
+        b.iter(|| black_box(&GRAMMAR).clone())
+    });
     group.bench_function("by hand at run time", |b| b.iter(by_hand));
     group.bench_function("from JSON (with validation)", |b| {
         b.iter(|| GrammarModel::from_json(black_box(&json)).expect("loads"));
@@ -197,19 +258,37 @@ fn lookup(c: &mut Criterion) {
     let runtime = by_hand();
     let mut group = c.benchmark_group("grammar/lookup");
     group.bench_function("cnv static: verb(\"cloud bucket\", \"list\")", |b| {
-        b.iter(|| black_box(&GRAMMAR).verb(black_box("cloud bucket"), black_box("list")).is_some());
+        b.iter(|| {
+            black_box(&GRAMMAR)
+                .verb(black_box("cloud bucket"), black_box("list"))
+                .is_some()
+        });
     });
     group.bench_function("run-time model: verb(\"cloud bucket\", \"list\")", |b| {
-        b.iter(|| black_box(&runtime).verb(black_box("cloud bucket"), black_box("list")).is_some());
+        b.iter(|| {
+            black_box(&runtime)
+                .verb(black_box("cloud bucket"), black_box("list"))
+                .is_some()
+        });
     });
     group.finish();
 
     let mut group = c.benchmark_group("grammar/walk");
     group.bench_function("cnv static: every verb with its path", |b| {
-        b.iter(|| black_box(&GRAMMAR).verbs().map(|(path, verb)| path.len() + verb.args().len()).sum::<usize>());
+        b.iter(|| {
+            black_box(&GRAMMAR)
+                .verbs()
+                .map(|(path, verb)| path.len() + verb.args().len())
+                .sum::<usize>()
+        });
     });
     group.bench_function("run-time model: every verb with its path", |b| {
-        b.iter(|| black_box(&runtime).verbs().map(|(path, verb)| path.len() + verb.args().len()).sum::<usize>());
+        b.iter(|| {
+            black_box(&runtime)
+                .verbs()
+                .map(|(path, verb)| path.len() + verb.args().len())
+                .sum::<usize>()
+        });
     });
     group.finish();
 }
