@@ -245,7 +245,7 @@ fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("grammar/build");
     group.bench_function("cnv grammar_dsl! (a constant)", |b| b.iter(|| TOOL));
     group.bench_function("clone the static model", |b| {
-        b.iter(|| black_box(&GRAMMAR).clone())
+        b.iter(|| black_box(&GRAMMAR).clone());
     });
     group.bench_function("by hand at run time", |b| b.iter(by_hand));
     group.bench_function("from JSON (with validation)", |b| {

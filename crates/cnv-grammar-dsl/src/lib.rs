@@ -5,7 +5,7 @@
 //! by unit tests, a property test and the expansion benchmark.
 //!
 //! Tokens -> [`ast::Grammar`] ([`parse`]) -> [`validate::Model`] ([`validate`]) -> tokens
-//! ([`expand`]), all over `proc_macro2`. Every mistake is a [`syn::Error`] on the exact
+//! ([`mod@expand`]), all over `proc_macro2`. Every mistake is a [`syn::Error`] on the exact
 //! token; all of them are reported together; after an error the expansion is still a
 //! well-typed (empty) `GrammarModel`, so no follow-on error appears.
 //!
