@@ -150,6 +150,37 @@ impl<'a, C: ConstRisk> Justification<'a, C> {
     }
 }
 
+/// What `escalate` accepts as a justification for an escalation to `C`: a `&str`, a
+/// `&String`, or a [`Justification`] of the same class (a [`justify!`](crate::justify)
+/// literal).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot justify an escalation to `{C}`",
+    label = "this justification does not fit an escalation to `{C}`",
+    note = "a `justify!` literal names its target class: write `justify!({C}, \"…\")` for this escalation, or pass the text as a `&str`"
+)]
+pub trait Justifies<'a, C: ConstRisk> {
+    /// The justification.
+    fn into_justification(self) -> Justification<'a, C>;
+}
+
+impl<'a, C: ConstRisk> Justifies<'a, C> for &'a str {
+    fn into_justification(self) -> Justification<'a, C> {
+        Justification::new(self)
+    }
+}
+
+impl<'a, C: ConstRisk> Justifies<'a, C> for &'a String {
+    fn into_justification(self) -> Justification<'a, C> {
+        Justification::new(self)
+    }
+}
+
+impl<'a, C: ConstRisk> Justifies<'a, C> for Justification<'a, C> {
+    fn into_justification(self) -> Self {
+        self
+    }
+}
+
 impl<'a, C: ConstRisk> From<&'a str> for Justification<'a, C> {
     fn from(text: &'a str) -> Self {
         Self::new(text)

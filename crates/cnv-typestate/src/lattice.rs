@@ -8,8 +8,8 @@
 //! here is implemented by this crate for cnv's seven classes and by nothing else.
 
 use cnv_caps::{
-    AgentSafeCapability, ConstRisk, Dangerous, Environment, Network, Pure, ReadOnlyFS,
-    ReadWriteFS, Subprocess,
+    AgentSafeCapability, ConstRisk, Dangerous, Environment, Network, Pure, ReadOnlyFS, ReadWriteFS,
+    Subprocess,
 };
 
 use crate::sealed::Sealed;
@@ -20,7 +20,7 @@ use crate::state::{Autonomous, SessionMode, Supervised};
     message = "cannot escalate from `{From}` to `{Self}`: an escalation must raise the risk",
     label = "`{Self}` is not riskier than `{From}`",
     note = "the escalation order is Pure (0) < ReadOnlyFS (2) < Environment (3) < Network (5) < ReadWriteFS (6) < Subprocess (8) < Dangerous (10)",
-    note = "to give up capability, call `narrow(contract)` instead; it needs no justification"
+    note = "to give up capability, call `narrow(contract)` instead (it needs no justification); a session that already holds the class needs neither"
 )]
 pub trait EscalateFrom<From: ConstRisk>: ConstRisk + Sealed {}
 
@@ -160,7 +160,9 @@ macro_rules! chain {
     // Every pair (lower, higher) of the chain, lowest first.
     (@pairs $low:ident $(, $high:ident)*) => {
         $(
+            #[diagnostic::do_not_recommend]
             impl EscalateFrom<$low> for $high {}
+            #[diagnostic::do_not_recommend]
             impl NarrowFrom<$high> for $low {}
         )*
         chain!(@pairs $($high),*);
@@ -184,7 +186,9 @@ chain!(
 
 macro_rules! reachable_without_approval {
     ($visit:ident: $($class:ident),+) => {$(
+        #[diagnostic::do_not_recommend]
         impl<M: SessionMode> NoApprovalNeeded<M> for $class {}
+        #[diagnostic::do_not_recommend]
         impl<M: SessionMode> AllowedIn<M> for $class {}
         impl TypedClass for $class {
             fn visit<M: SessionMode, V: ClassVisitor<Self, M>>(visitor: V) -> V::Output {
@@ -197,6 +201,7 @@ macro_rules! reachable_without_approval {
 reachable_without_approval!(agent_safe: Pure, ReadOnlyFS);
 reachable_without_approval!(justified: Environment, Network, ReadWriteFS, Subprocess);
 
+#[diagnostic::do_not_recommend]
 impl AllowedIn<Supervised> for Dangerous {}
 
 impl TypedClass for Dangerous {

@@ -61,7 +61,7 @@
 //!
 //! # Features
 //!
-//! * `tracing` — [`TracingSink`](crate::TracingSink), which emits each entry as a
+//! * `tracing` — `TracingSink`, which emits each entry as a
 //!   `tracing` event with target `cnv::audit`.
 //!
 //! [cnv]: https://docs.rs/cnv
@@ -85,13 +85,15 @@ pub use audit::{
     JsonLinesFile, JsonLinesSink, MemorySink, Outcome, ParseSessionIdError, SessionId,
     verify_chain,
 };
-pub use justify::{Justification, justification_len};
-pub use lattice::{AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass};
+pub use justify::{Justification, Justifies, justification_len};
+pub use lattice::{
+    AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass,
+};
 pub use policy::{EscalationError, EscalationPolicy, Rule, default_min_justification};
 pub use session::{Denied, SessionConfig, SessionRef, TypedSession};
 pub use state::{
-    Authorized, Autonomous, Escalated, ParseRunModeError, RunMode, SessionMode, SessionState,
-    Supervised, Unverified, Verified,
+    Authorized, Autonomous, Escalated, Holds, ParseRunModeError, RunMode, SessionMode,
+    SessionState, Supervised, Unverified, Verified,
 };
 
 /// Sealing for the type-level traits: only this crate's states, modes and classes

@@ -8,10 +8,13 @@ use cnv_caps::{CapabilityClass, CapabilityContract, ConstRisk, TypedContract};
 
 use crate::approval::{ApprovalRequest, HumanApproval};
 use crate::audit::{AuditEntry, AuditError, AuditEvent, AuditSink, MemorySink, Outcome, SessionId};
-use crate::justify::Justification;
+use crate::justify::Justifies;
 use crate::lattice::{AllowedIn, EscalateFrom, NarrowFrom, NoApprovalNeeded};
 use crate::policy::{EscalationError, EscalationPolicy, Rule};
-use crate::state::{Authorized, Autonomous, Escalated, RunMode, SessionMode, SessionState, Unverified, Verified};
+use crate::state::{
+    Authorized, Autonomous, Escalated, Holds, RunMode, SessionMode, SessionState, Unverified,
+    Verified,
+};
 
 /// A session whose capability state `S` and mode `M` are part of its type.
 ///
@@ -41,7 +44,9 @@ use crate::state::{Authorized, Autonomous, Escalated, RunMode, SessionMode, Sess
 /// allocates nothing and takes no lock.
 #[must_use = "a session does nothing until a method is called on it"]
 pub struct TypedSession<S: SessionState, M: SessionMode = Autonomous> {
-    core: Core,
+    /// Boxed, so that a session is one pointer: a transition moves 8 bytes, and a
+    /// refused one hands back a small `Denied`.
+    core: Box<Core>,
     marker: PhantomData<fn() -> (S, M)>,
 }
 
@@ -155,7 +160,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
         sink: Arc<dyn AuditSink>,
         memory: Option<Arc<MemorySink>>,
     ) -> Self {
-        let mut core = Core {
+        let mut core = Box::new(Core {
             name: name.into_boxed_str(),
             id: SessionId::new_random(),
             contract: None,
@@ -163,7 +168,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
             sink,
             memory,
             audit_error: None,
-        };
+        });
         let entry = core.entry(M::MODE, AuditEvent::Create, Outcome::Allowed);
         // A failure is kept in the session, which then refuses to escalate.
         let _kept = core.record(&entry);
@@ -321,9 +326,9 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
     /// A borrowed view of the session for code that only needs to know that it holds
     /// `S::Current` — a handler stored as `Box<dyn Fn(SessionRef<'_, Network>)>`, say.
     #[must_use]
-    pub fn view(&self) -> SessionRef<'_, S::Current>
+    pub fn view<O: ConstRisk, C: ConstRisk>(&self) -> SessionRef<'_, C>
     where
-        S: Authorized,
+        S: Holds<O, C>,
     {
         SessionRef {
             core: &self.core,
@@ -374,16 +379,16 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
     /// [`Denied`], holding the [`EscalationError`] and the unchanged session, when the
     /// policy refuses or the audit sink fails (an escalation that cannot be recorded does
     /// not happen). Retry with a better justification, or go on at the current class.
-    pub fn escalate<'j, C2>(
+    pub fn escalate<'j, O: ConstRisk, C: ConstRisk, C2>(
         self,
         to: TypedContract<C2>,
-        justification: impl Into<Justification<'j, C2>>,
-    ) -> Result<TypedSession<Escalated<S::Origin, C2>, M>, Denied<Self>>
+        justification: impl Justifies<'j, C2>,
+    ) -> Result<TypedSession<Escalated<O, C2>, M>, Denied<Self>>
     where
-        S: Authorized,
-        C2: EscalateFrom<S::Current> + NoApprovalNeeded<M>,
+        S: Holds<O, C>,
+        C2: EscalateFrom<C> + NoApprovalNeeded<M>,
     {
-        self.escalate_to(to, justification.into().as_str(), None)
+        self.escalate_to::<C, C2, _>(to, justification.into_justification().as_str(), None)
     }
 
     /// Escalates with a human's approval: the only way a [`Supervised`](crate::Supervised)
@@ -396,30 +401,37 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
     ///
     /// As `escalate`; an approval given for something else is
     /// [`EscalationError::ApprovalMismatch`].
-    pub fn escalate_approved<'j, C2>(
+    pub fn escalate_approved<'j, O: ConstRisk, C: ConstRisk, C2>(
         self,
         to: TypedContract<C2>,
-        justification: impl Into<Justification<'j, C2>>,
+        justification: impl Justifies<'j, C2>,
         approval: HumanApproval,
-    ) -> Result<TypedSession<Escalated<S::Origin, C2>, M>, Denied<Self>>
+    ) -> Result<TypedSession<Escalated<O, C2>, M>, Denied<Self>>
     where
-        S: Authorized,
-        C2: EscalateFrom<S::Current> + AllowedIn<M>,
+        S: Holds<O, C>,
+        C2: EscalateFrom<C> + AllowedIn<M>,
     {
-        self.escalate_to(to, justification.into().as_str(), Some(approval))
+        self.escalate_to::<C, C2, _>(
+            to,
+            justification.into_justification().as_str(),
+            Some(approval),
+        )
     }
 
     /// Gives up capability: the session holds the class of `to`, which must be less risky
     /// than the current class. Needs no justification; recorded.
-    pub fn narrow<C2>(mut self, to: TypedContract<C2>) -> TypedSession<Verified<C2>, M>
+    pub fn narrow<O: ConstRisk, C: ConstRisk, C2>(
+        mut self,
+        to: TypedContract<C2>,
+    ) -> TypedSession<Verified<C2>, M>
     where
-        S: Authorized,
-        C2: NarrowFrom<S::Current>,
+        S: Holds<O, C>,
+        C2: NarrowFrom<C>,
     {
         let mut entry = self
             .core
             .entry(M::MODE, AuditEvent::Narrow, Outcome::Allowed);
-        entry.from = Some(<S::Current as ConstRisk>::CLASS);
+        entry.from = Some(C::CLASS);
         entry.to = Some(C2::CLASS);
         // A failure is kept in the session, which then refuses to escalate.
         let _kept = self.core.record(&entry);
@@ -427,15 +439,13 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
         self.transition()
     }
 
-    fn escalate_to<C2: ConstRisk, T: SessionState>(
+    /// The escalation itself, from `C` (the current class) to `C2`.
+    fn escalate_to<C: ConstRisk, C2: ConstRisk, T: SessionState>(
         mut self,
         to: TypedContract<C2>,
         justification: &str,
         approval: Option<HumanApproval>,
-    ) -> Result<TypedSession<T, M>, Denied<Self>>
-    where
-        S: Authorized,
-    {
+    ) -> Result<TypedSession<T, M>, Denied<Self>> {
         if let Some(err) = &self.core.audit_error {
             let error = EscalationError::Audit(err.clone());
             return Err(Denied {
@@ -443,7 +453,7 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
                 session: self,
             });
         }
-        let from = <S::Current as ConstRisk>::CLASS;
+        let from = C::CLASS;
         let policy = &self.core.policy;
         let decision = match &approval {
             None => policy.check(M::MODE, from, C2::CLASS, justification),
@@ -640,5 +650,6 @@ const _: () = {
         size_of::<TypedSession<Verified<Pure>>>()
             == size_of::<TypedSession<Escalated<Pure, Network>, crate::Supervised>>()
     );
+    assert!(size_of::<TypedSession<Unverified>>() == size_of::<usize>());
     assert!(size_of::<SessionRef<'static, Pure>>() <= 2 * size_of::<usize>());
 };

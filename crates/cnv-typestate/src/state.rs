@@ -40,6 +40,11 @@ pub struct Escalated<Origin: ConstRisk, Current: ConstRisk> {
 }
 
 /// A session state: [`Unverified`], [`Verified`] or [`Escalated`]. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cnv session state",
+    label = "not one of cnv's session states",
+    note = "the states are `Unverified`, `Verified<C>` and `Escalated<Origin, C>`, and the set is sealed: a state of one's own could claim a capability no one granted; use `TypedSession::verify` and `escalate` to move between them"
+)]
 pub trait SessionState: Sealed + Send + Sync + 'static {
     /// The class a session in this state holds, `None` when unverified.
     const CURRENT: Option<CapabilityClass>;
@@ -75,6 +80,18 @@ pub trait Authorized: SessionState {
     type Current: ConstRisk;
 }
 
+/// `Self` holds `Current` and was verified as `Origin`: the form of [`Authorized`] that
+/// the transitions use, so that both classes are inferred from the session's type.
+/// Implemented for every `Authorized` state, and for nothing else.
+#[diagnostic::on_unimplemented(
+    message = "an unverified session holds no capability, so it can neither execute nor escalate",
+    label = "this session is `{Self}`",
+    note = "verify it first with the class the code needs, e.g. `let session = session.verify(CapabilityContract::pure());`, then call this method on the verified session"
+)]
+pub trait Holds<Origin: ConstRisk, Current: ConstRisk>: SessionState {}
+
+impl<S: Authorized> Holds<S::Origin, S::Current> for S {}
+
 impl Sealed for Unverified {}
 impl<C: ConstRisk> Sealed for Verified<C> {}
 impl<O: ConstRisk, C: ConstRisk> Sealed for Escalated<O, C> {}
@@ -103,11 +120,13 @@ impl<O: ConstRisk, C: ConstRisk> SessionState for Escalated<O, C> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<C: ConstRisk> Authorized for Verified<C> {
     type Origin = C;
     type Current = C;
 }
 
+#[diagnostic::do_not_recommend]
 impl<O: ConstRisk, C: ConstRisk> Authorized for Escalated<O, C> {
     type Origin = O;
     type Current = C;
@@ -197,6 +216,11 @@ pub struct Supervised {
 }
 
 /// A session mode: [`Autonomous`] or [`Supervised`]. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cnv session mode",
+    label = "expected `Autonomous` or `Supervised`",
+    note = "the modes are `Autonomous` (an agent drives the session) and `Supervised` (a human does); the set is sealed"
+)]
 pub trait SessionMode: Sealed + Send + Sync + Sized + 'static {
     /// The run-time twin of the mode.
     const MODE: RunMode;

@@ -244,7 +244,9 @@ pub enum ChainError {
     #[error("cannot read the audit log: {0}")]
     Io(#[source] Arc<io::Error>),
     /// A line is not a cnv audit entry.
-    #[error("line {line} of the audit log is not a cnv audit entry ({reason}): the log is damaged, or is not a cnv audit log")]
+    #[error(
+        "line {line} of the audit log is not a cnv audit entry ({reason}): the log is damaged, or is not a cnv audit log"
+    )]
     Malformed {
         /// The line number, from 1.
         line: usize,
@@ -252,19 +254,25 @@ pub enum ChainError {
         reason: String,
     },
     /// A line's content does not match its hash.
-    #[error("line {line} of the audit log was changed after it was written: its hash does not match its content")]
+    #[error(
+        "line {line} of the audit log was changed after it was written: its hash does not match its content"
+    )]
     Edited {
         /// The line number, from 1.
         line: usize,
     },
     /// A line's `prev` is not the hash of the line before it.
-    #[error("line {line} of the audit log does not follow the line before it: a line was deleted, inserted or moved at this point")]
+    #[error(
+        "line {line} of the audit log does not follow the line before it: a line was deleted, inserted or moved at this point"
+    )]
     BrokenLink {
         /// The line number, from 1.
         line: usize,
     },
     /// The last line has no newline.
-    #[error("line {line} of the audit log is incomplete (it has no newline): the writer stopped in the middle of it, or the file was cut")]
+    #[error(
+        "line {line} of the audit log is incomplete (it has no newline): the writer stopped in the middle of it, or the file was cut"
+    )]
     Truncated {
         /// The line number, from 1.
         line: usize,
@@ -400,11 +408,14 @@ impl JsonLinesFile {
         match last_line(file).map_err(|err| io_error(&self.path, err))? {
             LastLine::Empty => Ok(ChainHash::GENESIS),
             LastLine::Complete { number, text } => {
-                let text = String::from_utf8(text).map_err(|err| self.chain_error(ChainError::Malformed {
-                    line: number,
-                    reason: err.to_string(),
-                }))?;
-                let (_, hash, _) = check_line(number, &text).map_err(|err| self.chain_error(err))?;
+                let text = String::from_utf8(text).map_err(|err| {
+                    self.chain_error(ChainError::Malformed {
+                        line: number,
+                        reason: err.to_string(),
+                    })
+                })?;
+                let (_, hash, _) =
+                    check_line(number, &text).map_err(|err| self.chain_error(err))?;
                 Ok(hash)
             }
             LastLine::Incomplete { number } => {
@@ -519,7 +530,11 @@ fn last_line(mut file: &File) -> io::Result<LastLine> {
         text.pop();
     }
     // Line numbers are for messages only; count them lazily from the start.
-    let number = if start == 0 { 1 } else { count_lines_before(file, start)? + 1 };
+    let number = if start == 0 {
+        1
+    } else {
+        count_lines_before(file, start)? + 1
+    };
     Ok(LastLine::Complete { number, text })
 }
 
@@ -640,7 +655,10 @@ mod tests {
         let lines = log_of(4);
         let full = verify_chain(join(&lines).as_bytes()).expect("intact");
         let cut = verify_chain(join(&lines[..3]).as_bytes()).expect("still a chain");
-        assert_ne!(full.head, cut.head, "compare the head with a copy kept elsewhere");
+        assert_ne!(
+            full.head, cut.head,
+            "compare the head with a copy kept elsewhere"
+        );
     }
 
     #[test]
@@ -671,7 +689,11 @@ mod tests {
         );
         assert_eq!(hash.to_string().parse::<ChainHash>().expect("parses"), hash);
         assert!("xyz".parse::<ChainHash>().is_err());
-        assert!("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD".parse::<ChainHash>().is_err());
+        assert!(
+            "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"
+                .parse::<ChainHash>()
+                .is_err()
+        );
     }
 
     #[test]
@@ -690,7 +712,11 @@ mod tests {
         let err = sink.record(&entry(0)).unwrap_err();
         assert!(matches!(err, AuditError::Io { .. }));
         assert!(err.to_string().contains("disk full"), "{err}");
-        assert_eq!(sink.head(), ChainHash::GENESIS, "a failed write does not move the head");
+        assert_eq!(
+            sink.head(),
+            ChainHash::GENESIS,
+            "a failed write does not move the head"
+        );
     }
 
     #[test]
@@ -722,10 +748,16 @@ mod tests {
         }
         std::fs::write(&path, "one\ntwo").expect("write");
         let file = File::open(&path).expect("open");
-        assert!(matches!(last_line(&file), Ok(LastLine::Incomplete { number: 2 })));
+        assert!(matches!(
+            last_line(&file),
+            Ok(LastLine::Incomplete { number: 2 })
+        ));
         std::fs::write(&path, "only\n").expect("write");
         let file = File::open(&path).expect("open");
-        assert!(matches!(last_line(&file), Ok(LastLine::Complete { number: 1, .. })));
+        assert!(matches!(
+            last_line(&file),
+            Ok(LastLine::Complete { number: 1, .. })
+        ));
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

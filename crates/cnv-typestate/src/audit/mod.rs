@@ -53,7 +53,9 @@ impl fmt::Debug for SessionId {
 
 /// A session id that is not a UUID.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a session id; expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8")]
+#[error(
+    "`{input}` is not a session id; expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8"
+)]
 #[non_exhaustive]
 pub struct ParseSessionIdError {
     /// The text that was refused.
@@ -328,7 +330,9 @@ impl AuditSink for MemorySink {
 #[non_exhaustive]
 pub enum AuditError {
     /// Writing or flushing failed.
-    #[error("cannot write the audit entry to {target}: {source}; check that it is writable and the disk is not full")]
+    #[error(
+        "cannot write the audit entry to {target}: {source}; check that it is writable and the disk is not full"
+    )]
     Io {
         /// What was written to (a path, or "the JSON Lines writer").
         target: String,
@@ -340,7 +344,9 @@ pub enum AuditError {
     #[error("cannot encode the audit entry as JSON: {0}")]
     Encode(#[source] Arc<serde_json::Error>),
     /// An existing log cannot be continued because its last line is damaged.
-    #[error("cannot continue the audit log {path}: {source}; inspect it with `verify_chain`, then move it aside to start a new chain")]
+    #[error(
+        "cannot continue the audit log {path}: {source}; inspect it with `verify_chain`, then move it aside to start a new chain"
+    )]
     Chain {
         /// The log's path.
         path: String,
@@ -392,7 +398,10 @@ mod tests {
             AuditEvent::Create,
             Outcome::Allowed,
         );
-        let since = entry.timestamp.duration_since(UNIX_EPOCH).expect("after 1970");
+        let since = entry
+            .timestamp
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970");
         assert_eq!(since.subsec_nanos() % 1000, 0);
     }
 
