@@ -11,6 +11,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
+//! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
 //!
 //! ```
 //! use cnv::prelude::*;
@@ -32,6 +33,10 @@
 /// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
 /// compile-time checks.
 pub use cnv_caps as caps;
+
+/// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
+/// checks, a justification policy, and a tamper-evident audit trail.
+pub use cnv_typestate as typestate;
 
 #[doc(no_inline)]
 pub use cnv_caps::{
@@ -55,6 +60,13 @@ pub mod prelude {
         Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, Slow,
         StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
         assert_risk_below, assert_runtime_below,
+    };
+    #[doc(no_inline)]
+    pub use cnv_typestate::{
+        AuditEntry, AuditSink, Authorized, Autonomous, Denied, Escalated, EscalationError,
+        EscalationPolicy, HumanApproval, JsonLinesFile, JsonLinesSink, MemorySink, RunMode,
+        SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified, Verified,
+        justify, verify_chain,
     };
 }
 
