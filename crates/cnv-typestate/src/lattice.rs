@@ -39,7 +39,7 @@ pub trait NarrowFrom<From: ConstRisk>: ConstRisk + Sealed {}
 /// This is the bound of [`verify`](crate::TypedSession::verify) and
 /// [`escalate`](crate::TypedSession::escalate).
 #[diagnostic::on_unimplemented(
-    message = "a `{M}` session cannot reach `{Self}` with a justification alone",
+    message = "this `{M}` session cannot reach `{Self}` with a justification alone",
     label = "reaching `{Self}` needs a human",
     note = "an `Autonomous` session can never hold `Dangerous`, by any path: an agent must not be able to grant itself authority that no one reviews; run the command in a `Supervised` session instead",
     note = "a `Supervised` session reaches `Dangerous` only with a human's approval: obtain a `HumanApproval` (e.g. `HumanApproval::confirm_on_terminal`) and call `escalate_approved(contract, justification, approval)`"
@@ -52,7 +52,7 @@ pub trait NoApprovalNeeded<M: SessionMode>: ConstRisk + Sealed {}
 /// This is the bound of the approved escalation,
 /// [`escalate_approved`](crate::TypedSession::escalate_approved).
 #[diagnostic::on_unimplemented(
-    message = "a `{M}` session can never hold `{Self}`",
+    message = "this `{M}` session can never hold `{Self}`",
     label = "`{Self}` is out of reach in this mode",
     note = "an `Autonomous` session can never hold `Dangerous`, by any path and with any approval: an agent must not be able to grant itself authority that no one reviews",
     note = "run the command in a `Supervised` session, where a `HumanApproval` lets it reach `Dangerous`"
