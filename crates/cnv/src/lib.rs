@@ -11,6 +11,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
+//! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //!
 //! ```
@@ -44,6 +45,10 @@ pub use cnv_grammar_macros::grammar_dsl;
 #[doc(no_inline)]
 pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
+/// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
+/// checks, a justification policy, and a tamper-evident audit trail.
+pub use cnv_typestate as typestate;
+
 #[doc(no_inline)]
 pub use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand, ConstRisk,
@@ -71,6 +76,13 @@ pub mod prelude {
     pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
     #[doc(no_inline)]
     pub use cnv_grammar_macros::grammar_dsl;
+    #[doc(no_inline)]
+    pub use cnv_typestate::{
+        AuditEntry, AuditSink, Authorized, Autonomous, Denied, Escalated, EscalationError,
+        EscalationPolicy, HumanApproval, JsonLinesFile, JsonLinesSink, MemorySink, RunMode,
+        SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified, Verified,
+        justify, verify_chain,
+    };
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.
