@@ -129,13 +129,33 @@ loom::lazy_static! {
 }
 
 /// Gives the slot back when its thread exits.
+#[cfg(not(loom))]
 struct SlotOwner(usize);
 
+#[cfg(not(loom))]
 impl Drop for SlotOwner {
     fn drop(&mut self) {
-        // From now on this thread counts on the shared counter.
-        let _ = SLOT.try_with(|slot| slot.set(RELEASED));
-        sync::lock(&SLOTS).free.push(self.0);
+        release(self.0);
+    }
+}
+
+/// Hands `slot` back to the allocator; from now on this thread counts on the shared
+/// counter. The allocator's mutex orders every store this thread made to the slot's
+/// stripes before the next holder's first load.
+fn release(slot: usize) {
+    let _ = SLOT.try_with(|cell| cell.set(RELEASED));
+    sync::lock(&SLOTS).free.push(slot);
+}
+
+/// What a thread-local destructor does at thread exit, called by hand: loom cannot run
+/// code that takes a lock from a thread-local destructor, so its models call this at the
+/// end of a thread instead.
+#[cfg(loom)]
+pub fn release_thread_slot() {
+    if let Ok(slot) = SLOT.try_with(core::cell::Cell::get)
+        && slot < RELEASED
+    {
+        release(slot);
     }
 }
 
@@ -150,7 +170,6 @@ std::thread_local! {
 #[cfg(loom)]
 loom::thread_local! {
     static SLOT: core::cell::Cell<usize> = core::cell::Cell::new(UNASSIGNED);
-    static OWNER: core::cell::OnceCell<SlotOwner> = core::cell::OnceCell::new();
 }
 
 /// This thread's slot, taking one on first use; `RELEASED` while the thread exits.
@@ -163,8 +182,11 @@ fn slot() -> usize {
 #[cold]
 fn assign() -> usize {
     let slot = sync::lock(&SLOTS).take();
+    #[cfg(not(loom))]
     let owned = OWNER.try_with(|owner| owner.set(SlotOwner(slot)).is_ok());
-    if owned == Ok(true) {
+    #[cfg(loom)]
+    let owned: Result<bool, ()> = Ok(true);
+    if matches!(owned, Ok(true)) {
         let _ = SLOT.try_with(|cell| cell.set(slot));
         slot
     } else {

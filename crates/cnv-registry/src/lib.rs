@@ -60,5 +60,11 @@ pub use queue::{FrameQueue, MAX_CAPACITY, QueueStats};
 pub use registry::{DEFAULT_SHARDS, Iter, MAX_SHARDS, RegistryStats, SessionRegistry};
 pub use session::{LifecycleError, SessionBuilder, SessionHandle, SessionState};
 
+/// For the loom models only: gives the calling thread's counter slot back, as its
+/// thread-local destructor does outside loom.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use counter::release_thread_slot as __loom_release_thread_slot;
+
 /// The `uuid` crate, whose [`Uuid`](uuid::Uuid) a [`SessionId`] wraps.
 pub use uuid;

@@ -11,6 +11,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
+//! | [`registry`] | `cnv-registry` | sessions, the sharded session registry, the MPMC frame queue |
 //!
 //! ```
 //! use cnv::prelude::*;
@@ -32,6 +33,10 @@
 /// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
 /// compile-time checks.
 pub use cnv_caps as caps;
+
+/// Sessions at scale (the `cnv-registry` crate): session handles, the sharded session
+/// registry and the bounded MPMC frame queue.
+pub use cnv_registry as registry;
 
 #[doc(no_inline)]
 pub use cnv_caps::{
@@ -56,6 +61,18 @@ pub mod prelude {
         StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
         assert_risk_below, assert_runtime_below,
     };
+
+    #[doc(no_inline)]
+    pub use cnv_registry::{
+        Frame, FrameQueue, SessionBuilder, SessionHandle, SessionId, SessionRegistry, SessionState,
+        StreamId,
+    };
+
+    /// `std::sync::Arc`, because sessions are shared as `Arc<SessionHandle>`: the
+    /// registry's examples (`registry.register(Arc::new(session))`) need nothing else in
+    /// scope. It is the standard library's `Arc`, not a new type.
+    #[doc(no_inline)]
+    pub use std::sync::Arc;
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.
