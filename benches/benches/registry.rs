@@ -1,0 +1,324 @@
+//! The session registry against its peers, one criterion group per operation, with a
+//! million sessions: `DashMap` with its default hasher (SipHash), with foldhash and with
+//! cnv's `SessionIdHasher` (the best hasher we found); one `Mutex<HashMap>`; and the
+//! seed's design, 1024 `RwLock<HashMap>` shards with the default hasher.
+//!
+//! Every contestant hands out an `Arc<SessionHandle>` from `get`, as the registry does.
+//! Before the groups run, the bench prints the memory a session costs at 1M sessions.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cnv::registry::{SessionBuilder, SessionHandle, SessionId, SessionRegistry};
+use cnv_benches::maps::{
+    DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, PrivateMap, SeedRegistry,
+    SessionMap, resident_bytes, sessions, shuffled_ids,
+};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+
+/// Sessions in every map.
+const N: usize = 1_000_000;
+/// The registry's shard count in every bench (the seed's).
+const SHARDS: usize = 1024;
+
+/// Calls `$f(name, make, args…)` for each contestant, subject first; `make` builds an
+/// empty map. Each call is monomorphized: no dynamic dispatch is measured.
+macro_rules! for_each_map {
+    ($f:ident($($arg:expr),*)) => {
+        $f("cnv SessionRegistry", || SessionRegistry::new(SHARDS), $($arg),*);
+        $f("dashmap (default SipHash)", DashMapDefault::default, $($arg),*);
+        $f("dashmap (foldhash)", DashMapFoldhash::default, $($arg),*);
+        $f("dashmap (cnv id hasher)", DashMapIdHasher::default, $($arg),*);
+        $f("Mutex<HashMap> (default hasher)", MutexMap::default, $($arg),*);
+        $f("seed: 1024 RwLock<HashMap> shards", SeedRegistry::default, $($arg),*);
+    };
+}
+
+fn filled<M: SessionMap>(make: impl Fn() -> M, all: &[Arc<SessionHandle>]) -> M {
+    let map = make();
+    for s in all {
+        map.insert(Arc::clone(s));
+    }
+    map
+}
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+fn register_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || (make(), all.to_vec()),
+            |(map, batch)| {
+                for s in &batch {
+                    map.insert(Arc::clone(s));
+                }
+                (map, batch)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+}
+
+fn register(c: &mut Criterion) {
+    let all = sessions(N);
+    let mut group = c.benchmark_group("registry/register");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(N as u64));
+    for_each_map!(register_one(&mut group, &all));
+    group.finish();
+}
+
+fn get_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    ids: &[SessionId],
+) {
+    let map = filled(make, all);
+    let mut i = 0;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let id = &ids[i];
+            i += 1;
+            if i == ids.len() {
+                i = 0;
+            }
+            map.get(id)
+        });
+    });
+}
+
+fn get(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0x5EED);
+    let mut group = c.benchmark_group("registry/get");
+    group.throughput(Throughput::Elements(1));
+    for_each_map!(get_one(&mut group, &all, &ids));
+    group.finish();
+}
+
+fn remove_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    ids: &[SessionId],
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || filled(&make, all),
+            |map| {
+                for id in ids {
+                    black_box(map.remove(id));
+                }
+                map
+            },
+            BatchSize::PerIteration,
+        );
+    });
+}
+
+fn remove(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0xD0_0D);
+    let mut group = c.benchmark_group("registry/remove");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(N as u64));
+    for_each_map!(remove_one(&mut group, &all, &ids));
+    group.finish();
+}
+
+/// Runs `op(thread, k)` for `k in 0..iters` on each of two threads started together and
+/// returns the slower thread's time: the time of `iters` operations per thread with both
+/// threads running.
+fn two_threads(iters: u64, op: &(dyn Fn(usize, u64) + Sync)) -> Duration {
+    let barrier = Barrier::new(2);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for k in 0..iters {
+                        op(t, k);
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+fn mix_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    twins: &[Arc<SessionHandle>],
+    order: &[usize],
+) {
+    let map = filled(make, all);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let slot = order[(k as usize + t * N / 2) % N];
+                if k % 10 == 9 {
+                    let pool = if (k / 10) % 2 == 0 { twins } else { all };
+                    black_box(map.replace(Arc::clone(&pool[slot])));
+                } else {
+                    black_box(map.get(&all[slot].id()));
+                }
+            })
+        });
+    });
+}
+
+/// 90 % `get`, 10 % `replace` of an existing id, on two threads sharing one map.
+fn get_update_mix(c: &mut Criterion) {
+    let all = sessions(N);
+    let twins: Vec<Arc<SessionHandle>> = all
+        .iter()
+        .map(|s| Arc::new(SessionBuilder::new().id(s.id()).build()))
+        .collect();
+    let order: Vec<usize> = {
+        let ids = shuffled_ids(&all, 0x90_10);
+        let index: std::collections::HashMap<SessionId, usize> =
+            all.iter().enumerate().map(|(i, s)| (s.id(), i)).collect();
+        ids.iter().map(|id| index[id]).collect()
+    };
+    let mut group = c.benchmark_group("registry/get_update_90_10_2threads");
+    // Two operations per iteration: one on each thread.
+    group.throughput(Throughput::Elements(2));
+    for_each_map!(mix_one(&mut group, &all, &twins, &order));
+    group.finish();
+}
+
+/// `get` on two threads sharing one registry, against two threads each on a private,
+/// unshared map of the same size with no lock at all: the machine's ceiling for the work.
+fn get_two_threads(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0x2_7123);
+    let mut group = c.benchmark_group("registry/get_2threads");
+    group.throughput(Throughput::Elements(2));
+
+    let registry = SessionRegistry::new(SHARDS);
+    for s in &all {
+        registry.insert(Arc::clone(s));
+    }
+    group.bench_function("cnv SessionRegistry (shared)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(registry);
+
+    let dash = DashMapIdHasher::default();
+    for s in &all {
+        dash.insert(s.id(), Arc::clone(s));
+    }
+    group.bench_function("dashmap (cnv id hasher, shared)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                black_box(SessionMap::get(&dash, &ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(dash);
+
+    // Each thread: its own sessions, its own map, its own id order.
+    let private: Vec<(PrivateMap, Vec<SessionId>)> = (0..2)
+        .map(|t| {
+            let own = sessions(N);
+            let ids = shuffled_ids(&own, 0x2_7123 + t);
+            let map: PrivateMap = own.into_iter().map(|s| (s.id(), s)).collect();
+            (map, ids)
+        })
+        .collect();
+    group.bench_function("private maps, one per thread (ceiling)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let (map, ids) = &private[t];
+                black_box(map.get(&ids[(k as usize + t * N / 2) % N]).cloned());
+            })
+        });
+    });
+    group.finish();
+}
+
+/// Prints the memory a session costs at 1M sessions, measured as the growth of the
+/// process's resident memory.
+fn memory_report() {
+    let Some(start) = resident_bytes() else {
+        println!("memory: /proc/self/statm is not available; skipped");
+        return;
+    };
+    let all = sessions(N);
+    let after_handles = resident_bytes().unwrap_or(start);
+    println!(
+        "memory at {N} sessions: size_of::<SessionHandle>() = {} B; {:.1} B resident per Arc<SessionHandle> (the allocation, with its Arc counts and allocator overhead)",
+        size_of::<SessionHandle>(),
+        after_handles.saturating_sub(start) as f64 / N as f64,
+    );
+    fn report<M: SessionMap>(name: &str, map: M, all: &[Arc<SessionHandle>]) {
+        let before = resident_bytes().unwrap_or(0);
+        for s in all {
+            map.insert(Arc::clone(s));
+        }
+        let after = resident_bytes().unwrap_or(0);
+        println!(
+            "memory at {N} sessions: {name}: {:.1} B resident per entry, on top of the session",
+            after.saturating_sub(before) as f64 / N as f64
+        );
+    }
+    report(
+        "cnv SessionRegistry (1024 shards)",
+        SessionRegistry::new(SHARDS),
+        &all,
+    );
+    report("dashmap (cnv id hasher)", DashMapIdHasher::default(), &all);
+    report(
+        "seed: 1024 RwLock<HashMap> shards",
+        SeedRegistry::default(),
+        &all,
+    );
+}
+
+criterion::criterion_group!(
+    benches,
+    register,
+    get,
+    remove,
+    get_update_mix,
+    get_two_threads
+);
+
+fn main() {
+    // Skip the memory report when a filter names only other benches.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-') && a.parse::<f64>().is_err())
+        .collect();
+    if filters.is_empty() || filters.iter().any(|f| f.contains("registry")) {
+        memory_report();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
