@@ -210,7 +210,8 @@ fn get_update_mix(c: &mut Criterion) {
 }
 
 /// `get` on two threads sharing one registry, against two threads each on a private,
-/// unshared map of the same size with no lock at all: the machine's ceiling for the work.
+/// unshared map of the same size: a registry of its own (the cost of sharing), and a plain
+/// `HashMap` with no lock at all (the machine's ceiling for the lookup).
 fn get_two_threads(c: &mut Criterion) {
     let all = sessions(N);
     let ids = shuffled_ids(&all, 0x2_7123);
@@ -243,7 +244,28 @@ fn get_two_threads(c: &mut Criterion) {
     });
     drop(dash);
 
-    // Each thread: its own sessions, its own map, its own id order.
+    // Each thread: its own sessions, its own registry, its own id order. Nothing is
+    // shared, so this is the registry's own 2-thread ceiling: the cost of sharing is the
+    // difference to the shared row.
+    let own: Vec<(SessionRegistry, Vec<SessionId>)> = (0..2)
+        .map(|t| {
+            let sessions = sessions(N);
+            let ids = shuffled_ids(&sessions, 0x2_7123 + t);
+            (filled(|| SessionRegistry::new(SHARDS), &sessions), ids)
+        })
+        .collect();
+    group.bench_function("private registries, one per thread", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let (registry, ids) = &own[t];
+                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(own);
+
+    // Each thread: its own sessions, its own plain map with no lock at all: the machine's
+    // ceiling for a lookup that hands out an `Arc`.
     let private: Vec<(PrivateMap, Vec<SessionId>)> = (0..2)
         .map(|t| {
             let own = sessions(N);
@@ -252,7 +274,7 @@ fn get_two_threads(c: &mut Criterion) {
             (map, ids)
         })
         .collect();
-    group.bench_function("private maps, one per thread (ceiling)", |b| {
+    group.bench_function("private HashMaps, one per thread, no lock (ceiling)", |b| {
         b.iter_custom(|iters| {
             two_threads(iters, &|t, k| {
                 let (map, ids) = &private[t];
