@@ -285,42 +285,88 @@ fn get_two_threads(c: &mut Criterion) {
     group.finish();
 }
 
-/// Prints the memory a session costs at 1M sessions, measured as the growth of the
-/// process's resident memory.
-fn memory_report() {
-    let Some(start) = resident_bytes() else {
-        println!("memory: /proc/self/statm is not available; skipped");
-        return;
-    };
-    let all = sessions(N);
-    let after_handles = resident_bytes().unwrap_or(start);
-    println!(
-        "memory at {N} sessions: size_of::<SessionHandle>() = {} B; {:.1} B resident per Arc<SessionHandle> (the allocation, with its Arc counts and allocator overhead)",
-        size_of::<SessionHandle>(),
-        after_handles.saturating_sub(start) as f64 / N as f64,
-    );
-    fn report<M: SessionMap>(name: &str, map: M, all: &[Arc<SessionHandle>]) {
-        let before = resident_bytes().unwrap_or(0);
+/// The maps whose memory the report measures, each in a fresh process.
+const MEMORY_PROBES: [&str; 5] = [
+    "cnv SessionRegistry (1024 shards)",
+    "cnv SessionRegistry (1024 shards, with_capacity(1M))",
+    "dashmap (default SipHash)",
+    "dashmap (cnv id hasher)",
+    "seed: 1024 RwLock<HashMap> shards",
+];
+
+/// Measures one map (`probe` names it; `"handles"` measures the sessions alone) in this
+/// process and returns the growth of resident memory per session, in bytes.
+fn memory_probe(probe: &str) -> Option<f64> {
+    fn fill<M: SessionMap>(map: M, all: &[Arc<SessionHandle>]) -> M {
         for s in all {
             map.insert(Arc::clone(s));
         }
-        let after = resident_bytes().unwrap_or(0);
-        println!(
-            "memory at {N} sessions: {name}: {:.1} B resident per entry, on top of the session",
-            after.saturating_sub(before) as f64 / N as f64
-        );
+        map
     }
-    report(
-        "cnv SessionRegistry (1024 shards)",
-        SessionRegistry::new(SHARDS),
-        &all,
+    let start = resident_bytes()?;
+    let all = sessions(N);
+    let after_handles = resident_bytes()?;
+    if probe == "handles" {
+        return Some(after_handles.saturating_sub(start) as f64 / N as f64);
+    }
+    // Each arm measures while its map is alive.
+    let after = match MEMORY_PROBES.iter().position(|p| *p == probe)? {
+        0 => {
+            let map = fill(SessionRegistry::new(SHARDS), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        1 => {
+            let map = fill(SessionRegistry::with_capacity(SHARDS, N), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        2 => {
+            let map = fill(DashMapDefault::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        3 => {
+            let map = fill(DashMapIdHasher::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        _ => {
+            let map = fill(SeedRegistry::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+    };
+    Some(after.saturating_sub(after_handles) as f64 / N as f64)
+}
+
+/// Prints the memory a session costs at 1M sessions: the growth of resident memory,
+/// measured for each map in a fresh process (this bench run again with
+/// `CNV_MEMORY_PROBE` set), so that memory one map freed cannot flatter the next.
+fn memory_report() {
+    let probe = |name: &str| -> Option<f64> {
+        let output = std::process::Command::new(std::env::current_exe().ok()?)
+            .env("CNV_MEMORY_PROBE", name)
+            .output()
+            .ok()?;
+        String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+    };
+    let Some(handles) = probe("handles") else {
+        println!("memory: resident memory is not measurable here (/proc/self/statm); skipped");
+        return;
+    };
+    println!(
+        "memory at {N} sessions: size_of::<SessionHandle>() = {} B; {handles:.1} B resident per Arc<SessionHandle> (its allocation: Arc counts, handle, allocator overhead)",
+        size_of::<SessionHandle>(),
     );
-    report("dashmap (cnv id hasher)", DashMapIdHasher::default(), &all);
-    report(
-        "seed: 1024 RwLock<HashMap> shards",
-        SeedRegistry::default(),
-        &all,
-    );
+    for name in MEMORY_PROBES {
+        match probe(name) {
+            Some(bytes) => println!(
+                "memory at {N} sessions: {name}: {bytes:.1} B resident per entry, on top of the session"
+            ),
+            None => println!("memory at {N} sessions: {name}: probe failed"),
+        }
+    }
 }
 
 criterion::criterion_group!(
@@ -333,6 +379,12 @@ criterion::criterion_group!(
 );
 
 fn main() {
+    if let Ok(probe) = std::env::var("CNV_MEMORY_PROBE") {
+        if let Some(bytes) = memory_probe(&probe) {
+            println!("{bytes}");
+        }
+        return;
+    }
     // Skip the memory report when a filter names only other benches.
     let filters: Vec<String> = std::env::args()
         .skip(1)

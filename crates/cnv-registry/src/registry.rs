@@ -180,6 +180,7 @@ impl SessionRegistry {
     /// registry keeps the one it had (an id is never silently taken over), counts the
     /// rejection in [`RegistryStats::rejected_duplicates`], and returns `session` inside
     /// the error. Use [`replace`](Self::replace) to swap a session on purpose.
+    #[inline]
     pub fn register(&self, session: Arc<SessionHandle>) -> Result<(), DuplicateSession> {
         let id = session.id();
         let mut shard = write(self.shard(&id));
@@ -199,6 +200,7 @@ impl SessionRegistry {
     /// Registers `session`, replacing and returning the session that had its id, if any.
     /// A replacement counts in [`RegistryStats::replaced`], not as a registration.
     #[must_use = "the replaced session is returned; drop it explicitly if it is not needed"]
+    #[inline]
     pub fn replace(&self, session: Arc<SessionHandle>) -> Option<Arc<SessionHandle>> {
         let id = session.id();
         let mut shard = write(self.shard(&id));
@@ -213,18 +215,21 @@ impl SessionRegistry {
 
     /// The session with this id.
     #[must_use]
+    #[inline]
     pub fn get(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
         read(self.shard(id)).sessions.get(id).cloned()
     }
 
     /// Whether a session with this id is registered.
     #[must_use]
+    #[inline]
     pub fn contains(&self, id: &SessionId) -> bool {
         read(self.shard(id)).sessions.contains_key(id)
     }
 
     /// Removes the session with this id and returns it.
     #[must_use = "the removed session is returned; drop it explicitly if it is not needed"]
+    #[inline]
     pub fn remove(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
         let mut shard = write(self.shard(id));
         let removed = shard.sessions.remove(id);
@@ -362,6 +367,7 @@ impl SessionRegistry {
         }
     }
 
+    #[inline]
     fn shard(&self, id: &SessionId) -> &RwLock<Shard> {
         // The mask keeps the index in bounds.
         &self.shards[(id.hash64() >> SHARD_SHIFT) as usize & self.mask]
@@ -379,12 +385,14 @@ fn per_shard_capacity(capacity: usize, shards: usize) -> usize {
     mean + 4 * mean.isqrt() + 4
 }
 
+#[inline]
 fn read(shard: &RwLock<Shard>) -> RwLockReadGuard<'_, Shard> {
     // A shard's data stays consistent even if a thread panicked while holding the lock:
     // its critical sections are single hash-map operations and counter increments.
     shard.read().unwrap_or_else(PoisonError::into_inner)
 }
 
+#[inline]
 fn write(shard: &RwLock<Shard>) -> RwLockWriteGuard<'_, Shard> {
     shard.write().unwrap_or_else(PoisonError::into_inner)
 }
