@@ -1,6 +1,7 @@
 //! The seed's "Innovation 2: Lock-Free Concurrent Session Management" example, unchanged
 //! except for `use cnv::prelude::*;` (which brings `Arc` too), followed by checks of what
-//! its comments promise.
+//! its comments promise. (Its comment "lock-free read" is the seed's: our lookups take a
+//! shard's read lock; `docs/PERFORMANCE.md` measures what that costs.)
 
 use cnv::prelude::*;
 
