@@ -8,6 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod maps;
+pub mod queues;
+
 /// The agent-safety rule written as a string comparison, the way a program without a
 /// capability vocabulary would check a command's declared class at run time.
 #[must_use]

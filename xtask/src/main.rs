@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's automation, as a plain Rust program (matklad's pattern).
 //!
-//! * `cargo xtask ci` — format check, clippy, docs, every test. If it passes locally,
-//!   CI is green.
+//! * `cargo xtask ci` — format check, clippy, docs, the loom models, every test. If it
+//!   passes locally, CI is green.
 //! * `cargo xtask ui` — re-bless the trybuild snapshots (`TRYBUILD=overwrite`).
 //! * `cargo xtask bench` — run the criterion benches and write `docs/PERFORMANCE.md`.
 //! * `cargo xtask doc` — build the API documentation as CI does.
@@ -17,7 +17,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      format check, clippy (-D warnings), docs (-D warnings), every test
+  ci      format check, clippy (-D warnings), docs (-D warnings), loom models, every test
   ui      re-bless the trybuild snapshots (TRYBUILD=overwrite)
   bench   run the criterion benches and write docs/PERFORMANCE.md
           (extra arguments go to criterion, e.g. `cargo xtask bench registry`)
@@ -69,6 +69,7 @@ fn ci() -> Result<(), String> {
         "doc tests",
         cargo(&["test", "--workspace", "--doc", "--locked"]),
     )?;
+    step("loom models", loom_command())?;
     println!(
         "\n==> checks passed in {:.0?}; the tests run last, and their summary ends the run",
         started.elapsed()
@@ -105,6 +106,26 @@ fn test_command() -> Command {
             "--no-fail-fast",
         ])
     }
+}
+
+/// The loom models of the atomics we wrote ourselves (`crates/*/tests/loom.rs`), built with
+/// `--cfg loom` in their own target directory so that this build never invalidates the
+/// main one. Release mode: loom runs every interleaving, and optimized code runs them
+/// several times faster.
+fn loom_command() -> Command {
+    let mut command = cargo(&[
+        "test",
+        "--package",
+        "cnv-registry",
+        "--test",
+        "loom",
+        "--release",
+        "--locked",
+        "--target-dir",
+        "target/loom",
+    ]);
+    command.env("RUSTFLAGS", "--cfg loom");
+    command
 }
 
 fn ui() -> Result<(), String> {

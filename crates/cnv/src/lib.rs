@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
 //! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
+//! | [`registry`] | `cnv-registry` | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //!
 //! ```
@@ -35,6 +36,14 @@
 /// compile-time checks.
 pub use cnv_caps as caps;
 
+/// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
+/// checks, a justification policy, and a tamper-evident audit trail.
+pub use cnv_typestate as typestate;
+
+/// Sessions at scale (the `cnv-registry` crate): session handles, the sharded session
+/// registry and the bounded MPMC frame queue.
+pub use cnv_registry as registry;
+
 /// The grammar model (the `cnv-grammar` crate): nouns, verbs, arguments and contracts,
 /// validation, JSON and the MCP tool list.
 pub use cnv_grammar as grammar;
@@ -44,10 +53,6 @@ pub use cnv_grammar_macros::grammar_dsl;
 
 #[doc(no_inline)]
 pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
-
-/// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
-/// checks, a justification policy, and a tamper-evident audit trail.
-pub use cnv_typestate as typestate;
 
 #[doc(no_inline)]
 pub use cnv_caps::{
@@ -83,6 +88,18 @@ pub mod prelude {
         SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified, Verified,
         justify, verify_chain,
     };
+
+    #[doc(no_inline)]
+    pub use cnv_registry::{
+        Frame, FrameQueue, SessionBuilder, SessionHandle, SessionId, SessionRegistry, SessionState,
+        StreamId,
+    };
+
+    /// `std::sync::Arc`, because sessions are shared as `Arc<SessionHandle>`: the
+    /// registry's examples (`registry.register(Arc::new(session))`) need nothing else in
+    /// scope. It is the standard library's `Arc`, not a new type.
+    #[doc(no_inline)]
+    pub use std::sync::Arc;
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.

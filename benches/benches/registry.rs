@@ -1,0 +1,398 @@
+//! The session registry against its peers, one criterion group per operation, with a
+//! million sessions: `DashMap` with its default hasher (SipHash), with foldhash and with
+//! cnv's `SessionIdHasher` (the best hasher we found); one `Mutex<HashMap>`; and the
+//! seed's design, 1024 `RwLock<HashMap>` shards with the default hasher.
+//!
+//! Every contestant hands out an `Arc<SessionHandle>` from `get`, as the registry does.
+//! Before the groups run, the bench prints the memory a session costs at 1M sessions.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use cnv::registry::{SessionBuilder, SessionHandle, SessionId, SessionRegistry};
+use cnv_benches::maps::{
+    DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, PrivateMap, SeedRegistry,
+    SessionMap, resident_bytes, sessions, shuffled_ids,
+};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+
+/// Sessions in every map.
+const N: usize = 1_000_000;
+/// The registry's shard count in every bench (the seed's).
+const SHARDS: usize = 1024;
+
+/// Calls `$f(name, make, args…)` for each contestant, subject first; `make` builds an
+/// empty map. Each call is monomorphized: no dynamic dispatch is measured.
+macro_rules! for_each_map {
+    ($f:ident($($arg:expr),*)) => {
+        $f("cnv SessionRegistry", || SessionRegistry::new(SHARDS), $($arg),*);
+        $f("dashmap (default SipHash)", DashMapDefault::default, $($arg),*);
+        $f("dashmap (foldhash)", DashMapFoldhash::default, $($arg),*);
+        $f("dashmap (cnv id hasher)", DashMapIdHasher::default, $($arg),*);
+        $f("Mutex<HashMap> (default hasher)", MutexMap::default, $($arg),*);
+        $f("seed: 1024 RwLock<HashMap> shards", SeedRegistry::default, $($arg),*);
+    };
+}
+
+fn filled<M: SessionMap>(make: impl Fn() -> M, all: &[Arc<SessionHandle>]) -> M {
+    let map = make();
+    for s in all {
+        map.insert(Arc::clone(s));
+    }
+    map
+}
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+fn register_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || (make(), all.to_vec()),
+            |(map, batch)| {
+                for s in &batch {
+                    map.insert(Arc::clone(s));
+                }
+                (map, batch)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+}
+
+fn register(c: &mut Criterion) {
+    let all = sessions(N);
+    let mut group = c.benchmark_group("registry/register");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(N as u64));
+    for_each_map!(register_one(&mut group, &all));
+    group.finish();
+}
+
+fn get_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    ids: &[SessionId],
+) {
+    let map = filled(make, all);
+    let mut i = 0;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let id = &ids[i];
+            i += 1;
+            if i == ids.len() {
+                i = 0;
+            }
+            map.get(id)
+        });
+    });
+}
+
+fn get(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0x5EED);
+    let mut group = c.benchmark_group("registry/get");
+    group.throughput(Throughput::Elements(1));
+    for_each_map!(get_one(&mut group, &all, &ids));
+    group.finish();
+}
+
+fn remove_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    ids: &[SessionId],
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || filled(&make, all),
+            |map| {
+                for id in ids {
+                    black_box(map.remove(id));
+                }
+                map
+            },
+            BatchSize::PerIteration,
+        );
+    });
+}
+
+fn remove(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0xD0_0D);
+    let mut group = c.benchmark_group("registry/remove");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(N as u64));
+    for_each_map!(remove_one(&mut group, &all, &ids));
+    group.finish();
+}
+
+/// Runs `op(thread, k)` for `k in 0..iters` on each of two threads started together and
+/// returns the slower thread's time: the time of `iters` operations per thread with both
+/// threads running.
+fn two_threads(iters: u64, op: &(dyn Fn(usize, u64) + Sync)) -> Duration {
+    let barrier = Barrier::new(2);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for k in 0..iters {
+                        op(t, k);
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+fn mix_one<M: SessionMap>(
+    name: &str,
+    make: impl Fn() -> M,
+    group: &mut Group<'_>,
+    all: &[Arc<SessionHandle>],
+    twins: &[Arc<SessionHandle>],
+    order: &[usize],
+) {
+    let map = filled(make, all);
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let slot = order[(k as usize + t * N / 2) % N];
+                if k % 10 == 9 {
+                    let pool = if (k / 10) % 2 == 0 { twins } else { all };
+                    black_box(map.replace(Arc::clone(&pool[slot])));
+                } else {
+                    black_box(map.get(&all[slot].id()));
+                }
+            })
+        });
+    });
+}
+
+/// 90 % `get`, 10 % `replace` of an existing id, on two threads sharing one map.
+fn get_update_mix(c: &mut Criterion) {
+    let all = sessions(N);
+    let twins: Vec<Arc<SessionHandle>> = all
+        .iter()
+        .map(|s| Arc::new(SessionBuilder::new().id(s.id()).build()))
+        .collect();
+    let order: Vec<usize> = {
+        let ids = shuffled_ids(&all, 0x90_10);
+        let index: std::collections::HashMap<SessionId, usize> =
+            all.iter().enumerate().map(|(i, s)| (s.id(), i)).collect();
+        ids.iter().map(|id| index[id]).collect()
+    };
+    let mut group = c.benchmark_group("registry/get_update_90_10_2threads");
+    // Two operations per iteration: one on each thread.
+    group.throughput(Throughput::Elements(2));
+    for_each_map!(mix_one(&mut group, &all, &twins, &order));
+    group.finish();
+}
+
+/// `get` on two threads sharing one registry, against two threads each on a private,
+/// unshared map of the same size: a registry of its own (the cost of sharing), and a plain
+/// `HashMap` with no lock at all (the machine's ceiling for the lookup).
+fn get_two_threads(c: &mut Criterion) {
+    let all = sessions(N);
+    let ids = shuffled_ids(&all, 0x2_7123);
+    let mut group = c.benchmark_group("registry/get_2threads");
+    group.throughput(Throughput::Elements(2));
+
+    let registry = SessionRegistry::new(SHARDS);
+    for s in &all {
+        registry.insert(Arc::clone(s));
+    }
+    group.bench_function("cnv SessionRegistry (shared)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(registry);
+
+    let dash = DashMapIdHasher::default();
+    for s in &all {
+        dash.insert(s.id(), Arc::clone(s));
+    }
+    group.bench_function("dashmap (cnv id hasher, shared)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                black_box(SessionMap::get(&dash, &ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(dash);
+
+    // Each thread: its own sessions, its own registry, its own id order. Nothing is
+    // shared, so this is the registry's own 2-thread ceiling: the cost of sharing is the
+    // difference to the shared row.
+    let own: Vec<(SessionRegistry, Vec<SessionId>)> = (0..2)
+        .map(|t| {
+            let sessions = sessions(N);
+            let ids = shuffled_ids(&sessions, 0x2_7123 + t);
+            (filled(|| SessionRegistry::new(SHARDS), &sessions), ids)
+        })
+        .collect();
+    group.bench_function("private registries, one per thread", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let (registry, ids) = &own[t];
+                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+    drop(own);
+
+    // Each thread: its own sessions, its own plain map with no lock at all: the machine's
+    // ceiling for a lookup that hands out an `Arc`.
+    let private: Vec<(PrivateMap, Vec<SessionId>)> = (0..2)
+        .map(|t| {
+            let own = sessions(N);
+            let ids = shuffled_ids(&own, 0x2_7123 + t);
+            let map: PrivateMap = own.into_iter().map(|s| (s.id(), s)).collect();
+            (map, ids)
+        })
+        .collect();
+    group.bench_function("private HashMaps, one per thread, no lock (ceiling)", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                let (map, ids) = &private[t];
+                black_box(map.get(&ids[(k as usize + t * N / 2) % N]).cloned());
+            })
+        });
+    });
+    group.finish();
+}
+
+/// The maps whose memory the report measures, each in a fresh process.
+const MEMORY_PROBES: [&str; 5] = [
+    "cnv SessionRegistry (1024 shards)",
+    "cnv SessionRegistry (1024 shards, with_capacity(1M))",
+    "dashmap (default SipHash)",
+    "dashmap (cnv id hasher)",
+    "seed: 1024 RwLock<HashMap> shards",
+];
+
+/// Measures one map (`probe` names it; `"handles"` measures the sessions alone) in this
+/// process and returns the growth of resident memory per session, in bytes.
+fn memory_probe(probe: &str) -> Option<f64> {
+    fn fill<M: SessionMap>(map: M, all: &[Arc<SessionHandle>]) -> M {
+        for s in all {
+            map.insert(Arc::clone(s));
+        }
+        map
+    }
+    let start = resident_bytes()?;
+    let all = sessions(N);
+    let after_handles = resident_bytes()?;
+    if probe == "handles" {
+        return Some(after_handles.saturating_sub(start) as f64 / N as f64);
+    }
+    // Each arm measures while its map is alive.
+    let after = match MEMORY_PROBES.iter().position(|p| *p == probe)? {
+        0 => {
+            let map = fill(SessionRegistry::new(SHARDS), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        1 => {
+            let map = fill(SessionRegistry::with_capacity(SHARDS, N), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        2 => {
+            let map = fill(DashMapDefault::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        3 => {
+            let map = fill(DashMapIdHasher::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        _ => {
+            let map = fill(SeedRegistry::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+    };
+    Some(after.saturating_sub(after_handles) as f64 / N as f64)
+}
+
+/// Prints the memory a session costs at 1M sessions: the growth of resident memory,
+/// measured for each map in a fresh process (this bench run again with
+/// `CNV_MEMORY_PROBE` set), so that memory one map freed cannot flatter the next.
+fn memory_report() {
+    let probe = |name: &str| -> Option<f64> {
+        let output = std::process::Command::new(std::env::current_exe().ok()?)
+            .env("CNV_MEMORY_PROBE", name)
+            .output()
+            .ok()?;
+        String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+    };
+    let Some(handles) = probe("handles") else {
+        println!("memory: resident memory is not measurable here (/proc/self/statm); skipped");
+        return;
+    };
+    println!(
+        "memory at {N} sessions: size_of::<SessionHandle>() = {} B; {handles:.1} B resident per Arc<SessionHandle> (its allocation: Arc counts, handle, allocator overhead)",
+        size_of::<SessionHandle>(),
+    );
+    for name in MEMORY_PROBES {
+        match probe(name) {
+            Some(bytes) => println!(
+                "memory at {N} sessions: {name}: {bytes:.1} B resident per entry, on top of the session"
+            ),
+            None => println!("memory at {N} sessions: {name}: probe failed"),
+        }
+    }
+}
+
+criterion::criterion_group!(
+    benches,
+    register,
+    get,
+    remove,
+    get_update_mix,
+    get_two_threads
+);
+
+fn main() {
+    if let Ok(probe) = std::env::var("CNV_MEMORY_PROBE") {
+        if let Some(bytes) = memory_probe(&probe) {
+            println!("{bytes}");
+        }
+        return;
+    }
+    // Skip the memory report when a filter names only other benches.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-') && a.parse::<f64>().is_err())
+        .collect();
+    if filters.is_empty() || filters.iter().any(|f| f.contains("registry")) {
+        memory_report();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
