@@ -3,7 +3,7 @@
 //!
 //! * [`SessionHandle`] — one session: a random [`SessionId`], a name, its
 //!   [`CapabilityContract`](cnv_caps::CapabilityContract), when it was created, its
-//!   lifecycle [`SessionState`] and a sequence counter per [`StreamId`], all usable
+//!   lifecycle [`SessionLifecycle`] and a sequence counter per [`StreamId`], all usable
 //!   through `&self`. Built with [`SessionBuilder`].
 //! * [`SessionRegistry`] — sessions by id, in shards chosen from the id's own random bits
 //!   (no SipHash), each shard behind its own lock. A duplicate id is refused and never
@@ -58,7 +58,7 @@ pub use frame::Frame;
 pub use id::{BuildSessionIdHasher, SessionId, SessionIdHasher, StreamId};
 pub use queue::{FrameQueue, MAX_CAPACITY, QueueStats};
 pub use registry::{DEFAULT_SHARDS, Iter, MAX_SHARDS, RegistryStats, SessionRegistry};
-pub use session::{LifecycleError, SessionBuilder, SessionHandle, SessionState};
+pub use session::{LifecycleError, SessionBuilder, SessionHandle, SessionLifecycle};
 
 /// For the loom models only: gives the calling thread's counter slot back, as its
 /// thread-local destructor does outside loom.

@@ -309,7 +309,7 @@ impl SessionRegistry {
             .all(|shard| read(shard).sessions.is_empty())
     }
 
-    /// The number of registered sessions that are [`Active`](crate::SessionState::Active)
+    /// The number of registered sessions that are [`Active`](crate::SessionLifecycle::Active)
     /// (not suspended or closed). It reads every session's state: `O(len)`.
     #[must_use]
     pub fn active_sessions(&self) -> usize {
@@ -482,7 +482,7 @@ pub struct RegistryStats {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::{SessionBuilder, SessionState};
+    use crate::{SessionBuilder, SessionLifecycle};
 
     fn session() -> Arc<SessionHandle> {
         Arc::new(SessionBuilder::new().build())
@@ -581,7 +581,7 @@ mod tests {
         sessions[1].close().unwrap();
         assert_eq!(registry.len(), 10);
         assert_eq!(registry.active_sessions(), 8);
-        assert_eq!(sessions[1].state(), SessionState::Closed);
+        assert_eq!(sessions[1].state(), SessionLifecycle::Closed);
     }
 
     #[test]

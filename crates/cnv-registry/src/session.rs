@@ -20,7 +20,7 @@ use crate::{Frame, SessionId, StreamId};
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
-pub enum SessionState {
+pub enum SessionLifecycle {
     /// Running: it may send and receive frames.
     Active,
     /// Paused by its owner; [`SessionHandle::resume`] makes it active again.
@@ -30,7 +30,7 @@ pub enum SessionState {
     Closed,
 }
 
-impl SessionState {
+impl SessionLifecycle {
     const fn to_u8(self) -> u8 {
         match self {
             Self::Active => 0,
@@ -58,7 +58,7 @@ impl SessionState {
     }
 }
 
-impl fmt::Display for SessionState {
+impl fmt::Display for SessionLifecycle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -71,17 +71,17 @@ pub enum LifecycleError {
     /// The session was not in a state the change starts from.
     #[error(
         "session {id} is {found}, so it cannot become {to}; only {expected} sessions can{hint}",
-        hint = if matches!(found, SessionState::Closed) { " (a closed session stays closed: build a new one)" } else { "" }
+        hint = if matches!(found, SessionLifecycle::Closed) { " (a closed session stays closed: build a new one)" } else { "" }
     )]
     InvalidTransition {
         /// The session.
         id: SessionId,
         /// The state it was in.
-        found: SessionState,
+        found: SessionLifecycle,
         /// The state the change would have led to.
-        to: SessionState,
+        to: SessionLifecycle,
         /// The state the change starts from.
-        expected: SessionState,
+        expected: SessionLifecycle,
     },
     /// The session was already closed.
     #[error("session {id} is already closed")]
@@ -102,14 +102,14 @@ const INLINE_STREAMS: usize = 4;
 /// Build one with [`SessionBuilder`].
 ///
 /// ```
-/// use cnv_registry::{SessionBuilder, SessionState, StreamId};
+/// use cnv_registry::{SessionBuilder, SessionLifecycle, StreamId};
 /// use cnv_caps::CapabilityContract;
 ///
 /// let session = SessionBuilder::new()
 ///     .name("indexer")
 ///     .capability(CapabilityContract::read_only())
 ///     .build();
-/// assert_eq!(session.state(), SessionState::Active);
+/// assert_eq!(session.state(), SessionLifecycle::Active);
 /// assert!(session.contract().is_agent_safe());
 ///
 /// let out = StreamId::new(1);
@@ -120,7 +120,7 @@ const INLINE_STREAMS: usize = 4;
 ///
 /// session.suspend()?;
 /// session.resume()?;
-/// assert_eq!(session.close()?, SessionState::Active);
+/// assert_eq!(session.close()?, SessionLifecycle::Active);
 /// assert!(session.resume().is_err());
 /// # Ok::<(), cnv_registry::LifecycleError>(())
 /// ```
@@ -169,14 +169,14 @@ impl SessionHandle {
 
     /// The current lifecycle state.
     #[must_use]
-    pub fn state(&self) -> SessionState {
-        SessionState::from_u8(self.state.load(Ordering::Acquire))
+    pub fn state(&self) -> SessionLifecycle {
+        SessionLifecycle::from_u8(self.state.load(Ordering::Acquire))
     }
 
-    /// Whether the session is [`Active`](SessionState::Active).
+    /// Whether the session is [`Active`](SessionLifecycle::Active).
     #[must_use]
     pub fn is_active(&self) -> bool {
-        self.state() == SessionState::Active
+        self.state() == SessionLifecycle::Active
     }
 
     /// Pauses an active session.
@@ -185,7 +185,7 @@ impl SessionHandle {
     ///
     /// [`LifecycleError::InvalidTransition`] unless the session is active.
     pub fn suspend(&self) -> Result<(), LifecycleError> {
-        self.transition(SessionState::Active, SessionState::Suspended)
+        self.transition(SessionLifecycle::Active, SessionLifecycle::Suspended)
     }
 
     /// Makes a suspended session active again.
@@ -194,7 +194,7 @@ impl SessionHandle {
     ///
     /// [`LifecycleError::InvalidTransition`] unless the session is suspended.
     pub fn resume(&self) -> Result<(), LifecycleError> {
-        self.transition(SessionState::Suspended, SessionState::Active)
+        self.transition(SessionLifecycle::Suspended, SessionLifecycle::Active)
     }
 
     /// Closes the session for good and returns the state it was in. When several threads
@@ -203,17 +203,21 @@ impl SessionHandle {
     /// # Errors
     ///
     /// [`LifecycleError::AlreadyClosed`] if it was closed before.
-    pub fn close(&self) -> Result<SessionState, LifecycleError> {
-        let closed = SessionState::Closed.to_u8();
-        let previous = SessionState::from_u8(self.state.swap(closed, Ordering::AcqRel));
-        if previous == SessionState::Closed {
+    pub fn close(&self) -> Result<SessionLifecycle, LifecycleError> {
+        let closed = SessionLifecycle::Closed.to_u8();
+        let previous = SessionLifecycle::from_u8(self.state.swap(closed, Ordering::AcqRel));
+        if previous == SessionLifecycle::Closed {
             Err(LifecycleError::AlreadyClosed { id: self.id })
         } else {
             Ok(previous)
         }
     }
 
-    fn transition(&self, from: SessionState, to: SessionState) -> Result<(), LifecycleError> {
+    fn transition(
+        &self,
+        from: SessionLifecycle,
+        to: SessionLifecycle,
+    ) -> Result<(), LifecycleError> {
         self.state
             .compare_exchange(
                 from.to_u8(),
@@ -224,7 +228,7 @@ impl SessionHandle {
             .map(drop)
             .map_err(|found| LifecycleError::InvalidTransition {
                 id: self.id,
-                found: SessionState::from_u8(found),
+                found: SessionLifecycle::from_u8(found),
                 to,
                 expected: from,
             })
@@ -339,13 +343,13 @@ impl SessionBuilder {
         self
     }
 
-    /// The session, [`Active`](SessionState::Active), created now.
+    /// The session, [`Active`](SessionLifecycle::Active), created now.
     #[must_use]
     pub fn build(self) -> SessionHandle {
         SessionHandle {
             id: self.id.unwrap_or_else(SessionId::new_v4),
             contract: self.contract,
-            state: AtomicU8::new(SessionState::Active.to_u8()),
+            state: AtomicU8::new(SessionLifecycle::Active.to_u8()),
             created_at: SystemTime::now(),
             name: self.name.into_boxed_str(),
             inline_streams: core::array::from_fn(|_| AtomicU64::new(0)),
@@ -397,15 +401,15 @@ mod tests {
             err,
             LifecycleError::InvalidTransition {
                 id: session.id(),
-                found: SessionState::Active,
-                to: SessionState::Active,
-                expected: SessionState::Suspended,
+                found: SessionLifecycle::Active,
+                to: SessionLifecycle::Active,
+                expected: SessionLifecycle::Suspended,
             }
         );
         session.suspend().unwrap();
-        assert_eq!(session.state(), SessionState::Suspended);
+        assert_eq!(session.state(), SessionLifecycle::Suspended);
         assert!(session.suspend().is_err());
-        assert_eq!(session.close(), Ok(SessionState::Suspended));
+        assert_eq!(session.close(), Ok(SessionLifecycle::Suspended));
         assert_eq!(
             session.close(),
             Err(LifecycleError::AlreadyClosed { id: session.id() })

@@ -2,7 +2,7 @@
 //! queue's striped counter with its thread slots. Run by `cargo xtask ci` as
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p cnv-registry --test loom --release --target-dir target/loom
+//! RUSTFLAGS="--cfg loom" cargo test -p cnv-registry --test loom --target-dir target/loom
 //! ```
 //!
 //! Loom explores every interleaving of the models' atomic operations (crossbeam's queue,
@@ -16,7 +16,7 @@
 use loom::thread;
 use std::sync::Arc;
 
-use cnv_registry::{FrameQueue, LifecycleError, SessionBuilder, SessionState};
+use cnv_registry::{FrameQueue, LifecycleError, SessionBuilder, SessionLifecycle};
 
 #[test]
 fn racing_closes_succeed_exactly_once() {
@@ -27,7 +27,7 @@ fn racing_closes_succeed_exactly_once() {
         let mine = session.close();
         let theirs = closer.join().unwrap();
         assert_eq!(u8::from(mine.is_ok()) + u8::from(theirs.is_ok()), 1);
-        assert_eq!(session.state(), SessionState::Closed);
+        assert_eq!(session.state(), SessionLifecycle::Closed);
     });
 }
 
@@ -41,15 +41,15 @@ fn suspend_racing_close_never_reopens() {
         let suspended = suspender.join().unwrap();
         match suspended {
             // Suspend went first: close saw it.
-            Ok(()) => assert_eq!(closed_from, SessionState::Suspended),
+            Ok(()) => assert_eq!(closed_from, SessionLifecycle::Suspended),
             // Close went first: suspend saw a closed session.
             Err(LifecycleError::InvalidTransition { found, .. }) => {
-                assert_eq!(found, SessionState::Closed);
-                assert_eq!(closed_from, SessionState::Active);
+                assert_eq!(found, SessionLifecycle::Closed);
+                assert_eq!(closed_from, SessionLifecycle::Active);
             }
             Err(other) => panic!("unexpected {other:?}"),
         }
-        assert_eq!(session.state(), SessionState::Closed);
+        assert_eq!(session.state(), SessionLifecycle::Closed);
         assert!(session.resume().is_err());
     });
 }

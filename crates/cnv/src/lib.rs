@@ -91,8 +91,8 @@ pub mod prelude {
 
     #[doc(no_inline)]
     pub use cnv_registry::{
-        Frame, FrameQueue, SessionBuilder, SessionHandle, SessionId, SessionRegistry, SessionState,
-        StreamId,
+        Frame, FrameQueue, SessionBuilder, SessionHandle, SessionId, SessionLifecycle,
+        SessionRegistry, StreamId,
     };
 
     /// `std::sync::Arc`, because sessions are shared as `Arc<SessionHandle>`: the

@@ -9,7 +9,7 @@ fn sessions() {
         .name("indexer")
         .capability(CapabilityContract::read_only())
         .build();
-    assert_eq!(session.state(), SessionState::Active);
+    assert_eq!(session.state(), SessionLifecycle::Active);
     assert_eq!(session.contract().class(), CapabilityClass::ReadOnlyFS);
 }
 
