@@ -100,15 +100,27 @@ pub const fn assert_runtime_below<R: ConstResourceBand>(limit_ms: u64) {
 
 /// A fixed-capacity text buffer that `const fn`s can format into: `panic!` in a const
 /// context formats only a single `&str`, so the message is assembled here first.
-struct Message {
+///
+/// Not part of the public API: other cnv crates build their own compile-time messages
+/// with it (`cnv_caps::__private::ConstMessage`).
+#[derive(Debug)]
+pub struct Message {
     bytes: [u8; Message::CAPACITY],
     len: usize,
+}
+
+impl Default for Message {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Message {
     const CAPACITY: usize = 512;
 
-    const fn new() -> Self {
+    /// An empty message.
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             bytes: [0; Self::CAPACITY],
             len: 0,
@@ -117,7 +129,8 @@ impl Message {
 
     /// Appends `text`; a piece that would overflow the capacity is dropped whole, so no
     /// character is ever split.
-    const fn push(mut self, text: &str) -> Self {
+    #[must_use]
+    pub const fn push(mut self, text: &str) -> Self {
         let bytes = text.as_bytes();
         if self.len + bytes.len() > Self::CAPACITY {
             return self;
@@ -132,7 +145,8 @@ impl Message {
     }
 
     /// Appends `n` in decimal.
-    const fn number(self, mut n: u64) -> Self {
+    #[must_use]
+    pub const fn number(self, mut n: u64) -> Self {
         let mut digits = [0u8; 20];
         let mut start = digits.len();
         loop {
@@ -151,7 +165,8 @@ impl Message {
     }
 
     /// The text so far. Only whole `&str` pieces are ever appended, so it is UTF-8.
-    const fn as_str(&self) -> &str {
+    #[must_use]
+    pub const fn as_str(&self) -> &str {
         let (used, _) = self.bytes.split_at(self.len);
         match core::str::from_utf8(used) {
             Ok(text) => text,

@@ -104,6 +104,12 @@ pub use contract::{CapabilityContract, TypedContract};
 pub use error::{ContractError, ParseError};
 pub use profile::{SafetyProfile, StabilityProfile};
 
+/// What other cnv crates name from here. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::assert::Message as ConstMessage;
+}
+
 /// Sealing for the type-level traits: only this crate names the capability classes and
 /// resource bands, so no other crate can declare its own class agent-safe.
 mod sealed {

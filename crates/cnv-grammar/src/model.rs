@@ -285,6 +285,84 @@ impl GrammarModel {
     pub fn verbs(&self) -> crate::Verbs<'_> {
         crate::Verbs::new(&self.nouns)
     }
+
+    /// The class of the verb at `command` (`"file write"`, `"cloud bucket list"`: nouns,
+    /// then the verb, separated by single spaces), evaluated by the compiler. `None` when
+    /// there is no such verb, or when the model was built at run time (only the borrowed
+    /// data of a `grammar_dsl!` constant can be read in a constant).
+    ///
+    /// Not part of the public API: `cnv::verb!` calls it to check a handler's class
+    /// against the grammar at compile time.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __const_class_of(&self, command: &str) -> Option<cnv_caps::CapabilityClass> {
+        let bytes = command.as_bytes();
+        let mut nouns: &[GrammarNoun] = match &self.nouns {
+            Cow::Borrowed(nouns) => nouns,
+            Cow::Owned(_) => return None,
+        };
+        let mut current: Option<&GrammarNoun> = None;
+        let mut start = 0;
+        while start <= bytes.len() {
+            let mut end = start;
+            while end < bytes.len() && bytes[end] != b' ' {
+                end += 1;
+            }
+            let word = bytes.split_at(end).0.split_at(start).1;
+            if end == bytes.len() {
+                // The last word names a verb of the current noun.
+                let Some(noun) = current else { return None };
+                let verbs: &[GrammarVerb] = match &noun.verbs {
+                    Cow::Borrowed(verbs) => verbs,
+                    Cow::Owned(_) => return None,
+                };
+                let mut i = 0;
+                while i < verbs.len() {
+                    if const_name_is(&verbs[i].name, word) {
+                        return Some(verbs[i].contract.class());
+                    }
+                    i += 1;
+                }
+                return None;
+            }
+            let mut found = None;
+            let mut i = 0;
+            while i < nouns.len() {
+                if const_name_is(&nouns[i].name, word) {
+                    found = Some(&nouns[i]);
+                    break;
+                }
+                i += 1;
+            }
+            let Some(noun) = found else { return None };
+            nouns = match &noun.nouns {
+                Cow::Borrowed(nouns) => nouns,
+                Cow::Owned(_) => return None,
+            };
+            current = Some(noun);
+            start = end + 1;
+        }
+        None
+    }
+}
+
+/// Whether a borrowed name equals `word`, in a constant.
+const fn const_name_is(name: &Text, word: &[u8]) -> bool {
+    let name = match name {
+        Cow::Borrowed(name) => name.as_bytes(),
+        Cow::Owned(_) => return false,
+    };
+    if name.len() != word.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < name.len() {
+        if name[i] != word[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl GrammarNoun {
@@ -705,4 +783,71 @@ const fn borrowed(text: Option<&'static str>) -> Option<Text> {
 
 fn find_noun<'a>(nouns: &'a [GrammarNoun], name: &str) -> Option<&'a GrammarNoun> {
     nouns.iter().find(|noun| noun.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnv_caps::CapabilityClass;
+
+    const FETCH: GrammarVerb = GrammarVerb::__from_static(
+        "fetch",
+        "Fetch",
+        None,
+        CapabilityContract::new(CapabilityClass::Network, cnv_caps::ResourceBand::Slow),
+        None,
+        &[],
+    );
+    const LIST: GrammarVerb = GrammarVerb::__from_static(
+        "list",
+        "List",
+        None,
+        CapabilityContract::new(CapabilityClass::ReadOnlyFS, cnv_caps::ResourceBand::Fast),
+        None,
+        &[],
+    );
+    const BUCKET_VERBS: &[GrammarVerb] = &[LIST];
+    const BUCKET: GrammarNoun =
+        GrammarNoun::__from_static("bucket", "Buckets", None, &[], BUCKET_VERBS);
+    const CLOUD_NOUNS: &[GrammarNoun] = &[BUCKET];
+    const CLOUD_VERBS: &[GrammarVerb] = &[FETCH];
+    const CLOUD: GrammarNoun =
+        GrammarNoun::__from_static("cloud", "Cloud", None, CLOUD_NOUNS, CLOUD_VERBS);
+    const NOUNS: &[GrammarNoun] = &[CLOUD];
+    static MODEL: GrammarModel = GrammarModel::__from_static("app", None, None, NOUNS);
+
+    #[test]
+    fn const_class_of_walks_nested_paths_in_a_constant() {
+        const NETWORK: Option<CapabilityClass> = MODEL.__const_class_of("cloud fetch");
+        const READ_ONLY: Option<CapabilityClass> = MODEL.__const_class_of("cloud bucket list");
+        assert_eq!(NETWORK, Some(CapabilityClass::Network));
+        assert_eq!(READ_ONLY, Some(CapabilityClass::ReadOnlyFS));
+        for missing in [
+            "",
+            "cloud",
+            "fetch",
+            "cloud fetch extra",
+            "cloud  fetch",
+            "cloud bucket",
+        ] {
+            assert_eq!(MODEL.__const_class_of(missing), None, "{missing:?}");
+        }
+    }
+
+    #[test]
+    fn const_class_of_cannot_read_a_model_built_at_run_time() {
+        let mut model = GrammarModel::new("app");
+        model.add_noun(
+            GrammarNoun::new("cloud", "Cloud").with_verb(GrammarVerb::new(
+                "fetch",
+                "Fetch",
+                CapabilityContract::network(),
+            )),
+        );
+        assert_eq!(
+            model.verb("cloud", "fetch").map(|v| v.contract().class()),
+            Some(CapabilityClass::Network)
+        );
+        assert_eq!(model.__const_class_of("cloud fetch"), None);
+    }
 }
