@@ -1,0 +1,371 @@
+//! From a `GrammarModel` to a `clap::Command`: nouns and verbs become subcommands,
+//! arguments become clap arguments, and the global flags of the gate and of
+//! introspection are added to every command.
+
+use clap::builder::{PossibleValuesParser, ValueParser};
+use clap::{Arg, ArgAction, Command, value_parser};
+use cnv_caps::{CapabilityClass, SafetyProfile};
+use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+use cnv_typestate::EscalationPolicy;
+
+/// The ids of the global flags; a verb argument may not use them.
+pub(crate) mod global {
+    pub(crate) const AGENT: &str = "agent";
+    pub(crate) const JUSTIFY: &str = "justify";
+    pub(crate) const YES: &str = "yes";
+    pub(crate) const FORMAT: &str = "format";
+    pub(crate) const AUDIT_LOG: &str = "audit-log";
+    pub(crate) const GRAMMAR: &str = "grammar";
+    pub(crate) const MCP_TOOLS: &str = "mcp-tools";
+    pub(crate) const CAPABILITIES: &str = "capabilities";
+    pub(crate) const COMPLETIONS: &str = "completions";
+
+    /// Every name reserved by the command line itself (clap's `help` and `version`
+    /// included).
+    pub(crate) const RESERVED: [&str; 11] = [
+        AGENT,
+        JUSTIFY,
+        YES,
+        FORMAT,
+        AUDIT_LOG,
+        GRAMMAR,
+        MCP_TOOLS,
+        CAPABILITIES,
+        COMPLETIONS,
+        "help",
+        "version",
+    ];
+}
+
+/// What the help of every verb says about the gate.
+pub(crate) struct GateText<'a> {
+    pub(crate) policy: &'a EscalationPolicy,
+    pub(crate) agent_env: &'a str,
+}
+
+/// The whole command line of `model`.
+pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
+    let mut root = Command::new(model.app_name().to_owned())
+        .subcommand_required(false)
+        .arg_required_else_help(true)
+        .max_term_width(100)
+        .after_help(format!(
+            "Agent mode (--agent or {}=1) runs only agent-safe commands without a \
+             justification; others need --justify, and Dangerous ones never run.\n\
+             Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 denied by the \
+             capability gate, 4 confirmation required.",
+            gate.agent_env
+        ));
+    if let Some(version) = model.version() {
+        root = root.version(version.to_owned());
+    }
+    if let Some(help) = model.help() {
+        root = root.about(help.to_owned());
+    }
+    root = root.args(global_args(gate.agent_env));
+    for noun in model.nouns() {
+        root = root.subcommand(noun_command(noun, gate));
+    }
+    root
+}
+
+/// The flags that print something about the program and exit.
+const INTROSPECTION: [&str; 4] = [
+    global::GRAMMAR,
+    global::MCP_TOOLS,
+    global::CAPABILITIES,
+    global::COMPLETIONS,
+];
+
+fn global_args(agent_env: &str) -> [Arg; 9] {
+    // The gate's flags are global (they may follow the verb); introspection is asked of
+    // the program as a whole, so its flags stay on the root command.
+    let flag = |id: &'static str, help: String| {
+        Arg::new(id)
+            .long(id)
+            .help(help)
+            .action(ArgAction::SetTrue)
+            .global(!INTROSPECTION.contains(&id))
+    };
+    let option = |id: &'static str, value: &'static str, help: &'static str| {
+        Arg::new(id)
+            .long(id)
+            .value_name(value)
+            .help(help)
+            .action(ArgAction::Set)
+            .global(!INTROSPECTION.contains(&id))
+            .value_parser(ValueParser::string())
+    };
+    [
+        flag(
+            global::AGENT,
+            format!("Run in agent mode: only agent-safe commands run unjustified [env: {agent_env}]"),
+        ),
+        option(
+            global::JUSTIFY,
+            "TEXT",
+            "Why this command needs its capability (agent mode; checked by the escalation policy)",
+        ),
+        flag(
+            global::YES,
+            "Confirm a command that needs a human's review, without asking (not for InteractiveOnly)".to_owned(),
+        ),
+        option(global::FORMAT, "FORMAT", "Output format")
+            .value_parser(PossibleValuesParser::new(["text", "json"]))
+            .default_value("text"),
+        option(
+            global::AUDIT_LOG,
+            "FILE",
+            "Append every gate decision to FILE as hash-chained JSON Lines",
+        ),
+        flag(global::GRAMMAR, "Print the grammar as JSON and exit".to_owned()),
+        flag(
+            global::MCP_TOOLS,
+            "Print the MCP tool manifest (tools/list result) and exit".to_owned(),
+        ),
+        flag(
+            global::CAPABILITIES,
+            "Print every command with its capability and exit".to_owned(),
+        ),
+        option(
+            global::COMPLETIONS,
+            "SHELL",
+            "Print a completion script for SHELL and exit",
+        )
+        .value_parser(PossibleValuesParser::new([
+            "bash",
+            "zsh",
+            "fish",
+            "elvish",
+            "powershell",
+        ])),
+    ]
+}
+
+fn noun_command(noun: &GrammarNoun, gate: &GateText<'_>) -> Command {
+    let mut command = Command::new(noun.name().to_owned())
+        .about(noun.help().to_owned())
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    if let Some(long) = noun.long_help() {
+        command = command.long_about(long.to_owned());
+    }
+    for verb in noun.verbs() {
+        command = command.subcommand(verb_command(verb, gate));
+    }
+    for nested in noun.nouns() {
+        command = command.subcommand(noun_command(nested, gate));
+    }
+    command
+}
+
+fn verb_command(verb: &GrammarVerb, gate: &GateText<'_>) -> Command {
+    let about = match verb.deprecation() {
+        Some(note) => format!("{} [deprecated: {note}]", verb.help()),
+        None => verb.help().to_owned(),
+    };
+    let mut command = Command::new(verb.name().to_owned())
+        .about(about)
+        .after_help(gate_help(verb, gate));
+    if let Some(long) = verb.long_help() {
+        command = command.long_about(format!("{}\n\n{long}", verb.help()));
+    }
+    command.args(verb.args().iter().map(argument))
+}
+
+/// The gate's rule for `verb`, for its `--help`.
+fn gate_help(verb: &GrammarVerb, gate: &GateText<'_>) -> String {
+    let contract = verb.contract();
+    let class = contract.class();
+    let band = contract.band();
+    let limits = match (band.max_runtime_ms(), band.max_memory_bytes()) {
+        (Some(ms), Some(bytes)) => format!("{ms} ms, {} MiB", bytes / (1024 * 1024)),
+        _ => "unbounded".to_owned(),
+    };
+    let agent = if class == CapabilityClass::Dangerous {
+        "It never runs in agent mode; a human must run it and approve it at a terminal.".to_owned()
+    } else if contract.safety() == SafetyProfile::InteractiveOnly {
+        "It never runs in agent mode; a human must run it at a terminal.".to_owned()
+    } else if contract.is_agent_safe() {
+        "Agents may run it without a justification.".to_owned()
+    } else {
+        format!(
+            "In agent mode it needs --justify with at least {} characters.",
+            gate.policy.min_justification(class).max(1)
+        )
+    };
+    let human = match contract.safety() {
+        SafetyProfile::AgentSafe => "",
+        SafetyProfile::HumanReviewRequired => {
+            "\nRun by a person, it asks for confirmation (--yes confirms in scripts)."
+        }
+        SafetyProfile::InteractiveOnly => {
+            "\nRun by a person, it must be confirmed at a terminal (--yes is not enough)."
+        }
+    };
+    format!(
+        "Capability: {class} (risk {risk}), band {band} ({limits}), safety {safety}.\n{agent}{human}",
+        risk = class.risk_level(),
+        safety = contract.safety(),
+    )
+}
+
+fn argument(arg: &GrammarArgument) -> Arg {
+    let mut clap_arg = Arg::new(arg.name().to_owned())
+        .help(arg.help().to_owned())
+        .required(arg.is_required())
+        .value_name(arg.name().to_owned());
+    if let ArgumentKind::Named { short } = arg.kind() {
+        clap_arg = clap_arg.long(arg.name().to_owned());
+        if let Some(short) = short {
+            clap_arg = clap_arg.short(short);
+        }
+    }
+    if arg.is_switch() {
+        return clap_arg.action(ArgAction::SetTrue);
+    }
+    clap_arg = clap_arg.value_parser(parser_for(arg.value_type()));
+    if let Some(default) = arg.default_value() {
+        clap_arg = clap_arg.default_value(default.to_owned());
+    }
+    if arg.is_multiple() {
+        clap_arg = clap_arg.action(ArgAction::Append);
+        if arg.is_positional() {
+            clap_arg = clap_arg.num_args(1..);
+        }
+    } else {
+        clap_arg = clap_arg.action(ArgAction::Set);
+    }
+    clap_arg
+}
+
+/// A clap parser that rejects, with clap's usage error, what the declared type cannot
+/// parse: the standard numbers, `bool` and `char` by type, everything else as UTF-8 text
+/// (the handler's `FromStr` decides the rest).
+fn parser_for(value_type: &str) -> ValueParser {
+    let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
+    match name {
+        "u8" => value_parser!(u8).into(),
+        "u16" => value_parser!(u16).into(),
+        "u32" => value_parser!(u32).into(),
+        "u64" => value_parser!(u64).into(),
+        "i8" => value_parser!(i8).into(),
+        "i16" => value_parser!(i16).into(),
+        "i32" => value_parser!(i32).into(),
+        "i64" => value_parser!(i64).into(),
+        "usize" => value_parser!(usize).into(),
+        "isize" => value_parser!(isize).into(),
+        "f32" => value_parser!(f32).into(),
+        "f64" => value_parser!(f64).into(),
+        "bool" => value_parser!(bool),
+        "char" => value_parser!(char).into(),
+        _ => ValueParser::string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnv_caps::{CapabilityContract, ResourceBand};
+
+    fn model() -> GrammarModel {
+        let mut model = GrammarModel::new("tool").with_version("1.2.3");
+        model.add_noun(
+            GrammarNoun::new("net", "Network").with_verb(
+                GrammarVerb::new(
+                    "fetch",
+                    "Fetch a URL",
+                    CapabilityContract::network().with_band(ResourceBand::Slow),
+                )
+                .with_arg(GrammarArgument::positional("url", "String", "The URL"))
+                .with_arg(
+                    GrammarArgument::named("timeout-ms", "u64", "Timeout")
+                        .with_short('t')
+                        .with_default("500"),
+                )
+                .with_arg(GrammarArgument::named("header", "String", "Header").multiple())
+                .with_arg(GrammarArgument::named("verbose", "bool", "Say more")),
+            ),
+        );
+        model
+    }
+
+    fn gate() -> GateText<'static> {
+        static POLICY: EscalationPolicy = EscalationPolicy::new();
+        GateText {
+            policy: &POLICY,
+            agent_env: "CNV_AGENT",
+        }
+    }
+
+    #[test]
+    fn the_command_tree_follows_the_model() {
+        let command = build(&model(), &gate());
+        command.clone().debug_assert();
+        assert_eq!(command.get_name(), "tool");
+        assert_eq!(command.get_version(), Some("1.2.3"));
+        let fetch = command
+            .find_subcommand("net")
+            .and_then(|net| net.find_subcommand("fetch"))
+            .expect("net fetch");
+        let ids: Vec<&str> = fetch.get_arguments().map(|a| a.get_id().as_str()).collect();
+        for id in ["url", "timeout-ms", "header", "verbose"] {
+            assert!(ids.contains(&id), "{ids:?}");
+        }
+        let help = fetch
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            help.contains("Capability: Network (risk 5), band Slow"),
+            "{help}"
+        );
+        assert!(help.contains("at least 30 characters"), "{help}");
+    }
+
+    #[test]
+    fn typed_values_are_checked_by_clap() {
+        let command = build(&model(), &gate());
+        let err = command
+            .clone()
+            .try_get_matches_from(["tool", "net", "fetch", "http://x", "-t", "soon"])
+            .expect_err("not a number");
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        let matches = command
+            .try_get_matches_from([
+                "tool",
+                "net",
+                "fetch",
+                "http://x",
+                "--header",
+                "a",
+                "--header",
+                "b",
+                "--verbose",
+            ])
+            .expect("valid");
+        let (_, net) = matches.subcommand().expect("net");
+        let (_, fetch) = net.subcommand().expect("fetch");
+        let headers: Vec<_> = fetch
+            .get_raw("header")
+            .expect("given")
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
+        assert_eq!(headers, ["a", "b"]);
+        assert_eq!(
+            fetch.get_raw("timeout-ms").and_then(|mut v| v.next()),
+            Some(std::ffi::OsStr::new("500"))
+        );
+        assert!(fetch.get_flag("verbose"));
+    }
+
+    #[test]
+    fn every_reserved_name_is_a_global_flag_or_clap_s_own() {
+        let command = build(&model(), &gate());
+        for name in global::RESERVED {
+            let known = command.get_arguments().any(|a| a.get_id() == name)
+                || matches!(name, "help" | "version");
+            assert!(known, "{name}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! `Invocation`: what a handler receives — a session that holds the verb's capability,
+//! and the parsed arguments.
+
+use core::any::type_name;
+use core::fmt;
+use core::str::FromStr;
+
+use clap::ArgMatches;
+use cnv_caps::ConstRisk;
+use cnv_grammar::GrammarVerb;
+use cnv_typestate::SessionRef;
+
+use crate::output::ArgError;
+
+/// One call of a verb, handed to its handler.
+///
+/// `C` is the capability class the handler was bound with, which is the class the
+/// grammar declares for the verb (checked when the command line is built, or at compile
+/// time with [`verb!`](crate::verb)). [`session`](Self::session) is a type-state session
+/// that holds `C` — reached by verification or by a justified escalation — and the
+/// handler runs inside its [`execute`](cnv_typestate::SessionRef::execute).
+///
+/// Arguments are read by name and parsed into the type the handler asks for with
+/// `FromStr`; a value that does not parse is an [`ArgError`], which `?` turns into a
+/// usage error (exit code 2).
+pub struct Invocation<'a, C: ConstRisk> {
+    pub(crate) session: SessionRef<'a, C>,
+    pub(crate) command: &'a str,
+    pub(crate) verb: &'a GrammarVerb,
+    pub(crate) matches: &'a ArgMatches,
+    pub(crate) agent: bool,
+    pub(crate) justification: Option<&'a str>,
+}
+
+impl<'a, C: ConstRisk> Invocation<'a, C> {
+    /// The session the handler runs under: it holds `C`.
+    #[must_use]
+    pub fn session(&self) -> &SessionRef<'a, C> {
+        &self.session
+    }
+
+    /// The command, nouns then verb: `"file write"`.
+    #[must_use]
+    pub fn command(&self) -> &str {
+        self.command
+    }
+
+    /// The verb's declaration in the grammar.
+    #[must_use]
+    pub fn verb(&self) -> &GrammarVerb {
+        self.verb
+    }
+
+    /// Whether the command line runs in agent mode (`--agent` or the agent environment
+    /// variable).
+    #[must_use]
+    pub fn is_agent_mode(&self) -> bool {
+        self.agent
+    }
+
+    /// The `--justify` text, if one was given.
+    #[must_use]
+    pub fn justification(&self) -> Option<&str> {
+        self.justification
+    }
+
+    /// The value of the argument `name`, parsed into `T` (the given value, or else the
+    /// declared default).
+    ///
+    /// # Errors
+    ///
+    /// [`ArgError::Unknown`] if the verb declares no such argument,
+    /// [`ArgError::Missing`] if it was not given and has no default, and
+    /// [`ArgError::Invalid`] if the value does not parse into `T`.
+    pub fn value<T>(&self, name: &str) -> Result<T, ArgError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        self.optional(name)?.ok_or_else(|| ArgError::Missing {
+            command: self.command.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The value of the argument `name` parsed into `T`, or `None` when it was not given
+    /// and has no default.
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Self::value), except that an absent value is `Ok(None)`.
+    pub fn optional<T>(&self, name: &str) -> Result<Option<T>, ArgError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        Ok(self.values(name)?.into_iter().next())
+    }
+
+    /// Every value of the argument `name` (a repeatable option or the last positional),
+    /// each parsed into `T`; empty when none was given.
+    ///
+    /// # Errors
+    ///
+    /// [`ArgError::Unknown`] if the verb declares no such argument, and
+    /// [`ArgError::Invalid`] if a value does not parse into `T`.
+    pub fn values<T>(&self, name: &str) -> Result<Vec<T>, ArgError>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        self.raw(name)?
+            .into_iter()
+            .map(|raw| {
+                raw.parse::<T>().map_err(|err| ArgError::Invalid {
+                    command: self.command.to_owned(),
+                    name: name.to_owned(),
+                    value: raw.to_owned(),
+                    type_name: type_name::<T>(),
+                    reason: err.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the switch `name` (a named `bool` argument) was given.
+    ///
+    /// # Errors
+    ///
+    /// [`ArgError::Unknown`] if the verb declares no such argument, and
+    /// [`ArgError::Invalid`] if it is not a `bool`.
+    pub fn flag(&self, name: &str) -> Result<bool, ArgError> {
+        Ok(self.optional::<bool>(name)?.unwrap_or(false))
+    }
+
+    /// The raw text values of `name`, defaults included.
+    fn raw(&self, name: &str) -> Result<Vec<&'a str>, ArgError> {
+        if self.verb.arg(name).is_none() {
+            return Err(ArgError::Unknown {
+                command: self.command.to_owned(),
+                name: name.to_owned(),
+                declared: self
+                    .verb
+                    .args()
+                    .iter()
+                    .map(|arg| format!("`{}`", arg.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        // Declared in the grammar, so declared to clap: absent means not given.
+        let Ok(Some(values)) = self.matches.try_get_raw(name) else {
+            return Ok(Vec::new());
+        };
+        values
+            .map(|value| {
+                value.to_str().ok_or_else(|| ArgError::NotUtf8 {
+                    command: self.command.to_owned(),
+                    name: name.to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl<C: ConstRisk> fmt::Debug for Invocation<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("command", &self.command)
+            .field("class", &C::CLASS)
+            .field("agent", &self.agent)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}

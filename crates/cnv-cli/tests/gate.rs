@@ -1,0 +1,635 @@
+//! The capability gate, driven in-process through `Cli::run_in`: every row of the gate's
+//! table, the policy's boundaries, JSON output, the audit trail, and build-time checks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cnv_caps::{
+    CapabilityClass, CapabilityContract, Dangerous, Environment, Network, Pure, ReadOnlyFS,
+    ReadWriteFS, SafetyProfile, Subprocess,
+};
+use cnv_cli::{BuildError, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output};
+use cnv_grammar::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+use serde_json::Value;
+
+/// One verb per interesting contract.
+fn grammar() -> GrammarModel {
+    let review = |c: CapabilityContract| c;
+    let interactive = |c: CapabilityContract| {
+        c.with_safety(SafetyProfile::InteractiveOnly)
+            .expect("more review is always allowed")
+    };
+    GrammarModel::new("tool").with_version("1.0.0").with_noun(
+        GrammarNoun::new("do", "Things")
+            .with_verb(
+                GrammarVerb::new("calc", "Pure", CapabilityContract::pure())
+                    .with_arg(GrammarArgument::positional("n", "u64", "A number"))
+                    .with_arg(GrammarArgument::named("twice", "bool", "Double it")),
+            )
+            .with_verb(GrammarVerb::new(
+                "read",
+                "Read",
+                CapabilityContract::read_only(),
+            ))
+            .with_verb(GrammarVerb::new(
+                "env",
+                "Environment",
+                review(CapabilityContract::environment().into()),
+            ))
+            .with_verb(GrammarVerb::new(
+                "fetch",
+                "Network",
+                CapabilityContract::network(),
+            ))
+            .with_verb(GrammarVerb::new(
+                "write",
+                "Write",
+                CapabilityContract::read_write(),
+            ))
+            .with_verb(GrammarVerb::new(
+                "spawn",
+                "Subprocess, interactive only",
+                interactive(CapabilityContract::subprocess().into()),
+            ))
+            .with_verb(GrammarVerb::new(
+                "wipe",
+                "Dangerous",
+                CapabilityContract::dangerous(),
+            ))
+            .with_verb(GrammarVerb::new(
+                "fail",
+                "Fails",
+                CapabilityContract::pure(),
+            )),
+    )
+}
+
+/// The command line, and how many times each handler ran.
+fn cli() -> (Cli, Arc<AtomicUsize>) {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let count = |ran: &Arc<AtomicUsize>| {
+        let ran = Arc::clone(ran);
+        move || ran.fetch_add(1, Ordering::SeqCst)
+    };
+    let (a, b, c, d, e, f, g) = (
+        count(&ran),
+        count(&ran),
+        count(&ran),
+        count(&ran),
+        count(&ran),
+        count(&ran),
+        count(&ran),
+    );
+    let cli = CliBuilder::from_model(grammar())
+        .handler::<Pure, _>("do calc", move |call: &Invocation<'_, Pure>| {
+            a();
+            let n: u64 = call.value("n")?;
+            let n = if call.flag("twice")? { n * 2 } else { n };
+            Ok(Output::text(n.to_string()).with_data(serde_json::json!({ "n": n })))
+        })
+        .handler::<ReadOnlyFS, _>("do read", move |call: &Invocation<'_, ReadOnlyFS>| {
+            b();
+            Ok(Output::text(format!("{:?}", call.session().class())))
+        })
+        .handler::<Environment, _>("do env", move |_: &Invocation<'_, Environment>| {
+            c();
+            Ok(Output::text("env"))
+        })
+        .handler::<Network, _>("do fetch", move |call: &Invocation<'_, Network>| {
+            d();
+            Ok(Output::text(format!(
+                "fetched under {}",
+                call.session().class()
+            )))
+        })
+        .handler::<ReadWriteFS, _>("do write", move |_: &Invocation<'_, ReadWriteFS>| {
+            e();
+            Ok(Output::text("written"))
+        })
+        .handler::<Subprocess, _>("do spawn", move |_: &Invocation<'_, Subprocess>| {
+            f();
+            Ok(Output::text("spawned"))
+        })
+        .handler::<Dangerous, _>("do wipe", move |_: &Invocation<'_, Dangerous>| {
+            g();
+            Ok(Output::text("wiped"))
+        })
+        .handler::<Pure, _>("do fail", |_: &Invocation<'_, Pure>| {
+            Err(HandlerError::msg("the disk is full"))
+        })
+        .build()
+        .expect("every verb has a handler of its class");
+    (cli, ran)
+}
+
+struct Run {
+    exit: Exit,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cli: &Cli, args: &[&str]) -> Run {
+    run_with(cli, args, &[], None)
+}
+
+fn run_with(cli: &Cli, args: &[&str], env: &[(&str, &str)], answers: Option<&str>) -> Run {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut answers = answers.map(|a| std::io::Cursor::new(a.as_bytes().to_vec()));
+    let exit = {
+        let mut console = Console::new(&mut out, &mut err);
+        for (name, value) in env {
+            console = console.with_env(*name, *value);
+        }
+        if let Some(answers) = answers.as_mut() {
+            console = console.with_answers(answers);
+        }
+        let mut argv = vec!["tool"];
+        argv.extend_from_slice(args);
+        cli.run_in(argv, &mut console)
+    };
+    Run {
+        exit,
+        stdout: String::from_utf8(out).expect("utf-8"),
+        stderr: String::from_utf8(err).expect("utf-8"),
+    }
+}
+
+fn json(run: &Run) -> Value {
+    serde_json::from_str(run.stdout.trim()).expect("one JSON object on stdout")
+}
+
+#[test]
+fn agent_safe_verbs_run_in_agent_mode_without_a_justification() {
+    let (cli, ran) = cli();
+    let out = run(&cli, &["--agent", "do", "calc", "21", "--twice"]);
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert_eq!(out.stdout, "42\n");
+    let out = run(&cli, &["--agent", "do", "read"]);
+    assert_eq!(out.stdout, "ReadOnlyFS\n");
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_verb_that_is_not_agent_safe_needs_a_justification_in_agent_mode() {
+    let (cli, ran) = cli();
+    let out = run(&cli, &["--agent", "do", "write"]);
+    assert_eq!(out.exit, Exit::Denied);
+    assert_eq!(out.exit.code(), 3);
+    assert!(
+        out.stderr.contains("no justification was given"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("rule `min_justification`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("to proceed: re-run with --justify"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "nothing ran");
+}
+
+#[test]
+fn the_policy_boundary_decides_in_agent_mode() {
+    let (cli, ran) = cli();
+    let short = "x".repeat(29);
+    let out = run(&cli, &["--agent", "do", "fetch", "--justify", &short]);
+    assert_eq!(out.exit, Exit::Denied);
+    assert!(out.stderr.contains("has 29 characters"), "{}", out.stderr);
+    let enough = "é".repeat(30);
+    let out = run(&cli, &["--agent", "do", "fetch", "--justify", &enough]);
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert_eq!(out.stdout, "fetched under Network\n");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn dangerous_never_runs_in_agent_mode() {
+    let (cli, ran) = cli();
+    let long = "a very long and careful justification ".repeat(5);
+    for args in [
+        vec!["--agent", "do", "wipe"],
+        vec!["--agent", "do", "wipe", "--justify", long.as_str()],
+        vec!["--agent", "do", "wipe", "--justify", long.as_str(), "--yes"],
+    ] {
+        let out = run(&cli, &args);
+        assert_eq!(out.exit, Exit::Denied, "{args:?}");
+        assert!(
+            out.stderr.contains("rule `dangerous_never_autonomous`"),
+            "{}",
+            out.stderr
+        );
+    }
+    let out = run_with(
+        &cli,
+        &["do", "wipe", "--justify", &long],
+        &[("CNV_AGENT", "1")],
+        Some("Dangerous\n"),
+    );
+    assert_eq!(
+        out.exit,
+        Exit::Denied,
+        "the environment variable is agent mode too"
+    );
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn interactive_only_verbs_never_run_in_agent_mode() {
+    let (cli, ran) = cli();
+    let out = run(
+        &cli,
+        &["--agent", "do", "spawn", "--justify", &"x".repeat(80)],
+    );
+    assert_eq!(out.exit, Exit::Denied);
+    assert!(out.stderr.contains("InteractiveOnly"), "{}", out.stderr);
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn the_agent_environment_variable_turns_agent_mode_on() {
+    let (cli, _) = cli();
+    for on in ["1", "true", "yes"] {
+        let out = run_with(&cli, &["do", "write", "--yes"], &[("CNV_AGENT", on)], None);
+        assert_eq!(out.exit, Exit::Denied, "CNV_AGENT={on}");
+    }
+    for off in ["0", "false", "", "off"] {
+        let out = run_with(&cli, &["do", "write", "--yes"], &[("CNV_AGENT", off)], None);
+        assert_eq!(out.exit, Exit::Success, "CNV_AGENT={off:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn human_review_needs_a_confirmation_outside_agent_mode() {
+    let (cli, ran) = cli();
+    let out = run(&cli, &["do", "write"]);
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    assert_eq!(out.exit.code(), 4);
+    assert!(
+        out.stderr.contains("standard input is not a terminal"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+
+    let out = run(&cli, &["do", "write", "--yes"]);
+    assert_eq!(out.exit, Exit::Success);
+
+    let out = run_with(&cli, &["do", "write"], &[], Some("y\n"));
+    assert_eq!(out.exit, Exit::Success);
+    assert!(
+        out.stderr.contains("Run `do write` (ReadWriteFS, risk 6"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run_with(&cli, &["do", "write"], &[], Some("n\n"));
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    assert!(
+        out.stderr.contains("declined at the prompt"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn interactive_only_is_not_confirmed_by_yes() {
+    let (cli, ran) = cli();
+    let out = run(&cli, &["do", "spawn", "--yes"]);
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    assert!(out.stderr.contains("--yes is not enough"), "{}", out.stderr);
+    let out = run_with(&cli, &["do", "spawn"], &[], Some("yes\n"));
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn dangerous_needs_a_justification_and_an_approval_from_a_person() {
+    let (cli, ran) = cli();
+    let why = "reset the scratch area before the benchmark series";
+    // No justification: refused before anyone is asked.
+    let out = run_with(&cli, &["do", "wipe"], &[], Some("Dangerous\n"));
+    assert_eq!(out.exit, Exit::Denied);
+    assert!(!out.stderr.contains("Type `Dangerous`"), "{}", out.stderr);
+    // Justified, but nobody to ask.
+    let out = run(&cli, &["do", "wipe", "--justify", why]);
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    // Justified and approved.
+    let out = run_with(
+        &cli,
+        &["do", "wipe", "--justify", why],
+        &[],
+        Some("Dangerous\n"),
+    );
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Type `Dangerous` to approve"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "wiped\n");
+    // Justified, refused.
+    let out = run_with(&cli, &["do", "wipe", "--justify", why], &[], Some("yes\n"));
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn json_output_is_one_object_for_results_and_errors() {
+    let (cli, _) = cli();
+    let ok = run(&cli, &["--format", "json", "do", "calc", "4"]);
+    assert_eq!(ok.exit, Exit::Success);
+    let value = json(&ok);
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["command"], "do calc");
+    assert_eq!(value["class"], "Pure");
+    assert_eq!(value["mode"], "human");
+    assert_eq!(value["result"], serde_json::json!({ "n": 4 }));
+
+    let denied = run(
+        &cli,
+        &[
+            "--agent",
+            "do",
+            "fetch",
+            "--format",
+            "json",
+            "--justify",
+            "too short",
+        ],
+    );
+    assert_eq!(denied.exit, Exit::Denied);
+    assert!(denied.stderr.is_empty(), "{}", denied.stderr);
+    let value = json(&denied);
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["exit_code"], 3);
+    assert_eq!(value["mode"], "agent");
+    assert_eq!(value["error"]["kind"], "denied");
+    assert_eq!(value["error"]["rule"], "min_justification");
+    assert_eq!(value["error"]["required"], 30);
+    assert_eq!(value["error"]["given"], 9);
+    assert!(
+        value["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("--justify"))
+    );
+
+    let usage = run(&cli, &["--format=json", "do", "calc", "four"]);
+    assert_eq!(usage.exit, Exit::Usage);
+    let value = json(&usage);
+    assert_eq!(value["error"]["kind"], "usage");
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("four"))
+    );
+
+    let failed = run(&cli, &["--format", "json", "do", "fail"]);
+    assert_eq!(failed.exit, Exit::Failed);
+    assert_eq!(
+        json(&failed)["error"]["message"],
+        "`do fail` failed: the disk is full"
+    );
+}
+
+#[test]
+fn handler_failures_and_usage_errors_have_their_own_codes() {
+    let (cli, _) = cli();
+    let out = run(&cli, &["do", "fail"]);
+    assert_eq!(out.exit, Exit::Failed);
+    assert_eq!(out.stderr, "error: `do fail` failed: the disk is full\n");
+    let out = run(&cli, &["do", "nope"]);
+    assert_eq!(out.exit, Exit::Usage);
+    assert!(
+        out.stderr.contains("unrecognized subcommand 'nope'"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&cli, &["do", "calc"]);
+    assert_eq!(out.exit, Exit::Usage);
+    assert!(out.stderr.contains("<n>"), "{}", out.stderr);
+    let out = run(&cli, &["--help"]);
+    assert_eq!(out.exit, Exit::Success);
+    assert!(out.stdout.contains("Usage: tool"), "{}", out.stdout);
+    let out = run(&cli, &["do", "fetch", "--help"]);
+    assert!(
+        out.stdout.contains("Capability: Network (risk 5)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("at least 30 characters"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_audit_log_records_every_decision_and_verifies() {
+    let (cli, _) = cli();
+    let dir = std::env::temp_dir().join(format!("cnv-cli-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let log = dir.join("audit.jsonl");
+    let log_arg = log.to_str().expect("utf-8 path");
+    let denied = run(
+        &cli,
+        &[
+            "--agent",
+            "--audit-log",
+            log_arg,
+            "do",
+            "fetch",
+            "--justify",
+            "short",
+        ],
+    );
+    assert_eq!(denied.exit, Exit::Denied);
+    let ran = run(
+        &cli,
+        &[
+            "--agent",
+            "--audit-log",
+            log_arg,
+            "do",
+            "fetch",
+            "--justify",
+            "mirror the release index for the offline build",
+        ],
+    );
+    assert_eq!(ran.exit, Exit::Success, "{}", ran.stderr);
+    let dangerous = run(&cli, &["--agent", "--audit-log", log_arg, "do", "wipe"]);
+    assert_eq!(dangerous.exit, Exit::Denied);
+
+    let text = std::fs::read_to_string(&log).expect("the log exists");
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    let denials: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .collect();
+    assert_eq!(denials.len(), 2, "{text}");
+    assert_eq!(denials[0]["rule"], "min_justification");
+    assert_eq!(denials[0]["to"], "Network");
+    assert_eq!(denials[1]["rule"], "dangerous_never_autonomous");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["event"] == "escalate" && e["outcome"] == "allowed" && e["to"] == "Network"),
+        "{text}"
+    );
+    let summary = cnv_typestate::verify_chain(std::io::BufReader::new(
+        std::fs::File::open(&log).expect("open"),
+    ))
+    .expect("the chain verifies");
+    assert_eq!(summary.entries, entries.len());
+
+    // An audit log that cannot be opened: nothing runs.
+    let out = run(
+        &cli,
+        &[
+            "--audit-log",
+            dir.to_str().expect("utf-8"),
+            "do",
+            "calc",
+            "1",
+        ],
+    );
+    assert_eq!(out.exit, Exit::Denied);
+    assert!(
+        out.stderr.contains("rule `audit_required`"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn introspection_prints_the_grammar_the_tools_and_the_capabilities() {
+    let (cli, _) = cli();
+    let out = run(&cli, &["--grammar"]);
+    assert_eq!(out.exit, Exit::Success);
+    let printed = GrammarModel::from_json(&out.stdout).expect("the grammar loads back");
+    assert_eq!(printed, grammar());
+
+    let out = run(&cli, &["--mcp-tools"]);
+    let tools: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(tools, grammar().to_mcp_tools());
+
+    let out = run(&cli, &["--capabilities"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("command"), "{}", out.stdout);
+    assert!(lines.iter().any(|l| l.starts_with("do fetch")
+        && l.contains("Network")
+        && l.contains("--justify 30+")));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("do wipe") && l.contains("never"))
+    );
+
+    let out = run(&cli, &["--capabilities", "--format", "json"]);
+    let rows: Vec<Value> = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(rows.len(), 8);
+    assert_eq!(rows[0]["agent"], "yes");
+
+    let out = run(&cli, &["--completions", "bash"]);
+    assert_eq!(out.exit, Exit::Success);
+    assert!(out.stdout.contains("_tool()"), "{}", out.stdout);
+}
+
+#[test]
+fn build_reports_every_binding_problem_at_once() {
+    let mut grammar = grammar();
+    grammar.add_noun(
+        GrammarNoun::new("bad", "Bad").with_verb(
+            GrammarVerb::new("arg", "Reserved", CapabilityContract::pure())
+                .with_arg(GrammarArgument::named("justify", "String", "Clashes")),
+        ),
+    );
+    let errors = CliBuilder::from_model(grammar)
+        .handler::<Network, _>("do calc", |_: &Invocation<'_, Network>| Ok(Output::none()))
+        .handler::<Pure, _>("do red", |_: &Invocation<'_, Pure>| Ok(Output::none()))
+        .handler::<ReadOnlyFS, _>("do read", |_: &Invocation<'_, ReadOnlyFS>| {
+            Ok(Output::none())
+        })
+        .handler::<ReadOnlyFS, _>("do read", |_: &Invocation<'_, ReadOnlyFS>| {
+            Ok(Output::none())
+        })
+        .build()
+        .expect_err("several problems");
+    let text = errors.to_string();
+    let kinds = errors.errors();
+    assert!(kinds.iter().any(|e| matches!(
+        e,
+        BuildError::CapabilityMismatch { command, declared: CapabilityClass::Pure, bound: CapabilityClass::Network }
+            if command == "do calc"
+    )), "{text}");
+    assert!(kinds.iter().any(|e| matches!(
+        e,
+        BuildError::UnknownVerb { command, suggestion: Some(s) } if command == "do red" && s == "do read"
+    )), "{text}");
+    assert!(
+        kinds
+            .iter()
+            .any(|e| matches!(e, BuildError::DuplicateHandler { command } if command == "do read")),
+        "{text}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|e| matches!(e, BuildError::ReservedArgument { name, .. } if name == "justify")),
+        "{text}"
+    );
+    assert!(kinds.iter().any(|e| matches!(e, BuildError::MissingHandler { command, class: CapabilityClass::Dangerous } if command == "do wipe")), "{text}");
+    assert!(text.contains("the handler of `do calc` is bound as `Network`, but the grammar declares `do calc` with `Pure`"), "{text}");
+    assert!(text.contains("(did you mean `do read`?)"), "{text}");
+}
+
+#[test]
+fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
+    let grammar = GrammarModel::new("t").with_noun(
+        GrammarNoun::new("x", "X").with_verb(
+            GrammarVerb::new("y", "Y", CapabilityContract::pure())
+                .with_arg(GrammarArgument::positional("word", "String", "A word"))
+                .with_arg(GrammarArgument::named("port", "u16", "A port").with_default("80"))
+                .with_arg(GrammarArgument::named("tag", "String", "Tags").multiple())
+                .with_arg(GrammarArgument::named("maybe", "String", "Optional").optional()),
+        ),
+    );
+    let cli = CliBuilder::from_model(grammar)
+        .handler::<Pure, _>("x y", |call: &Invocation<'_, Pure>| {
+            let word: String = call.value("word")?;
+            let port: u16 = call.value("port")?;
+            let tags: Vec<String> = call.values("tag")?;
+            let maybe: Option<String> = call.optional("maybe")?;
+            if call.value::<String>("nope").is_ok() {
+                return Err(HandlerError::msg("an undeclared argument was found"));
+            }
+            let number: Result<u8, _> = call.value("word");
+            let number = number.map_err(|e| e.to_string()).err().unwrap_or_default();
+            Ok(Output::text(format!(
+                "{word} {port} {tags:?} {maybe:?} | {number}"
+            )))
+        })
+        .build()
+        .expect("builds");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = cli.run_in(
+        ["t", "x", "y", "hello", "--tag", "a", "--tag", "b"],
+        &mut Console::new(&mut out, &mut err),
+    );
+    assert_eq!(exit, Exit::Success, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        "hello 80 [\"a\", \"b\"] None | `x y`: invalid value \"hello\" for `word` (expected u8): invalid digit found in string\n"
+    );
+}
