@@ -14,6 +14,7 @@
 //! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
 //! | [`registry`] | `cnv-registry` | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
+//! | [`cli`], [`verb!`] | `cnv-cli` | the grammar as a command line: clap, handlers bound by capability, the agent-mode gate |
 //!
 //! ```
 //! use cnv::prelude::*;
@@ -54,6 +55,12 @@ pub use cnv_grammar_macros::grammar_dsl;
 #[doc(no_inline)]
 pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
+/// The grammar as a command line (the `cnv-cli` crate): clap parsing, handlers bound by
+/// capability, the agent-mode gate, audit and JSON output.
+pub use cnv_cli as cli;
+
+pub use cnv_cli::verb;
+
 #[doc(no_inline)]
 pub use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand, ConstRisk,
@@ -88,6 +95,9 @@ pub mod prelude {
         SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified, Verified,
         justify, verify_chain,
     };
+
+    #[doc(no_inline)]
+    pub use cnv_cli::{Cli, CliBuilder, Exit, HandlerError, Invocation, Output, VerbBinding, verb};
 
     #[doc(no_inline)]
     pub use cnv_registry::{

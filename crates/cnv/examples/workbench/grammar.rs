@@ -1,0 +1,93 @@
+//! The grammar of the `workbench` example, in its own file so that the example's tests
+//! can compare what `--grammar` prints with the constant itself.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use cnv::prelude::*;
+
+/// Every command of the workbench, one verb per capability class.
+pub(crate) static GRAMMAR: GrammarModel = grammar_dsl! {
+    app "workbench" version "0.1.0" help "A workbench an agent can drive safely: files under a root directory, the environment, the network, processes" {
+        noun "calc" help "Arithmetic" {
+            verb "sum" {
+                capability: Pure,
+                resource: Instant,
+                help: "Add numbers",
+                args: [numbers: Vec<f64> "The numbers to add"],
+            }
+        }
+        noun "file" help "Files under the workspace root (--root, default: the current directory)" {
+            verb "read" {
+                capability: ReadOnlyFS,
+                resource: Fast,
+                help: "Print a file",
+                args: [
+                    path: PathBuf "The file, relative to the root",
+                    --root: PathBuf = "." "The workspace root",
+                ],
+            }
+            verb "list" {
+                capability: ReadOnlyFS,
+                resource: Fast,
+                help: "List a directory",
+                args: [
+                    dir: Option<PathBuf> "The directory, relative to the root (default: the root)",
+                    --root: PathBuf = "." "The workspace root",
+                ],
+            }
+            verb "write" {
+                capability: ReadWriteFS,
+                resource: Fast,
+                help: "Write text to a file",
+                long_help: "Creates the file (and its parent directories) under the root, or replaces it; --append adds to its end instead.",
+                args: [
+                    path: PathBuf "The file, relative to the root",
+                    --content: String "The text to write",
+                    -a --append: bool "Append instead of replacing",
+                    --root: PathBuf = "." "The workspace root",
+                ],
+            }
+        }
+        noun "env" help "Environment variables" {
+            verb "get" {
+                capability: Environment,
+                resource: Instant,
+                help: "Print the value of an environment variable",
+                args: [name: String "The variable's name"],
+            }
+        }
+        noun "net" help "The network (loopback addresses only)" {
+            verb "send" {
+                capability: Network,
+                resource: Medium,
+                help: "Send a line to a loopback TCP address and print the reply",
+                args: [
+                    addr: SocketAddr "A loopback address, e.g. 127.0.0.1:7000",
+                    --message: String = "ping" "The line to send",
+                    --timeout-ms: u64 = 2000 "Give up after this many milliseconds",
+                ],
+            }
+        }
+        noun "proc" help "Processes" {
+            verb "run" {
+                capability: Subprocess,
+                resource: Medium,
+                help: "Run a program and print its output",
+                args: [
+                    program: String "The program to run",
+                    args: Vec<String> "Its arguments (after `--` if they start with `-`)",
+                ],
+            }
+        }
+        noun "workspace" help "The workspace as a whole" {
+            verb "wipe" {
+                capability: Dangerous,
+                resource: Slow,
+                safety: InteractiveOnly,
+                help: "Delete every file and directory under the workspace root",
+                args: [--root: PathBuf = "." "The workspace root"],
+            }
+        }
+    }
+};

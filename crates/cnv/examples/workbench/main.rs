@@ -1,0 +1,208 @@
+//! `workbench`: a small tool an autonomous agent can drive without reaching what it must
+//! not. Every verb does real work on this machine, one verb per capability class:
+//!
+//! | command | class | what it does |
+//! |---|---|---|
+//! | `calc sum` | Pure | adds numbers |
+//! | `file read`, `file list` | ReadOnlyFS | reads a file, lists a directory under `--root` |
+//! | `file write` | ReadWriteFS | writes a file under `--root` |
+//! | `env get` | Environment | prints an environment variable |
+//! | `net send` | Network | sends a line to a loopback TCP address, prints the reply |
+//! | `proc run` | Subprocess | runs a program, prints its output |
+//! | `workspace wipe` | Dangerous | deletes everything under `--root` |
+//!
+//! ```text
+//! cargo run -p cnv --example workbench -- --capabilities
+//! cargo run -p cnv --example workbench -- --agent file write notes.txt --content hi
+//! ```
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use cnv::prelude::*;
+use serde_json::json;
+
+mod grammar;
+use grammar::GRAMMAR;
+
+fn main() -> ExitCode {
+    match workbench() {
+        Ok(cli) => cli.run(),
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line: one handler per verb, each bound with the verb's class (checked by
+/// the compiler against `GRAMMAR`).
+fn workbench() -> Result<Cli, cnv::cli::BuildErrors> {
+    Cli::builder(&GRAMMAR)
+        .bind(verb!(GRAMMAR, "calc sum", Pure), calc_sum)
+        .bind(verb!(GRAMMAR, "file read", ReadOnlyFS), file_read)
+        .bind(verb!(GRAMMAR, "file list", ReadOnlyFS), file_list)
+        .bind(verb!(GRAMMAR, "file write", ReadWriteFS), file_write)
+        .bind(verb!(GRAMMAR, "env get", Environment), env_get)
+        .bind(verb!(GRAMMAR, "net send", Network), net_send)
+        .bind(verb!(GRAMMAR, "proc run", Subprocess), proc_run)
+        .bind(verb!(GRAMMAR, "workspace wipe", Dangerous), workspace_wipe)
+        .build()
+}
+
+fn calc_sum(call: &Invocation<'_, Pure>) -> Result<Output, HandlerError> {
+    let numbers: Vec<f64> = call.values("numbers")?;
+    let sum: f64 = numbers.iter().sum();
+    Ok(Output::text(sum.to_string()).with_data(json!({ "sum": sum })))
+}
+
+fn file_read(call: &Invocation<'_, ReadOnlyFS>) -> Result<Output, HandlerError> {
+    let path = under_root(call, "path")?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| HandlerError::from(err).context(format!("reading {}", path.display())))?;
+    Ok(Output::text(text.clone()).with_data(json!({ "path": path, "content": text })))
+}
+
+fn file_list(call: &Invocation<'_, ReadOnlyFS>) -> Result<Output, HandlerError> {
+    let dir = match call.optional::<PathBuf>("dir")? {
+        Some(_) => under_root(call, "dir")?,
+        None => call.value::<PathBuf>("root")?,
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|err| HandlerError::from(err).context(format!("listing {}", dir.display())))?
+        .filter_map(Result::ok)
+        .map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() {
+                format!("{name}/")
+            } else {
+                name
+            }
+        })
+        .collect();
+    names.sort();
+    Ok(Output::text(names.join("\n")).with_data(json!({ "entries": names })))
+}
+
+fn file_write(call: &Invocation<'_, ReadWriteFS>) -> Result<Output, HandlerError> {
+    let path = under_root(call, "path")?;
+    let content: String = call.value("content")?;
+    let append = call.flag("append")?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(&path)
+        .map_err(|err| HandlerError::from(err).context(format!("opening {}", path.display())))?;
+    file.write_all(content.as_bytes())?;
+    let verb = if append { "appended" } else { "wrote" };
+    Ok(Output::text(format!(
+        "{verb} {} bytes to {}",
+        content.len(),
+        path.display()
+    ))
+    .with_data(json!({ "path": path, "bytes": content.len(), "appended": append })))
+}
+
+fn env_get(call: &Invocation<'_, Environment>) -> Result<Output, HandlerError> {
+    let name: String = call.value("name")?;
+    match std::env::var(&name) {
+        Ok(value) => {
+            Ok(Output::text(value.clone()).with_data(json!({ "name": name, "value": value })))
+        }
+        Err(std::env::VarError::NotPresent) => Err(HandlerError::msg(format!(
+            "the environment variable `{name}` is not set"
+        ))),
+        Err(err) => Err(HandlerError::from(err).context(format!("reading `{name}`"))),
+    }
+}
+
+fn net_send(call: &Invocation<'_, Network>) -> Result<Output, HandlerError> {
+    let addr: SocketAddr = call.value("addr")?;
+    if !addr.ip().is_loopback() {
+        return Err(HandlerError::msg(format!(
+            "{addr} is not a loopback address; this workbench only talks to 127.0.0.1 or ::1"
+        )));
+    }
+    let message: String = call.value("message")?;
+    let timeout = Duration::from_millis(call.value::<u64>("timeout-ms")?.max(1));
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|err| HandlerError::from(err).context(format!("connecting to {addr}")))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(format!("{message}\n").as_bytes())?;
+    let mut reply = String::new();
+    BufReader::new(stream)
+        .read_line(&mut reply)
+        .map_err(|err| HandlerError::from(err).context(format!("reading the reply of {addr}")))?;
+    let reply = reply.trim_end().to_owned();
+    Ok(Output::text(reply.clone()).with_data(json!({ "addr": addr.to_string(), "reply": reply })))
+}
+
+fn proc_run(call: &Invocation<'_, Subprocess>) -> Result<Output, HandlerError> {
+    let program: String = call.value("program")?;
+    let args: Vec<String> = call.values("args")?;
+    let output = std::process::Command::new(&program)
+        .args(&args)
+        .output()
+        .map_err(|err| HandlerError::from(err).context(format!("starting `{program}`")))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(HandlerError::msg(format!(
+            "`{program}` exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(Output::text(stdout.clone()).with_data(json!({
+        "program": program,
+        "args": args,
+        "status": output.status.code(),
+        "stdout": stdout,
+    })))
+}
+
+fn workspace_wipe(call: &Invocation<'_, Dangerous>) -> Result<Output, HandlerError> {
+    let root: PathBuf = call.value("root")?;
+    let mut removed = 0usize;
+    for entry in std::fs::read_dir(&root)
+        .map_err(|err| HandlerError::from(err).context(format!("listing {}", root.display())))?
+    {
+        let path = entry?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+        removed += 1;
+    }
+    Ok(Output::text(format!(
+        "removed {removed} entries under {}",
+        root.display()
+    ))
+    .with_data(json!({ "root": root, "removed": removed })))
+}
+
+/// The argument `name` as a path under `--root`, refusing absolute paths and `..`: a
+/// file verb may not leave the directory it was given.
+fn under_root<C: ConstRisk>(call: &Invocation<'_, C>, name: &str) -> Result<PathBuf, HandlerError> {
+    let root: PathBuf = call.value("root")?;
+    let relative: PathBuf = call.value(name)?;
+    let escapes = relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if escapes {
+        return Err(HandlerError::msg(format!(
+            "{} is outside the workspace root; give a path relative to {} without `..`",
+            relative.display(),
+            root.display()
+        )));
+    }
+    Ok(Path::new(&root).join(relative))
+}

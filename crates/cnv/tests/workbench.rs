@@ -1,0 +1,508 @@
+//! The `workbench` example run as a process, the way a person and an agent run it: help,
+//! usage errors, the agent-mode gate with its audit log and its effects on disk, the
+//! justified escalation, `Dangerous` in both modes, introspection, and malformed input.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use cnv::prelude::*;
+use serde_json::Value;
+
+#[path = "../examples/workbench/grammar.rs"]
+mod grammar;
+
+/// The example binary, which `cargo test` and `cargo nextest` build before the tests.
+fn workbench() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("workbench{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p cnv --example workbench`",
+        bin.display()
+    );
+    bin
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cnv-workbench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(workbench())
+        .args(args)
+        .env_remove("CNV_AGENT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the example runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8 output")
+}
+
+fn assert_no_panic(out: &Output) {
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.code().is_some(), "killed by a signal: {out:?}");
+}
+
+fn audit_lines(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn help_lists_every_noun_and_the_gate() {
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("Usage: workbench [OPTIONS] [COMMAND]"),
+        "{help}"
+    );
+    for noun in ["calc", "file", "env", "net", "proc", "workspace"] {
+        assert!(help.contains(&format!("  {noun} ")), "{noun}: {help}");
+    }
+    assert!(help.contains("--agent"), "{help}");
+    assert!(help.contains("3 denied by the capability gate"), "{help}");
+
+    let out = run(&["file", "write", "--help"]);
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("Capability: ReadWriteFS (risk 6), band Fast"),
+        "{help}"
+    );
+    assert!(help.contains("--content <content>"), "{help}");
+    assert!(help.contains("-a, --append"), "{help}");
+}
+
+#[test]
+fn a_usage_error_is_clap_s_with_exit_code_2() {
+    let out = run(&["file", "wirte"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error: unrecognized subcommand 'wirte'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a similar subcommand exists: 'write'"),
+        "{stderr}"
+    );
+    assert_no_panic(&out);
+}
+
+#[test]
+fn an_agent_without_a_justification_is_denied_audited_and_nothing_is_written() {
+    let dir = scratch("denied");
+    let log = dir.join("audit.jsonl");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let args = [
+        "--agent",
+        "file",
+        "write",
+        "notes.txt",
+        "--content",
+        "hello",
+        "--root",
+        root.to_str().expect("utf-8"),
+        "--audit-log",
+        log.to_str().expect("utf-8"),
+    ];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: `file write` needs `ReadWriteFS`, which is not agent-safe, and no justification was given"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(rule `min_justification`)"), "{stderr}");
+    assert!(
+        stderr.contains("to proceed: re-run with --justify"),
+        "{stderr}"
+    );
+    assert!(
+        !root.join("notes.txt").exists(),
+        "the denied write left no file"
+    );
+    let lines = audit_lines(&log);
+    let denial = lines.last().expect("an audit line");
+    assert_eq!(denial["outcome"], "denied");
+    assert_eq!(denial["rule"], "min_justification");
+    assert_eq!(denial["to"], "ReadWriteFS");
+    assert_eq!(denial["mode"], "Autonomous");
+
+    // The same refusal as one JSON object.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json", "--justify", "too short"]);
+    let out = run(&json_args);
+    assert_eq!(out.status.code(), Some(3));
+    let value: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["exit_code"], 3);
+    assert_eq!(value["error"]["kind"], "denied");
+    assert_eq!(value["error"]["rule"], "min_justification");
+    assert_eq!(value["error"]["required"], 20);
+    assert_eq!(value["error"]["given"], 9);
+    assert!(!root.join("notes.txt").exists());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_justified_escalation_runs_writes_its_file_and_the_log_verifies() {
+    let dir = scratch("justified");
+    let log = dir.join("audit.jsonl");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let root_arg = root.to_str().expect("utf-8");
+    let log_arg = log.to_str().expect("utf-8");
+    let denied = run(&[
+        "--agent",
+        "--audit-log",
+        log_arg,
+        "file",
+        "write",
+        "a/notes.txt",
+        "--content",
+        "x",
+        "--root",
+        root_arg,
+    ]);
+    assert_eq!(denied.status.code(), Some(3));
+    let out = run(&[
+        "--agent",
+        "--audit-log",
+        log_arg,
+        "file",
+        "write",
+        "a/notes.txt",
+        "--content",
+        "meeting notes",
+        "--root",
+        root_arg,
+        "--justify",
+        "save the meeting notes the user dictated",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(root.join("a/notes.txt")).expect("written"),
+        "meeting notes"
+    );
+    assert!(
+        text(&out.stdout).starts_with("wrote 13 bytes to "),
+        "{}",
+        text(&out.stdout)
+    );
+    // Reading it back is agent-safe: no justification.
+    let out = run(&[
+        "--agent",
+        "--audit-log",
+        log_arg,
+        "file",
+        "read",
+        "a/notes.txt",
+        "--root",
+        root_arg,
+    ]);
+    assert_eq!(text(&out.stdout), "meeting notes\n");
+
+    let lines = audit_lines(&log);
+    let escalation = lines
+        .iter()
+        .find(|e| e["event"] == "escalate" && e["outcome"] == "allowed")
+        .expect("the escalation is audited");
+    assert_eq!(escalation["from"], "Pure");
+    assert_eq!(escalation["to"], "ReadWriteFS");
+    assert_eq!(
+        escalation["justification"],
+        "save the meeting notes the user dictated"
+    );
+    // Three processes appended to one chain, and it verifies.
+    let summary = verify_chain(BufReader::new(
+        std::fs::File::open(&log).expect("open the log"),
+    ))
+    .expect("the chain verifies");
+    assert_eq!(summary.entries, lines.len());
+
+    // An edited line breaks the chain.
+    let edited =
+        std::fs::read_to_string(&log)
+            .expect("read")
+            .replacen("\"denied\"", "\"allowed\"", 1);
+    assert!(verify_chain(edited.as_bytes()).is_err());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn dangerous_is_refused_in_agent_mode_whatever_the_justification() {
+    let dir = scratch("dangerous");
+    std::fs::write(dir.join("keep.txt"), "keep").expect("a file to keep");
+    let root = dir.to_str().expect("utf-8");
+    let long = "the user asked to reset the workspace before the next experiment, twice over";
+    for args in [
+        vec!["--agent", "workspace", "wipe", "--root", root],
+        vec![
+            "--agent",
+            "workspace",
+            "wipe",
+            "--root",
+            root,
+            "--justify",
+            long,
+        ],
+        vec![
+            "--agent",
+            "workspace",
+            "wipe",
+            "--root",
+            root,
+            "--justify",
+            long,
+            "--yes",
+        ],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("it never runs in agent mode"), "{stderr}");
+        assert!(
+            stderr.contains("rule `dangerous_never_autonomous`"),
+            "{stderr}"
+        );
+    }
+    let out = Command::new(workbench())
+        .args(["workspace", "wipe", "--root", root, "--justify", long])
+        .env("CNV_AGENT", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "agent mode through the environment"
+    );
+    assert!(dir.join("keep.txt").exists(), "nothing was deleted");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn dangerous_runs_for_a_person_who_approves_at_a_terminal() {
+    // `script` (util-linux) gives the example a pseudo-terminal, as a person's shell does.
+    let Ok(script) = which("script") else {
+        eprintln!("skipped: `script` is not installed, so no terminal can be simulated");
+        return;
+    };
+    let dir = scratch("approved");
+    std::fs::create_dir_all(dir.join("sub")).expect("sub");
+    std::fs::write(dir.join("sub/file.txt"), "x").expect("file");
+    std::fs::write(dir.join("top.txt"), "y").expect("file");
+    let command = format!(
+        "{} workspace wipe --root {} --justify 'clear the scratch workspace before the next benchmark run'",
+        workbench().display(),
+        dir.display()
+    );
+    let mut child = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"Dangerous\n")
+        .expect("answer");
+    let out = child.wait_with_output().expect("finishes");
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("asks for capability `Dangerous` (risk 10)"),
+        "{shown}"
+    );
+    assert!(shown.contains("removed 2 entries"), "{shown}");
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+fn which(program: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .ok_or(())
+}
+
+#[test]
+fn the_grammar_flag_prints_the_model() {
+    let out = run(&["--grammar"]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed = GrammarModel::from_json(&text(&out.stdout)).expect("the JSON loads back");
+    assert_eq!(printed, grammar::GRAMMAR);
+
+    let out = run(&["--mcp-tools"]);
+    let tools: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(tools, grammar::GRAMMAR.to_mcp_tools());
+    assert_eq!(tools["tools"].as_array().map(Vec::len), Some(8));
+
+    let out = run(&["--capabilities"]);
+    let table = text(&out.stdout);
+    assert!(table.contains("workspace wipe  Dangerous    10"), "{table}");
+}
+
+#[test]
+fn the_other_classes_do_real_work_when_justified() {
+    // Network: a loopback echo server.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = listener.local_addr().expect("address");
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("a connection");
+        let mut line = String::new();
+        BufReader::new(&stream)
+            .read_line(&mut line)
+            .expect("a line");
+        (&stream)
+            .write_all(format!("echo: {line}").as_bytes())
+            .expect("reply");
+    });
+    let out = run(&[
+        "--agent",
+        "net",
+        "send",
+        &addr.to_string(),
+        "--message",
+        "hello",
+        "--justify",
+        "check that the local test service answers",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "echo: hello\n");
+    server.join().expect("the server saw the line");
+
+    // Subprocess.
+    let out = run(&[
+        "--agent",
+        "proc",
+        "run",
+        "echo",
+        "from a child",
+        "--justify",
+        "print a greeting through the system echo program for the demo",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "from a child\n");
+
+    // Environment.
+    let out = Command::new(workbench())
+        .args([
+            "--agent",
+            "env",
+            "get",
+            "CNV_DEMO_VALUE",
+            "--justify",
+            "read the demo setting for the report",
+        ])
+        .env_remove("CNV_AGENT")
+        .env("CNV_DEMO_VALUE", "42")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
+
+    // Pure.
+    let out = run(&["--agent", "calc", "sum", "1", "2", "3.5"]);
+    assert_eq!(text(&out.stdout), "6.5\n");
+}
+
+#[test]
+fn malformed_input_is_a_clear_error_and_never_a_panic() {
+    let out = run(&["flie", "read", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unrecognized subcommand 'flie'"));
+    assert_no_panic(&out);
+
+    let out = run(&["calc", "sum", "1", "two"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value 'two'"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_no_panic(&out);
+
+    let out = run(&["net", "send", "not-an-address", "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value \"not-an-address\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_no_panic(&out);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let out = Command::new(workbench())
+            .args(["file", "read"])
+            .arg(std::ffi::OsStr::from_bytes(b"\xffbad"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("invalid UTF-8"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_no_panic(&out);
+    }
+
+    let dir = scratch("escape");
+    let out = run(&[
+        "file",
+        "read",
+        "../../etc/passwd",
+        "--root",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("outside the workspace root"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+
+    let out = run(&[
+        "--agent",
+        "net",
+        "send",
+        "10.0.0.1:80",
+        "--justify",
+        "this address is not on the loopback interface",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a loopback address"),
+        "{}",
+        text(&out.stderr)
+    );
+}
