@@ -139,9 +139,17 @@ pub(crate) fn lookup(input: &str, names: &[&str]) -> Option<usize> {
 /// The accepted name closest to `input`, if the edit distance (over normalized text) is at
 /// most a third of the name's length (at least one edit, at most three).
 fn suggest(input: &str, names: &[&'static str]) -> Option<&'static str> {
-    names
-        .iter()
-        .map(|name| (edit_distance(input, name), *name))
+    closest(input, names.iter().copied())
+}
+
+/// The candidate closest to `input` by [`edit_distance`] (over normalized text), if it is
+/// at most a third of the candidate's length (at least one edit, at most three): close
+/// enough to be a typo. Other cnv crates use it (hidden) for their own "did you mean".
+#[must_use]
+pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|name| (edit_distance(input, name), name))
         .filter(|(distance, name)| *distance <= (name.len() / 3).clamp(1, 3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, name)| name)

@@ -108,6 +108,7 @@ pub use profile::{SafetyProfile, StabilityProfile};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::assert::Message as ConstMessage;
+    pub use crate::error::closest;
 }
 
 /// Sealing for the type-level traits: only this crate names the capability classes and

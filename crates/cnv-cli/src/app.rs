@@ -169,7 +169,11 @@ impl CliBuilder {
         for bound in self.bound {
             match classes.get(bound.command.as_str()) {
                 None => errors.push(BuildError::UnknownVerb {
-                    suggestion: closest(&bound.command, declared.iter().map(|(c, _)| c.as_str())),
+                    suggestion: cnv_caps::__private::closest(
+                        &bound.command,
+                        declared.iter().map(|(c, _)| c.as_str()),
+                    )
+                    .map(str::to_owned),
                     command: bound.command,
                 }),
                 Some(class) if *class != bound.class => {
@@ -236,32 +240,6 @@ impl fmt::Debug for CliBuilder {
             .field("agent_env", &self.agent_env)
             .finish_non_exhaustive()
     }
-}
-
-/// The closest declared command to `command`, for "did you mean".
-fn closest<'a>(command: &str, declared: impl Iterator<Item = &'a str>) -> Option<String> {
-    declared
-        .map(|candidate| (edit_distance(command, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate.to_owned())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// One problem [`CliBuilder::build`] found.
