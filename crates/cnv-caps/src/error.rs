@@ -142,7 +142,7 @@ fn suggest(input: &str, names: &[&'static str]) -> Option<&'static str> {
     closest(input, names.iter().copied())
 }
 
-/// The candidate closest to `input` by [`edit_distance`] (over normalized text), if it is
+/// The candidate closest to `input` by edit distance (over normalized text), if it is
 /// at most a third of the candidate's length (at least one edit, at most three): close
 /// enough to be a typo. Other cnv crates use it (hidden) for their own "did you mean".
 #[must_use]

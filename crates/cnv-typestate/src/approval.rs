@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use cnv_caps::CapabilityClass;
 
 use crate::audit::{SessionId, format_timestamp};
+use crate::justify::escape_invisible;
 use crate::policy::EscalationError;
 use crate::state::RunMode;
 
@@ -22,6 +23,26 @@ pub struct ApprovalRequest<'a> {
     pub(crate) from: Option<CapabilityClass>,
     pub(crate) to: CapabilityClass,
     pub(crate) justification: &'a str,
+    pub(crate) action: Option<&'a str>,
+}
+
+impl<'a> ApprovalRequest<'a> {
+    /// The same request, showing the person what will run if they approve (a command
+    /// line with its arguments, say). The approval stays bound to the session, the class
+    /// and the justification; `action` is what the person reads before deciding.
+    #[must_use]
+    pub fn with_action(self, action: &'a str) -> Self {
+        Self {
+            action: Some(action),
+            ..self
+        }
+    }
+
+    /// What will run if the request is approved, if the program said.
+    #[must_use]
+    pub fn action(&self) -> Option<&'a str> {
+        self.action
+    }
 }
 
 impl ApprovalRequest<'_> {
@@ -50,12 +71,16 @@ impl ApprovalRequest<'_> {
     }
 }
 
+/// What the person reads. Every text the requester wrote (session name, action,
+/// justification) is shown with its invisible characters escaped
+/// ([`escape_invisible`](crate::escape_invisible)), so a justification cannot move the
+/// cursor, erase the prompt or hide words.
 impl fmt::Display for ApprovalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "Session `{}` ({}, {}) asks for capability `{}` (risk {}).",
-            self.session_name,
+            escape_invisible(self.session_name),
             self.session_id,
             self.mode,
             self.to,
@@ -65,10 +90,17 @@ impl fmt::Display for ApprovalRequest<'_> {
             Some(from) => writeln!(f, "It now holds `{from}`.")?,
             None => writeln!(f, "It holds no capability yet.")?,
         }
+        if let Some(action) = self.action {
+            writeln!(f, "If approved, it runs: {}", escape_invisible(action))?;
+        }
         if self.justification.trim().is_empty() {
             writeln!(f, "It gave no justification.")
         } else {
-            writeln!(f, "Its justification: {}", self.justification.trim())
+            writeln!(
+                f,
+                "Its justification: {}",
+                escape_invisible(self.justification.trim())
+            )
         }
     }
 }

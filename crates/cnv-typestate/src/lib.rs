@@ -85,7 +85,7 @@ pub use audit::{
     JsonLinesFile, JsonLinesSink, MemorySink, Outcome, ParseSessionIdError, SessionId,
     verify_chain,
 };
-pub use justify::{Justification, Justifies, justification_len};
+pub use justify::{Justification, Justifies, escape_invisible, is_invisible, justification_len};
 pub use lattice::{
     AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass,
 };

@@ -50,6 +50,9 @@ pub enum Rule {
     MinJustification,
     /// An escalation that the audit trail cannot record does not happen.
     AuditRequired,
+    /// A program's own rule: a person must confirm before the step runs (a command
+    /// line asking before a `HumanReviewRequired` command, say).
+    HumanConfirmation,
 }
 
 impl Rule {
@@ -62,6 +65,7 @@ impl Rule {
             Self::HumanApproval => "human_approval",
             Self::MinJustification => "min_justification",
             Self::AuditRequired => "audit_required",
+            Self::HumanConfirmation => "human_confirmation",
         }
     }
 }
@@ -129,6 +133,17 @@ pub enum EscalationError {
         /// The justification's length: Unicode scalar values after trimming whitespace.
         given: usize,
     },
+    /// A person's confirmation was needed and not given: a program's own rule, recorded
+    /// with [`TypedSession::record_denial`](crate::TypedSession::record_denial).
+    #[error(
+        "`{to}` needs a person's confirmation, and {reason} (rule `human_confirmation`); a person must confirm it at a terminal"
+    )]
+    NotConfirmed {
+        /// The class the step needs.
+        to: CapabilityClass,
+        /// Why no confirmation was given (no terminal, declined, …).
+        reason: String,
+    },
     /// The audit sink failed, so the escalation was not made (it would go unrecorded).
     #[error(
         "escalation refused because the audit trail cannot record it (rule `audit_required`): {0}; repair the audit sink, then retry"
@@ -146,6 +161,7 @@ impl EscalationError {
             Self::ApprovalRequired { .. } | Self::ApprovalMismatch { .. } => Rule::HumanApproval,
             Self::JustificationTooShort { .. } => Rule::MinJustification,
             Self::Audit(_) => Rule::AuditRequired,
+            Self::NotConfirmed { .. } => Rule::HumanConfirmation,
         }
     }
 }

@@ -283,6 +283,7 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
             from: S::CURRENT,
             to,
             justification,
+            action: None,
         }
     }
 

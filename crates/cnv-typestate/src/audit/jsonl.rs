@@ -372,11 +372,27 @@ impl JsonLinesFile {
     /// [`AuditError::Io`] when the file cannot be opened or read; [`AuditError::Chain`]
     /// when its last line is incomplete, not an entry, or does not match its hash.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_with(path.as_ref(), true)
+    }
+
+    /// Opens the log at `path` for appending only if the file already exists, after
+    /// checking its last line: for a path chosen by someone who may not create files
+    /// (an agent's `--audit-log`). An existing file that is not an audit log is refused
+    /// by the check of its last line; an empty file starts a chain.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open); a file that does not exist is [`AuditError::Io`].
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, AuditError> {
+        Self::open_with(path.as_ref(), false)
+    }
+
+    fn open_with(path: &Path, create: bool) -> Result<Self, AuditError> {
+        let path = path.to_path_buf();
         let file = OpenOptions::new()
             .read(true)
             .append(true)
-            .create(true)
+            .create(create)
             .open(&path)
             .map_err(|err| io_error(&path, err))?;
         let log = Self {
@@ -407,16 +423,33 @@ impl JsonLinesFile {
     fn read_head(&self, file: &File) -> Result<ChainHash, AuditError> {
         match last_line(file).map_err(|err| io_error(&self.path, err))? {
             LastLine::Empty => Ok(ChainHash::GENESIS),
-            LastLine::Complete { number, text } => {
-                let text = String::from_utf8(text).map_err(|err| {
-                    self.chain_error(ChainError::Malformed {
-                        line: number,
-                        reason: err.to_string(),
-                    })
-                })?;
-                let (_, hash, _) =
-                    check_line(number, &text).map_err(|err| self.chain_error(err))?;
-                Ok(hash)
+            LastLine::Complete { start, text } => {
+                // Line numbers are for messages only: counted on the error path alone, so
+                // appending never reads more than the last line of a long log.
+                let number = || {
+                    count_lines_before(file, start)
+                        .map(|before| before + 1)
+                        .map_err(|err| io_error(&self.path, err))
+                };
+                let Ok(text) = String::from_utf8(text) else {
+                    return Err(self.chain_error(ChainError::Malformed {
+                        line: number()?,
+                        reason: "the line is not valid UTF-8".to_owned(),
+                    }));
+                };
+                match check_line(0, &text) {
+                    Ok((_, hash, _)) => Ok(hash),
+                    Err(_) => {
+                        let line = number()?;
+                        let err = check_line(line, &text)
+                            .err()
+                            .unwrap_or(ChainError::Malformed {
+                                line,
+                                reason: "the line changed while it was read".to_owned(),
+                            });
+                        Err(self.chain_error(err))
+                    }
+                }
             }
             LastLine::Incomplete { number } => {
                 Err(self.chain_error(ChainError::Truncated { line: number }))
@@ -443,12 +476,22 @@ impl AuditSink for JsonLinesFile {
         let prev = self.read_head(&file)?;
         let (mut line, _) = encode(prev, entry)?;
         line.push('\n');
+        let length = file
+            .metadata()
+            .map_err(|err| io_error(&self.path, err))?
+            .len();
         // The file is in append mode: the write lands at the end, in one call.
         let mut writer = &*file;
-        writer
+        let written = writer
             .write_all(line.as_bytes())
-            .and_then(|()| writer.flush())
-            .map_err(|err| io_error(&self.path, err))
+            .and_then(|()| writer.flush());
+        if let Err(err) = written {
+            // A part of a line would refuse every later run; cut the file back to where
+            // the entry began (under the lock, so no other writer is in between).
+            let _ = file.set_len(length);
+            return Err(io_error(&self.path, err));
+        }
+        Ok(())
     }
 }
 
@@ -486,12 +529,18 @@ impl Drop for FileLock<'_> {
 
 enum LastLine {
     Empty,
-    Complete { number: usize, text: Vec<u8> },
-    Incomplete { number: usize },
+    /// The last line, without its newline, and the offset where it starts.
+    Complete {
+        start: u64,
+        text: Vec<u8>,
+    },
+    Incomplete {
+        number: usize,
+    },
 }
 
-/// Reads the last line of `file` by scanning back from the end in blocks, and counts
-/// lines only when a line number is needed for a message.
+/// Reads the last line of `file` by scanning back from the end in blocks; lines are
+/// counted only for an incomplete last line, whose number goes into an error.
 fn last_line(mut file: &File) -> io::Result<LastLine> {
     const BLOCK: u64 = 4096;
     let len = file.seek(SeekFrom::End(0))?;
@@ -529,13 +578,7 @@ fn last_line(mut file: &File) -> io::Result<LastLine> {
     if text.last() == Some(&b'\r') {
         text.pop();
     }
-    // Line numbers are for messages only; count them lazily from the start.
-    let number = if start == 0 {
-        1
-    } else {
-        count_lines_before(file, start)? + 1
-    };
-    Ok(LastLine::Complete { number, text })
+    Ok(LastLine::Complete { start, text })
 }
 
 fn count_lines(mut file: &File) -> io::Result<usize> {
@@ -740,8 +783,8 @@ mod tests {
         std::fs::write(&path, format!("short\n{long}\n")).expect("write");
         let file = File::open(&path).expect("open");
         match last_line(&file).expect("reads") {
-            LastLine::Complete { number, text } => {
-                assert_eq!(number, 2);
+            LastLine::Complete { start, text } => {
+                assert_eq!(start, 6, "the line starts after `short\\n`");
                 assert_eq!(text, long.as_bytes());
             }
             _ => panic!("expected a complete line"),
@@ -756,7 +799,7 @@ mod tests {
         let file = File::open(&path).expect("open");
         assert!(matches!(
             last_line(&file),
-            Ok(LastLine::Complete { number: 1, .. })
+            Ok(LastLine::Complete { start: 0, .. })
         ));
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
