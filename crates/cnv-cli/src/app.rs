@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -13,8 +14,8 @@ use clap::{ArgMatches, Command};
 use cnv_caps::CapabilityClass;
 use cnv_grammar::{GrammarErrors, GrammarModel};
 use cnv_typestate::{
-    ApprovalError, ApprovalRequest, AuditSink, EscalationPolicy, HumanApproval, JsonLinesFile,
-    MemorySink, SessionConfig, TypedClass,
+    ApprovalError, ApprovalRequest, AuditEntry, AuditError, AuditSink, EscalationPolicy,
+    HumanApproval, JsonLinesFile, MemorySink, SessionConfig, TypedClass,
 };
 use serde_json::{Value, json};
 
@@ -62,8 +63,33 @@ struct Bound {
 pub struct CliBuilder {
     model: Model,
     bound: Vec<Bound>,
+    settings: Settings,
+}
+
+/// What the program decides about every run, whatever the command line says.
+struct Settings {
     policy: EscalationPolicy,
     agent_env: String,
+    agent_mode: AgentMode,
+    audit_log: Option<PathBuf>,
+    audit_sinks: Vec<Arc<dyn AuditSink>>,
+}
+
+/// When a command line runs in agent mode.
+///
+/// The gate holds only as far as agent mode does: if whoever calls the program chooses
+/// its arguments and environment, they choose the mode. A program launched for an agent
+/// by code the agent does not control (an MCP server, a tool runner) can leave the choice
+/// to the launcher ([`FlagOrEnv`](Self::FlagOrEnv)); a program that only agents run, or
+/// whose launcher the agent could bypass, should be [`Always`](Self::Always).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AgentMode {
+    /// Agent mode when `--agent` is given or the agent environment variable is on.
+    #[default]
+    FlagOrEnv,
+    /// Always agent mode: no flag or variable can turn it off.
+    Always,
 }
 
 impl CliBuilder {
@@ -81,8 +107,13 @@ impl CliBuilder {
         Self {
             model,
             bound: Vec::new(),
-            policy: EscalationPolicy::default(),
-            agent_env: DEFAULT_AGENT_ENV.to_owned(),
+            settings: Settings {
+                policy: EscalationPolicy::default(),
+                agent_env: DEFAULT_AGENT_ENV.to_owned(),
+                agent_mode: AgentMode::default(),
+                audit_log: None,
+                audit_sinks: Vec::new(),
+            },
         }
     }
 
@@ -113,18 +144,38 @@ impl CliBuilder {
     }
 
     /// The escalation policy of agent mode (default: [`EscalationPolicy::default`]).
-    pub fn policy(self, policy: EscalationPolicy) -> Self {
-        Self { policy, ..self }
+    pub fn policy(mut self, policy: EscalationPolicy) -> Self {
+        self.settings.policy = policy;
+        self
     }
 
     /// The environment variable that turns agent mode on (default
     /// [`DEFAULT_AGENT_ENV`], `CNV_AGENT`). Any value but empty, `0`, `false`, `no` or
-    /// `off` turns it on.
-    pub fn agent_env(self, name: impl Into<String>) -> Self {
-        Self {
-            agent_env: name.into(),
-            ..self
-        }
+    /// `off` turns it on (a value that is not UTF-8 does too).
+    pub fn agent_env(mut self, name: impl Into<String>) -> Self {
+        self.settings.agent_env = name.into();
+        self
+    }
+
+    /// When the command line runs in agent mode (default [`AgentMode::FlagOrEnv`]).
+    pub fn agent_mode(mut self, mode: AgentMode) -> Self {
+        self.settings.agent_mode = mode;
+        self
+    }
+
+    /// Every run appends its audit entries to the JSON Lines log at `path` (created if
+    /// absent), whatever the command line says; `--audit-log` adds a second copy. A run
+    /// whose entries cannot be written does not run.
+    pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.audit_log = Some(path.into());
+        self
+    }
+
+    /// Every run also records its audit entries to `sink` (a `TracingSink`, a sink of the
+    /// program's own), whatever the command line says.
+    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.settings.audit_sinks.push(sink);
+        self
     }
 
     /// Checks the bindings against the grammar and builds the command line.
@@ -208,8 +259,8 @@ impl CliBuilder {
         let mut command = command::build(
             &self.model,
             &GateText {
-                policy: &self.policy,
-                agent_env: &self.agent_env,
+                policy: &self.settings.policy,
+                agent_env: &self.settings.agent_env,
             },
         );
         // Built once: clap propagates the global flags through the whole tree when a
@@ -219,8 +270,7 @@ impl CliBuilder {
             model: self.model,
             handlers,
             command: Mutex::new(command),
-            policy: self.policy,
-            agent_env: self.agent_env,
+            settings: self.settings,
         })
     }
 }
@@ -237,7 +287,7 @@ impl fmt::Debug for CliBuilder {
                     .map(|b| (&b.command, b.class))
                     .collect::<Vec<_>>(),
             )
-            .field("agent_env", &self.agent_env)
+            .field("agent_mode", &self.settings.agent_mode)
             .finish_non_exhaustive()
     }
 }
@@ -338,8 +388,7 @@ pub struct Cli {
     handlers: HashMap<String, Erased>,
     /// Parsing needs `&mut Command`; the lock is held only while clap parses or renders.
     command: Mutex<Command>,
-    policy: EscalationPolicy,
-    agent_env: String,
+    settings: Settings,
 }
 
 impl Cli {
@@ -425,7 +474,9 @@ impl Cli {
             );
             return clap_error(&err, json, console);
         };
-        let agent = leaf.get_flag(global::AGENT) || console.agent_env_is_on(&self.agent_env);
+        let agent = self.settings.agent_mode == AgentMode::Always
+            || leaf.get_flag(global::AGENT)
+            || console.agent_env_is_on(&self.settings.agent_env);
         let report = Report {
             command: &name,
             class: verb.contract().class(),
@@ -437,18 +488,15 @@ impl Cli {
         {
             let _ = writeln!(console.stderr, "warning: `{name}` is deprecated: {note}");
         }
-        let sink: Arc<dyn AuditSink> = match leaf.get_one::<String>(global::AUDIT_LOG) {
-            Some(path) => match JsonLinesFile::open(path) {
-                Ok(file) => Arc::new(file),
-                Err(err) => {
-                    let refusal = gate::audit_refusal(&err.to_string());
-                    return report.stop(Stop::Denied(refusal), console);
-                }
-            },
-            None => Arc::new(MemorySink::new()),
+        let sink = match self.audit_sink(leaf.get_one::<PathBuf>(global::AUDIT_LOG), agent) {
+            Ok(sink) => sink,
+            Err(err) => {
+                let refusal = gate::audit_refusal(&err.to_string());
+                return report.stop(Stop::Denied(refusal), console);
+            }
         };
-        let config = SessionConfig::new(sink).with_policy(self.policy.clone());
-        let session_name = format!("{} {name}", self.model.app_name());
+        let config = SessionConfig::new(sink).with_policy(self.settings.policy.clone());
+        let session_name = command_line(self.model.app_name(), &args);
         let justification = leaf.get_one::<String>(global::JUSTIFY).cloned();
         let result = handler(Dispatch {
             command: &name,
@@ -506,6 +554,33 @@ impl Cli {
         Some(Exit::Success)
     }
 
+    /// The sink of one run: the program's own sinks and log, and the `--audit-log` of
+    /// the command line. In agent mode `--audit-log` must name an existing log: an agent
+    /// may not create files through a flag that every verb, even a `Pure` one, accepts.
+    fn audit_sink(
+        &self,
+        flag: Option<&PathBuf>,
+        agent: bool,
+    ) -> Result<Arc<dyn AuditSink>, AuditError> {
+        let mut sinks = self.settings.audit_sinks.clone();
+        if let Some(path) = &self.settings.audit_log {
+            sinks.push(Arc::new(JsonLinesFile::open(path)?));
+        }
+        if let Some(path) = flag {
+            let file = if agent {
+                JsonLinesFile::open_existing(path)?
+            } else {
+                JsonLinesFile::open(path)?
+            };
+            sinks.push(Arc::new(file));
+        }
+        Ok(match sinks.len() {
+            0 => Arc::new(MemorySink::new()),
+            1 => sinks.remove(0),
+            _ => Arc::new(Tee(sinks)),
+        })
+    }
+
     /// One row per verb: command, class, risk, band, safety, and what agent mode needs.
     fn capabilities(&self) -> Vec<Value> {
         self.model
@@ -515,14 +590,10 @@ impl Cli {
                 words.push(verb.name());
                 let contract = verb.contract();
                 let class = contract.class();
-                let agent = if class == CapabilityClass::Dangerous
-                    || contract.safety() == cnv_caps::SafetyProfile::InteractiveOnly
-                {
-                    "never".to_owned()
-                } else if contract.is_agent_safe() {
-                    "yes".to_owned()
-                } else {
-                    format!("--justify {}+", self.policy.min_justification(class).max(1))
+                let agent = match gate::agent_rule(contract, &self.settings.policy) {
+                    gate::AgentRule::Free => "yes".to_owned(),
+                    gate::AgentRule::Justify(chars) => format!("--justify {chars}+"),
+                    gate::AgentRule::Never => "never".to_owned(),
                 };
                 json!({
                     "command": words.join(" "),
@@ -542,9 +613,47 @@ impl fmt::Debug for Cli {
         f.debug_struct("Cli")
             .field("app", &self.model.app_name())
             .field("verbs", &self.handlers.len())
-            .field("agent_env", &self.agent_env)
+            .field("agent_mode", &self.settings.agent_mode)
             .finish_non_exhaustive()
     }
+}
+
+/// Records every entry to each of its sinks, in order; the first failure is the error.
+#[derive(Debug)]
+struct Tee(Vec<Arc<dyn AuditSink>>);
+
+impl AuditSink for Tee {
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        self.0.iter().try_for_each(|sink| sink.record(entry))
+    }
+}
+
+/// The command line as typed, with the program's name from the grammar, for the session
+/// name (so every audit entry says what ran); quoted where a word would be ambiguous and
+/// cut at 1,000 characters.
+fn command_line(app: &str, args: &[OsString]) -> String {
+    const LIMIT: usize = 1_000;
+    let mut line = app.to_owned();
+    for arg in args.iter().skip(1) {
+        let arg = arg.to_string_lossy();
+        line.push(' ');
+        if !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_./:=@,+%".contains(c))
+        {
+            line.push_str(&arg);
+        } else {
+            line.push('\'');
+            line.push_str(&arg.replace('\'', "'\\''"));
+            line.push('\'');
+        }
+    }
+    if line.chars().count() > LIMIT {
+        line = line.chars().take(LIMIT).collect();
+        line.push('…');
+    }
+    line
 }
 
 fn render_table(rows: &[Value]) -> String {
@@ -748,9 +857,12 @@ impl<'a> Console<'a> {
         self
     }
 
+    /// The variable's value; one that is not UTF-8 is `Some` of its lossy form.
     fn var(&self, name: &str) -> Option<String> {
         match self.input {
-            Input::Process => std::env::var(name).ok(),
+            Input::Process => {
+                std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+            }
             _ => self
                 .env
                 .iter()

@@ -8,6 +8,8 @@ use cnv_caps::{CapabilityClass, SafetyProfile};
 use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 use cnv_typestate::EscalationPolicy;
 
+use crate::gate::{AgentRule, agent_rule};
+
 /// The ids of the global flags; a verb argument may not use them.
 pub(crate) mod global {
     pub(crate) const AGENT: &str = "agent";
@@ -116,8 +118,9 @@ fn global_args(agent_env: &str) -> [Arg; 9] {
         option(
             global::AUDIT_LOG,
             "FILE",
-            "Append every gate decision to FILE as hash-chained JSON Lines",
-        ),
+            "Append every gate decision to FILE as hash-chained JSON Lines (in agent mode FILE must exist)",
+        )
+        .value_parser(value_parser!(std::path::PathBuf)),
         flag(global::GRAMMAR, "Print the grammar as JSON and exit".to_owned()),
         flag(
             global::MCP_TOOLS,
@@ -182,17 +185,18 @@ fn gate_help(verb: &GrammarVerb, gate: &GateText<'_>) -> String {
         (Some(ms), Some(bytes)) => format!("{ms} ms, {} MiB", bytes / (1024 * 1024)),
         _ => "unbounded".to_owned(),
     };
-    let agent = if class == CapabilityClass::Dangerous {
-        "It never runs in agent mode; a human must run it and approve it at a terminal.".to_owned()
-    } else if contract.safety() == SafetyProfile::InteractiveOnly {
-        "It never runs in agent mode; a human must run it at a terminal.".to_owned()
-    } else if contract.is_agent_safe() {
-        "Agents may run it without a justification.".to_owned()
-    } else {
-        format!(
-            "In agent mode it needs --justify with at least {} characters.",
-            gate.policy.min_justification(class).max(1)
-        )
+    let agent = match agent_rule(contract, gate.policy) {
+        AgentRule::Free => "Agents may run it without a justification.".to_owned(),
+        AgentRule::Justify(chars) => {
+            format!("In agent mode it needs --justify with at least {chars} characters.")
+        }
+        AgentRule::Never if class == CapabilityClass::Dangerous => {
+            "It never runs in agent mode; a person must run it and approve it at a terminal."
+                .to_owned()
+        }
+        AgentRule::Never => {
+            "It never runs in agent mode; a person must run it at a terminal.".to_owned()
+        }
     };
     let human = match contract.safety() {
         SafetyProfile::AgentSafe => "",

@@ -1,15 +1,17 @@
 //! The capability gate: how a verb's handler is reached, through a type-state session,
 //! in agent mode and in human mode.
 //!
-//! | safety of the verb | agent mode (`Autonomous`) | human mode (`Supervised`) |
+//! | the verb | agent mode (`Autonomous`) | human mode (`Supervised`) |
 //! |---|---|---|
 //! | `AgentSafe` | runs | runs |
-//! | `HumanReviewRequired` | needs `--justify` that the policy accepts; the session escalates from `Pure` | asks for confirmation on a terminal, or `--yes` |
+//! | `HumanReviewRequired` | needs `--justify` that the policy accepts (at least one character); a class that is not agent-safe is reached by escalating from `Pure` | asks for confirmation on a terminal, or `--yes` |
 //! | `InteractiveOnly` | refused | confirmed on a terminal only |
-//! | class `Dangerous` | refused, whatever the justification | `--justify` (policy length) and a `HumanApproval` typed at the terminal |
+//! | class `Dangerous` | refused, whatever the justification | `--justify` (the policy's length) and a `HumanApproval` typed at the terminal |
 //!
-//! Every decision lands in the session's audit sink: the typed transitions record
-//! themselves, and a refusal the gate decides is recorded with `record_denial`.
+//! [`agent_rule`] is that table's agent column, used by the gate, `--help` and
+//! `--capabilities` alike. Every decision lands in the session's audit sink: the typed
+//! transitions record themselves, a refusal the gate decides is recorded with
+//! `record_denial`, and a call whose authorisation could not be recorded does not run.
 
 use core::marker::PhantomData;
 use std::io;
@@ -22,12 +24,37 @@ use cnv_caps::{
 use cnv_grammar::GrammarVerb;
 use cnv_typestate::{
     AllowedIn, ApprovalError, ApprovalRequest, Authorized, ClassVisitor, EscalateFrom,
-    EscalationError, HumanApproval, NoApprovalNeeded, RunMode, SessionConfig, SessionMode,
-    TypedClass, TypedSession, Unverified, justification_len,
+    EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, RunMode, SessionConfig,
+    SessionMode, SessionState, TypedClass, TypedSession, Unverified, justification_len,
 };
 
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
+
+/// What agent mode demands of a verb.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AgentRule {
+    /// It runs without a justification.
+    Free,
+    /// It runs with a justification of at least this many characters that the policy
+    /// accepts.
+    Justify(usize),
+    /// It never runs in agent mode: `Dangerous`, or `InteractiveOnly`.
+    Never,
+}
+
+/// The agent column of the gate's table, for a verb with `contract` under `policy`.
+pub(crate) fn agent_rule(contract: CapabilityContract, policy: &EscalationPolicy) -> AgentRule {
+    if contract.class() == CapabilityClass::Dangerous
+        || contract.safety() == SafetyProfile::InteractiveOnly
+    {
+        AgentRule::Never
+    } else if contract.is_agent_safe() {
+        AgentRule::Free
+    } else {
+        AgentRule::Justify(policy.min_justification(contract.class()).max(1))
+    }
+}
 
 /// Asks a person: a yes/no confirmation, or a [`HumanApproval`].
 pub(crate) trait Prompt {
@@ -48,6 +75,7 @@ pub(crate) struct Dispatch<'a> {
     pub(crate) justification: Option<&'a str>,
     pub(crate) yes: bool,
     pub(crate) config: &'a SessionConfig,
+    /// The session's name: the command line as typed, so the audit trail says what ran.
     pub(crate) session_name: &'a str,
     pub(crate) prompt: &'a mut dyn Prompt,
 }
@@ -57,7 +85,7 @@ pub(crate) struct Dispatch<'a> {
 pub(crate) enum Stop {
     /// The gate refused (exit 3).
     Denied(Refusal),
-    /// A human's confirmation was needed and not given (exit 4).
+    /// A person's confirmation was needed and not given (exit 4).
     NotConfirmed(Refusal),
     /// The handler failed (exit 1, or 2 for a bad argument value).
     Failed(HandlerError),
@@ -121,6 +149,13 @@ where
         self.dispatch.verb.contract().safety()
     }
 
+    fn agent_rule<S: SessionState, M: SessionMode>(
+        &self,
+        session: &TypedSession<S, M>,
+    ) -> AgentRule {
+        agent_rule(self.dispatch.verb.contract(), session.policy())
+    }
+
     fn justification(&self) -> &'a str {
         self.dispatch.justification.unwrap_or("")
     }
@@ -131,18 +166,18 @@ where
             self.dispatch.session_name,
             self.dispatch.config,
         );
-        match session.audit_error() {
-            Some(err) => Err(Stop::Denied(audit_refusal(&err.to_string()))),
-            None => Ok(session),
-        }
+        recorded(&session)?;
+        Ok(session)
     }
 
-    /// Runs the handler inside `session`, which holds `C`.
+    /// Runs the handler inside `session`, which holds `C` — only if every step that led
+    /// there is in the audit trail.
     fn run<S, M>(&self, session: &TypedSession<S, M>) -> Result<Output, Stop>
     where
         S: Authorized<Current = C>,
         M: SessionMode,
     {
+        recorded(session)?;
         let invocation = Invocation {
             session: session.view::<S::Origin, C>(),
             command: self.dispatch.command,
@@ -156,58 +191,58 @@ where
             .map_err(Stop::Failed)
     }
 
-    /// The gate's own rule in agent mode: a verb that is not agent-safe needs a
-    /// justification at all (and at least the policy's length for `C`).
-    fn require_justification<S, M>(&self, session: &mut TypedSession<S, M>) -> Result<(), Stop>
+    /// Agent mode: a verb that is not `AgentSafe` needs a justification of at least
+    /// `required` characters (the policy's threshold, and at least one).
+    fn require_justification<S, M>(
+        &self,
+        session: &mut TypedSession<S, M>,
+        required: usize,
+    ) -> Result<(), Stop>
     where
-        S: cnv_typestate::SessionState,
+        S: SessionState,
         M: SessionMode,
     {
-        let required = session.policy().min_justification(C::CLASS).max(1);
         let given = justification_len(self.justification());
         if given >= required {
             return Ok(());
         }
         let error = EscalationError::JustificationTooShort {
-            from: CapabilityClass::Pure,
+            from: session.class().unwrap_or(CapabilityClass::Pure),
             to: C::CLASS,
             required,
             given,
         };
-        let recorded = session.record_denial(C::CLASS, self.justification(), &error);
-        Err(recorded.map_or_else(
-            |err| Stop::Denied(audit_refusal(&err.to_string())),
-            |()| Stop::Denied(self.refusal(&error)),
-        ))
+        Err(self.refuse(session, &error))
     }
 
-    /// Records a refusal the gate decided and returns it.
-    fn refuse<S, M>(
-        &self,
-        session: &mut TypedSession<S, M>,
-        error: &EscalationError,
-        not_confirmed: bool,
-    ) -> Stop
+    /// Records a refusal the gate decided and returns it: exit 4 for a missing
+    /// confirmation in human mode, exit 3 for everything else.
+    fn refuse<S, M>(&self, session: &mut TypedSession<S, M>, error: &EscalationError) -> Stop
     where
-        S: cnv_typestate::SessionState,
+        S: SessionState,
         M: SessionMode,
     {
         if let Err(err) = session.record_denial(C::CLASS, self.justification(), error) {
             return Stop::Denied(audit_refusal(&err.to_string()));
         }
-        let refusal = self.refusal(error);
-        if not_confirmed {
+        let refusal = refusal(
+            self.dispatch.command,
+            self.dispatch.verb.contract(),
+            self.dispatch.justification,
+            error,
+        );
+        if M::MODE == RunMode::Supervised && matches!(error, EscalationError::NotConfirmed { .. }) {
             Stop::NotConfirmed(refusal)
         } else {
             Stop::Denied(refusal)
         }
     }
 
-    /// In human mode: the confirmation a `HumanReviewRequired` or `InteractiveOnly` verb
+    /// Human mode: the confirmation a `HumanReviewRequired` or `InteractiveOnly` verb
     /// needs before it runs.
     fn confirm<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), Stop>
     where
-        S: cnv_typestate::SessionState,
+        S: SessionState,
         M: SessionMode,
     {
         let safety = self.safety();
@@ -216,62 +251,55 @@ where
         {
             return Ok(());
         }
-        let command = self.dispatch.command;
-        let error = EscalationError::ApprovalRequired {
-            from: CapabilityClass::Pure,
-            to: C::CLASS,
+        let reason = if self.dispatch.prompt.is_interactive() {
+            let question = format!(
+                "Run `{}` ({}, risk {}: {})? [y/N] ",
+                self.dispatch.command,
+                C::CLASS,
+                C::RISK_LEVEL,
+                describe(C::CLASS),
+            );
+            match self.dispatch.prompt.confirm(&question) {
+                Ok(true) => return Ok(()),
+                Ok(false) => "it was declined at the prompt".to_owned(),
+                Err(err) => format!("the terminal could not be read ({err})"),
+            }
+        } else {
+            "standard input is not a terminal".to_owned()
         };
-        if !self.dispatch.prompt.is_interactive() {
-            let mut stop = self.refuse(session, &error, true);
-            if let Stop::NotConfirmed(refusal) = &mut stop {
-                *refusal = not_confirmed(
-                    command,
-                    C::CLASS,
-                    safety,
-                    "standard input is not a terminal",
-                );
-            }
-            return Err(stop);
-        }
-        let question = format!(
-            "Run `{command}` ({class}, risk {risk}: {what})? [y/N] ",
-            class = C::CLASS,
-            risk = C::RISK_LEVEL,
-            what = describe(C::CLASS),
-        );
-        match self.dispatch.prompt.confirm(&question) {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                let mut stop = self.refuse(session, &error, true);
-                if let Stop::NotConfirmed(refusal) = &mut stop {
-                    *refusal =
-                        not_confirmed(command, C::CLASS, safety, "it was declined at the prompt");
-                }
-                Err(stop)
-            }
-            Err(err) => {
-                let mut stop = self.refuse(session, &error, true);
-                if let Stop::NotConfirmed(refusal) = &mut stop {
-                    *refusal = not_confirmed(
-                        command,
-                        C::CLASS,
-                        safety,
-                        &format!("the terminal could not be read ({err})"),
-                    );
-                }
-                Err(stop)
-            }
-        }
+        let error = EscalationError::NotConfirmed {
+            to: C::CLASS,
+            reason,
+        };
+        Err(self.refuse(session, &error))
     }
 
-    /// The caller-facing form of a policy refusal.
-    fn refusal(&self, error: &EscalationError) -> Refusal {
-        refusal(
-            self.dispatch.command,
-            C::CLASS,
-            self.dispatch.justification,
-            error,
-        )
+    /// Agent mode: the refusal of a verb that only a person may run.
+    fn never_in_agent_mode<S, M>(&self, session: &mut TypedSession<S, M>) -> Stop
+    where
+        S: SessionState,
+        M: SessionMode,
+    {
+        let error = if C::CLASS == CapabilityClass::Dangerous {
+            EscalationError::DangerousInAutonomousMode {
+                from: session.class().unwrap_or(CapabilityClass::Pure),
+            }
+        } else {
+            EscalationError::NotConfirmed {
+                to: C::CLASS,
+                reason: "no person is present in agent mode".to_owned(),
+            }
+        };
+        self.refuse(session, &error)
+    }
+}
+
+/// A step of `session` that its sink could not record stops the call: nothing runs
+/// unrecorded (rule `audit_required`).
+fn recorded<S: SessionState, M: SessionMode>(session: &TypedSession<S, M>) -> Result<(), Stop> {
+    match session.audit_error() {
+        Some(err) => Err(Stop::Denied(audit_refusal(&err.to_string()))),
+        None => Ok(()),
     }
 }
 
@@ -288,13 +316,16 @@ where
         C: AgentSafeCapability + NoApprovalNeeded<M>,
     {
         let mut session = self.session::<M>()?;
-        match (M::MODE, self.safety()) {
-            (_, SafetyProfile::AgentSafe) => {}
-            (RunMode::Autonomous, SafetyProfile::InteractiveOnly) => {
-                return Err(self.refuse(&mut session, &needs_a_person(C::CLASS), false));
+        if M::MODE == RunMode::Autonomous {
+            match self.agent_rule(&session) {
+                AgentRule::Free => {}
+                AgentRule::Justify(required) => {
+                    self.require_justification(&mut session, required)?;
+                }
+                AgentRule::Never => return Err(self.never_in_agent_mode(&mut session)),
             }
-            (RunMode::Autonomous, _) => self.require_justification(&mut session)?,
-            (_, _) => self.confirm(&mut session)?,
+        } else {
+            self.confirm(&mut session)?;
         }
         let session = session.verify(self.contract());
         self.run(&session)
@@ -310,15 +341,24 @@ where
             let session = session.verify(self.contract());
             return self.run(&session);
         }
-        if self.safety() == SafetyProfile::InteractiveOnly {
-            return Err(self.refuse(&mut session, &needs_a_person(C::CLASS), false));
+        // Agent mode: start at `Pure`, escalate with the caller's justification.
+        let mut session = session.verify(CapabilityContract::pure());
+        recorded(&session)?;
+        match self.agent_rule(&session) {
+            AgentRule::Justify(required) => self.require_justification(&mut session, required)?,
+            AgentRule::Never => return Err(self.never_in_agent_mode(&mut session)),
+            // A class that is not agent-safe is never `AgentSafe`.
+            AgentRule::Free => {}
         }
-        self.require_justification(&mut session)?;
-        let session = session.verify(CapabilityContract::pure());
         match session.escalate(self.contract(), self.justification()) {
             Ok(session) => self.run(&session),
             // The refusal is already in the audit trail.
-            Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+            Err(denied) => Err(Stop::Denied(refusal(
+                self.dispatch.command,
+                self.dispatch.verb.contract(),
+                self.dispatch.justification,
+                denied.error(),
+            ))),
         }
     }
 
@@ -326,75 +366,52 @@ where
     where
         C: AllowedIn<M> + EscalateFrom<Pure> + EscalateFrom<ReadOnlyFS>,
     {
-        let mut session = self.session::<M>()?;
+        let session = self.session::<M>()?;
+        let mut session = session.verify(CapabilityContract::pure());
+        recorded(&session)?;
         // Justify first, so nobody is asked to approve what the policy refuses anyway.
         let required = session.policy().min_justification(C::CLASS);
-        let given = justification_len(self.justification());
-        if given < required {
-            let error = EscalationError::JustificationTooShort {
-                from: CapabilityClass::Pure,
-                to: C::CLASS,
-                required,
-                given,
-            };
-            return Err(self.refuse(&mut session, &error, false));
-        }
-        let session = session.verify(CapabilityContract::pure());
+        self.require_justification(&mut session, required)?;
         let justification = self.justification();
-        let approval = {
-            let request = session.approval_request(C::CLASS, justification);
-            if self.dispatch.prompt.is_interactive() {
-                self.dispatch.prompt.approve(&request)
-            } else {
-                Err(ApprovalError::NotATerminal)
-            }
+        let approval = if self.dispatch.prompt.is_interactive() {
+            let request = session
+                .approval_request(C::CLASS, justification)
+                .with_action(self.dispatch.session_name);
+            self.dispatch.prompt.approve(&request)
+        } else {
+            Err(ApprovalError::NotATerminal)
         };
         match approval {
             Ok(approval) => {
                 match session.escalate_approved(self.contract(), justification, approval) {
                     Ok(session) => self.run(&session),
-                    Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+                    Err(denied) => Err(Stop::Denied(refusal(
+                        self.dispatch.command,
+                        self.dispatch.verb.contract(),
+                        self.dispatch.justification,
+                        denied.error(),
+                    ))),
                 }
             }
             Err(err) => {
-                let mut session = session;
-                let error = EscalationError::ApprovalRequired {
-                    from: CapabilityClass::Pure,
+                let error = EscalationError::NotConfirmed {
                     to: C::CLASS,
+                    reason: format!("no approval was given ({err})"),
                 };
-                let mut stop = self.refuse(&mut session, &error, true);
-                if let Stop::NotConfirmed(refusal) = &mut stop {
-                    refusal.message = format!(
-                        "`{}` is `{}` and needs a human's approval at a terminal: {err}",
-                        self.dispatch.command,
-                        C::CLASS
-                    );
-                    refusal.hint =
-                        format!("run it at a terminal and type `{}` when asked", C::CLASS);
-                }
-                Err(stop)
+                Err(self.refuse(&mut session, &error))
             }
         }
     }
 
     fn forbidden(self) -> Self::Output {
-        let mut session = self.session::<M>()?;
-        let error = EscalationError::DangerousInAutonomousMode {
-            from: CapabilityClass::Pure,
-        };
-        Err(self.refuse(&mut session, &error, false))
+        let session = self.session::<M>()?;
+        let mut session = session.verify(CapabilityContract::pure());
+        recorded(&session)?;
+        Err(self.never_in_agent_mode(&mut session))
     }
 }
 
-/// The refusal of a verb of class `to` that only a person may run, in agent mode.
-fn needs_a_person(to: CapabilityClass) -> EscalationError {
-    EscalationError::ApprovalRequired {
-        from: CapabilityClass::Pure,
-        to,
-    }
-}
-
-/// What a class lets a command do, for a confirmation prompt.
+/// What a class lets a command do, for prompts and hints.
 fn describe(class: CapabilityClass) -> &'static str {
     match class {
         CapabilityClass::Pure => "computes only",
@@ -407,26 +424,29 @@ fn describe(class: CapabilityClass) -> &'static str {
     }
 }
 
-/// The caller-facing form of a policy refusal of `command` (class `class`).
+/// The caller-facing form of a refusal of `command` (declared with `contract`).
 pub(crate) fn refusal(
     command: &str,
-    class: CapabilityClass,
+    contract: CapabilityContract,
     justification: Option<&str>,
     error: &EscalationError,
 ) -> Refusal {
     let rule = error.rule().name();
+    let class = contract.class();
+    let safety = contract.safety();
     match error {
         EscalationError::JustificationTooShort { required, given, .. } => {
             let problem = if justification.is_none() {
-                "no justification was given".to_owned()
+                "none was given".to_owned()
             } else {
-                format!("the justification has {given} characters")
+                format!("the one given has {given}")
             };
             Refusal {
                 rule,
                 message: format!(
-                    "`{command}` needs `{class}`, which is not agent-safe, and {problem}: \
-                     `{class}` needs at least {required} characters (rule `{rule}`)"
+                    "`{command}` is not agent-safe (`{class}`, safety `{safety}`): in agent mode \
+                     it needs a justification of at least {required} characters, and {problem} \
+                     (rule `{rule}`)"
                 ),
                 hint: format!(
                     "re-run with --justify \"…\", saying in at least {required} characters why \
@@ -445,13 +465,22 @@ pub(crate) fn refusal(
             hint: "ask a person to run it without --agent; they will be asked to approve it at a terminal".to_owned(),
             lengths: None,
         },
-        EscalationError::ApprovalRequired { .. } => Refusal {
+        EscalationError::NotConfirmed { reason, .. } => Refusal {
             rule,
             message: format!(
-                "`{command}` may only be run by a person at a terminal (safety \
-                 `InteractiveOnly`), never in agent mode (rule `{rule}`)"
+                "`{command}` (`{class}`, safety `{safety}`) needs a person's confirmation, and \
+                 {reason} (rule `{rule}`)"
             ),
-            hint: "ask a person to run it without --agent".to_owned(),
+            hint: if class == CapabilityClass::Dangerous {
+                "run it at a terminal, with --justify, and type `Dangerous` when asked".to_owned()
+            } else if safety == SafetyProfile::InteractiveOnly {
+                "a person must run it at a terminal and answer the prompt; --yes is not enough \
+                 for an InteractiveOnly command, and agent mode never runs it"
+                    .to_owned()
+            } else {
+                "run it at a terminal and answer the prompt, or pass --yes to confirm in a script"
+                    .to_owned()
+            },
             lengths: None,
         },
         EscalationError::Audit(err) => audit_refusal(&err.to_string()),
@@ -471,31 +500,36 @@ pub(crate) fn audit_refusal(reason: &str) -> Refusal {
         message: format!(
             "the audit trail cannot record this call, so nothing was run (rule `audit_required`): {reason}"
         ),
-        hint: "fix the --audit-log path or its permissions, then retry".to_owned(),
+        hint: "fix the audit log (its path, its permissions, the disk), then retry".to_owned(),
         lengths: None,
     }
 }
 
-/// The refusal of a human-mode call that was not confirmed.
-fn not_confirmed(
-    command: &str,
-    class: CapabilityClass,
-    safety: SafetyProfile,
-    why: &str,
-) -> Refusal {
-    let hint = if safety == SafetyProfile::InteractiveOnly {
-        "run it at a terminal and answer the prompt; --yes is not enough for an InteractiveOnly command"
-            .to_owned()
-    } else {
-        "run it at a terminal and answer the prompt, or pass --yes to confirm in a script"
-            .to_owned()
-    };
-    Refusal {
-        rule: "human_confirmation",
-        message: format!(
-            "`{command}` ({class}, safety `{safety}`) needs a person's confirmation, and {why}"
-        ),
-        hint,
-        lengths: None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_agent_rule_follows_class_and_safety() {
+        let policy = EscalationPolicy::default();
+        let rule = |c: CapabilityContract| agent_rule(c, &policy);
+        assert_eq!(rule(CapabilityContract::pure().into()), AgentRule::Free);
+        assert_eq!(
+            rule(CapabilityContract::network().into()),
+            AgentRule::Justify(30)
+        );
+        assert_eq!(
+            rule(CapabilityContract::dangerous().into()),
+            AgentRule::Never
+        );
+        let reviewed_read = CapabilityContract::read_only()
+            .with_safety(SafetyProfile::HumanReviewRequired)
+            .expect("more review is allowed");
+        // The policy needs 0 characters to reach ReadOnlyFS; the gate needs at least one.
+        assert_eq!(rule(reviewed_read.into()), AgentRule::Justify(1));
+        let interactive = CapabilityContract::environment()
+            .with_safety(SafetyProfile::InteractiveOnly)
+            .expect("more review is allowed");
+        assert_eq!(rule(interactive.into()), AgentRule::Never);
     }
 }

@@ -90,7 +90,7 @@ mod gate;
 mod invocation;
 mod output;
 
-pub use app::{BuildError, BuildErrors, Cli, CliBuilder, Console, DEFAULT_AGENT_ENV};
+pub use app::{AgentMode, BuildError, BuildErrors, Cli, CliBuilder, Console, DEFAULT_AGENT_ENV};
 pub use binding::VerbBinding;
 pub use invocation::Invocation;
 pub use output::{ArgError, Exit, HandlerError, Output};

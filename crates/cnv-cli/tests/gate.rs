@@ -176,10 +176,12 @@ fn a_verb_that_is_not_agent_safe_needs_a_justification_in_agent_mode() {
     assert_eq!(out.exit, Exit::Denied);
     assert_eq!(out.exit.code(), 3);
     assert!(
-        out.stderr.contains("no justification was given"),
+        out.stderr
+            .contains("`do write` is not agent-safe (`ReadWriteFS`, safety `HumanReviewRequired`)"),
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains("and none was given"), "{}", out.stderr);
     assert!(
         out.stderr.contains("rule `min_justification`"),
         "{}",
@@ -200,7 +202,11 @@ fn the_policy_boundary_decides_in_agent_mode() {
     let short = "x".repeat(29);
     let out = run(&cli, &["--agent", "do", "fetch", "--justify", &short]);
     assert_eq!(out.exit, Exit::Denied);
-    assert!(out.stderr.contains("has 29 characters"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the one given has 29"),
+        "{}",
+        out.stderr
+    );
     let enough = "é".repeat(30);
     let out = run(&cli, &["--agent", "do", "fetch", "--justify", &enough]);
     assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
@@ -438,6 +444,21 @@ fn the_audit_log_records_every_decision_and_verifies() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = dir.join("audit.jsonl");
     let log_arg = log.to_str().expect("utf-8 path");
+    // An agent may not create a file through --audit-log: nothing runs.
+    let refused = run(
+        &cli,
+        &["--agent", "--audit-log", log_arg, "do", "calc", "1"],
+    );
+    assert_eq!(refused.exit, Exit::Denied);
+    assert!(
+        refused.stderr.contains("rule `audit_required`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!log.exists(), "the agent created no file");
+    // A person may: the log starts here.
+    let created = run(&cli, &["--audit-log", log_arg, "do", "calc", "1"]);
+    assert_eq!(created.exit, Exit::Success, "{}", created.stderr);
     let denied = run(
         &cli,
         &[
@@ -632,4 +653,161 @@ fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
         String::from_utf8(out).expect("utf-8"),
         "hello 80 [\"a\", \"b\"] None | `x y`: invalid value \"hello\" for `word` (expected u8): invalid digit found in string\n"
     );
+}
+
+/// A sink that records in memory and fails from its `fail_from`-th entry on.
+#[derive(Debug)]
+struct FailingSink {
+    entries: std::sync::Mutex<Vec<cnv_typestate::AuditEntry>>,
+    fail_from: usize,
+}
+
+impl cnv_typestate::AuditSink for FailingSink {
+    fn record(&self, entry: &cnv_typestate::AuditEntry) -> Result<(), cnv_typestate::AuditError> {
+        let mut entries = self.entries.lock().expect("not poisoned");
+        if entries.len() + 1 >= self.fail_from {
+            return Err(cnv_typestate::AuditError::Io {
+                target: "the test sink".to_owned(),
+                source: Arc::new(std::io::Error::other("disk full")),
+            });
+        }
+        entries.push(entry.clone());
+        Ok(())
+    }
+}
+
+fn cli_with(builder: impl FnOnce(CliBuilder) -> CliBuilder) -> (Cli, Arc<AtomicUsize>) {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (Arc::clone(&ran), Arc::clone(&ran));
+    let grammar = GrammarModel::new("tool").with_noun(
+        GrammarNoun::new("do", "Things")
+            .with_verb(GrammarVerb::new("calc", "Pure", CapabilityContract::pure()))
+            .with_verb(GrammarVerb::new(
+                "write",
+                "Write",
+                CapabilityContract::read_write(),
+            )),
+    );
+    let cli = builder(CliBuilder::from_model(grammar))
+        .handler::<Pure, _>("do calc", move |_: &Invocation<'_, Pure>| {
+            a.fetch_add(1, Ordering::SeqCst);
+            Ok(Output::text("calculated"))
+        })
+        .handler::<ReadWriteFS, _>("do write", move |_: &Invocation<'_, ReadWriteFS>| {
+            b.fetch_add(1, Ordering::SeqCst);
+            Ok(Output::text("written"))
+        })
+        .build()
+        .expect("builds");
+    (cli, ran)
+}
+
+#[test]
+fn a_call_whose_verification_cannot_be_recorded_does_not_run() {
+    // The creation is recorded; the verification is not.
+    let sink = Arc::new(FailingSink {
+        entries: std::sync::Mutex::new(Vec::new()),
+        fail_from: 2,
+    });
+    let (cli, ran) = cli_with(|b| b.audit_sink(sink.clone()));
+    for args in [vec!["do", "calc"], vec!["do", "write", "--yes"]] {
+        let out = run(&cli, &args);
+        assert_eq!(out.exit, Exit::Denied, "{args:?}");
+        assert!(
+            out.stderr.contains("rule `audit_required`"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "nothing ran unrecorded");
+}
+
+#[test]
+fn the_program_s_own_audit_sink_records_every_run() {
+    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
+    let out = run(&cli, &["--agent", "do", "write", "--justify", "short"]);
+    assert_eq!(out.exit, Exit::Denied);
+    let entries = sink.entries();
+    let denial = entries.last().expect("recorded without --audit-log");
+    assert_eq!(denial.outcome, cnv_typestate::Outcome::Denied);
+    assert_eq!(denial.rule, Some(cnv_typestate::Rule::MinJustification));
+    assert_eq!(denial.from, Some(CapabilityClass::Pure));
+    // The session is named by the command line, so the trail says what was asked.
+    assert_eq!(denial.session, "tool --agent do write --justify short");
+}
+
+#[test]
+fn agent_mode_always_cannot_be_turned_off() {
+    let (cli, ran) = cli_with(|b| b.agent_mode(cnv_cli::AgentMode::Always));
+    let out = run_with(
+        &cli,
+        &["do", "write", "--yes"],
+        &[("CNV_AGENT", "0")],
+        Some("y\n"),
+    );
+    assert_eq!(out.exit, Exit::Denied, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("rule `min_justification`"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&cli, &["do", "calc"]);
+    assert_eq!(out.exit, Exit::Success);
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_missing_confirmation_is_its_own_rule() {
+    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
+    let out = run(&cli, &["--format", "json", "do", "write"]);
+    assert_eq!(out.exit, Exit::ConfirmationRequired);
+    let value = json(&out);
+    assert_eq!(value["error"]["kind"], "confirmation_required");
+    assert_eq!(value["error"]["rule"], "human_confirmation");
+    let denial = sink.entries().pop().expect("recorded");
+    assert_eq!(denial.rule, Some(cnv_typestate::Rule::HumanConfirmation));
+    assert!(
+        denial
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("standard input is not a terminal")),
+        "{denial:?}"
+    );
+}
+
+#[test]
+fn the_approval_prompt_shows_the_command_and_escapes_what_would_hide() {
+    let (cli, ran) = cli();
+    let why = "reset the scratch area before the benchmark series\u{1b}[1A\u{1b}[2K";
+    let out = run_with(
+        &cli,
+        &["do", "wipe", "--justify", why],
+        &[],
+        Some("Dangerous\n"),
+    );
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("If approved, it runs: tool do wipe --justify 'reset the scratch"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\\u{001b}[1A"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "no raw escape reaches the terminal"
+    );
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn invisible_characters_do_not_make_a_justification() {
+    let (cli, ran) = cli();
+    let invisible = "\u{200b}".repeat(60);
+    let out = run(&cli, &["--agent", "do", "fetch", "--justify", &invisible]);
+    assert_eq!(out.exit, Exit::Denied);
+    assert!(out.stderr.contains("the one given has 0"), "{}", out.stderr);
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
 }

@@ -28,7 +28,53 @@ fn workbench() -> PathBuf {
         "{} is missing: build it with `cargo build -p cnv --example workbench`",
         bin.display()
     );
+    // `cargo test --test workbench` alone does not rebuild examples: refuse to test an
+    // old binary against new sources.
+    let built = modified(&bin);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if let Some(newer) = newest_source(&workspace.join("crates")).filter(|(time, _)| *time > built)
+    {
+        panic!(
+            "{} is older than {}: rebuild it with `cargo build -p cnv --example workbench` \
+             (or run the whole suite, which builds examples first)",
+            bin.display(),
+            newer.1.display()
+        );
+    }
     bin
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// The most recently modified `.rs` or `Cargo.toml` file under `dir`, leaving out tests
+/// and benches (they are not part of the example).
+fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if !["target", "tests", "benches"]
+                    .iter()
+                    .any(|skip| name == *skip)
+                {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") || name == "Cargo.toml" {
+                let time = modified(&path);
+                if newest.as_ref().is_none_or(|(t, _)| time > *t) {
+                    newest = Some((time, path));
+                }
+            }
+        }
+    }
+    newest
 }
 
 /// A fresh directory for one test.
@@ -111,6 +157,8 @@ fn a_usage_error_is_clap_s_with_exit_code_2() {
 fn an_agent_without_a_justification_is_denied_audited_and_nothing_is_written() {
     let dir = scratch("denied");
     let log = dir.join("audit.jsonl");
+    // In agent mode --audit-log must name an existing log.
+    std::fs::write(&log, "").expect("an empty log");
     let root = dir.join("root");
     std::fs::create_dir_all(&root).expect("root");
     let args = [
@@ -129,7 +177,10 @@ fn an_agent_without_a_justification_is_denied_audited_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with("error: `file write` needs `ReadWriteFS`, which is not agent-safe, and no justification was given"),
+        stderr.starts_with(
+            "error: `file write` is not agent-safe (`ReadWriteFS`, safety `HumanReviewRequired`): \
+             in agent mode it needs a justification of at least 20 characters, and none was given"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("(rule `min_justification`)"), "{stderr}");
@@ -168,6 +219,7 @@ fn an_agent_without_a_justification_is_denied_audited_and_nothing_is_written() {
 fn a_justified_escalation_runs_writes_its_file_and_the_log_verifies() {
     let dir = scratch("justified");
     let log = dir.join("audit.jsonl");
+    std::fs::write(&log, "").expect("an empty log");
     let root = dir.join("root");
     std::fs::create_dir_all(&root).expect("root");
     let root_arg = root.to_str().expect("utf-8");
@@ -505,4 +557,105 @@ fn malformed_input_is_a_clear_error_and_never_a_panic() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn an_agent_cannot_create_files_through_the_audit_log_flag() {
+    let dir = scratch("audit-create");
+    let log = dir.join("new.jsonl");
+    let out = run(&[
+        "--agent",
+        "--audit-log",
+        log.to_str().expect("utf-8"),
+        "calc",
+        "sum",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("rule `audit_required`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!log.exists(), "no file was created");
+    // A file that is not an audit log is refused too, and left as it was.
+    let other = dir.join("notes.txt");
+    std::fs::write(&other, "not a log\n").expect("write");
+    let out = run(&[
+        "--agent",
+        "--audit-log",
+        other.to_str().expect("utf-8"),
+        "calc",
+        "sum",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        std::fs::read_to_string(&other).expect("read"),
+        "not a log\n"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_agent_variable_that_is_not_utf8_still_means_agent_mode() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(workbench())
+        .args(["proc", "run", "echo", "hello", "--yes"])
+        .env("CNV_AGENT", std::ffi::OsStr::from_bytes(b"1\xff"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_log_that_fills_up_stops_the_call_and_stays_a_valid_chain() {
+    // `ulimit -f` caps the size of files the process writes (in 512-byte blocks); with
+    // SIGXFSZ ignored, a write past it fails. The creation's entry (about 550 bytes, the
+    // command line included) fits in 1,024 bytes, the verification's does not: the call
+    // must not run, and the partial line must not stay behind.
+    let dir = scratch("full");
+    let log = dir.join("audit.jsonl");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let command = format!(
+        "trap '' XFSZ; ulimit -f 2; exec {} --audit-log {} file write a.txt --content x --yes --root {}",
+        workbench().display(),
+        log.display(),
+        root.display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("rule `audit_required`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!root.join("a.txt").exists(), "nothing ran unrecorded");
+    let summary = verify_chain(BufReader::new(std::fs::File::open(&log).expect("open")))
+        .expect("the log is still a valid chain");
+    assert_eq!(summary.entries, 1, "the creation, and nothing after it");
+    // Without the cap the next run appends to the same chain.
+    let out = run(&[
+        "--audit-log",
+        log.to_str().expect("utf-8"),
+        "file",
+        "write",
+        "a.txt",
+        "--content",
+        "x",
+        "--yes",
+        "--root",
+        root.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(verify_chain(BufReader::new(std::fs::File::open(&log).expect("open"))).is_ok());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -189,20 +189,37 @@ fn workspace_wipe(call: &Invocation<'_, Dangerous>) -> Result<Output, HandlerErr
     .with_data(json!({ "root": root, "removed": removed })))
 }
 
-/// The argument `name` as a path under `--root`, refusing absolute paths and `..`: a
-/// file verb may not leave the directory it was given.
+/// The argument `name` as a path under `--root`, refusing absolute paths, `..`, and
+/// symbolic links that lead out of the root: a file verb may not leave the directory it
+/// was given.
 fn under_root<C: ConstRisk>(call: &Invocation<'_, C>, name: &str) -> Result<PathBuf, HandlerError> {
     let root: PathBuf = call.value("root")?;
     let relative: PathBuf = call.value(name)?;
+    let outside = || {
+        HandlerError::msg(format!(
+            "{} is outside the workspace root; give a path relative to {} without `..` or links out of it",
+            relative.display(),
+            root.display()
+        ))
+    };
     let escapes = relative
         .components()
         .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
     if escapes {
-        return Err(HandlerError::msg(format!(
-            "{} is outside the workspace root; give a path relative to {} without `..`",
-            relative.display(),
-            root.display()
-        )));
+        return Err(outside());
     }
-    Ok(Path::new(&root).join(relative))
+    let path = Path::new(&root).join(&relative);
+    // The deepest part of the path that exists must resolve inside the root.
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|err| HandlerError::from(err).context(format!("opening {}", root.display())))?;
+    let mut existing = path.as_path();
+    while !existing.exists() {
+        existing = existing.parent().unwrap_or(&canonical_root);
+    }
+    let resolved = existing.canonicalize()?;
+    if !resolved.starts_with(&canonical_root) {
+        return Err(outside());
+    }
+    Ok(path)
 }
