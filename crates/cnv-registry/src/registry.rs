@@ -99,7 +99,7 @@ impl Shard {
     /// Growing has to hash every session again, and the table does not store hashes (that
     /// would double its size), so each one costs a read of the session: a cache miss and,
     /// with a million sessions, a TLB miss. The table's own growth reads each session
-    /// between the probes of the new table, one after another (measured: 154 ms to
+    /// between the probes of the new table, one after another (measured: 156 ms to
     /// register 1M sessions). Here the sessions are taken out first, then their ids read
     /// in a loop of a few instructions whose iterations do not depend on each other, so
     /// the processor overlaps the misses (134 ms); the moves then touch only the new table.
