@@ -68,9 +68,10 @@ pub struct SessionRegistry {
 /// The number of registrations is not stored: it is `sessions.len() + removed` (every
 /// registration adds one session, every removal takes one away, a replacement neither).
 ///
-/// `repr(C)` keeps the declared order: behind the lock's 16 bytes, the table (32 bytes)
-/// and `removed` share the lock's cache line, so `get`, `register` and `remove` touch one
-/// line of the shard; the rarely written counts come last.
+/// `repr(C)` keeps the declared order: behind the lock's state (16 bytes with std's
+/// futex-based lock on Linux), the table (32 bytes) and `removed` share the lock's cache
+/// line, so `get`, `register` and `remove` touch one line of the shard; the rarely
+/// written counts come last.
 #[derive(Default)]
 #[repr(C)]
 struct Shard {
@@ -106,10 +107,13 @@ impl Shard {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, needed: usize) {
-        let capacity = needed.max(2 * self.sessions.len());
-        let sessions: Vec<Arc<SessionHandle>> = self.sessions.drain().collect();
-        let hashes: Vec<u64> = sessions.iter().map(|s| s.id().hash64()).collect();
-        let mut table = HashTable::with_capacity(capacity);
+        // Everything that allocates comes before the sessions leave the old table, so a
+        // failed allocation leaves the shard as it was.
+        let mut table = HashTable::with_capacity(needed.max(2 * self.sessions.len()));
+        let mut sessions = Vec::with_capacity(self.sessions.len());
+        let mut hashes = Vec::with_capacity(self.sessions.len());
+        sessions.extend(self.sessions.drain());
+        hashes.extend(sessions.iter().map(|s| s.id().hash64()));
         for (hash, session) in hashes.into_iter().zip(sessions) {
             table.insert_unique(hash, session, rehash);
         }
