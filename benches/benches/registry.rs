@@ -3,6 +3,10 @@
 //! cnv's `SessionIdHasher` (the best hasher we found); one `Mutex<HashMap>`; and the
 //! seed's design, 1024 `RwLock<HashMap>` shards with the default hasher.
 //!
+//! `registry/register` grows every map from empty; `registry/register_presized` sizes
+//! every map for the million first, each through its own capacity API (`Presized`), so
+//! that a capacity hint is compared with the peers' capacity hints, never with their growth.
+//!
 //! Every contestant hands out an `Arc<SessionHandle>` from `get`, as the registry does.
 //! Before the groups run, the bench prints the memory a session costs at 1M sessions.
 
@@ -13,15 +17,13 @@ use std::time::{Duration, Instant};
 
 use cnv::registry::{SessionBuilder, SessionHandle, SessionId, SessionRegistry};
 use cnv_benches::maps::{
-    DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, PrivateMap, SeedRegistry,
-    SessionMap, resident_bytes, sessions, shuffled_ids,
+    DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, Presized, PrivateMap, SHARDS,
+    SeedRegistry, SessionMap, resident_bytes, sessions, shuffled_ids,
 };
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
 /// Sessions in every map.
 const N: usize = 1_000_000;
-/// The registry's shard count in every bench (the seed's).
-const SHARDS: usize = 1024;
 
 /// Calls `$f(name, make, args…)` for each contestant, subject first; `make` builds an
 /// empty map. Each call is monomorphized: no dynamic dispatch is measured.
@@ -33,6 +35,19 @@ macro_rules! for_each_map {
         $f("dashmap (cnv id hasher)", DashMapIdHasher::default, $($arg),*);
         $f("Mutex<HashMap> (default hasher)", MutexMap::default, $($arg),*);
         $f("seed: 1024 RwLock<HashMap> shards", SeedRegistry::default, $($arg),*);
+    };
+}
+
+/// Like `for_each_map!`, but every map is sized for `N` sessions up front, each through
+/// its own API (`Presized`).
+macro_rules! for_each_presized_map {
+    ($f:ident($($arg:expr),*)) => {
+        $f("cnv SessionRegistry::with_capacity", || SessionRegistry::presized(N), $($arg),*);
+        $f("dashmap (default SipHash)", || DashMapDefault::presized(N), $($arg),*);
+        $f("dashmap (foldhash)", || DashMapFoldhash::presized(N), $($arg),*);
+        $f("dashmap (cnv id hasher)", || DashMapIdHasher::presized(N), $($arg),*);
+        $f("Mutex<HashMap> (default hasher)", || MutexMap::presized(N), $($arg),*);
+        $f("seed: 1024 RwLock<HashMap> shards", || SeedRegistry::presized(N), $($arg),*);
     };
 }
 
@@ -73,6 +88,18 @@ fn register(c: &mut Criterion) {
         .sample_size(10)
         .throughput(Throughput::Elements(N as u64));
     for_each_map!(register_one(&mut group, &all));
+    group.finish();
+}
+
+/// `register` again, with every map sized for the million up front (each through its own
+/// capacity API), so no table grows during the measurement.
+fn register_presized(c: &mut Criterion) {
+    let all = sessions(N);
+    let mut group = c.benchmark_group("registry/register_presized");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(N as u64));
+    for_each_presized_map!(register_one(&mut group, &all));
     group.finish();
 }
 
@@ -372,6 +399,7 @@ fn memory_report() {
 criterion::criterion_group!(
     benches,
     register,
+    register_presized,
     get,
     remove,
     get_update_mix,

@@ -23,6 +23,51 @@ pub trait SessionMap: Sync {
     fn replace(&self, session: Arc<SessionHandle>) -> Option<Arc<SessionHandle>>;
 }
 
+/// A map that can be sized up front for `capacity` sessions, each in the way its own API
+/// offers: the registry and the seed's shards reserve the same amount per shard (the
+/// registry's `with_capacity` rule), `DashMap` and `HashMap` their own `with_capacity`.
+pub trait Presized: SessionMap + Sized {
+    /// An empty map with room for `capacity` sessions.
+    fn presized(capacity: usize) -> Self;
+}
+
+/// The shard count of the registry and of the seed's design in the benches.
+pub const SHARDS: usize = 1024;
+
+impl Presized for SessionRegistry {
+    fn presized(capacity: usize) -> Self {
+        Self::with_capacity(SHARDS, capacity)
+    }
+}
+
+impl<S: BuildHasher + Clone + Default + Send + Sync> Presized
+    for DashMap<SessionId, Arc<SessionHandle>, S>
+{
+    fn presized(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, S::default())
+    }
+}
+
+impl Presized for MutexMap {
+    fn presized(capacity: usize) -> Self {
+        Self(Mutex::new(HashMap::with_capacity(capacity)))
+    }
+}
+
+impl Presized for SeedRegistry {
+    fn presized(capacity: usize) -> Self {
+        // What `SessionRegistry::with_capacity` reserves per shard: the mean share plus
+        // four standard deviations.
+        let mean = capacity.div_ceil(SHARDS);
+        let per_shard = mean + 4 * mean.isqrt() + 4;
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::with_capacity(per_shard)))
+                .collect(),
+        }
+    }
+}
+
 impl SessionMap for SessionRegistry {
     fn insert(&self, session: Arc<SessionHandle>) {
         let registered = self.register(session);
@@ -100,7 +145,7 @@ type SeedShard = RwLock<HashMap<SessionId, Arc<SessionHandle>>>;
 impl Default for SeedRegistry {
     fn default() -> Self {
         Self {
-            shards: (0..1024).map(|_| RwLock::default()).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
         }
     }
 }
@@ -208,6 +253,25 @@ mod tests {
         exercise(&DashMapIdHasher::default());
         exercise(&MutexMap::default());
         exercise(&SeedRegistry::default());
+    }
+
+    #[test]
+    fn presized_maps_behave_like_maps() {
+        exercise(&SessionRegistry::presized(1_000));
+        exercise(&DashMapDefault::presized(1_000));
+        exercise(&DashMapIdHasher::presized(1_000));
+        exercise(&MutexMap::presized(1_000));
+        let seed = SeedRegistry::presized(1_000_000);
+        exercise(&seed);
+        // Every seed shard got the registry's per-shard reserve (977 + 4·31 + 4 = 1105).
+        assert!(seed.shards.iter().all(|shard| {
+            shard
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .capacity()
+                >= 1_105
+        }));
+        assert!(SessionRegistry::presized(1_000_000).capacity() >= 1_000_000);
     }
 
     #[test]

@@ -111,8 +111,9 @@ impl From<SessionId> for Uuid {
 /// A [`Hasher`] for [`SessionId`] keys: the hash *is* [`SessionId::hash64`], so a lookup
 /// pays one XOR and one multiply instead of SipHash's rounds.
 ///
-/// It is what the registry uses inside its shards, and it is public so that other maps
-/// keyed by `SessionId` (and the benches' `DashMap` peer) can use it too:
+/// The registry itself calls [`SessionId::hash64`] directly (its shard tables store only
+/// the sessions and take the hash as a number); this hasher gives other maps keyed by
+/// `SessionId` (and the benches' `DashMap` peer) the same hash:
 /// `HashMap<SessionId, V, BuildSessionIdHasher>`.
 ///
 /// Fed anything other than one `u64`, it falls back to a simple multiplicative mix

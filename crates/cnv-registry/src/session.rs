@@ -124,16 +124,21 @@ const INLINE_STREAMS: usize = 4;
 /// assert!(session.resume().is_err());
 /// # Ok::<(), cnv_registry::LifecycleError>(())
 /// ```
+// `repr(C)` with the id first: in an `Arc<SessionHandle>` the id then sits 16 bytes after
+// the reference counts, so the registry's lookup compares the id on the cache line that
+// cloning the `Arc` writes anyway (its table stores only the `Arc`). The fields are in
+// descending alignment after the id, so `repr(C)` adds no padding (120 bytes, as before).
+#[repr(C)]
 pub struct SessionHandle {
     id: SessionId,
-    contract: CapabilityContract,
-    state: AtomicU8,
     created_at: SystemTime,
     name: Box<str>,
     /// Next sequence number of streams `0..INLINE_STREAMS`.
     inline_streams: [AtomicU64; INLINE_STREAMS],
     /// Next sequence number of higher streams, as a short list (sessions have few).
     other_streams: Mutex<Vec<(StreamId, u64)>>,
+    contract: CapabilityContract,
+    state: AtomicU8,
 }
 
 impl SessionHandle {
@@ -348,12 +353,12 @@ impl SessionBuilder {
     pub fn build(self) -> SessionHandle {
         SessionHandle {
             id: self.id.unwrap_or_else(SessionId::new_v4),
-            contract: self.contract,
-            state: AtomicU8::new(SessionLifecycle::Active.to_u8()),
             created_at: SystemTime::now(),
             name: self.name.into_boxed_str(),
             inline_streams: core::array::from_fn(|_| AtomicU64::new(0)),
             other_streams: Mutex::new(Vec::new()),
+            contract: self.contract,
+            state: AtomicU8::new(SessionLifecycle::Active.to_u8()),
         }
     }
 }
@@ -391,6 +396,13 @@ mod tests {
             debug.contains("deploy") && debug.contains("Subprocess"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn the_id_comes_first_and_repr_c_adds_no_padding() {
+        // The registry's lookups rely on the id sitting next to the `Arc`'s counts.
+        assert_eq!(core::mem::offset_of!(SessionHandle, id), 0);
+        assert_eq!(size_of::<SessionHandle>(), 120);
     }
 
     #[test]
