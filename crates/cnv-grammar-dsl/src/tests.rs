@@ -312,3 +312,22 @@ fn after_errors_the_expansion_is_a_placeholder_beside_the_errors() {
     .to_string();
     assert!(out.contains("__placeholder"));
 }
+
+#[test]
+fn help_is_no_noun_or_verb_name() {
+    // clap gives the app and every noun a `help` subcommand: a noun or verb called `help`
+    // would make `CliBuilder::build` panic in clap.
+    let errors = messages(
+        r#"app "a" {
+            noun "help" help "Help topics" { verb "show" { capability: Pure, resource: Fast, help: "Show" } }
+            noun "docs" help "Docs" { verb "help" { capability: Pure, resource: Fast, help: "Show" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`help` is reserved for the command line's own `help` subcommand")
+            && errors[0].ends_with("give this noun another name"),
+        "{errors:#?}"
+    );
+    assert!(errors[1].ends_with("give this verb another name"), "{errors:#?}");
+}

@@ -170,7 +170,7 @@ fn items(
 
 fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let name = noun.name.value();
-    check_name(&noun.name, "noun", errors);
+    check_command_name(&noun.name, "noun", errors);
     if depth > MAX_NOUN_DEPTH {
         errors.push(Error::new_spanned(
             &noun.name,
@@ -209,7 +209,7 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
 fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
-    check_name(&verb.name, "verb", errors);
+    check_command_name(&verb.name, "verb", errors);
     let missing = |field: &str, hint: &str| {
         Error::new_spanned(
             &verb.name,
@@ -372,6 +372,23 @@ fn lookup(
         ),
     ));
     None
+}
+
+/// The name of a noun or verb: a kebab-case word that the command line does not keep for
+/// itself.
+fn check_command_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {
+    let text = name.value();
+    if vocab::RESERVED_COMMAND_NAMES.contains(&text.as_str()) {
+        errors.push(Error::new_spanned(
+            name,
+            format!(
+                "`{text}` is reserved for the command line's own `{text}` subcommand, which the app \
+                 and every noun have (`myapp {text} file`); give this {what} another name"
+            ),
+        ));
+    } else {
+        check_name(name, what, errors);
+    }
 }
 
 fn check_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {

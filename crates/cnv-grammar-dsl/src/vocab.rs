@@ -83,6 +83,10 @@ pub const STABILITY: &[&str] = &[
     "NonDeterministic",
 ];
 
+/// The names no noun or verb may have: clap gives the application and every noun a
+/// `help` subcommand (`cnv_grammar::__private::RESERVED_COMMAND_NAMES`).
+pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
+
 /// The class called `name`, exactly as spelled.
 #[must_use]
 pub fn class(name: &str) -> Option<&'static Class> {

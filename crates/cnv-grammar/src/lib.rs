@@ -81,6 +81,10 @@ pub mod __private {
     };
     pub use core::option::Option::{None, Some};
 
+    /// The names no noun or verb may have (`grammar_dsl!` keeps its own copy; the `cnv`
+    /// facade's tests check they are equal).
+    pub use crate::validate::RESERVED_COMMAND_NAMES;
+
     /// The type of an argument's value: anything `grammar_dsl!` can parse a command-line
     /// word into.
     #[diagnostic::on_unimplemented(

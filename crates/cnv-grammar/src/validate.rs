@@ -50,6 +50,19 @@ pub enum GrammarError {
         /// The noun.
         at: String,
     },
+    /// A noun or verb with a name the command line keeps for itself: `help` (clap adds
+    /// a `help` subcommand to every command that has subcommands, so a noun or verb
+    /// called `help` would clash with it).
+    #[error(
+        "{at}: the name `{name}` is reserved for the command line's own `help` subcommand \
+         (`myapp help file`); choose another name"
+    )]
+    ReservedName {
+        /// Where the name is.
+        at: String,
+        /// The name.
+        name: String,
+    },
     /// An empty help text.
     #[error("{at} has an empty help text; say in one line what it does")]
     MissingHelp {
@@ -171,9 +184,14 @@ pub fn is_kebab_word(name: &str) -> bool {
         })
 }
 
+/// The names a noun or verb may not have: clap gives every command that has
+/// subcommands (the application and each noun) a `help` subcommand.
+pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
+
 impl GrammarModel {
     /// Checks the whole model and returns every problem: names that are not kebab-case
-    /// words, an invalid version, empty help, duplicate siblings, empty nouns, nesting
+    /// words, nouns or verbs called `help` (the command line's own subcommand), an
+    /// invalid version, empty help, duplicate siblings, empty nouns, nesting
     /// deeper than [`MAX_NOUN_DEPTH`], deprecation notes on verbs that are not
     /// `Deprecated`, and arguments that contradict themselves (see
     /// [`GrammarError`]).
@@ -234,12 +252,7 @@ fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<G
         errors.push(GrammarError::TooDeep { at, depth });
         return;
     }
-    if !is_kebab_word(&noun.name) {
-        errors.push(GrammarError::InvalidName {
-            at: at.clone(),
-            name: noun.name.to_string(),
-        });
-    }
+    check_command_name(&noun.name, &at, errors);
     if noun.help.trim().is_empty() {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
     }
@@ -252,6 +265,21 @@ fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<G
     }
     for child in noun.nouns.iter() {
         check_noun(child, &at, depth + 1, errors);
+    }
+}
+
+/// The name of a noun or verb: a kebab-case word, and not one the command line keeps.
+fn check_command_name(name: &str, at: &str, errors: &mut Vec<GrammarError>) {
+    if !is_kebab_word(name) {
+        errors.push(GrammarError::InvalidName {
+            at: at.to_string(),
+            name: name.to_string(),
+        });
+    } else if RESERVED_COMMAND_NAMES.contains(&name) {
+        errors.push(GrammarError::ReservedName {
+            at: at.to_string(),
+            name: name.to_string(),
+        });
     }
 }
 
@@ -278,12 +306,7 @@ fn check_siblings(
 
 fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
     let at = format!("{noun} › verb `{}`", verb.name);
-    if !is_kebab_word(&verb.name) {
-        errors.push(GrammarError::InvalidName {
-            at: at.clone(),
-            name: verb.name.to_string(),
-        });
-    }
+    check_command_name(&verb.name, &at, errors);
     if verb.help.trim().is_empty() {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
     }
@@ -504,6 +527,33 @@ mod tests {
             text.contains("noun `net` › verb `old`, argument `x`: `-h` is reserved"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn help_is_no_noun_or_verb_name() {
+        // clap gives the application and every noun a `help` subcommand; a noun or verb
+        // of that name would make `CliBuilder::build` panic in clap.
+        let grammar = GrammarModel::new("app").with_noun(
+            GrammarNoun::new("help", "Help topics")
+                .with_verb(verb("show"))
+                .with_noun(GrammarNoun::new("docs", "Docs").with_verb(verb("help"))),
+        );
+        let errors = grammar.validate().unwrap_err();
+        assert_eq!(
+            errors.errors(),
+            [
+                GrammarError::ReservedName {
+                    at: "noun `help`".to_string(),
+                    name: "help".to_string()
+                },
+                GrammarError::ReservedName {
+                    at: "noun `help` › noun `docs` › verb `help`".to_string(),
+                    name: "help".to_string()
+                },
+            ],
+            "{errors}"
+        );
+        assert!(errors.to_string().contains("reserved for the command line's own `help` subcommand"));
     }
 
     #[test]
