@@ -5,12 +5,11 @@ use std::fmt;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Ident, LitStr, Path, Type};
+use syn::{Ident, LitStr, Type};
 
-/// A whole invocation: an optional `crate = path;` and one `app`.
+/// A whole invocation's `app` (the `crate = path;` before it is in
+/// [`Parsed`](crate::parse::Parsed), since it outlives an `app` that cannot be read).
 pub struct Grammar {
-    /// The path of the `cnv-grammar` crate in generated code, if overridden.
-    pub krate: Option<Path>,
     /// The application.
     pub app: App,
 }
@@ -191,7 +190,7 @@ macro_rules! show_as_tokens {
     )*};
 }
 
-show_as_tokens!(Ident, LitStr, Type, Path);
+show_as_tokens!(Ident, LitStr, Type);
 
 impl Show for Args {
     fn show(&self) -> String {
@@ -209,16 +208,9 @@ impl<T: Show> fmt::Debug for Slot<T> {
     }
 }
 
-fn shown<T: Show>(value: Option<&T>) -> Option<String> {
-    value.map(Show::show)
-}
-
 impl fmt::Debug for Grammar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Grammar")
-            .field("krate", &shown(self.krate.as_ref()))
-            .field("app", &self.app)
-            .finish()
+        f.debug_struct("Grammar").field("app", &self.app).finish()
     }
 }
 

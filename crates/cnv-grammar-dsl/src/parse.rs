@@ -5,11 +5,13 @@
 //! mark ([`Slot::Broken`], `poisoned`) so validation does not report the same mistake
 //! again as a missing field or an empty noun.
 
+use std::fmt;
+
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseBuffer, ParseStream, Parser};
-use syn::{Error, Ident, Lit, LitStr, Token, Type, token};
+use syn::{Error, Ident, Lit, LitStr, Path, Token, Type, token};
 
 use crate::ast::{App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, Slot, Verb};
 use crate::vocab::{list, suggest};
@@ -29,27 +31,60 @@ pub const VERB_FIELDS: &[&str] = &[
     "args",
 ];
 
-/// Parses an invocation. Returns the tree (when the `app` itself could be read) and
-/// every error found, in source order.
-#[must_use]
-pub fn parse(input: TokenStream) -> (Option<Grammar>, Vec<Error>) {
-    let mut errors = Vec::new();
-    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut errors)).parse2(input);
-    match parsed {
-        Ok(grammar) => (Some(grammar), errors),
-        Err(error) => {
-            errors.push(error);
-            (None, errors)
-        }
+/// What [`parse`] read from an invocation.
+pub struct Parsed {
+    /// `crate = path;`, when written. Kept when the app could not be read, so the
+    /// expansion after the errors names the same crate (and adds no error of its own).
+    pub krate: Option<Path>,
+    /// The tree, when the `app` itself could be read.
+    pub grammar: Option<Grammar>,
+    /// Every error found, in source order; never empty when `grammar` is `None`.
+    pub errors: Vec<Error>,
+}
+
+// By hand: syn's `Debug` for `Path` needs its `extra-traits` feature.
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let krate = self
+            .krate
+            .as_ref()
+            .map(|path| path.to_token_stream().to_string());
+        f.debug_struct("Parsed")
+            .field("krate", &krate)
+            .field("grammar", &self.grammar)
+            .field("errors", &self.errors)
+            .finish()
     }
 }
 
-fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Grammar> {
-    let krate = if input.peek(Token![crate]) {
-        Some(crate_path(input)?)
-    } else {
-        None
+/// Parses an invocation: the tree, the crate path and every error, in source order.
+#[must_use]
+pub fn parse(input: TokenStream) -> Parsed {
+    let mut errors = Vec::new();
+    let mut krate = None;
+    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut krate, &mut errors)).parse2(input);
+    let grammar = match parsed {
+        Ok(grammar) => Some(grammar),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
     };
+    Parsed {
+        krate,
+        grammar,
+        errors,
+    }
+}
+
+fn grammar(
+    input: ParseStream<'_>,
+    krate: &mut Option<Path>,
+    errors: &mut Vec<Error>,
+) -> syn::Result<Grammar> {
+    if input.peek(Token![crate]) {
+        *krate = Some(crate_path(input, errors)?);
+    }
     if input.is_empty() {
         return Err(Error::new(Span::call_site(), SHAPE));
     }
@@ -89,7 +124,6 @@ fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Gramm
         ));
     }
     Ok(Grammar {
-        krate,
         app: App {
             name,
             version: headers.take("version"),
@@ -100,12 +134,19 @@ fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Gramm
     })
 }
 
-/// `crate = path;`
-fn crate_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+/// `crate = path;`. A missing `;` is reported and the path still counts.
+fn crate_path(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Path> {
     input.parse::<Token![crate]>()?;
     input.parse::<Token![=]>()?;
-    let path = input.call(syn::Path::parse_mod_style)?;
-    input.parse::<Token![;]>()?;
+    let path = input.call(Path::parse_mod_style)?;
+    if input.peek(Token![;]) {
+        input.parse::<Token![;]>()?;
+    } else {
+        errors.push(Error::new_spanned(
+            &path,
+            "expected `;` after the crate path: `crate = ::cnv_grammar;`",
+        ));
+    }
     Ok(path)
 }
 

@@ -43,9 +43,10 @@ const SEED: &str = r#"
 
 #[test]
 fn parse_reads_the_seed_grammar() {
-    let (grammar, errors) = parse::parse(tokens(SEED));
-    assert!(errors.is_empty());
-    let grammar = grammar.expect("a grammar");
+    let parsed = parse::parse(tokens(SEED));
+    assert!(parsed.errors.is_empty());
+    assert!(parsed.krate.is_none());
+    let grammar = parsed.grammar.expect("a grammar");
     assert_eq!(grammar.app.name.value(), "myapp");
     assert_eq!(
         grammar
@@ -296,6 +297,33 @@ fn the_crate_path_can_be_overridden() {
 }
 
 #[test]
+fn the_crate_path_is_kept_when_the_app_cannot_be_read() {
+    // The fallback names the crate the grammar names: with the default path it would add
+    // an unresolved-path error (E0433) in a program without the `cnv` facade.
+    let source = SEED.replacen("app", "crate = ::cnv_grammar; ap", 1);
+    let out = crate::expand(tokens(&source)).to_string();
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    assert!(
+        out.contains(":: cnv_grammar :: GrammarModel :: __placeholder ()"),
+        "{out}"
+    );
+    assert!(!out.contains(":: cnv :: grammar"), "{out}");
+    // A missing `;` after the path is one error, and the path and the grammar still count.
+    let source = SEED.replacen("app", "crate = ::cnv_grammar app", 1);
+    let errors = messages(&source);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("expected `;` after the crate path"),
+        "{errors:#?}"
+    );
+    let out = crate::expand(tokens(&source)).to_string();
+    assert!(
+        out.contains(":: cnv_grammar :: GrammarModel :: __placeholder ()"),
+        "{out}"
+    );
+}
+
+#[test]
 fn after_errors_the_expansion_is_a_placeholder_beside_the_errors() {
     let source = r#"app "a" { noun "n" help "N" { verb "v" { capability: Pur, resource: Fast, help: "V",
         args: [x: Timeout "X"] } } }"#;
@@ -329,5 +357,8 @@ fn help_is_no_noun_or_verb_name() {
             && errors[0].ends_with("give this noun another name"),
         "{errors:#?}"
     );
-    assert!(errors[1].ends_with("give this verb another name"), "{errors:#?}");
+    assert!(
+        errors[1].ends_with("give this verb another name"),
+        "{errors:#?}"
+    );
 }

@@ -553,7 +553,11 @@ mod tests {
             ],
             "{errors}"
         );
-        assert!(errors.to_string().contains("reserved for the command line's own `help` subcommand"));
+        assert!(
+            errors
+                .to_string()
+                .contains("reserved for the command line's own `help` subcommand")
+        );
     }
 
     #[test]
