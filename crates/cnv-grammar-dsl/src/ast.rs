@@ -146,7 +146,8 @@ pub struct DefaultValue {
 }
 
 impl Grammar {
-    /// Every argument type in the grammar, for the compile-time `FromStr` check.
+    /// Every argument's value type in the grammar, for the compile-time `FromStr` check
+    /// (but those of a refused shape, `Option<Option<T>>` and the like).
     #[must_use]
     pub fn arg_types(&self) -> Vec<&Type> {
         let mut types = Vec::new();
@@ -161,10 +162,14 @@ fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
             Item::Noun(noun) => collect_types(&noun.items, types),
             Item::Verb(verb) => {
                 if let Slot::Given(args) = &verb.fields.args {
+                    // A nested `Option`/`Vec` is refused by validation; its inner type is
+                    // not `FromStr`, and checking it would be a second error for one
+                    // mistake.
                     types.extend(
                         args.list
                             .iter()
-                            .map(|arg| crate::types::value_type(&arg.ty)),
+                            .map(|arg| crate::types::value_type(&arg.ty))
+                            .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
                     );
                 }
             }

@@ -362,3 +362,70 @@ fn help_is_no_noun_or_verb_name() {
         "{errors:#?}"
     );
 }
+
+/// A verb whose `args: [...]` is `before`, then `ty` in an invisible group (as
+/// `macro_rules!` passes a `$t:ty`), then `after`.
+fn with_grouped_type(before: &str, ty: &str, after: &str) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    fn replace(stream: TokenStream, ty: &TokenStream) -> TokenStream {
+        stream
+            .into_iter()
+            .map(|token| match token {
+                TokenTree::Ident(ident) if ident == "__TY__" => {
+                    TokenTree::Group(Group::new(Delimiter::None, ty.clone()))
+                }
+                TokenTree::Group(group) => {
+                    TokenTree::Group(Group::new(group.delimiter(), replace(group.stream(), ty)))
+                }
+                other => other,
+            })
+            .collect()
+    }
+    let source = format!(
+        r#"app "a" {{ noun "n" help "N" {{ verb "v" {{ capability: Pure, resource: Fast, help: "V", args: [{before} __TY__ {after}] }} }} }}"#
+    );
+    replace(tokens(&source), &tokens(ty))
+}
+
+#[test]
+fn types_from_macro_rules_keep_their_meaning() {
+    let shape = |ty: &str| {
+        let model = check(with_grouped_type("--p:", ty, r#""P""#))
+            .unwrap_or_else(|errors| panic!("{ty}: {errors:?}"));
+        let arg = model.nouns[0].verbs[0].args[0].clone();
+        (arg.value_type, arg.required, arg.multiple, arg.default)
+    };
+    assert_eq!(
+        shape("bool"),
+        ("bool".into(), false, false, Some("false".into()))
+    );
+    assert_eq!(shape("Option<u8>"), ("u8".into(), false, false, None));
+    assert_eq!(shape("Vec<String>"), ("String".into(), false, true, None));
+    assert_eq!(shape("(bool)").3.as_deref(), Some("false"));
+    // The `FromStr` check names the value type, not `Option<u8>`.
+    let out = crate::expand(with_grouped_type("--p:", "Option<u8>", r#""P""#)).to_string();
+    assert!(out.contains("assert_value_type :: < u8 >"), "{out}");
+    // The rules that hang on the type apply too.
+    let errors = match check(with_grouped_type("--p:", "bool", r#"= true "P""#)) {
+        Err(errors) => errors,
+        Ok(model) => panic!("{model:?}"),
+    };
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("a `bool` switch is off unless given"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_refused_shape_gets_no_from_str_check() {
+    // `Option<Option<u8>>` is one mistake: the shape error, not also "`Option<u8>` is not
+    // `FromStr`" from the compiler.
+    let source = r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+        args: [a: Option<Option<u8>> "A", b: Vec<Option<u8>> "B", --c: Option<(u8)> "C"] } } }"#;
+    let out = crate::expand(tokens(source)).to_string();
+    assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    assert_eq!(out.matches("assert_value_type").count(), 1, "{out}");
+    assert!(out.contains("assert_value_type :: < u8 >"), "{out}");
+}

@@ -16,15 +16,32 @@ pub enum Shape {
     Repeated,
 }
 
-/// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]).
+/// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]), both without
+/// the invisible groups and parentheses of [`peel`].
 #[must_use]
 pub fn shape(ty: &Type) -> (Shape, &Type) {
+    let ty = peel(ty);
     for (wrapper, shape) in [("Option", Shape::Optional), ("Vec", Shape::Repeated)] {
         if let Some(inner) = single_argument(ty, wrapper) {
-            return (shape, inner);
+            return (shape, peel(inner));
         }
     }
     (Shape::One, ty)
+}
+
+/// The type inside invisible groups and parentheses. A type passed through
+/// `macro_rules!` as `$t:ty` arrives wrapped in an invisible group (`Type::Group`), and
+/// `(bool)` is `Type::Paren`; both mean the type inside, so `Option`, `Vec` and `bool`
+/// keep their meaning.
+#[must_use]
+pub fn peel(mut ty: &Type) -> &Type {
+    loop {
+        ty = match ty {
+            Type::Group(group) => &group.elem,
+            Type::Paren(paren) => &paren.elem,
+            _ => return ty,
+        };
+    }
 }
 
 /// The value type: what each command-line word parses into.
@@ -190,6 +207,32 @@ mod tests {
         assert_eq!(type_name(value_type(&optional)), "std::path::PathBuf");
         assert_eq!(shape(&ty("std::vec::Vec<String>")).0, Shape::Repeated);
         assert_eq!(shape(&ty("Vec<u8, A>")).0, Shape::One);
+    }
+
+    #[test]
+    fn invisible_groups_and_parentheses_are_looked_through() {
+        // What `macro_rules!` hands on for `$t:ty`: the type in an invisible group.
+        let grouped = |text: &str| -> Type {
+            let inner: TokenStream = text.parse().expect("tokens");
+            let group = proc_macro2::Group::new(Delimiter::None, inner);
+            syn::parse2(TokenTree::Group(group).into()).expect("a type")
+        };
+        let optional = grouped("Option<u8>");
+        assert!(matches!(optional, Type::Group(_)));
+        assert_eq!(shape(&optional).0, Shape::Optional);
+        assert_eq!(type_name(value_type(&optional)), "u8");
+        assert_eq!(shape(&grouped("Vec<String>")).0, Shape::Repeated);
+        let switch = grouped("bool");
+        assert_eq!(Scalar::of(&type_name(value_type(&switch))), Scalar::Bool);
+        let paren = ty("(bool)");
+        assert!(matches!(paren, Type::Paren(_)));
+        assert_eq!(type_name(value_type(&paren)), "bool");
+        let inner_paren = ty("Option<(u8)>");
+        assert_eq!(shape(&inner_paren).0, Shape::Optional);
+        assert_eq!(type_name(value_type(&inner_paren)), "u8");
+        assert_eq!(shape(&ty("((Vec<u8>))")).0, Shape::Repeated);
+        // A tuple is not a parenthesized type.
+        assert_eq!(type_name(value_type(&ty("(u8,)"))), "(u8,)");
     }
 
     #[test]
