@@ -42,8 +42,9 @@ pub struct Noun {
     pub keyword: Ident,
     /// The noun's name.
     pub name: LitStr,
-    /// `help "…"`.
-    pub help: Option<LitStr>,
+    /// `help "…"`: required, so a header word that could not be read is `Broken` (and
+    /// not reported missing).
+    pub help: Slot<LitStr>,
     /// `long_help "…"`.
     pub long_help: Option<LitStr>,
     /// Nested nouns and verbs, in order.
@@ -82,6 +83,14 @@ impl<T> Slot<T> {
 
     /// The value, if read.
     pub fn given(&self) -> Option<&T> {
+        match self {
+            Self::Given(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value, if read, by value.
+    pub fn into_given(self) -> Option<T> {
         match self {
             Self::Given(value) => Some(value),
             _ => None,
@@ -244,7 +253,7 @@ impl fmt::Debug for Noun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Noun")
             .field("name", &self.name.value())
-            .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("help", &self.help)
             .field("long_help", &self.long_help.as_ref().map(LitStr::value))
             .field("items", &self.items)
             .field("poisoned", &self.poisoned)

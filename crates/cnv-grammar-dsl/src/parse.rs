@@ -126,8 +126,8 @@ fn grammar(
     Ok(Grammar {
         app: App {
             name,
-            version: headers.take("version"),
-            help: headers.take("help"),
+            version: headers.take("version").into_given(),
+            help: headers.take("help").into_given(),
             items,
             poisoned,
         },
@@ -181,6 +181,9 @@ fn header_name(
 #[derive(Default)]
 struct Headers {
     values: Vec<(&'static str, LitStr)>,
+    /// Keywords whose value could not be read, or that a misspelled word stands for
+    /// (`halp "…"`): reported already, so not missing as well.
+    broken: Vec<&'static str>,
 }
 
 impl Headers {
@@ -210,7 +213,11 @@ impl Headers {
             };
             let text = word.to_string();
             let Some(keyword) = allowed.iter().copied().find(|k| *k == text) else {
-                let hint = suggest(&text, allowed)
+                let close = suggest(&text, allowed);
+                if let Some(meant) = close {
+                    self.broken.push(meant);
+                }
+                let hint = close
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 errors.push(Error::new_spanned(
@@ -247,6 +254,7 @@ impl Headers {
                     }
                 }
                 Err(_) => {
+                    self.broken.push(keyword);
                     let message =
                         format!("expected a string after `{keyword}`, e.g. `{keyword} \"…\"`");
                     if input.is_empty() || input.peek(token::Brace) {
@@ -263,9 +271,13 @@ impl Headers {
         }
     }
 
-    fn take(&mut self, keyword: &str) -> Option<LitStr> {
-        let index = self.values.iter().position(|(k, _)| *k == keyword)?;
-        Some(self.values.remove(index).1)
+    /// The value of `keyword`: given, broken (reported already) or absent.
+    fn take(&mut self, keyword: &str) -> Slot<LitStr> {
+        match self.values.iter().position(|(k, _)| *k == keyword) {
+            Some(index) => Slot::Given(self.values.remove(index).1),
+            None if self.broken.contains(&keyword) => Slot::Broken,
+            None => Slot::Absent,
+        }
     }
 }
 
@@ -342,6 +354,26 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
     headers.parse(input, errors, &["help", "long_help"], "noun");
     if !input.peek(token::Brace) {
         let message = "expected `{ … }` with the noun's verbs after its header";
+        if peek_word(input, "verb") {
+            // The verbs that follow were meant to be inside: one error on the noun, and
+            // the verbs are read for their own mistakes but not reported again as verbs
+            // outside a noun.
+            errors.push(match &name {
+                Some(name) => Error::new_spanned(
+                    name,
+                    format!(
+                        "noun `{}` has no `{{ … }}`: put its verbs inside braces, `noun \"{}\" help \"…\" {{ verb \"…\" {{ … }} }}`",
+                        name.value(),
+                        name.value()
+                    ),
+                ),
+                None => Error::new(input.span(), message),
+            });
+            while peek_word(input, "verb") {
+                let _ = verb(input, errors);
+            }
+            return None;
+        }
         errors.push(match &name {
             Some(name) if input.is_empty() => Error::new_spanned(name, message),
             _ => Error::new(input.span(), message),
@@ -360,7 +392,7 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
         keyword,
         name: name?,
         help: headers.take("help"),
-        long_help: headers.take("long_help"),
+        long_help: headers.take("long_help").into_given(),
         items,
         poisoned,
     })
@@ -376,6 +408,9 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
             None
         }
     };
+    // `verb "read" help "…" { … }`: the help was written, in the wrong place (reported),
+    // so it is not missing as well.
+    let mut help_outside = false;
     if !input.peek(token::Brace) {
         if input.is_empty() || peek_word(input, "noun") || peek_word(input, "verb") {
             let message =
@@ -387,7 +422,8 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
             return None;
         }
         let stray: TokenTree = input.parse().ok()?;
-        let message = if peek_word_token(&stray, "help") {
+        help_outside = peek_word_token(&stray, "help");
+        let message = if help_outside {
             "a verb's help goes inside its braces as a field: `verb \"name\" { help: \"…\", … }`"
         } else {
             "unexpected tokens between the verb's name and its `{ … }`"
@@ -410,7 +446,10 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
             return None;
         }
     };
-    let fields = fields(&content, errors);
+    let mut fields = fields(&content, errors);
+    if help_outside && !fields.help.is_written() {
+        fields.help = Slot::Broken;
+    }
     Some(Verb {
         keyword,
         name: name?,
@@ -421,6 +460,7 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
 /// The `field: value` list of a verb, separated by commas, in any order.
 fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
     let mut fields = Fields::default();
+    let mut semicolons = Semicolons::default();
     while !input.is_empty() {
         if input.peek(Token![,]) {
             if let Ok(comma) = input.parse::<Token![,]>() {
@@ -502,9 +542,36 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
                 skip_to_comma(input);
             }
         }
-        after_value(input, errors);
+        after_value(input, errors, &mut semicolons);
     }
     fields
+}
+
+/// `;` where `,` belongs: reported at the first one of a list, then read as `,`, so a
+/// verb written with semicolons is one mistake and its fields still count.
+#[derive(Default)]
+struct Semicolons {
+    reported: bool,
+}
+
+impl Semicolons {
+    /// Consumes a `;` if one is next (reporting the first), and says whether it did.
+    fn eat(&mut self, input: ParseStream<'_>, errors: &mut Vec<Error>, what: &str) -> bool {
+        if !input.peek(Token![;]) {
+            return false;
+        }
+        let Ok(semicolon) = input.parse::<Token![;]>() else {
+            return false;
+        };
+        if !self.reported {
+            self.reported = true;
+            errors.push(Error::new_spanned(
+                semicolon,
+                format!("write `,` here: {what} are separated by commas, not semicolons"),
+            ));
+        }
+        true
+    }
 }
 
 /// Where a parsed value goes.
@@ -578,8 +645,8 @@ fn mark_broken(fields: &mut Fields, name: &str) {
 
 /// After a field's value: a `,`, the end, or a reported mistake (a missing comma before
 /// the next field is reported once and parsing goes on from that field).
-fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>) {
-    if input.is_empty() || eat_comma(input) {
+fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>, semicolons: &mut Semicolons) {
+    if input.is_empty() || eat_comma(input) || semicolons.eat(input, errors, "a verb's fields") {
         return;
     }
     if input.peek(Ident::peek_any) && input.peek2(Token![:]) {
@@ -699,6 +766,7 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
         }
     };
     let mut args = Args::default();
+    let mut semicolons = Semicolons::default();
     while !content.is_empty() {
         match arg(&content) {
             Ok(arg) => args.list.push(arg),
@@ -708,7 +776,10 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
                 skip_to_comma(&content);
             }
         }
-        if content.is_empty() || eat_comma(&content) {
+        if content.is_empty()
+            || eat_comma(&content)
+            || semicolons.eat(&content, errors, "arguments")
+        {
             continue;
         }
         let stray = skip_to_comma(&content);

@@ -429,3 +429,66 @@ fn a_refused_shape_gets_no_from_str_check() {
     assert_eq!(out.matches("assert_value_type").count(), 1, "{out}");
     assert!(out.contains("assert_value_type :: < u8 >"), "{out}");
 }
+
+#[test]
+fn a_header_mistake_is_not_also_a_missing_help() {
+    // A misspelled `help` stands for it, and so does a `help` whose value is no string.
+    let errors = messages(
+        r#"app "a" {
+            noun "file" halp "Files" { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+            noun "dir" help Dirs { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0].starts_with("unknown word `halp` (did you mean `help`?)"));
+    assert!(errors[1].starts_with("expected a string after `help`"));
+}
+
+#[test]
+fn a_verb_help_outside_the_braces_is_one_mistake() {
+    let errors = messages(
+        r#"app "a" { noun "file" help "Files" {
+            verb "read" help "Read a file" { capability: Pure, resource: Fast }
+        } }"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("a verb's help goes inside its braces"));
+}
+
+#[test]
+fn semicolons_for_commas_are_one_mistake() {
+    let errors = messages(
+        r#"app "a" { noun "file" help "Files" {
+            verb "stat" { capability: Pure; resource: Fast; help: "Stat"; args: [a: u8 "A"; b: u8 "B"; c: u8 "C"] }
+            verb "list" { capability: Pure; resource: Fast, help: "List" }
+        } }"#,
+    );
+    let expected = [
+        "write `,` here: a verb's fields are separated by commas, not semicolons",
+        "write `,` here: arguments are separated by commas, not semicolons",
+        "write `,` here: a verb's fields are separated by commas, not semicolons",
+    ];
+    assert_eq!(errors, expected, "{errors:#?}");
+}
+
+#[test]
+fn a_noun_without_braces_before_its_verbs_is_one_mistake() {
+    let errors = messages(
+        r#"app "a" {
+            noun "dir" help "Dirs"
+                verb "make" { capability: Pure, resource: Fast, help: "Make" }
+                verb "drop" { capability: Pure, resourse: Fast, help: "Drop" }
+            noun "file" help "Files" { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("noun `dir` has no `{ … }`: put its verbs inside braces"),
+        "{errors:#?}"
+    );
+    // The verbs are still read: their own mistakes are reported.
+    assert!(
+        errors[1].starts_with("unknown field `resourse`"),
+        "{errors:#?}"
+    );
+}

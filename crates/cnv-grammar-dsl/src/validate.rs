@@ -180,8 +180,9 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
         ));
     }
     match &noun.help {
-        Some(help) => check_help(help, errors),
-        None => errors.push(Error::new_spanned(
+        Slot::Given(help) => check_help(help, errors),
+        Slot::Broken => {}
+        Slot::Absent => errors.push(Error::new_spanned(
             &noun.name,
             format!("noun `{name}` has no help; write `noun \"{name}\" help \"…\" {{` with one line saying what it groups"),
         )),
@@ -199,7 +200,7 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     };
     NounModel {
         name,
-        help: noun.help.as_ref().map(LitStr::value).unwrap_or_default(),
+        help: noun.help.given().map(LitStr::value).unwrap_or_default(),
         long_help: noun.long_help.as_ref().map(LitStr::value),
         nouns,
         verbs,
