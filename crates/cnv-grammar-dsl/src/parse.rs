@@ -101,7 +101,7 @@ fn grammar(
         return Err(Error::new_spanned(token, message));
     }
     let keyword = input.call(Ident::parse_any)?;
-    let name = header_name(input, &keyword, "app", "myapp")?;
+    let name = header_name(input, errors, &keyword, "app", "myapp")?;
     let mut headers = Headers::default();
     headers.parse(input, errors, &["version", "help"], "app");
     if !input.peek(token::Brace) {
@@ -153,12 +153,13 @@ fn crate_path(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Pa
 /// The string name after `app`, `noun` or `verb`.
 fn header_name(
     input: ParseStream<'_>,
+    errors: &mut Vec<Error>,
     keyword: &Ident,
     what: &str,
     example: &str,
 ) -> syn::Result<LitStr> {
     if input.peek(LitStr) {
-        return input.parse();
+        return string(input, errors);
     }
     if input.peek(Ident::peek_any) {
         let word = input.call(Ident::parse_any)?;
@@ -242,7 +243,7 @@ impl Headers {
                     format!("no `:` in the {owner}'s header: write `{keyword} \"…\"`"),
                 ));
             }
-            match input.parse::<LitStr>() {
+            match string(input, errors) {
                 Ok(value) => {
                     if self.values.iter().any(|(k, _)| *k == keyword) {
                         errors.push(Error::new_spanned(
@@ -343,7 +344,7 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
 /// `noun "name" help "…" { … }`; `None` (after reporting) when it cannot be read.
 fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
     let keyword = input.call(Ident::parse_any).ok()?;
-    let name = match header_name(input, &keyword, "noun", "file") {
+    let name = match header_name(input, errors, &keyword, "noun", "file") {
         Ok(name) => Some(name),
         Err(error) => {
             errors.push(error);
@@ -401,7 +402,7 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
 /// `verb "name" { field: value, … }`; `None` (after reporting) when it cannot be read.
 fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
     let keyword = input.call(Ident::parse_any).ok()?;
-    let name = match header_name(input, &keyword, "verb", "read") {
+    let name = match header_name(input, errors, &keyword, "verb", "read") {
         Ok(name) => Some(name),
         Err(error) => {
             errors.push(error);
@@ -731,7 +732,7 @@ fn example(field: &str) -> &'static str {
 fn string_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
     let field = &key.to_string();
     if input.peek(LitStr) {
-        return match input.parse::<LitStr>() {
+        return match string(input, errors) {
             Ok(text) => Value::Text(text),
             Err(_) => Value::Broken,
         };
@@ -768,7 +769,7 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
     let mut args = Args::default();
     let mut semicolons = Semicolons::default();
     while !content.is_empty() {
-        match arg(&content) {
+        match arg(&content, errors) {
             Ok(arg) => args.list.push(arg),
             Err(error) => {
                 errors.push(error);
@@ -795,7 +796,7 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
 
 /// One argument: `name: Type (= default)? "help"`, with `--name` or `-s --name` for a
 /// named one.
-fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
+fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
     let mut name_tokens = TokenStream::new();
     let mut short = None;
     let positional = !input.peek(Token![-]);
@@ -843,7 +844,7 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
     let ty: Type = input.parse()?;
     let default = if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
-        Some(default_value(input)?)
+        Some(default_value(input, errors)?)
     } else {
         None
     };
@@ -863,7 +864,7 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             Error::new(input.span(), message)
         });
     }
-    let help: LitStr = input.parse()?;
+    let help = string(input, errors)?;
     Ok(Arg {
         name,
         name_tokens,
@@ -900,7 +901,7 @@ fn kebab(input: ParseStream<'_>, tokens: &mut TokenStream) -> syn::Result<String
 }
 
 /// `500`, `-1`, `0.5`, `true`, `'x'` or `"text"`.
-fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
+fn default_value(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<DefaultValue> {
     let mut tokens = TokenStream::new();
     let negative = if input.peek(Token![-]) {
         input.parse::<Token![-]>()?.to_tokens(&mut tokens);
@@ -915,6 +916,9 @@ fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
         )
     })?;
     literal.to_tokens(&mut tokens);
+    if matches!(literal, Lit::Str(_) | Lit::Char(_)) {
+        refuse_suffix(&literal, literal.suffix(), errors);
+    }
     let text = match &literal {
         Lit::Int(int) if !negative || int.suffix().is_empty() || int.suffix().starts_with('i') => {
             int.base10_digits().to_string()
@@ -932,6 +936,25 @@ fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
     };
     let text = if negative { format!("-{text}") } else { text };
     Ok(DefaultValue { text, tokens })
+}
+
+/// A string literal. A suffix (`"text"sfx`) is reported on the literal, and the string
+/// still counts, so nothing is reported missing after it.
+fn string(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<LitStr> {
+    let text: LitStr = input.parse()?;
+    refuse_suffix(&text, text.suffix(), errors);
+    Ok(text)
+}
+
+/// Reports the suffix of a string or char literal: Rust accepts one on any literal,
+/// and it would be silently dropped.
+fn refuse_suffix(literal: &impl ToTokens, suffix: &str, errors: &mut Vec<Error>) {
+    if !suffix.is_empty() {
+        errors.push(Error::new_spanned(
+            literal,
+            format!("unexpected suffix `{suffix}` after this literal; remove it"),
+        ));
+    }
 }
 
 /// Consumes tokens up to (not including) the next `,` outside angle brackets, and

@@ -492,3 +492,42 @@ fn a_noun_without_braces_before_its_verbs_is_one_mistake() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn string_suffixes_are_refused_on_their_token() {
+    // Rust lexes `"text"sfx` as one literal with a suffix; dropping it silently would
+    // accept a typo. Each is one error, and the string still counts.
+    let errors = messages(
+        r#"app "a"x version "1.0.0"v help "App"h {
+            noun "n"n help "N"h long_help "Long"l {
+                verb "v"v { capability: Pure, resource: Fast, help: "V"sfx, long_help: "L"l, deprecated: "D"d,
+                    args: [--p: String = "d"s "P"p, --c: char = 'x'c "C"] }
+            }
+        }"#,
+    );
+    let suffixes: Vec<&str> = errors
+        .iter()
+        .map(|e| {
+            e.strip_prefix("unexpected suffix `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or(e)
+        })
+        .collect();
+    assert_eq!(
+        suffixes,
+        [
+            "x", "v", "h", "n", "h", "l", "v", "sfx", "l", "d", "s", "p", "c"
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].ends_with("after this literal; remove it"));
+    // Number suffixes name a type and stay allowed.
+    let model = model(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [--p: u64 = 5u64 "P"] } } }"#,
+    );
+    assert_eq!(
+        model.nouns[0].verbs[0].args[0].default.as_deref(),
+        Some("5")
+    );
+}
