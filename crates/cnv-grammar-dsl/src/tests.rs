@@ -531,3 +531,19 @@ fn string_suffixes_are_refused_on_their_token() {
         Some("5")
     );
 }
+
+#[test]
+fn an_empty_long_help_is_refused_on_nouns_as_on_verbs() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" long_help "" {
+            verb "v" { capability: Pure, resource: Fast, help: "V", long_help: " " }
+        } }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "the long help is empty; write the longer description, or remove `long_help`",
+            "the long help is empty; write the longer description, or remove `long_help`",
+        ]
+    );
+}

@@ -201,7 +201,10 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     NounModel {
         name,
         help: noun.help.given().map(LitStr::value).unwrap_or_default(),
-        long_help: noun.long_help.as_ref().map(LitStr::value),
+        long_help: noun.long_help.as_ref().map(|text| {
+            check_long_help(text, errors);
+            text.value()
+        }),
         nouns,
         verbs,
     }
@@ -299,7 +302,7 @@ fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
         name,
         help,
         long_help: fields.long_help.given().map(|text| {
-            check_help(text, errors);
+            check_long_help(text, errors);
             text.value()
         }),
         class: class.map_or("Pure", |class| class.name),
@@ -416,6 +419,15 @@ fn check_help(help: &LitStr, errors: &mut Vec<Error>) {
         errors.push(Error::new_spanned(
             help,
             "the help text is empty; say in one line what it does",
+        ));
+    }
+}
+
+fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
+    if long_help.value().trim().is_empty() {
+        errors.push(Error::new_spanned(
+            long_help,
+            "the long help is empty; write the longer description, or remove `long_help`",
         ));
     }
 }

@@ -69,6 +69,18 @@ pub enum GrammarError {
         /// What lacks help.
         at: String,
     },
+    /// A long help text that is there but empty.
+    #[error("{at} has an empty long help; write the longer description, or remove it")]
+    EmptyLongHelp {
+        /// What has it.
+        at: String,
+    },
+    /// A deprecation note that is there but empty.
+    #[error("{at} has an empty deprecation note; say what to use instead")]
+    EmptyDeprecation {
+        /// The verb.
+        at: String,
+    },
     /// Two siblings with one name: two nouns, two verbs, or a noun and a verb of the
     /// same noun (the command line could not tell them apart).
     #[error(
@@ -191,9 +203,11 @@ pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
 impl GrammarModel {
     /// Checks the whole model and returns every problem: names that are not kebab-case
     /// words, nouns or verbs called `help` (the command line's own subcommand), an
-    /// invalid version, empty help, duplicate siblings, empty nouns, nesting
+    /// invalid version, empty help (and long help or deprecation notes that are there
+    /// but empty), duplicate siblings, empty nouns, nesting
     /// deeper than [`MAX_NOUN_DEPTH`], deprecation notes on verbs that are not
-    /// `Deprecated`, and arguments that contradict themselves (see
+    /// `Deprecated`, and arguments that contradict themselves (a `bool` switch with a
+    /// default other than `false`, among others; see
     /// [`GrammarError`]).
     ///
     /// # Errors
@@ -227,6 +241,11 @@ impl GrammarModel {
                 reason: err.to_string(),
             });
         }
+        if self.help.as_deref().is_some_and(is_blank) {
+            errors.push(GrammarError::MissingHelp {
+                at: "the application".to_string(),
+            });
+        }
         if self.nouns.is_empty() {
             errors.push(GrammarError::NoNouns);
         }
@@ -253,8 +272,11 @@ fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<G
         return;
     }
     check_command_name(&noun.name, &at, errors);
-    if noun.help.trim().is_empty() {
+    if is_blank(&noun.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
+    }
+    if noun.long_help.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
     }
     if noun.nouns.is_empty() && noun.verbs.is_empty() {
         errors.push(GrammarError::EmptyNoun { at: at.clone() });
@@ -283,6 +305,11 @@ fn check_command_name(name: &str, at: &str, errors: &mut Vec<GrammarError>) {
     }
 }
 
+/// Whether a text is empty or only white space.
+fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
 fn check_siblings(
     at: &str,
     nouns: &[GrammarNoun],
@@ -307,8 +334,14 @@ fn check_siblings(
 fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
     let at = format!("{noun} › verb `{}`", verb.name);
     check_command_name(&verb.name, &at, errors);
-    if verb.help.trim().is_empty() {
+    if is_blank(&verb.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
+    }
+    if verb.long_help.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
+    }
+    if verb.deprecated.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyDeprecation { at: at.clone() });
     }
     if verb.deprecated.is_some() && verb.contract.stability() != StabilityProfile::Deprecated {
         errors.push(GrammarError::DeprecationMismatch {
@@ -346,7 +379,7 @@ fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
                     .to_string(),
             );
         }
-        if arg.help.trim().is_empty() {
+        if is_blank(&arg.help) {
             problem("has an empty help text; say in one line what the value is".to_string());
         }
         check_argument_values(arg, &mut problem);
@@ -407,6 +440,18 @@ fn check_argument_values(arg: &GrammarArgument, problem: &mut impl FnMut(String)
     }
     if arg.is_switch() && arg.required {
         problem("a `bool` switch is off unless given, so it cannot be required".to_string());
+    }
+    if arg.is_switch()
+        && let Some(default) = arg.default.as_deref()
+        && default != "false"
+    {
+        // The command line sets a switch to `true` when given and `false` otherwise, so
+        // any other default would be advertised (in `--help`, the MCP manifest) and
+        // never used.
+        problem(format!(
+            "a `bool` switch is off unless given, so its default is `false`, not `{default}`; \
+             remove the default or make it `false`"
+        ));
     }
     if let Some(default) = &arg.default {
         let scalar = Scalar::of(&arg.value_type);
@@ -558,6 +603,45 @@ mod tests {
                 .to_string()
                 .contains("reserved for the command line's own `help` subcommand")
         );
+    }
+
+    #[test]
+    fn empty_optional_texts_and_switch_defaults_are_refused_as_by_the_macro() {
+        let grammar = GrammarModel::new("app").with_help(" ").with_noun(
+            GrammarNoun::new("n", "N").with_long_help("").with_verb(
+                verb("v")
+                    .with_long_help("\n")
+                    .deprecated("")
+                    .with_arg(GrammarArgument::named("force", "bool", "F").with_default("true"))
+                    .with_arg(GrammarArgument::named("quiet", "bool", "Q").with_default("false")),
+            ),
+        );
+        let errors = grammar.validate().unwrap_err();
+        let at = |at: &str| at.to_string();
+        assert_eq!(
+            errors.errors()[..4],
+            [
+                GrammarError::MissingHelp {
+                    at: at("the application")
+                },
+                GrammarError::EmptyLongHelp { at: at("noun `n`") },
+                GrammarError::EmptyLongHelp {
+                    at: at("noun `n` › verb `v`")
+                },
+                GrammarError::EmptyDeprecation {
+                    at: at("noun `n` › verb `v`")
+                },
+            ],
+            "{errors}"
+        );
+        // `--force` would be advertised as on by default, and the command line would
+        // never turn it on: refused. `"false"` (what the macro writes) is fine.
+        assert!(
+            matches!(&errors.errors()[4..], [GrammarError::InvalidArgument { name, reason, .. }]
+                if name == "force" && reason.contains("its default is `false`, not `true`")),
+            "{errors}"
+        );
+        assert_eq!(errors.len(), 5, "{errors}");
     }
 
     #[test]

@@ -284,3 +284,52 @@ fn a_network_verb_loaded_without_safety_is_not_agent_safe() {
         "HumanReviewRequired"
     );
 }
+
+#[test]
+fn loading_refuses_what_grammar_dsl_refuses() {
+    // Each document is valid but for one thing the macro refuses at compile time.
+    let verb = |fields: &str| {
+        format!(
+            r#"{{"name":"app","nouns":[{{"name":"n","help":"N","verbs":[
+            {{"name":"v","help":"V","contract":{{"capability":"Pure","resource":"Fast","stability":"Deprecated"}}{fields}}}]}}]}}"#
+        )
+    };
+    let cases = [
+        (
+            verb(
+                r#","args":[{"name":"force","value_type":"bool","help":"F","required":false,"default":"true"}]"#,
+            ),
+            "its default is `false`, not `true`",
+        ),
+        (verb(r#","deprecated":"""#), "empty deprecation note"),
+        (verb(r#","long_help":" ""#), "empty long help"),
+        (
+            r#"{"name":"app","help":"","nouns":[{"name":"n","help":"N","verbs":[
+            {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
+                .to_string(),
+            "the application has an empty help text",
+        ),
+        (
+            r#"{"name":"app","nouns":[{"name":"n","help":"N","long_help":"","verbs":[
+            {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
+                .to_string(),
+            "noun `n` has an empty long help",
+        ),
+    ];
+    for (json, expected) in cases {
+        match GrammarModel::from_json(&json) {
+            Err(LoadError::Invalid(errors)) => {
+                assert_eq!(errors.len(), 1, "{errors}");
+                assert!(errors.to_string().contains(expected), "{errors}");
+            }
+            other => panic!("{expected}: {other:?}"),
+        }
+    }
+    // What the macro writes for a switch, and a switch without a default, load.
+    for default in [r#","default":"false""#, ""] {
+        let json = verb(&format!(
+            r#","args":[{{"name":"force","value_type":"bool","help":"F","required":false{default}}}]"#
+        ));
+        assert!(GrammarModel::from_json(&json).is_ok(), "{json}");
+    }
+}
