@@ -23,8 +23,10 @@ pub(crate) mod global {
     pub(crate) const COMPLETIONS: &str = "completions";
 
     /// Every name reserved by the command line itself (clap's `help` and `version`
-    /// included).
-    pub(crate) const RESERVED: [&str; 11] = [
+    /// included). `grammar_dsl!` keeps a copy to refuse these names at compile time;
+    /// the `cnv` facade's tests check the two are equal (re-exported, hidden, as
+    /// `cnv_cli::__private::RESERVED_ARGUMENT_NAMES`).
+    pub const RESERVED: [&str; 11] = [
         AGENT,
         JUSTIFY,
         YES,

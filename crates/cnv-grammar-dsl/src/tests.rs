@@ -547,3 +547,20 @@ fn an_empty_long_help_is_refused_on_nouns_as_on_verbs() {
         ]
     );
 }
+
+#[test]
+fn arguments_named_like_cnv_s_global_flags_are_refused() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [format: String "F", --agent: bool "A", -j --justify: String "J", --help: u8 "H", --formats: u8 "ok"] } } }"#,
+    );
+    let names: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split('`').nth(1).unwrap_or(e))
+        .collect();
+    assert_eq!(names, ["format", "agent", "justify", "help"], "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`format` is taken by cnv's global flag `--format`; every command line made from a grammar has the global flags `--agent`, `--justify`,"),
+        "{errors:#?}"
+    );
+}

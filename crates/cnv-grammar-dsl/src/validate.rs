@@ -488,10 +488,17 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
                     "timeout-ms"
                 }
             )));
-        } else if arg.name == "help" {
-            errors.push(name_error(
-                "`help` is reserved for the command's `--help`; choose another name".to_string(),
-            ));
+        } else if vocab::RESERVED_ARGUMENT_NAMES.contains(&arg.name.as_str()) {
+            let flags: Vec<String> = vocab::RESERVED_ARGUMENT_NAMES
+                .iter()
+                .map(|name| format!("`--{name}`"))
+                .collect();
+            errors.push(name_error(format!(
+                "`{}` is taken by cnv's global flag `--{}`; every command line made from a grammar has the global flags {}; give this argument another name",
+                arg.name,
+                arg.name,
+                flags.join(", "),
+            )));
         } else if !names.insert(arg.name.as_str()) {
             errors.push(name_error(format!(
                 "this verb already has an argument called `{}`; give this one another name",
