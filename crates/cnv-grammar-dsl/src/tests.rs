@@ -564,3 +564,22 @@ fn arguments_named_like_cnv_s_global_flags_are_refused() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn commands_are_at_most_128_characters() {
+    // `cloud <60 n> <61 v>`: 5 + 1 + 60 + 1 + 61 = 128 characters, the longest allowed.
+    let source = |verb_len: usize| {
+        format!(
+            r#"app "a" {{ noun "cloud" help "C" {{ noun "{}" help "N" {{ verb "{}" {{ capability: Pure, resource: Fast, help: "V" }} }} }} }}"#,
+            "n".repeat(60),
+            "v".repeat(verb_len)
+        )
+    };
+    let _ = model(&source(61));
+    let errors = messages(&source(62));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("is 129 characters long; at most 128 are allowed"),
+        "{errors:#?}"
+    );
+}

@@ -14,8 +14,14 @@ use crate::ast::{App, Arg, Args, Fields, Grammar, Item, Noun, Slot, Verb};
 use crate::types::{Scalar, Shape, shape, type_name};
 use crate::vocab::{self, AGENT_SAFE, DANGEROUS, DEPRECATED, HUMAN_REVIEW, INTERACTIVE_ONLY};
 
-/// How deeply nouns may nest (`cnv_grammar::MAX_NOUN_DEPTH`).
+/// How deeply nouns may nest (`cnv_grammar::MAX_NOUN_DEPTH`; the `cnv` facade's tests
+/// check the two are equal).
 pub const MAX_NOUN_DEPTH: usize = 8;
+
+/// The longest command in characters, its words separated by spaces (and its MCP tool
+/// name, the same words joined by `_`): `cnv_grammar::MAX_COMMAND_LEN`, checked equal by
+/// the `cnv` facade's tests.
+pub const MAX_COMMAND_LEN: usize = 128;
 
 /// A checked grammar, ready to expand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +133,7 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
             format!("the app `{name}` has no nouns; add `noun \"…\" help \"…\" {{ verb \"…\" {{ … }} }}` inside its braces"),
         ));
     }
-    let (nouns, _) = items(&app.items, &format!("app `{name}`"), 1, errors);
+    let (nouns, _) = items(&app.items, &format!("app `{name}`"), "", 1, errors);
     Model {
         name,
         version: app.version.as_ref().map(LitStr::value),
@@ -137,9 +143,12 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
 }
 
 /// The nouns and verbs under one parent, with the sibling rules.
+/// `parent` names the parent for messages; `command` is the names of the nouns that lead
+/// here, separated by spaces (empty in the app).
 fn items(
     items: &[Item],
     parent: &str,
+    command: &str,
     depth: usize,
     errors: &mut Vec<Error>,
 ) -> (Vec<NounModel>, Vec<VerbModel>) {
@@ -161,14 +170,14 @@ fn items(
             ));
         }
         match item {
-            Item::Noun(noun) => nouns.push(self::noun(noun, depth, errors)),
-            Item::Verb(verb) => verbs.push(self::verb(verb, errors)),
+            Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, errors)),
+            Item::Verb(verb) => verbs.push(self::verb(verb, command, errors)),
         }
     }
     (nouns, verbs)
 }
 
-fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
+fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let name = noun.name.value();
     check_command_name(&noun.name, "noun", errors);
     if depth > MAX_NOUN_DEPTH {
@@ -196,7 +205,18 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let (nouns, verbs) = if depth > MAX_NOUN_DEPTH {
         (Vec::new(), Vec::new())
     } else {
-        items(&noun.items, &format!("noun `{name}`"), depth + 1, errors)
+        let command = if command.is_empty() {
+            name.clone()
+        } else {
+            format!("{command} {name}")
+        };
+        items(
+            &noun.items,
+            &format!("noun `{name}`"),
+            &command,
+            depth + 1,
+            errors,
+        )
     };
     NounModel {
         name,
@@ -210,10 +230,21 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     }
 }
 
-fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
+fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
     check_command_name(&verb.name, "verb", errors);
+    let command = format!("{nouns} {name}");
+    let len = command.chars().count();
+    if len > MAX_COMMAND_LEN {
+        errors.push(Error::new_spanned(
+            &verb.name,
+            format!(
+                "the command `{command}` is {len} characters long; at most {MAX_COMMAND_LEN} are allowed, \
+                 since its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names"
+            ),
+        ));
+    }
     let missing = |field: &str, hint: &str| {
         Error::new_spanned(
             &verb.name,

@@ -217,8 +217,11 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
         value
     };
     schema.insert("description".into(), arg.help().into());
-    if let Some(default) = arg.default_value() {
-        schema.insert("default".into(), typed_default(scalar, default));
+    if let Some(default) = arg
+        .default_value()
+        .and_then(|text| typed_default(scalar, text))
+    {
+        schema.insert("default".into(), default);
     }
     schema.insert("x-cnv-value-type".into(), arg.value_type().into());
     if !arg.is_positional() {
@@ -235,10 +238,13 @@ fn flag(arg: &GrammarArgument) -> String {
     }
 }
 
-/// A default value as JSON of the argument's type (`500`, not `"500"`), or the text
-/// itself when it does not parse (which [`GrammarModel::validate`] reports).
-fn typed_default(scalar: Scalar, default: &str) -> Value {
-    let parsed = match scalar {
+/// A default value as JSON of the argument's type (`500`, not `"500"`), or `None` when
+/// JSON cannot hold it as that type: an integer beyond 64 bits, a float that is NaN or
+/// infinite, or a text that does not parse (which [`GrammarModel::validate`] reports).
+/// Such a default is left out of the schema rather than written as a string under
+/// `"type": "integer"`; the command line still applies it.
+fn typed_default(scalar: Scalar, default: &str) -> Option<Value> {
+    match scalar {
         Scalar::Unsigned(_) => default.parse::<u64>().ok().map(Value::from),
         Scalar::Signed(_) => default.parse::<i64>().ok().map(Value::from),
         Scalar::Float => default
@@ -247,7 +253,6 @@ fn typed_default(scalar: Scalar, default: &str) -> Value {
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number),
         Scalar::Bool => default.parse::<bool>().ok().map(Value::from),
-        Scalar::Char | Scalar::Text => None,
-    };
-    parsed.unwrap_or_else(|| Value::String(default.to_string()))
+        Scalar::Char | Scalar::Text => Some(Value::String(default.to_string())),
+    }
 }

@@ -69,6 +69,21 @@ pub enum GrammarError {
         /// What lacks help.
         at: String,
     },
+    /// A command longer than [`MAX_COMMAND_LEN`]: it is also the verb's MCP tool name,
+    /// which MCP clients expect to be at most 128 characters.
+    #[error(
+        "{at}: the command `{command}` is {len} characters long; at most {max} are allowed, since \
+         its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names",
+        max = MAX_COMMAND_LEN
+    )]
+    CommandTooLong {
+        /// The verb.
+        at: String,
+        /// The command: the nouns' names and the verb's, separated by spaces.
+        command: String,
+        /// Its length in characters.
+        len: usize,
+    },
     /// A long help text that is there but empty.
     #[error("{at} has an empty long help; write the longer description, or remove it")]
     EmptyLongHelp {
@@ -196,6 +211,13 @@ pub fn is_kebab_word(name: &str) -> bool {
         })
 }
 
+/// The longest command, in characters: a verb's nouns' names and its own, separated by
+/// single spaces (`cloud bucket list` is 17). Its MCP tool name (the same words joined by
+/// `_`, see [`GrammarModel::to_mcp_tools`](crate::GrammarModel)) is as long, and the
+/// MCP specification (revision 2025-11-25) says a tool name SHOULD be at most 128
+/// characters, so [`GrammarModel::validate`] and `grammar_dsl!` refuse longer commands.
+pub const MAX_COMMAND_LEN: usize = 128;
+
 /// The names a noun or verb may not have: clap gives every command that has
 /// subcommands (the application and each noun) a `help` subcommand.
 pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
@@ -204,8 +226,8 @@ impl GrammarModel {
     /// Checks the whole model and returns every problem: names that are not kebab-case
     /// words, nouns or verbs called `help` (the command line's own subcommand), an
     /// invalid version, empty help (and long help or deprecation notes that are there
-    /// but empty), duplicate siblings, empty nouns, nesting
-    /// deeper than [`MAX_NOUN_DEPTH`], deprecation notes on verbs that are not
+    /// but empty), duplicate siblings, empty nouns, nesting deeper than
+    /// [`MAX_NOUN_DEPTH`], commands longer than [`MAX_COMMAND_LEN`], deprecation notes on verbs that are not
     /// `Deprecated`, and arguments that contradict themselves (a `bool` switch with a
     /// default other than `false`, among others; see
     /// [`GrammarError`]).
@@ -251,7 +273,7 @@ impl GrammarModel {
         }
         check_siblings("the application", &self.nouns, &[], &mut errors);
         for noun in self.nouns.iter() {
-            check_noun(noun, "", 1, &mut errors);
+            check_noun(noun, "", "", 1, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
@@ -261,11 +283,22 @@ impl GrammarModel {
     }
 }
 
-fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<GrammarError>) {
-    let at = if parent.is_empty() {
-        format!("noun `{}`", noun.name)
+/// `parent` is where the noun is, for messages; `command` the names of the nouns that
+/// lead to it, separated by spaces.
+fn check_noun(
+    noun: &GrammarNoun,
+    parent: &str,
+    command: &str,
+    depth: usize,
+    errors: &mut Vec<GrammarError>,
+) {
+    let (at, command) = if parent.is_empty() {
+        (format!("noun `{}`", noun.name), noun.name.to_string())
     } else {
-        format!("{parent} › noun `{}`", noun.name)
+        (
+            format!("{parent} › noun `{}`", noun.name),
+            format!("{command} {}", noun.name),
+        )
     };
     if depth > MAX_NOUN_DEPTH {
         errors.push(GrammarError::TooDeep { at, depth });
@@ -283,10 +316,10 @@ fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<G
     }
     check_siblings(&at, &noun.nouns, &noun.verbs, errors);
     for verb in noun.verbs.iter() {
-        check_verb(verb, &at, errors);
+        check_verb(verb, &at, &command, errors);
     }
     for child in noun.nouns.iter() {
-        check_noun(child, &at, depth + 1, errors);
+        check_noun(child, &at, &command, depth + 1, errors);
     }
 }
 
@@ -331,9 +364,18 @@ fn check_siblings(
     }
 }
 
-fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
+fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<GrammarError>) {
     let at = format!("{noun} › verb `{}`", verb.name);
     check_command_name(&verb.name, &at, errors);
+    let command = format!("{nouns} {}", verb.name);
+    let len = command.chars().count();
+    if len > MAX_COMMAND_LEN {
+        errors.push(GrammarError::CommandTooLong {
+            at: at.clone(),
+            command,
+            len,
+        });
+    }
     if is_blank(&verb.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
     }
@@ -642,6 +684,31 @@ mod tests {
             "{errors}"
         );
         assert_eq!(errors.len(), 5, "{errors}");
+    }
+
+    #[test]
+    fn commands_are_at_most_128_characters() {
+        // `n…n v…v`: 60 + 1 + 67 = 128 characters, the longest allowed.
+        let noun = "n".repeat(60);
+        let grammar = |verb_len: usize| {
+            GrammarModel::new("app").with_noun(
+                GrammarNoun::new(noun.clone(), "N")
+                    .with_noun(GrammarNoun::new("x", "X").with_verb(verb("v")))
+                    .with_verb(verb(&"v".repeat(verb_len))),
+            )
+        };
+        assert_eq!(grammar(67).validate(), Ok(()));
+        let errors = grammar(68).validate().unwrap_err();
+        assert!(
+            matches!(errors.errors(), [GrammarError::CommandTooLong { len: 129, command, .. }]
+                if *command == format!("{noun} {}", "v".repeat(68))),
+            "{errors}"
+        );
+        assert!(
+            errors
+                .to_string()
+                .contains("is 129 characters long; at most 128 are allowed")
+        );
     }
 
     #[test]

@@ -30,3 +30,15 @@ fn the_macro_reserves_the_model_s_command_names() {
         cnv::grammar::__private::RESERVED_COMMAND_NAMES
     );
 }
+
+#[test]
+fn the_macro_s_limits_are_the_model_s() {
+    assert_eq!(
+        cnv_grammar_dsl::validate::MAX_NOUN_DEPTH,
+        cnv::grammar::MAX_NOUN_DEPTH
+    );
+    assert_eq!(
+        cnv_grammar_dsl::validate::MAX_COMMAND_LEN,
+        cnv::grammar::MAX_COMMAND_LEN
+    );
+}
