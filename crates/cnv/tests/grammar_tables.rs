@@ -42,3 +42,79 @@ fn the_macro_s_limits_are_the_model_s() {
         cnv::grammar::MAX_COMMAND_LEN
     );
 }
+
+#[test]
+fn the_macro_s_value_types_are_the_model_s() {
+    use cnv::grammar::__private::Scalar as Model;
+    use cnv_grammar_dsl::types::Scalar as Macro;
+
+    assert_eq!(Macro::NAMED.map(Macro::name), Model::NAMED.map(Model::name));
+    // The same type names mean the same scalar on both sides …
+    let mut type_names: Vec<String> = Model::NAMED
+        .iter()
+        .filter_map(|scalar| scalar.name())
+        .flat_map(|name| [name.to_owned(), format!("core::primitive::{name}")])
+        .collect();
+    type_names.extend(
+        [
+            "String",
+            "std::path::PathBuf",
+            "u64x",
+            "Bool",
+            "U8",
+            "",
+            "str",
+            "f16",
+            "u256",
+        ]
+        .map(str::to_owned),
+    );
+    for name in &type_names {
+        assert_eq!(Macro::of(name).name(), Model::of(name).name(), "{name:?}");
+    }
+    // … and accept the same defaults.
+    let texts = [
+        "0",
+        "+7",
+        "-1",
+        "255",
+        "256",
+        "-129",
+        "65536",
+        "4294967296",
+        "18446744073709551616",
+        "340282366920938463463374607431768211455",
+        "340282366920938463463374607431768211456",
+        "-170141183460469231731687303715884105729",
+        "0x10",
+        "1_000",
+        "0.5",
+        "1e3",
+        "1e39",
+        "NaN",
+        "inf",
+        "-infinity",
+        "true",
+        "false",
+        "True",
+        "x",
+        "é",
+        "ab",
+        "",
+        " 1",
+    ];
+    for (dsl, model) in Macro::NAMED
+        .into_iter()
+        .chain([Macro::Text])
+        .zip(Model::NAMED.into_iter().chain([Model::Text]))
+    {
+        for text in texts {
+            assert_eq!(
+                dsl.accepts(text),
+                model.accepts(text),
+                "{:?} {text:?}",
+                model.name()
+            );
+        }
+    }
+}
