@@ -840,7 +840,13 @@ fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
             format!("expected `:` and the value type after `{name}`, e.g. `{name}: String \"…\"`"),
         ));
     }
-    input.parse::<Token![:]>()?;
+    let colon: Token![:] = input.parse()?;
+    if input.is_empty() || input.peek(Token![,]) || input.peek(LitStr) || input.peek(Token![=]) {
+        return Err(Error::new_spanned(
+            colon,
+            format!("expected the value type after `{name}:`, e.g. `{name}: String \"…\"`"),
+        ));
+    }
     let ty: Type = input.parse()?;
     let default = if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;

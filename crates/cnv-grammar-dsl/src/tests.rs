@@ -583,3 +583,19 @@ fn commands_are_at_most_128_characters() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn a_missing_value_type_says_so() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [path:, --limit: = 5 "L", --name: "N"] } } }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "expected the value type after `path:`, e.g. `path: String \"…\"`",
+            "expected the value type after `limit:`, e.g. `limit: String \"…\"`",
+            "expected the value type after `name:`, e.g. `name: String \"…\"`",
+        ]
+    );
+}
