@@ -5,6 +5,7 @@
 use clap::builder::{PossibleValuesParser, ValueParser};
 use clap::{Arg, ArgAction, Command, value_parser};
 use cnv_caps::{CapabilityClass, SafetyProfile};
+use cnv_grammar::__private::Scalar;
 use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 use cnv_typestate::EscalationPolicy;
 
@@ -23,8 +24,10 @@ pub(crate) mod global {
     pub(crate) const COMPLETIONS: &str = "completions";
 
     /// Every name reserved by the command line itself (clap's `help` and `version`
-    /// included).
-    pub(crate) const RESERVED: [&str; 11] = [
+    /// included). `grammar_dsl!` keeps a copy to refuse these names at compile time;
+    /// the `cnv` facade's tests check the two are equal (re-exported, hidden, as
+    /// `cnv_cli::__private::RESERVED_ARGUMENT_NAMES`).
+    pub const RESERVED: [&str; 11] = [
         AGENT,
         JUSTIFY,
         YES,
@@ -228,7 +231,7 @@ fn argument(arg: &GrammarArgument) -> Arg {
     if arg.is_switch() {
         return clap_arg.action(ArgAction::SetTrue);
     }
-    clap_arg = clap_arg.value_parser(parser_for(arg.value_type()));
+    clap_arg = clap_arg.value_parser(parser_for(arg.__scalar()));
     if let Some(default) = arg.default_value() {
         clap_arg = clap_arg.default_value(default.to_owned());
     }
@@ -245,25 +248,27 @@ fn argument(arg: &GrammarArgument) -> Arg {
 
 /// A clap parser that rejects, with clap's usage error, what the declared type cannot
 /// parse: the standard numbers, `bool` and `char` by type, everything else as UTF-8 text
-/// (the handler's `FromStr` decides the rest).
-fn parser_for(value_type: &str) -> ValueParser {
-    let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
-    match name {
-        "u8" => value_parser!(u8).into(),
-        "u16" => value_parser!(u16).into(),
-        "u32" => value_parser!(u32).into(),
-        "u64" => value_parser!(u64).into(),
-        "i8" => value_parser!(i8).into(),
-        "i16" => value_parser!(i16).into(),
-        "i32" => value_parser!(i32).into(),
-        "i64" => value_parser!(i64).into(),
-        "usize" => value_parser!(usize).into(),
-        "isize" => value_parser!(isize).into(),
-        "f32" => value_parser!(f32).into(),
-        "f64" => value_parser!(f64).into(),
-        "bool" => value_parser!(bool),
-        "char" => value_parser!(char).into(),
-        _ => ValueParser::string(),
+/// (the handler's `FromStr` decides the rest). Which types those are is the model's table
+/// (`GrammarArgument::__scalar`), not a second one here.
+fn parser_for(scalar: Scalar) -> ValueParser {
+    match scalar {
+        Scalar::U8 => value_parser!(u8).into(),
+        Scalar::U16 => value_parser!(u16).into(),
+        Scalar::U32 => value_parser!(u32).into(),
+        Scalar::U64 => value_parser!(u64).into(),
+        Scalar::U128 => value_parser!(u128).into(),
+        Scalar::Usize => value_parser!(usize).into(),
+        Scalar::I8 => value_parser!(i8).into(),
+        Scalar::I16 => value_parser!(i16).into(),
+        Scalar::I32 => value_parser!(i32).into(),
+        Scalar::I64 => value_parser!(i64).into(),
+        Scalar::I128 => value_parser!(i128).into(),
+        Scalar::Isize => value_parser!(isize).into(),
+        Scalar::F32 => value_parser!(f32).into(),
+        Scalar::F64 => value_parser!(f64).into(),
+        Scalar::Bool => value_parser!(bool),
+        Scalar::Char => value_parser!(char).into(),
+        Scalar::Text => ValueParser::string(),
     }
 }
 
@@ -361,6 +366,47 @@ mod tests {
             Some(std::ffi::OsStr::new("500"))
         );
         assert!(fetch.get_flag("verbose"));
+    }
+
+    #[test]
+    fn each_value_type_gets_the_parser_of_its_type() {
+        let cases = [
+            ("u8", "255", Some("256")),
+            ("core::primitive::u16", "65535", Some("-1")),
+            (
+                "u128",
+                "340282366920938463463374607431768211455",
+                Some("-1"),
+            ),
+            (
+                "i128",
+                "-170141183460469231731687303715884105728",
+                Some("1.5"),
+            ),
+            ("isize", "-3", Some("three")),
+            ("f32", "0.5", Some("half")),
+            ("f64", "-1e300", Some("1,5")),
+            ("char", "é", Some("ab")),
+            ("String", "anything at all", None),
+            ("std::path::PathBuf", "/tmp/x", None),
+        ];
+        for (value_type, good, bad) in cases {
+            let command = Command::new("t").arg(
+                argument(&GrammarArgument::named("v", value_type, "V")).allow_hyphen_values(true),
+            );
+            let parsed = command.clone().try_get_matches_from(["t", "--v", good]);
+            assert!(parsed.is_ok(), "{value_type} {good}: {parsed:?}");
+            if let Some(bad) = bad {
+                let err = command
+                    .try_get_matches_from(["t", "--v", bad])
+                    .expect_err(value_type);
+                assert_eq!(
+                    err.kind(),
+                    clap::error::ErrorKind::ValueValidation,
+                    "{value_type} {bad}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -95,10 +95,12 @@ pub use binding::VerbBinding;
 pub use invocation::Invocation;
 pub use output::{ArgError, Exit, HandlerError, Output};
 
-/// What the code `verb!` generates names. Not part of the public API.
+/// What the code `verb!` generates names, and what the `cnv` facade's tests compare with
+/// `grammar_dsl!`'s own tables. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::binding::assert_bound;
+    pub use crate::command::global::RESERVED as RESERVED_ARGUMENT_NAMES;
     pub use cnv_caps::ConstRisk;
     pub use cnv_grammar::GrammarModel;
 }

@@ -616,6 +616,33 @@ fn build_reports_every_binding_problem_at_once() {
 }
 
 #[test]
+fn a_noun_or_verb_called_help_is_a_build_error_not_a_clap_panic() {
+    // clap gives the program and every noun a `help` subcommand; a noun or verb of that
+    // name used to pass validation and then panic inside clap ("command name `help` is
+    // duplicated").
+    let grammar = GrammarModel::new("tool").with_noun(
+        GrammarNoun::new("docs", "Help topics").with_verb(GrammarVerb::new(
+            "help",
+            "Show",
+            CapabilityContract::pure(),
+        )),
+    );
+    let built = std::panic::catch_unwind(|| {
+        CliBuilder::from_model(grammar)
+            .handler::<Pure, _>("docs help", |_: &Invocation<'_, Pure>| Ok(Output::none()))
+            .build()
+            .map(drop)
+    })
+    .expect("build reports, it does not panic");
+    let errors = built.expect_err("`help` is reserved");
+    assert!(
+        matches!(errors.errors(), [BuildError::InvalidGrammar(invalid)]
+            if matches!(invalid.errors(), [cnv_grammar::GrammarError::ReservedName { name, .. }] if name == "help")),
+        "{errors}"
+    );
+}
+
+#[test]
 fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
     let grammar = GrammarModel::new("t").with_noun(
         GrammarNoun::new("x", "X").with_verb(

@@ -5,12 +5,11 @@ use std::fmt;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Ident, LitStr, Path, Type};
+use syn::{Ident, LitStr, Type};
 
-/// A whole invocation: an optional `crate = path;` and one `app`.
+/// A whole invocation's `app` (the `crate = path;` before it is in
+/// [`Parsed`](crate::parse::Parsed), since it outlives an `app` that cannot be read).
 pub struct Grammar {
-    /// The path of the `cnv-grammar` crate in generated code, if overridden.
-    pub krate: Option<Path>,
     /// The application.
     pub app: App,
 }
@@ -43,8 +42,9 @@ pub struct Noun {
     pub keyword: Ident,
     /// The noun's name.
     pub name: LitStr,
-    /// `help "…"`.
-    pub help: Option<LitStr>,
+    /// `help "…"`: required, so a header word that could not be read is `Broken` (and
+    /// not reported missing).
+    pub help: Slot<LitStr>,
     /// `long_help "…"`.
     pub long_help: Option<LitStr>,
     /// Nested nouns and verbs, in order.
@@ -83,6 +83,14 @@ impl<T> Slot<T> {
 
     /// The value, if read.
     pub fn given(&self) -> Option<&T> {
+        match self {
+            Self::Given(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The value, if read, by value.
+    pub fn into_given(self) -> Option<T> {
         match self {
             Self::Given(value) => Some(value),
             _ => None,
@@ -147,7 +155,8 @@ pub struct DefaultValue {
 }
 
 impl Grammar {
-    /// Every argument type in the grammar, for the compile-time `FromStr` check.
+    /// Every argument's value type in the grammar, for the compile-time `FromStr` check
+    /// (but those of a refused shape, `Option<Option<T>>` and the like).
     #[must_use]
     pub fn arg_types(&self) -> Vec<&Type> {
         let mut types = Vec::new();
@@ -162,10 +171,14 @@ fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
             Item::Noun(noun) => collect_types(&noun.items, types),
             Item::Verb(verb) => {
                 if let Slot::Given(args) = &verb.fields.args {
+                    // A nested `Option`/`Vec` is refused by validation; its inner type is
+                    // not `FromStr`, and checking it would be a second error for one
+                    // mistake.
                     types.extend(
                         args.list
                             .iter()
-                            .map(|arg| crate::types::value_type(&arg.ty)),
+                            .map(|arg| crate::types::value_type(&arg.ty))
+                            .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
                     );
                 }
             }
@@ -191,7 +204,7 @@ macro_rules! show_as_tokens {
     )*};
 }
 
-show_as_tokens!(Ident, LitStr, Type, Path);
+show_as_tokens!(Ident, LitStr, Type);
 
 impl Show for Args {
     fn show(&self) -> String {
@@ -209,16 +222,9 @@ impl<T: Show> fmt::Debug for Slot<T> {
     }
 }
 
-fn shown<T: Show>(value: Option<&T>) -> Option<String> {
-    value.map(Show::show)
-}
-
 impl fmt::Debug for Grammar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Grammar")
-            .field("krate", &shown(self.krate.as_ref()))
-            .field("app", &self.app)
-            .finish()
+        f.debug_struct("Grammar").field("app", &self.app).finish()
     }
 }
 
@@ -247,7 +253,7 @@ impl fmt::Debug for Noun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Noun")
             .field("name", &self.name.value())
-            .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("help", &self.help)
             .field("long_help", &self.long_help.as_ref().map(LitStr::value))
             .field("items", &self.items)
             .field("poisoned", &self.poisoned)

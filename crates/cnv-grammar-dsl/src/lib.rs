@@ -17,9 +17,9 @@
 //!         }
 //!     }
 //! "#.parse().unwrap();
-//! let (grammar, errors) = cnv_grammar_dsl::parse::parse(tokens);
-//! assert!(errors.is_empty());
-//! let model = cnv_grammar_dsl::validate::validate(&grammar.unwrap()).unwrap();
+//! let parsed = cnv_grammar_dsl::parse::parse(tokens);
+//! assert!(parsed.errors.is_empty());
+//! let model = cnv_grammar_dsl::validate::validate(&parsed.grammar.unwrap()).unwrap();
 //! assert_eq!(model.nouns[0].verbs[0].class, "Pure");
 //! assert_eq!(model.nouns[0].verbs[0].safety, None); // the class default, from cnv-caps
 //! ```
@@ -41,22 +41,20 @@ use quote::ToTokens;
 /// tokens beside a placeholder model; this function never panics.
 #[must_use]
 pub fn expand(input: TokenStream) -> TokenStream {
-    let (grammar, mut errors) = parse::parse(input);
-    let Some(grammar) = grammar else {
-        return expand::fallback(&expand::default_crate(), errors, &TokenStream::new());
-    };
-    let krate = grammar
-        .krate
-        .as_ref()
-        .map_or_else(expand::default_crate, ToTokens::to_token_stream);
-    let checks = expand::type_checks(&krate, &grammar.arg_types());
-    match validate::validate(&grammar) {
-        Ok(model) if errors.is_empty() => expand::model(&krate, &model, &checks),
-        Ok(_) => expand::fallback(&krate, errors, &checks),
-        Err(more) => {
-            errors.extend(more);
-            expand::fallback(&krate, errors, &checks)
-        }
+    let Analysis {
+        krate,
+        grammar,
+        model,
+    } = analyse(input);
+    // The crate path is kept whatever else failed: the fallback names the same crate as
+    // the expansion would have, so it adds no unresolved-path error of its own.
+    let krate = krate.map_or_else(expand::default_crate, |path| path.to_token_stream());
+    let checks = grammar
+        .map(|grammar| expand::type_checks(&krate, &grammar.arg_types()))
+        .unwrap_or_default();
+    match model {
+        Ok(model) => expand::model(&krate, &model, &checks),
+        Err(errors) => expand::fallback(&krate, errors, &checks),
     }
 }
 
@@ -66,17 +64,39 @@ pub fn expand(input: TokenStream) -> TokenStream {
 ///
 /// Every mistake, parse errors first.
 pub fn check(input: TokenStream) -> Result<validate::Model, Vec<syn::Error>> {
-    let (grammar, mut errors) = parse::parse(input);
-    let Some(grammar) = grammar else {
-        return Err(errors);
-    };
-    match validate::validate(&grammar) {
-        Ok(model) if errors.is_empty() => Ok(model),
-        Ok(_) => Err(errors),
-        Err(more) => {
+    analyse(input).model
+}
+
+/// What [`check`] and [`expand`] both need: the parse and the validation.
+struct Analysis {
+    krate: Option<syn::Path>,
+    grammar: Option<ast::Grammar>,
+    /// The model, or every error: parse errors first, then validation errors (a
+    /// grammar that could be read is validated even after parse errors, so one compile
+    /// shows every mistake).
+    model: Result<validate::Model, Vec<syn::Error>>,
+}
+
+fn analyse(input: TokenStream) -> Analysis {
+    let parse::Parsed {
+        krate,
+        grammar,
+        mut errors,
+    } = parse::parse(input);
+    let model = match grammar.as_ref().map(validate::validate) {
+        Some(Ok(model)) if errors.is_empty() => Ok(model),
+        Some(Err(more)) => {
             errors.extend(more);
             Err(errors)
         }
+        // The app could not be read (`parse` reported why), or parse errors with a
+        // model that is otherwise sound.
+        Some(Ok(_)) | None => Err(errors),
+    };
+    Analysis {
+        krate,
+        grammar,
+        model,
     }
 }
 

@@ -5,11 +5,13 @@
 //! mark ([`Slot::Broken`], `poisoned`) so validation does not report the same mistake
 //! again as a missing field or an empty noun.
 
+use std::fmt;
+
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{ParseBuffer, ParseStream, Parser};
-use syn::{Error, Ident, Lit, LitStr, Token, Type, token};
+use syn::{Error, Ident, Lit, LitStr, Path, Token, Type, token};
 
 use crate::ast::{App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, Slot, Verb};
 use crate::vocab::{list, suggest};
@@ -29,27 +31,60 @@ pub const VERB_FIELDS: &[&str] = &[
     "args",
 ];
 
-/// Parses an invocation. Returns the tree (when the `app` itself could be read) and
-/// every error found, in source order.
-#[must_use]
-pub fn parse(input: TokenStream) -> (Option<Grammar>, Vec<Error>) {
-    let mut errors = Vec::new();
-    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut errors)).parse2(input);
-    match parsed {
-        Ok(grammar) => (Some(grammar), errors),
-        Err(error) => {
-            errors.push(error);
-            (None, errors)
-        }
+/// What [`parse`] read from an invocation.
+pub struct Parsed {
+    /// `crate = path;`, when written. Kept when the app could not be read, so the
+    /// expansion after the errors names the same crate (and adds no error of its own).
+    pub krate: Option<Path>,
+    /// The tree, when the `app` itself could be read.
+    pub grammar: Option<Grammar>,
+    /// Every error found, in source order; never empty when `grammar` is `None`.
+    pub errors: Vec<Error>,
+}
+
+// By hand: syn's `Debug` for `Path` needs its `extra-traits` feature.
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let krate = self
+            .krate
+            .as_ref()
+            .map(|path| path.to_token_stream().to_string());
+        f.debug_struct("Parsed")
+            .field("krate", &krate)
+            .field("grammar", &self.grammar)
+            .field("errors", &self.errors)
+            .finish()
     }
 }
 
-fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Grammar> {
-    let krate = if input.peek(Token![crate]) {
-        Some(crate_path(input)?)
-    } else {
-        None
+/// Parses an invocation: the tree, the crate path and every error, in source order.
+#[must_use]
+pub fn parse(input: TokenStream) -> Parsed {
+    let mut errors = Vec::new();
+    let mut krate = None;
+    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut krate, &mut errors)).parse2(input);
+    let grammar = match parsed {
+        Ok(grammar) => Some(grammar),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
     };
+    Parsed {
+        krate,
+        grammar,
+        errors,
+    }
+}
+
+fn grammar(
+    input: ParseStream<'_>,
+    krate: &mut Option<Path>,
+    errors: &mut Vec<Error>,
+) -> syn::Result<Grammar> {
+    if input.peek(Token![crate]) {
+        *krate = Some(crate_path(input, errors)?);
+    }
     if input.is_empty() {
         return Err(Error::new(Span::call_site(), SHAPE));
     }
@@ -66,7 +101,7 @@ fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Gramm
         return Err(Error::new_spanned(token, message));
     }
     let keyword = input.call(Ident::parse_any)?;
-    let name = header_name(input, &keyword, "app", "myapp")?;
+    let name = header_name(input, errors, &keyword, "app", "myapp")?;
     let mut headers = Headers::default();
     headers.parse(input, errors, &["version", "help"], "app");
     if !input.peek(token::Brace) {
@@ -89,35 +124,42 @@ fn grammar(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Gramm
         ));
     }
     Ok(Grammar {
-        krate,
         app: App {
             name,
-            version: headers.take("version"),
-            help: headers.take("help"),
+            version: headers.take("version").into_given(),
+            help: headers.take("help").into_given(),
             items,
             poisoned,
         },
     })
 }
 
-/// `crate = path;`
-fn crate_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+/// `crate = path;`. A missing `;` is reported and the path still counts.
+fn crate_path(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Path> {
     input.parse::<Token![crate]>()?;
     input.parse::<Token![=]>()?;
-    let path = input.call(syn::Path::parse_mod_style)?;
-    input.parse::<Token![;]>()?;
+    let path = input.call(Path::parse_mod_style)?;
+    if input.peek(Token![;]) {
+        input.parse::<Token![;]>()?;
+    } else {
+        errors.push(Error::new_spanned(
+            &path,
+            "expected `;` after the crate path: `crate = ::cnv_grammar;`",
+        ));
+    }
     Ok(path)
 }
 
 /// The string name after `app`, `noun` or `verb`.
 fn header_name(
     input: ParseStream<'_>,
+    errors: &mut Vec<Error>,
     keyword: &Ident,
     what: &str,
     example: &str,
 ) -> syn::Result<LitStr> {
     if input.peek(LitStr) {
-        return input.parse();
+        return string(input, errors);
     }
     if input.peek(Ident::peek_any) {
         let word = input.call(Ident::parse_any)?;
@@ -140,6 +182,9 @@ fn header_name(
 #[derive(Default)]
 struct Headers {
     values: Vec<(&'static str, LitStr)>,
+    /// Keywords whose value could not be read, or that a misspelled word stands for
+    /// (`halp "…"`): reported already, so not missing as well.
+    broken: Vec<&'static str>,
 }
 
 impl Headers {
@@ -169,7 +214,11 @@ impl Headers {
             };
             let text = word.to_string();
             let Some(keyword) = allowed.iter().copied().find(|k| *k == text) else {
-                let hint = suggest(&text, allowed)
+                let close = suggest(&text, allowed);
+                if let Some(meant) = close {
+                    self.broken.push(meant);
+                }
+                let hint = close
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 errors.push(Error::new_spanned(
@@ -194,7 +243,7 @@ impl Headers {
                     format!("no `:` in the {owner}'s header: write `{keyword} \"…\"`"),
                 ));
             }
-            match input.parse::<LitStr>() {
+            match string(input, errors) {
                 Ok(value) => {
                     if self.values.iter().any(|(k, _)| *k == keyword) {
                         errors.push(Error::new_spanned(
@@ -206,6 +255,7 @@ impl Headers {
                     }
                 }
                 Err(_) => {
+                    self.broken.push(keyword);
                     let message =
                         format!("expected a string after `{keyword}`, e.g. `{keyword} \"…\"`");
                     if input.is_empty() || input.peek(token::Brace) {
@@ -222,9 +272,13 @@ impl Headers {
         }
     }
 
-    fn take(&mut self, keyword: &str) -> Option<LitStr> {
-        let index = self.values.iter().position(|(k, _)| *k == keyword)?;
-        Some(self.values.remove(index).1)
+    /// The value of `keyword`: given, broken (reported already) or absent.
+    fn take(&mut self, keyword: &str) -> Slot<LitStr> {
+        match self.values.iter().position(|(k, _)| *k == keyword) {
+            Some(index) => Slot::Given(self.values.remove(index).1),
+            None if self.broken.contains(&keyword) => Slot::Broken,
+            None => Slot::Absent,
+        }
     }
 }
 
@@ -290,7 +344,7 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
 /// `noun "name" help "…" { … }`; `None` (after reporting) when it cannot be read.
 fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
     let keyword = input.call(Ident::parse_any).ok()?;
-    let name = match header_name(input, &keyword, "noun", "file") {
+    let name = match header_name(input, errors, &keyword, "noun", "file") {
         Ok(name) => Some(name),
         Err(error) => {
             errors.push(error);
@@ -301,6 +355,26 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
     headers.parse(input, errors, &["help", "long_help"], "noun");
     if !input.peek(token::Brace) {
         let message = "expected `{ … }` with the noun's verbs after its header";
+        if peek_word(input, "verb") {
+            // The verbs that follow were meant to be inside: one error on the noun, and
+            // the verbs are read for their own mistakes but not reported again as verbs
+            // outside a noun.
+            errors.push(match &name {
+                Some(name) => Error::new_spanned(
+                    name,
+                    format!(
+                        "noun `{}` has no `{{ … }}`: put its verbs inside braces, `noun \"{}\" help \"…\" {{ verb \"…\" {{ … }} }}`",
+                        name.value(),
+                        name.value()
+                    ),
+                ),
+                None => Error::new(input.span(), message),
+            });
+            while peek_word(input, "verb") {
+                let _ = verb(input, errors);
+            }
+            return None;
+        }
         errors.push(match &name {
             Some(name) if input.is_empty() => Error::new_spanned(name, message),
             _ => Error::new(input.span(), message),
@@ -319,7 +393,7 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
         keyword,
         name: name?,
         help: headers.take("help"),
-        long_help: headers.take("long_help"),
+        long_help: headers.take("long_help").into_given(),
         items,
         poisoned,
     })
@@ -328,13 +402,16 @@ fn noun(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Noun> {
 /// `verb "name" { field: value, … }`; `None` (after reporting) when it cannot be read.
 fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
     let keyword = input.call(Ident::parse_any).ok()?;
-    let name = match header_name(input, &keyword, "verb", "read") {
+    let name = match header_name(input, errors, &keyword, "verb", "read") {
         Ok(name) => Some(name),
         Err(error) => {
             errors.push(error);
             None
         }
     };
+    // `verb "read" help "…" { … }`: the help was written, in the wrong place (reported),
+    // so it is not missing as well.
+    let mut help_outside = false;
     if !input.peek(token::Brace) {
         if input.is_empty() || peek_word(input, "noun") || peek_word(input, "verb") {
             let message =
@@ -346,7 +423,8 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
             return None;
         }
         let stray: TokenTree = input.parse().ok()?;
-        let message = if peek_word_token(&stray, "help") {
+        help_outside = peek_word_token(&stray, "help");
+        let message = if help_outside {
             "a verb's help goes inside its braces as a field: `verb \"name\" { help: \"…\", … }`"
         } else {
             "unexpected tokens between the verb's name and its `{ … }`"
@@ -369,7 +447,10 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
             return None;
         }
     };
-    let fields = fields(&content, errors);
+    let mut fields = fields(&content, errors);
+    if help_outside && !fields.help.is_written() {
+        fields.help = Slot::Broken;
+    }
     Some(Verb {
         keyword,
         name: name?,
@@ -380,6 +461,7 @@ fn verb(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Verb> {
 /// The `field: value` list of a verb, separated by commas, in any order.
 fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
     let mut fields = Fields::default();
+    let mut semicolons = Semicolons::default();
     while !input.is_empty() {
         if input.peek(Token![,]) {
             if let Ok(comma) = input.parse::<Token![,]>() {
@@ -461,9 +543,36 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
                 skip_to_comma(input);
             }
         }
-        after_value(input, errors);
+        after_value(input, errors, &mut semicolons);
     }
     fields
+}
+
+/// `;` where `,` belongs: reported at the first one of a list, then read as `,`, so a
+/// verb written with semicolons is one mistake and its fields still count.
+#[derive(Default)]
+struct Semicolons {
+    reported: bool,
+}
+
+impl Semicolons {
+    /// Consumes a `;` if one is next (reporting the first), and says whether it did.
+    fn eat(&mut self, input: ParseStream<'_>, errors: &mut Vec<Error>, what: &str) -> bool {
+        if !input.peek(Token![;]) {
+            return false;
+        }
+        let Ok(semicolon) = input.parse::<Token![;]>() else {
+            return false;
+        };
+        if !self.reported {
+            self.reported = true;
+            errors.push(Error::new_spanned(
+                semicolon,
+                format!("write `,` here: {what} are separated by commas, not semicolons"),
+            ));
+        }
+        true
+    }
 }
 
 /// Where a parsed value goes.
@@ -537,8 +646,8 @@ fn mark_broken(fields: &mut Fields, name: &str) {
 
 /// After a field's value: a `,`, the end, or a reported mistake (a missing comma before
 /// the next field is reported once and parsing goes on from that field).
-fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>) {
-    if input.is_empty() || eat_comma(input) {
+fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>, semicolons: &mut Semicolons) {
+    if input.is_empty() || eat_comma(input) || semicolons.eat(input, errors, "a verb's fields") {
         return;
     }
     if input.peek(Ident::peek_any) && input.peek2(Token![:]) {
@@ -623,7 +732,7 @@ fn example(field: &str) -> &'static str {
 fn string_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
     let field = &key.to_string();
     if input.peek(LitStr) {
-        return match input.parse::<LitStr>() {
+        return match string(input, errors) {
             Ok(text) => Value::Text(text),
             Err(_) => Value::Broken,
         };
@@ -658,8 +767,9 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
         }
     };
     let mut args = Args::default();
+    let mut semicolons = Semicolons::default();
     while !content.is_empty() {
-        match arg(&content) {
+        match arg(&content, errors) {
             Ok(arg) => args.list.push(arg),
             Err(error) => {
                 errors.push(error);
@@ -667,7 +777,10 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
                 skip_to_comma(&content);
             }
         }
-        if content.is_empty() || eat_comma(&content) {
+        if content.is_empty()
+            || eat_comma(&content)
+            || semicolons.eat(&content, errors, "arguments")
+        {
             continue;
         }
         let stray = skip_to_comma(&content);
@@ -683,7 +796,7 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
 
 /// One argument: `name: Type (= default)? "help"`, with `--name` or `-s --name` for a
 /// named one.
-fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
+fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
     let mut name_tokens = TokenStream::new();
     let mut short = None;
     let positional = !input.peek(Token![-]);
@@ -727,11 +840,17 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             format!("expected `:` and the value type after `{name}`, e.g. `{name}: String \"…\"`"),
         ));
     }
-    input.parse::<Token![:]>()?;
+    let colon: Token![:] = input.parse()?;
+    if input.is_empty() || input.peek(Token![,]) || input.peek(LitStr) || input.peek(Token![=]) {
+        return Err(Error::new_spanned(
+            colon,
+            format!("expected the value type after `{name}:`, e.g. `{name}: String \"…\"`"),
+        ));
+    }
     let ty: Type = input.parse()?;
     let default = if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
-        Some(default_value(input)?)
+        Some(default_value(input, errors)?)
     } else {
         None
     };
@@ -751,7 +870,7 @@ fn arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             Error::new(input.span(), message)
         });
     }
-    let help: LitStr = input.parse()?;
+    let help = string(input, errors)?;
     Ok(Arg {
         name,
         name_tokens,
@@ -788,7 +907,7 @@ fn kebab(input: ParseStream<'_>, tokens: &mut TokenStream) -> syn::Result<String
 }
 
 /// `500`, `-1`, `0.5`, `true`, `'x'` or `"text"`.
-fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
+fn default_value(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<DefaultValue> {
     let mut tokens = TokenStream::new();
     let negative = if input.peek(Token![-]) {
         input.parse::<Token![-]>()?.to_tokens(&mut tokens);
@@ -803,6 +922,9 @@ fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
         )
     })?;
     literal.to_tokens(&mut tokens);
+    if matches!(literal, Lit::Str(_) | Lit::Char(_)) {
+        refuse_suffix(&literal, literal.suffix(), errors);
+    }
     let text = match &literal {
         Lit::Int(int) if !negative || int.suffix().is_empty() || int.suffix().starts_with('i') => {
             int.base10_digits().to_string()
@@ -820,6 +942,25 @@ fn default_value(input: ParseStream<'_>) -> syn::Result<DefaultValue> {
     };
     let text = if negative { format!("-{text}") } else { text };
     Ok(DefaultValue { text, tokens })
+}
+
+/// A string literal. A suffix (`"text"sfx`) is reported on the literal, and the string
+/// still counts, so nothing is reported missing after it.
+fn string(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<LitStr> {
+    let text: LitStr = input.parse()?;
+    refuse_suffix(&text, text.suffix(), errors);
+    Ok(text)
+}
+
+/// Reports the suffix of a string or char literal: Rust accepts one on any literal,
+/// and it would be silently dropped.
+fn refuse_suffix(literal: &impl ToTokens, suffix: &str, errors: &mut Vec<Error>) {
+    if !suffix.is_empty() {
+        errors.push(Error::new_spanned(
+            literal,
+            format!("unexpected suffix `{suffix}` after this literal; remove it"),
+        ));
+    }
 }
 
 /// Consumes tokens up to (not including) the next `,` outside angle brackets, and

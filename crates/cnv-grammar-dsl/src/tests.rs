@@ -43,9 +43,10 @@ const SEED: &str = r#"
 
 #[test]
 fn parse_reads_the_seed_grammar() {
-    let (grammar, errors) = parse::parse(tokens(SEED));
-    assert!(errors.is_empty());
-    let grammar = grammar.expect("a grammar");
+    let parsed = parse::parse(tokens(SEED));
+    assert!(parsed.errors.is_empty());
+    assert!(parsed.krate.is_none());
+    let grammar = parsed.grammar.expect("a grammar");
     assert_eq!(grammar.app.name.value(), "myapp");
     assert_eq!(
         grammar
@@ -296,6 +297,33 @@ fn the_crate_path_can_be_overridden() {
 }
 
 #[test]
+fn the_crate_path_is_kept_when_the_app_cannot_be_read() {
+    // The fallback names the crate the grammar names: with the default path it would add
+    // an unresolved-path error (E0433) in a program without the `cnv` facade.
+    let source = SEED.replacen("app", "crate = ::cnv_grammar; ap", 1);
+    let out = crate::expand(tokens(&source)).to_string();
+    assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    assert!(
+        out.contains(":: cnv_grammar :: GrammarModel :: __placeholder ()"),
+        "{out}"
+    );
+    assert!(!out.contains(":: cnv :: grammar"), "{out}");
+    // A missing `;` after the path is one error, and the path and the grammar still count.
+    let source = SEED.replacen("app", "crate = ::cnv_grammar app", 1);
+    let errors = messages(&source);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("expected `;` after the crate path"),
+        "{errors:#?}"
+    );
+    let out = crate::expand(tokens(&source)).to_string();
+    assert!(
+        out.contains(":: cnv_grammar :: GrammarModel :: __placeholder ()"),
+        "{out}"
+    );
+}
+
+#[test]
 fn after_errors_the_expansion_is_a_placeholder_beside_the_errors() {
     let source = r#"app "a" { noun "n" help "N" { verb "v" { capability: Pur, resource: Fast, help: "V",
         args: [x: Timeout "X"] } } }"#;
@@ -311,4 +339,263 @@ fn after_errors_the_expansion_is_a_placeholder_beside_the_errors() {
     )
     .to_string();
     assert!(out.contains("__placeholder"));
+}
+
+#[test]
+fn help_is_no_noun_or_verb_name() {
+    // clap gives the app and every noun a `help` subcommand: a noun or verb called `help`
+    // would make `CliBuilder::build` panic in clap.
+    let errors = messages(
+        r#"app "a" {
+            noun "help" help "Help topics" { verb "show" { capability: Pure, resource: Fast, help: "Show" } }
+            noun "docs" help "Docs" { verb "help" { capability: Pure, resource: Fast, help: "Show" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`help` is reserved for the command line's own `help` subcommand")
+            && errors[0].ends_with("give this noun another name"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].ends_with("give this verb another name"),
+        "{errors:#?}"
+    );
+}
+
+/// A verb whose `args: [...]` is `before`, then `ty` in an invisible group (as
+/// `macro_rules!` passes a `$t:ty`), then `after`.
+fn with_grouped_type(before: &str, ty: &str, after: &str) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    fn replace(stream: TokenStream, ty: &TokenStream) -> TokenStream {
+        stream
+            .into_iter()
+            .map(|token| match token {
+                TokenTree::Ident(ident) if ident == "__TY__" => {
+                    TokenTree::Group(Group::new(Delimiter::None, ty.clone()))
+                }
+                TokenTree::Group(group) => {
+                    TokenTree::Group(Group::new(group.delimiter(), replace(group.stream(), ty)))
+                }
+                other => other,
+            })
+            .collect()
+    }
+    let source = format!(
+        r#"app "a" {{ noun "n" help "N" {{ verb "v" {{ capability: Pure, resource: Fast, help: "V", args: [{before} __TY__ {after}] }} }} }}"#
+    );
+    replace(tokens(&source), &tokens(ty))
+}
+
+#[test]
+fn types_from_macro_rules_keep_their_meaning() {
+    let shape = |ty: &str| {
+        let model = check(with_grouped_type("--p:", ty, r#""P""#))
+            .unwrap_or_else(|errors| panic!("{ty}: {errors:?}"));
+        let arg = model.nouns[0].verbs[0].args[0].clone();
+        (arg.value_type, arg.required, arg.multiple, arg.default)
+    };
+    assert_eq!(
+        shape("bool"),
+        ("bool".into(), false, false, Some("false".into()))
+    );
+    assert_eq!(shape("Option<u8>"), ("u8".into(), false, false, None));
+    assert_eq!(shape("Vec<String>"), ("String".into(), false, true, None));
+    assert_eq!(shape("(bool)").3.as_deref(), Some("false"));
+    // The `FromStr` check names the value type, not `Option<u8>`.
+    let out = crate::expand(with_grouped_type("--p:", "Option<u8>", r#""P""#)).to_string();
+    assert!(out.contains("assert_value_type :: < u8 >"), "{out}");
+    // The rules that hang on the type apply too.
+    let errors = match check(with_grouped_type("--p:", "bool", r#"= true "P""#)) {
+        Err(errors) => errors,
+        Ok(model) => panic!("{model:?}"),
+    };
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("a `bool` switch is off unless given"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_refused_shape_gets_no_from_str_check() {
+    // `Option<Option<u8>>` is one mistake: the shape error, not also "`Option<u8>` is not
+    // `FromStr`" from the compiler.
+    let source = r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+        args: [a: Option<Option<u8>> "A", b: Vec<Option<u8>> "B", --c: Option<(u8)> "C"] } } }"#;
+    let out = crate::expand(tokens(source)).to_string();
+    assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    assert_eq!(out.matches("assert_value_type").count(), 1, "{out}");
+    assert!(out.contains("assert_value_type :: < u8 >"), "{out}");
+}
+
+#[test]
+fn a_header_mistake_is_not_also_a_missing_help() {
+    // A misspelled `help` stands for it, and so does a `help` whose value is no string.
+    let errors = messages(
+        r#"app "a" {
+            noun "file" halp "Files" { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+            noun "dir" help Dirs { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0].starts_with("unknown word `halp` (did you mean `help`?)"));
+    assert!(errors[1].starts_with("expected a string after `help`"));
+}
+
+#[test]
+fn a_verb_help_outside_the_braces_is_one_mistake() {
+    let errors = messages(
+        r#"app "a" { noun "file" help "Files" {
+            verb "read" help "Read a file" { capability: Pure, resource: Fast }
+        } }"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("a verb's help goes inside its braces"));
+}
+
+#[test]
+fn semicolons_for_commas_are_one_mistake() {
+    let errors = messages(
+        r#"app "a" { noun "file" help "Files" {
+            verb "stat" { capability: Pure; resource: Fast; help: "Stat"; args: [a: u8 "A"; b: u8 "B"; c: u8 "C"] }
+            verb "list" { capability: Pure; resource: Fast, help: "List" }
+        } }"#,
+    );
+    let expected = [
+        "write `,` here: a verb's fields are separated by commas, not semicolons",
+        "write `,` here: arguments are separated by commas, not semicolons",
+        "write `,` here: a verb's fields are separated by commas, not semicolons",
+    ];
+    assert_eq!(errors, expected, "{errors:#?}");
+}
+
+#[test]
+fn a_noun_without_braces_before_its_verbs_is_one_mistake() {
+    let errors = messages(
+        r#"app "a" {
+            noun "dir" help "Dirs"
+                verb "make" { capability: Pure, resource: Fast, help: "Make" }
+                verb "drop" { capability: Pure, resourse: Fast, help: "Drop" }
+            noun "file" help "Files" { verb "v" { capability: Pure, resource: Fast, help: "V" } }
+        }"#,
+    );
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("noun `dir` has no `{ … }`: put its verbs inside braces"),
+        "{errors:#?}"
+    );
+    // The verbs are still read: their own mistakes are reported.
+    assert!(
+        errors[1].starts_with("unknown field `resourse`"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn string_suffixes_are_refused_on_their_token() {
+    // Rust lexes `"text"sfx` as one literal with a suffix; dropping it silently would
+    // accept a typo. Each is one error, and the string still counts.
+    let errors = messages(
+        r#"app "a"x version "1.0.0"v help "App"h {
+            noun "n"n help "N"h long_help "Long"l {
+                verb "v"v { capability: Pure, resource: Fast, help: "V"sfx, long_help: "L"l, deprecated: "D"d,
+                    args: [--p: String = "d"s "P"p, --c: char = 'x'c "C"] }
+            }
+        }"#,
+    );
+    let suffixes: Vec<&str> = errors
+        .iter()
+        .map(|e| {
+            e.strip_prefix("unexpected suffix `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or(e)
+        })
+        .collect();
+    assert_eq!(
+        suffixes,
+        [
+            "x", "v", "h", "n", "h", "l", "v", "sfx", "l", "d", "s", "p", "c"
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].ends_with("after this literal; remove it"));
+    // Number suffixes name a type and stay allowed.
+    let model = model(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [--p: u64 = 5u64 "P"] } } }"#,
+    );
+    assert_eq!(
+        model.nouns[0].verbs[0].args[0].default.as_deref(),
+        Some("5")
+    );
+}
+
+#[test]
+fn an_empty_long_help_is_refused_on_nouns_as_on_verbs() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" long_help "" {
+            verb "v" { capability: Pure, resource: Fast, help: "V", long_help: " " }
+        } }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "the long help is empty; write the longer description, or remove `long_help`",
+            "the long help is empty; write the longer description, or remove `long_help`",
+        ]
+    );
+}
+
+#[test]
+fn arguments_named_like_cnv_s_global_flags_are_refused() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [format: String "F", --agent: bool "A", -j --justify: String "J", --help: u8 "H", --formats: u8 "ok"] } } }"#,
+    );
+    let names: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split('`').nth(1).unwrap_or(e))
+        .collect();
+    assert_eq!(names, ["format", "agent", "justify", "help"], "{errors:#?}");
+    assert!(
+        errors[0].starts_with("`format` is taken by cnv's global flag `--format`; every command line made from a grammar has the global flags `--agent`, `--justify`,"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn commands_are_at_most_128_characters() {
+    // `cloud <60 n> <61 v>`: 5 + 1 + 60 + 1 + 61 = 128 characters, the longest allowed.
+    let source = |verb_len: usize| {
+        format!(
+            r#"app "a" {{ noun "cloud" help "C" {{ noun "{}" help "N" {{ verb "{}" {{ capability: Pure, resource: Fast, help: "V" }} }} }} }}"#,
+            "n".repeat(60),
+            "v".repeat(verb_len)
+        )
+    };
+    let _ = model(&source(61));
+    let errors = messages(&source(62));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("is 129 characters long; at most 128 are allowed"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_missing_value_type_says_so() {
+    let errors = messages(
+        r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V",
+            args: [path:, --limit: = 5 "L", --name: "N"] } } }"#,
+    );
+    assert_eq!(
+        errors,
+        [
+            "expected the value type after `path:`, e.g. `path: String \"…\"`",
+            "expected the value type after `limit:`, e.g. `limit: String \"…\"`",
+            "expected the value type after `name:`, e.g. `name: String \"…\"`",
+        ]
+    );
 }

@@ -16,15 +16,32 @@ pub enum Shape {
     Repeated,
 }
 
-/// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]).
+/// The shape of `ty` and the type inside (`ty` itself for [`Shape::One`]), both without
+/// the invisible groups and parentheses of [`peel`].
 #[must_use]
 pub fn shape(ty: &Type) -> (Shape, &Type) {
+    let ty = peel(ty);
     for (wrapper, shape) in [("Option", Shape::Optional), ("Vec", Shape::Repeated)] {
         if let Some(inner) = single_argument(ty, wrapper) {
-            return (shape, inner);
+            return (shape, peel(inner));
         }
     }
     (Shape::One, ty)
+}
+
+/// The type inside invisible groups and parentheses. A type passed through
+/// `macro_rules!` as `$t:ty` arrives wrapped in an invisible group (`Type::Group`), and
+/// `(bool)` is `Type::Paren`; both mean the type inside, so `Option`, `Vec` and `bool`
+/// keep their meaning.
+#[must_use]
+pub fn peel(mut ty: &Type) -> &Type {
+    loop {
+        ty = match ty {
+            Type::Group(group) => &group.elem,
+            Type::Paren(paren) => &paren.elem,
+            _ => return ty,
+        };
+    }
 }
 
 /// The value type: what each command-line word parses into.
@@ -101,15 +118,40 @@ fn print(tokens: TokenStream, out: &mut String, after_word: &mut bool) {
 }
 
 /// A value type the DSL recognises by name, so it can check a default at compile time.
-/// The same table as `cnv-grammar`'s (which checks models built at run time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A copy of `cnv-grammar`'s table (`cnv_grammar::__private::Scalar`, which checks
+/// models built at run time and chooses `cnv-cli`'s parsers): this crate may depend on
+/// no runtime crate, so the `cnv` facade's test `grammar_tables.rs` checks the two
+/// agree name for name and value for value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scalar {
-    /// `u8` … `u128`, `usize`, with the type's name (its width decides what fits).
-    Unsigned(&'static str),
-    /// `i8` … `i128`, `isize`, with the type's name.
-    Signed(&'static str),
-    /// `f32`, `f64`.
-    Float,
+    /// `u8`.
+    U8,
+    /// `u16`.
+    U16,
+    /// `u32`.
+    U32,
+    /// `u64`.
+    U64,
+    /// `u128`.
+    U128,
+    /// `usize`.
+    Usize,
+    /// `i8`.
+    I8,
+    /// `i16`.
+    I16,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `i128`.
+    I128,
+    /// `isize`.
+    Isize,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
     /// `bool`.
     Bool,
     /// `char`.
@@ -119,58 +161,82 @@ pub enum Scalar {
 }
 
 impl Scalar {
-    /// The scalar a type name stands for, by its last path segment.
+    /// Every scalar recognised by name (all but [`Text`](Self::Text)), in table order.
+    pub const NAMED: [Self; 16] = [
+        Self::U8,
+        Self::U16,
+        Self::U32,
+        Self::U64,
+        Self::U128,
+        Self::Usize,
+        Self::I8,
+        Self::I16,
+        Self::I32,
+        Self::I64,
+        Self::I128,
+        Self::Isize,
+        Self::F32,
+        Self::F64,
+        Self::Bool,
+        Self::Char,
+    ];
+
+    /// The Rust name of the type (`"u64"`), `None` for [`Text`](Self::Text).
     #[must_use]
-    pub fn of(name: &str) -> Self {
-        let last = name.rsplit("::").next().unwrap_or(name);
-        match last {
-            "u8" => Self::Unsigned("u8"),
-            "u16" => Self::Unsigned("u16"),
-            "u32" => Self::Unsigned("u32"),
-            "u64" => Self::Unsigned("u64"),
-            "u128" => Self::Unsigned("u128"),
-            "usize" => Self::Unsigned("usize"),
-            "i8" => Self::Signed("i8"),
-            "i16" => Self::Signed("i16"),
-            "i32" => Self::Signed("i32"),
-            "i64" => Self::Signed("i64"),
-            "i128" => Self::Signed("i128"),
-            "isize" => Self::Signed("isize"),
-            "f32" | "f64" => Self::Float,
-            "bool" => Self::Bool,
-            "char" => Self::Char,
-            _ => Self::Text,
-        }
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::U8 => "u8",
+            Self::U16 => "u16",
+            Self::U32 => "u32",
+            Self::U64 => "u64",
+            Self::U128 => "u128",
+            Self::Usize => "usize",
+            Self::I8 => "i8",
+            Self::I16 => "i16",
+            Self::I32 => "i32",
+            Self::I64 => "i64",
+            Self::I128 => "i128",
+            Self::Isize => "isize",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+            Self::Bool => "bool",
+            Self::Char => "char",
+            Self::Text => return None,
+        })
     }
 
-    /// Whether `text` is a valid value of the type.
+    /// The scalar a type name stands for, by its last path segment.
+    #[must_use]
+    pub fn of(value_type: &str) -> Self {
+        let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
+        Self::NAMED
+            .into_iter()
+            .find(|scalar| scalar.name() == Some(name))
+            .unwrap_or(Self::Text)
+    }
+
+    /// Whether `text` is a valid value of the type, as its `FromStr` decides.
     #[must_use]
     pub fn accepts(self, text: &str) -> bool {
         match self {
-            Self::Unsigned(width) | Self::Signed(width) => fits(width, text),
-            Self::Float => text.parse::<f64>().is_ok(),
-            Self::Bool => matches!(text, "true" | "false"),
-            Self::Char => text.chars().count() == 1,
+            Self::U8 => text.parse::<u8>().is_ok(),
+            Self::U16 => text.parse::<u16>().is_ok(),
+            Self::U32 => text.parse::<u32>().is_ok(),
+            Self::U64 => text.parse::<u64>().is_ok(),
+            Self::U128 => text.parse::<u128>().is_ok(),
+            Self::Usize => text.parse::<usize>().is_ok(),
+            Self::I8 => text.parse::<i8>().is_ok(),
+            Self::I16 => text.parse::<i16>().is_ok(),
+            Self::I32 => text.parse::<i32>().is_ok(),
+            Self::I64 => text.parse::<i64>().is_ok(),
+            Self::I128 => text.parse::<i128>().is_ok(),
+            Self::Isize => text.parse::<isize>().is_ok(),
+            Self::F32 => text.parse::<f32>().is_ok(),
+            Self::F64 => text.parse::<f64>().is_ok(),
+            Self::Bool => text.parse::<bool>().is_ok(),
+            Self::Char => text.parse::<char>().is_ok(),
             Self::Text => true,
         }
-    }
-}
-
-/// Whether `text` parses as the integer type called `width` (as `FromStr` would).
-fn fits(width: &str, text: &str) -> bool {
-    match width {
-        "u8" => text.parse::<u8>().is_ok(),
-        "u16" => text.parse::<u16>().is_ok(),
-        "u32" => text.parse::<u32>().is_ok(),
-        "u64" => text.parse::<u64>().is_ok(),
-        "u128" => text.parse::<u128>().is_ok(),
-        "usize" => text.parse::<usize>().is_ok(),
-        "i8" => text.parse::<i8>().is_ok(),
-        "i16" => text.parse::<i16>().is_ok(),
-        "i32" => text.parse::<i32>().is_ok(),
-        "i64" => text.parse::<i64>().is_ok(),
-        "i128" => text.parse::<i128>().is_ok(),
-        _ => text.parse::<isize>().is_ok(),
     }
 }
 
@@ -190,6 +256,32 @@ mod tests {
         assert_eq!(type_name(value_type(&optional)), "std::path::PathBuf");
         assert_eq!(shape(&ty("std::vec::Vec<String>")).0, Shape::Repeated);
         assert_eq!(shape(&ty("Vec<u8, A>")).0, Shape::One);
+    }
+
+    #[test]
+    fn invisible_groups_and_parentheses_are_looked_through() {
+        // What `macro_rules!` hands on for `$t:ty`: the type in an invisible group.
+        let grouped = |text: &str| -> Type {
+            let inner: TokenStream = text.parse().expect("tokens");
+            let group = proc_macro2::Group::new(Delimiter::None, inner);
+            syn::parse2(TokenTree::Group(group).into()).expect("a type")
+        };
+        let optional = grouped("Option<u8>");
+        assert!(matches!(optional, Type::Group(_)));
+        assert_eq!(shape(&optional).0, Shape::Optional);
+        assert_eq!(type_name(value_type(&optional)), "u8");
+        assert_eq!(shape(&grouped("Vec<String>")).0, Shape::Repeated);
+        let switch = grouped("bool");
+        assert_eq!(Scalar::of(&type_name(value_type(&switch))), Scalar::Bool);
+        let paren = ty("(bool)");
+        assert!(matches!(paren, Type::Paren(_)));
+        assert_eq!(type_name(value_type(&paren)), "bool");
+        let inner_paren = ty("Option<(u8)>");
+        assert_eq!(shape(&inner_paren).0, Shape::Optional);
+        assert_eq!(type_name(value_type(&inner_paren)), "u8");
+        assert_eq!(shape(&ty("((Vec<u8>))")).0, Shape::Repeated);
+        // A tuple is not a parenthesized type.
+        assert_eq!(type_name(value_type(&ty("(u8,)"))), "(u8,)");
     }
 
     #[test]

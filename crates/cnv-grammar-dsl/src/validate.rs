@@ -14,8 +14,14 @@ use crate::ast::{App, Arg, Args, Fields, Grammar, Item, Noun, Slot, Verb};
 use crate::types::{Scalar, Shape, shape, type_name};
 use crate::vocab::{self, AGENT_SAFE, DANGEROUS, DEPRECATED, HUMAN_REVIEW, INTERACTIVE_ONLY};
 
-/// How deeply nouns may nest (`cnv_grammar::MAX_NOUN_DEPTH`).
+/// How deeply nouns may nest (`cnv_grammar::MAX_NOUN_DEPTH`; the `cnv` facade's tests
+/// check the two are equal).
 pub const MAX_NOUN_DEPTH: usize = 8;
+
+/// The longest command in characters, its words separated by spaces (and its MCP tool
+/// name, the same words joined by `_`): `cnv_grammar::MAX_COMMAND_LEN`, checked equal by
+/// the `cnv` facade's tests.
+pub const MAX_COMMAND_LEN: usize = 128;
 
 /// A checked grammar, ready to expand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +133,7 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
             format!("the app `{name}` has no nouns; add `noun \"…\" help \"…\" {{ verb \"…\" {{ … }} }}` inside its braces"),
         ));
     }
-    let (nouns, _) = items(&app.items, &format!("app `{name}`"), 1, errors);
+    let (nouns, _) = items(&app.items, &format!("app `{name}`"), "", 1, errors);
     Model {
         name,
         version: app.version.as_ref().map(LitStr::value),
@@ -137,9 +143,12 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
 }
 
 /// The nouns and verbs under one parent, with the sibling rules.
+/// `parent` names the parent for messages; `command` is the names of the nouns that lead
+/// here, separated by spaces (empty in the app).
 fn items(
     items: &[Item],
     parent: &str,
+    command: &str,
     depth: usize,
     errors: &mut Vec<Error>,
 ) -> (Vec<NounModel>, Vec<VerbModel>) {
@@ -161,16 +170,16 @@ fn items(
             ));
         }
         match item {
-            Item::Noun(noun) => nouns.push(self::noun(noun, depth, errors)),
-            Item::Verb(verb) => verbs.push(self::verb(verb, errors)),
+            Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, errors)),
+            Item::Verb(verb) => verbs.push(self::verb(verb, command, errors)),
         }
     }
     (nouns, verbs)
 }
 
-fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
+fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let name = noun.name.value();
-    check_name(&noun.name, "noun", errors);
+    check_command_name(&noun.name, "noun", errors);
     if depth > MAX_NOUN_DEPTH {
         errors.push(Error::new_spanned(
             &noun.name,
@@ -180,8 +189,9 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
         ));
     }
     match &noun.help {
-        Some(help) => check_help(help, errors),
-        None => errors.push(Error::new_spanned(
+        Slot::Given(help) => check_help(help, errors),
+        Slot::Broken => {}
+        Slot::Absent => errors.push(Error::new_spanned(
             &noun.name,
             format!("noun `{name}` has no help; write `noun \"{name}\" help \"…\" {{` with one line saying what it groups"),
         )),
@@ -195,21 +205,46 @@ fn noun(noun: &Noun, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let (nouns, verbs) = if depth > MAX_NOUN_DEPTH {
         (Vec::new(), Vec::new())
     } else {
-        items(&noun.items, &format!("noun `{name}`"), depth + 1, errors)
+        let command = if command.is_empty() {
+            name.clone()
+        } else {
+            format!("{command} {name}")
+        };
+        items(
+            &noun.items,
+            &format!("noun `{name}`"),
+            &command,
+            depth + 1,
+            errors,
+        )
     };
     NounModel {
         name,
-        help: noun.help.as_ref().map(LitStr::value).unwrap_or_default(),
-        long_help: noun.long_help.as_ref().map(LitStr::value),
+        help: noun.help.given().map(LitStr::value).unwrap_or_default(),
+        long_help: noun.long_help.as_ref().map(|text| {
+            check_long_help(text, errors);
+            text.value()
+        }),
         nouns,
         verbs,
     }
 }
 
-fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
+fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
-    check_name(&verb.name, "verb", errors);
+    check_command_name(&verb.name, "verb", errors);
+    let command = format!("{nouns} {name}");
+    let len = command.chars().count();
+    if len > MAX_COMMAND_LEN {
+        errors.push(Error::new_spanned(
+            &verb.name,
+            format!(
+                "the command `{command}` is {len} characters long; at most {MAX_COMMAND_LEN} are allowed, \
+                 since its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names"
+            ),
+        ));
+    }
     let missing = |field: &str, hint: &str| {
         Error::new_spanned(
             &verb.name,
@@ -298,7 +333,7 @@ fn verb(verb: &Verb, errors: &mut Vec<Error>) -> VerbModel {
         name,
         help,
         long_help: fields.long_help.given().map(|text| {
-            check_help(text, errors);
+            check_long_help(text, errors);
             text.value()
         }),
         class: class.map_or("Pure", |class| class.name),
@@ -374,6 +409,23 @@ fn lookup(
     None
 }
 
+/// The name of a noun or verb: a kebab-case word that the command line does not keep for
+/// itself.
+fn check_command_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {
+    let text = name.value();
+    if vocab::RESERVED_COMMAND_NAMES.contains(&text.as_str()) {
+        errors.push(Error::new_spanned(
+            name,
+            format!(
+                "`{text}` is reserved for the command line's own `{text}` subcommand, which the app \
+                 and every noun have (`myapp {text} file`); give this {what} another name"
+            ),
+        ));
+    } else {
+        check_name(name, what, errors);
+    }
+}
+
 fn check_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {
     let text = name.value();
     if !is_kebab_word(&text) {
@@ -398,6 +450,15 @@ fn check_help(help: &LitStr, errors: &mut Vec<Error>) {
         errors.push(Error::new_spanned(
             help,
             "the help text is empty; say in one line what it does",
+        ));
+    }
+}
+
+fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
+    if long_help.value().trim().is_empty() {
+        errors.push(Error::new_spanned(
+            long_help,
+            "the long help is empty; write the longer description, or remove `long_help`",
         ));
     }
 }
@@ -458,10 +519,17 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
                     "timeout-ms"
                 }
             )));
-        } else if arg.name == "help" {
-            errors.push(name_error(
-                "`help` is reserved for the command's `--help`; choose another name".to_string(),
-            ));
+        } else if vocab::RESERVED_ARGUMENT_NAMES.contains(&arg.name.as_str()) {
+            let flags: Vec<String> = vocab::RESERVED_ARGUMENT_NAMES
+                .iter()
+                .map(|name| format!("`--{name}`"))
+                .collect();
+            errors.push(name_error(format!(
+                "`{}` is taken by cnv's global flag `--{}`; every command line made from a grammar has the global flags {}; give this argument another name",
+                arg.name,
+                arg.name,
+                flags.join(", "),
+            )));
         } else if !names.insert(arg.name.as_str()) {
             errors.push(name_error(format!(
                 "this verb already has an argument called `{}`; give this one another name",

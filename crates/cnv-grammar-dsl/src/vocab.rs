@@ -83,6 +83,27 @@ pub const STABILITY: &[&str] = &[
     "NonDeterministic",
 ];
 
+/// The names no noun or verb may have: clap gives the application and every noun a
+/// `help` subcommand (`cnv_grammar::__private::RESERVED_COMMAND_NAMES`).
+pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
+
+/// The names no argument may have: the global flags of every command line that
+/// `cnv-cli` makes from a grammar (`cnv_cli::__private::RESERVED_ARGUMENT_NAMES`, which
+/// the `cnv` facade's tests check equal), clap's `help` and `version` included.
+pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
+    "agent",
+    "justify",
+    "yes",
+    "format",
+    "audit-log",
+    "grammar",
+    "mcp-tools",
+    "capabilities",
+    "completions",
+    "help",
+    "version",
+];
+
 /// The class called `name`, exactly as spelled.
 #[must_use]
 pub fn class(name: &str) -> Option<&'static Class> {

@@ -192,21 +192,17 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
     let scalar = Scalar::of(arg.value_type());
     let mut value = Map::new();
     let json_type = match scalar {
-        Scalar::Unsigned(_) | Scalar::Signed(_) => "integer",
-        Scalar::Float => "number",
+        _ if scalar.is_unsigned() || scalar.is_signed() => "integer",
+        Scalar::F32 | Scalar::F64 => "number",
         Scalar::Bool => "boolean",
-        Scalar::Char | Scalar::Text => "string",
+        _ => "string",
     };
     value.insert("type".into(), json_type.into());
-    match scalar {
-        Scalar::Unsigned(_) => {
-            value.insert("minimum".into(), 0.into());
-        }
-        Scalar::Char => {
-            value.insert("minLength".into(), 1.into());
-            value.insert("maxLength".into(), 1.into());
-        }
-        _ => {}
+    if scalar.is_unsigned() {
+        value.insert("minimum".into(), 0.into());
+    } else if scalar == Scalar::Char {
+        value.insert("minLength".into(), 1.into());
+        value.insert("maxLength".into(), 1.into());
     }
     let mut schema = if arg.is_multiple() {
         let mut array = Map::new();
@@ -217,8 +213,11 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
         value
     };
     schema.insert("description".into(), arg.help().into());
-    if let Some(default) = arg.default_value() {
-        schema.insert("default".into(), typed_default(scalar, default));
+    if let Some(default) = arg
+        .default_value()
+        .and_then(|text| typed_default(scalar, text))
+    {
+        schema.insert("default".into(), default);
     }
     schema.insert("x-cnv-value-type".into(), arg.value_type().into());
     if !arg.is_positional() {
@@ -235,19 +234,21 @@ fn flag(arg: &GrammarArgument) -> String {
     }
 }
 
-/// A default value as JSON of the argument's type (`500`, not `"500"`), or the text
-/// itself when it does not parse (which [`GrammarModel::validate`] reports).
-fn typed_default(scalar: Scalar, default: &str) -> Value {
-    let parsed = match scalar {
-        Scalar::Unsigned(_) => default.parse::<u64>().ok().map(Value::from),
-        Scalar::Signed(_) => default.parse::<i64>().ok().map(Value::from),
-        Scalar::Float => default
+/// A default value as JSON of the argument's type (`500`, not `"500"`), or `None` when
+/// JSON cannot hold it as that type: an integer beyond 64 bits, a float that is NaN or
+/// infinite, or a text that does not parse (which [`GrammarModel::validate`] reports).
+/// Such a default is left out of the schema rather than written as a string under
+/// `"type": "integer"`; the command line still applies it.
+fn typed_default(scalar: Scalar, default: &str) -> Option<Value> {
+    match scalar {
+        _ if scalar.is_unsigned() => default.parse::<u64>().ok().map(Value::from),
+        _ if scalar.is_signed() => default.parse::<i64>().ok().map(Value::from),
+        Scalar::F32 | Scalar::F64 => default
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number),
         Scalar::Bool => default.parse::<bool>().ok().map(Value::from),
-        Scalar::Char | Scalar::Text => None,
-    };
-    parsed.unwrap_or_else(|| Value::String(default.to_string()))
+        _ => Some(Value::String(default.to_string())),
+    }
 }

@@ -767,6 +767,15 @@ impl GrammarArgument {
         self.multiple
     }
 
+    /// The scalar its value type names (`u64`, `bool`, …, or any other type as text).
+    /// Not part of the public API: `cnv-cli` chooses its parser with it, so the table of
+    /// types is written once in the model.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __scalar(&self) -> crate::__private::Scalar {
+        crate::value::Scalar::of(&self.value_type)
+    }
+
     /// Whether it is a switch: a named `bool` argument, `true` when present.
     #[must_use]
     pub fn is_switch(&self) -> bool {

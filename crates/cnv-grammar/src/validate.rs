@@ -50,10 +50,50 @@ pub enum GrammarError {
         /// The noun.
         at: String,
     },
+    /// A noun or verb with a name the command line keeps for itself: `help` (clap adds
+    /// a `help` subcommand to every command that has subcommands, so a noun or verb
+    /// called `help` would clash with it).
+    #[error(
+        "{at}: the name `{name}` is reserved for the command line's own `help` subcommand \
+         (`myapp help file`); choose another name"
+    )]
+    ReservedName {
+        /// Where the name is.
+        at: String,
+        /// The name.
+        name: String,
+    },
     /// An empty help text.
     #[error("{at} has an empty help text; say in one line what it does")]
     MissingHelp {
         /// What lacks help.
+        at: String,
+    },
+    /// A command longer than [`MAX_COMMAND_LEN`]: it is also the verb's MCP tool name,
+    /// which MCP clients expect to be at most 128 characters.
+    #[error(
+        "{at}: the command `{command}` is {len} characters long; at most {max} are allowed, since \
+         its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names",
+        max = MAX_COMMAND_LEN
+    )]
+    CommandTooLong {
+        /// The verb.
+        at: String,
+        /// The command: the nouns' names and the verb's, separated by spaces.
+        command: String,
+        /// Its length in characters.
+        len: usize,
+    },
+    /// A long help text that is there but empty.
+    #[error("{at} has an empty long help; write the longer description, or remove it")]
+    EmptyLongHelp {
+        /// What has it.
+        at: String,
+    },
+    /// A deprecation note that is there but empty.
+    #[error("{at} has an empty deprecation note; say what to use instead")]
+    EmptyDeprecation {
+        /// The verb.
         at: String,
     },
     /// Two siblings with one name: two nouns, two verbs, or a noun and a verb of the
@@ -171,11 +211,25 @@ pub fn is_kebab_word(name: &str) -> bool {
         })
 }
 
+/// The longest command, in characters: a verb's nouns' names and its own, separated by
+/// single spaces (`cloud bucket list` is 17). Its MCP tool name (the same words joined by
+/// `_`, see [`GrammarModel::to_mcp_tools`](crate::GrammarModel)) is as long, and the
+/// MCP specification (revision 2025-11-25) says a tool name SHOULD be at most 128
+/// characters, so [`GrammarModel::validate`] and `grammar_dsl!` refuse longer commands.
+pub const MAX_COMMAND_LEN: usize = 128;
+
+/// The names a noun or verb may not have: clap gives every command that has
+/// subcommands (the application and each noun) a `help` subcommand.
+pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
+
 impl GrammarModel {
     /// Checks the whole model and returns every problem: names that are not kebab-case
-    /// words, an invalid version, empty help, duplicate siblings, empty nouns, nesting
-    /// deeper than [`MAX_NOUN_DEPTH`], deprecation notes on verbs that are not
-    /// `Deprecated`, and arguments that contradict themselves (see
+    /// words, nouns or verbs called `help` (the command line's own subcommand), an
+    /// invalid version, empty help (and long help or deprecation notes that are there
+    /// but empty), duplicate siblings, empty nouns, nesting deeper than
+    /// [`MAX_NOUN_DEPTH`], commands longer than [`MAX_COMMAND_LEN`], deprecation notes on verbs that are not
+    /// `Deprecated`, and arguments that contradict themselves (a `bool` switch with a
+    /// default other than `false`, among others; see
     /// [`GrammarError`]).
     ///
     /// # Errors
@@ -209,12 +263,17 @@ impl GrammarModel {
                 reason: err.to_string(),
             });
         }
+        if self.help.as_deref().is_some_and(is_blank) {
+            errors.push(GrammarError::MissingHelp {
+                at: "the application".to_string(),
+            });
+        }
         if self.nouns.is_empty() {
             errors.push(GrammarError::NoNouns);
         }
         check_siblings("the application", &self.nouns, &[], &mut errors);
         for noun in self.nouns.iter() {
-            check_noun(noun, "", 1, &mut errors);
+            check_noun(noun, "", "", 1, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
@@ -224,35 +283,64 @@ impl GrammarModel {
     }
 }
 
-fn check_noun(noun: &GrammarNoun, parent: &str, depth: usize, errors: &mut Vec<GrammarError>) {
-    let at = if parent.is_empty() {
-        format!("noun `{}`", noun.name)
+/// `parent` is where the noun is, for messages; `command` the names of the nouns that
+/// lead to it, separated by spaces.
+fn check_noun(
+    noun: &GrammarNoun,
+    parent: &str,
+    command: &str,
+    depth: usize,
+    errors: &mut Vec<GrammarError>,
+) {
+    let (at, command) = if parent.is_empty() {
+        (format!("noun `{}`", noun.name), noun.name.to_string())
     } else {
-        format!("{parent} › noun `{}`", noun.name)
+        (
+            format!("{parent} › noun `{}`", noun.name),
+            format!("{command} {}", noun.name),
+        )
     };
     if depth > MAX_NOUN_DEPTH {
         errors.push(GrammarError::TooDeep { at, depth });
         return;
     }
-    if !is_kebab_word(&noun.name) {
-        errors.push(GrammarError::InvalidName {
-            at: at.clone(),
-            name: noun.name.to_string(),
-        });
-    }
-    if noun.help.trim().is_empty() {
+    check_command_name(&noun.name, &at, errors);
+    if is_blank(&noun.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
+    }
+    if noun.long_help.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
     }
     if noun.nouns.is_empty() && noun.verbs.is_empty() {
         errors.push(GrammarError::EmptyNoun { at: at.clone() });
     }
     check_siblings(&at, &noun.nouns, &noun.verbs, errors);
     for verb in noun.verbs.iter() {
-        check_verb(verb, &at, errors);
+        check_verb(verb, &at, &command, errors);
     }
     for child in noun.nouns.iter() {
-        check_noun(child, &at, depth + 1, errors);
+        check_noun(child, &at, &command, depth + 1, errors);
     }
+}
+
+/// The name of a noun or verb: a kebab-case word, and not one the command line keeps.
+fn check_command_name(name: &str, at: &str, errors: &mut Vec<GrammarError>) {
+    if !is_kebab_word(name) {
+        errors.push(GrammarError::InvalidName {
+            at: at.to_string(),
+            name: name.to_string(),
+        });
+    } else if RESERVED_COMMAND_NAMES.contains(&name) {
+        errors.push(GrammarError::ReservedName {
+            at: at.to_string(),
+            name: name.to_string(),
+        });
+    }
+}
+
+/// Whether a text is empty or only white space.
+fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
 }
 
 fn check_siblings(
@@ -276,16 +364,26 @@ fn check_siblings(
     }
 }
 
-fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
+fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<GrammarError>) {
     let at = format!("{noun} › verb `{}`", verb.name);
-    if !is_kebab_word(&verb.name) {
-        errors.push(GrammarError::InvalidName {
+    check_command_name(&verb.name, &at, errors);
+    let command = format!("{nouns} {}", verb.name);
+    let len = command.chars().count();
+    if len > MAX_COMMAND_LEN {
+        errors.push(GrammarError::CommandTooLong {
             at: at.clone(),
-            name: verb.name.to_string(),
+            command,
+            len,
         });
     }
-    if verb.help.trim().is_empty() {
+    if is_blank(&verb.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
+    }
+    if verb.long_help.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
+    }
+    if verb.deprecated.as_deref().is_some_and(is_blank) {
+        errors.push(GrammarError::EmptyDeprecation { at: at.clone() });
     }
     if verb.deprecated.is_some() && verb.contract.stability() != StabilityProfile::Deprecated {
         errors.push(GrammarError::DeprecationMismatch {
@@ -323,7 +421,7 @@ fn check_verb(verb: &GrammarVerb, noun: &str, errors: &mut Vec<GrammarError>) {
                     .to_string(),
             );
         }
-        if arg.help.trim().is_empty() {
+        if is_blank(&arg.help) {
             problem("has an empty help text; say in one line what the value is".to_string());
         }
         check_argument_values(arg, &mut problem);
@@ -384,6 +482,18 @@ fn check_argument_values(arg: &GrammarArgument, problem: &mut impl FnMut(String)
     }
     if arg.is_switch() && arg.required {
         problem("a `bool` switch is off unless given, so it cannot be required".to_string());
+    }
+    if arg.is_switch()
+        && let Some(default) = arg.default.as_deref()
+        && default != "false"
+    {
+        // The command line sets a switch to `true` when given and `false` otherwise, so
+        // any other default would be advertised (in `--help`, the MCP manifest) and
+        // never used.
+        problem(format!(
+            "a `bool` switch is off unless given, so its default is `false`, not `{default}`; \
+             remove the default or make it `false`"
+        ));
     }
     if let Some(default) = &arg.default {
         let scalar = Scalar::of(&arg.value_type);
@@ -503,6 +613,101 @@ mod tests {
         assert!(
             text.contains("noun `net` › verb `old`, argument `x`: `-h` is reserved"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn help_is_no_noun_or_verb_name() {
+        // clap gives the application and every noun a `help` subcommand; a noun or verb
+        // of that name would make `CliBuilder::build` panic in clap.
+        let grammar = GrammarModel::new("app").with_noun(
+            GrammarNoun::new("help", "Help topics")
+                .with_verb(verb("show"))
+                .with_noun(GrammarNoun::new("docs", "Docs").with_verb(verb("help"))),
+        );
+        let errors = grammar.validate().unwrap_err();
+        assert_eq!(
+            errors.errors(),
+            [
+                GrammarError::ReservedName {
+                    at: "noun `help`".to_string(),
+                    name: "help".to_string()
+                },
+                GrammarError::ReservedName {
+                    at: "noun `help` › noun `docs` › verb `help`".to_string(),
+                    name: "help".to_string()
+                },
+            ],
+            "{errors}"
+        );
+        assert!(
+            errors
+                .to_string()
+                .contains("reserved for the command line's own `help` subcommand")
+        );
+    }
+
+    #[test]
+    fn empty_optional_texts_and_switch_defaults_are_refused_as_by_the_macro() {
+        let grammar = GrammarModel::new("app").with_help(" ").with_noun(
+            GrammarNoun::new("n", "N").with_long_help("").with_verb(
+                verb("v")
+                    .with_long_help("\n")
+                    .deprecated("")
+                    .with_arg(GrammarArgument::named("force", "bool", "F").with_default("true"))
+                    .with_arg(GrammarArgument::named("quiet", "bool", "Q").with_default("false")),
+            ),
+        );
+        let errors = grammar.validate().unwrap_err();
+        let at = |at: &str| at.to_string();
+        assert_eq!(
+            errors.errors()[..4],
+            [
+                GrammarError::MissingHelp {
+                    at: at("the application")
+                },
+                GrammarError::EmptyLongHelp { at: at("noun `n`") },
+                GrammarError::EmptyLongHelp {
+                    at: at("noun `n` › verb `v`")
+                },
+                GrammarError::EmptyDeprecation {
+                    at: at("noun `n` › verb `v`")
+                },
+            ],
+            "{errors}"
+        );
+        // `--force` would be advertised as on by default, and the command line would
+        // never turn it on: refused. `"false"` (what the macro writes) is fine.
+        assert!(
+            matches!(&errors.errors()[4..], [GrammarError::InvalidArgument { name, reason, .. }]
+                if name == "force" && reason.contains("its default is `false`, not `true`")),
+            "{errors}"
+        );
+        assert_eq!(errors.len(), 5, "{errors}");
+    }
+
+    #[test]
+    fn commands_are_at_most_128_characters() {
+        // `n…n v…v`: 60 + 1 + 67 = 128 characters, the longest allowed.
+        let noun = "n".repeat(60);
+        let grammar = |verb_len: usize| {
+            GrammarModel::new("app").with_noun(
+                GrammarNoun::new(noun.clone(), "N")
+                    .with_noun(GrammarNoun::new("x", "X").with_verb(verb("v")))
+                    .with_verb(verb(&"v".repeat(verb_len))),
+            )
+        };
+        assert_eq!(grammar(67).validate(), Ok(()));
+        let errors = grammar(68).validate().unwrap_err();
+        assert!(
+            matches!(errors.errors(), [GrammarError::CommandTooLong { len: 129, command, .. }]
+                if *command == format!("{noun} {}", "v".repeat(68))),
+            "{errors}"
+        );
+        assert!(
+            errors
+                .to_string()
+                .contains("is 129 characters long; at most 128 are allowed")
         );
     }
 

@@ -1,16 +1,44 @@
 //! What the model knows about an argument's value type from its Rust name: enough to
-//! check a default value and to describe the value in JSON Schema.
+//! check a default value, to describe the value in JSON Schema, and (for `cnv-cli`) to
+//! choose a command-line parser.
 
-/// The JSON shape of a value type the model recognises by name; every other type is a
-/// string that the program parses with `FromStr`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scalar {
-    /// `u8` … `u128`, `usize`, with the type's name (its width decides what fits).
-    Unsigned(&'static str),
-    /// `i8` … `i128`, `isize`, with the type's name.
-    Signed(&'static str),
-    /// `f32`, `f64`.
-    Float,
+/// A value type the model recognises by name; every other type is [`Text`](Self::Text),
+/// which the program parses with `FromStr`.
+///
+/// Not part of the public API: `cnv-cli` matches on it to choose its parser
+/// ([`GrammarArgument::__scalar`](crate::GrammarArgument::__scalar)), and `grammar_dsl!`
+/// keeps a copy of this table that the `cnv` facade's tests check equal.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// `u8`.
+    U8,
+    /// `u16`.
+    U16,
+    /// `u32`.
+    U32,
+    /// `u64`.
+    U64,
+    /// `u128`.
+    U128,
+    /// `usize`.
+    Usize,
+    /// `i8`.
+    I8,
+    /// `i16`.
+    I16,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `i128`.
+    I128,
+    /// `isize`.
+    Isize,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
     /// `bool`.
     Bool,
     /// `char`.
@@ -20,58 +48,103 @@ pub(crate) enum Scalar {
 }
 
 impl Scalar {
+    /// Every scalar recognised by name (all but [`Text`](Self::Text)), in table order.
+    pub const NAMED: [Self; 16] = [
+        Self::U8,
+        Self::U16,
+        Self::U32,
+        Self::U64,
+        Self::U128,
+        Self::Usize,
+        Self::I8,
+        Self::I16,
+        Self::I32,
+        Self::I64,
+        Self::I128,
+        Self::Isize,
+        Self::F32,
+        Self::F64,
+        Self::Bool,
+        Self::Char,
+    ];
+
+    /// The Rust name of the type (`"u64"`), `None` for [`Text`](Self::Text).
+    #[must_use]
+    pub const fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::U8 => "u8",
+            Self::U16 => "u16",
+            Self::U32 => "u32",
+            Self::U64 => "u64",
+            Self::U128 => "u128",
+            Self::Usize => "usize",
+            Self::I8 => "i8",
+            Self::I16 => "i16",
+            Self::I32 => "i32",
+            Self::I64 => "i64",
+            Self::I128 => "i128",
+            Self::Isize => "isize",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+            Self::Bool => "bool",
+            Self::Char => "char",
+            Self::Text => return None,
+        })
+    }
+
     /// The scalar a type name stands for, looking at its last path segment
     /// (`core::primitive::u64` is `u64`).
-    pub(crate) fn of(value_type: &str) -> Self {
+    #[must_use]
+    pub fn of(value_type: &str) -> Self {
         let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
-        match name {
-            "u8" => Self::Unsigned("u8"),
-            "u16" => Self::Unsigned("u16"),
-            "u32" => Self::Unsigned("u32"),
-            "u64" => Self::Unsigned("u64"),
-            "u128" => Self::Unsigned("u128"),
-            "usize" => Self::Unsigned("usize"),
-            "i8" => Self::Signed("i8"),
-            "i16" => Self::Signed("i16"),
-            "i32" => Self::Signed("i32"),
-            "i64" => Self::Signed("i64"),
-            "i128" => Self::Signed("i128"),
-            "isize" => Self::Signed("isize"),
-            "f32" | "f64" => Self::Float,
-            "bool" => Self::Bool,
-            "char" => Self::Char,
-            _ => Self::Text,
-        }
+        Self::NAMED
+            .into_iter()
+            .find(|scalar| scalar.name() == Some(name))
+            .unwrap_or(Self::Text)
     }
 
-    /// Whether `text` is a valid value of this scalar (every text is a `Text`; the
-    /// program's own `FromStr` decides at run time).
-    pub(crate) fn accepts(self, text: &str) -> bool {
+    /// An unsigned integer type.
+    #[must_use]
+    pub const fn is_unsigned(self) -> bool {
+        matches!(
+            self,
+            Self::U8 | Self::U16 | Self::U32 | Self::U64 | Self::U128 | Self::Usize
+        )
+    }
+
+    /// A signed integer type.
+    #[must_use]
+    pub const fn is_signed(self) -> bool {
+        matches!(
+            self,
+            Self::I8 | Self::I16 | Self::I32 | Self::I64 | Self::I128 | Self::Isize
+        )
+    }
+
+    /// Whether `text` is a valid value of this scalar, as the type's `FromStr` decides
+    /// (every text is a [`Text`](Self::Text); the program's own `FromStr` decides at run
+    /// time).
+    #[must_use]
+    pub fn accepts(self, text: &str) -> bool {
         match self {
-            Self::Unsigned(width) | Self::Signed(width) => fits(width, text),
-            Self::Float => text.parse::<f64>().is_ok(),
-            Self::Bool => matches!(text, "true" | "false"),
-            Self::Char => text.chars().count() == 1,
+            Self::U8 => text.parse::<u8>().is_ok(),
+            Self::U16 => text.parse::<u16>().is_ok(),
+            Self::U32 => text.parse::<u32>().is_ok(),
+            Self::U64 => text.parse::<u64>().is_ok(),
+            Self::U128 => text.parse::<u128>().is_ok(),
+            Self::Usize => text.parse::<usize>().is_ok(),
+            Self::I8 => text.parse::<i8>().is_ok(),
+            Self::I16 => text.parse::<i16>().is_ok(),
+            Self::I32 => text.parse::<i32>().is_ok(),
+            Self::I64 => text.parse::<i64>().is_ok(),
+            Self::I128 => text.parse::<i128>().is_ok(),
+            Self::Isize => text.parse::<isize>().is_ok(),
+            Self::F32 => text.parse::<f32>().is_ok(),
+            Self::F64 => text.parse::<f64>().is_ok(),
+            Self::Bool => text.parse::<bool>().is_ok(),
+            Self::Char => text.parse::<char>().is_ok(),
             Self::Text => true,
         }
-    }
-}
-
-/// Whether `text` parses as the integer type called `width` (as `FromStr` would).
-fn fits(width: &str, text: &str) -> bool {
-    match width {
-        "u8" => text.parse::<u8>().is_ok(),
-        "u16" => text.parse::<u16>().is_ok(),
-        "u32" => text.parse::<u32>().is_ok(),
-        "u64" => text.parse::<u64>().is_ok(),
-        "u128" => text.parse::<u128>().is_ok(),
-        "usize" => text.parse::<usize>().is_ok(),
-        "i8" => text.parse::<i8>().is_ok(),
-        "i16" => text.parse::<i16>().is_ok(),
-        "i32" => text.parse::<i32>().is_ok(),
-        "i64" => text.parse::<i64>().is_ok(),
-        "i128" => text.parse::<i128>().is_ok(),
-        _ => text.parse::<isize>().is_ok(),
     }
 }
 
@@ -86,12 +159,17 @@ mod tests {
 
     #[test]
     fn scalars_are_recognised_by_their_last_segment() {
-        assert_eq!(Scalar::of("u64"), Scalar::Unsigned("u64"));
-        assert_eq!(Scalar::of("core::primitive::i32"), Scalar::Signed("i32"));
-        assert_eq!(Scalar::of("f64"), Scalar::Float);
+        assert_eq!(Scalar::of("u64"), Scalar::U64);
+        assert_eq!(Scalar::of("core::primitive::i32"), Scalar::I32);
+        assert_eq!(Scalar::of("f64"), Scalar::F64);
         assert_eq!(Scalar::of("bool"), Scalar::Bool);
+        assert_eq!(Scalar::of(" char "), Scalar::Char);
         assert_eq!(Scalar::of("std::path::PathBuf"), Scalar::Text);
         assert_eq!(Scalar::of("u64x"), Scalar::Text);
+        for scalar in Scalar::NAMED {
+            assert_eq!(Scalar::of(scalar.name().unwrap_or_default()), scalar);
+        }
+        assert_eq!(Scalar::Text.name(), None);
     }
 
     #[test]
@@ -103,7 +181,7 @@ mod tests {
         assert!(Scalar::of("i8").accepts("-128"));
         assert!(!Scalar::of("i8").accepts("-129"));
         assert!(!Scalar::of("isize").accepts("-"));
-        assert!(Scalar::Float.accepts("0.5"));
+        assert!(Scalar::F64.accepts("0.5"));
         assert!(!Scalar::Bool.accepts("yes"));
         assert!(Scalar::Char.accepts("é"));
         assert!(!Scalar::Char.accepts("ab"));

@@ -284,3 +284,113 @@ fn a_network_verb_loaded_without_safety_is_not_agent_safe() {
         "HumanReviewRequired"
     );
 }
+
+#[test]
+fn loading_refuses_what_grammar_dsl_refuses() {
+    // Each document is valid but for one thing the macro refuses at compile time.
+    let verb = |fields: &str| {
+        format!(
+            r#"{{"name":"app","nouns":[{{"name":"n","help":"N","verbs":[
+            {{"name":"v","help":"V","contract":{{"capability":"Pure","resource":"Fast","stability":"Deprecated"}}{fields}}}]}}]}}"#
+        )
+    };
+    let cases = [
+        (
+            verb(
+                r#","args":[{"name":"force","value_type":"bool","help":"F","required":false,"default":"true"}]"#,
+            ),
+            "its default is `false`, not `true`",
+        ),
+        (verb(r#","deprecated":"""#), "empty deprecation note"),
+        (verb(r#","long_help":" ""#), "empty long help"),
+        (
+            r#"{"name":"app","help":"","nouns":[{"name":"n","help":"N","verbs":[
+            {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
+                .to_string(),
+            "the application has an empty help text",
+        ),
+        (
+            r#"{"name":"app","nouns":[{"name":"n","help":"N","long_help":"","verbs":[
+            {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
+                .to_string(),
+            "noun `n` has an empty long help",
+        ),
+    ];
+    for (json, expected) in cases {
+        match GrammarModel::from_json(&json) {
+            Err(LoadError::Invalid(errors)) => {
+                assert_eq!(errors.len(), 1, "{errors}");
+                assert!(errors.to_string().contains(expected), "{errors}");
+            }
+            other => panic!("{expected}: {other:?}"),
+        }
+    }
+    // What the macro writes for a switch, and a switch without a default, load.
+    for default in [r#","default":"false""#, ""] {
+        let json = verb(&format!(
+            r#","args":[{{"name":"force","value_type":"bool","help":"F","required":false{default}}}]"#
+        ));
+        assert!(GrammarModel::from_json(&json).is_ok(), "{json}");
+    }
+}
+
+#[test]
+fn defaults_json_cannot_hold_in_the_property_s_type_are_left_out() {
+    let verb = GrammarVerb::new("v", "V", CapabilityContract::pure())
+        .with_arg(
+            GrammarArgument::named("huge", "u128", "Beyond u64")
+                .with_default("340282366920938463463374607431768211455"),
+        )
+        .with_arg(
+            GrammarArgument::named("low", "i128", "Beyond i64")
+                .with_default("-170141183460469231731687303715884105728"),
+        )
+        .with_arg(GrammarArgument::named("nan", "f64", "NaN").with_default("NaN"))
+        .with_arg(GrammarArgument::named("inf", "f32", "Infinity").with_default("inf"))
+        .with_arg(GrammarArgument::named("max", "u64", "Fits").with_default("18446744073709551615"))
+        .with_arg(GrammarArgument::named("small", "u128", "Fits").with_default("7"));
+    let grammar = GrammarModel::new("app").with_noun(GrammarNoun::new("n", "N").with_verb(verb));
+    assert_eq!(grammar.validate(), Ok(()), "every default is a valid value");
+    let tools = grammar.to_mcp_tools();
+    assert_valid(&validator("ListToolsResult"), &tools);
+    let p = &tools["tools"][0]["inputSchema"]["properties"];
+    for name in ["huge", "low", "nan", "inf"] {
+        assert_eq!(p[name].get("default"), None, "{name}: {}", p[name]);
+        assert!(p[name]["type"] == "integer" || p[name]["type"] == "number");
+    }
+    assert_eq!(p["max"]["default"], json!(u64::MAX));
+    assert_eq!(p["small"]["default"], 7);
+    // The grammar's own JSON keeps every default as written.
+    let back = GrammarModel::from_json(&serde_json::to_string(&grammar).unwrap()).unwrap();
+    assert_eq!(back, grammar);
+}
+
+#[test]
+fn tool_names_are_at_most_128_characters() {
+    // The longest command `validate()` accepts is a 128-character tool name.
+    let long = |verb_len: usize| {
+        GrammarModel::new("app").with_noun(GrammarNoun::new("cloud", "Cloud").with_noun(
+            GrammarNoun::new("bucket", "Buckets").with_verb(GrammarVerb::new(
+                "l".repeat(verb_len),
+                "List",
+                CapabilityContract::network(),
+            )),
+        ))
+    };
+    let longest = long(128 - "cloud_bucket_".len());
+    assert_eq!(longest.validate(), Ok(()));
+    let tools = longest.to_mcp_tools();
+    assert_eq!(tools["tools"][0]["name"].as_str().map(str::len), Some(128));
+    assert_eq!(cnv_grammar::MAX_COMMAND_LEN, 128);
+    let json = serde_json::to_string(&long(128 - "cloud_bucket_".len() + 1)).unwrap();
+    let Err(LoadError::Invalid(errors)) = GrammarModel::from_json(&json) else {
+        panic!("a 129-character command loads");
+    };
+    assert!(
+        matches!(
+            errors.errors(),
+            [cnv_grammar::GrammarError::CommandTooLong { len: 129, .. }]
+        ),
+        "{errors}"
+    );
+}
