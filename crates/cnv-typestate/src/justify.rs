@@ -57,6 +57,10 @@ pub const fn justification_len(text: &str) -> usize {
 /// person.
 #[must_use]
 pub const fn is_invisible(code: u32) -> bool {
+    // Fast path: the ASCII of almost every justification.
+    if code < 0x80 {
+        return code < 0x20 || code == 0x7F;
+    }
     matches!(
         code,
         0x00..=0x1F
@@ -126,6 +130,9 @@ const fn cont(bytes: &[u8], i: usize) -> u32 {
 /// The Unicode `White_Space` property, the set [`char::is_whitespace`] and
 /// [`str::trim`] use.
 const fn is_white_space(code: u32) -> bool {
+    if code < 0x80 {
+        return matches!(code, 0x09..=0x0D | 0x20);
+    }
     matches!(
         code,
         0x09..=0x0D
