@@ -519,20 +519,9 @@ impl Cli {
     /// command, read from its `matches`): prints and returns
     /// the exit status, or `None` when none was asked for.
     fn introspect(&self, root: &ArgMatches, json: bool, console: &mut Console<'_>) -> Option<Exit> {
-        if let Some(shell) = root.get_one::<String>(global::COMPLETIONS) {
-            let mut command = self.lock_command();
-            let command = &mut *command;
+        if let Some(shell) = root.get_one::<clap_complete::Shell>(global::COMPLETIONS) {
             let name = self.model.app_name().to_owned();
-            let out = &mut console.stdout;
-            match shell.as_str() {
-                "bash" => clap_complete::generate(clap_complete::Shell::Bash, command, name, out),
-                "zsh" => clap_complete::generate(clap_complete::Shell::Zsh, command, name, out),
-                "fish" => clap_complete::generate(clap_complete::Shell::Fish, command, name, out),
-                "elvish" => {
-                    clap_complete::generate(clap_complete::Shell::Elvish, command, name, out);
-                }
-                _ => clap_complete::generate(clap_complete::Shell::PowerShell, command, name, out),
-            }
+            clap_complete::generate(*shell, &mut self.lock_command(), name, &mut console.stdout);
             return Some(Exit::Success);
         }
         let document = if root.get_flag(global::GRAMMAR) {

@@ -138,13 +138,7 @@ fn global_args(agent_env: &str) -> [Arg; 9] {
             "SHELL",
             "Print a completion script for SHELL and exit",
         )
-        .value_parser(PossibleValuesParser::new([
-            "bash",
-            "zsh",
-            "fish",
-            "elvish",
-            "powershell",
-        ])),
+        .value_parser(value_parser!(clap_complete::Shell)),
     ]
 }
 

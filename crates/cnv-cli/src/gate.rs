@@ -215,6 +215,16 @@ where
         Err(self.refuse(session, &error))
     }
 
+    /// The caller-facing form of `error` for this call.
+    fn refusal(&self, error: &EscalationError) -> Refusal {
+        refusal(
+            self.dispatch.command,
+            self.dispatch.verb.contract(),
+            self.dispatch.justification,
+            error,
+        )
+    }
+
     /// Records a refusal the gate decided and returns it: exit 4 for a missing
     /// confirmation in human mode, exit 3 for everything else.
     fn refuse<S, M>(&self, session: &mut TypedSession<S, M>, error: &EscalationError) -> Stop
@@ -225,12 +235,7 @@ where
         if let Err(err) = session.record_denial(C::CLASS, self.justification(), error) {
             return Stop::Denied(audit_refusal(&err.to_string()));
         }
-        let refusal = refusal(
-            self.dispatch.command,
-            self.dispatch.verb.contract(),
-            self.dispatch.justification,
-            error,
-        );
+        let refusal = self.refusal(error);
         if M::MODE == RunMode::Supervised && matches!(error, EscalationError::NotConfirmed { .. }) {
             Stop::NotConfirmed(refusal)
         } else {
@@ -353,12 +358,7 @@ where
         match session.escalate(self.contract(), self.justification()) {
             Ok(session) => self.run(&session),
             // The refusal is already in the audit trail.
-            Err(denied) => Err(Stop::Denied(refusal(
-                self.dispatch.command,
-                self.dispatch.verb.contract(),
-                self.dispatch.justification,
-                denied.error(),
-            ))),
+            Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
         }
     }
 
@@ -385,12 +385,7 @@ where
             Ok(approval) => {
                 match session.escalate_approved(self.contract(), justification, approval) {
                     Ok(session) => self.run(&session),
-                    Err(denied) => Err(Stop::Denied(refusal(
-                        self.dispatch.command,
-                        self.dispatch.verb.contract(),
-                        self.dispatch.justification,
-                        denied.error(),
-                    ))),
+                    Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
                 }
             }
             Err(err) => {
