@@ -521,7 +521,11 @@ impl Cli {
     fn introspect(&self, root: &ArgMatches, json: bool, console: &mut Console<'_>) -> Option<Exit> {
         if let Some(shell) = root.get_one::<clap_complete::Shell>(global::COMPLETIONS) {
             let name = self.model.app_name().to_owned();
-            clap_complete::generate(*shell, &mut self.lock_command(), name, &mut console.stdout);
+            // clap_complete panics when its writer fails (a closed pipe: `| head`), so the
+            // script is generated into memory and written like every other output.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut self.lock_command(), name, &mut script);
+            let _ = console.stdout.write_all(&script);
             return Some(Exit::Success);
         }
         let document = if root.get_flag(global::GRAMMAR) {
