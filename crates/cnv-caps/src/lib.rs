@@ -71,6 +71,8 @@
 //!   [`CapabilityContract`], with names spelled as in the grammar DSL (`"ReadOnlyFS"`).
 //!   A contract that claims `AgentSafe` for a class that is not agent-safe is refused
 //!   when it is deserialized.
+//! * `session-id` — [`SessionId`], the identity of a session that type-state sessions,
+//!   their audit trail and the session registry share (adds the `uuid` crate).
 //!
 //! [cnv]: https://docs.rs/cnv
 
@@ -89,6 +91,8 @@ mod class;
 mod command;
 mod contract;
 mod error;
+#[cfg(feature = "session-id")]
+mod id;
 mod profile;
 
 pub use assert::{assert_agent_safe, assert_risk_below, assert_runtime_below};
@@ -102,6 +106,8 @@ pub use class::{
 pub use command::ValidatedCommand;
 pub use contract::{CapabilityContract, TypedContract};
 pub use error::{ContractError, ParseError};
+#[cfg(feature = "session-id")]
+pub use id::{ParseSessionIdError, SessionId};
 pub use profile::{SafetyProfile, StabilityProfile};
 
 /// What other cnv crates name from here. Not part of the public API.
