@@ -60,7 +60,14 @@ impl CapabilityClass {
     /// `true` for `Pure` and `ReadOnlyFS` only.
     #[must_use]
     pub const fn is_agent_safe(self) -> bool {
-        matches!(self, Self::Pure | Self::ReadOnlyFS)
+        match self {
+            Self::Pure | Self::ReadOnlyFS => true,
+            Self::Environment
+            | Self::Network
+            | Self::ReadWriteFS
+            | Self::Subprocess
+            | Self::Dangerous => false,
+        }
     }
 
     /// Whether the class is low-risk: risk level below 5 (`Pure`, `ReadOnlyFS`,
@@ -100,7 +107,10 @@ impl CapabilityClass {
     /// `true` for `Pure`, `ReadOnlyFS` and `Environment`.
     #[must_use]
     pub const fn read_only_hint(self) -> bool {
-        matches!(self, Self::Pure | Self::ReadOnlyFS | Self::Environment)
+        match self {
+            Self::Pure | Self::ReadOnlyFS | Self::Environment => true,
+            Self::Network | Self::ReadWriteFS | Self::Subprocess | Self::Dangerous => false,
+        }
     }
 
     /// MCP `destructiveHint`: the command may perform destructive updates. Every class
@@ -122,7 +132,41 @@ impl CapabilityClass {
     /// machine's closed domain. `true` for `Network`, `Subprocess` and `Dangerous`.
     #[must_use]
     pub const fn open_world_hint(self) -> bool {
-        matches!(self, Self::Network | Self::Subprocess | Self::Dangerous)
+        match self {
+            Self::Network | Self::Subprocess | Self::Dangerous => true,
+            Self::Pure | Self::ReadOnlyFS | Self::Environment | Self::ReadWriteFS => false,
+        }
+    }
+
+    /// Whether a declaration of this class must say who reviews it (`safety:` in the
+    /// grammar DSL) instead of taking its default: `true` for `Dangerous` only, whose
+    /// reviewer is the whole point of the declaration.
+    #[must_use]
+    pub const fn must_declare_safety(self) -> bool {
+        match self {
+            Self::Dangerous => true,
+            Self::Pure
+            | Self::ReadOnlyFS
+            | Self::Environment
+            | Self::Network
+            | Self::ReadWriteFS
+            | Self::Subprocess => false,
+        }
+    }
+
+    /// What a command of this class may do, in a few words, for prompts and hints
+    /// (`"reads files"`).
+    #[must_use]
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Pure => "computes only",
+            Self::ReadOnlyFS => "reads files",
+            Self::Environment => "reads environment variables",
+            Self::Network => "talks to other hosts",
+            Self::ReadWriteFS => "creates, changes or deletes files",
+            Self::Subprocess => "starts other programs",
+            Self::Dangerous => "may do what cannot be undone",
+        }
     }
 }
 

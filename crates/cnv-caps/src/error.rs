@@ -142,11 +142,27 @@ fn suggest(input: &str, names: &[&'static str]) -> Option<&'static str> {
     closest(input, names.iter().copied())
 }
 
-/// The candidate closest to `input` by edit distance (over normalized text), if it is
-/// at most a third of the candidate's length (at least one edit, at most three): close
-/// enough to be a typo. Other cnv crates use it (hidden) for their own "did you mean".
+/// The candidate closest to `input`, if it is close enough to be a typo: the edit
+/// distance (over text that ignores ASCII case, `-`, `_` and spaces) is at most a third of
+/// the candidate's length (at least one edit, at most three), or `input` is the start of
+/// the candidate and at least four characters long (`HumanReview` for
+/// `HumanReviewRequired`).
+///
+/// This is cnv's one "did you mean" rule: the vocabulary's [`ParseError`], the grammar
+/// DSL, the command line and the typed handlers all call it (hidden, as
+/// `cnv_caps::__private::closest`).
 #[must_use]
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    use alloc::vec::Vec;
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let typed: Vec<char> = normalized(input).collect();
+    if typed.len() >= 4
+        && let Some(name) = candidates
+            .iter()
+            .find(|name| normalized(name).take(typed.len()).eq(typed.iter().copied()))
+    {
+        return Some(name);
+    }
     candidates
         .into_iter()
         .map(|name| (edit_distance(input, name), name))
@@ -208,6 +224,13 @@ mod tests {
         assert_eq!(suggest("readonly", names), Some("ReadOnlyFS"));
         assert_eq!(suggest("Purr", names), Some("Pure"));
         assert_eq!(suggest("Quantum", names), None);
+        // A name cut short is a close one too, from four characters on.
+        assert_eq!(
+            suggest("HumanReview", &["AgentSafe", "HumanReviewRequired"]),
+            Some("HumanReviewRequired")
+        );
+        assert_eq!(suggest("Net", &["Network"]), None);
+        assert_eq!(suggest("Fats", &["Fast", "Slow"]), Some("Fast"));
     }
 
     #[test]

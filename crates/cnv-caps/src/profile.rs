@@ -88,6 +88,9 @@ mod tests {
     fn bad_profile_names_are_refused_with_a_suggestion() {
         let err = "HumanReview".parse::<SafetyProfile>().unwrap_err();
         assert_eq!(err.kind(), "safety profile");
+        // A name cut short is a close one: the one "did you mean" rule of cnv.
+        assert_eq!(err.suggestion(), Some("HumanReviewRequired"));
+        let err = "Careful".parse::<SafetyProfile>().unwrap_err();
         assert_eq!(err.suggestion(), None);
         let err = "Stabel".parse::<StabilityProfile>().unwrap_err();
         assert_eq!(err.suggestion(), Some("Stable"));

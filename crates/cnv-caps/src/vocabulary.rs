@@ -23,6 +23,17 @@ macro_rules! vocabulary {
             /// The canonical name of every value, in the order of [`Self::ALL`].
             pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),+];
 
+            /// How many values there are: the length of a table indexed by
+            /// [`index`](Self::index).
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The position of the value in [`Self::ALL`], `0..COUNT`: the index of a table
+            /// sized [`Self::COUNT`], so a table of one entry per value grows with the enum.
+            #[must_use]
+            pub const fn index(self) -> usize {
+                self as usize
+            }
+
             /// The canonical name, spelled as in the grammar DSL and in JSON.
             #[must_use]
             pub const fn name(self) -> &'static str {
@@ -31,6 +42,15 @@ macro_rules! vocabulary {
                 }
             }
         }
+
+        // `index` is the position in `ALL`: the declaration order is both.
+        const _: () = {
+            let mut i = 0;
+            while i < $name::COUNT {
+                assert!($name::ALL[i].index() == i);
+                i += 1;
+            }
+        };
 
         impl core::fmt::Display for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
