@@ -5,12 +5,12 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cnv_caps::CapabilityClass;
+use cnv_caps::{CapabilityClass, SessionId};
 
-use crate::audit::{SessionId, format_timestamp};
-use crate::justify::escape_invisible;
-use crate::policy::EscalationError;
+use crate::audit::format_timestamp;
+use crate::error::EscalationError;
 use crate::state::RunMode;
+use crate::text::escape_invisible;
 
 /// What a human is asked to approve: a session, the class it holds, the class it asks
 /// for, and why. Get one from

@@ -71,30 +71,35 @@
 
 mod approval;
 mod audit;
+mod error;
 mod justify;
 mod lattice;
 mod policy;
 mod session;
 mod state;
+mod text;
 
 pub use approval::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApproval};
 #[cfg(any(feature = "tracing", test))]
 pub use audit::TracingSink;
 pub use audit::{
-    AuditEntry, AuditError, AuditEvent, AuditSink, ChainError, ChainHash, ChainSummary,
-    JsonLinesFile, JsonLinesSink, MemorySink, Outcome, ParseSessionIdError, SessionId,
-    verify_chain,
+    AuditEntry, AuditEvent, AuditSink, ChainHash, ChainSummary, FanOutSink, JsonLinesFile,
+    JsonLinesSink, MemorySink, Outcome, verify_chain,
 };
-pub use justify::{Justification, Justifies, escape_invisible, is_invisible, justification_len};
+/// The identity of a session, shared with the session registry (defined in `cnv-caps`).
+pub use cnv_caps::{ParseSessionIdError, SessionId};
+pub use error::{AuditError, ChainError, EscalationError, Rule};
+pub use justify::{Justification, Justifies};
 pub use lattice::{
     AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass,
 };
-pub use policy::{EscalationError, EscalationPolicy, Rule, default_min_justification};
+pub use policy::{EscalationPolicy, Requirement, default_min_justification};
 pub use session::{Denied, SessionConfig, SessionRef, TypedSession};
 pub use state::{
     Authorized, Autonomous, Escalated, Holds, ParseRunModeError, RunMode, SessionMode,
     SessionState, Supervised, Unverified, Verified,
 };
+pub use text::{escape_invisible, is_invisible, justification_len};
 
 /// Sealing for the type-level traits: only this crate's states, modes and classes
 /// implement them.

@@ -3,13 +3,12 @@
 
 use core::fmt;
 
-use cnv_caps::CapabilityClass;
-use serde::{Deserialize, Serialize};
+use cnv_caps::{CapabilityClass, CapabilityContract, SafetyProfile};
 
 use crate::approval::HumanApproval;
-use crate::audit::AuditError;
-use crate::justify::justification_len;
+use crate::error::{EscalationError, Rule};
 use crate::state::RunMode;
+use crate::text::justification_len;
 
 /// The minimum justification length for each target class under the default policy, in
 /// Unicode scalar values after trimming whitespace.
@@ -33,135 +32,80 @@ pub const fn default_min_justification(to: CapabilityClass) -> usize {
     }
 }
 
-/// Which rule of the policy decided an escalation. Audit entries and
-/// [`EscalationError::rule`] name it; its [`Display`](fmt::Display) form is the stable
-/// identifier written to logs (`min_justification`, …).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Rule {
-    /// An escalation must raise the risk; lowering it is `narrow`.
-    RaiseOnly,
-    /// `Dangerous` is never reached in `Autonomous` mode.
-    DangerousNeverAutonomous,
-    /// A `Supervised` session reaches `Dangerous` only with a matching `HumanApproval`.
-    HumanApproval,
-    /// The justification must be at least as long as the target's threshold.
-    MinJustification,
-    /// An escalation that the audit trail cannot record does not happen.
-    AuditRequired,
-    /// A program's own rule: a person must confirm before the step runs (a command
-    /// line asking before a `HumanReviewRequired` command, say).
-    HumanConfirmation,
+/// What a command needs before it runs, in one mode, under one policy: the answer of
+/// [`EscalationPolicy::requirement`], the one place that decides it.
+///
+/// A command line's gate acts on it, its `--help` and `--capabilities` print it, and an
+/// MCP manifest describes it to a model; so they cannot disagree.
+///
+/// | the contract | `Autonomous` (agent mode) | `Supervised` (a person) |
+/// |---|---|---|
+/// | safety `AgentSafe` | [`Nothing`](Self::Nothing) | [`Nothing`](Self::Nothing) |
+/// | safety `HumanReviewRequired` | [`Justification`](Self::Justification) (the class's threshold, at least 1) | [`Confirmation`](Self::Confirmation), scripted allowed |
+/// | safety `InteractiveOnly` | [`Never`](Self::Never) (`human_confirmation`) | [`Confirmation`](Self::Confirmation) at a terminal only |
+/// | class `Dangerous` | [`Never`](Self::Never) (`dangerous_never_autonomous`) | [`Approval`](Self::Approval) |
+///
+/// The enum is deliberately exhaustive (not `#[non_exhaustive]`): every program that acts
+/// on a requirement matches all of them, so a new kind of requirement is a compile error
+/// wherever a decision must be made, never a silent fall-through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "needs", rename_all = "snake_case")]
+pub enum Requirement {
+    /// It runs as asked.
+    Nothing,
+    /// A justification of at least `min_chars` characters (as
+    /// [`justification_len`] counts them) that the policy accepts.
+    Justification {
+        /// The threshold.
+        min_chars: usize,
+    },
+    /// A person confirms the call before it runs.
+    Confirmation {
+        /// Whether a confirmation given in advance (a command line's `--yes`) will do;
+        /// `false` when only a person answering at a terminal will.
+        scripted: bool,
+    },
+    /// A justification of at least `min_chars` characters and a person's
+    /// [`HumanApproval`] of exactly this call, at a terminal.
+    Approval {
+        /// The justification's threshold.
+        min_chars: usize,
+    },
+    /// It never runs in this mode.
+    Never {
+        /// The rule that says so.
+        rule: Rule,
+    },
 }
 
-impl Rule {
-    /// The stable identifier, e.g. `"min_justification"`.
+impl Requirement {
+    /// The justification's threshold, if the requirement includes one.
     #[must_use]
-    pub const fn name(self) -> &'static str {
+    pub const fn min_justification(self) -> Option<usize> {
         match self {
-            Self::RaiseOnly => "raise_only",
-            Self::DangerousNeverAutonomous => "dangerous_never_autonomous",
-            Self::HumanApproval => "human_approval",
-            Self::MinJustification => "min_justification",
-            Self::AuditRequired => "audit_required",
-            Self::HumanConfirmation => "human_confirmation",
+            Self::Justification { min_chars } | Self::Approval { min_chars } => Some(min_chars),
+            Self::Nothing | Self::Confirmation { .. } | Self::Never { .. } => None,
         }
     }
 }
 
-impl fmt::Display for Rule {
+impl fmt::Display for Requirement {
+    /// In words, for help texts: `"a justification of at least 20 characters"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.name())
-    }
-}
-
-/// Why an escalation (or an approved verification) was refused. Each message names the
-/// rule and says what to do.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EscalationError {
-    /// The target is not riskier than the current class.
-    #[error(
-        "`{from}` to `{to}` is not an escalation (rule `raise_only`): an escalation must raise the risk; call `narrow` to give up capability"
-    )]
-    NotAnEscalation {
-        /// The class the session holds.
-        from: CapabilityClass,
-        /// The class asked for.
-        to: CapabilityClass,
-    },
-    /// `Dangerous` was asked for in `Autonomous` mode.
-    #[error(
-        "escalation from `{from}` to `Dangerous` denied (rule `dangerous_never_autonomous`): an autonomous session can never hold `Dangerous`; run the command under human supervision instead"
-    )]
-    DangerousInAutonomousMode {
-        /// The class the session holds.
-        from: CapabilityClass,
-    },
-    /// `Dangerous` was asked for in `Supervised` mode without a human's approval.
-    #[error(
-        "escalation from `{from}` to `{to}` denied (rule `human_approval`): it needs a human's approval; obtain a `HumanApproval` (e.g. `HumanApproval::confirm_on_terminal`) and call `escalate_approved`"
-    )]
-    ApprovalRequired {
-        /// The class the session holds.
-        from: CapabilityClass,
-        /// The class asked for.
-        to: CapabilityClass,
-    },
-    /// The approval was given for another session, class or justification.
-    #[error(
-        "the human approval does not match this request (rule `human_approval`): it was given for {approved}, but the request is {requested}; ask the human to approve this request"
-    )]
-    ApprovalMismatch {
-        /// What the approval was given for.
-        approved: String,
-        /// What was requested.
-        requested: String,
-    },
-    /// The justification is shorter than the target's threshold.
-    #[error(
-        "escalation from `{from}` to `{to}` denied (rule `min_justification`): the justification has {given} characters but `{to}` needs at least {required}; say in a sentence why the command needs `{to}`"
-    )]
-    JustificationTooShort {
-        /// The class the session holds.
-        from: CapabilityClass,
-        /// The class asked for.
-        to: CapabilityClass,
-        /// The threshold of the policy for `to`.
-        required: usize,
-        /// The justification's length: Unicode scalar values after trimming whitespace.
-        given: usize,
-    },
-    /// A person's confirmation was needed and not given: a program's own rule, recorded
-    /// with [`TypedSession::record_denial`](crate::TypedSession::record_denial).
-    #[error(
-        "`{to}` needs a person's confirmation, and {reason} (rule `human_confirmation`); a person must confirm it at a terminal"
-    )]
-    NotConfirmed {
-        /// The class the step needs.
-        to: CapabilityClass,
-        /// Why no confirmation was given (no terminal, declined, …).
-        reason: String,
-    },
-    /// The audit sink failed, so the escalation was not made (it would go unrecorded).
-    #[error(
-        "escalation refused because the audit trail cannot record it (rule `audit_required`): {0}; repair the audit sink, then retry"
-    )]
-    Audit(#[source] AuditError),
-}
-
-impl EscalationError {
-    /// The rule that refused the escalation.
-    #[must_use]
-    pub const fn rule(&self) -> Rule {
         match self {
-            Self::NotAnEscalation { .. } => Rule::RaiseOnly,
-            Self::DangerousInAutonomousMode { .. } => Rule::DangerousNeverAutonomous,
-            Self::ApprovalRequired { .. } | Self::ApprovalMismatch { .. } => Rule::HumanApproval,
-            Self::JustificationTooShort { .. } => Rule::MinJustification,
-            Self::Audit(_) => Rule::AuditRequired,
-            Self::NotConfirmed { .. } => Rule::HumanConfirmation,
+            Self::Nothing => f.write_str("nothing"),
+            Self::Justification { min_chars } => {
+                write!(f, "a justification of at least {min_chars} characters")
+            }
+            Self::Confirmation { scripted: true } => f.write_str("a person's confirmation"),
+            Self::Confirmation { scripted: false } => {
+                f.write_str("a person's confirmation at a terminal")
+            }
+            Self::Approval { min_chars } => write!(
+                f,
+                "a justification of at least {min_chars} characters and a person's approval at a terminal"
+            ),
+            Self::Never { rule } => write!(f, "never (rule `{rule}`)"),
         }
     }
 }
@@ -170,16 +114,18 @@ impl EscalationError {
 /// and the two rules no configuration changes (`Dangerous` is never reached
 /// autonomously, and needs a human's approval when supervised).
 ///
-/// The typed [`escalate`](crate::TypedSession::escalate) calls
-/// [`check`](Self::check), and a program that learns the target at run time (a CLI)
-/// calls the same method: there is one rule set.
+/// [`requirement`](Self::requirement) is the one answer to "what does this contract need
+/// before it runs"; the typed [`escalate`](crate::TypedSession::escalate) and a program
+/// that learns the target at run time (a CLI) call [`check`](Self::check), which asks the
+/// same table. There is one rule set.
 ///
 /// Lengths are counted in Unicode scalar values (`char`s) after trimming whitespace, so
 /// `"éééééééééé"` (20 bytes) is 10 characters and `"   "` is 0.
 ///
 /// ```
 /// use cnv_caps::CapabilityClass::{Network, Pure, ReadOnlyFS, ReadWriteFS};
-/// use cnv_typestate::{EscalationPolicy, RunMode, Rule};
+/// use cnv_caps::CapabilityContract;
+/// use cnv_typestate::{EscalationPolicy, Requirement, RunMode, Rule};
 ///
 /// let policy = EscalationPolicy::default();
 /// assert!(policy.check(RunMode::Autonomous, Pure, ReadOnlyFS, "").is_ok());
@@ -188,20 +134,24 @@ impl EscalationError {
 ///
 /// let strict = EscalationPolicy::default().with_min_justification(Network, 80);
 /// assert_eq!(strict.min_justification(Network), 80);
+/// assert_eq!(
+///     strict.requirement(RunMode::Autonomous, &CapabilityContract::network().into()),
+///     Requirement::Justification { min_chars: 80 },
+/// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EscalationPolicy {
-    /// Indexed by `CapabilityClass::ALL` order.
-    min_chars: [usize; 7],
+    /// Indexed by [`CapabilityClass::index`].
+    min_chars: [usize; CapabilityClass::COUNT],
 }
 
 impl EscalationPolicy {
     /// The default policy (see [`default_min_justification`]).
     #[must_use]
     pub const fn new() -> Self {
-        let mut min_chars = [0; 7];
+        let mut min_chars = [0; CapabilityClass::COUNT];
         let mut i = 0;
-        while i < 7 {
+        while i < CapabilityClass::COUNT {
             min_chars[i] = default_min_justification(CapabilityClass::ALL[i]);
             i += 1;
         }
@@ -211,21 +161,80 @@ impl EscalationPolicy {
     /// The same policy with another threshold for escalations to `to`.
     #[must_use]
     pub const fn with_min_justification(mut self, to: CapabilityClass, chars: usize) -> Self {
-        self.min_chars[to as usize] = chars;
+        self.min_chars[to.index()] = chars;
         self
     }
 
     /// The threshold for escalations to `to`, in characters.
     #[must_use]
     pub const fn min_justification(&self, to: CapabilityClass) -> usize {
-        self.min_chars[to as usize]
+        self.min_chars[to.index()]
+    }
+
+    /// What reaching `class` needs in `mode`, whatever the contract's safety: the class's
+    /// part of [`requirement`](Self::requirement), and the rule [`check`](Self::check)
+    /// applies to an escalation's target. `Dangerous` is never reached autonomously and
+    /// needs an approval when supervised; every other class needs its threshold.
+    #[must_use]
+    pub const fn class_requirement(&self, mode: RunMode, class: CapabilityClass) -> Requirement {
+        let min_chars = self.min_justification(class);
+        match class {
+            CapabilityClass::Dangerous => match mode {
+                RunMode::Autonomous => Requirement::Never {
+                    rule: Rule::DangerousNeverAutonomous,
+                },
+                RunMode::Supervised => Requirement::Approval { min_chars },
+            },
+            CapabilityClass::Pure
+            | CapabilityClass::ReadOnlyFS
+            | CapabilityClass::Environment
+            | CapabilityClass::Network
+            | CapabilityClass::ReadWriteFS
+            | CapabilityClass::Subprocess => Requirement::Justification { min_chars },
+        }
+    }
+
+    /// What a command with `contract` needs before it runs in `mode` (see the table on
+    /// [`Requirement`]).
+    ///
+    /// In `Autonomous` mode a command that is not `AgentSafe` needs its class's threshold
+    /// and at least one character (a justification is what the audit trail records of an
+    /// agent's reason); in `Supervised` mode the contract's safety says who confirms.
+    /// `Dangerous` is decided by [`class_requirement`](Self::class_requirement) in both.
+    #[must_use]
+    pub const fn requirement(&self, mode: RunMode, contract: &CapabilityContract) -> Requirement {
+        match self.class_requirement(mode, contract.class()) {
+            class @ (Requirement::Never { .. } | Requirement::Approval { .. }) => return class,
+            Requirement::Nothing
+            | Requirement::Justification { .. }
+            | Requirement::Confirmation { .. } => {}
+        }
+        match (mode, contract.safety()) {
+            (_, SafetyProfile::AgentSafe) => Requirement::Nothing,
+            (RunMode::Autonomous, SafetyProfile::HumanReviewRequired) => {
+                let min_chars = self.min_justification(contract.class());
+                Requirement::Justification {
+                    min_chars: if min_chars == 0 { 1 } else { min_chars },
+                }
+            }
+            (RunMode::Autonomous, SafetyProfile::InteractiveOnly) => Requirement::Never {
+                rule: Rule::HumanConfirmation,
+            },
+            (RunMode::Supervised, SafetyProfile::HumanReviewRequired) => {
+                Requirement::Confirmation { scripted: true }
+            }
+            (RunMode::Supervised, SafetyProfile::InteractiveOnly) => {
+                Requirement::Confirmation { scripted: false }
+            }
+        }
     }
 
     /// Decides an escalation from `from` to `to` in `mode`, without a human's approval.
     ///
-    /// The rules, in order: `to` must be riskier than `from` ([`Rule::RaiseOnly`]);
-    /// `Dangerous` is refused in `Autonomous` mode ([`Rule::DangerousNeverAutonomous`])
-    /// and needs an approval in `Supervised` mode ([`Rule::HumanApproval`], see
+    /// The rules, in order: `to` must be riskier than `from` ([`Rule::RaiseOnly`]); then
+    /// what [`class_requirement`](Self::class_requirement) says of `to`: `Dangerous` is
+    /// refused in `Autonomous` mode ([`Rule::DangerousNeverAutonomous`]) and needs an
+    /// approval in `Supervised` mode ([`Rule::HumanApproval`], see
     /// [`check_approved`](Self::check_approved)); the justification must reach the
     /// threshold of `to` ([`Rule::MinJustification`]).
     ///
@@ -272,21 +281,20 @@ impl EscalationPolicy {
         if to <= from {
             return Err(EscalationError::NotAnEscalation { from, to });
         }
-        if to == CapabilityClass::Dangerous {
-            match mode {
-                RunMode::Autonomous => {
-                    return Err(EscalationError::DangerousInAutonomousMode { from });
-                }
-                RunMode::Supervised if approval.is_none() => {
-                    return Err(EscalationError::ApprovalRequired { from, to });
-                }
-                RunMode::Supervised => {}
+        let required = match self.class_requirement(mode, to) {
+            Requirement::Never { .. } => {
+                return Err(EscalationError::DangerousInAutonomousMode { from });
             }
-        }
+            Requirement::Approval { min_chars } => match approval {
+                Some(_) => min_chars,
+                None => return Err(EscalationError::ApprovalRequired { from, to }),
+            },
+            Requirement::Justification { min_chars } => min_chars,
+            Requirement::Nothing | Requirement::Confirmation { .. } => 0,
+        };
         if let Some(approval) = approval {
             approval.matches_request(to, justification)?;
         }
-        let required = self.min_justification(to);
         let given = justification_len(justification);
         if given < required {
             return Err(EscalationError::JustificationTooShort {
@@ -467,6 +475,93 @@ mod tests {
              the justification has 7 characters but `ReadWriteFS` needs at least 20; say in a \
              sentence why the command needs `ReadWriteFS`"
         );
+    }
+
+    #[test]
+    fn the_requirement_table() {
+        use cnv_caps::{CapabilityContract, SafetyProfile::*};
+        let policy = EscalationPolicy::default();
+        let need = |mode, contract: CapabilityContract| policy.requirement(mode, &contract);
+        let of = |class, safety| {
+            CapabilityContract::new(class, cnv_caps::ResourceBand::Fast)
+                .with_safety(safety)
+                .expect("a consistent contract")
+        };
+        let (agent, human) = (RunMode::Autonomous, RunMode::Supervised);
+        assert_eq!(need(agent, of(Pure, AgentSafe)), Requirement::Nothing);
+        assert_eq!(need(human, of(ReadOnlyFS, AgentSafe)), Requirement::Nothing);
+        // The class's threshold, and at least one character.
+        assert_eq!(
+            need(agent, of(Network, HumanReviewRequired)),
+            Requirement::Justification { min_chars: 30 }
+        );
+        assert_eq!(
+            need(agent, of(ReadOnlyFS, HumanReviewRequired)),
+            Requirement::Justification { min_chars: 1 }
+        );
+        assert_eq!(
+            need(agent, of(Environment, InteractiveOnly)),
+            Requirement::Never {
+                rule: Rule::HumanConfirmation
+            }
+        );
+        assert_eq!(
+            need(human, of(ReadWriteFS, HumanReviewRequired)),
+            Requirement::Confirmation { scripted: true }
+        );
+        assert_eq!(
+            need(human, of(Subprocess, InteractiveOnly)),
+            Requirement::Confirmation { scripted: false }
+        );
+        for safety in [HumanReviewRequired, InteractiveOnly] {
+            assert_eq!(
+                need(agent, of(Dangerous, safety)),
+                Requirement::Never {
+                    rule: Rule::DangerousNeverAutonomous
+                }
+            );
+            assert_eq!(
+                need(human, of(Dangerous, safety)),
+                Requirement::Approval { min_chars: 50 }
+            );
+        }
+        // Thresholds come from the policy, not from literals.
+        let strict = policy.clone().with_min_justification(Environment, 44);
+        assert_eq!(
+            strict.requirement(agent, &of(Environment, HumanReviewRequired)),
+            Requirement::Justification { min_chars: 44 }
+        );
+        assert_eq!(
+            Requirement::Justification { min_chars: 44 }.to_string(),
+            "a justification of at least 44 characters"
+        );
+    }
+
+    #[test]
+    fn every_class_has_a_requirement_in_both_modes() {
+        let policy = EscalationPolicy::default();
+        for class in CapabilityClass::ALL {
+            for mode in [RunMode::Autonomous, RunMode::Supervised] {
+                let need = policy.class_requirement(mode, *class);
+                // `check` refuses exactly what the class requirement says it must.
+                let verdict = policy.check(mode, Pure, *class, &text(60));
+                match need {
+                    Requirement::Never { rule } => {
+                        assert_eq!(verdict.map_err(|e| e.rule()), Err(rule));
+                    }
+                    Requirement::Approval { .. } => {
+                        assert_eq!(verdict.map_err(|e| e.rule()), Err(Rule::HumanApproval));
+                    }
+                    Requirement::Justification { .. } if *class == Pure => {
+                        assert_eq!(verdict.map_err(|e| e.rule()), Err(Rule::RaiseOnly));
+                    }
+                    Requirement::Justification { .. } => assert!(verdict.is_ok(), "{class}"),
+                    Requirement::Nothing | Requirement::Confirmation { .. } => {
+                        panic!("a class alone never needs {need:?}")
+                    }
+                }
+            }
+        }
     }
 
     #[test]

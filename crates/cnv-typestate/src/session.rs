@@ -4,13 +4,14 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
-use cnv_caps::{CapabilityClass, CapabilityContract, ConstRisk, TypedContract};
+use cnv_caps::{CapabilityClass, CapabilityContract, ConstRisk, SessionId, TypedContract};
 
 use crate::approval::{ApprovalRequest, HumanApproval};
-use crate::audit::{AuditEntry, AuditError, AuditEvent, AuditSink, MemorySink, Outcome, SessionId};
+use crate::audit::{AuditEntry, AuditEvent, AuditSink, MemorySink, Outcome};
+use crate::error::{AuditError, EscalationError, Rule};
 use crate::justify::Justifies;
 use crate::lattice::{AllowedIn, EscalateFrom, NarrowFrom, NoApprovalNeeded};
-use crate::policy::{EscalationError, EscalationPolicy, Rule};
+use crate::policy::EscalationPolicy;
 use crate::state::{
     Authorized, Autonomous, Escalated, Holds, RunMode, SessionMode, SessionState, Unverified,
     Verified,
@@ -162,7 +163,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
     ) -> Self {
         let mut core = Box::new(Core {
             name: name.into_boxed_str(),
-            id: SessionId::new_random(),
+            id: SessionId::new_v4(),
             contract: None,
             policy,
             sink,

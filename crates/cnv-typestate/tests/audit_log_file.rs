@@ -15,7 +15,7 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(name: &str) -> Self {
         let dir =
-            std::env::temp_dir().join(format!("cnv-typestate-{name}-{}", SessionId::new_random()));
+            std::env::temp_dir().join(format!("cnv-typestate-{name}-{}", SessionId::new_v4()));
         fs::create_dir_all(&dir).expect("create temp dir");
         Self(dir)
     }
@@ -137,7 +137,7 @@ fn a_damaged_tail_is_refused_rather_than_continued() {
         matches!(
             err,
             AuditError::Chain {
-                source: ChainError::Truncated { line: 4 },
+                error: ChainError::Truncated { line: 4 },
                 ..
             }
         ),
@@ -152,7 +152,7 @@ fn a_damaged_tail_is_refused_rather_than_continued() {
         matches!(
             err,
             AuditError::Chain {
-                source: ChainError::Edited { line: 4 },
+                error: ChainError::Edited { line: 4 },
                 ..
             }
         ),

@@ -32,7 +32,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{AuditEntry, AuditError, AuditSink};
+use super::{AuditEntry, AuditSink};
+use crate::error::{AuditError, ChainError};
 
 /// A SHA-256 hash in the chain, printed as 64 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -236,49 +237,6 @@ pub fn verify_chain<R: BufRead>(mut reader: R) -> Result<ChainSummary, ChainErro
     })
 }
 
-/// A problem in a JSON Lines audit log.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ChainError {
-    /// The log could not be read.
-    #[error("cannot read the audit log: {0}")]
-    Io(#[source] Arc<io::Error>),
-    /// A line is not a cnv audit entry.
-    #[error(
-        "line {line} of the audit log is not a cnv audit entry ({reason}): the log is damaged, or is not a cnv audit log"
-    )]
-    Malformed {
-        /// The line number, from 1.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A line's content does not match its hash.
-    #[error(
-        "line {line} of the audit log was changed after it was written: its hash does not match its content"
-    )]
-    Edited {
-        /// The line number, from 1.
-        line: usize,
-    },
-    /// A line's `prev` is not the hash of the line before it.
-    #[error(
-        "line {line} of the audit log does not follow the line before it: a line was deleted, inserted or moved at this point"
-    )]
-    BrokenLink {
-        /// The line number, from 1.
-        line: usize,
-    },
-    /// The last line has no newline.
-    #[error(
-        "line {line} of the audit log is incomplete (it has no newline): the writer stopped in the middle of it, or the file was cut"
-    )]
-    Truncated {
-        /// The line number, from 1.
-        line: usize,
-    },
-}
-
 /// Audit entries as hash-chained JSON Lines, written to any [`Write`] and flushed after
 /// every entry.
 ///
@@ -333,7 +291,7 @@ impl<W: Write + Send> AuditSink for JsonLinesSink<W> {
         let (line, hash) = encode(state.1, entry)?;
         let io_error = |err| AuditError::Io {
             target: "the JSON Lines writer".into(),
-            source: Arc::new(err),
+            error: Arc::new(err),
         };
         state.0.write_all(line.as_bytes()).map_err(io_error)?;
         state.0.write_all(b"\n").map_err(io_error)?;
@@ -457,10 +415,10 @@ impl JsonLinesFile {
         }
     }
 
-    fn chain_error(&self, source: ChainError) -> AuditError {
+    fn chain_error(&self, error: ChainError) -> AuditError {
         AuditError::Chain {
             path: self.path.display().to_string(),
-            source,
+            error,
         }
     }
 
@@ -506,7 +464,7 @@ impl fmt::Debug for JsonLinesFile {
 fn io_error(path: &Path, err: io::Error) -> AuditError {
     AuditError::Io {
         target: path.display().to_string(),
-        source: Arc::new(err),
+        error: Arc::new(err),
     }
 }
 
@@ -604,14 +562,15 @@ fn count_lines_before(mut file: &File, end: u64) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{AuditEvent, Outcome, SessionId};
+    use crate::audit::{AuditEvent, Outcome};
     use crate::state::RunMode;
     use cnv_caps::CapabilityClass;
+    use cnv_caps::SessionId;
 
     fn entry(n: usize) -> AuditEntry {
         let mut entry = AuditEntry::new(
             &format!("session-{n}"),
-            SessionId::new_random(),
+            SessionId::new_v4(),
             RunMode::Autonomous,
             AuditEvent::Escalate,
             Outcome::Allowed,
@@ -776,7 +735,7 @@ mod tests {
 
     #[test]
     fn last_line_reads_long_lines_across_blocks() {
-        let dir = std::env::temp_dir().join(format!("cnv-last-line-{}", SessionId::new_random()));
+        let dir = std::env::temp_dir().join(format!("cnv-last-line-{}", SessionId::new_v4()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("log.jsonl");
         let long = "y".repeat(10_000);

@@ -2,88 +2,22 @@
 //! narrowing and denial, delivered to an [`AuditSink`].
 
 use std::fmt;
-use std::io;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cnv_caps::CapabilityClass;
+use cnv_caps::{CapabilityClass, SessionId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::policy::{EscalationError, Rule};
+use crate::error::{AuditError, EscalationError, Rule};
 use crate::state::RunMode;
 
 mod jsonl;
 #[cfg(any(feature = "tracing", test))]
 mod tracing_sink;
 
-pub use jsonl::{ChainError, ChainHash, ChainSummary, JsonLinesFile, JsonLinesSink, verify_chain};
+pub use jsonl::{ChainHash, ChainSummary, JsonLinesFile, JsonLinesSink, verify_chain};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
-
-/// A session's unique id: a random (version 4) UUID, printed hyphenated.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SessionId(uuid::Uuid);
-
-impl SessionId {
-    /// A new random id.
-    #[must_use]
-    pub fn new_random() -> Self {
-        Self(uuid::Uuid::new_v4())
-    }
-
-    /// The id as a 128-bit number.
-    #[must_use]
-    pub fn as_u128(self) -> u128 {
-        self.0.as_u128()
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({self})")
-    }
-}
-
-/// A session id that is not a UUID.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{input}` is not a session id; expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8"
-)]
-#[non_exhaustive]
-pub struct ParseSessionIdError {
-    /// The text that was refused.
-    pub input: String,
-}
-
-impl FromStr for SessionId {
-    type Err = ParseSessionIdError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        uuid::Uuid::parse_str(s)
-            .map(Self)
-            .map_err(|_| ParseSessionIdError { input: s.into() })
-    }
-}
-
-impl Serialize for SessionId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for SessionId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// What happened to the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -325,35 +259,42 @@ impl AuditSink for MemorySink {
     }
 }
 
-/// Why an entry could not be recorded.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// Writing or flushing failed.
-    #[error(
-        "cannot write the audit entry to {target}: {source}; check that it is writable and the disk is not full"
-    )]
-    Io {
-        /// What was written to (a path, or "the JSON Lines writer").
-        target: String,
-        /// The I/O error.
-        #[source]
-        source: Arc<io::Error>,
-    },
-    /// The entry could not be encoded as JSON.
-    #[error("cannot encode the audit entry as JSON: {0}")]
-    Encode(#[source] Arc<serde_json::Error>),
-    /// An existing log cannot be continued because its last line is damaged.
-    #[error(
-        "cannot continue the audit log {path}: {source}; inspect it with `verify_chain`, then move it aside to start a new chain"
-    )]
-    Chain {
-        /// The log's path.
-        path: String,
-        /// What is wrong with it.
-        #[source]
-        source: ChainError,
-    },
+/// Records every entry to each of its sinks, in order: a command line's own log beside a
+/// program's `tracing` sink, say. The first sink that fails stops the entry there and its
+/// error is the result, so a failure is never hidden behind a later success.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cnv_typestate::{AuditSink, FanOutSink, MemorySink};
+///
+/// let (first, second) = (Arc::new(MemorySink::new()), Arc::new(MemorySink::new()));
+/// let sinks: Vec<Arc<dyn AuditSink>> = vec![first.clone(), second.clone()];
+/// let both = FanOutSink::new(sinks);
+/// # let _ = both;
+/// ```
+#[derive(Debug, Default)]
+pub struct FanOutSink {
+    sinks: Vec<Arc<dyn AuditSink>>,
+}
+
+impl FanOutSink {
+    /// A sink that records to each of `sinks`, in order.
+    #[must_use]
+    pub fn new(sinks: Vec<Arc<dyn AuditSink>>) -> Self {
+        Self { sinks }
+    }
+
+    /// The sinks, in order.
+    #[must_use]
+    pub fn sinks(&self) -> &[Arc<dyn AuditSink>] {
+        &self.sinks
+    }
+}
+
+impl AuditSink for FanOutSink {
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        self.sinks.iter().try_for_each(|sink| sink.record(entry))
+    }
 }
 
 #[cfg(test)]
@@ -364,7 +305,7 @@ mod tests {
     fn entries_round_trip_through_json() {
         let mut entry = AuditEntry::denial(
             "app",
-            SessionId::new_random(),
+            SessionId::new_v4(),
             RunMode::Autonomous,
             Some(CapabilityClass::ReadOnlyFS),
             CapabilityClass::ReadWriteFS,
@@ -393,7 +334,7 @@ mod tests {
         assert_eq!(text, "1970-01-01T00:00:01.500000Z");
         let entry = AuditEntry::new(
             "a",
-            SessionId::new_random(),
+            SessionId::new_v4(),
             RunMode::Supervised,
             AuditEvent::Create,
             Outcome::Allowed,
@@ -406,16 +347,6 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_are_unique_and_parse_back() {
-        let a = SessionId::new_random();
-        let b = SessionId::new_random();
-        assert_ne!(a, b);
-        assert_eq!(a.to_string().parse::<SessionId>(), Ok(a));
-        let err = "not-a-uuid".parse::<SessionId>().unwrap_err();
-        assert!(err.to_string().contains("not a session id"), "{err}");
-    }
-
-    #[test]
     fn memory_sink_keeps_order_and_can_be_shared() {
         let sink = Arc::new(MemorySink::new());
         let shared: Arc<dyn AuditSink> = sink.clone();
@@ -423,7 +354,7 @@ mod tests {
             shared
                 .record(&AuditEntry::new(
                     "s",
-                    SessionId::new_random(),
+                    SessionId::new_v4(),
                     RunMode::Autonomous,
                     event,
                     Outcome::Allowed,

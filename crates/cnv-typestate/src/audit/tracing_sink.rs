@@ -2,7 +2,8 @@
 
 use tracing::Level;
 
-use super::{AuditEntry, AuditError, AuditSink, Outcome};
+use super::{AuditEntry, AuditSink, Outcome};
+use crate::error::AuditError;
 
 /// Delivers each entry as a `tracing` event with target `cnv::audit`: `INFO` for what
 /// was allowed, `WARN` for a denial. Fields: `session`, `session_id`, `mode`, `event`,
@@ -66,8 +67,9 @@ mod tests {
     use tracing::{Event, Metadata, Subscriber};
 
     use super::*;
-    use crate::audit::{AuditEvent, SessionId};
+    use crate::audit::AuditEvent;
     use crate::state::RunMode;
+    use cnv_caps::SessionId;
 
     /// A subscriber that writes each event as `LEVEL target field=value …`.
     #[derive(Default)]
@@ -105,7 +107,7 @@ mod tests {
         let lines = capture.0.clone();
         let allowed = AuditEntry::new(
             "app",
-            SessionId::new_random(),
+            SessionId::new_v4(),
             RunMode::Autonomous,
             AuditEvent::Verify,
             Outcome::Allowed,

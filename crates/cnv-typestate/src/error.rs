@@ -1,0 +1,227 @@
+//! The errors of type-state sessions and their audit trail, and the rules that name a
+//! refusal. They live apart from the modules that raise them, so that the policy, the
+//! audit trail and the approval can all name them without naming each other.
+
+use core::fmt;
+use std::io;
+use std::sync::Arc;
+
+use cnv_caps::CapabilityClass;
+use serde::{Deserialize, Serialize};
+
+/// Which rule of the policy decided an escalation. Audit entries and
+/// [`EscalationError::rule`] name it; its [`Display`](fmt::Display) form is the stable
+/// identifier written to logs (`min_justification`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// An escalation must raise the risk; lowering it is `narrow`.
+    RaiseOnly,
+    /// `Dangerous` is never reached in `Autonomous` mode.
+    DangerousNeverAutonomous,
+    /// A `Supervised` session reaches `Dangerous` only with a matching `HumanApproval`.
+    HumanApproval,
+    /// The justification must be at least as long as the target's threshold.
+    MinJustification,
+    /// An escalation that the audit trail cannot record does not happen.
+    AuditRequired,
+    /// A program's own rule: a person must confirm before the step runs (a command
+    /// line asking before a `HumanReviewRequired` command, say).
+    HumanConfirmation,
+}
+
+impl Rule {
+    /// The stable identifier, e.g. `"min_justification"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::RaiseOnly => "raise_only",
+            Self::DangerousNeverAutonomous => "dangerous_never_autonomous",
+            Self::HumanApproval => "human_approval",
+            Self::MinJustification => "min_justification",
+            Self::AuditRequired => "audit_required",
+            Self::HumanConfirmation => "human_confirmation",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// Why an escalation (or an approved verification) was refused. Each message names the
+/// rule and says what to do.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EscalationError {
+    /// The target is not riskier than the current class.
+    #[error(
+        "`{from}` to `{to}` is not an escalation (rule `raise_only`): an escalation must raise the risk; call `narrow` to give up capability"
+    )]
+    NotAnEscalation {
+        /// The class the session holds.
+        from: CapabilityClass,
+        /// The class asked for.
+        to: CapabilityClass,
+    },
+    /// `Dangerous` was asked for in `Autonomous` mode.
+    #[error(
+        "escalation from `{from}` to `Dangerous` denied (rule `dangerous_never_autonomous`): an autonomous session can never hold `Dangerous`; run the command under human supervision instead"
+    )]
+    DangerousInAutonomousMode {
+        /// The class the session holds.
+        from: CapabilityClass,
+    },
+    /// `Dangerous` was asked for in `Supervised` mode without a human's approval.
+    #[error(
+        "escalation from `{from}` to `{to}` denied (rule `human_approval`): it needs a human's approval; obtain a `HumanApproval` (e.g. `HumanApproval::confirm_on_terminal`) and call `escalate_approved`"
+    )]
+    ApprovalRequired {
+        /// The class the session holds.
+        from: CapabilityClass,
+        /// The class asked for.
+        to: CapabilityClass,
+    },
+    /// The approval was given for another session, class or justification.
+    #[error(
+        "the human approval does not match this request (rule `human_approval`): it was given for {approved}, but the request is {requested}; ask the human to approve this request"
+    )]
+    ApprovalMismatch {
+        /// What the approval was given for.
+        approved: String,
+        /// What was requested.
+        requested: String,
+    },
+    /// The justification is shorter than the target's threshold.
+    #[error(
+        "escalation from `{from}` to `{to}` denied (rule `min_justification`): the justification has {given} characters but `{to}` needs at least {required}; say in a sentence why the command needs `{to}`"
+    )]
+    JustificationTooShort {
+        /// The class the session holds.
+        from: CapabilityClass,
+        /// The class asked for.
+        to: CapabilityClass,
+        /// The threshold of the policy for `to`.
+        required: usize,
+        /// The justification's length: Unicode scalar values after trimming whitespace.
+        given: usize,
+    },
+    /// A person's confirmation was needed and not given: a program's own rule, recorded
+    /// with [`TypedSession::record_denial`](crate::TypedSession::record_denial).
+    #[error(
+        "`{to}` needs a person's confirmation, and {reason} (rule `human_confirmation`); a person must confirm it at a terminal"
+    )]
+    NotConfirmed {
+        /// The class the step needs.
+        to: CapabilityClass,
+        /// Why no confirmation was given (no terminal, declined, …).
+        reason: String,
+    },
+    /// The audit sink failed, so the escalation was not made (it would go unrecorded).
+    /// The message carries the sink's error.
+    #[error(
+        "escalation refused because the audit trail cannot record it (rule `audit_required`): {0}; repair the audit sink, then retry"
+    )]
+    Audit(AuditError),
+}
+
+impl EscalationError {
+    /// The rule that refused the escalation.
+    #[must_use]
+    pub const fn rule(&self) -> Rule {
+        match self {
+            Self::NotAnEscalation { .. } => Rule::RaiseOnly,
+            Self::DangerousInAutonomousMode { .. } => Rule::DangerousNeverAutonomous,
+            Self::ApprovalRequired { .. } | Self::ApprovalMismatch { .. } => Rule::HumanApproval,
+            Self::JustificationTooShort { .. } => Rule::MinJustification,
+            Self::Audit(_) => Rule::AuditRequired,
+            Self::NotConfirmed { .. } => Rule::HumanConfirmation,
+        }
+    }
+}
+
+/// Why an entry could not be recorded. Each message carries its cause (the I/O error,
+/// the damaged line), so printing the error prints everything; the cause is also a field
+/// for programs that inspect it.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// Writing or flushing failed.
+    #[error(
+        "cannot write the audit entry to {target}: {error}; check that it is writable and the disk is not full"
+    )]
+    Io {
+        /// What was written to (a path, or "the JSON Lines writer").
+        target: String,
+        /// The I/O error.
+        error: Arc<io::Error>,
+    },
+    /// The entry could not be encoded as JSON.
+    #[error("cannot encode the audit entry as JSON: {0}")]
+    Encode(Arc<serde_json::Error>),
+    /// An existing log cannot be continued because its last line is damaged.
+    #[error(
+        "cannot continue the audit log {path}: {error}; inspect it with `verify_chain`, then move it aside to start a new chain"
+    )]
+    Chain {
+        /// The log's path.
+        path: String,
+        /// What is wrong with it.
+        error: ChainError,
+    },
+    /// A sink of the program's own (an [`AuditSink`](crate::AuditSink) it implemented)
+    /// could not record the entry.
+    #[error("the audit sink {sink} cannot record the entry: {error}")]
+    Sink {
+        /// Which sink, as the program names it.
+        sink: String,
+        /// What it said.
+        error: Arc<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// A problem in a JSON Lines audit log. The message carries the cause.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// The log could not be read.
+    #[error("cannot read the audit log: {0}")]
+    Io(Arc<io::Error>),
+    /// A line is not a cnv audit entry.
+    #[error(
+        "line {line} of the audit log is not a cnv audit entry ({reason}): the log is damaged, or is not a cnv audit log"
+    )]
+    Malformed {
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A line's content does not match its hash.
+    #[error(
+        "line {line} of the audit log was changed after it was written: its hash does not match its content"
+    )]
+    Edited {
+        /// The line number, from 1.
+        line: usize,
+    },
+    /// A line's `prev` is not the hash of the line before it.
+    #[error(
+        "line {line} of the audit log does not follow the line before it: a line was deleted, inserted or moved at this point"
+    )]
+    BrokenLink {
+        /// The line number, from 1.
+        line: usize,
+    },
+    /// The last line has no newline.
+    #[error(
+        "line {line} of the audit log is incomplete (it has no newline): the writer stopped in the middle of it, or the file was cut"
+    )]
+    Truncated {
+        /// The line number, from 1.
+        line: usize,
+    },
+}
