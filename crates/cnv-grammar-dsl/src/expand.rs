@@ -120,12 +120,12 @@ impl Emitter<'_> {
         let help = &verb.help;
         let long_help = option(krate, verb.long_help.as_deref());
         let deprecated = option(krate, verb.deprecated.as_deref());
-        let class = format_ident!("{}", verb.class);
-        let band = format_ident!("{}", verb.band);
-        let stability = format_ident!("{}", verb.stability);
+        let class = format_ident!("{}", verb.class.name());
+        let band = format_ident!("{}", verb.band.name());
+        let stability = format_ident!("{}", verb.stability.name());
         let safety = match verb.safety {
             Some(safety) => {
-                let safety = format_ident!("{}", safety);
+                let safety = format_ident!("{}", safety.name());
                 quote!(#krate::__private::Some(#krate::__private::SafetyProfile::#safety))
             }
             None => quote!(#krate::__private::None),

@@ -20,7 +20,7 @@
 //! let parsed = cnv_grammar_dsl::parse::parse(tokens);
 //! assert!(parsed.errors.is_empty());
 //! let model = cnv_grammar_dsl::validate::validate(&parsed.grammar.unwrap()).unwrap();
-//! assert_eq!(model.nouns[0].verbs[0].class, "Pure");
+//! assert_eq!(model.nouns[0].verbs[0].class, cnv_caps::CapabilityClass::Pure);
 //! assert_eq!(model.nouns[0].verbs[0].safety, None); // the class default, from cnv-caps
 //! ```
 

@@ -78,7 +78,12 @@ fn fields_come_in_any_order_and_safety_defaults_to_the_class() {
     let verb = &model.nouns[0].verbs[0];
     assert_eq!(
         (verb.class, verb.band, verb.stability, verb.safety),
-        ("Network", "Cold", "Preview", None)
+        (
+            cnv_caps::CapabilityClass::Network,
+            cnv_caps::ResourceBand::Cold,
+            cnv_caps::StabilityProfile::Preview,
+            None
+        )
     );
 }
 
@@ -152,7 +157,7 @@ fn deprecation_sets_the_stability() {
     let verb = &model.nouns[0].verbs[0];
     assert_eq!(
         (verb.stability, verb.deprecated.as_deref()),
-        ("Deprecated", Some("use w"))
+        (cnv_caps::StabilityProfile::Deprecated, Some("use w"))
     );
     let errors = messages(
         r#"app "a" { noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V", stability: Stable, deprecated: "use w" } } }"#,
@@ -185,7 +190,7 @@ fn every_mistake_is_reported_once() {
         "unknown resource band `Fats` (did you mean `Fast`?)",
         "noun `file` already has a noun or verb called `read`",
         "the help text is empty",
-        "a `Network` verb cannot be `AgentSafe`",
+        "a `Network` contract cannot be `AgentSafe`",
         "a `Dangerous` verb must say who reviews it",
         "verb `copy` has no `capability:`",
         "verb `copy` has no `resource:`",

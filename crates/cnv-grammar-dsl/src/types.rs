@@ -1,5 +1,6 @@
 //! Argument types: `T` (one value), `Option<T>` (optional), `Vec<T>` (repeatable), the
-//! value type `T` inside, its printed name, and the scalars whose defaults can be checked.
+//! value type `T` inside, and its printed name. Which value types are known by name (and
+//! so have their defaults checked) is `cnv_grammar::rules::Scalar`'s table.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -117,129 +118,6 @@ fn print(tokens: TokenStream, out: &mut String, after_word: &mut bool) {
     }
 }
 
-/// A value type the DSL recognises by name, so it can check a default at compile time.
-/// A copy of `cnv-grammar`'s table (`cnv_grammar::__private::Scalar`, which checks
-/// models built at run time and chooses `cnv-cli`'s parsers): this crate may depend on
-/// no runtime crate, so the `cnv` facade's test `grammar_tables.rs` checks the two
-/// agree name for name and value for value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scalar {
-    /// `u8`.
-    U8,
-    /// `u16`.
-    U16,
-    /// `u32`.
-    U32,
-    /// `u64`.
-    U64,
-    /// `u128`.
-    U128,
-    /// `usize`.
-    Usize,
-    /// `i8`.
-    I8,
-    /// `i16`.
-    I16,
-    /// `i32`.
-    I32,
-    /// `i64`.
-    I64,
-    /// `i128`.
-    I128,
-    /// `isize`.
-    Isize,
-    /// `f32`.
-    F32,
-    /// `f64`.
-    F64,
-    /// `bool`.
-    Bool,
-    /// `char`.
-    Char,
-    /// Any other type: its `FromStr` decides at run time.
-    Text,
-}
-
-impl Scalar {
-    /// Every scalar recognised by name (all but [`Text`](Self::Text)), in table order.
-    pub const NAMED: [Self; 16] = [
-        Self::U8,
-        Self::U16,
-        Self::U32,
-        Self::U64,
-        Self::U128,
-        Self::Usize,
-        Self::I8,
-        Self::I16,
-        Self::I32,
-        Self::I64,
-        Self::I128,
-        Self::Isize,
-        Self::F32,
-        Self::F64,
-        Self::Bool,
-        Self::Char,
-    ];
-
-    /// The Rust name of the type (`"u64"`), `None` for [`Text`](Self::Text).
-    #[must_use]
-    pub const fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Self::U8 => "u8",
-            Self::U16 => "u16",
-            Self::U32 => "u32",
-            Self::U64 => "u64",
-            Self::U128 => "u128",
-            Self::Usize => "usize",
-            Self::I8 => "i8",
-            Self::I16 => "i16",
-            Self::I32 => "i32",
-            Self::I64 => "i64",
-            Self::I128 => "i128",
-            Self::Isize => "isize",
-            Self::F32 => "f32",
-            Self::F64 => "f64",
-            Self::Bool => "bool",
-            Self::Char => "char",
-            Self::Text => return None,
-        })
-    }
-
-    /// The scalar a type name stands for, by its last path segment.
-    #[must_use]
-    pub fn of(value_type: &str) -> Self {
-        let name = value_type.rsplit("::").next().unwrap_or(value_type).trim();
-        Self::NAMED
-            .into_iter()
-            .find(|scalar| scalar.name() == Some(name))
-            .unwrap_or(Self::Text)
-    }
-
-    /// Whether `text` is a valid value of the type, as its `FromStr` decides.
-    #[must_use]
-    pub fn accepts(self, text: &str) -> bool {
-        match self {
-            Self::U8 => text.parse::<u8>().is_ok(),
-            Self::U16 => text.parse::<u16>().is_ok(),
-            Self::U32 => text.parse::<u32>().is_ok(),
-            Self::U64 => text.parse::<u64>().is_ok(),
-            Self::U128 => text.parse::<u128>().is_ok(),
-            Self::Usize => text.parse::<usize>().is_ok(),
-            Self::I8 => text.parse::<i8>().is_ok(),
-            Self::I16 => text.parse::<i16>().is_ok(),
-            Self::I32 => text.parse::<i32>().is_ok(),
-            Self::I64 => text.parse::<i64>().is_ok(),
-            Self::I128 => text.parse::<i128>().is_ok(),
-            Self::Isize => text.parse::<isize>().is_ok(),
-            Self::F32 => text.parse::<f32>().is_ok(),
-            Self::F64 => text.parse::<f64>().is_ok(),
-            Self::Bool => text.parse::<bool>().is_ok(),
-            Self::Char => text.parse::<char>().is_ok(),
-            Self::Text => true,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +150,7 @@ mod tests {
         assert_eq!(type_name(value_type(&optional)), "u8");
         assert_eq!(shape(&grouped("Vec<String>")).0, Shape::Repeated);
         let switch = grouped("bool");
-        assert_eq!(Scalar::of(&type_name(value_type(&switch))), Scalar::Bool);
+        assert_eq!(type_name(value_type(&switch)), "bool");
         let paren = ty("(bool)");
         assert!(matches!(paren, Type::Paren(_)));
         assert_eq!(type_name(value_type(&paren)), "bool");

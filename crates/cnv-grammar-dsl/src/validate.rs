@@ -1,27 +1,21 @@
 //! [`Grammar`] -> [`Model`]: every name resolved, every rule checked, every mistake an
 //! error on its own token.
 //!
-//! The rules are those of `cnv-grammar`'s `GrammarModel::validate` (so a model from the
-//! macro always validates at run time) plus the ones only the source can tell: unknown
-//! capability names, `safety: AgentSafe` on a class that is not agent-safe, a
-//! `Dangerous` verb that does not say who reviews it, and the argument type rules.
+//! The rules are `cnv_grammar::rules`, the ones `GrammarModel::validate` applies at run
+//! time (so a model from the macro always validates, and both say the same thing), and
+//! `cnv-caps`' contract rule (`with_safety` refuses `AgentSafe` on a class that is not
+//! agent-safe); added here are the ones only the source can tell: unknown words, a class
+//! that must declare who reviews it, and the shapes of argument types.
 
-use std::collections::BTreeSet;
-
+use cnv_caps::{
+    CapabilityClass, CapabilityContract, ResourceBand, SafetyProfile, StabilityProfile,
+};
+use cnv_grammar::rules::{self, ArgDecl, ArgPart, ArgRules, Scalar, Siblings};
 use syn::{Error, Ident, LitStr};
 
 use crate::ast::{App, Arg, Args, Fields, Grammar, Item, Noun, Slot, Verb};
-use crate::types::{Scalar, Shape, shape, type_name};
-use crate::vocab::{self, AGENT_SAFE, DANGEROUS, DEPRECATED, HUMAN_REVIEW, INTERACTIVE_ONLY};
-
-/// How deeply nouns may nest (`cnv_grammar::MAX_NOUN_DEPTH`; the `cnv` facade's tests
-/// check the two are equal).
-pub const MAX_NOUN_DEPTH: usize = 8;
-
-/// The longest command in characters, its words separated by spaces (and its MCP tool
-/// name, the same words joined by `_`): `cnv_grammar::MAX_COMMAND_LEN`, checked equal by
-/// the `cnv` facade's tests.
-pub const MAX_COMMAND_LEN: usize = 128;
+use crate::types::{Shape, shape, type_name};
+use crate::vocab::{self, Word};
 
 /// A checked grammar, ready to expand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +55,13 @@ pub struct VerbModel {
     /// Long help.
     pub long_help: Option<String>,
     /// Capability class.
-    pub class: &'static str,
+    pub class: CapabilityClass,
     /// Resource band.
-    pub band: &'static str,
+    pub band: ResourceBand,
     /// Declared safety; `None` takes the class default (in `cnv-caps`, at compile time).
-    pub safety: Option<&'static str>,
+    pub safety: Option<SafetyProfile>,
     /// Stability.
-    pub stability: &'static str,
+    pub stability: StabilityProfile,
     /// Deprecation note.
     pub deprecated: Option<String>,
     /// Arguments.
@@ -112,17 +106,13 @@ pub fn validate(grammar: &Grammar) -> Result<Model, Vec<Error>> {
 
 fn app(app: &App, errors: &mut Vec<Error>) -> Model {
     let name = app.name.value();
-    check_name(&app.name, "app", errors);
+    if let Err(problem) = rules::check_app_name(&name) {
+        errors.push(Error::new_spanned(&app.name, problem));
+    }
     if let Some(version) = &app.version
-        && let Err(err) = semver::Version::parse(&version.value())
+        && let Err(problem) = rules::check_version(&version.value())
     {
-        errors.push(Error::new_spanned(
-            version,
-            format!(
-                "`{}` is not a semantic version ({err}); write `MAJOR.MINOR.PATCH`, e.g. `1.0.0`",
-                version.value()
-            ),
-        ));
+        errors.push(Error::new_spanned(version, problem));
     }
     if let Some(help) = &app.help {
         check_help(help, errors);
@@ -152,22 +142,23 @@ fn items(
     depth: usize,
     errors: &mut Vec<Error>,
 ) -> (Vec<NounModel>, Vec<VerbModel>) {
-    let mut seen = BTreeSet::new();
+    let names: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Item::Noun(noun) => noun.name.value(),
+            Item::Verb(verb) => verb.name.value(),
+        })
+        .collect();
+    let mut siblings = Siblings::new(parent);
     let mut nouns = Vec::new();
     let mut verbs = Vec::new();
-    for item in items {
-        let (what, name) = match item {
-            Item::Noun(noun) => ("noun", &noun.name),
-            Item::Verb(verb) => ("verb", &verb.name),
-        };
-        if !seen.insert(name.value()) {
-            errors.push(Error::new_spanned(
-                name,
-                format!(
-                    "{parent} already has a noun or verb called `{}`; give this {what} another name",
-                    name.value()
-                ),
-            ));
+    for (item, name) in items.iter().zip(&names) {
+        if let Err(problem) = siblings.add(name) {
+            let token = match item {
+                Item::Noun(noun) => &noun.name,
+                Item::Verb(verb) => &verb.name,
+            };
+            errors.push(Error::new_spanned(token, problem));
         }
         match item {
             Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, errors)),
@@ -180,13 +171,9 @@ fn items(
 fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> NounModel {
     let name = noun.name.value();
     check_command_name(&noun.name, "noun", errors);
-    if depth > MAX_NOUN_DEPTH {
-        errors.push(Error::new_spanned(
-            &noun.name,
-            format!(
-                "noun `{name}` is nested {depth} nouns deep; at most {MAX_NOUN_DEPTH} are allowed"
-            ),
-        ));
+    let too_deep = rules::check_depth(&name, depth).err();
+    if let Some(problem) = &too_deep {
+        errors.push(Error::new_spanned(&noun.name, problem));
     }
     match &noun.help {
         Slot::Given(help) => check_help(help, errors),
@@ -202,7 +189,7 @@ fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> No
             format!("noun `{name}` has no verbs; add `verb \"…\" {{ … }}` inside its braces, or remove it"),
         ));
     }
-    let (nouns, verbs) = if depth > MAX_NOUN_DEPTH {
+    let (nouns, verbs) = if too_deep.is_some() {
         (Vec::new(), Vec::new())
     } else {
         let command = if command.is_empty() {
@@ -234,16 +221,8 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
     check_command_name(&verb.name, "verb", errors);
-    let command = format!("{nouns} {name}");
-    let len = command.chars().count();
-    if len > MAX_COMMAND_LEN {
-        errors.push(Error::new_spanned(
-            &verb.name,
-            format!(
-                "the command `{command}` is {len} characters long; at most {MAX_COMMAND_LEN} are allowed, \
-                 since its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names"
-            ),
-        ));
+    if let Err(problem) = rules::check_command_len(&format!("{nouns} {name}")) {
+        errors.push(Error::new_spanned(&verb.name, problem));
     }
     let missing = |field: &str, hint: &str| {
         Error::new_spanned(
@@ -251,7 +230,6 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
             format!("verb `{name}` has no `{field}:`; add `{field}: {hint}"),
         )
     };
-    let classes = vocab::class_names();
     let help = match &fields.help {
         Slot::Given(help) => {
             check_help(help, errors);
@@ -263,67 +241,35 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
         }
         Slot::Broken => String::new(),
     };
-    let class = match &fields.capability {
-        Slot::Given(word) => lookup(word, &classes, "capability class", errors),
-        Slot::Absent => {
-            errors.push(missing(
-                "capability",
-                &format!("…` with one of {}", vocab::list(&classes)),
-            ));
-            None
-        }
-        Slot::Broken => None,
-    }
-    .and_then(vocab::class);
-    let band = match &fields.resource {
-        Slot::Given(word) => lookup(word, vocab::BANDS, "resource band", errors),
-        Slot::Absent => {
-            errors.push(missing(
-                "resource",
-                &format!("…` with one of {}", vocab::list(vocab::BANDS)),
-            ));
-            None
-        }
-        Slot::Broken => None,
-    };
-    let safety = word(&fields.safety, vocab::SAFETY, "safety profile", errors);
-    let stability = word(
-        &fields.stability,
-        vocab::STABILITY,
-        "stability profile",
-        errors,
-    );
-    if let (Some(class), Slot::Given(word)) = (class, &fields.safety)
-        && safety.flatten() == Some(AGENT_SAFE)
-        && !class.agent_safe
+    let class = required::<CapabilityClass>(&fields.capability, "capability", &missing, errors);
+    let band = required::<ResourceBand>(&fields.resource, "resource", &missing, errors);
+    let safety = word::<SafetyProfile>(&fields.safety, errors);
+    let stability = word::<StabilityProfile>(&fields.stability, errors);
+    if let (Some(class), Slot::Given(word), Some(Some(safety))) = (class, &fields.safety, safety)
+        && let Err(problem) =
+            CapabilityContract::new(class, ResourceBand::Instant).with_safety(safety)
     {
-        errors.push(Error::new_spanned(
-            word,
-            format!(
-                "a `{}` verb cannot be `{AGENT_SAFE}`: only `Pure` and `ReadOnlyFS` are agent-safe; \
-                 use `{HUMAN_REVIEW}` or `{INTERACTIVE_ONLY}` (or remove `safety:` to get `{}`), \
-                 or declare a lower capability if the verb really does less",
-                class.name, class.default_safety
-            ),
-        ));
+        errors.push(Error::new_spanned(word, problem));
     }
     if let (Some(class), Slot::Given(capability), Slot::Absent) =
         (class, &fields.capability, &fields.safety)
-        && class.name == DANGEROUS
+        && class.must_declare_safety()
     {
         errors.push(Error::new_spanned(
             capability,
             format!(
-                "a `{DANGEROUS}` verb must say who reviews it: add `safety: {INTERACTIVE_ONLY}` \
-                 (a human at a terminal runs it) or `safety: {HUMAN_REVIEW}` (a human confirms each run)"
+                "a `{class}` verb must say who reviews it: add `safety: {interactive}` \
+                 (a human at a terminal runs it) or `safety: {review}` (a human confirms each run)",
+                interactive = SafetyProfile::InteractiveOnly,
+                review = SafetyProfile::HumanReviewRequired,
             ),
         ));
     }
     let deprecated = deprecation(fields, stability, errors);
     let stability = if deprecated.is_some() {
-        DEPRECATED
+        StabilityProfile::Deprecated
     } else {
-        stability.flatten().unwrap_or("Stable")
+        stability.flatten().unwrap_or(StabilityProfile::Stable)
     };
     let args = match &fields.args {
         Slot::Given(args) => self::args(args, errors),
@@ -336,8 +282,8 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
             check_long_help(text, errors);
             text.value()
         }),
-        class: class.map_or("Pure", |class| class.name),
-        band: band.unwrap_or("Instant"),
+        class: class.unwrap_or(CapabilityClass::Pure),
+        band: band.unwrap_or(ResourceBand::Instant),
         safety: safety.flatten(),
         stability,
         deprecated,
@@ -345,24 +291,40 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
     }
 }
 
-/// The optional vocabulary word of a field: `None` when absent, `Some(None)` when
-/// unreadable or unknown (reported), `Some(Some(name))` when known.
-fn word(
+/// The required vocabulary word of a field: `None` when absent (reported with `missing`),
+/// unreadable or unknown (reported).
+fn required<W: Word>(
     slot: &Slot<Ident>,
-    names: &[&'static str],
-    kind: &str,
+    field: &str,
+    missing: &dyn Fn(&str, &str) -> Error,
     errors: &mut Vec<Error>,
-) -> Option<Option<&'static str>> {
+) -> Option<W> {
+    match slot {
+        Slot::Given(word) => lookup(word, errors),
+        Slot::Absent => {
+            errors.push(missing(
+                field,
+                &format!("…` with one of {}", vocab::list(W::NAMES)),
+            ));
+            None
+        }
+        Slot::Broken => None,
+    }
+}
+
+/// The optional vocabulary word of a field: `None` when absent, `Some(None)` when
+/// unreadable or unknown (reported), `Some(Some(value))` when known.
+fn word<W: Word>(slot: &Slot<Ident>, errors: &mut Vec<Error>) -> Option<Option<W>> {
     match slot {
         Slot::Absent => None,
         Slot::Broken => Some(None),
-        Slot::Given(word) => Some(lookup(word, names, kind, errors)),
+        Slot::Given(word) => Some(lookup(word, errors)),
     }
 }
 
 fn deprecation(
     fields: &Fields,
-    stability: Option<Option<&'static str>>,
+    stability: Option<Option<StabilityProfile>>,
     errors: &mut Vec<Error>,
 ) -> Option<String> {
     let note = fields.deprecated.given()?;
@@ -373,12 +335,13 @@ fn deprecation(
         ));
     }
     if let (Some(Some(declared)), Slot::Given(word)) = (stability, &fields.stability)
-        && declared != DEPRECATED
+        && declared != StabilityProfile::Deprecated
     {
+        let deprecated = StabilityProfile::Deprecated;
         errors.push(Error::new_spanned(
             word,
             format!(
-                "a verb with `deprecated:` has the stability `{DEPRECATED}`; remove `stability: {declared}` or write `stability: {DEPRECATED}`"
+                "a verb with `deprecated:` has the stability `{deprecated}`; remove `stability: {declared}` or write `stability: {deprecated}`"
             ),
         ));
     }
@@ -386,24 +349,20 @@ fn deprecation(
 }
 
 /// A vocabulary word, exactly as spelled, or an error with a suggestion.
-fn lookup(
-    word: &Ident,
-    names: &[&'static str],
-    kind: &str,
-    errors: &mut Vec<Error>,
-) -> Option<&'static str> {
+fn lookup<W: Word>(word: &Ident, errors: &mut Vec<Error>) -> Option<W> {
     let text = word.to_string();
-    if let Some(name) = names.iter().find(|name| **name == text) {
-        return Some(name);
+    if let Some(value) = vocab::exact(&text) {
+        return Some(value);
     }
-    let hint = vocab::suggest(&text, names)
+    let hint = vocab::suggest(&text, W::NAMES)
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default();
     errors.push(Error::new_spanned(
         word,
         format!(
-            "unknown {kind} `{text}`{hint}; expected {}",
-            vocab::list(names)
+            "unknown {} `{text}`{hint}; expected {}",
+            W::KIND,
+            vocab::list(W::NAMES)
         ),
     ));
     None
@@ -411,37 +370,9 @@ fn lookup(
 
 /// The name of a noun or verb: a kebab-case word that the command line does not keep for
 /// itself.
-fn check_command_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {
-    let text = name.value();
-    if vocab::RESERVED_COMMAND_NAMES.contains(&text.as_str()) {
-        errors.push(Error::new_spanned(
-            name,
-            format!(
-                "`{text}` is reserved for the command line's own `{text}` subcommand, which the app \
-                 and every noun have (`myapp {text} file`); give this {what} another name"
-            ),
-        ));
-    } else {
-        check_name(name, what, errors);
-    }
-}
-
-fn check_name(name: &LitStr, what: &str, errors: &mut Vec<Error>) {
-    let text = name.value();
-    if !is_kebab_word(&text) {
-        let kebab = to_kebab(&text);
-        let hint = if is_kebab_word(&kebab) {
-            format!(", e.g. `{kebab}`")
-        } else {
-            String::new()
-        };
-        errors.push(Error::new_spanned(
-            name,
-            format!(
-                "the {what} name `{text}` is not a lowercase kebab-case word{hint}: use ASCII letters \
-                 and digits in words joined by single `-`, starting with a letter"
-            ),
-        ));
+fn check_command_name(name: &LitStr, what: &'static str, errors: &mut Vec<Error>) {
+    if let Err(problem) = rules::check_command_name(&name.value(), what) {
+        errors.push(Error::new_spanned(name, problem));
     }
 }
 
@@ -463,124 +394,59 @@ fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
     }
 }
 
-/// Whether `name` is a lowercase kebab-case word (`cnv_grammar::is_kebab_word`).
-#[must_use]
-pub fn is_kebab_word(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.split('-').all(|word| {
-            !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
-/// A suggestion for a name that is not kebab-case: `ReadFile` -> `read-file`.
-fn to_kebab(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in text.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else if matches!(c, '_' | ' ' | '-') {
-            if !out.is_empty() && !out.ends_with('-') {
-                out.push('-');
-            }
-            previous_lower = false;
-        } else {
-            out.push(c);
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
-
 fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
-    let mut names = BTreeSet::new();
-    let mut shorts = BTreeSet::new();
-    let mut optional_positional: Option<&str> = None;
-    let mut repeated_positional: Option<&str> = None;
+    let mut rules = ArgRules::new();
     let mut models = Vec::new();
     for arg in &args.list {
         let model = self::arg(arg, errors);
-        let name_error = |message: String| Error::new_spanned(&arg.name_tokens, message);
-        if !is_kebab_word(&arg.name) {
-            let kebab = to_kebab(&arg.name);
-            errors.push(name_error(format!(
-                "`{}` is not a valid argument name; use a lowercase kebab-case word such as `{}`",
-                arg.name,
-                if is_kebab_word(&kebab) {
-                    kebab.as_str()
-                } else {
-                    "timeout-ms"
-                }
-            )));
-        } else if vocab::RESERVED_ARGUMENT_NAMES.contains(&arg.name.as_str()) {
-            let flags: Vec<String> = vocab::RESERVED_ARGUMENT_NAMES
-                .iter()
-                .map(|name| format!("`--{name}`"))
-                .collect();
-            errors.push(name_error(format!(
-                "`{}` is taken by cnv's global flag `--{}`; every command line made from a grammar has the global flags {}; give this argument another name",
-                arg.name,
-                arg.name,
-                flags.join(", "),
-            )));
-        } else if !names.insert(arg.name.as_str()) {
-            errors.push(name_error(format!(
-                "this verb already has an argument called `{}`; give this one another name",
-                arg.name
-            )));
-        }
-        if let (Some((letter, tokens)), Some(short)) = (&arg.short, model.short) {
-            if short == 'h' {
-                errors.push(Error::new_spanned(
-                    tokens,
-                    "`-h` is reserved for the command's help; choose another letter",
-                ));
-            } else if !shorts.insert(short) {
-                errors.push(Error::new_spanned(
-                    tokens,
-                    format!(
-                        "`-{letter}` is already the short flag of another argument of this verb"
-                    ),
-                ));
+        let optional = shape(&arg.ty).0 == Shape::Optional;
+        let decl = ArgDecl {
+            name: &model.name,
+            positional: model.positional,
+            short: model.short,
+            value_type: &model.value_type,
+            required: model.required,
+            multiple: model.multiple,
+            // An `Option`'s default is refused by `arg` (an `Option` has none).
+            default: arg
+                .default
+                .as_ref()
+                .filter(|_| !optional)
+                .map(|default| default.text.as_str()),
+            help: &model.help,
+        };
+        for problem in rules.check(&decl) {
+            // An argument that failed to parse leaves the order of the others unknown.
+            if args.poisoned && problem.is_order() {
+                continue;
             }
-        }
-        if arg.positional && !args.poisoned {
-            if let Some(previous) = repeated_positional {
-                errors.push(name_error(format!(
-                    "`{}` comes after `{previous}`, which takes every remaining value; the repeatable positional argument must be the last one",
-                    arg.name
-                )));
-            } else if model.required
-                && let Some(previous) = optional_positional
-            {
-                errors.push(name_error(format!(
-                    "the required `{}` comes after the optional `{previous}`; put required positional arguments first",
-                    arg.name
-                )));
-            }
-            if model.multiple {
-                repeated_positional = Some(&arg.name);
-            } else if !model.required {
-                optional_positional = Some(&arg.name);
-            }
+            let error = match problem.part() {
+                ArgPart::Name => Error::new_spanned(&arg.name_tokens, problem),
+                ArgPart::Short => match &arg.short {
+                    Some((_, tokens)) => Error::new_spanned(tokens, problem),
+                    None => Error::new_spanned(&arg.name_tokens, problem),
+                },
+                ArgPart::Type => Error::new_spanned(&arg.ty, problem),
+                ArgPart::Default => match &arg.default {
+                    Some(default) => Error::new_spanned(&default.tokens, problem),
+                    None => Error::new_spanned(&arg.ty, problem),
+                },
+                ArgPart::Help => Error::new_spanned(&arg.help, problem),
+            };
+            errors.push(error);
         }
         models.push(model);
     }
     models
 }
 
+/// One argument: what only its source can tell (the shape of its type, a short flag of
+/// one character), and its model. The rules it shares with the model are checked by
+/// [`args`].
 fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
     let (shape, inner) = shape(&arg.ty);
     let value_type = type_name(inner);
-    let scalar = Scalar::of(&value_type);
-    let switch = !arg.positional && scalar == Scalar::Bool;
+    let switch = !arg.positional && Scalar::of(&value_type) == Scalar::Bool;
     let ty_error = |message: &str| Error::new_spanned(&arg.ty, message);
     if shape != Shape::One && self::shape(inner).0 != Shape::One {
         errors.push(ty_error(
@@ -590,64 +456,45 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
     let short = arg.short.as_ref().and_then(|(letter, tokens)| {
         let mut chars = letter.chars();
         match (chars.next(), chars.next()) {
-            (Some(c), None) if c.is_ascii_alphanumeric() => Some(c),
+            (Some(c), None) => Some(c),
             _ => {
                 errors.push(Error::new_spanned(
                     tokens,
-                    format!("`-{letter}` is not a short flag: a short flag is one ASCII letter or digit, e.g. `-t`"),
+                    rules::ArgProblem::ShortNotALetter {
+                        short: letter.clone(),
+                    },
                 ));
                 None
             }
         }
     });
-    let default_error = |message: String| -> Error {
-        match &arg.default {
-            Some(default) => Error::new_spanned(&default.tokens, message),
-            None => Error::new_spanned(&arg.ty, message),
-        }
-    };
-    let (required, multiple) = match shape {
-        Shape::One if switch => (false, false),
-        Shape::One => (arg.default.is_none(), false),
-        Shape::Optional | Shape::Repeated => (false, shape == Shape::Repeated),
-    };
-    if switch && shape != Shape::One {
-        errors.push(ty_error(if shape == Shape::Optional {
-            "a `bool` switch is already optional (off unless given); write `bool`"
-        } else {
-            "a `bool` switch cannot repeat; write `bool`, or count with a `u8` option"
-        }));
-    }
-    if let Some(default) = &arg.default {
-        if switch {
-            errors.push(default_error(
-                "a `bool` switch is off unless given; remove the default".to_string(),
-            ));
-        } else if shape == Shape::Optional {
-            errors.push(default_error(format!(
-                "an `Option` argument has no default; write `{value_type}` instead of `Option<{value_type}>` to give it one"
-            )));
-        } else if shape == Shape::Repeated {
-            errors.push(default_error(
-                "a repeatable argument defaults to no values; remove the default".to_string(),
-            ));
-        } else if !scalar.accepts(&default.text) {
-            errors.push(default_error(format!(
-                "the default `{}` is not a valid `{value_type}`",
-                default.text
-            )));
-        }
-    }
-    if arg.help.value().trim().is_empty() {
-        errors.push(Error::new_spanned(
-            &arg.help,
-            "the help text is empty; say in one line what the value is",
+    if switch && shape == Shape::Optional {
+        errors.push(ty_error(
+            "a `bool` switch is already optional (off unless given); write `bool`",
         ));
     }
+    if let Some(default) = &arg.default
+        && shape == Shape::Optional
+        && !switch
+    {
+        errors.push(Error::new_spanned(
+            &default.tokens,
+            format!(
+                "an `Option` argument has no default; write `{value_type}` instead of `Option<{value_type}>` to give it one"
+            ),
+        ));
+    }
+    let (required, multiple) = match shape {
+        Shape::One => (!switch && arg.default.is_none(), false),
+        Shape::Optional => (false, false),
+        Shape::Repeated => (false, true),
+    };
     let default = if switch {
         Some("false".to_string())
-    } else {
+    } else if shape == Shape::One {
         arg.default.as_ref().map(|default| default.text.clone())
+    } else {
+        None
     };
     ArgModel {
         name: arg.name.clone(),

@@ -2,12 +2,10 @@
 
 use core::fmt;
 
-use crate::{GrammarNoun, GrammarVerb};
+use alloc::string::String;
 
-/// How deeply nouns may nest: `cloud bucket object list` has three nouns. Deeper
-/// grammars are refused by `grammar_dsl!` and reported by
-/// [`GrammarModel::validate`](crate::GrammarModel::validate).
-pub const MAX_NOUN_DEPTH: usize = 8;
+use crate::rules::MAX_NOUN_DEPTH;
+use crate::{GrammarNoun, GrammarVerb};
 
 /// The nouns that lead to a verb, outermost first, e.g. `cloud bucket`. `Copy`, and
 /// printed with spaces between the names.
@@ -45,6 +43,22 @@ impl<'a> NounPath<'a> {
     #[must_use = "iterators are lazy"]
     pub fn names(&self) -> impl DoubleEndedIterator<Item = &'a str> + '_ {
         self.nouns().map(GrammarNoun::name)
+    }
+
+    /// The command of `verb`, one of this path's verbs: the nouns' names and then the
+    /// verb's, separated by single spaces (`"cloud bucket list"`). Handlers are bound to
+    /// it, audit entries and refusals name it; its words joined by `_` are the verb's MCP
+    /// tool name.
+    #[must_use]
+    pub fn command(&self, verb: &GrammarVerb) -> String {
+        let mut command = String::new();
+        for name in self.names().chain([verb.name()]) {
+            if !command.is_empty() {
+                command.push(' ');
+            }
+            command.push_str(name);
+        }
+        command
     }
 
     /// The innermost noun: the one that declares the verb.

@@ -767,13 +767,12 @@ impl GrammarArgument {
         self.multiple
     }
 
-    /// The scalar its value type names (`u64`, `bool`, …, or any other type as text).
-    /// Not part of the public API: `cnv-cli` chooses its parser with it, so the table of
-    /// types is written once in the model.
-    #[doc(hidden)]
+    /// The value type as the [rules](crate::rules) know it: a number type, `bool`,
+    /// `char`, or [`Text`](crate::rules::Scalar::Text) (parsed by the program's
+    /// `FromStr`). A command line chooses its parser with it.
     #[must_use]
-    pub fn __scalar(&self) -> crate::__private::Scalar {
-        crate::value::Scalar::of(&self.value_type)
+    pub fn scalar(&self) -> crate::rules::Scalar {
+        crate::rules::Scalar::of(&self.value_type)
     }
 
     /// Whether it is a switch: a named `bool` argument, `true` when present.

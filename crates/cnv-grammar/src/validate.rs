@@ -1,9 +1,9 @@
 //! Checking a model built or loaded at run time: every problem at once.
 //!
-//! `grammar_dsl!` applies the same rules at compile time (with the exact token of each
-//! mistake), so a model from the macro always validates.
+//! The rules are those of [`rules`](crate::rules), which `grammar_dsl!` applies at compile
+//! time too (with the exact token of each mistake), so a model from the macro always
+//! validates and both say the same thing about a broken rule.
 
-use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -11,36 +11,29 @@ use core::fmt;
 
 use cnv_caps::StabilityProfile;
 
-use crate::value::Scalar;
-use crate::{
-    ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, MAX_NOUN_DEPTH,
+use crate::rules::{
+    self, ArgDecl, ArgProblem, ArgRules, CommandTooLong, DuplicateSibling, NameProblem, Siblings,
+    TooDeep, VersionProblem,
 };
+use crate::{GrammarModel, GrammarNoun, GrammarVerb};
 
 /// One problem of a grammar model, with where it is (`noun \`file\` › verb \`read\``).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GrammarError {
-    /// A name that is not a lowercase kebab-case word.
-    #[error(
-        "{at}: `{name}` is not a valid name; use a lowercase kebab-case word such as `read` \
-         or `dry-run` (ASCII letters and digits, words joined by single `-`, starting with a letter)"
-    )]
+    /// A name that breaks a name rule: not a lowercase kebab-case word, or a noun or verb
+    /// called `help` (clap adds a `help` subcommand to every command that has subcommands,
+    /// so a noun or verb called `help` would clash with it).
+    #[error("{at}: {problem}")]
     InvalidName {
         /// Where the name is.
         at: String,
-        /// The name.
-        name: String,
+        /// What is wrong with it.
+        problem: NameProblem,
     },
     /// A version that is not semantic versioning.
-    #[error(
-        "the version `{version}` is not a semantic version ({reason}); write it as `MAJOR.MINOR.PATCH`, e.g. `1.0.0`"
-    )]
-    InvalidVersion {
-        /// The version.
-        version: String,
-        /// What the semver parser said.
-        reason: String,
-    },
+    #[error("the application's version: {0}")]
+    InvalidVersion(VersionProblem),
     /// A grammar with no nouns.
     #[error("the grammar has no nouns; add at least one noun with a verb")]
     NoNouns,
@@ -50,70 +43,44 @@ pub enum GrammarError {
         /// The noun.
         at: String,
     },
-    /// A noun or verb with a name the command line keeps for itself: `help` (clap adds
-    /// a `help` subcommand to every command that has subcommands, so a noun or verb
-    /// called `help` would clash with it).
-    #[error(
-        "{at}: the name `{name}` is reserved for the command line's own `help` subcommand \
-         (`myapp help file`); choose another name"
-    )]
-    ReservedName {
-        /// Where the name is.
-        at: String,
-        /// The name.
-        name: String,
-    },
     /// An empty help text.
-    #[error("{at} has an empty help text; say in one line what it does")]
+    #[error("{at}: the help text is empty; say in one line what it does")]
     MissingHelp {
         /// What lacks help.
         at: String,
     },
-    /// A command longer than [`MAX_COMMAND_LEN`]: it is also the verb's MCP tool name,
-    /// which MCP clients expect to be at most 128 characters.
-    #[error(
-        "{at}: the command `{command}` is {len} characters long; at most {max} are allowed, since \
-         its words joined by `_` are the verb's MCP tool name; shorten the verb's or its nouns' names",
-        max = MAX_COMMAND_LEN
-    )]
+    /// A command longer than [`MAX_COMMAND_LEN`](crate::MAX_COMMAND_LEN): it is also the
+    /// verb's MCP tool name, which MCP clients expect to be at most 128 characters.
+    #[error("{at}: {problem}")]
     CommandTooLong {
         /// The verb.
         at: String,
-        /// The command: the nouns' names and the verb's, separated by spaces.
-        command: String,
-        /// Its length in characters.
-        len: usize,
+        /// The command and its length.
+        problem: CommandTooLong,
     },
     /// A long help text that is there but empty.
-    #[error("{at} has an empty long help; write the longer description, or remove it")]
+    #[error("{at}: the long help is empty; write the longer description, or remove it")]
     EmptyLongHelp {
         /// What has it.
         at: String,
     },
     /// A deprecation note that is there but empty.
-    #[error("{at} has an empty deprecation note; say what to use instead")]
+    #[error("{at}: the deprecation note is empty; say what to use instead")]
     EmptyDeprecation {
         /// The verb.
         at: String,
     },
     /// Two siblings with one name: two nouns, two verbs, or a noun and a verb of the
     /// same noun (the command line could not tell them apart).
-    #[error(
-        "{at}: `{name}` is declared twice; every noun and verb under one parent needs its own name"
-    )]
-    DuplicateName {
-        /// The parent.
-        at: String,
-        /// The name.
-        name: String,
-    },
-    /// Nouns nested more deeply than [`MAX_NOUN_DEPTH`].
-    #[error("{at} is nested {depth} nouns deep; at most {max} are allowed", max = MAX_NOUN_DEPTH)]
+    #[error("{0}")]
+    DuplicateName(DuplicateSibling),
+    /// Nouns nested more deeply than [`MAX_NOUN_DEPTH`](crate::MAX_NOUN_DEPTH).
+    #[error("{at}: {problem}")]
     TooDeep {
         /// The noun.
         at: String,
-        /// How deep it is.
-        depth: usize,
+        /// The noun and how deep it is.
+        problem: TooDeep,
     },
     /// A deprecation note on a verb whose stability is not `Deprecated`.
     #[error(
@@ -126,14 +93,14 @@ pub enum GrammarError {
         stability: StabilityProfile,
     },
     /// An argument that contradicts itself or its siblings.
-    #[error("{at}, argument `{name}`: {reason}")]
+    #[error("{at}, argument `{name}`: {problem}")]
     InvalidArgument {
         /// The verb.
         at: String,
         /// The argument.
         name: String,
         /// What is wrong and what to do.
-        reason: String,
+        problem: ArgProblem,
     },
 }
 
@@ -189,48 +156,16 @@ impl fmt::Display for GrammarErrors {
 
 impl core::error::Error for GrammarErrors {}
 
-/// Whether `name` is a lowercase kebab-case word: ASCII lowercase letters and digits in
-/// words joined by single `-`, starting with a letter (`read`, `dry-run`, `ipv4`).
-///
-/// ```
-/// use cnv_grammar::is_kebab_word;
-///
-/// assert!(is_kebab_word("dry-run"));
-/// assert!(!is_kebab_word("DryRun"));
-/// assert!(!is_kebab_word("dry--run"));
-/// assert!(!is_kebab_word("read file"));
-/// ```
-#[must_use]
-pub fn is_kebab_word(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.split('-').all(|word| {
-            !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
-/// The longest command, in characters: a verb's nouns' names and its own, separated by
-/// single spaces (`cloud bucket list` is 17). Its MCP tool name (the same words joined by
-/// `_`, see [`GrammarModel::to_mcp_tools`](crate::GrammarModel)) is as long, and the
-/// MCP specification (revision 2025-11-25) says a tool name SHOULD be at most 128
-/// characters, so [`GrammarModel::validate`] and `grammar_dsl!` refuse longer commands.
-pub const MAX_COMMAND_LEN: usize = 128;
-
-/// The names a noun or verb may not have: clap gives every command that has
-/// subcommands (the application and each noun) a `help` subcommand.
-pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
-
 impl GrammarModel {
-    /// Checks the whole model and returns every problem: names that are not kebab-case
-    /// words, nouns or verbs called `help` (the command line's own subcommand), an
-    /// invalid version, empty help (and long help or deprecation notes that are there
-    /// but empty), duplicate siblings, empty nouns, nesting deeper than
-    /// [`MAX_NOUN_DEPTH`], commands longer than [`MAX_COMMAND_LEN`], deprecation notes on verbs that are not
-    /// `Deprecated`, and arguments that contradict themselves (a `bool` switch with a
-    /// default other than `false`, among others; see
-    /// [`GrammarError`]).
+    /// Checks the whole model and returns every problem, by the [rules](crate::rules)
+    /// `grammar_dsl!` also applies: names that are not kebab-case words, nouns or verbs
+    /// called `help` (the command line's own subcommand), arguments named like a global
+    /// flag, an invalid version, empty help (and long help or deprecation notes that are
+    /// there but empty), duplicate siblings, empty nouns, nesting deeper than
+    /// [`MAX_NOUN_DEPTH`](crate::MAX_NOUN_DEPTH), commands longer than
+    /// [`MAX_COMMAND_LEN`](crate::MAX_COMMAND_LEN), deprecation notes on verbs that are
+    /// not `Deprecated`, and arguments that contradict themselves or their siblings (see
+    /// [`ArgProblem`]).
     ///
     /// # Errors
     ///
@@ -249,21 +184,18 @@ impl GrammarModel {
     /// ```
     pub fn validate(&self) -> Result<(), GrammarErrors> {
         let mut errors = Vec::new();
-        if !is_kebab_word(&self.name) {
+        if let Err(problem) = rules::check_app_name(&self.name) {
             errors.push(GrammarError::InvalidName {
                 at: "the application".to_string(),
-                name: self.name.to_string(),
+                problem,
             });
         }
         if let Some(version) = &self.version
-            && let Err(err) = semver::Version::parse(version)
+            && let Err(problem) = rules::check_version(version)
         {
-            errors.push(GrammarError::InvalidVersion {
-                version: version.to_string(),
-                reason: err.to_string(),
-            });
+            errors.push(GrammarError::InvalidVersion(problem));
         }
-        if self.help.as_deref().is_some_and(is_blank) {
+        if self.help.as_deref().is_some_and(rules::is_blank) {
             errors.push(GrammarError::MissingHelp {
                 at: "the application".to_string(),
             });
@@ -300,15 +232,20 @@ fn check_noun(
             format!("{command} {}", noun.name),
         )
     };
-    if depth > MAX_NOUN_DEPTH {
-        errors.push(GrammarError::TooDeep { at, depth });
+    if let Err(problem) = rules::check_depth(&noun.name, depth) {
+        errors.push(GrammarError::TooDeep { at, problem });
         return;
     }
-    check_command_name(&noun.name, &at, errors);
-    if is_blank(&noun.help) {
+    if let Err(problem) = rules::check_command_name(&noun.name, "noun") {
+        errors.push(GrammarError::InvalidName {
+            at: at.clone(),
+            problem,
+        });
+    }
+    if rules::is_blank(&noun.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
     }
-    if noun.long_help.as_deref().is_some_and(is_blank) {
+    if noun.long_help.as_deref().is_some_and(rules::is_blank) {
         errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
     }
     if noun.nouns.is_empty() && noun.verbs.is_empty() {
@@ -323,66 +260,45 @@ fn check_noun(
     }
 }
 
-/// The name of a noun or verb: a kebab-case word, and not one the command line keeps.
-fn check_command_name(name: &str, at: &str, errors: &mut Vec<GrammarError>) {
-    if !is_kebab_word(name) {
-        errors.push(GrammarError::InvalidName {
-            at: at.to_string(),
-            name: name.to_string(),
-        });
-    } else if RESERVED_COMMAND_NAMES.contains(&name) {
-        errors.push(GrammarError::ReservedName {
-            at: at.to_string(),
-            name: name.to_string(),
-        });
-    }
-}
-
-/// Whether a text is empty or only white space.
-fn is_blank(text: &str) -> bool {
-    text.trim().is_empty()
-}
-
 fn check_siblings(
     at: &str,
     nouns: &[GrammarNoun],
     verbs: &[GrammarVerb],
     errors: &mut Vec<GrammarError>,
 ) {
-    let mut seen = BTreeSet::new();
+    let mut siblings = Siblings::new(at);
     let names = nouns
         .iter()
         .map(GrammarNoun::name)
         .chain(verbs.iter().map(GrammarVerb::name));
     for name in names {
-        if !seen.insert(name) {
-            errors.push(GrammarError::DuplicateName {
-                at: at.to_string(),
-                name: name.to_string(),
-            });
+        if let Err(problem) = siblings.add(name) {
+            errors.push(GrammarError::DuplicateName(problem));
         }
     }
 }
 
 fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<GrammarError>) {
     let at = format!("{noun} › verb `{}`", verb.name);
-    check_command_name(&verb.name, &at, errors);
-    let command = format!("{nouns} {}", verb.name);
-    let len = command.chars().count();
-    if len > MAX_COMMAND_LEN {
-        errors.push(GrammarError::CommandTooLong {
+    if let Err(problem) = rules::check_command_name(&verb.name, "verb") {
+        errors.push(GrammarError::InvalidName {
             at: at.clone(),
-            command,
-            len,
+            problem,
         });
     }
-    if is_blank(&verb.help) {
+    if let Err(problem) = rules::check_command_len(&format!("{nouns} {}", verb.name)) {
+        errors.push(GrammarError::CommandTooLong {
+            at: at.clone(),
+            problem,
+        });
+    }
+    if rules::is_blank(&verb.help) {
         errors.push(GrammarError::MissingHelp { at: at.clone() });
     }
-    if verb.long_help.as_deref().is_some_and(is_blank) {
+    if verb.long_help.as_deref().is_some_and(rules::is_blank) {
         errors.push(GrammarError::EmptyLongHelp { at: at.clone() });
     }
-    if verb.deprecated.as_deref().is_some_and(is_blank) {
+    if verb.deprecated.as_deref().is_some_and(rules::is_blank) {
         errors.push(GrammarError::EmptyDeprecation { at: at.clone() });
     }
     if verb.deprecated.is_some() && verb.contract.stability() != StabilityProfile::Deprecated {
@@ -391,117 +307,24 @@ fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<Gram
             stability: verb.contract.stability(),
         });
     }
-    let mut names = BTreeSet::new();
-    let mut shorts = BTreeSet::new();
-    let mut optional_positional: Option<&str> = None;
-    let mut multiple_positional: Option<&str> = None;
+    let mut rules = ArgRules::new();
     for arg in verb.args.iter() {
-        let mut problem = |reason: String| {
+        let decl = ArgDecl {
+            name: &arg.name,
+            positional: arg.is_positional(),
+            short: arg.short(),
+            value_type: &arg.value_type,
+            required: arg.required,
+            multiple: arg.multiple,
+            default: arg.default.as_deref(),
+            help: &arg.help,
+        };
+        for problem in rules.check(&decl) {
             errors.push(GrammarError::InvalidArgument {
                 at: at.clone(),
                 name: arg.name.to_string(),
-                reason,
+                problem,
             });
-        };
-        if !is_kebab_word(&arg.name) {
-            problem(
-                "the name is not a lowercase kebab-case word such as `path` or `timeout-ms`"
-                    .to_string(),
-            );
-        }
-        if arg.name == "help" {
-            problem("`--help` is reserved for the command's help; choose another name".to_string());
-        }
-        if !names.insert(&*arg.name) {
-            problem("declared twice; every argument of a verb needs its own name".to_string());
-        }
-        if arg.value_type.trim().is_empty() {
-            problem(
-                "has no value type; give the Rust type its value parses into, e.g. `String`"
-                    .to_string(),
-            );
-        }
-        if is_blank(&arg.help) {
-            problem("has an empty help text; say in one line what the value is".to_string());
-        }
-        check_argument_values(arg, &mut problem);
-        match arg.kind {
-            ArgumentKind::Named { short: Some(short) } => {
-                if !short.is_ascii_alphanumeric() {
-                    problem(format!(
-                        "the short flag `-{short}` is not an ASCII letter or digit"
-                    ));
-                } else if short == 'h' {
-                    problem(
-                        "`-h` is reserved for the command's help; choose another letter"
-                            .to_string(),
-                    );
-                } else if !shorts.insert(short) {
-                    problem(format!(
-                        "the short flag `-{short}` is already used by another argument of this verb"
-                    ));
-                }
-            }
-            ArgumentKind::Named { short: None } => {}
-            ArgumentKind::Positional => {
-                if let Some(previous) = multiple_positional {
-                    problem(format!(
-                        "comes after `{previous}`, which takes every remaining value; the repeatable positional argument must be the last one"
-                    ));
-                } else if arg.required
-                    && let Some(previous) = optional_positional
-                {
-                    problem(format!(
-                        "is required but comes after the optional `{previous}`; put required positional arguments first"
-                    ));
-                }
-                if arg.multiple {
-                    multiple_positional = Some(&arg.name);
-                } else if !arg.required {
-                    optional_positional = Some(&arg.name);
-                }
-            }
-        }
-    }
-}
-
-fn check_argument_values(arg: &GrammarArgument, problem: &mut impl FnMut(String)) {
-    if arg.required && arg.default.is_some() {
-        problem(
-            "is required but has a default; an argument with a default is optional".to_string(),
-        );
-    }
-    if arg.multiple && arg.default.is_some() {
-        problem(
-            "is repeatable and has a default; a repeatable argument defaults to no values"
-                .to_string(),
-        );
-    }
-    if arg.multiple && arg.is_switch() {
-        problem("a `bool` switch cannot be repeatable".to_string());
-    }
-    if arg.is_switch() && arg.required {
-        problem("a `bool` switch is off unless given, so it cannot be required".to_string());
-    }
-    if arg.is_switch()
-        && let Some(default) = arg.default.as_deref()
-        && default != "false"
-    {
-        // The command line sets a switch to `true` when given and `false` otherwise, so
-        // any other default would be advertised (in `--help`, the MCP manifest) and
-        // never used.
-        problem(format!(
-            "a `bool` switch is off unless given, so its default is `false`, not `{default}`; \
-             remove the default or make it `false`"
-        ));
-    }
-    if let Some(default) = &arg.default {
-        let scalar = Scalar::of(&arg.value_type);
-        if !scalar.accepts(default) {
-            problem(format!(
-                "the default `{default}` is not a valid `{}`",
-                arg.value_type
-            ));
         }
     }
 }
@@ -509,6 +332,7 @@ fn check_argument_values(arg: &GrammarArgument, problem: &mut impl FnMut(String)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::GrammarArgument;
     use cnv_caps::CapabilityContract;
 
     fn verb(name: &str) -> GrammarVerb {
@@ -536,26 +360,6 @@ mod tests {
     #[test]
     fn a_sound_model_validates() {
         assert_eq!(valid().validate(), Ok(()));
-    }
-
-    #[test]
-    fn kebab_words() {
-        for good in ["a", "read", "dry-run", "ipv4", "a-1-b"] {
-            assert!(is_kebab_word(good), "{good}");
-        }
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "a--b",
-            "Read",
-            "read_file",
-            "read file",
-            "1a",
-            "é",
-        ] {
-            assert!(!is_kebab_word(bad), "{bad}");
-        }
     }
 
     #[test]
@@ -614,6 +418,10 @@ mod tests {
             text.contains("noun `net` › verb `old`, argument `x`: `-h` is reserved"),
             "{text}"
         );
+        assert!(
+            text.contains("argument `x`: the default `-1` is not a valid `u8`"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -626,16 +434,20 @@ mod tests {
                 .with_noun(GrammarNoun::new("docs", "Docs").with_verb(verb("help"))),
         );
         let errors = grammar.validate().unwrap_err();
+        let reserved = |what| NameProblem::ReservedCommand {
+            what,
+            name: "help".to_string(),
+        };
         assert_eq!(
             errors.errors(),
             [
-                GrammarError::ReservedName {
+                GrammarError::InvalidName {
                     at: "noun `help`".to_string(),
-                    name: "help".to_string()
+                    problem: reserved("noun"),
                 },
-                GrammarError::ReservedName {
+                GrammarError::InvalidName {
                     at: "noun `help` › noun `docs` › verb `help`".to_string(),
-                    name: "help".to_string()
+                    problem: reserved("verb"),
                 },
             ],
             "{errors}"
@@ -679,8 +491,8 @@ mod tests {
         // `--force` would be advertised as on by default, and the command line would
         // never turn it on: refused. `"false"` (what the macro writes) is fine.
         assert!(
-            matches!(&errors.errors()[4..], [GrammarError::InvalidArgument { name, reason, .. }]
-                if name == "force" && reason.contains("its default is `false`, not `true`")),
+            matches!(&errors.errors()[4..], [GrammarError::InvalidArgument { name, problem, .. }]
+                if name == "force" && problem.to_string().contains("its default is `false`, not `true`")),
             "{errors}"
         );
         assert_eq!(errors.len(), 5, "{errors}");
@@ -700,8 +512,8 @@ mod tests {
         assert_eq!(grammar(67).validate(), Ok(()));
         let errors = grammar(68).validate().unwrap_err();
         assert!(
-            matches!(errors.errors(), [GrammarError::CommandTooLong { len: 129, command, .. }]
-                if *command == format!("{noun} {}", "v".repeat(68))),
+            matches!(errors.errors(), [GrammarError::CommandTooLong { problem, .. }]
+                if problem.len == 129 && problem.command == format!("{noun} {}", "v".repeat(68))),
             "{errors}"
         );
         assert!(
@@ -727,9 +539,22 @@ mod tests {
         assert!(
             errors
                 .to_string()
-                .contains("`b`: is required but comes after the optional `a`")
+                .contains("`b`: the required `b` comes after the optional `a`")
         );
-        assert!(errors.to_string().contains("`d`: comes after `c`"));
+        assert!(errors.to_string().contains("`d`: `d` comes after `c`"));
+    }
+
+    #[test]
+    fn arguments_named_like_a_global_flag_are_refused() {
+        let grammar = GrammarModel::new("app").with_noun(
+            GrammarNoun::new("n", "N")
+                .with_verb(verb("v").with_arg(GrammarArgument::named("justify", "String", "Why"))),
+        );
+        let errors = grammar.validate().unwrap_err();
+        assert!(
+            matches!(errors.errors(), [GrammarError::InvalidArgument { problem: ArgProblem::Name(NameProblem::ReservedArgument { name }), .. }] if name == "justify"),
+            "{errors}"
+        );
     }
 
     #[test]
@@ -753,7 +578,7 @@ mod tests {
         let grammar = GrammarModel::new("app").with_noun(noun);
         let errors = grammar.validate().unwrap_err();
         assert!(
-            matches!(errors.errors(), [GrammarError::TooDeep { depth: 9, .. }]),
+            matches!(errors.errors(), [GrammarError::TooDeep { problem, .. }] if problem.depth == 9),
             "{errors}"
         );
         // The iterator stops at the limit rather than overflowing its fixed stack.

@@ -5,10 +5,10 @@
 /// A value type the model recognises by name; every other type is [`Text`](Self::Text),
 /// which the program parses with `FromStr`.
 ///
-/// Not part of the public API: `cnv-cli` matches on it to choose its parser
-/// ([`GrammarArgument::__scalar`](crate::GrammarArgument::__scalar)), and `grammar_dsl!`
-/// keeps a copy of this table that the `cnv` facade's tests check equal.
-#[doc(hidden)]
+/// The one table of known value types: `grammar_dsl!` and
+/// [`GrammarModel::validate`](crate::GrammarModel::validate) check defaults with it, and
+/// `cnv-cli` chooses its command-line parsers with it
+/// ([`GrammarArgument::scalar`](crate::GrammarArgument::scalar)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scalar {
     /// `u8`.

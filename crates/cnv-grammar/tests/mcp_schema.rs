@@ -301,19 +301,19 @@ fn loading_refuses_what_grammar_dsl_refuses() {
             ),
             "its default is `false`, not `true`",
         ),
-        (verb(r#","deprecated":"""#), "empty deprecation note"),
-        (verb(r#","long_help":" ""#), "empty long help"),
+        (verb(r#","deprecated":"""#), "the deprecation note is empty"),
+        (verb(r#","long_help":" ""#), "the long help is empty"),
         (
             r#"{"name":"app","help":"","nouns":[{"name":"n","help":"N","verbs":[
             {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
                 .to_string(),
-            "the application has an empty help text",
+            "the application: the help text is empty",
         ),
         (
             r#"{"name":"app","nouns":[{"name":"n","help":"N","long_help":"","verbs":[
             {"name":"v","help":"V","contract":{"capability":"Pure","resource":"Fast"}}]}]}"#
                 .to_string(),
-            "noun `n` has an empty long help",
+            "noun `n`: the long help is empty",
         ),
     ];
     for (json, expected) in cases {
@@ -389,7 +389,7 @@ fn tool_names_are_at_most_128_characters() {
     assert!(
         matches!(
             errors.errors(),
-            [cnv_grammar::GrammarError::CommandTooLong { len: 129, .. }]
+            [cnv_grammar::GrammarError::CommandTooLong { problem, .. }] if problem.len == 129
         ),
         "{errors}"
     );

@@ -1,0 +1,844 @@
+//! The rules of a grammar, written once.
+//!
+//! [`GrammarModel::validate`](crate::GrammarModel::validate) checks a model built or
+//! loaded at run time with these functions, and `grammar_dsl!` calls the same functions at
+//! compile time (putting each problem on the token it is about), so a rule cannot hold in
+//! one and not the other, and the two say the same thing when it is broken.
+//!
+//! Each check returns a problem value whose [`Display`](core::fmt::Display) is the message
+//! without a location: the model puts where the problem is in front of it
+//! (`noun \`file\` › verb \`read\``), the macro puts it on the token.
+//!
+//! ```
+//! use cnv_grammar::rules::{self, ArgDecl, ArgRules, NameProblem};
+//!
+//! assert!(rules::is_kebab_word("dry-run"));
+//! assert_eq!(
+//!     rules::check_command_name("ReadFile", "verb"),
+//!     Err(NameProblem::NotKebab { what: "verb", name: "ReadFile".into(), suggestion: Some("read-file".into()) }),
+//! );
+//!
+//! let mut args = ArgRules::new();
+//! let path = ArgDecl::positional("path", "PathBuf", "The file");
+//! assert!(args.check(&path).is_empty());
+//! assert_eq!(args.check(&path).len(), 1); // declared twice
+//! ```
+
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+pub use crate::value::Scalar;
+
+/// How deeply nouns may nest: `app a b c … verb` has at most this many nouns.
+pub const MAX_NOUN_DEPTH: usize = 8;
+
+/// The longest command, in characters: a verb's nouns' names and its own, separated by
+/// single spaces (`cloud bucket list` is 17). Its MCP tool name (the same words joined by
+/// `_`, see [`GrammarModel::to_mcp_tools`](crate::GrammarModel)) is as long, and the MCP
+/// specification (revision 2025-11-25) says a tool name SHOULD be at most 128 characters.
+pub const MAX_COMMAND_LEN: usize = 128;
+
+/// The names a noun or verb may not have: clap gives every command that has subcommands
+/// (the application and each noun) a `help` subcommand.
+pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
+
+/// The names no argument may have: the global flags that `cnv-cli` gives every command
+/// line made from a grammar, and clap's own `help` and `version`. `cnv-cli` declares its
+/// flags from this table, so a new global flag is reserved here or nowhere.
+pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
+    "agent",
+    "justify",
+    "yes",
+    "format",
+    "audit-log",
+    "grammar",
+    "mcp-tools",
+    "capabilities",
+    "completions",
+    "help",
+    "version",
+];
+
+/// Whether `name` is a lowercase kebab-case word: ASCII lowercase letters and digits in
+/// words joined by single `-`, starting with a letter (`read`, `dry-run`, `ipv4`).
+///
+/// ```
+/// use cnv_grammar::is_kebab_word;
+///
+/// assert!(is_kebab_word("dry-run"));
+/// assert!(!is_kebab_word("DryRun"));
+/// assert!(!is_kebab_word("dry--run"));
+/// assert!(!is_kebab_word("read file"));
+/// ```
+#[must_use]
+pub fn is_kebab_word(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// The kebab-case spelling of a name that is not one (`ReadFile` -> `read-file`,
+/// `timeout_ms` -> `timeout-ms`), when that spelling is a valid name.
+#[must_use]
+pub fn kebab_suggestion(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else if matches!(c, '_' | ' ' | '-') {
+            if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            previous_lower = false;
+        } else {
+            out.push(c);
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    (out != text && is_kebab_word(&out)).then_some(out)
+}
+
+/// Whether a text is empty or only white space.
+#[must_use]
+pub fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
+/// A name that breaks a rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameProblem {
+    /// Not a lowercase kebab-case word.
+    NotKebab {
+        /// What is named: `"app"`, `"noun"`, `"verb"` or `"argument"`.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// Its kebab-case spelling, when there is one.
+        suggestion: Option<String>,
+    },
+    /// A noun or verb called like the command line's own `help` subcommand.
+    ReservedCommand {
+        /// `"noun"` or `"verb"`.
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// An argument called like one of cnv's global flags.
+    ReservedArgument {
+        /// The name.
+        name: String,
+    },
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotKebab {
+                what,
+                name,
+                suggestion,
+            } => {
+                write!(
+                    f,
+                    "the {what} name `{name}` is not a lowercase kebab-case word"
+                )?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, ", e.g. `{suggestion}`")?;
+                }
+                f.write_str(
+                    ": use ASCII letters and digits in words joined by single `-`, starting with a letter",
+                )
+            }
+            Self::ReservedCommand { what, name } => write!(
+                f,
+                "`{name}` is reserved for the command line's own `{name}` subcommand, which the \
+                 app and every noun have (`myapp {name} file`); give this {what} another name"
+            ),
+            Self::ReservedArgument { name } => {
+                write!(
+                    f,
+                    "`{name}` is taken by cnv's global flag `--{name}`; every command line made \
+                     from a grammar has the global flags "
+                )?;
+                for (i, flag) in RESERVED_ARGUMENT_NAMES.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "`--{flag}`")?;
+                }
+                f.write_str("; give this argument another name")
+            }
+        }
+    }
+}
+
+fn kebab(what: &'static str, name: &str) -> Result<(), NameProblem> {
+    if is_kebab_word(name) {
+        Ok(())
+    } else {
+        Err(NameProblem::NotKebab {
+            what,
+            name: name.to_string(),
+            suggestion: kebab_suggestion(name),
+        })
+    }
+}
+
+/// The application's name: a kebab-case word.
+///
+/// # Errors
+///
+/// [`NameProblem::NotKebab`].
+pub fn check_app_name(name: &str) -> Result<(), NameProblem> {
+    kebab("app", name)
+}
+
+/// A noun's or verb's name (`what` is `"noun"` or `"verb"`): a kebab-case word that the
+/// command line does not keep for itself.
+///
+/// # Errors
+///
+/// [`NameProblem::ReservedCommand`] or [`NameProblem::NotKebab`].
+pub fn check_command_name(name: &str, what: &'static str) -> Result<(), NameProblem> {
+    if RESERVED_COMMAND_NAMES.contains(&name) {
+        return Err(NameProblem::ReservedCommand {
+            what,
+            name: name.to_string(),
+        });
+    }
+    kebab(what, name)
+}
+
+/// An argument's name: a kebab-case word that is not a global flag.
+///
+/// # Errors
+///
+/// [`NameProblem::NotKebab`] or [`NameProblem::ReservedArgument`].
+pub fn check_argument_name(name: &str) -> Result<(), NameProblem> {
+    kebab("argument", name)?;
+    if RESERVED_ARGUMENT_NAMES.contains(&name) {
+        return Err(NameProblem::ReservedArgument {
+            name: name.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A version that is not semantic versioning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionProblem {
+    /// The version.
+    pub version: String,
+    /// What the semver parser said.
+    pub reason: String,
+}
+
+impl fmt::Display for VersionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a semantic version ({}); write `MAJOR.MINOR.PATCH`, e.g. `1.0.0`",
+            self.version, self.reason
+        )
+    }
+}
+
+/// The application's version: semantic versioning.
+///
+/// # Errors
+///
+/// A [`VersionProblem`] with the parser's reason.
+pub fn check_version(version: &str) -> Result<(), VersionProblem> {
+    semver::Version::parse(version)
+        .map(drop)
+        .map_err(|err| VersionProblem {
+            version: version.to_string(),
+            reason: err.to_string(),
+        })
+}
+
+/// A command longer than [`MAX_COMMAND_LEN`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandTooLong {
+    /// The command: the nouns' names and the verb's, separated by spaces.
+    pub command: String,
+    /// Its length in characters.
+    pub len: usize,
+}
+
+impl fmt::Display for CommandTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the command `{}` is {} characters long; at most {MAX_COMMAND_LEN} are allowed, since \
+             its words joined by `_` are the verb's MCP tool name; shorten the verb's or its \
+             nouns' names",
+            self.command, self.len
+        )
+    }
+}
+
+/// A verb's whole command (nouns then verb, separated by spaces) fits
+/// [`MAX_COMMAND_LEN`].
+///
+/// # Errors
+///
+/// [`CommandTooLong`] with the length.
+pub fn check_command_len(command: &str) -> Result<(), CommandTooLong> {
+    let len = command.chars().count();
+    if len > MAX_COMMAND_LEN {
+        Err(CommandTooLong {
+            command: command.to_string(),
+            len,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// The nouns and verbs under one parent must have different names (the command line
+/// could not tell them apart otherwise).
+#[derive(Debug)]
+pub struct Siblings<'a> {
+    parent: &'a str,
+    seen: BTreeSet<&'a str>,
+}
+
+impl<'a> Siblings<'a> {
+    /// The children of `parent` (`"the application"`, ``"noun `file`"``), none seen yet.
+    #[must_use]
+    pub fn new(parent: &'a str) -> Self {
+        Self {
+            parent,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Adds the noun or verb `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`DuplicateSibling`] when a sibling already has it.
+    pub fn add(&mut self, name: &'a str) -> Result<(), DuplicateSibling> {
+        if self.seen.insert(name) {
+            Ok(())
+        } else {
+            Err(DuplicateSibling {
+                parent: self.parent.to_string(),
+                name: name.to_string(),
+            })
+        }
+    }
+}
+
+/// A noun or verb named like a sibling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateSibling {
+    /// The parent.
+    pub parent: String,
+    /// The name.
+    pub name: String,
+}
+
+impl fmt::Display for DuplicateSibling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} already has a noun or verb called `{}`; give each noun and verb under one \
+             parent its own name",
+            self.parent, self.name
+        )
+    }
+}
+
+/// One argument as both the macro and the model see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgDecl<'a> {
+    /// The name, without dashes.
+    pub name: &'a str,
+    /// Positional (`path`) or named (`--path`).
+    pub positional: bool,
+    /// The short flag of a named argument.
+    pub short: Option<char>,
+    /// The value type's Rust name (`u64`, `PathBuf`).
+    pub value_type: &'a str,
+    /// Whether it must be given.
+    pub required: bool,
+    /// Whether it takes any number of values.
+    pub multiple: bool,
+    /// The default value, as a user would type it.
+    pub default: Option<&'a str>,
+    /// The help text.
+    pub help: &'a str,
+}
+
+impl<'a> ArgDecl<'a> {
+    /// A required positional argument.
+    #[must_use]
+    pub const fn positional(name: &'a str, value_type: &'a str, help: &'a str) -> Self {
+        Self {
+            name,
+            positional: true,
+            short: None,
+            value_type,
+            required: true,
+            multiple: false,
+            default: None,
+            help,
+        }
+    }
+
+    /// Whether it is a switch: a named `bool`, on when given.
+    #[must_use]
+    pub fn is_switch(&self) -> bool {
+        !self.positional && Scalar::of(self.value_type) == Scalar::Bool
+    }
+}
+
+/// Which part of an argument a problem is about (where the macro puts the error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgPart {
+    /// The name.
+    Name,
+    /// The short flag.
+    Short,
+    /// The value type.
+    Type,
+    /// The default value.
+    Default,
+    /// The help text.
+    Help,
+}
+
+/// An argument that breaks a rule, alone or beside its siblings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArgProblem {
+    /// The name breaks a name rule.
+    Name(NameProblem),
+    /// Another argument of the verb has this name.
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// The short flag is not an ASCII letter or digit.
+    ShortNotALetter {
+        /// The flag as written.
+        short: String,
+    },
+    /// `-h` is the command's help.
+    ShortIsHelp,
+    /// Another argument of the verb has this short flag.
+    ShortTaken {
+        /// The flag.
+        short: char,
+    },
+    /// A positional argument after the repeatable one, which takes every remaining value.
+    AfterRepeated {
+        /// The argument.
+        name: String,
+        /// The repeatable one before it.
+        previous: String,
+    },
+    /// A required positional argument after an optional one.
+    RequiredAfterOptional {
+        /// The argument.
+        name: String,
+        /// The optional one before it.
+        previous: String,
+    },
+    /// A switch with a default other than `false`.
+    SwitchDefault {
+        /// The default given.
+        default: String,
+    },
+    /// A switch that repeats.
+    SwitchRepeated,
+    /// A switch that must be given.
+    SwitchRequired,
+    /// A repeatable argument with a default.
+    RepeatedDefault,
+    /// A required argument with a default.
+    RequiredDefault,
+    /// A default that the value type does not accept.
+    InvalidDefault {
+        /// The default.
+        default: String,
+        /// The value type.
+        value_type: String,
+    },
+    /// No value type.
+    NoValueType,
+    /// An empty help text.
+    EmptyHelp,
+}
+
+impl ArgProblem {
+    /// The part of the argument the problem is about.
+    #[must_use]
+    pub const fn part(&self) -> ArgPart {
+        match self {
+            Self::Name(_) | Self::Duplicate { .. } => ArgPart::Name,
+            Self::AfterRepeated { .. } | Self::RequiredAfterOptional { .. } => ArgPart::Name,
+            Self::ShortNotALetter { .. } | Self::ShortIsHelp | Self::ShortTaken { .. } => {
+                ArgPart::Short
+            }
+            Self::SwitchRepeated | Self::SwitchRequired | Self::NoValueType => ArgPart::Type,
+            Self::SwitchDefault { .. }
+            | Self::RepeatedDefault
+            | Self::RequiredDefault
+            | Self::InvalidDefault { .. } => ArgPart::Default,
+            Self::EmptyHelp => ArgPart::Help,
+        }
+    }
+
+    /// Whether the problem is about the order of positional arguments (which a parser
+    /// that lost an argument cannot judge).
+    #[must_use]
+    pub const fn is_order(&self) -> bool {
+        match self {
+            Self::AfterRepeated { .. } | Self::RequiredAfterOptional { .. } => true,
+            Self::Name(_)
+            | Self::Duplicate { .. }
+            | Self::ShortNotALetter { .. }
+            | Self::ShortIsHelp
+            | Self::ShortTaken { .. }
+            | Self::SwitchDefault { .. }
+            | Self::SwitchRepeated
+            | Self::SwitchRequired
+            | Self::RepeatedDefault
+            | Self::RequiredDefault
+            | Self::InvalidDefault { .. }
+            | Self::NoValueType
+            | Self::EmptyHelp => false,
+        }
+    }
+}
+
+impl fmt::Display for ArgProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(problem) => problem.fmt(f),
+            Self::Duplicate { name } => write!(
+                f,
+                "this verb already has an argument called `{name}`; give this one another name"
+            ),
+            Self::ShortNotALetter { short } => write!(
+                f,
+                "`-{short}` is not a short flag: a short flag is one ASCII letter or digit, e.g. `-t`"
+            ),
+            Self::ShortIsHelp => {
+                f.write_str("`-h` is reserved for the command's help; choose another letter")
+            }
+            Self::ShortTaken { short } => write!(
+                f,
+                "`-{short}` is already the short flag of another argument of this verb"
+            ),
+            Self::AfterRepeated { name, previous } => write!(
+                f,
+                "`{name}` comes after `{previous}`, which takes every remaining value; the \
+                 repeatable positional argument must be the last one"
+            ),
+            Self::RequiredAfterOptional { name, previous } => write!(
+                f,
+                "the required `{name}` comes after the optional `{previous}`; put required \
+                 positional arguments first"
+            ),
+            Self::SwitchDefault { default } => write!(
+                f,
+                "a `bool` switch is off unless given, so its default is `false`, not `{default}`; \
+                 remove the default"
+            ),
+            Self::SwitchRepeated => f.write_str(
+                "a `bool` switch cannot repeat; write `bool`, or count with a `u8` option",
+            ),
+            Self::SwitchRequired => {
+                f.write_str("a `bool` switch is off unless given, so it cannot be required")
+            }
+            Self::RepeatedDefault => {
+                f.write_str("a repeatable argument defaults to no values; remove the default")
+            }
+            Self::RequiredDefault => f.write_str(
+                "an argument with a default is optional, so it cannot be required; remove the default or make it optional",
+            ),
+            Self::InvalidDefault {
+                default,
+                value_type,
+            } => write!(f, "the default `{default}` is not a valid `{value_type}`"),
+            Self::NoValueType => f.write_str(
+                "the argument has no value type; give the Rust type its value parses into, e.g. `String`",
+            ),
+            Self::EmptyHelp => f.write_str("the help text is empty; say in one line what the value is"),
+        }
+    }
+}
+
+/// The argument rules of one verb: each argument alone, and beside the ones before it
+/// (names and short flags unique, positional arguments in an order a parser can follow).
+#[derive(Debug, Default)]
+pub struct ArgRules {
+    names: BTreeSet<String>,
+    shorts: BTreeSet<char>,
+    optional_positional: Option<String>,
+    repeated_positional: Option<String>,
+}
+
+impl ArgRules {
+    /// The rules of a verb with no argument checked yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks `arg`, the next argument of the verb in declaration order, and returns every
+    /// problem it has (empty when none).
+    pub fn check(&mut self, arg: &ArgDecl<'_>) -> Vec<ArgProblem> {
+        let mut problems = Vec::new();
+        if let Err(problem) = check_argument_name(arg.name) {
+            problems.push(ArgProblem::Name(problem));
+        } else if !self.names.insert(arg.name.to_string()) {
+            problems.push(ArgProblem::Duplicate {
+                name: arg.name.to_string(),
+            });
+        }
+        if let Some(short) = arg.short {
+            if !short.is_ascii_alphanumeric() {
+                problems.push(ArgProblem::ShortNotALetter {
+                    short: short.to_string(),
+                });
+            } else if short == 'h' {
+                problems.push(ArgProblem::ShortIsHelp);
+            } else if !self.shorts.insert(short) {
+                problems.push(ArgProblem::ShortTaken { short });
+            }
+        }
+        if is_blank(arg.value_type) {
+            problems.push(ArgProblem::NoValueType);
+        }
+        self.values(arg, &mut problems);
+        if is_blank(arg.help) {
+            problems.push(ArgProblem::EmptyHelp);
+        }
+        if arg.positional {
+            self.order(arg, &mut problems);
+        }
+        problems
+    }
+
+    fn values(&self, arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
+        if arg.is_switch() {
+            if arg.multiple {
+                problems.push(ArgProblem::SwitchRepeated);
+            }
+            if arg.required {
+                problems.push(ArgProblem::SwitchRequired);
+            }
+            if let Some(default) = arg.default
+                && default != "false"
+            {
+                // The command line sets a switch to `true` when given and `false`
+                // otherwise, so any other default would be advertised (in `--help`, the
+                // MCP manifest) and never used.
+                problems.push(ArgProblem::SwitchDefault {
+                    default: default.to_string(),
+                });
+            }
+            return;
+        }
+        let Some(default) = arg.default else { return };
+        if arg.multiple {
+            problems.push(ArgProblem::RepeatedDefault);
+        } else if arg.required {
+            problems.push(ArgProblem::RequiredDefault);
+        } else if !Scalar::of(arg.value_type).accepts(default) {
+            problems.push(ArgProblem::InvalidDefault {
+                default: default.to_string(),
+                value_type: arg.value_type.to_string(),
+            });
+        }
+    }
+
+    fn order(&mut self, arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
+        if let Some(previous) = &self.repeated_positional {
+            problems.push(ArgProblem::AfterRepeated {
+                name: arg.name.to_string(),
+                previous: previous.clone(),
+            });
+        } else if arg.required
+            && let Some(previous) = &self.optional_positional
+        {
+            problems.push(ArgProblem::RequiredAfterOptional {
+                name: arg.name.to_string(),
+                previous: previous.clone(),
+            });
+        }
+        if arg.multiple {
+            self.repeated_positional = Some(arg.name.to_string());
+        } else if !arg.required {
+            self.optional_positional = Some(arg.name.to_string());
+        }
+    }
+}
+
+/// A noun nested deeper than [`MAX_NOUN_DEPTH`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooDeep {
+    /// The noun.
+    pub name: String,
+    /// How deep it is.
+    pub depth: usize,
+}
+
+impl fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "noun `{}` is nested {} nouns deep; at most {MAX_NOUN_DEPTH} are allowed",
+            self.name, self.depth
+        )
+    }
+}
+
+/// A noun at `depth` (1 for a noun of the application) is within [`MAX_NOUN_DEPTH`].
+///
+/// # Errors
+///
+/// [`TooDeep`].
+pub fn check_depth(name: &str, depth: usize) -> Result<(), TooDeep> {
+    if depth > MAX_NOUN_DEPTH {
+        Err(TooDeep {
+            name: name.to_string(),
+            depth,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// The message of an empty help text of `what` (`"help"`, `"long help"`,
+/// `"deprecation note"`).
+#[must_use]
+pub fn empty_text(what: &str) -> String {
+    match what {
+        "long help" => {
+            "the long help is empty; write the longer description, or remove it".to_string()
+        }
+        "deprecation note" => "the deprecation note is empty; say what to use instead".to_string(),
+        _ => format!("the {what} text is empty; say in one line what it does"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_words() {
+        for good in ["a", "read", "dry-run", "ipv4", "a-1-b"] {
+            assert!(is_kebab_word(good), "{good}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "Read",
+            "read_file",
+            "read file",
+            "1a",
+            "é",
+        ] {
+            assert!(!is_kebab_word(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions_are_kebab_case() {
+        assert_eq!(kebab_suggestion("ReadFile").as_deref(), Some("read-file"));
+        assert_eq!(
+            kebab_suggestion("timeout_ms").as_deref(),
+            Some("timeout-ms")
+        );
+        assert_eq!(kebab_suggestion("read"), None);
+        assert_eq!(kebab_suggestion("é"), None);
+    }
+
+    #[test]
+    fn names_are_checked_once_for_every_kind() {
+        assert!(check_command_name("read", "verb").is_ok());
+        assert!(matches!(
+            check_command_name("help", "noun"),
+            Err(NameProblem::ReservedCommand { what: "noun", .. })
+        ));
+        assert!(matches!(
+            check_argument_name("justify"),
+            Err(NameProblem::ReservedArgument { .. })
+        ));
+        let message = check_argument_name("yes").unwrap_err().to_string();
+        for flag in RESERVED_ARGUMENT_NAMES {
+            assert!(message.contains(&format!("`--{flag}`")), "{message}");
+        }
+        assert!(check_app_name("My App").is_err());
+    }
+
+    #[test]
+    fn arguments_beside_each_other() {
+        let mut rules = ArgRules::new();
+        let optional = ArgDecl {
+            required: false,
+            ..ArgDecl::positional("a", "String", "A")
+        };
+        assert!(rules.check(&optional).is_empty());
+        let required = ArgDecl::positional("b", "String", "B");
+        assert!(matches!(
+            rules.check(&required)[..],
+            [ArgProblem::RequiredAfterOptional { .. }]
+        ));
+        let switch = ArgDecl {
+            positional: false,
+            short: Some('h'),
+            required: false,
+            default: Some("true"),
+            ..ArgDecl::positional("force", "bool", "F")
+        };
+        let problems = rules.check(&switch);
+        assert_eq!(
+            problems,
+            [
+                ArgProblem::ShortIsHelp,
+                ArgProblem::SwitchDefault {
+                    default: "true".into()
+                }
+            ]
+        );
+        assert_eq!(problems[0].part(), ArgPart::Short);
+        assert_eq!(problems[1].part(), ArgPart::Default);
+        let bad_default = ArgDecl {
+            positional: false,
+            required: false,
+            default: Some("-1"),
+            ..ArgDecl::positional("n", "u8", "N")
+        };
+        assert_eq!(
+            rules.check(&bad_default),
+            [ArgProblem::InvalidDefault {
+                default: "-1".into(),
+                value_type: "u8".into()
+            }]
+        );
+    }
+}
