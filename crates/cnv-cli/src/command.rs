@@ -4,12 +4,10 @@
 
 use clap::builder::{PossibleValuesParser, ValueParser};
 use clap::{Arg, ArgAction, Command, value_parser};
-use cnv_caps::{CapabilityClass, SafetyProfile};
-use cnv_grammar::__private::Scalar;
-use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
-use cnv_typestate::EscalationPolicy;
 
-use crate::gate::{AgentRule, agent_rule};
+use cnv_grammar::rules::Scalar;
+use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+use cnv_typestate::{EscalationPolicy, Requirement, Rule, RunMode};
 
 /// The ids of the global flags; a verb argument may not use them.
 pub(crate) mod global {
@@ -23,23 +21,12 @@ pub(crate) mod global {
     pub(crate) const CAPABILITIES: &str = "capabilities";
     pub(crate) const COMPLETIONS: &str = "completions";
 
-    /// Every name reserved by the command line itself (clap's `help` and `version`
-    /// included). `grammar_dsl!` keeps a copy to refuse these names at compile time;
-    /// the `cnv` facade's tests check the two are equal (re-exported, hidden, as
-    /// `cnv_cli::__private::RESERVED_ARGUMENT_NAMES`).
-    pub const RESERVED: [&str; 11] = [
-        AGENT,
-        JUSTIFY,
-        YES,
-        FORMAT,
-        AUDIT_LOG,
-        GRAMMAR,
-        MCP_TOOLS,
-        CAPABILITIES,
-        COMPLETIONS,
-        "help",
-        "version",
-    ];
+    /// Every name reserved for these flags (and clap's `help` and `version`) is in
+    /// `cnv_grammar::rules::RESERVED_ARGUMENT_NAMES`, the one table that both
+    /// `grammar_dsl!` and `GrammarModel::validate` refuse as an argument name; a test
+    /// checks that every flag declared here is in it.
+    #[cfg(test)]
+    pub(crate) use cnv_grammar::rules::RESERVED_ARGUMENT_NAMES as RESERVED;
 }
 
 /// What the help of every verb says about the gate.
@@ -182,27 +169,37 @@ fn gate_help(verb: &GrammarVerb, gate: &GateText<'_>) -> String {
         (Some(ms), Some(bytes)) => format!("{ms} ms, {} MiB", bytes / (1024 * 1024)),
         _ => "unbounded".to_owned(),
     };
-    let agent = match agent_rule(contract, gate.policy) {
-        AgentRule::Free => "Agents may run it without a justification.".to_owned(),
-        AgentRule::Justify(chars) => {
-            format!("In agent mode it needs --justify with at least {chars} characters.")
+    let agent = match gate.policy.requirement(RunMode::Autonomous, &contract) {
+        Requirement::Nothing => "Agents may run it without a justification.".to_owned(),
+        Requirement::Justification { min_chars } => {
+            format!("In agent mode it needs --justify with at least {min_chars} characters.")
         }
-        AgentRule::Never if class == CapabilityClass::Dangerous => {
-            "It never runs in agent mode; a person must run it and approve it at a terminal."
-                .to_owned()
-        }
-        AgentRule::Never => {
+        Requirement::Never {
+            rule: Rule::DangerousNeverAutonomous,
+        } => "It never runs in agent mode; a person must run it and approve it at a terminal."
+            .to_owned(),
+        Requirement::Never { .. }
+        | Requirement::Confirmation { .. }
+        | Requirement::Approval { .. } => {
             "It never runs in agent mode; a person must run it at a terminal.".to_owned()
         }
     };
-    let human = match contract.safety() {
-        SafetyProfile::AgentSafe => "",
-        SafetyProfile::HumanReviewRequired => {
-            "\nRun by a person, it asks for confirmation (--yes confirms in scripts)."
+    let human = match gate.policy.requirement(RunMode::Supervised, &contract) {
+        Requirement::Nothing => String::new(),
+        Requirement::Confirmation { scripted: true } => {
+            "\nRun by a person, it asks for confirmation (--yes confirms in scripts).".to_owned()
         }
-        SafetyProfile::InteractiveOnly => {
+        Requirement::Confirmation { scripted: false } => {
             "\nRun by a person, it must be confirmed at a terminal (--yes is not enough)."
+                .to_owned()
         }
+        Requirement::Approval { min_chars } => format!(
+            "\nRun by a person, it needs --justify with at least {min_chars} characters and an approval typed at a terminal."
+        ),
+        Requirement::Justification { min_chars } => {
+            format!("\nRun by a person, it needs --justify with at least {min_chars} characters.")
+        }
+        Requirement::Never { .. } => "\nIt never runs.".to_owned(),
     };
     format!(
         "Capability: {class} (risk {risk}), band {band} ({limits}), safety {safety}.\n{agent}{human}",
@@ -225,7 +222,7 @@ fn argument(arg: &GrammarArgument) -> Arg {
     if arg.is_switch() {
         return clap_arg.action(ArgAction::SetTrue);
     }
-    clap_arg = clap_arg.value_parser(parser_for(arg.__scalar()));
+    clap_arg = clap_arg.value_parser(parser_for(arg.scalar()));
     if let Some(default) = arg.default_value() {
         clap_arg = clap_arg.default_value(default.to_owned());
     }
@@ -243,7 +240,7 @@ fn argument(arg: &GrammarArgument) -> Arg {
 /// A clap parser that rejects, with clap's usage error, what the declared type cannot
 /// parse: the standard numbers, `bool` and `char` by type, everything else as UTF-8 text
 /// (the handler's `FromStr` decides the rest). Which types those are is the model's table
-/// (`GrammarArgument::__scalar`), not a second one here.
+/// (`GrammarArgument::scalar`), not a second one here.
 fn parser_for(scalar: Scalar) -> ValueParser {
     match scalar {
         Scalar::U8 => value_parser!(u8).into(),
@@ -404,12 +401,16 @@ mod tests {
     }
 
     #[test]
-    fn every_reserved_name_is_a_global_flag_or_clap_s_own() {
+    fn the_reserved_names_are_exactly_the_global_flags_and_clap_s_own() {
         let command = build(&model(), &gate());
         for name in global::RESERVED {
-            let known = command.get_arguments().any(|a| a.get_id() == name)
-                || matches!(name, "help" | "version");
+            let known = command.get_arguments().any(|a| a.get_id() == *name)
+                || ["help", "version"].contains(name);
             assert!(known, "{name}");
+        }
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            assert!(global::RESERVED.contains(&id), "`--{id}` is not reserved");
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The capability gate: how a verb's handler is reached, through a type-state session,
 //! in agent mode and in human mode.
 //!
+//! What a call needs is the policy's answer, [`EscalationPolicy::requirement`]: the gate
+//! acts on it, and `--help`, `--capabilities` and the MCP manifest print the same answer.
+//!
 //! | the verb | agent mode (`Autonomous`) | human mode (`Supervised`) |
 //! |---|---|---|
 //! | `AgentSafe` | runs | runs |
@@ -8,10 +11,11 @@
 //! | `InteractiveOnly` | refused | confirmed on a terminal only |
 //! | class `Dangerous` | refused, whatever the justification | `--justify` (the policy's length) and a `HumanApproval` typed at the terminal |
 //!
-//! [`agent_rule`] is that table's agent column, used by the gate, `--help` and
-//! `--capabilities` alike. Every decision lands in the session's audit sink: the typed
-//! transitions record themselves, a refusal the gate decides is recorded with
-//! `record_denial`, and a call whose authorisation could not be recorded does not run.
+//! The type-level lattice ([`TypedClass::visit`]) chooses the path a session can take to
+//! the class; the requirement says what that path demands. Every decision lands in the
+//! session's audit sink: the typed transitions record themselves, a refusal the gate
+//! decides is recorded with `record_denial`, and a call whose authorisation could not be
+//! recorded does not run.
 
 use core::marker::PhantomData;
 use std::io;
@@ -19,42 +23,19 @@ use std::io;
 use clap::ArgMatches;
 use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, ConstRisk, Pure, ReadOnlyFS,
-    SafetyProfile, TypedContract,
+    TypedContract,
 };
 use cnv_grammar::GrammarVerb;
 use cnv_typestate::{
-    AllowedIn, ApprovalError, ApprovalRequest, Authorized, ClassVisitor, EscalateFrom,
-    EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, RunMode, SessionConfig,
-    SessionMode, SessionState, TypedClass, TypedSession, Unverified, justification_len,
+    AllowedIn, ApprovalError, ApprovalRequest, AuditError, Authorized, Autonomous, ClassVisitor,
+    EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
+    Rule, RunMode, SessionConfig, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
+    Unverified, justification_len,
 };
+use serde::Serialize;
 
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
-
-/// What agent mode demands of a verb.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AgentRule {
-    /// It runs without a justification.
-    Free,
-    /// It runs with a justification of at least this many characters that the policy
-    /// accepts.
-    Justify(usize),
-    /// It never runs in agent mode: `Dangerous`, or `InteractiveOnly`.
-    Never,
-}
-
-/// The agent column of the gate's table, for a verb with `contract` under `policy`.
-pub(crate) fn agent_rule(contract: CapabilityContract, policy: &EscalationPolicy) -> AgentRule {
-    if contract.class() == CapabilityClass::Dangerous
-        || contract.safety() == SafetyProfile::InteractiveOnly
-    {
-        AgentRule::Never
-    } else if contract.is_agent_safe() {
-        AgentRule::Free
-    } else {
-        AgentRule::Justify(policy.min_justification(contract.class()).max(1))
-    }
-}
 
 /// Asks a person: a yes/no confirmation, or a [`HumanApproval`].
 pub(crate) trait Prompt {
@@ -91,37 +72,41 @@ pub(crate) enum Stop {
     Failed(HandlerError),
 }
 
-/// What the gate tells the caller about a refusal.
-#[derive(Debug)]
+/// What the gate tells the caller about a refusal: the rule, what happened, what to do,
+/// and the justification's lengths when they decided it.
+#[derive(Debug, Serialize)]
 pub(crate) struct Refusal {
-    /// The stable rule name (`min_justification`, …).
-    pub(crate) rule: &'static str,
+    pub(crate) rule: Rule,
     pub(crate) message: String,
     pub(crate) hint: String,
-    /// Numbers a program may want: the required and given justification length.
-    pub(crate) lengths: Option<(usize, usize)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) required: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) given: Option<usize>,
 }
 
 /// A handler with its class erased, as the command line stores it.
 pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Output, Stop> + Send + Sync>;
 
-/// Erases `handler`, keeping its class `C` in the code that runs it.
-pub(crate) fn erase<C, F>(handler: F) -> Erased
+/// Erases `handler`, keeping its class `C` — and the contract of its verb, typed by `C`,
+/// that the command line checked when it was built — in the code that runs it.
+pub(crate) fn erase<C, F>(contract: TypedContract<C>, handler: F) -> Erased
 where
     C: TypedClass,
     F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
     Box::new(move |dispatch: Dispatch<'_>| {
         if dispatch.agent {
-            C::visit::<cnv_typestate::Autonomous, _>(Gate::new(dispatch, &handler))
+            C::visit::<Autonomous, _>(Gate::new(dispatch, contract, &handler))
         } else {
-            C::visit::<cnv_typestate::Supervised, _>(Gate::new(dispatch, &handler))
+            C::visit::<Supervised, _>(Gate::new(dispatch, contract, &handler))
         }
     })
 }
 
-struct Gate<'a, 'f, C, F> {
+struct Gate<'a, 'f, C: ConstRisk, F> {
     dispatch: Dispatch<'a>,
+    contract: TypedContract<C>,
     handler: &'f F,
     class: PhantomData<fn() -> C>,
 }
@@ -131,29 +116,23 @@ where
     C: ConstRisk,
     F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError>,
 {
-    fn new(dispatch: Dispatch<'a>, handler: &'f F) -> Self {
+    fn new(dispatch: Dispatch<'a>, contract: TypedContract<C>, handler: &'f F) -> Self {
         Self {
             dispatch,
+            contract,
             handler,
             class: PhantomData,
         }
     }
 
-    fn contract(&self) -> TypedContract<C> {
-        let contract: CapabilityContract = self.dispatch.verb.contract();
-        // The command line checked, when it was built, that the verb's class is `C`.
-        TypedContract::try_from(contract).unwrap_or_default()
+    fn policy(&self) -> &EscalationPolicy {
+        self.dispatch.config.policy()
     }
 
-    fn safety(&self) -> SafetyProfile {
-        self.dispatch.verb.contract().safety()
-    }
-
-    fn agent_rule<S: SessionState, M: SessionMode>(
-        &self,
-        session: &TypedSession<S, M>,
-    ) -> AgentRule {
-        agent_rule(self.dispatch.verb.contract(), session.policy())
+    /// What this call needs in mode `M`: the policy's one answer.
+    fn requirement<M: SessionMode>(&self) -> Requirement {
+        self.policy()
+            .requirement(M::MODE, &self.contract.contract())
     }
 
     fn justification(&self) -> &'a str {
@@ -191,8 +170,28 @@ where
             .map_err(Stop::Failed)
     }
 
-    /// Agent mode: a verb that is not `AgentSafe` needs a justification of at least
-    /// `required` characters (the policy's threshold, and at least one).
+    /// What the requirement asks before the session moves to `C`, other than an approval
+    /// (which only [`ClassVisitor::approval_required`] can obtain): nothing, a
+    /// justification, a person's confirmation; or a refusal.
+    fn admit<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), Stop>
+    where
+        S: SessionState,
+        M: SessionMode,
+    {
+        match self.requirement::<M>() {
+            Requirement::Nothing => Ok(()),
+            Requirement::Justification { min_chars } => {
+                self.require_justification(session, min_chars)
+            }
+            Requirement::Confirmation { scripted } => self.confirm(session, scripted),
+            Requirement::Never { rule } => Err(self.never(session, rule)),
+            // The lattice sends a call that needs an approval to `approval_required`; no
+            // other path may run it.
+            Requirement::Approval { .. } => Err(self.never(session, Rule::HumanApproval)),
+        }
+    }
+
+    /// A justification of at least `required` characters.
     fn require_justification<S, M>(
         &self,
         session: &mut TypedSession<S, M>,
@@ -219,7 +218,8 @@ where
     fn refusal(&self, error: &EscalationError) -> Refusal {
         refusal(
             self.dispatch.command,
-            self.dispatch.verb.contract(),
+            self.contract.contract(),
+            self.policy(),
             self.dispatch.justification,
             error,
         )
@@ -233,27 +233,28 @@ where
         M: SessionMode,
     {
         if let Err(err) = session.record_denial(C::CLASS, self.justification(), error) {
-            return Stop::Denied(audit_refusal(&err.to_string()));
+            return Stop::Denied(audit_refusal(&err));
         }
         let refusal = self.refusal(error);
-        if M::MODE == RunMode::Supervised && matches!(error, EscalationError::NotConfirmed { .. }) {
-            Stop::NotConfirmed(refusal)
-        } else {
-            Stop::Denied(refusal)
+        match (M::MODE, error) {
+            (RunMode::Supervised, EscalationError::NotConfirmed { .. }) => {
+                Stop::NotConfirmed(refusal)
+            }
+            _ => Stop::Denied(refusal),
         }
     }
 
-    /// Human mode: the confirmation a `HumanReviewRequired` or `InteractiveOnly` verb
-    /// needs before it runs.
-    fn confirm<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), Stop>
+    /// A person's confirmation; `scripted` when `--yes` will do.
+    fn confirm<S, M>(
+        &mut self,
+        session: &mut TypedSession<S, M>,
+        scripted: bool,
+    ) -> Result<(), Stop>
     where
         S: SessionState,
         M: SessionMode,
     {
-        let safety = self.safety();
-        if safety == SafetyProfile::AgentSafe
-            || (safety == SafetyProfile::HumanReviewRequired && self.dispatch.yes)
-        {
+        if scripted && self.dispatch.yes {
             return Ok(());
         }
         let reason = if self.dispatch.prompt.is_interactive() {
@@ -262,7 +263,7 @@ where
                 self.dispatch.command,
                 C::CLASS,
                 C::RISK_LEVEL,
-                describe(C::CLASS),
+                C::CLASS.describe(),
             );
             match self.dispatch.prompt.confirm(&question) {
                 Ok(true) => return Ok(()),
@@ -279,21 +280,20 @@ where
         Err(self.refuse(session, &error))
     }
 
-    /// Agent mode: the refusal of a verb that only a person may run.
-    fn never_in_agent_mode<S, M>(&self, session: &mut TypedSession<S, M>) -> Stop
+    /// The refusal of a call that never runs in this mode, by `rule`.
+    fn never<S, M>(&self, session: &mut TypedSession<S, M>, rule: Rule) -> Stop
     where
         S: SessionState,
         M: SessionMode,
     {
-        let error = if C::CLASS == CapabilityClass::Dangerous {
-            EscalationError::DangerousInAutonomousMode {
-                from: session.class().unwrap_or(CapabilityClass::Pure),
-            }
-        } else {
-            EscalationError::NotConfirmed {
+        let from = session.class().unwrap_or(CapabilityClass::Pure);
+        let error = match rule {
+            Rule::DangerousNeverAutonomous => EscalationError::DangerousInAutonomousMode { from },
+            Rule::HumanApproval => EscalationError::ApprovalRequired { from, to: C::CLASS },
+            _ => EscalationError::NotConfirmed {
                 to: C::CLASS,
                 reason: "no person is present in agent mode".to_owned(),
-            }
+            },
         };
         self.refuse(session, &error)
     }
@@ -303,7 +303,7 @@ where
 /// unrecorded (rule `audit_required`).
 fn recorded<S: SessionState, M: SessionMode>(session: &TypedSession<S, M>) -> Result<(), Stop> {
     match session.audit_error() {
-        Some(err) => Err(Stop::Denied(audit_refusal(&err.to_string()))),
+        Some(err) => Err(Stop::Denied(audit_refusal(err))),
         None => Ok(()),
     }
 }
@@ -321,18 +321,8 @@ where
         C: AgentSafeCapability + NoApprovalNeeded<M>,
     {
         let mut session = self.session::<M>()?;
-        if M::MODE == RunMode::Autonomous {
-            match self.agent_rule(&session) {
-                AgentRule::Free => {}
-                AgentRule::Justify(required) => {
-                    self.require_justification(&mut session, required)?;
-                }
-                AgentRule::Never => return Err(self.never_in_agent_mode(&mut session)),
-            }
-        } else {
-            self.confirm(&mut session)?;
-        }
-        let session = session.verify(self.contract());
+        self.admit(&mut session)?;
+        let session = session.verify(self.contract);
         self.run(&session)
     }
 
@@ -340,25 +330,26 @@ where
     where
         C: NoApprovalNeeded<M> + EscalateFrom<Pure> + EscalateFrom<ReadOnlyFS>,
     {
-        let mut session = self.session::<M>()?;
-        if M::MODE == RunMode::Supervised {
-            self.confirm(&mut session)?;
-            let session = session.verify(self.contract());
-            return self.run(&session);
-        }
-        // Agent mode: start at `Pure`, escalate with the caller's justification.
-        let mut session = session.verify(CapabilityContract::pure());
-        recorded(&session)?;
-        match self.agent_rule(&session) {
-            AgentRule::Justify(required) => self.require_justification(&mut session, required)?,
-            AgentRule::Never => return Err(self.never_in_agent_mode(&mut session)),
-            // A class that is not agent-safe is never `AgentSafe`.
-            AgentRule::Free => {}
-        }
-        match session.escalate(self.contract(), self.justification()) {
-            Ok(session) => self.run(&session),
-            // The refusal is already in the audit trail.
-            Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+        let session = self.session::<M>()?;
+        match M::MODE {
+            RunMode::Supervised => {
+                let mut session = session;
+                self.admit(&mut session)?;
+                let session = session.verify(self.contract);
+                self.run(&session)
+            }
+            // Agent mode: start at `Pure`, escalate with the caller's justification, which
+            // the policy checks again in the typed escalation.
+            RunMode::Autonomous => {
+                let mut session = session.verify(CapabilityContract::pure());
+                recorded(&session)?;
+                self.admit(&mut session)?;
+                match session.escalate(self.contract, self.justification()) {
+                    Ok(session) => self.run(&session),
+                    // The refusal is already in the audit trail.
+                    Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+                }
+            }
         }
     }
 
@@ -369,8 +360,17 @@ where
         let session = self.session::<M>()?;
         let mut session = session.verify(CapabilityContract::pure());
         recorded(&session)?;
+        let required = match self.requirement::<M>() {
+            Requirement::Approval { min_chars } => min_chars,
+            Requirement::Never { rule } => return Err(self.never(&mut session, rule)),
+            // Only a call that needs an approval comes here.
+            Requirement::Nothing
+            | Requirement::Justification { .. }
+            | Requirement::Confirmation { .. } => {
+                return Err(self.never(&mut session, Rule::HumanApproval));
+            }
+        };
         // Justify first, so nobody is asked to approve what the policy refuses anyway.
-        let required = session.policy().min_justification(C::CLASS);
         self.require_justification(&mut session, required)?;
         let justification = self.justification();
         let approval = if self.dispatch.prompt.is_interactive() {
@@ -382,12 +382,11 @@ where
             Err(ApprovalError::NotATerminal)
         };
         match approval {
-            Ok(approval) => {
-                match session.escalate_approved(self.contract(), justification, approval) {
-                    Ok(session) => self.run(&session),
-                    Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
-                }
-            }
+            Ok(approval) => match session.escalate_approved(self.contract, justification, approval)
+            {
+                Ok(session) => self.run(&session),
+                Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+            },
             Err(err) => {
                 let error = EscalationError::NotConfirmed {
                     to: C::CLASS,
@@ -402,20 +401,15 @@ where
         let session = self.session::<M>()?;
         let mut session = session.verify(CapabilityContract::pure());
         recorded(&session)?;
-        Err(self.never_in_agent_mode(&mut session))
-    }
-}
-
-/// What a class lets a command do, for prompts and hints.
-fn describe(class: CapabilityClass) -> &'static str {
-    match class {
-        CapabilityClass::Pure => "computes only",
-        CapabilityClass::ReadOnlyFS => "reads files",
-        CapabilityClass::Environment => "reads environment variables",
-        CapabilityClass::Network => "talks to other hosts",
-        CapabilityClass::ReadWriteFS => "creates, changes or deletes files",
-        CapabilityClass::Subprocess => "starts other programs",
-        CapabilityClass::Dangerous => "may do what cannot be undone",
+        let rule = match self.requirement::<M>() {
+            Requirement::Never { rule } => rule,
+            // The lattice forbids this path; whatever the policy says, it does not run.
+            Requirement::Nothing
+            | Requirement::Justification { .. }
+            | Requirement::Confirmation { .. }
+            | Requirement::Approval { .. } => Rule::DangerousNeverAutonomous,
+        };
+        Err(self.never(&mut session, rule))
     }
 }
 
@@ -423,12 +417,20 @@ fn describe(class: CapabilityClass) -> &'static str {
 pub(crate) fn refusal(
     command: &str,
     contract: CapabilityContract,
+    policy: &EscalationPolicy,
     justification: Option<&str>,
     error: &EscalationError,
 ) -> Refusal {
-    let rule = error.rule().name();
+    let rule = error.rule();
     let class = contract.class();
     let safety = contract.safety();
+    let plain = |message: String, hint: String| Refusal {
+        rule,
+        message,
+        hint,
+        required: None,
+        given: None,
+    };
     match error {
         EscalationError::JustificationTooShort { required, given, .. } => {
             let problem = if justification.is_none() {
@@ -437,94 +439,79 @@ pub(crate) fn refusal(
                 format!("the one given has {given}")
             };
             Refusal {
-                rule,
-                message: format!(
-                    "`{command}` is not agent-safe (`{class}`, safety `{safety}`): in agent mode \
-                     it needs a justification of at least {required} characters, and {problem} \
-                     (rule `{rule}`)"
-                ),
-                hint: format!(
-                    "re-run with --justify \"…\", saying in at least {required} characters why \
-                     this command needs `{class}` ({})",
-                    describe(class)
-                ),
-                lengths: Some((*required, *given)),
+                required: Some(*required),
+                given: Some(*given),
+                ..plain(
+                    format!(
+                        "`{command}` is not agent-safe (`{class}`, safety `{safety}`): in agent \
+                         mode it needs a justification of at least {required} characters, and \
+                         {problem} (rule `{rule}`)"
+                    ),
+                    format!(
+                        "re-run with --justify \"…\", saying in at least {required} characters \
+                         why this command needs `{class}` ({})",
+                        class.describe()
+                    ),
+                )
             }
         }
-        EscalationError::DangerousInAutonomousMode { .. } => Refusal {
-            rule,
-            message: format!(
-                "`{command}` is `Dangerous`: it never runs in agent mode, whatever the \
+        EscalationError::DangerousInAutonomousMode { .. } => plain(
+            format!(
+                "`{command}` is `{class}`: it never runs in agent mode, whatever the \
                  justification (rule `{rule}`)"
             ),
-            hint: "ask a person to run it without --agent; they will be asked to approve it at a terminal".to_owned(),
-            lengths: None,
-        },
-        EscalationError::NotConfirmed { reason, .. } => Refusal {
-            rule,
-            message: format!(
+            "ask a person to run it without --agent; they will be asked to approve it at a terminal"
+                .to_owned(),
+        ),
+        EscalationError::NotConfirmed { reason, .. } => plain(
+            format!(
                 "`{command}` (`{class}`, safety `{safety}`) needs a person's confirmation, and \
                  {reason} (rule `{rule}`)"
             ),
-            hint: if class == CapabilityClass::Dangerous {
-                "run it at a terminal, with --justify, and type `Dangerous` when asked".to_owned()
-            } else if safety == SafetyProfile::InteractiveOnly {
-                "a person must run it at a terminal and answer the prompt; --yes is not enough \
-                 for an InteractiveOnly command, and agent mode never runs it"
-                    .to_owned()
-            } else {
-                "run it at a terminal and answer the prompt, or pass --yes to confirm in a script"
-                    .to_owned()
-            },
-            lengths: None,
-        },
-        EscalationError::Audit(err) => audit_refusal(&err.to_string()),
-        other => Refusal {
-            rule,
-            message: format!("`{command}` was refused: {other}"),
-            hint: "see the rule named in the message".to_owned(),
-            lengths: None,
-        },
+            confirmation_hint(contract, policy),
+        ),
+        EscalationError::Audit(err) => audit_refusal(err),
+        other => plain(
+            format!("`{command}` was refused: {other}"),
+            "see the rule named in the message".to_owned(),
+        ),
+    }
+}
+
+/// What a person does to confirm a call of `contract`, from what human mode needs.
+fn confirmation_hint(contract: CapabilityContract, policy: &EscalationPolicy) -> String {
+    match policy.requirement(RunMode::Supervised, &contract) {
+        Requirement::Approval { .. } => {
+            format!(
+                "run it at a terminal, with --justify, and type `{}` when asked",
+                contract.class()
+            )
+        }
+        Requirement::Confirmation { scripted: false } => format!(
+            "a person must run it at a terminal and answer the prompt; --yes is not enough \
+             for an {} command, and agent mode never runs it",
+            contract.safety()
+        ),
+        Requirement::Confirmation { scripted: true }
+        | Requirement::Nothing
+        | Requirement::Justification { .. }
+        | Requirement::Never { .. } => {
+            "run it at a terminal and answer the prompt, or pass --yes to confirm in a script"
+                .to_owned()
+        }
     }
 }
 
 /// The refusal when the audit trail cannot record: nothing runs unrecorded.
-pub(crate) fn audit_refusal(reason: &str) -> Refusal {
+pub(crate) fn audit_refusal(error: &AuditError) -> Refusal {
     Refusal {
-        rule: cnv_typestate::Rule::AuditRequired.name(),
+        rule: Rule::AuditRequired,
         message: format!(
-            "the audit trail cannot record this call, so nothing was run (rule `audit_required`): {reason}"
+            "the audit trail cannot record this call, so nothing was run (rule `{}`): {error}",
+            Rule::AuditRequired
         ),
         hint: "fix the audit log (its path, its permissions, the disk), then retry".to_owned(),
-        lengths: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_agent_rule_follows_class_and_safety() {
-        let policy = EscalationPolicy::default();
-        let rule = |c: CapabilityContract| agent_rule(c, &policy);
-        assert_eq!(rule(CapabilityContract::pure().into()), AgentRule::Free);
-        assert_eq!(
-            rule(CapabilityContract::network().into()),
-            AgentRule::Justify(30)
-        );
-        assert_eq!(
-            rule(CapabilityContract::dangerous().into()),
-            AgentRule::Never
-        );
-        let reviewed_read = CapabilityContract::read_only()
-            .with_safety(SafetyProfile::HumanReviewRequired)
-            .expect("more review is allowed");
-        // The policy needs 0 characters to reach ReadOnlyFS; the gate needs at least one.
-        assert_eq!(rule(reviewed_read.into()), AgentRule::Justify(1));
-        let interactive = CapabilityContract::environment()
-            .with_safety(SafetyProfile::InteractiveOnly)
-            .expect("more review is allowed");
-        assert_eq!(rule(interactive.into()), AgentRule::Never);
+        required: None,
+        given: None,
     }
 }

@@ -83,24 +83,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod app;
 mod binding;
+mod builder;
+mod cli;
 mod command;
+mod console;
 mod gate;
+mod introspect;
 mod invocation;
 mod output;
+mod report;
 
-pub use app::{AgentMode, BuildError, BuildErrors, Cli, CliBuilder, Console, DEFAULT_AGENT_ENV};
 pub use binding::VerbBinding;
+pub use builder::{AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV};
+pub use cli::Cli;
+pub use console::Console;
+pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
 pub use output::{ArgError, Exit, HandlerError, Output};
 
-/// What the code `verb!` generates names, and what the `cnv` facade's tests compare with
-/// `grammar_dsl!`'s own tables. Not part of the public API.
+/// What the code `verb!` generates names. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::binding::assert_bound;
-    pub use crate::command::global::RESERVED as RESERVED_ARGUMENT_NAMES;
     pub use cnv_caps::ConstRisk;
     pub use cnv_grammar::GrammarModel;
 }

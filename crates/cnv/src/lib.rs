@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
 //! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
-//! | [`registry`] | `cnv-registry` | sessions, the sharded session registry, the MPMC frame queue |
+//! | [`registry`] | `cnv-registry` (feature `registry`) | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //! | [`cli`], [`verb!`] | `cnv-cli` | the grammar as a command line: clap, handlers bound by capability, the agent-mode gate |
 //!
@@ -41,8 +41,9 @@ pub use cnv_caps as caps;
 /// checks, a justification policy, and a tamper-evident audit trail.
 pub use cnv_typestate as typestate;
 
-/// Sessions at scale (the `cnv-registry` crate): session handles, the sharded session
-/// registry and the bounded MPMC frame queue.
+/// Sessions at scale (the `cnv-registry` crate, feature `registry`, on by default):
+/// session handles, the sharded session registry and the bounded MPMC frame queue.
+#[cfg(feature = "registry")]
 pub use cnv_registry as registry;
 
 /// The grammar model (the `cnv-grammar` crate): nouns, verbs, arguments and contracts,
@@ -70,18 +71,26 @@ pub use cnv_caps::{
     assert_risk_below, assert_runtime_below,
 };
 
-/// Everything a program using cnv needs in scope: `use cnv::prelude::*;`.
+/// What a program that declares a grammar and binds handlers needs in scope:
+/// `use cnv::prelude::*;`.
 ///
-/// The type-level classes and bands (`Pure`, `Network`, `Instant`, …) are included, so
-/// `ValidatedCommand::<Pure, Fast>` reads as in the specification. A program that also
-/// uses `std::time::Instant` imports it by name, which takes precedence over the glob.
+/// It holds the capability vocabulary (the type-level classes and bands `Pure`,
+/// `Network`, `Instant`, … included, so `ValidatedCommand::<Pure, Fast>` reads as in the
+/// specification), the grammar types and `grammar_dsl!`, the command line (`Cli`,
+/// `verb!`, `Invocation`, `Output`, `HandlerError`, `AgentMode`, `Console`, `Exit`) and
+/// the type-state sessions. The session registry stays under [`registry`](mod@crate::registry)
+/// (`use cnv::registry::{SessionRegistry, SessionBuilder};`): a command line does not need
+/// it.
+///
+/// A program that also uses `std::time::Instant` imports it by name, which takes
+/// precedence over the glob.
 pub mod prelude {
     #[doc(no_inline)]
     pub use cnv_caps::{
         AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand,
         ConstRisk, Dangerous, Environment, Fast, Instant, InstantOperation, LowRiskCapability,
-        Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, Slow,
-        StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
+        Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, SessionId,
+        Slow, StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
         assert_risk_below, assert_runtime_below,
     };
     #[doc(no_inline)]
@@ -91,25 +100,16 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use cnv_typestate::{
         AuditEntry, AuditSink, Authorized, Autonomous, Denied, Escalated, EscalationError,
-        EscalationPolicy, HumanApproval, JsonLinesFile, JsonLinesSink, MemorySink, RunMode,
-        SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified, Verified,
-        justify, verify_chain,
+        EscalationPolicy, HumanApproval, JsonLinesFile, JsonLinesSink, MemorySink, Requirement,
+        RunMode, SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified,
+        Verified, justify, verify_chain,
     };
 
     #[doc(no_inline)]
-    pub use cnv_cli::{Cli, CliBuilder, Exit, HandlerError, Invocation, Output, VerbBinding, verb};
-
-    #[doc(no_inline)]
-    pub use cnv_registry::{
-        Frame, FrameQueue, SessionBuilder, SessionHandle, SessionId, SessionLifecycle,
-        SessionRegistry, StreamId,
+    pub use cnv_cli::{
+        AgentMode, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output, VerbBinding,
+        verb,
     };
-
-    /// `std::sync::Arc`, because sessions are shared as `Arc<SessionHandle>`: the
-    /// registry's examples (`registry.register(Arc::new(session))`) need nothing else in
-    /// scope. It is the standard library's `Arc`, not a new type.
-    #[doc(no_inline)]
-    pub use std::sync::Arc;
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.

@@ -1,7 +1,10 @@
 //! The examples of the guide's chapter 3 ("Sessions at scale"), word for word, so the
 //! guide cannot drift from the API.
 
+use std::sync::Arc;
+
 use cnv::prelude::*;
+use cnv::registry::*;
 
 #[test]
 fn sessions() {

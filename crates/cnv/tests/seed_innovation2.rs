@@ -1,9 +1,12 @@
 //! The seed's "Innovation 2: Lock-Free Concurrent Session Management" example, unchanged
-//! except for `use cnv::prelude::*;` (which brings `Arc` too), followed by checks of what
+//! except for its imports (the prelude, the registry's types, `Arc`), followed by checks of what
 //! its comments promise. (Its comment "lock-free read" is the seed's: our lookups take a
 //! shard's read lock; `docs/PERFORMANCE.md` measures what that costs.)
 
+use std::sync::Arc;
+
 use cnv::prelude::*;
+use cnv::registry::{FrameQueue, SessionBuilder, SessionRegistry, StreamId};
 
 #[test]
 // The seed's example calls `registry.register(..)` as a statement. `register` returns a

@@ -1,0 +1,345 @@
+//! `CliBuilder`: bind handlers, set what the operator decides, and check the bindings
+//! against the grammar once, when the command line is built.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use cnv_caps::{CapabilityClass, CapabilityContract};
+use cnv_grammar::{GrammarErrors, GrammarModel};
+use cnv_typestate::{AuditSink, EscalationPolicy, TypedClass};
+
+use crate::binding::VerbBinding;
+use crate::cli::{Cli, Model};
+use crate::command::{self, GateText};
+use crate::gate::{self, Erased};
+use crate::invocation::Invocation;
+use crate::output::{HandlerError, Output};
+
+/// The environment variable that turns agent mode on, unless
+/// [`CliBuilder::agent_env`] names another.
+pub const DEFAULT_AGENT_ENV: &str = "CNV_AGENT";
+
+/// When a command line runs in agent mode.
+///
+/// The gate holds only as far as agent mode does: if whoever calls the program chooses
+/// its arguments and environment, they choose the mode. A program launched for an agent
+/// by code the agent does not control (an MCP server, a tool runner) can leave the choice
+/// to the launcher ([`FlagOrEnv`](Self::FlagOrEnv)); a program that only agents run, or
+/// whose launcher the agent could bypass, should be [`Always`](Self::Always).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AgentMode {
+    /// Agent mode when `--agent` is given or the agent environment variable is on.
+    #[default]
+    FlagOrEnv,
+    /// Always agent mode: no flag or variable can turn it off.
+    Always,
+}
+
+/// What the program (its author or the launcher that starts it) decides about every run,
+/// whatever the command line says.
+pub(crate) struct Settings {
+    pub(crate) policy: EscalationPolicy,
+    pub(crate) agent_env: String,
+    pub(crate) agent_mode: AgentMode,
+    pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) audit_sinks: Vec<Arc<dyn AuditSink>>,
+}
+
+/// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
+/// the grammar declares, and it keeps the contract typed by its class (`C`) or refuses it.
+type Pending = Box<dyn FnOnce(CapabilityContract) -> Option<Erased> + Send>;
+
+struct Bound {
+    command: String,
+    class: CapabilityClass,
+    handler: Pending,
+}
+
+/// Builds a [`Cli`] from a grammar and one handler per verb.
+///
+/// Each handler is bound with the capability class of its verb — by
+/// [`bind`](Self::bind) with [`verb!`](crate::verb) (checked at compile time) or by
+/// [`handler`](Self::handler) — and [`build`](Self::build) checks everything the
+/// compiler could not: every verb has exactly one handler of its declared class, and the
+/// grammar follows the grammar rules (no argument takes the name of a global flag, …).
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct CliBuilder {
+    model: Model,
+    bound: Vec<Bound>,
+    settings: Settings,
+}
+
+impl CliBuilder {
+    /// A command line for a constant grammar (a `grammar_dsl!` static).
+    pub fn new(model: &'static GrammarModel) -> Self {
+        Self::with(Model::Static(model))
+    }
+
+    /// A command line for a grammar built or loaded at run time.
+    pub fn from_model(model: GrammarModel) -> Self {
+        Self::with(Model::Owned(Box::new(model)))
+    }
+
+    fn with(model: Model) -> Self {
+        Self {
+            model,
+            bound: Vec::new(),
+            settings: Settings {
+                policy: EscalationPolicy::default(),
+                agent_env: DEFAULT_AGENT_ENV.to_owned(),
+                agent_mode: AgentMode::default(),
+                audit_log: None,
+                audit_sinks: Vec::new(),
+            },
+        }
+    }
+
+    /// Binds `handler` to the verb of `binding`, with the binding's class `C`. The
+    /// handler's parameter names the same class, so a handler written for another class
+    /// does not compile.
+    pub fn bind<C, F>(self, binding: VerbBinding<C>, handler: F) -> Self
+    where
+        C: TypedClass,
+        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+    {
+        self.handler::<C, F>(binding.command(), handler)
+    }
+
+    /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,
+    /// checked against the grammar by [`build`](Self::build).
+    pub fn handler<C, F>(mut self, command: &str, handler: F) -> Self
+    where
+        C: TypedClass,
+        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+    {
+        self.bound.push(Bound {
+            command: command.to_owned(),
+            class: C::CLASS,
+            handler: Box::new(move |contract| {
+                let contract = contract.try_into().ok()?;
+                Some(gate::erase::<C, F>(contract, handler))
+            }),
+        });
+        self
+    }
+
+    /// The escalation policy of agent mode (default: [`EscalationPolicy::default`]).
+    pub fn policy(mut self, policy: EscalationPolicy) -> Self {
+        self.settings.policy = policy;
+        self
+    }
+
+    /// The environment variable that turns agent mode on (default
+    /// [`DEFAULT_AGENT_ENV`], `CNV_AGENT`). Any value but empty, `0`, `false`, `no` or
+    /// `off` turns it on (a value that is not UTF-8 does too).
+    pub fn agent_env(mut self, name: impl Into<String>) -> Self {
+        self.settings.agent_env = name.into();
+        self
+    }
+
+    /// When the command line runs in agent mode (default [`AgentMode::FlagOrEnv`]).
+    pub fn agent_mode(mut self, mode: AgentMode) -> Self {
+        self.settings.agent_mode = mode;
+        self
+    }
+
+    /// Every run appends its audit entries to the JSON Lines log at `path` (created if
+    /// absent), whatever the command line says; `--audit-log` adds a second copy. A run
+    /// whose entries cannot be written does not run.
+    pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.audit_log = Some(path.into());
+        self
+    }
+
+    /// Every run also records its audit entries to `sink` (a `TracingSink`, a sink of the
+    /// program's own), whatever the command line says.
+    pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.settings.audit_sinks.push(sink);
+        self
+    }
+
+    /// Checks the bindings against the grammar and builds the command line.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildErrors`] with every problem found: an invalid grammar, a handler bound to a
+    /// verb the grammar does not have or with another class than the grammar declares,
+    /// two handlers for one verb, a verb without a handler.
+    pub fn build(self) -> Result<Cli, BuildErrors> {
+        let mut errors = Vec::new();
+        if let Err(invalid) = self.model.validate() {
+            errors.push(BuildError::InvalidGrammar(invalid));
+        }
+        // Every verb's command (`"file write"`) and contract, in declaration order.
+        let declared: Vec<(String, CapabilityContract)> = self
+            .model
+            .verbs()
+            .map(|(path, verb)| (path.command(verb), verb.contract()))
+            .collect();
+        let contracts: HashMap<&str, CapabilityContract> = declared
+            .iter()
+            .map(|(command, contract)| (command.as_str(), *contract))
+            .collect();
+        let mut handlers: HashMap<String, Erased> = HashMap::with_capacity(declared.len());
+        let mut mismatched = Vec::new();
+        for bound in self.bound {
+            let Some(contract) = contracts.get(bound.command.as_str()) else {
+                errors.push(BuildError::UnknownVerb {
+                    suggestion: cnv_caps::__private::closest(
+                        &bound.command,
+                        declared.iter().map(|(c, _)| c.as_str()),
+                    )
+                    .map(str::to_owned),
+                    command: bound.command,
+                });
+                continue;
+            };
+            if handlers.contains_key(&bound.command) {
+                errors.push(BuildError::DuplicateHandler {
+                    command: bound.command,
+                });
+                continue;
+            }
+            // The handler keeps the contract typed by its own class, or refuses it: a
+            // handler never runs under a contract of another class.
+            match (bound.handler)(*contract) {
+                Some(handler) => {
+                    handlers.insert(bound.command, handler);
+                }
+                None => {
+                    mismatched.push(bound.command.clone());
+                    errors.push(BuildError::CapabilityMismatch {
+                        command: bound.command,
+                        declared: contract.class(),
+                        bound: bound.class,
+                    });
+                }
+            }
+        }
+        for (command, contract) in &declared {
+            if !handlers.contains_key(command) && !mismatched.contains(command) {
+                errors.push(BuildError::MissingHandler {
+                    command: command.clone(),
+                    class: contract.class(),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(BuildErrors(errors));
+        }
+        let mut command = command::build(
+            &self.model,
+            &GateText {
+                policy: &self.settings.policy,
+                agent_env: &self.settings.agent_env,
+            },
+        );
+        // Built once: clap propagates the global flags through the whole tree when a
+        // command is built, and every run parses with this same command (no clone).
+        command.build();
+        Ok(Cli {
+            model: self.model,
+            handlers,
+            command: Mutex::new(command),
+            settings: self.settings,
+        })
+    }
+}
+
+impl fmt::Debug for CliBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CliBuilder")
+            .field("app", &self.model.app_name())
+            .field(
+                "bound",
+                &self
+                    .bound
+                    .iter()
+                    .map(|b| (&b.command, b.class))
+                    .collect::<Vec<_>>(),
+            )
+            .field("agent_mode", &self.settings.agent_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One problem [`CliBuilder::build`] found.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The grammar does not validate.
+    #[error("the grammar is invalid: {0}")]
+    InvalidGrammar(GrammarErrors),
+    /// A handler is bound to a command the grammar does not have.
+    #[error(
+        "a handler is bound to `{command}`, but the grammar has no such verb{}; name a verb by its nouns and then the verb, separated by single spaces",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+    )]
+    UnknownVerb {
+        /// The command the handler was bound to.
+        command: String,
+        /// The closest command the grammar declares.
+        suggestion: Option<String>,
+    },
+    /// A handler is bound with another class than the grammar declares for the verb.
+    #[error(
+        "the handler of `{command}` is bound as `{bound}`, but the grammar declares `{command}` with `{declared}`; bind it with `{declared}` (its handler takes `&Invocation<'_, {declared}>`), or change the grammar"
+    )]
+    CapabilityMismatch {
+        /// The command.
+        command: String,
+        /// The class in the grammar.
+        declared: CapabilityClass,
+        /// The class of the binding.
+        bound: CapabilityClass,
+    },
+    /// Two handlers for one verb.
+    #[error("`{command}` has two handlers; bind each verb once")]
+    DuplicateHandler {
+        /// The command.
+        command: String,
+    },
+    /// A verb without a handler.
+    #[error(
+        "`{command}` has no handler; bind one with `.bind(verb!(GRAMMAR, \"{command}\", {class}), handler)`"
+    )]
+    MissingHandler {
+        /// The command.
+        command: String,
+        /// Its class in the grammar.
+        class: CapabilityClass,
+    },
+}
+
+/// Every problem [`CliBuilder::build`] found, in order: the grammar, then the bindings,
+/// then the verbs without a handler.
+#[derive(Debug)]
+pub struct BuildErrors(Vec<BuildError>);
+
+impl BuildErrors {
+    /// The problems.
+    #[must_use]
+    pub fn errors(&self) -> &[BuildError] {
+        &self.0
+    }
+}
+
+impl fmt::Display for BuildErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the command line cannot be built ({} problem{})",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            write!(f, "\n  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildErrors {}

@@ -1,0 +1,149 @@
+//! `Console`: where a run reads and writes — the process's own standard streams,
+//! environment and terminal, or buffers for tests and embedding — and how a person is
+//! asked.
+
+use std::fmt;
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use cnv_typestate::{ApprovalError, ApprovalRequest, HumanApproval};
+
+use crate::gate::Prompt;
+
+/// Where a run reads and writes: the process's own standard streams, environment and
+/// terminal ([`Cli::run`](crate::Cli::run)), or buffers for tests and embedding.
+///
+/// ```
+/// use cnv_cli::Console;
+///
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// let console = Console::new(&mut out, &mut err).with_env("CNV_AGENT", "1");
+/// # let _ = console;
+/// ```
+pub struct Console<'a> {
+    pub(crate) stdout: &'a mut dyn Write,
+    pub(crate) stderr: &'a mut dyn Write,
+    env: Vec<(String, String)>,
+    input: Input<'a>,
+}
+
+enum Input<'a> {
+    /// The process's terminal, if stdin and stderr are one.
+    Process,
+    /// Nobody to ask.
+    None,
+    /// A person's answers, one per line, read by the program's own dialog.
+    Answers(&'a mut dyn BufRead),
+}
+
+impl<'a> Console<'a> {
+    /// Output to `stdout` and `stderr`; no environment variables; nobody to ask (a
+    /// confirmation is refused as on a non-interactive standard input).
+    pub fn new(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
+        Self {
+            stdout,
+            stderr,
+            env: Vec::new(),
+            input: Input::None,
+        }
+    }
+
+    pub(crate) fn process(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
+        Self {
+            input: Input::Process,
+            ..Self::new(stdout, stderr)
+        }
+    }
+
+    /// The same console with the environment variable `name` set to `value`.
+    #[must_use]
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The same console with a person's answers to confirmations and approvals, one per
+    /// line (a dialog of the program's own, see
+    /// [`HumanApproval::confirm_with`]). Never connect it to anything an agent writes.
+    #[must_use]
+    pub fn with_answers(mut self, answers: &'a mut dyn BufRead) -> Self {
+        self.input = Input::Answers(answers);
+        self
+    }
+
+    /// The variable's value; one that is not UTF-8 is `Some` of its lossy form.
+    fn var(&self, name: &str) -> Option<String> {
+        match self.input {
+            Input::Process => {
+                std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+            }
+            _ => self
+                .env
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone()),
+        }
+    }
+
+    pub(crate) fn agent_env_is_on(&self, name: &str) -> bool {
+        self.var(name).is_some_and(|value| {
+            !matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "" | "0" | "false" | "no" | "off"
+            )
+        })
+    }
+}
+
+impl Prompt for Console<'_> {
+    fn is_interactive(&self) -> bool {
+        match self.input {
+            Input::Process => io::stdin().is_terminal() && io::stderr().is_terminal(),
+            Input::None => false,
+            Input::Answers(_) => true,
+        }
+    }
+
+    fn confirm(&mut self, question: &str) -> io::Result<bool> {
+        self.stderr.write_all(question.as_bytes())?;
+        self.stderr.flush()?;
+        let mut answer = String::new();
+        match &mut self.input {
+            Input::Process => {
+                io::stdin().lock().read_line(&mut answer)?;
+            }
+            Input::Answers(answers) => {
+                answers.read_line(&mut answer)?;
+            }
+            Input::None => return Ok(false),
+        }
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    }
+
+    fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError> {
+        match &mut self.input {
+            Input::Process => HumanApproval::confirm_on_terminal(request),
+            Input::Answers(answers) => {
+                HumanApproval::confirm_with(answers, &mut *self.stderr, request)
+            }
+            Input::None => Err(ApprovalError::NotATerminal),
+        }
+    }
+}
+
+impl fmt::Debug for Console<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let input = match self.input {
+            Input::Process => "process",
+            Input::None => "none",
+            Input::Answers(_) => "answers",
+        };
+        f.debug_struct("Console")
+            .field("env", &self.env)
+            .field("input", &input)
+            .finish_non_exhaustive()
+    }
+}

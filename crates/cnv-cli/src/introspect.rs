@@ -1,0 +1,162 @@
+//! The introspection flags of the root command: `--completions`, `--grammar`,
+//! `--mcp-tools` and `--capabilities`, and the capability table they print.
+
+use clap::ArgMatches;
+use cnv_caps::{CapabilityClass, ResourceBand, SafetyProfile};
+use cnv_typestate::{EscalationPolicy, Requirement, RunMode};
+use serde::Serialize;
+
+use crate::cli::Cli;
+use crate::command::global;
+use crate::console::Console;
+use crate::output::Exit;
+
+/// One row of `--capabilities`: a verb, its contract, and what running it needs in each
+/// mode (the policy's [`Requirement`], the one answer the gate acts on).
+///
+/// With `--format json` the rows are printed as a JSON array of these objects:
+///
+/// ```json
+/// {"command":"file write","class":"ReadWriteFS","risk":6,"band":"Fast",
+///  "safety":"HumanReviewRequired","agent":"--justify 20+",
+///  "agent_needs":{"needs":"justification","min_chars":20},
+///  "human_needs":{"needs":"confirmation","scripted":true}}
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CapabilityRow {
+    /// The command: nouns, then the verb.
+    pub command: String,
+    /// Its capability class.
+    pub class: CapabilityClass,
+    /// The class's risk level, 0 to 10.
+    pub risk: u8,
+    /// Its resource band.
+    pub band: ResourceBand,
+    /// Its safety profile.
+    pub safety: SafetyProfile,
+    /// What agent mode demands, in the table's words: `yes`, `--justify N+` or `never`.
+    pub agent: String,
+    /// What agent mode demands.
+    pub agent_needs: Requirement,
+    /// What a person running it is asked for.
+    pub human_needs: Requirement,
+}
+
+impl CapabilityRow {
+    /// The row of the verb `command` with `contract`, under `policy`.
+    fn new(
+        command: String,
+        contract: cnv_caps::CapabilityContract,
+        policy: &EscalationPolicy,
+    ) -> Self {
+        let agent_needs = policy.requirement(RunMode::Autonomous, &contract);
+        let class = contract.class();
+        Self {
+            command,
+            class,
+            risk: class.risk_level(),
+            band: contract.band(),
+            safety: contract.safety(),
+            agent: agent_column(agent_needs),
+            agent_needs,
+            human_needs: policy.requirement(RunMode::Supervised, &contract),
+        }
+    }
+}
+
+/// The table's words for what an agent must give.
+fn agent_column(needs: Requirement) -> String {
+    match needs {
+        Requirement::Nothing => "yes".to_owned(),
+        Requirement::Justification { min_chars } => format!("--justify {min_chars}+"),
+        // An agent can neither be a person nor produce a person's approval.
+        Requirement::Never { .. }
+        | Requirement::Confirmation { .. }
+        | Requirement::Approval { .. } => "never".to_owned(),
+    }
+}
+
+impl Cli {
+    /// Every verb's capability and what running it needs, as `--capabilities` prints
+    /// them, in declaration order.
+    #[must_use]
+    pub fn capabilities(&self) -> Vec<CapabilityRow> {
+        self.model
+            .verbs()
+            .map(|(path, verb)| {
+                CapabilityRow::new(path.command(verb), verb.contract(), &self.settings.policy)
+            })
+            .collect()
+    }
+}
+
+/// Prints what the root command's introspection flag asks for and returns the exit
+/// status, or `None` when none was asked for.
+pub(crate) fn run(
+    cli: &Cli,
+    root: &ArgMatches,
+    json: bool,
+    console: &mut Console<'_>,
+) -> Option<Exit> {
+    if let Some(shell) = root.get_one::<clap_complete::Shell>(global::COMPLETIONS) {
+        let name = cli.model().app_name().to_owned();
+        // clap_complete panics when its writer fails (a closed pipe: `| head`), so the
+        // script is generated into memory and written like every other output.
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut cli.lock_command(), name, &mut script);
+        let _ = console.stdout.write_all(&script);
+        return Some(Exit::Success);
+    }
+    let text = if root.get_flag(global::GRAMMAR) {
+        serde_json::to_string_pretty(cli.model())
+    } else if root.get_flag(global::MCP_TOOLS) {
+        serde_json::to_string_pretty(&cli.model().to_mcp_tools())
+    } else if root.get_flag(global::CAPABILITIES) {
+        let rows = cli.capabilities();
+        if !json {
+            let _ = console.stdout.write_all(render_table(&rows).as_bytes());
+            return Some(Exit::Success);
+        }
+        serde_json::to_string_pretty(&rows)
+    } else {
+        return None;
+    };
+    let _ = writeln!(console.stdout, "{}", text.unwrap_or_default());
+    Some(Exit::Success)
+}
+
+/// The rows as an aligned text table.
+fn render_table(rows: &[CapabilityRow]) -> String {
+    let header = ["command", "class", "risk", "band", "safety", "agent"].map(str::to_owned);
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.command.clone(),
+                row.class.to_string(),
+                row.risk.to_string(),
+                row.band.to_string(),
+                row.safety.to_string(),
+                row.agent.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = header.clone().map(|cell| cell.len());
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&cells) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
