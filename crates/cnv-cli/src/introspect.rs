@@ -65,6 +65,45 @@ impl CapabilityRow {
     }
 }
 
+/// Adds what an agent must give to call the tool of `row`.
+fn describe_agent_needs(tool: &mut serde_json::Value, row: &CapabilityRow) {
+    use serde_json::{Value, json};
+    tool["_meta"]["cnv/agent"] = serde_json::to_value(row.agent_needs).unwrap_or(Value::Null);
+    let class = row.class;
+    let note = match row.agent_needs {
+        Requirement::Nothing => return,
+        Requirement::Justification { min_chars } => {
+            let schema = &mut tool["inputSchema"];
+            let name = cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
+            schema["properties"][name] = json!({
+                "type": "string",
+                "minLength": min_chars,
+                "description": format!(
+                    "Why this call needs `{class}` ({}): at least {min_chars} characters, \
+                     checked by the escalation policy and written to the audit log",
+                    class.describe()
+                ),
+            });
+            if let Some(required) = schema["required"].as_array_mut() {
+                required.push(Value::from(name));
+            }
+            format!(
+                "Not agent-safe (`{class}`): every call needs a `justification` of at least \
+                 {min_chars} characters."
+            )
+        }
+        Requirement::Never { .. }
+        | Requirement::Confirmation { .. }
+        | Requirement::Approval { .. } => format!(
+            "Never runs for an agent (`{class}`, safety `{}`): a person must run it.",
+            row.safety
+        ),
+    };
+    if let Some(description) = tool["description"].as_str() {
+        tool["description"] = Value::from(format!("{description}\n\n{note}"));
+    }
+}
+
 /// The table's words for what an agent must give.
 fn agent_column(needs: Requirement) -> String {
     match needs {
@@ -78,6 +117,25 @@ fn agent_column(needs: Requirement) -> String {
 }
 
 impl Cli {
+    /// The grammar as an MCP `tools/list` result (what `--mcp-tools` prints): the
+    /// grammar's own manifest ([`GrammarModel::to_mcp_tools`](cnv_grammar::GrammarModel::to_mcp_tools)),
+    /// with what each tool needs from an agent under this command line's policy — the
+    /// same [`Requirement`] the gate acts on — in `_meta["cnv/agent"]` and in words in its
+    /// description. A tool whose verb needs a justification declares a required
+    /// `justification` string argument with the policy's minimum length; a tool whose verb
+    /// never runs for an agent is listed (so an agent knows it exists) and says so.
+    #[must_use]
+    pub fn mcp_tools(&self) -> serde_json::Value {
+        let mut manifest = self.model.to_mcp_tools();
+        let rows = self.capabilities();
+        if let Some(tools) = manifest["tools"].as_array_mut() {
+            for (tool, row) in tools.iter_mut().zip(&rows) {
+                describe_agent_needs(tool, row);
+            }
+        }
+        manifest
+    }
+
     /// Every verb's capability and what running it needs, as `--capabilities` prints
     /// them, in declaration order.
     #[must_use]
@@ -111,7 +169,7 @@ pub(crate) fn run(
     let text = if root.get_flag(global::GRAMMAR) {
         serde_json::to_string_pretty(cli.model())
     } else if root.get_flag(global::MCP_TOOLS) {
-        serde_json::to_string_pretty(&cli.model().to_mcp_tools())
+        serde_json::to_string_pretty(&cli.mcp_tools())
     } else if root.get_flag(global::CAPABILITIES) {
         let rows = cli.capabilities();
         if !json {

@@ -543,7 +543,40 @@ fn introspection_prints_the_grammar_the_tools_and_the_capabilities() {
 
     let out = run(&cli, &["--mcp-tools"]);
     let tools: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(tools, grammar().to_mcp_tools());
+    assert_eq!(tools, cli.mcp_tools());
+    let schema: Value = serde_json::from_str(include_str!(
+        "../../cnv-grammar/tests/data/mcp-schema-2025-11-25.json"
+    ))
+    .expect("the MCP schema");
+    let mut list = schema;
+    list["$ref"] = Value::from("#/$defs/ListToolsResult");
+    let validator = jsonschema::validator_for(&list).expect("compiles");
+    let problems: Vec<String> = validator.iter_errors(&tools).map(|e| e.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The grammar's own manifest, plus what the policy asks of an agent.
+    let by_name = |name: &str| {
+        tools["tools"]
+            .as_array()
+            .and_then(|tools| tools.iter().find(|tool| tool["name"] == name))
+            .cloned()
+            .expect(name)
+    };
+    assert_eq!(by_name("do_calc")["_meta"]["cnv/agent"]["needs"], "nothing");
+    let fetch = by_name("do_fetch");
+    assert_eq!(fetch["_meta"]["cnv/agent"]["min_chars"], 30);
+    assert_eq!(fetch["inputSchema"]["properties"]["justification"]["minLength"], 30);
+    assert!(
+        fetch["inputSchema"]["required"]
+            .as_array()
+            .is_some_and(|required| required.contains(&Value::from("justification")))
+    );
+    let wipe = by_name("do_wipe");
+    assert_eq!(wipe["_meta"]["cnv/agent"]["rule"], "dangerous_never_autonomous");
+    assert!(
+        wipe["description"]
+            .as_str()
+            .is_some_and(|text| text.contains("Never runs for an agent"))
+    );
 
     let out = run(&cli, &["--capabilities"]);
     let lines: Vec<&str> = out.stdout.lines().collect();

@@ -46,8 +46,9 @@ pub const MAX_COMMAND_LEN: usize = 128;
 pub const RESERVED_COMMAND_NAMES: &[&str] = &["help"];
 
 /// The names no argument may have: the global flags that `cnv-cli` gives every command
-/// line made from a grammar, and clap's own `help` and `version`. `cnv-cli` declares its
-/// flags from this table, so a new global flag is reserved here or nowhere.
+/// line made from a grammar, clap's own `help` and `version`, and `justification`, the
+/// argument an MCP tool whose verb is not agent-safe takes. `cnv-cli` declares its flags
+/// from this table, so a new global flag is reserved here or nowhere.
 pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
     "agent",
     "justify",
@@ -60,7 +61,12 @@ pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
     "completions",
     "help",
     "version",
+    JUSTIFICATION_ARGUMENT,
 ];
+
+/// The argument through which an agent calling an MCP tool gives its justification (the
+/// command line's `--justify`); reserved, so no verb declares an argument of that name.
+pub const JUSTIFICATION_ARGUMENT: &str = "justification";
 
 /// Whether `name` is a lowercase kebab-case word: ASCII lowercase letters and digits in
 /// words joined by single `-`, starting with a letter (`read`, `dry-run`, `ipv4`).
@@ -168,13 +174,21 @@ impl fmt::Display for NameProblem {
                 "`{name}` is reserved for the command line's own `{name}` subcommand, which the \
                  app and every noun have (`myapp {name} file`); give this {what} another name"
             ),
+            Self::ReservedArgument { name } if name == JUSTIFICATION_ARGUMENT => write!(
+                f,
+                "`{name}` is the argument through which an agent gives its justification to an \
+                 MCP tool whose verb is not agent-safe; give this argument another name"
+            ),
             Self::ReservedArgument { name } => {
                 write!(
                     f,
                     "`{name}` is taken by cnv's global flag `--{name}`; every command line made \
                      from a grammar has the global flags "
                 )?;
-                for (i, flag) in RESERVED_ARGUMENT_NAMES.iter().enumerate() {
+                let flags = RESERVED_ARGUMENT_NAMES
+                    .iter()
+                    .filter(|flag| **flag != JUSTIFICATION_ARGUMENT);
+                for (i, flag) in flags.enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
@@ -790,8 +804,11 @@ mod tests {
         ));
         let message = check_argument_name("yes").unwrap_err().to_string();
         for flag in RESERVED_ARGUMENT_NAMES {
-            assert!(message.contains(&format!("`--{flag}`")), "{message}");
+            let listed = message.contains(&format!("`--{flag}`"));
+            assert_eq!(listed, *flag != JUSTIFICATION_ARGUMENT, "{message}");
         }
+        let message = check_argument_name("justification").unwrap_err().to_string();
+        assert!(message.contains("MCP tool"), "{message}");
         assert!(check_app_name("My App").is_err());
     }
 

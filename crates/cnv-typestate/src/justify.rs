@@ -4,6 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
+use cnv_caps::__private::ConstMessage;
 use cnv_caps::{CapabilityClass, ConstRisk};
 
 use crate::policy::default_min_justification;
@@ -42,8 +43,17 @@ impl<'a, C: ConstRisk> Justification<'a, C> {
     /// `const` that is a compile error.
     #[must_use]
     pub const fn checked(text: &'a str) -> Self {
-        if justification_len(text) < default_min_justification(C::CLASS) {
-            panic!("{}", too_short_message(C::CLASS));
+        let required = default_min_justification(C::CLASS);
+        if justification_len(text) < required {
+            // The threshold is the policy's, not a literal of this message.
+            let message = ConstMessage::new()
+                .push("this justification is too short to escalate to `")
+                .push(C::NAME)
+                .push("`: the default policy needs at least ")
+                .number(required as u64)
+                .push(" characters (Unicode scalar values, after trimming whitespace); say in a sentence ")
+                .push(what_to_say(C::CLASS));
+            panic!("{}", message.as_str());
         }
         Self::new(text)
     }
@@ -125,26 +135,15 @@ impl<C: ConstRisk> fmt::Display for Justification<'_, C> {
     }
 }
 
-const fn too_short_message(to: CapabilityClass) -> &'static str {
+/// What a justification that is too short for `to` should say, in words.
+const fn what_to_say(to: CapabilityClass) -> &'static str {
     match to {
-        CapabilityClass::Environment => {
-            "this justification is too short to escalate to `Environment`: the default policy needs at least 20 characters (Unicode scalar values, after trimming whitespace); say in a sentence why the command needs to read the environment"
-        }
-        CapabilityClass::Network => {
-            "this justification is too short to escalate to `Network`: the default policy needs at least 30 characters (Unicode scalar values, after trimming whitespace); say in a sentence which host the command talks to and why"
-        }
-        CapabilityClass::ReadWriteFS => {
-            "this justification is too short to escalate to `ReadWriteFS`: the default policy needs at least 20 characters (Unicode scalar values, after trimming whitespace); say in a sentence which files the command changes and why"
-        }
-        CapabilityClass::Subprocess => {
-            "this justification is too short to escalate to `Subprocess`: the default policy needs at least 50 characters (Unicode scalar values, after trimming whitespace); say in a sentence which program the command starts and why"
-        }
-        CapabilityClass::Dangerous => {
-            "this justification is too short to escalate to `Dangerous`: the default policy needs at least 50 characters (Unicode scalar values, after trimming whitespace); say in a sentence what the command does that cannot be undone and why"
-        }
-        CapabilityClass::Pure | CapabilityClass::ReadOnlyFS => {
-            "this justification is too short for its target class"
-        }
+        CapabilityClass::Pure | CapabilityClass::ReadOnlyFS => "why the command needs it",
+        CapabilityClass::Environment => "why the command needs to read the environment",
+        CapabilityClass::Network => "which host the command talks to and why",
+        CapabilityClass::ReadWriteFS => "which files the command changes and why",
+        CapabilityClass::Subprocess => "which program the command starts and why",
+        CapabilityClass::Dangerous => "what the command does that cannot be undone and why",
     }
 }
 
