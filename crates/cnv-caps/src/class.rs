@@ -266,14 +266,43 @@ impl LowRiskCapability for Pure {}
 impl LowRiskCapability for ReadOnlyFS {}
 impl LowRiskCapability for Environment {}
 
-// The marker impls above must agree with the run-time facts they summarize.
+/// Every run-time class has its type-level twin, and the marker traits a twin implements
+/// say what the run-time facts say. The `match` is exhaustive: a new class does not
+/// compile until it is given a type here and its marker impls are decided above.
+const fn twin(class: CapabilityClass) {
+    /// A twin whose markers agree with the run-time class.
+    const fn check<C: ConstRisk>(class: CapabilityClass, agent_safe: bool, low_risk: bool) {
+        assert!(C::CLASS as u8 == class as u8);
+        assert!(class.is_agent_safe() == agent_safe);
+        assert!(class.is_low_risk() == low_risk);
+    }
+    /// Only callable for a type that implements `AgentSafeCapability`.
+    const fn safe<C: AgentSafeCapability>() -> bool {
+        C::IS_AGENT_SAFE
+    }
+    /// Only callable for a type that implements `LowRiskCapability`.
+    const fn low<C: LowRiskCapability>() -> bool {
+        C::CLASS.is_low_risk()
+    }
+    match class {
+        CapabilityClass::Pure => check::<Pure>(class, safe::<Pure>(), low::<Pure>()),
+        CapabilityClass::ReadOnlyFS => {
+            check::<ReadOnlyFS>(class, safe::<ReadOnlyFS>(), low::<ReadOnlyFS>());
+        }
+        CapabilityClass::Environment => check::<Environment>(class, false, low::<Environment>()),
+        CapabilityClass::Network => check::<Network>(class, false, false),
+        CapabilityClass::ReadWriteFS => check::<ReadWriteFS>(class, false, false),
+        CapabilityClass::Subprocess => check::<Subprocess>(class, false, false),
+        CapabilityClass::Dangerous => check::<Dangerous>(class, false, false),
+    }
+}
+
 const _: () = {
-    assert!(Pure::IS_AGENT_SAFE && ReadOnlyFS::IS_AGENT_SAFE);
-    assert!(!Environment::IS_AGENT_SAFE && !Network::IS_AGENT_SAFE);
-    assert!(!ReadWriteFS::IS_AGENT_SAFE && !Subprocess::IS_AGENT_SAFE);
-    assert!(!Dangerous::IS_AGENT_SAFE);
-    assert!(Pure::CLASS.is_low_risk() && ReadOnlyFS::CLASS.is_low_risk());
-    assert!(Environment::CLASS.is_low_risk() && !Network::CLASS.is_low_risk());
+    let mut i = 0;
+    while i < CapabilityClass::COUNT {
+        twin(CapabilityClass::ALL[i]);
+        i += 1;
+    }
 };
 
 #[cfg(test)]

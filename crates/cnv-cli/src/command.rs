@@ -405,7 +405,12 @@ mod tests {
         let command = build(&model(), &gate());
         for name in global::RESERVED {
             let known = command.get_arguments().any(|a| a.get_id() == *name)
-                || ["help", "version", cnv_grammar::rules::JUSTIFICATION_ARGUMENT].contains(name);
+                || [
+                    "help",
+                    "version",
+                    cnv_grammar::rules::JUSTIFICATION_ARGUMENT,
+                ]
+                .contains(name);
             assert!(known, "{name}");
         }
         for arg in command.get_arguments() {

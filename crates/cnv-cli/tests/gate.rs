@@ -551,7 +551,10 @@ fn introspection_prints_the_grammar_the_tools_and_the_capabilities() {
     let mut list = schema;
     list["$ref"] = Value::from("#/$defs/ListToolsResult");
     let validator = jsonschema::validator_for(&list).expect("compiles");
-    let problems: Vec<String> = validator.iter_errors(&tools).map(|e| e.to_string()).collect();
+    let problems: Vec<String> = validator
+        .iter_errors(&tools)
+        .map(|e| e.to_string())
+        .collect();
     assert!(problems.is_empty(), "{problems:#?}");
     // The grammar's own manifest, plus what the policy asks of an agent.
     let by_name = |name: &str| {
@@ -564,14 +567,20 @@ fn introspection_prints_the_grammar_the_tools_and_the_capabilities() {
     assert_eq!(by_name("do_calc")["_meta"]["cnv/agent"]["needs"], "nothing");
     let fetch = by_name("do_fetch");
     assert_eq!(fetch["_meta"]["cnv/agent"]["min_chars"], 30);
-    assert_eq!(fetch["inputSchema"]["properties"]["justification"]["minLength"], 30);
+    assert_eq!(
+        fetch["inputSchema"]["properties"]["justification"]["minLength"],
+        30
+    );
     assert!(
         fetch["inputSchema"]["required"]
             .as_array()
             .is_some_and(|required| required.contains(&Value::from("justification")))
     );
     let wipe = by_name("do_wipe");
-    assert_eq!(wipe["_meta"]["cnv/agent"]["rule"], "dangerous_never_autonomous");
+    assert_eq!(
+        wipe["_meta"]["cnv/agent"]["rule"],
+        "dangerous_never_autonomous"
+    );
     assert!(
         wipe["description"]
             .as_str()

@@ -807,7 +807,9 @@ mod tests {
             let listed = message.contains(&format!("`--{flag}`"));
             assert_eq!(listed, *flag != JUSTIFICATION_ARGUMENT, "{message}");
         }
-        let message = check_argument_name("justification").unwrap_err().to_string();
+        let message = check_argument_name("justification")
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("MCP tool"), "{message}");
         assert!(check_app_name("My App").is_err());
     }

@@ -8,8 +8,8 @@
 //! here is implemented by this crate for cnv's seven classes and by nothing else.
 
 use cnv_caps::{
-    AgentSafeCapability, ConstRisk, Dangerous, Environment, Network, Pure, ReadOnlyFS, ReadWriteFS,
-    Subprocess,
+    AgentSafeCapability, CapabilityClass, ConstRisk, Dangerous, Environment, Network, Pure,
+    ReadOnlyFS, ReadWriteFS, Subprocess,
 };
 
 use crate::sealed::Sealed;
@@ -209,6 +209,32 @@ impl TypedClass for Dangerous {
         M::visit_dangerous(visitor)
     }
 }
+
+/// Every run-time class has its place in the type-level lattice: a visit (so generic code
+/// such as a command line can reach it) and, but for `Pure`, an escalation from `Pure`.
+/// The `match` is exhaustive: a new class does not compile until it is placed in
+/// `chain!` and given a visit above.
+const fn in_lattice(class: CapabilityClass) {
+    const fn member<C: TypedClass>() {}
+    const fn above_pure<C: TypedClass + EscalateFrom<Pure>>() {}
+    match class {
+        CapabilityClass::Pure => member::<Pure>(),
+        CapabilityClass::ReadOnlyFS => above_pure::<ReadOnlyFS>(),
+        CapabilityClass::Environment => above_pure::<Environment>(),
+        CapabilityClass::Network => above_pure::<Network>(),
+        CapabilityClass::ReadWriteFS => above_pure::<ReadWriteFS>(),
+        CapabilityClass::Subprocess => above_pure::<Subprocess>(),
+        CapabilityClass::Dangerous => above_pure::<Dangerous>(),
+    }
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < CapabilityClass::COUNT {
+        in_lattice(CapabilityClass::ALL[i]);
+        i += 1;
+    }
+};
 
 // The type-level order must be the run-time risk order of cnv-caps.
 const _: () = {
