@@ -70,6 +70,19 @@ fn ci() -> Result<(), String> {
         cargo(&["test", "--workspace", "--doc", "--locked"]),
     )?;
     step("loom models", loom_command())?;
+    // Every library crate packages (metadata, file list, versioned paths). The full
+    // verification (`cargo package --workspace`) compiles every crate once more from its
+    // tarball, a second build that CI skips; it is run by hand before a release.
+    step(
+        "package",
+        cargo(&[
+            "package",
+            "--workspace",
+            "--no-verify",
+            "--locked",
+            "--allow-dirty",
+        ]),
+    )?;
     println!(
         "\n==> checks passed in {:.0?}; the tests run last, and their summary ends the run",
         started.elapsed()

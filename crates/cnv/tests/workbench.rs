@@ -412,8 +412,20 @@ fn the_grammar_flag_prints_the_model() {
 
     let out = run(&["--mcp-tools"]);
     let tools: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(tools, grammar::GRAMMAR.to_mcp_tools());
     assert_eq!(tools["tools"].as_array().map(Vec::len), Some(8));
+    // The grammar's manifest, tool for tool, with what the policy asks of an agent.
+    let plain = grammar::GRAMMAR.to_mcp_tools();
+    for (tool, plain) in tools["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(plain["tools"].as_array().into_iter().flatten())
+    {
+        assert_eq!(tool["name"], plain["name"]);
+        assert_eq!(tool["annotations"], plain["annotations"]);
+        assert_eq!(tool["_meta"]["cnv/contract"], plain["_meta"]["cnv/contract"]);
+        assert!(tool["_meta"]["cnv/agent"]["needs"].is_string(), "{tool}");
+    }
 
     let out = run(&["--capabilities"]);
     let table = text(&out.stdout);
