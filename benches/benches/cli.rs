@@ -9,7 +9,10 @@
 //! * `cli/dispatch` — one call of an agent-safe verb in a 100-verb grammar: cnv parses
 //!   with clap, creates and verifies an audited type-state session and runs the handler;
 //!   the peer parses with an equivalent clap command and calls the function. Both keep
-//!   one built command and parse with it.
+//!   one built command and parse with it. cnv runs twice: with a typed handler (the
+//!   verb's generated arguments struct, parsed into its types by clap) and with a
+//!   handler that reads its arguments by name (`call.value("count")`, parsed by the
+//!   handler); the two differ only in how the arguments are read.
 
 use std::hint::black_box;
 
@@ -19,6 +22,137 @@ use cnv::prelude::*;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const NOUN_SIZE: usize = 10;
+
+// The grammar of `model(100)`, declared with the macro in item form, for typed handlers.
+grammar_dsl! {
+    static TYPED = app "bench" version "1.0.0" {
+        noun "noun0" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun1" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun2" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun3" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun4" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun5" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun6" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun7" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun8" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+        noun "noun9" help "A noun" {
+            verb "verb0" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb1" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb2" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb3" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb4" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb5" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb6" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb7" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb8" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+            verb "verb9" { capability: Pure, resource: Instant, help: "A verb", args: [path: String "A path", --count: u64 = 1 "A count"] }
+        }
+    }
+}
+
+fn typed_handler(args: noun5::Verb5) -> Result<Output, HandlerError> {
+    black_box(&args.path);
+    Ok(Output::text(args.count.to_string()))
+}
 
 fn model(verbs: usize) -> GrammarModel {
     let mut model = GrammarModel::new("bench").with_version("1.0.0");
@@ -37,6 +171,8 @@ fn model(verbs: usize) -> GrammarModel {
 }
 
 fn handler(call: &Invocation<'_, Pure>) -> Result<Output, HandlerError> {
+    let path: String = call.value("path")?;
+    black_box(&path);
     let count: u64 = call.value("count")?;
     Ok(Output::text(count.to_string()))
 }
@@ -152,6 +288,23 @@ fn dispatch(c: &mut Criterion) {
             black_box(out)
         });
     });
+    // The same call with a typed handler; every other verb reads by name, as above.
+    let mut builder = Cli::builder(&TYPED).bind(typed_handler);
+    for (path, verb) in TYPED.verbs() {
+        let command = path.command(verb);
+        if command != "noun5 verb5" {
+            builder = builder.handler::<Pure, _>(&command, handler);
+        }
+    }
+    let typed = builder.build().expect("a valid grammar");
+    group.bench_function("cnv Cli::run_in, typed handler", |b| {
+        b.iter(|| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let exit = typed.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+            assert_eq!(exit, Exit::Success);
+            black_box(out)
+        });
+    });
     // Like cnv, the peer keeps one built command and parses with it (no clone per call).
     let mut command = by_hand(&model);
     group.bench_function("clap by hand (parse, call)", |b| {
@@ -161,6 +314,7 @@ fn dispatch(c: &mut Criterion) {
                 .expect("valid");
             let (_, noun) = matches.subcommand().expect("noun");
             let (_, verb) = noun.subcommand().expect("verb");
+            black_box(verb.get_one::<String>("path").expect("given"));
             let count = *verb.get_one::<u64>("count").expect("default");
             let mut out = Vec::new();
             out.extend_from_slice(count.to_string().as_bytes());

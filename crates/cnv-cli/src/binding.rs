@@ -78,7 +78,7 @@ impl<C: ConstRisk> fmt::Debug for VerbBinding<C> {
 /// //     verb "write" { capability: ReadWriteFS, resource: Fast, help: "Write a file" } } } };
 ///
 /// let cli = CliBuilder::new(&GRAMMAR)
-///     .bind(verb!(GRAMMAR, "file write", ReadWriteFS), |call: &Invocation<'_, ReadWriteFS>| {
+///     .bind_verb(verb!(GRAMMAR, "file write", ReadWriteFS), |call: &Invocation<'_, ReadWriteFS>| {
 ///         Ok(Output::text(format!("{} runs under {:?}", call.command(), call.session().class())))
 ///     })
 ///     .build()

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use clap::Command;
 use cnv_caps::{CapabilityClass, CapabilityContract};
 use cnv_grammar::{GrammarErrors, GrammarModel};
 use cnv_typestate::{AuditSink, EscalationPolicy, TypedClass};
@@ -16,6 +17,7 @@ use crate::command::{self, GateText};
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
+use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs};
 
 /// The environment variable that turns agent mode on, unless
 /// [`CliBuilder::agent_env`] names another.
@@ -56,6 +58,14 @@ struct Bound {
     command: String,
     class: CapabilityClass,
     handler: Pending,
+    /// For a typed handler: the argument names its struct holds, and how it sets the
+    /// value parsers of its verb's subcommand.
+    typed: Option<Typed>,
+}
+
+struct Typed {
+    args: &'static [&'static str],
+    configure: fn(Command) -> Command,
 }
 
 /// Builds a [`Cli`] from a grammar and one handler per verb.
@@ -97,33 +107,102 @@ impl CliBuilder {
         }
     }
 
-    /// Binds `handler` to the verb of `binding`, with the binding's class `C`. The
-    /// handler's parameter names the same class, so a handler written for another class
-    /// does not compile.
-    pub fn bind<C, F>(self, binding: VerbBinding<C>, handler: F) -> Self
+    /// Binds a typed handler: a function that takes the arguments struct `grammar_dsl!`
+    /// generated for its verb (`file::Write` for `file write`), after the call when it
+    /// needs it: `fn(&Invocation<'_, C>, file::Write)` or `fn(file::Write)`, returning
+    /// `Result<Output, HandlerError>`.
+    ///
+    /// The struct names the verb and its class, so nothing else is needed; the compiler
+    /// checks that the function's class is the verb's and that it reads every argument by
+    /// its declared name and type. Clap parses each value into its type before the gate
+    /// decides (a value the type refuses is a usage error, exit 2).
+    ///
+    /// ```
+    /// use cnv_cli::{Cli, HandlerError, Invocation, Output};
+    /// use cnv_caps::ReadWriteFS;
+    /// # use cnv_grammar_macros::grammar_dsl;
+    ///
+    /// grammar_dsl! {
+    ///     # crate = cnv_grammar; cli = cnv_cli;
+    ///     pub static GRAMMAR = app "notes" {
+    ///         noun "file" help "Files" {
+    ///             verb "write" {
+    ///                 capability: ReadWriteFS, resource: Fast, help: "Write a file",
+    ///                 args: [path: String "The file", --content: String "The text"],
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// fn write(call: &Invocation<'_, ReadWriteFS>, args: file::Write) -> Result<Output, HandlerError> {
+    ///     Ok(Output::text(format!("{} ← {} bytes ({})", args.path, args.content.len(), call.command())))
+    /// }
+    ///
+    /// let cli = Cli::builder(&GRAMMAR).bind(write).build().expect("every verb has a handler");
+    /// # let _ = cli;
+    /// ```
+    pub fn bind<A, C, M, H>(mut self, handler: H) -> Self
+    where
+        A: VerbArgs + OfClass<C>,
+        C: TypedClass,
+        H: Handler<A, C, M>,
+        H::Output: Returned,
+    {
+        let mut bound = self.bound_handler::<C, _>(A::COMMAND, typed::untyped(handler));
+        bound.typed = Some(Typed {
+            args: A::ARGS,
+            configure: A::configure,
+        });
+        self.bound.push(bound);
+        self
+    }
+
+    /// Binds `handler`, which reads its arguments by name (`call.value("path")`), to the
+    /// verb of `binding`, with the binding's class `C`: the form for a grammar in
+    /// expression form (`static GRAMMAR: GrammarModel = grammar_dsl! { app … }`), which has
+    /// no generated argument structs. [`verb!`](crate::verb) checks the verb and its class
+    /// at compile time, and the handler's parameter names the same class.
+    pub fn bind_verb<C, T, H>(self, binding: VerbBinding<C>, handler: H) -> Self
     where
         C: TypedClass,
-        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+        T: TypedClass + SameClass<C>,
+        H: NamedArgsHandler<T>,
     {
-        self.handler::<C, F>(binding.command(), handler)
+        self.handler::<T, H>(binding.command(), handler)
     }
 
     /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,
     /// checked against the grammar by [`build`](Self::build).
-    pub fn handler<C, F>(mut self, command: &str, handler: F) -> Self
+    ///
+    /// This is the dynamic path, for a grammar built or loaded at run time (no macro, so
+    /// no generated argument structs): the handler reads its arguments by name with
+    /// [`Invocation::value`] and friends, and a wrong name or type is found when it runs.
+    pub fn handler<C, H>(mut self, command: &str, handler: H) -> Self
+    where
+        C: TypedClass,
+        H: NamedArgsHandler<C>,
+    {
+        let bound = self.bound_handler::<C, _>(command, move |call: &Invocation<'_, C>| {
+            handler.handle(call)
+        });
+        self.bound.push(bound);
+        self
+    }
+
+    fn bound_handler<C, F>(&self, command: &str, handler: F) -> Bound
     where
         C: TypedClass,
         F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
     {
-        self.bound.push(Bound {
+        Bound {
             command: command.to_owned(),
             class: C::CLASS,
             handler: Box::new(move |contract| {
                 let contract = contract.try_into().ok()?;
                 Some(gate::erase::<C, F>(contract, handler))
             }),
-        });
-        self
+            typed: None,
+        }
     }
 
     /// The escalation policy of agent mode (default: [`EscalationPolicy::default`]).
@@ -185,6 +264,7 @@ impl CliBuilder {
             .collect();
         let mut handlers: HashMap<String, Erased> = HashMap::with_capacity(declared.len());
         let mut mismatched = Vec::new();
+        let mut configure = Vec::new();
         for bound in self.bound {
             let Some(contract) = contracts.get(bound.command.as_str()) else {
                 errors.push(BuildError::UnknownVerb {
@@ -202,6 +282,28 @@ impl CliBuilder {
                     command: bound.command,
                 });
                 continue;
+            }
+            if let Some(typed) = &bound.typed {
+                let declared_args: Vec<&str> = self
+                    .model
+                    .find(&bound.command.split(' ').collect::<Vec<_>>())
+                    .map(|verb| {
+                        verb.args()
+                            .iter()
+                            .map(cnv_grammar::GrammarArgument::name)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if declared_args != typed.args {
+                    mismatched.push(bound.command.clone());
+                    errors.push(BuildError::ArgumentsMismatch {
+                        command: bound.command,
+                        declared: declared_args.join(", "),
+                        taken: typed.args.join(", "),
+                    });
+                    continue;
+                }
+                configure.push((bound.command.clone(), typed.configure));
             }
             // The handler keeps the contract typed by its own class, or refuses it: a
             // handler never runs under a contract of another class.
@@ -237,6 +339,10 @@ impl CliBuilder {
                 agent_env: &self.settings.agent_env,
             },
         );
+        for (verb, configure) in configure {
+            let words: Vec<&str> = verb.split(' ').collect();
+            command = command::configure_verb(command, &words, configure);
+        }
         // Built once: clap propagates the global flags through the whole tree when a
         // command is built, and every run parses with this same command (no clone).
         command.build();
@@ -296,6 +402,19 @@ pub enum BuildError {
         /// The class of the binding.
         bound: CapabilityClass,
     },
+    /// A typed handler's arguments are not the ones the grammar declares for its verb:
+    /// the command line is made from another grammar than the handler's arguments struct.
+    #[error(
+        "the handler of `{command}` takes the arguments {taken}, but the grammar of this command line declares {declared}; build the command line from the grammar whose `grammar_dsl!` generated the handler's arguments"
+    )]
+    ArgumentsMismatch {
+        /// The command.
+        command: String,
+        /// The argument names the grammar declares, comma-separated.
+        declared: String,
+        /// The argument names the handler's struct holds, comma-separated.
+        taken: String,
+    },
     /// Two handlers for one verb.
     #[error("`{command}` has two handlers; bind each verb once")]
     DuplicateHandler {
@@ -304,7 +423,7 @@ pub enum BuildError {
     },
     /// A verb without a handler.
     #[error(
-        "`{command}` has no handler; bind one with `.bind(verb!(GRAMMAR, \"{command}\", {class}), handler)`"
+        "`{command}` has no handler; bind one that takes the verb's arguments struct with `.bind(handler)`, or one that reads them by name with `.bind_verb(verb!(GRAMMAR, \"{command}\", {class}), handler)`"
     )]
     MissingHandler {
         /// The command.

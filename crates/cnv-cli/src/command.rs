@@ -129,6 +129,22 @@ fn global_args(agent_env: &str) -> [Arg; 9] {
     ]
 }
 
+/// `command` with the subcommand at `words` (nouns, then the verb) passed through
+/// `configure`.
+pub(crate) fn configure_verb(
+    command: Command,
+    words: &[&str],
+    configure: fn(Command) -> Command,
+) -> Command {
+    match words {
+        [] => configure(command),
+        [first, rest @ ..] => {
+            let first = (*first).to_owned();
+            command.mut_subcommand(first, |sub| configure_verb(sub, rest, configure))
+        }
+    }
+}
+
 fn noun_command(noun: &GrammarNoun, gate: &GateText<'_>) -> Command {
     let mut command = Command::new(noun.name().to_owned())
         .about(noun.help().to_owned())

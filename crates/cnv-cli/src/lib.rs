@@ -93,6 +93,7 @@ mod introspect;
 mod invocation;
 mod output;
 mod report;
+mod typed;
 
 pub use binding::VerbBinding;
 pub use builder::{AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV};
@@ -101,11 +102,17 @@ pub use console::Console;
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
 pub use output::{ArgError, Exit, HandlerError, Output};
+pub use typed::{
+    ArgValue, ArgsOnly, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs, WithCall,
+};
 
 /// What the code `verb!` generates names. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::binding::assert_bound;
+    pub use crate::typed::generated::*;
+    pub use clap::{ArgMatches, Command};
+    pub use cnv_caps as caps;
     pub use cnv_caps::ConstRisk;
     pub use cnv_grammar::GrammarModel;
 }

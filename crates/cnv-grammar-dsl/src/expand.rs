@@ -18,6 +18,12 @@ pub fn default_crate() -> TokenStream {
     quote!(::cnv::grammar)
 }
 
+/// The default path of the `cnv-cli` crate in the item form's typed arguments.
+#[must_use]
+pub fn default_cli() -> TokenStream {
+    quote!(::cnv::cli)
+}
+
 /// The grammar as a constant expression of type `GrammarModel`.
 #[must_use]
 pub fn model(krate: &TokenStream, model: &Model, checks: &TokenStream) -> TokenStream {

@@ -31,11 +31,37 @@ pub const VERB_FIELDS: &[&str] = &[
     "args",
 ];
 
+/// The item form's header, `pub static GRAMMAR =` before `app`: the grammar becomes that
+/// static, and each verb's arguments a struct beside it.
+pub struct ItemHeader {
+    /// The static's outer attributes (its doc comment, say).
+    pub attrs: Vec<syn::Attribute>,
+    /// The visibility of the static, and of the noun modules it brings.
+    pub vis: syn::Visibility,
+    /// The static's name.
+    pub name: Ident,
+}
+
+// By hand: syn's `Debug` for `Visibility` needs its `extra-traits` feature.
+impl fmt::Debug for ItemHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemHeader")
+            .field("vis", &self.vis.to_token_stream().to_string())
+            .field("name", &self.name.to_string())
+            .finish()
+    }
+}
+
 /// What [`parse`] read from an invocation.
 pub struct Parsed {
     /// `crate = path;`, when written. Kept when the app could not be read, so the
     /// expansion after the errors names the same crate (and adds no error of its own).
     pub krate: Option<Path>,
+    /// `cli = path;`, when written: the path of the `cnv-cli` crate in the code the item
+    /// form generates for typed arguments (`::cnv::cli` by default).
+    pub cli: Option<Path>,
+    /// `pub static NAME =`, when written (the item form).
+    pub item: Option<ItemHeader>,
     /// The tree, when the `app` itself could be read.
     pub grammar: Option<Grammar>,
     /// Every error found, in source order; never empty when `grammar` is `None`.
@@ -51,6 +77,7 @@ impl fmt::Debug for Parsed {
             .map(|path| path.to_token_stream().to_string());
         f.debug_struct("Parsed")
             .field("krate", &krate)
+            .field("item", &self.item)
             .field("grammar", &self.grammar)
             .field("errors", &self.errors)
             .finish()
@@ -61,8 +88,9 @@ impl fmt::Debug for Parsed {
 #[must_use]
 pub fn parse(input: TokenStream) -> Parsed {
     let mut errors = Vec::new();
-    let mut krate = None;
-    let parsed = (|stream: ParseStream<'_>| grammar(stream, &mut krate, &mut errors)).parse2(input);
+    let mut header = Header::default();
+    let parsed =
+        (|stream: ParseStream<'_>| grammar(stream, &mut header, &mut errors)).parse2(input);
     let grammar = match parsed {
         Ok(grammar) => Some(grammar),
         Err(error) => {
@@ -71,19 +99,37 @@ pub fn parse(input: TokenStream) -> Parsed {
         }
     };
     Parsed {
-        krate,
+        krate: header.krate,
+        cli: header.cli,
+        item: header.item,
         grammar,
         errors,
     }
 }
 
+/// What comes before `app`.
+#[derive(Default)]
+struct Header {
+    krate: Option<Path>,
+    cli: Option<Path>,
+    item: Option<ItemHeader>,
+}
+
 fn grammar(
     input: ParseStream<'_>,
-    krate: &mut Option<Path>,
+    header: &mut Header,
     errors: &mut Vec<Error>,
 ) -> syn::Result<Grammar> {
     if input.peek(Token![crate]) {
-        *krate = Some(crate_path(input, errors)?);
+        input.parse::<Token![crate]>()?;
+        header.krate = Some(crate_path(input, errors, "crate", "::cnv_grammar")?);
+    }
+    if peek_word(input, "cli") && input.peek2(Token![=]) {
+        input.call(Ident::parse_any)?;
+        header.cli = Some(crate_path(input, errors, "cli", "::cnv_cli")?);
+    }
+    if input.peek(Token![#]) || input.peek(Token![pub]) || input.peek(Token![static]) {
+        header.item = Some(item_header(input)?);
     }
     if input.is_empty() {
         return Err(Error::new(Span::call_site(), SHAPE));
@@ -134,9 +180,13 @@ fn grammar(
     })
 }
 
-/// `crate = path;`. A missing `;` is reported and the path still counts.
-fn crate_path(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Path> {
-    input.parse::<Token![crate]>()?;
+/// `= path;` after `crate` or `cli`. A missing `;` is reported and the path still counts.
+fn crate_path(
+    input: ParseStream<'_>,
+    errors: &mut Vec<Error>,
+    keyword: &str,
+    example: &str,
+) -> syn::Result<Path> {
     input.parse::<Token![=]>()?;
     let path = input.call(Path::parse_mod_style)?;
     if input.peek(Token![;]) {
@@ -144,10 +194,40 @@ fn crate_path(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Pa
     } else {
         errors.push(Error::new_spanned(
             &path,
-            "expected `;` after the crate path: `crate = ::cnv_grammar;`",
+            format!("expected `;` after the crate path: `{keyword} = {example};`"),
         ));
     }
     Ok(path)
+}
+
+/// `pub static NAME =` (any visibility, or none).
+fn item_header(input: ParseStream<'_>) -> syn::Result<ItemHeader> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    let vis: syn::Visibility = input.parse()?;
+    let keyword = input.lookahead1();
+    if !keyword.peek(Token![static]) {
+        return Err(Error::new(
+            input.span(),
+            "expected `static` after the visibility: `pub static GRAMMAR = app \"myapp\" { … }`",
+        ));
+    }
+    input.parse::<Token![static]>()?;
+    let name: Ident = input.parse().map_err(|err| {
+        Error::new(
+            err.span(),
+            "expected the static's name: `static GRAMMAR = app \"myapp\" { … }`",
+        )
+    })?;
+    if !input.peek(Token![=]) {
+        return Err(Error::new_spanned(
+            &name,
+            format!(
+                "expected `=` and the app after `static {name}`: `static {name} = app \"myapp\" {{ … }}`"
+            ),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    Ok(ItemHeader { attrs, vis, name })
 }
 
 /// The string name after `app`, `noun` or `verb`.

@@ -604,3 +604,67 @@ fn a_missing_value_type_says_so() {
         ]
     );
 }
+
+#[test]
+fn the_item_form_names_a_static_and_generates_typed_arguments() {
+    let expansion = crate::expand(tokens(
+        r#"
+        /// The grammar.
+        pub(crate) static GRAMMAR = app "notes" {
+            noun "file" help "Files" {
+                verb "dry-run" {
+                    capability: ReadWriteFS, resource: Fast, help: "Try",
+                    args: [path: String "P", --timeout-ms: u64 = 5 "T", -f --force: bool "F"],
+                }
+            }
+            noun "type" help "A keyword" { verb "go" { capability: Pure, resource: Instant, help: "Go" } }
+        }"#,
+    ))
+    .to_string();
+    for needle in [
+        "pub (crate) static GRAMMAR",
+        "pub (crate) mod file",
+        "pub struct DryRun",
+        "pub timeout_ms : u64",
+        "pub force : bool",
+        "mod r#type",
+        "const COMMAND : & 'static str = \"file dry-run\"",
+        "impl :: cnv :: cli :: OfClass < :: cnv :: cli :: __private :: caps :: ReadWriteFS > for DryRun",
+    ] {
+        assert!(expansion.contains(needle), "{needle}\n{expansion}");
+    }
+    // The expression form brings no items.
+    let expression = crate::expand(tokens(
+        r#"app "notes" { noun "file" help "Files" { verb "go" { capability: Pure, resource: Instant, help: "Go" } } }"#,
+    ))
+    .to_string();
+    assert!(!expression.contains("mod file"), "{expression}");
+}
+
+#[test]
+fn item_form_headers_say_what_is_missing() {
+    let parsed = parse::parse(tokens(r#"pub GRAMMAR = app "a" {}"#));
+    assert!(
+        parsed.errors[0]
+            .to_string()
+            .contains("expected `static` after the visibility"),
+        "{:?}",
+        parsed.errors
+    );
+    let parsed = parse::parse(tokens(r#"static GRAMMAR app "a" {}"#));
+    assert!(
+        parsed.errors[0]
+            .to_string()
+            .contains("expected `=` and the app after `static GRAMMAR`"),
+        "{:?}",
+        parsed.errors
+    );
+    let expansion = crate::expand(tokens(
+        r#"static G = app "a" { noun "self" help "S" { verb "go" { capability: Pure, resource: Instant, help: "Go" } } }"#,
+    ))
+    .to_string();
+    assert!(
+        expansion.contains("the noun name becomes the Rust name `self`"),
+        "{expansion}"
+    );
+}

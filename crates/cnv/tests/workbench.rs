@@ -423,7 +423,10 @@ fn the_grammar_flag_prints_the_model() {
     {
         assert_eq!(tool["name"], plain["name"]);
         assert_eq!(tool["annotations"], plain["annotations"]);
-        assert_eq!(tool["_meta"]["cnv/contract"], plain["_meta"]["cnv/contract"]);
+        assert_eq!(
+            tool["_meta"]["cnv/contract"],
+            plain["_meta"]["cnv/contract"]
+        );
         assert!(tool["_meta"]["cnv/agent"]["needs"].is_string(), "{tool}");
     }
 
@@ -512,10 +515,12 @@ fn malformed_input_is_a_clear_error_and_never_a_panic() {
     );
     assert_no_panic(&out);
 
+    // Typed arguments are parsed by clap, with the type's own message, before the gate.
     let out = run(&["net", "send", "not-an-address", "--yes"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("invalid value \"not-an-address\""),
+        text(&out.stderr)
+            .contains("invalid value 'not-an-address' for '<addr>': invalid socket address syntax"),
         "{}",
         text(&out.stderr)
     );

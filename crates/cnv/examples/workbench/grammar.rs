@@ -1,14 +1,16 @@
 //! The grammar of the `workbench` example, in its own file so that the example's tests
-//! can compare what `--grammar` prints with the constant itself.
+//! can compare what `--grammar` prints with the constant itself. Declared in item form, it
+//! is the static `GRAMMAR` and, beside it, one module per noun with one struct per verb:
+//! the verb's typed arguments (`file::Write`, `net::Send`, …), which the handlers take.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use cnv::prelude::*;
 
-/// Every command of the workbench, one verb per capability class.
-pub(crate) static GRAMMAR: GrammarModel = grammar_dsl! {
-    app "workbench" version "0.1.0" help "A workbench an agent can drive safely: files under a root directory, the environment, the network, processes" {
+grammar_dsl! {
+    /// Every command of the workbench, one verb per capability class.
+    pub(crate) static GRAMMAR = app "workbench" version "0.1.0" help "A workbench an agent can drive safely: files under a root directory, the environment, the network, processes" {
         noun "calc" help "Arithmetic" {
             verb "sum" {
                 capability: Pure,
@@ -90,4 +92,4 @@ pub(crate) static GRAMMAR: GrammarModel = grammar_dsl! {
             }
         }
     }
-};
+}

@@ -17,7 +17,7 @@
 //! ```
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -26,7 +26,7 @@ use cnv::prelude::*;
 use serde_json::json;
 
 mod grammar;
-use grammar::GRAMMAR;
+use grammar::{GRAMMAR, calc, env, file, net, proc, workspace};
 
 fn main() -> ExitCode {
     match workbench() {
@@ -38,38 +38,38 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command line: one handler per verb, each bound with the verb's class (checked by
-/// the compiler against `GRAMMAR`).
+/// The command line: one handler per verb. Each takes its verb's arguments struct, which
+/// names the verb and its class, so the compiler checks the binding, the class and every
+/// argument against `GRAMMAR`.
 fn workbench() -> Result<Cli, cnv::cli::BuildErrors> {
     Cli::builder(&GRAMMAR)
-        .bind(verb!(GRAMMAR, "calc sum", Pure), calc_sum)
-        .bind(verb!(GRAMMAR, "file read", ReadOnlyFS), file_read)
-        .bind(verb!(GRAMMAR, "file list", ReadOnlyFS), file_list)
-        .bind(verb!(GRAMMAR, "file write", ReadWriteFS), file_write)
-        .bind(verb!(GRAMMAR, "env get", Environment), env_get)
-        .bind(verb!(GRAMMAR, "net send", Network), net_send)
-        .bind(verb!(GRAMMAR, "proc run", Subprocess), proc_run)
-        .bind(verb!(GRAMMAR, "workspace wipe", Dangerous), workspace_wipe)
+        .bind(calc_sum)
+        .bind(file_read)
+        .bind(file_list)
+        .bind(file_write)
+        .bind(env_get)
+        .bind(net_send)
+        .bind(proc_run)
+        .bind(workspace_wipe)
         .build()
 }
 
-fn calc_sum(call: &Invocation<'_, Pure>) -> Result<Output, HandlerError> {
-    let numbers: Vec<f64> = call.values("numbers")?;
-    let sum: f64 = numbers.iter().sum();
+fn calc_sum(args: calc::Sum) -> Result<Output, HandlerError> {
+    let sum: f64 = args.numbers.iter().sum();
     Ok(Output::text(sum.to_string()).with_data(json!({ "sum": sum })))
 }
 
-fn file_read(call: &Invocation<'_, ReadOnlyFS>) -> Result<Output, HandlerError> {
-    let path = under_root(call, "path")?;
+fn file_read(_call: &Invocation<'_, ReadOnlyFS>, args: file::Read) -> Result<Output, HandlerError> {
+    let path = under_root(&args.root, &args.path)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|err| HandlerError::from(err).context(format!("reading {}", path.display())))?;
     Ok(Output::text(text.clone()).with_data(json!({ "path": path, "content": text })))
 }
 
-fn file_list(call: &Invocation<'_, ReadOnlyFS>) -> Result<Output, HandlerError> {
-    let dir = match call.optional::<PathBuf>("dir")? {
-        Some(_) => under_root(call, "dir")?,
-        None => call.value::<PathBuf>("root")?,
+fn file_list(_call: &Invocation<'_, ReadOnlyFS>, args: file::List) -> Result<Output, HandlerError> {
+    let dir = match &args.dir {
+        Some(dir) => under_root(&args.root, dir)?,
+        None => args.root.clone(),
     };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|err| HandlerError::from(err).context(format!("listing {}", dir.display())))?
@@ -87,32 +87,33 @@ fn file_list(call: &Invocation<'_, ReadOnlyFS>) -> Result<Output, HandlerError> 
     Ok(Output::text(names.join("\n")).with_data(json!({ "entries": names })))
 }
 
-fn file_write(call: &Invocation<'_, ReadWriteFS>) -> Result<Output, HandlerError> {
-    let path = under_root(call, "path")?;
-    let content: String = call.value("content")?;
-    let append = call.flag("append")?;
+fn file_write(
+    _call: &Invocation<'_, ReadWriteFS>,
+    args: file::Write,
+) -> Result<Output, HandlerError> {
+    let path = under_root(&args.root, &args.path)?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
-        .append(append)
-        .truncate(!append)
+        .append(args.append)
+        .truncate(!args.append)
         .open(&path)
         .map_err(|err| HandlerError::from(err).context(format!("opening {}", path.display())))?;
-    file.write_all(content.as_bytes())?;
-    let verb = if append { "appended" } else { "wrote" };
+    file.write_all(args.content.as_bytes())?;
+    let verb = if args.append { "appended" } else { "wrote" };
     Ok(Output::text(format!(
         "{verb} {} bytes to {}",
-        content.len(),
+        args.content.len(),
         path.display()
     ))
-    .with_data(json!({ "path": path, "bytes": content.len(), "appended": append })))
+    .with_data(json!({ "path": path, "bytes": args.content.len(), "appended": args.append })))
 }
 
-fn env_get(call: &Invocation<'_, Environment>) -> Result<Output, HandlerError> {
-    let name: String = call.value("name")?;
+fn env_get(_call: &Invocation<'_, Environment>, args: env::Get) -> Result<Output, HandlerError> {
+    let name = args.name;
     match std::env::var(&name) {
         Ok(value) => {
             Ok(Output::text(value.clone()).with_data(json!({ "name": name, "value": value })))
@@ -124,15 +125,15 @@ fn env_get(call: &Invocation<'_, Environment>) -> Result<Output, HandlerError> {
     }
 }
 
-fn net_send(call: &Invocation<'_, Network>) -> Result<Output, HandlerError> {
-    let addr: SocketAddr = call.value("addr")?;
+fn net_send(_call: &Invocation<'_, Network>, args: net::Send) -> Result<Output, HandlerError> {
+    let addr = args.addr;
     if !addr.ip().is_loopback() {
         return Err(HandlerError::msg(format!(
             "{addr} is not a loopback address; this workbench only talks to 127.0.0.1 or ::1"
         )));
     }
-    let message: String = call.value("message")?;
-    let timeout = Duration::from_millis(call.value::<u64>("timeout-ms")?.max(1));
+    let message = args.message;
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|err| HandlerError::from(err).context(format!("connecting to {addr}")))?;
     stream.set_read_timeout(Some(timeout))?;
@@ -145,9 +146,8 @@ fn net_send(call: &Invocation<'_, Network>) -> Result<Output, HandlerError> {
     Ok(Output::text(reply.clone()).with_data(json!({ "addr": addr.to_string(), "reply": reply })))
 }
 
-fn proc_run(call: &Invocation<'_, Subprocess>) -> Result<Output, HandlerError> {
-    let program: String = call.value("program")?;
-    let args: Vec<String> = call.values("args")?;
+fn proc_run(_call: &Invocation<'_, Subprocess>, args: proc::Run) -> Result<Output, HandlerError> {
+    let proc::Run { program, args } = args;
     let output = std::process::Command::new(&program)
         .args(&args)
         .output()
@@ -168,8 +168,11 @@ fn proc_run(call: &Invocation<'_, Subprocess>) -> Result<Output, HandlerError> {
     })))
 }
 
-fn workspace_wipe(call: &Invocation<'_, Dangerous>) -> Result<Output, HandlerError> {
-    let root: PathBuf = call.value("root")?;
+fn workspace_wipe(
+    _call: &Invocation<'_, Dangerous>,
+    args: workspace::Wipe,
+) -> Result<Output, HandlerError> {
+    let root = args.root;
     let mut removed = 0usize;
     for entry in std::fs::read_dir(&root)
         .map_err(|err| HandlerError::from(err).context(format!("listing {}", root.display())))?
@@ -189,12 +192,9 @@ fn workspace_wipe(call: &Invocation<'_, Dangerous>) -> Result<Output, HandlerErr
     .with_data(json!({ "root": root, "removed": removed })))
 }
 
-/// The argument `name` as a path under `--root`, refusing absolute paths, `..`, and
-/// symbolic links that lead out of the root: a file verb may not leave the directory it
-/// was given.
-fn under_root<C: ConstRisk>(call: &Invocation<'_, C>, name: &str) -> Result<PathBuf, HandlerError> {
-    let root: PathBuf = call.value("root")?;
-    let relative: PathBuf = call.value(name)?;
+/// `relative` as a path under `root`, refusing absolute paths, `..`, and symbolic links
+/// that lead out of the root: a file verb may not leave the directory it was given.
+fn under_root(root: &Path, relative: &Path) -> Result<PathBuf, HandlerError> {
     let outside = || {
         HandlerError::msg(format!(
             "{} is outside the workspace root; give a path relative to {} without `..` or links out of it",
@@ -208,7 +208,7 @@ fn under_root<C: ConstRisk>(call: &Invocation<'_, C>, name: &str) -> Result<Path
     if escapes {
         return Err(outside());
     }
-    let path = Path::new(&root).join(&relative);
+    let path = root.join(relative);
     // The deepest part of the path that exists must resolve inside the root.
     let canonical_root = root
         .canonicalize()

@@ -14,5 +14,5 @@ fn write(_call: &Invocation<'_, ReadWriteFS>) -> Result<Output, HandlerError> {
 }
 
 fn main() {
-    let _cli = Cli::builder(&GRAMMAR).bind(verb!(GRAMMAR, "file wirte", ReadWriteFS), write);
+    let _cli = Cli::builder(&GRAMMAR).bind_verb(verb!(GRAMMAR, "file wirte", ReadWriteFS), write);
 }

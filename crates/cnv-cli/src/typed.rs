@@ -1,0 +1,345 @@
+//! Typed handlers: a verb's arguments as a Rust struct that `grammar_dsl!` generates from
+//! the grammar, and the functions that take one.
+//!
+//! Declared in item form, a grammar brings one module per noun and one struct per verb:
+//!
+//! ```text
+//! grammar_dsl! {
+//!     pub static GRAMMAR = app "notes" {
+//!         noun "note" help "Notes" {
+//!             verb "add" { capability: ReadWriteFS, resource: Fast, help: "Add a note",
+//!                          args: [title: String "The title", --tag: Vec<String> "Tags"] }
+//!         }
+//!     }
+//! }
+//! // is the static GRAMMAR, and
+//! pub mod note {
+//!     pub struct Add { pub title: String, pub tag: Vec<String> }   // implements VerbArgs
+//! }
+//! ```
+//!
+//! A handler takes the struct, after the call when it needs the session or the
+//! workspace: `fn add(call: &Invocation<'_, ReadWriteFS>, args: note::Add) -> Result<Output,
+//! HandlerError>` or `fn add(args: note::Add) -> …`. [`CliBuilder::bind`](crate::CliBuilder::bind)
+//! takes the function alone: the struct names the verb, and the compiler checks that the
+//! function's class is the verb's, that every field it reads exists, and that it reads each
+//! with its declared type.
+
+use core::marker::PhantomData;
+use core::str::FromStr;
+
+use clap::builder::ValueParser;
+use clap::{ArgMatches, Command};
+use cnv_caps::ConstRisk;
+use cnv_typestate::TypedClass;
+
+use crate::invocation::Invocation;
+use crate::output::{ArgError, HandlerError, Output};
+
+/// The typed arguments of one verb: a struct `grammar_dsl!` generates for each verb of a
+/// grammar declared in item form (`grammar_dsl! { pub static GRAMMAR = app … }`), with one
+/// public field per argument of the declared type (`T`, `Option<T>`, `Vec<T>`, `bool` for
+/// a switch).
+///
+/// The struct names its verb and that verb's class, so a handler that takes it is bound
+/// with [`CliBuilder::bind`](crate::CliBuilder::bind) alone. Writing an implementation by
+/// hand is possible but rarely useful; the generated one is checked against the grammar
+/// by the compiler, and [`CliBuilder::build`](crate::CliBuilder::build) checks it again
+/// against the grammar the command line is made from.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the arguments of a verb",
+    label = "a handler takes the arguments of its verb here",
+    note = "declare the grammar in item form (`grammar_dsl! {{ pub static GRAMMAR = app \"…\" {{ … }} }}`): it generates one module per noun and one struct per verb, e.g. `file::Write` for `file write`"
+)]
+pub trait VerbArgs: Sized + Send + 'static {
+    /// The class the verb is declared with.
+    type Class: TypedClass;
+    /// The verb's command: its nouns, then its name (`"file write"`).
+    const COMMAND: &'static str;
+    /// The verb's argument names, in declaration order.
+    const ARGS: &'static [&'static str];
+
+    /// The verb's subcommand with the value parser of each argument's Rust type, so that
+    /// clap refuses a value the type cannot parse before anything runs.
+    fn configure(command: Command) -> Command;
+
+    /// The arguments of one call, from what clap parsed with [`configure`](Self::configure)'s
+    /// parsers.
+    ///
+    /// # Errors
+    ///
+    /// An [`ArgError`] when the matches do not hold what the grammar declares: the command
+    /// line was made from another grammar than the struct.
+    fn from_matches(matches: &ArgMatches) -> Result<Self, ArgError>;
+}
+
+/// A function that handles the verb whose arguments are `A`, with a call of class `C`: it
+/// takes `(&Invocation<'_, C>, A)` or `(A)` and returns [`Output`](Handler::Output), which
+/// [`CliBuilder::bind`](crate::CliBuilder::bind) requires to be
+/// `Result<Output, HandlerError>` ([`Returned`]).
+///
+/// Implemented for every such function and closure; `M` tells the forms apart and is
+/// inferred. `bind` also requires `C` to be the class the grammar declares for the verb
+/// ([`OfClass`]).
+pub trait Handler<A, C: ConstRisk, M>: Send + Sync + 'static {
+    /// What the function returns.
+    type Output;
+
+    /// Runs the handler.
+    fn handle(&self, call: &Invocation<'_, C>, args: A) -> Self::Output;
+}
+
+/// The form `(&Invocation<'_, C>, A) -> R` of a [`Handler`].
+#[derive(Debug)]
+pub struct WithCall<R>(PhantomData<fn() -> R>);
+
+/// The form `(A) -> R` of a [`Handler`].
+#[derive(Debug)]
+pub struct ArgsOnly<R>(PhantomData<fn() -> R>);
+
+impl<A, C, R, F> Handler<A, C, WithCall<R>> for F
+where
+    C: ConstRisk,
+    F: Fn(&Invocation<'_, C>, A) -> R + Send + Sync + 'static,
+{
+    type Output = R;
+
+    fn handle(&self, call: &Invocation<'_, C>, args: A) -> R {
+        self(call, args)
+    }
+}
+
+impl<A, R, F> Handler<A, A::Class, ArgsOnly<R>> for F
+where
+    A: VerbArgs,
+    F: Fn(A) -> R + Send + Sync + 'static,
+{
+    type Output = R;
+
+    fn handle(&self, _call: &Invocation<'_, A::Class>, args: A) -> R {
+        self(args)
+    }
+}
+
+/// A handler that reads its arguments by name ([`Invocation::value`]): a function that
+/// takes `&Invocation<'_, C>` and returns `Result<Output, HandlerError>`, bound with
+/// [`CliBuilder::bind_verb`](crate::CliBuilder::bind_verb) or
+/// [`CliBuilder::handler`](crate::CliBuilder::handler).
+#[diagnostic::on_unimplemented(
+    message = "this function is not a handler of `&Invocation<'_, C>`",
+    label = "expected `fn(&Invocation<'_, C>) -> Result<Output, HandlerError>`",
+    note = "a handler that reads its arguments by name takes the call, `&Invocation<'_, C>` with the class its verb is declared with, and returns `Result<Output, HandlerError>`"
+)]
+pub trait NamedArgsHandler<C: ConstRisk>: Send + Sync + 'static {
+    /// Runs the handler.
+    ///
+    /// # Errors
+    ///
+    /// The handler's own failure.
+    fn handle(&self, call: &Invocation<'_, C>) -> Result<Output, HandlerError>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<C, F> NamedArgsHandler<C> for F
+where
+    C: ConstRisk,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+{
+    fn handle(&self, call: &Invocation<'_, C>) -> Result<Output, HandlerError> {
+        self(call)
+    }
+}
+
+/// `Self` is the class `C`: the class a handler takes its call with is the class it is
+/// bound with.
+#[diagnostic::on_unimplemented(
+    message = "the handler takes its call as `&Invocation<'_, {Self}>`, but it is bound as `{C}`",
+    label = "this handler is written for `{Self}`",
+    note = "a handler runs with the class its verb is bound with: take the call as `&Invocation<'_, {C}>`, or bind it with the class it takes if the grammar declares the verb with that class"
+)]
+pub trait SameClass<C: ConstRisk>: ConstRisk {}
+
+impl<C: ConstRisk> SameClass<C> for C {}
+
+/// What a handler returns: `Result<Output, HandlerError>`.
+#[diagnostic::on_unimplemented(
+    message = "a handler returns `Result<Output, HandlerError>`, not `{Self}`",
+    label = "this handler returns `{Self}`",
+    note = "wrap what it produces: `Ok(Output::text(…))` for a person, `Ok(Output::json(…))` or `Output::text(…).with_data(…)` for a program; any error converts into `HandlerError` with `?`"
+)]
+pub trait Returned {
+    /// The result as the command line takes it.
+    ///
+    /// # Errors
+    ///
+    /// The handler's failure.
+    fn into_result(self) -> Result<Output, HandlerError>;
+}
+
+impl Returned for Result<Output, HandlerError> {
+    fn into_result(self) -> Result<Output, HandlerError> {
+        self
+    }
+}
+
+/// The arguments `Self` belong to a verb of class `C`: a handler that takes them runs
+/// with `&Invocation<'_, C>`. `grammar_dsl!` implements it for each verb's struct with the
+/// verb's class, and for no other class.
+#[diagnostic::on_unimplemented(
+    message = "the handler takes its call as `&Invocation<'_, {C}>`, but `{Self}` are the arguments of a verb that is not `{C}`",
+    label = "this handler is written for `{C}`",
+    note = "a handler runs with the class the grammar declares for its verb: take the call as `&Invocation<'_, C>` with the class named below, or take the arguments of the verb the handler was written for"
+)]
+pub trait OfClass<C: ConstRisk>: VerbArgs {}
+
+/// The type of a typed argument's value: what a command-line word is parsed into, and
+/// kept by clap until the handler takes it. Implemented for every type that implements
+/// `FromStr` (with an error that implements `Display`), `Clone`, `Send`, `Sync` and
+/// `'static`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the type of a typed argument",
+    label = "the command line gives text, and a typed argument must be parsed from it and kept",
+    note = "the type must implement `FromStr` (with an error that implements `Display`), `Clone`, `Send` and `Sync`, and own its data (`'static`): `String`, `PathBuf`, `u64`, a program's own enum with `FromStr`, …"
+)]
+pub trait ArgValue: Sized {
+    /// A clap parser that keeps the value as `Self`, parsed with its `FromStr`; the error
+    /// is the type's own message.
+    #[doc(hidden)]
+    fn __parser() -> ValueParser;
+
+    /// The value of a required argument, or one with a default.
+    ///
+    /// # Errors
+    ///
+    /// When clap did not keep a `Self` for it.
+    #[doc(hidden)]
+    fn __one(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Self, ArgError>;
+
+    /// The value of an `Option<Self>` argument.
+    ///
+    /// # Errors
+    ///
+    /// When clap kept something other than a `Self` for it.
+    #[doc(hidden)]
+    fn __optional(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Option<Self>, ArgError>;
+
+    /// The values of a `Vec<Self>` argument (empty when none was given).
+    ///
+    /// # Errors
+    ///
+    /// When clap kept something other than `Self`s for it.
+    #[doc(hidden)]
+    fn __many(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Vec<Self>, ArgError>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T> ArgValue for T
+where
+    T: FromStr<Err: core::fmt::Display> + Clone + Send + Sync + 'static,
+{
+    fn __parser() -> ValueParser {
+        ValueParser::new(|text: &str| text.parse::<T>().map_err(|err| err.to_string()))
+    }
+
+    fn __one(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<T, ArgError> {
+        Self::__optional(matches, command, name)?.ok_or_else(|| ArgError::Missing {
+            command: command.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    fn __optional(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Option<T>, ArgError> {
+        matches
+            .try_get_one::<T>(name)
+            .map(Option::<&T>::cloned)
+            .map_err(|_| generated::lost(command, name))
+    }
+
+    fn __many(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Vec<T>, ArgError> {
+        matches
+            .try_get_many::<T>(name)
+            .map(|values| {
+                values
+                    .map(|values| values.cloned().collect())
+                    .unwrap_or_default()
+            })
+            .map_err(|_| generated::lost(command, name))
+    }
+}
+
+/// What the code `grammar_dsl!` generates for typed arguments names. Not part of the
+/// public API.
+pub(crate) mod generated {
+    use super::*;
+
+    /// `command` with the value parser of `arg` replaced by `parser`.
+    #[must_use]
+    pub fn with_parser(command: Command, arg: &'static str, parser: ValueParser) -> Command {
+        command.mut_arg(arg, |arg| arg.value_parser(parser))
+    }
+
+    pub(crate) fn lost(command: &'static str, name: &'static str) -> ArgError {
+        ArgError::Unknown {
+            command: command.to_owned(),
+            name: name.to_owned(),
+            declared: "the arguments of another grammar: the command line was built from a \
+                       grammar other than the one whose arguments this handler takes"
+                .to_owned(),
+        }
+    }
+
+    /// Whether a switch was given.
+    ///
+    /// # Errors
+    ///
+    /// When clap kept something other than a `bool` for it.
+    pub fn switch(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<bool, ArgError> {
+        bool::__optional(matches, command, name).map(|value| value.unwrap_or(false))
+    }
+}
+
+/// A typed handler as the untyped form [`CliBuilder::handler`](crate::CliBuilder::handler)
+/// stores: it reads its arguments from the matches, then runs.
+pub(crate) fn untyped<A, C, M, H>(
+    handler: H,
+) -> impl Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static
+where
+    A: VerbArgs,
+    C: ConstRisk,
+    H: Handler<A, C, M, Output: Returned>,
+{
+    move |call: &Invocation<'_, C>| {
+        // clap checked every value with the struct's own parsers; a failure here means the
+        // command line was made from another grammar, a mistake of the program.
+        let args = A::from_matches(call.matches).map_err(HandlerError::msg)?;
+        handler.handle(call, args).into_result()
+    }
+}
