@@ -23,6 +23,10 @@ use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass
 /// [`CliBuilder::agent_env`] names another.
 pub const DEFAULT_AGENT_ENV: &str = "CNV_AGENT";
 
+/// The environment variable in which a launcher names the audit log (beside the
+/// program's own, [`CliBuilder::audit_log`]).
+pub const AUDIT_LOG_ENV: &str = "CNV_AUDIT_LOG";
+
 /// When a command line runs in agent mode.
 ///
 /// The gate holds only as far as agent mode does: if whoever calls the program chooses
@@ -226,8 +230,9 @@ impl CliBuilder {
     }
 
     /// Every run appends its audit entries to the JSON Lines log at `path` (created if
-    /// absent), whatever the command line says; `--audit-log` adds a second copy. A run
-    /// whose entries cannot be written does not run.
+    /// absent), whatever the command line says; a launcher may name another in
+    /// [`AUDIT_LOG_ENV`] (`CNV_AUDIT_LOG`), which gets every entry too. No argument can
+    /// add, move or remove a log. A run whose entries cannot be written does not run.
     pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.audit_log = Some(path.into());
         self

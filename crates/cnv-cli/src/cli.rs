@@ -16,7 +16,7 @@ use cnv_typestate::{
     AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, RunMode, SessionConfig,
 };
 
-use crate::builder::{AgentMode, CliBuilder, Settings};
+use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, Settings};
 use crate::command::global;
 use crate::console::Console;
 use crate::gate::{self, Dispatch, Erased, Stop};
@@ -108,12 +108,23 @@ impl Cli {
             Err(err) => return report::clap_error(&err, json, console),
         };
         let mut words = Vec::new();
+        let mut levels = vec![&matches];
         let mut leaf = &matches;
         while let Some((name, sub)) = leaf.subcommand() {
             words.push(name);
+            levels.push(sub);
             leaf = sub;
         }
-        let json = leaf.get_one::<String>(global::FORMAT).map(String::as_str) == Some("json");
+        let flags = match GateFlags::read(&levels) {
+            Ok(flags) => flags,
+            Err(repeated) => {
+                let err = self
+                    .lock_command()
+                    .error(ErrorKind::ArgumentConflict, repeated);
+                return report::clap_error(&err, json, console);
+            }
+        };
+        let json = flags.json;
         if let Some(exit) = self.introspect(&matches, json, console) {
             return exit;
         }
@@ -135,7 +146,7 @@ impl Cli {
             return report::clap_error(&err, json, console);
         };
         let agent = self.settings.agent_mode == AgentMode::Always
-            || leaf.get_flag(global::AGENT)
+            || flags.agent
             || console.agent_env_is_on(&self.settings.agent_env);
         let report = Report {
             command: &name,
@@ -152,7 +163,7 @@ impl Cli {
         {
             let _ = writeln!(console.stderr, "warning: `{name}` is deprecated: {note}");
         }
-        let sink = match self.audit_sink(leaf.get_one::<PathBuf>(global::AUDIT_LOG), agent) {
+        let sink = match self.audit_sink(console) {
             Ok(sink) => sink,
             Err(err) => {
                 let refusal = gate::audit_refusal(&err);
@@ -161,14 +172,13 @@ impl Cli {
         };
         let config = SessionConfig::new(sink).with_policy(self.settings.policy.clone());
         let session_name = report::command_line(self.model.app_name(), &args);
-        let justification = leaf.get_one::<String>(global::JUSTIFY).cloned();
         let result = handler(Dispatch {
             command: &name,
             verb,
             matches: leaf,
             agent,
-            justification: justification.as_deref(),
-            yes: leaf.get_flag(global::YES),
+            justification: flags.justify.as_deref(),
+            yes: flags.yes,
             config: &config,
             session_name: &session_name,
             prompt: console,
@@ -179,25 +189,20 @@ impl Cli {
         }
     }
 
-    /// The sink of one run: the program's own sinks and log, and the `--audit-log` of
-    /// the command line. In agent mode `--audit-log` must name an existing log: an agent
-    /// may not create files through a flag that every verb, even a `Pure` one, accepts.
-    fn audit_sink(
-        &self,
-        flag: Option<&PathBuf>,
-        agent: bool,
-    ) -> Result<Arc<dyn AuditSink>, AuditError> {
+    /// The sink of one run, all of it the operator's: the program's own sinks, its log
+    /// (`CliBuilder::audit_log`), and the log its launcher names in `CNV_AUDIT_LOG`. No
+    /// argument can add, move or remove one.
+    fn audit_sink(&self, console: &Console<'_>) -> Result<Arc<dyn AuditSink>, AuditError> {
         let mut sinks = self.settings.audit_sinks.clone();
-        if let Some(path) = &self.settings.audit_log {
-            sinks.push(Arc::new(JsonLinesFile::open(path)?));
+        let mut paths: Vec<PathBuf> = self.settings.audit_log.iter().cloned().collect();
+        if let Some(path) = console.var(AUDIT_LOG_ENV).filter(|path| !path.is_empty()) {
+            let path = PathBuf::from(path);
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
         }
-        if let Some(path) = flag {
-            let file = if agent {
-                JsonLinesFile::open_existing(path)?
-            } else {
-                JsonLinesFile::open(path)?
-            };
-            sinks.push(Arc::new(file));
+        for path in &paths {
+            sinks.push(Arc::new(JsonLinesFile::open(path)?));
         }
         Ok(match sinks.len() {
             0 => Arc::new(MemorySink::new()),
@@ -209,6 +214,52 @@ impl Cli {
     /// The root command's flags, read from its `matches` (see [`crate::introspect`]).
     fn introspect(&self, root: &ArgMatches, json: bool, console: &mut Console<'_>) -> Option<Exit> {
         crate::introspect::run(self, root, json, console)
+    }
+}
+
+/// The gate's flags of one call, each given at one level of the command at most.
+struct GateFlags {
+    agent: bool,
+    justify: Option<String>,
+    yes: bool,
+    json: bool,
+}
+
+impl GateFlags {
+    /// The flags from the matches of every level (the root, the nouns, the verb).
+    ///
+    /// # Errors
+    ///
+    /// The message of a usage error when a flag is given at two levels: the command line
+    /// never lets a later copy silently replace an earlier one.
+    fn read(levels: &[&ArgMatches]) -> Result<Self, String> {
+        for id in global::GATE {
+            let given: Vec<&&ArgMatches> = levels
+                .iter()
+                .filter(|matches| {
+                    matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+                })
+                .collect();
+            if given.len() > 1 {
+                return Err(format!(
+                    "the argument '--{id}' was given {} times, before and after a noun or verb; give it once",
+                    given.len()
+                ));
+            }
+        }
+        let given = |id: &str| {
+            levels.iter().find(|matches| {
+                matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            })
+        };
+        Ok(Self {
+            agent: given(global::AGENT).is_some_and(|m| m.get_flag(global::AGENT)),
+            justify: given(global::JUSTIFY).and_then(|m| m.get_one::<String>(global::JUSTIFY).cloned()),
+            yes: given(global::YES).is_some_and(|m| m.get_flag(global::YES)),
+            json: given(global::FORMAT)
+                .and_then(|m| m.get_one::<String>(global::FORMAT))
+                .is_some_and(|format| format == "json"),
+        })
     }
 }
 

@@ -15,11 +15,13 @@ pub(crate) mod global {
     pub(crate) const JUSTIFY: &str = "justify";
     pub(crate) const YES: &str = "yes";
     pub(crate) const FORMAT: &str = "format";
-    pub(crate) const AUDIT_LOG: &str = "audit-log";
     pub(crate) const GRAMMAR: &str = "grammar";
     pub(crate) const MCP_TOOLS: &str = "mcp-tools";
     pub(crate) const CAPABILITIES: &str = "capabilities";
     pub(crate) const COMPLETIONS: &str = "completions";
+
+    /// The gate's flags: given at any level (before the noun, after the verb), once.
+    pub(crate) const GATE: [&str; 4] = [AGENT, JUSTIFY, YES, FORMAT];
 
     /// Every name reserved for these flags (and clap's `help` and `version`) is in
     /// `cnv_grammar::rules::RESERVED_ARGUMENT_NAMES`, the one table that both
@@ -45,7 +47,8 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
             "Agent mode (--agent or {}=1) runs only agent-safe commands without a \
              justification; others need --justify, and Dangerous ones never run.\n\
              Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 denied by the \
-             capability gate, 4 confirmation required.",
+             capability gate, 4 confirmation required, 5 stopped at the end of its \
+             resource band's time.",
             gate.agent_env
         ));
     if let Some(version) = model.version() {
@@ -54,78 +57,67 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
     if let Some(help) = model.help() {
         root = root.about(help.to_owned());
     }
-    root = root.args(global_args(gate.agent_env));
+    root = root.args(gate_args(gate.agent_env)).args(introspection_args());
     for noun in model.nouns() {
         root = root.subcommand(noun_command(noun, gate));
     }
     root
 }
 
-/// The flags that print something about the program and exit.
-const INTROSPECTION: [&str; 4] = [
-    global::GRAMMAR,
-    global::MCP_TOOLS,
-    global::CAPABILITIES,
-    global::COMPLETIONS,
-];
-
-fn global_args(agent_env: &str) -> [Arg; 9] {
-    // The gate's flags are global (they may follow the verb); introspection is asked of
-    // the program as a whole, so its flags stay on the root command.
-    let flag = |id: &'static str, help: String| {
-        Arg::new(id)
-            .long(id)
-            .help(help)
-            .action(ArgAction::SetTrue)
-            .global(!INTROSPECTION.contains(&id))
-    };
-    let option = |id: &'static str, value: &'static str, help: &'static str| {
-        Arg::new(id)
-            .long(id)
-            .value_name(value)
-            .help(help)
+/// The gate's flags, declared at every level of the tree (the root, each noun, each
+/// verb) so that they may come before the noun or after the verb. They are not clap
+/// `global` arguments: clap lets a global flag given at a deeper level silently replace
+/// the one given higher up, and the command line refuses a flag given twice instead
+/// (`cli::gate_flags`). Within one level, clap refuses a repeat itself.
+fn gate_args(agent_env: &str) -> [Arg; 4] {
+    [
+        Arg::new(global::AGENT)
+            .long(global::AGENT)
+            .help(format!(
+                "Run in agent mode: only agent-safe commands run unjustified [env: {agent_env}]"
+            ))
+            .action(ArgAction::SetTrue),
+        Arg::new(global::JUSTIFY)
+            .long(global::JUSTIFY)
+            .value_name("TEXT")
+            .help("Why this command needs its capability (agent mode; checked by the escalation policy)")
             .action(ArgAction::Set)
-            .global(!INTROSPECTION.contains(&id))
-            .value_parser(ValueParser::string())
+            .value_parser(ValueParser::string()),
+        Arg::new(global::YES)
+            .long(global::YES)
+            .help("Confirm a command that needs a human's review, without asking (not for InteractiveOnly)")
+            .action(ArgAction::SetTrue),
+        Arg::new(global::FORMAT)
+            .long(global::FORMAT)
+            .value_name("FORMAT")
+            .help("Output format [default: text]")
+            .action(ArgAction::Set)
+            .value_parser(PossibleValuesParser::new(["text", "json"])),
+    ]
+}
+
+/// The flags that print something about the program and exit: asked of the program as a
+/// whole, so they stay on the root command.
+fn introspection_args() -> [Arg; 4] {
+    let flag = |id: &'static str, help: &'static str| {
+        Arg::new(id).long(id).help(help).action(ArgAction::SetTrue)
     };
     [
-        flag(
-            global::AGENT,
-            format!("Run in agent mode: only agent-safe commands run unjustified [env: {agent_env}]"),
-        ),
-        option(
-            global::JUSTIFY,
-            "TEXT",
-            "Why this command needs its capability (agent mode; checked by the escalation policy)",
-        ),
-        flag(
-            global::YES,
-            "Confirm a command that needs a human's review, without asking (not for InteractiveOnly)".to_owned(),
-        ),
-        option(global::FORMAT, "FORMAT", "Output format")
-            .value_parser(PossibleValuesParser::new(["text", "json"]))
-            .default_value("text"),
-        option(
-            global::AUDIT_LOG,
-            "FILE",
-            "Append every gate decision to FILE as hash-chained JSON Lines (in agent mode FILE must exist)",
-        )
-        .value_parser(value_parser!(std::path::PathBuf)),
-        flag(global::GRAMMAR, "Print the grammar as JSON and exit".to_owned()),
+        flag(global::GRAMMAR, "Print the grammar as JSON and exit"),
         flag(
             global::MCP_TOOLS,
-            "Print the MCP tool manifest (tools/list result) and exit".to_owned(),
+            "Print the MCP tool manifest (tools/list result) and exit",
         ),
         flag(
             global::CAPABILITIES,
-            "Print every command with its capability and exit".to_owned(),
+            "Print every command with its capability and exit",
         ),
-        option(
-            global::COMPLETIONS,
-            "SHELL",
-            "Print a completion script for SHELL and exit",
-        )
-        .value_parser(value_parser!(clap_complete::Shell)),
+        Arg::new(global::COMPLETIONS)
+            .long(global::COMPLETIONS)
+            .value_name("SHELL")
+            .help("Print a completion script for SHELL and exit")
+            .action(ArgAction::Set)
+            .value_parser(value_parser!(clap_complete::Shell)),
     ]
 }
 
@@ -149,7 +141,8 @@ fn noun_command(noun: &GrammarNoun, gate: &GateText<'_>) -> Command {
     let mut command = Command::new(noun.name().to_owned())
         .about(noun.help().to_owned())
         .subcommand_required(true)
-        .arg_required_else_help(true);
+        .arg_required_else_help(true)
+        .args(gate_args(gate.agent_env));
     if let Some(long) = noun.long_help() {
         command = command.long_about(long.to_owned());
     }
@@ -173,7 +166,9 @@ fn verb_command(verb: &GrammarVerb, gate: &GateText<'_>) -> Command {
     if let Some(long) = verb.long_help() {
         command = command.long_about(format!("{}\n\n{long}", verb.help()));
     }
-    command.args(verb.args().iter().map(argument))
+    command
+        .args(gate_args(gate.agent_env))
+        .args(verb.args().iter().map(argument))
 }
 
 /// The gate's rule for `verb`, for its `--help`.

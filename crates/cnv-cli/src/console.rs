@@ -71,7 +71,7 @@ impl<'a> Console<'a> {
     }
 
     /// The variable's value; one that is not UTF-8 is `Some` of its lossy form.
-    fn var(&self, name: &str) -> Option<String> {
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
         match self.input {
             Input::Process => {
                 std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())

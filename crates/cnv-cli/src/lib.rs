@@ -96,7 +96,9 @@ mod report;
 mod typed;
 
 pub use binding::VerbBinding;
-pub use builder::{AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV};
+pub use builder::{
+    AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV,
+};
 pub use cli::Cli;
 pub use console::Console;
 pub use introspect::CapabilityRow;

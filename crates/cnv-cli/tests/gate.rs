@@ -438,54 +438,35 @@ fn handler_failures_and_usage_errors_have_their_own_codes() {
 }
 
 #[test]
-fn the_audit_log_records_every_decision_and_verifies() {
+fn the_operator_s_audit_log_records_every_decision_and_verifies() {
     let (cli, _) = cli();
     let dir = std::env::temp_dir().join(format!("cnv-cli-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let log = dir.join("audit.jsonl");
-    let log_arg = log.to_str().expect("utf-8 path");
-    // An agent may not create a file through --audit-log: nothing runs.
-    let refused = run(
-        &cli,
-        &["--agent", "--audit-log", log_arg, "do", "calc", "1"],
-    );
-    assert_eq!(refused.exit, Exit::Denied);
-    assert!(
-        refused.stderr.contains("rule `audit_required`"),
-        "{}",
-        refused.stderr
-    );
-    assert!(!log.exists(), "the agent created no file");
-    // A person may: the log starts here.
-    let created = run(&cli, &["--audit-log", log_arg, "do", "calc", "1"]);
+    let log_env = log.to_str().expect("utf-8 path");
+    let operator = [("CNV_AUDIT_LOG", log_env)];
+    let run_logged = |args: &[&str], agent: bool| {
+        let mut env = operator.to_vec();
+        if agent {
+            env.push(("CNV_AGENT", "1"));
+        }
+        run_with(&cli, args, &env, None)
+    };
+    let created = run_logged(&["do", "calc", "1"], false);
     assert_eq!(created.exit, Exit::Success, "{}", created.stderr);
-    let denied = run(
-        &cli,
-        &[
-            "--agent",
-            "--audit-log",
-            log_arg,
-            "do",
-            "fetch",
-            "--justify",
-            "short",
-        ],
-    );
+    let denied = run_logged(&["do", "fetch", "--justify", "short"], true);
     assert_eq!(denied.exit, Exit::Denied);
-    let ran = run(
-        &cli,
+    let ran = run_logged(
         &[
-            "--agent",
-            "--audit-log",
-            log_arg,
             "do",
             "fetch",
             "--justify",
             "mirror the release index for the offline build",
         ],
+        true,
     );
     assert_eq!(ran.exit, Exit::Success, "{}", ran.stderr);
-    let dangerous = run(&cli, &["--agent", "--audit-log", log_arg, "do", "wipe"]);
+    let dangerous = run_logged(&["do", "wipe"], true);
     assert_eq!(dangerous.exit, Exit::Denied);
 
     let text = std::fs::read_to_string(&log).expect("the log exists");
@@ -513,16 +494,17 @@ fn the_audit_log_records_every_decision_and_verifies() {
     .expect("the chain verifies");
     assert_eq!(summary.entries, entries.len());
 
+    // No argument moves or silences the log: `--audit-log` is not a flag at all.
+    let out = run_logged(&["do", "calc", "1", "--audit-log", "/dev/null"], true);
+    assert_eq!(out.exit, Exit::Usage, "{}", out.stderr);
+    assert!(out.stderr.contains("unexpected argument '--audit-log'"), "{}", out.stderr);
+
     // An audit log that cannot be opened: nothing runs.
-    let out = run(
+    let out = run_with(
         &cli,
-        &[
-            "--audit-log",
-            dir.to_str().expect("utf-8"),
-            "do",
-            "calc",
-            "1",
-        ],
+        &["do", "calc", "1"],
+        &[("CNV_AUDIT_LOG", dir.to_str().expect("utf-8"))],
+        None,
     );
     assert_eq!(out.exit, Exit::Denied);
     assert!(
@@ -531,6 +513,30 @@ fn the_audit_log_records_every_decision_and_verifies() {
         out.stderr
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_gate_flag_given_twice_is_a_usage_error_never_an_override() {
+    let (cli, runs) = cli();
+    for args in [
+        &["--format", "json", "do", "calc", "1", "--format", "text"][..],
+        &["--justify", "a", "do", "fetch", "--justify", "b"],
+        &["--agent", "do", "--agent", "calc", "1"],
+        &["--yes", "do", "write", "--yes"],
+    ] {
+        let out = run(&cli, args);
+        assert_eq!(out.exit, Exit::Usage, "{args:?}: {}", out.stderr);
+        // With `--format json` in the arguments the usage error is a JSON object.
+        let said = format!("{}{}", out.stderr, out.stdout);
+        assert!(said.contains("give it once"), "{args:?}: {said}");
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 0, "no handler ran for a refused command");
+    // Once, at any level, is fine.
+    let out = run(&cli, &["do", "calc", "1", "--format", "json"]);
+    assert_eq!(out.exit, Exit::Success);
+    assert!(json(&out)["ok"] == true, "{}", out.stdout);
+    let out = run(&cli, &["--format", "json", "do", "calc", "1"]);
+    assert_eq!(json(&out)["ok"], true);
 }
 
 #[test]

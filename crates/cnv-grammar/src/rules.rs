@@ -54,7 +54,6 @@ pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
     "justify",
     "yes",
     "format",
-    "audit-log",
     "grammar",
     "mcp-tools",
     "capabilities",
