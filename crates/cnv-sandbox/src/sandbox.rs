@@ -262,7 +262,7 @@ impl<'a> Sandbox<'a> {
         };
         let installed = matches!(outcome, SeccompPlan::Install);
         let mut report = self.report(&landlock, outcome);
-        report.restricted = true;
+        report.restricted = status.is_some() || installed;
         // Installing a seccomp filter sets no_new_privs too.
         report.no_new_privs = installed;
         if let Some(status) = status {
