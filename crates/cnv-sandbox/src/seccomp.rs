@@ -7,6 +7,7 @@
 //! [`std::io::ErrorKind::PermissionDenied`].
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -30,17 +31,23 @@ pub(crate) fn target_arch() -> Result<TargetArch, seccompiler::BackendError> {
 }
 
 /// The filter for a class's sockets, or `None` when the class may create any socket.
+/// Compiled once per process and kept.
 pub(crate) fn filter(sockets: Sockets) -> Option<Result<BpfProgram, seccompiler::Error>> {
-    let socket_rules = match sockets {
+    static NO_SOCKETS: OnceLock<BpfProgram> = OnceLock::new();
+    static INTERNET: OnceLock<BpfProgram> = OnceLock::new();
+    let (cache, socket_rules) = match sockets {
         // An empty rule list matches every call.
-        Sockets::None => Vec::new(),
-        Sockets::Internet => match internet_only() {
-            Ok(rules) => rules,
-            Err(error) => return Some(Err(error.into())),
-        },
+        Sockets::None => (&NO_SOCKETS, Ok(Vec::new())),
+        Sockets::Internet => (&INTERNET, internet_only()),
         Sockets::Any => return None,
     };
-    Some(compile(socket_rules))
+    if let Some(program) = cache.get() {
+        return Some(Ok(program.clone()));
+    }
+    let program = socket_rules
+        .map_err(seccompiler::Error::from)
+        .and_then(compile);
+    Some(program.map(|program| cache.get_or_init(|| program).clone()))
 }
 
 fn compile(socket_rules: Vec<SeccompRule>) -> Result<BpfProgram, seccompiler::Error> {
