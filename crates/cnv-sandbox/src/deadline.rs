@@ -100,6 +100,9 @@ impl Outcome {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
+    /// The watchdog thread is starting.
+    Starting,
+    /// The watchdog is waiting for the call to finish.
     Armed,
     Finished,
     Overran,
@@ -126,9 +129,12 @@ impl Shared {
 /// with its overrun exit code; a long-running server abandons (or kills) the worker
 /// that runs the call. `Cold` (unbounded) starts no thread.
 ///
-/// Arm it *before* restricting the handler's thread: the watchdog is then an
-/// unrestricted thread, so the callback can still write the audit log by its open
-/// handle and print, whatever the handler's class forbids.
+/// Arm it *before* restricting the handler's thread and before [`limit_memory`]: the
+/// watchdog is then an unrestricted thread, so the callback can still write the audit
+/// log by its open handle and print, whatever the handler's class forbids, and its
+/// start-up is part of the memory baseline (`arm` returns once the watchdog runs).
+///
+/// [`limit_memory`]: crate::limit_memory
 ///
 /// Finishing (or dropping) the deadline disarms it and joins the watchdog; after an
 /// overrun it leaves the watchdog to its callback.
@@ -176,17 +182,22 @@ impl Deadline {
             });
         };
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::Armed),
+            state: Mutex::new(State::Starting),
             wake: Condvar::new(),
         });
         let watched = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name("cnv-deadline".to_owned())
             .spawn(move || {
-                let state = watched.lock();
+                let mut state = watched.lock();
+                if *state == State::Starting {
+                    *state = State::Armed;
+                    watched.wake.notify_all();
+                }
+                let remaining = limit.saturating_sub(started.elapsed());
                 let (mut state, _) = watched
                     .wake
-                    .wait_timeout_while(state, limit, |state| *state == State::Armed)
+                    .wait_timeout_while(state, remaining, |state| *state == State::Armed)
                     .unwrap_or_else(PoisonError::into_inner);
                 if *state == State::Armed {
                     *state = State::Overran;
@@ -198,6 +209,14 @@ impl Deadline {
                 }
             })
             .map_err(|error| SandboxError::Watchdog { error })?;
+        // Return once the watchdog runs, so its start-up (its signal stack, …) is over
+        // before the caller limits memory or restricts the thread.
+        drop(
+            shared
+                .wake
+                .wait_while(shared.lock(), |state| *state == State::Starting)
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         Ok(Self {
             started,
             budget,
@@ -231,7 +250,7 @@ impl Deadline {
         let (shared, thread) = self.watchdog.take()?;
         let mut state = shared.lock();
         match *state {
-            State::Armed => {
+            State::Starting | State::Armed => {
                 *state = State::Finished;
                 drop(state);
                 shared.wake.notify_one();

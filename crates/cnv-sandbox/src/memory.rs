@@ -33,7 +33,9 @@ pub struct MemoryLimit {
 /// `Vec::try_reserve`; a thread that cannot get its stack is not started.
 ///
 /// Call it once in a command-line process, after arming the deadline (whose thread's
-/// stack is then part of the baseline) and before running the handler. It limits the
+/// start-up is then part of the baseline) and before restricting the thread (which
+/// may no longer read `/proc/self/statm`). It runs the Landlock [`probe`](crate::probe)
+/// first, so the probe's thread is not started under the limit. It limits the
 /// process, not a thread: a long-running server that runs many calls cannot use it per
 /// call (it would need a process per call).
 ///
@@ -53,6 +55,9 @@ pub fn limit_memory(band: ResourceBand) -> Result<Option<MemoryLimit>, SandboxEr
         return Ok(None);
     };
     let failed = |error| SandboxError::Memory { error };
+    // The Landlock probe starts a thread the first time; let that happen before the
+    // baseline is measured, not under the limit.
+    let _ = crate::probe();
     let baseline_bytes = address_space_bytes().map_err(failed)?;
     let wanted = baseline_bytes.saturating_add(budget_bytes);
     let current = getrlimit(Resource::As);
