@@ -3,9 +3,88 @@
 //! are all derived from.
 
 use core::fmt;
+use std::io;
+use std::path::Path;
 
 use cnv_caps::CapabilityClass;
 use serde::{Deserialize, Serialize};
+
+use crate::Workspace;
+use crate::workspace::resolve;
+
+/// The files a `Network` handler may read: what the C library needs to resolve a name
+/// (`getaddrinfo`: hosts, resolver and NSS configuration, the modules NSS loads) and
+/// what a TLS client needs to trust a server (the system's certificate stores). Paths
+/// that do not exist on a system are skipped; a symbolic link (`/etc/resolv.conf`)
+/// grants its target.
+pub const NAME_RESOLUTION_PATHS: &[&str] = &[
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/services",
+    "/etc/protocols",
+    "/etc/ld.so.cache",
+    "/etc/ssl/certs",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/openssl.cnf",
+    "/etc/pki/tls/certs",
+    "/etc/pki/ca-trust",
+    "/etc/ca-certificates",
+    "/usr/share/ca-certificates",
+    "/lib",
+    "/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+];
+
+/// Where the system's programs and libraries live: a `Subprocess` handler may read and
+/// execute beneath them.
+pub const PROGRAM_PATHS: &[&str] = &[
+    "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/nix",
+];
+
+/// What else the programs a `Subprocess` handler runs may read: configuration, kernel
+/// interfaces and the harmless devices.
+pub const SYSTEM_READ_PATHS: &[&str] = &[
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+/// What the programs a `Subprocess` handler runs may write outside the workspace.
+pub const SYSTEM_WRITE_PATHS: &[&str] = &["/dev/null"];
+
+/// How a grant may use the files beneath a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PathAccess {
+    /// Read files and list directories.
+    Read,
+    /// Read, list and execute.
+    ReadExecute,
+    /// Read, list, create, change, rename and remove (no device nodes, no execution).
+    ReadWrite,
+    /// All of that, and execute.
+    ReadWriteExecute,
+}
+
+impl PathAccess {
+    /// Whether files may be changed.
+    #[must_use]
+    pub const fn writes(self) -> bool {
+        match self {
+            Self::Read | Self::ReadExecute => false,
+            Self::ReadWrite | Self::ReadWriteExecute => true,
+        }
+    }
+}
 
 /// What a capability class may do once its thread is restricted.
 ///
@@ -53,12 +132,14 @@ pub enum FsAccess {
     /// workspace (no device files); nothing outside it.
     ReadWriteWorkspace,
     /// Read the few system files that name resolution and TLS need
-    /// ([`NAME_RESOLUTION_PATHS`](crate::NAME_RESOLUTION_PATHS)); nothing else, and no
-    /// writes.
+    /// ([`NAME_RESOLUTION_PATHS`]); nothing else, and no writes.
     NameResolution,
-    /// Read and execute everywhere (so programs find their libraries), write beneath the
-    /// workspace and to `/dev/null`.
-    ReadEverywhereWriteWorkspace,
+    /// Read and execute the system's programs and libraries ([`PROGRAM_PATHS`]), read
+    /// its configuration and kernel interfaces ([`SYSTEM_READ_PATHS`],
+    /// [`NAME_RESOLUTION_PATHS`]), read, write and execute beneath the workspace, write
+    /// [`SYSTEM_WRITE_PATHS`]. Home directories, `/tmp`, `/var`, `/run`, `/srv` and
+    /// `/mnt` stay closed.
+    SystemAndWorkspace,
     /// No restriction.
     Unrestricted,
 }
@@ -96,8 +177,9 @@ impl Grant {
     /// What `class` may do. Pure and Environment: nothing (Environment reads variables
     /// already in the process's memory); ReadOnlyFS: read beneath the workspace;
     /// ReadWriteFS: read and write beneath it; Network: TCP connect, UDP and the files of
-    /// name resolution; Subprocess: execute, read everywhere, write beneath the workspace,
-    /// TCP connect; Dangerous: everything (what a person approved).
+    /// name resolution; Subprocess: run the system's programs, read its configuration,
+    /// read, write and run beneath the workspace, TCP connect; Dangerous: everything
+    /// (what a person approved).
     #[must_use]
     pub const fn of(class: CapabilityClass) -> Self {
         let (filesystem, execute, tcp_connect, tcp_bind, sockets) = match class {
@@ -122,7 +204,7 @@ impl Grant {
                 Sockets::Internet,
             ),
             CapabilityClass::Subprocess => (
-                FsAccess::ReadEverywhereWriteWorkspace,
+                FsAccess::SystemAndWorkspace,
                 true,
                 true,
                 false,
@@ -150,8 +232,70 @@ impl Grant {
             | FsAccess::ReadWorkspace
             | FsAccess::ReadWriteWorkspace
             | FsAccess::NameResolution
-            | FsAccess::ReadEverywhereWriteWorkspace => false,
+            | FsAccess::SystemAndWorkspace => false,
         }
+    }
+}
+
+impl Grant {
+    /// Whether a thread restricted to this grant may read what `path` names (following
+    /// symbolic links; a path that does not exist yet is judged by its parent). For the
+    /// gate's checks: a verb must not run when its class can read the audit key.
+    ///
+    /// # Errors
+    ///
+    /// When neither the path nor its parent directory can be resolved.
+    pub fn may_read(
+        self,
+        workspace: Option<&Workspace>,
+        path: impl AsRef<Path>,
+    ) -> io::Result<bool> {
+        self.may(workspace, path.as_ref(), |_| true)
+    }
+
+    /// Whether a thread restricted to this grant may write what `path` names (following
+    /// symbolic links; a path that does not exist yet is judged by its parent). For the
+    /// gate's checks: a verb must not run when its class can write the audit log.
+    ///
+    /// # Errors
+    ///
+    /// When neither the path nor its parent directory can be resolved.
+    pub fn may_write(
+        self,
+        workspace: Option<&Workspace>,
+        path: impl AsRef<Path>,
+    ) -> io::Result<bool> {
+        self.may(workspace, path.as_ref(), PathAccess::writes)
+    }
+
+    fn may(
+        self,
+        workspace: Option<&Workspace>,
+        path: &Path,
+        allows: fn(PathAccess) -> bool,
+    ) -> io::Result<bool> {
+        if self.is_unrestricted() {
+            return Ok(true);
+        }
+        let target = resolve(path)?;
+        let in_workspace = match (self.filesystem.workspace(), workspace) {
+            (Some(access), Some(workspace)) => {
+                allows(access) && target.starts_with(workspace.path())
+            }
+            (Some(_) | None, _) => false,
+        };
+        Ok(in_workspace
+            || self
+                .filesystem
+                .system_paths()
+                .iter()
+                .any(|&(paths, access)| {
+                    allows(access)
+                        && paths.iter().any(|granted| {
+                            std::fs::canonicalize(granted)
+                                .is_ok_and(|granted| target.starts_with(granted))
+                        })
+                }))
     }
 }
 
@@ -162,9 +306,36 @@ impl FsAccess {
         match self {
             Self::None | Self::NameResolution => WorkspaceAccess::None,
             Self::ReadWorkspace => WorkspaceAccess::ReadOnly,
-            Self::ReadWriteWorkspace | Self::ReadEverywhereWriteWorkspace | Self::Unrestricted => {
+            Self::ReadWriteWorkspace | Self::SystemAndWorkspace | Self::Unrestricted => {
                 WorkspaceAccess::ReadWrite
             }
+        }
+    }
+
+    /// How this access may use the files beneath the workspace, if at all.
+    #[must_use]
+    pub const fn workspace(self) -> Option<PathAccess> {
+        match self {
+            Self::None | Self::NameResolution => None,
+            Self::ReadWorkspace => Some(PathAccess::Read),
+            Self::ReadWriteWorkspace => Some(PathAccess::ReadWrite),
+            Self::SystemAndWorkspace | Self::Unrestricted => Some(PathAccess::ReadWriteExecute),
+        }
+    }
+
+    /// The system paths this access reaches beyond the workspace, and how. Empty for
+    /// [`Unrestricted`](Self::Unrestricted), which is not restricted at all.
+    #[must_use]
+    pub const fn system_paths(self) -> &'static [(&'static [&'static str], PathAccess)] {
+        match self {
+            Self::None | Self::ReadWorkspace | Self::ReadWriteWorkspace | Self::Unrestricted => &[],
+            Self::NameResolution => &[(NAME_RESOLUTION_PATHS, PathAccess::Read)],
+            Self::SystemAndWorkspace => &[
+                (PROGRAM_PATHS, PathAccess::ReadExecute),
+                (SYSTEM_READ_PATHS, PathAccess::Read),
+                (NAME_RESOLUTION_PATHS, PathAccess::Read),
+                (SYSTEM_WRITE_PATHS, PathAccess::ReadWrite),
+            ],
         }
     }
 
@@ -173,9 +344,7 @@ impl FsAccess {
     #[must_use]
     pub const fn needs_workspace(self) -> bool {
         match self {
-            Self::ReadWorkspace | Self::ReadWriteWorkspace | Self::ReadEverywhereWriteWorkspace => {
-                true
-            }
+            Self::ReadWorkspace | Self::ReadWriteWorkspace | Self::SystemAndWorkspace => true,
             Self::None | Self::NameResolution | Self::Unrestricted => false,
         }
     }
@@ -188,7 +357,9 @@ impl fmt::Display for FsAccess {
             Self::ReadWorkspace => "read beneath the workspace",
             Self::ReadWriteWorkspace => "read and write beneath the workspace",
             Self::NameResolution => "read the name-resolution and TLS files",
-            Self::ReadEverywhereWriteWorkspace => "read everywhere, write beneath the workspace",
+            Self::SystemAndWorkspace => {
+                "read and run the system's programs, read and write beneath the workspace"
+            }
             Self::Unrestricted => "any file",
         })
     }

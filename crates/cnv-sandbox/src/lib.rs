@@ -21,15 +21,15 @@
 //!
 //! ```no_run
 //! use cnv_caps::{CapabilityClass, ResourceBand};
-//! use cnv_sandbox::{Deadline, Strictness, Workspace, limit_memory, restrict_current_thread};
+//! use cnv_sandbox::{Deadline, Grant, Strictness, Workspace, limit_memory, restrict_current_thread};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (class, band) = (CapabilityClass::ReadWriteFS, ResourceBand::Fast);
 //! // 1. Open what the handler must not reach by path, while the thread still can.
 //! let workspace = Workspace::open(std::env::var_os("CNV_WORKSPACE").unwrap_or(".".into()))?;
 //! let audit_log = std::fs::OpenOptions::new().append(true).create(true).open("/var/log/app.jsonl")?;
-//! if workspace.contains("/var/log/app.jsonl")? {
-//!     return Err("the audit log lies inside the workspace a writing verb could change".into());
+//! if Grant::of(class).may_write(Some(&workspace), "/var/log/app.jsonl")? {
+//!     return Err("the audit log lies where this verb could change it".into());
 //! }
 //! // 2. Arm the deadline: its thread starts now, unrestricted.
 //! let deadline = Deadline::arm(band, move |overrun| {
@@ -66,7 +66,7 @@
 //! | `ReadOnlyFS` | read beneath the workspace | no | no | none | [`ReadOnlyDir`] |
 //! | `ReadWriteFS` | read and write beneath the workspace (no device files) | no | no | none | [`Dir`](cap_std::fs::Dir) |
 //! | `Network` | read the name-resolution and TLS files ([`NAME_RESOLUTION_PATHS`]) | no | connect, no listening | TCP and UDP only | none |
-//! | `Subprocess` | read and execute everywhere; write beneath the workspace and `/dev/null` | yes | connect, no listening | any | [`Dir`](cap_std::fs::Dir) |
+//! | `Subprocess` | read and execute the system's programs ([`PROGRAM_PATHS`]), read its configuration ([`SYSTEM_READ_PATHS`]); read, write and execute beneath the workspace; write `/dev/null` | yes | connect, no listening | any | [`Dir`](cap_std::fs::Dir) |
 //! | `Dangerous` | not restricted | yes | yes | any | [`Dir`](cap_std::fs::Dir) |
 //!
 //! `Dangerous` runs only with a person's approval (the gate's rule); what the person
@@ -137,7 +137,10 @@ pub use cap_std;
 pub use deadline::{Budget, Deadline, Outcome, Overrun};
 pub use enforcement::{Coverage, Enforcement, LandlockStatus, Strictness};
 pub use error::SandboxError;
-pub use grant::{FsAccess, Grant, Sockets, WorkspaceAccess};
+pub use grant::{
+    FsAccess, Grant, NAME_RESOLUTION_PATHS, PROGRAM_PATHS, PathAccess, SYSTEM_READ_PATHS,
+    SYSTEM_WRITE_PATHS, Sockets, WorkspaceAccess,
+};
 pub use memory::{MemoryLimit, address_space_bytes, limit_memory};
-pub use sandbox::{NAME_RESOLUTION_PATHS, Sandbox, TARGET_ABI, probe, restrict_current_thread};
+pub use sandbox::{Sandbox, TARGET_ABI, probe, restrict_current_thread};
 pub use workspace::{ReadOnlyDir, ReadOnlyEntries, ReadOnlyEntry, ReadOnlyFile, Workspace};

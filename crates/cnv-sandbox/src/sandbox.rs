@@ -7,12 +7,12 @@ use std::thread;
 use cnv_caps::CapabilityClass;
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, PathBeneath, RestrictionStatus, Ruleset,
-    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope,
-    make_bitflags, path_beneath_rules,
+    RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
+    path_beneath_rules,
 };
 
 use crate::{
-    Coverage, Enforcement, FsAccess, Grant, LandlockStatus, SandboxError, Sockets, Strictness,
+    Coverage, Enforcement, Grant, LandlockStatus, PathAccess, SandboxError, Sockets, Strictness,
     Workspace, seccomp,
 };
 
@@ -20,33 +20,6 @@ use crate::{
 /// is asked for these rights only (its newer rights stay unhandled, so allowed), an
 /// older one for the rights it knows.
 pub const TARGET_ABI: u8 = 7;
-
-/// The files a `Network` handler may read: what the C library needs to resolve a name
-/// (`getaddrinfo`: hosts, resolver and NSS configuration, the modules NSS loads) and
-/// what a TLS client needs to trust a server (the system's certificate stores). Paths
-/// that do not exist on a system are skipped. Nothing here is written, and no other file
-/// can be read.
-pub const NAME_RESOLUTION_PATHS: &[&str] = &[
-    "/etc/hosts",
-    "/etc/resolv.conf",
-    "/etc/nsswitch.conf",
-    "/etc/host.conf",
-    "/etc/gai.conf",
-    "/etc/services",
-    "/etc/protocols",
-    "/etc/ld.so.cache",
-    "/etc/ssl/certs",
-    "/etc/ssl/cert.pem",
-    "/etc/ssl/openssl.cnf",
-    "/etc/pki/tls/certs",
-    "/etc/pki/ca-trust",
-    "/etc/ca-certificates",
-    "/usr/share/ca-certificates",
-    "/lib",
-    "/lib64",
-    "/usr/lib",
-    "/usr/lib64",
-];
 
 /// Whether the kernel has Landlock, and which ABI version. Probed once per process (in
 /// a short-lived thread that restricts itself and reports what the kernel said) and
@@ -422,35 +395,31 @@ impl<'a> Sandbox<'a> {
             ruleset = ruleset.scope(Scope::from_all(abi))?;
         }
         let created = ruleset.create()?;
-        let read = make_bitflags!(AccessFs::{ReadFile | ReadDir});
-        let devices = make_bitflags!(AccessFs::{MakeChar | MakeBlock | IoctlDev});
-        // `restrict_current_thread` checked that the file classes have a workspace.
-        let beneath_workspace =
-            |created: RulesetCreated, access: BitFlags<AccessFs>| match self.workspace {
-                Some(workspace) => {
-                    created.add_rule(PathBeneath::new(workspace.dir(), access & handled))
+        let rights = |access: PathAccess| -> BitFlags<AccessFs> {
+            let read = make_bitflags!(AccessFs::{ReadFile | ReadDir});
+            let devices = make_bitflags!(AccessFs::{MakeChar | MakeBlock | IoctlDev});
+            let rights = match access {
+                PathAccess::Read => read,
+                PathAccess::ReadExecute => read | AccessFs::Execute,
+                PathAccess::ReadWrite => {
+                    handled & !(devices | AccessFs::Execute | AccessFs::MakeSock)
                 }
-                None => Ok(created),
+                PathAccess::ReadWriteExecute => handled & !devices,
             };
-        let created = match grant.filesystem {
-            FsAccess::None | FsAccess::Unrestricted => created,
-            FsAccess::ReadWorkspace => beneath_workspace(created, read)?,
-            FsAccess::ReadWriteWorkspace => beneath_workspace(
-                created,
-                handled & !(devices | AccessFs::Execute | AccessFs::MakeSock),
-            )?,
-            FsAccess::NameResolution => {
-                created.add_rules(path_beneath_rules(NAME_RESOLUTION_PATHS, read & handled))?
-            }
-            FsAccess::ReadEverywhereWriteWorkspace => {
-                let created =
-                    created.add_rules(path_beneath_rules(["/"], AccessFs::from_read(abi)))?;
-                beneath_workspace(created, handled & !devices)?.add_rules(path_beneath_rules(
-                    ["/dev/null"],
-                    (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate) & handled,
-                ))?
-            }
+            rights & handled
         };
+        let mut created = match (grant.filesystem.workspace(), self.workspace) {
+            // Written against the handle the handler receives, not a path.
+            (Some(access), Some(workspace)) => {
+                created.add_rule(PathBeneath::new(workspace.dir(), rights(access)))?
+            }
+            // `restrict_current_thread` checked that the file classes have a workspace.
+            (Some(_) | None, _) => created,
+        };
+        for &(paths, access) in grant.filesystem.system_paths() {
+            // Paths missing on this system are skipped; a file gets the file rights only.
+            created = created.add_rules(path_beneath_rules(paths, rights(access)))?;
+        }
         created.restrict_self()
     }
 }

@@ -98,20 +98,7 @@ impl Workspace {
     ///
     /// When neither the path nor its parent directory can be resolved.
     pub fn contains(&self, path: impl AsRef<Path>) -> io::Result<bool> {
-        let path = path.as_ref();
-        let canonical = match std::fs::canonicalize(path) {
-            Ok(canonical) => canonical,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                let name = path.file_name().ok_or(error)?;
-                let parent = match path.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent,
-                    _ => Path::new("."),
-                };
-                std::fs::canonicalize(parent)?.join(name)
-            }
-            Err(error) => return Err(error),
-        };
-        Ok(canonical.starts_with(&self.path))
+        Ok(resolve(path.as_ref())?.starts_with(&self.path))
     }
 
     /// A second handle on the same directory (a `dup` of the descriptor).
@@ -132,6 +119,23 @@ impl fmt::Debug for Workspace {
         f.debug_struct("Workspace")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+/// The canonical path of what `path` names, following symbolic links; for a path that
+/// does not exist yet, its parent's canonical path joined with its name.
+pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(canonical) => Ok(canonical),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            let name = path.file_name().ok_or(error)?;
+            let parent = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            Ok(std::fs::canonicalize(parent)?.join(name))
+        }
+        Err(error) => Err(error),
     }
 }
 

@@ -472,6 +472,7 @@ fn dangling_link_cannot_write_outside() {
 fn subprocess_runs_programs_inside_only() {
     require_landlock();
     let scratch = Scratch::new("subprocess");
+    write_file(scratch.outside().join("secret"), "secret");
     let listener = listener();
     let child = Child::new(CapabilityClass::Subprocess)
         .scratch(&scratch)
@@ -481,7 +482,9 @@ fn subprocess_runs_programs_inside_only() {
             "exec-true",
             "sh-write-inside",
             "sh-write-outside",
+            "sh-read-outside",
             "write-outside",
+            "read-outside",
             "read-hostname",
             "tcp-connect",
             "tcp-bind",
@@ -494,16 +497,19 @@ fn subprocess_runs_programs_inside_only() {
         .succeeded("read-hostname")
         .succeeded("tcp-connect")
         .refused_by_landlock("write-outside")
+        .refused_by_landlock("read-outside")
         .refused_by_landlock("tcp-bind");
-    // The shell starts, and its redirection outside the workspace fails.
-    assert!(
-        child.get("sh-write-outside").starts_with("exit:"),
-        "{}",
-        child.context()
-    );
+    // The shell starts, and its redirection or read outside the workspace fails.
+    for attempt in ["sh-write-outside", "sh-read-outside"] {
+        assert!(
+            child.get(attempt).starts_with("exit:"),
+            "{attempt}: {}",
+            child.context()
+        );
+    }
     assert_eq!(child.enforcement()["execution"], "granted");
     assert_eq!(common::entries(&scratch.workspace()), ["from-sh.txt"]);
-    assert!(scratch.outside_entries().is_empty());
+    assert_eq!(scratch.outside_entries(), ["secret"]);
     listener.accept().expect("the subprocess class may connect");
 }
 
@@ -910,6 +916,7 @@ mod child {
             ),
             "read-inside" => outcome(std::fs::read(ws().join("existing.txt"))),
             "write-outside" => outcome(std::fs::write(path(OUTSIDE).join("escape.txt"), "x")),
+            "read-outside" => outcome(std::fs::read(path(OUTSIDE).join("secret"))),
             "write-dangling" => outcome(std::fs::write(ws().join("dangling"), "escape")),
             "read-hostname" => outcome(std::fs::read("/etc/hostname")),
             "read-environ" => outcome(std::fs::read("/proc/self/environ")),
@@ -929,6 +936,14 @@ mod child {
                 Command::new("/bin/sh")
                     .args(["-c", "echo outside > \"$1\"", "sh"])
                     .arg(path(OUTSIDE).join("from-sh.txt"))
+                    .stderr(std::process::Stdio::null())
+                    .status(),
+            ),
+            "sh-read-outside" => exit_status(
+                Command::new("/bin/sh")
+                    .args(["-c", "cat \"$1\"", "sh"])
+                    .arg(path(OUTSIDE).join("secret"))
+                    .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .status(),
             ),

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-use cnv_sandbox::{SandboxError, Workspace};
+use cnv_caps::CapabilityClass;
+use cnv_sandbox::{Grant, SandboxError, Workspace};
 use common::Scratch;
 
 fn open(scratch: &Scratch) -> Workspace {
@@ -346,4 +347,64 @@ fn opening_a_workspace_that_is_not_a_directory_says_so() {
     );
     let clone = workspace.try_clone().expect("clone");
     assert_eq!(clone.path(), workspace.path());
+}
+
+#[test]
+fn grants_say_what_their_thread_may_read_and_write() {
+    let scratch = Scratch::new("may");
+    let ws = scratch.workspace();
+    std::fs::write(ws.join("file"), "").expect("write");
+    std::fs::write(scratch.outside().join("key"), "").expect("write");
+    symlink(scratch.outside().join("key"), ws.join("key-link")).expect("symlink");
+    let workspace = open(&scratch);
+    let grant = Grant::of;
+    let may_read = |class, path: &std::path::Path| {
+        grant(class)
+            .may_read(Some(&workspace), path)
+            .expect("may_read")
+    };
+    let may_write = |class, path: &std::path::Path| {
+        grant(class)
+            .may_write(Some(&workspace), path)
+            .expect("may_write")
+    };
+    let (inside, new_inside) = (ws.join("file"), ws.join("new"));
+    let (outside, link_out) = (scratch.outside().join("key"), ws.join("key-link"));
+    let hosts = std::path::Path::new("/etc/hosts");
+    let passwd = std::path::Path::new("/etc/passwd");
+    let null = std::path::Path::new("/dev/null");
+
+    for class in [CapabilityClass::Pure, CapabilityClass::Environment] {
+        for path in [&inside, &outside, hosts] {
+            assert!(
+                !may_read(class, path) && !may_write(class, path),
+                "{class} {path:?}"
+            );
+        }
+    }
+
+    let read_only = CapabilityClass::ReadOnlyFS;
+    assert!(may_read(read_only, &inside) && !may_write(read_only, &inside));
+    assert!(!may_read(read_only, &outside) && !may_read(read_only, &link_out));
+
+    let read_write = CapabilityClass::ReadWriteFS;
+    assert!(may_write(read_write, &inside) && may_write(read_write, &new_inside));
+    assert!(!may_write(read_write, &outside) && !may_write(read_write, &link_out));
+    assert!(!may_read(read_write, hosts));
+
+    let network = CapabilityClass::Network;
+    assert!(may_read(network, hosts));
+    assert!(!may_read(network, &inside) && !may_read(network, passwd));
+    assert!(!may_write(network, hosts) && !may_write(network, null));
+
+    let subprocess = CapabilityClass::Subprocess;
+    assert!(may_read(subprocess, passwd) && may_read(subprocess, hosts));
+    assert!(may_read(subprocess, std::path::Path::new("/bin/sh")));
+    assert!(may_write(subprocess, &new_inside) && may_write(subprocess, null));
+    assert!(!may_write(subprocess, passwd));
+    // `/tmp`, where the scratch directory lives, is not a system directory.
+    assert!(!may_read(subprocess, &outside) && !may_read(subprocess, &link_out));
+
+    let dangerous = CapabilityClass::Dangerous;
+    assert!(may_read(dangerous, &outside) && may_write(dangerous, passwd));
 }
