@@ -36,7 +36,7 @@ pub enum SandboxError {
     /// The policy demands full enforcement (`Strictness::Strict`) and the kernel offers
     /// less. The report says what would and would not have been enforced.
     #[error(
-        "the {} sandbox cannot be fully enforced here ({report}); the policy is strict, so the handler must not run: use a kernel with Landlock ABI 6 or later, or choose best effort",
+        "the {} sandbox cannot be fully enforced here ({report}); the policy is strict, so the handler must not run: use a kernel with Landlock ABI 6 or later and seccomp, or choose best effort",
         report.class
     )]
     NotEnforced {
