@@ -35,7 +35,7 @@ pub struct MemoryLimit {
 /// Call it once in a command-line process, after arming the deadline (whose thread's
 /// start-up is then part of the baseline) and before restricting the thread (which
 /// may no longer read `/proc/self/statm`). It runs the Landlock [`probe`](crate::probe)
-/// first, so the probe's thread is not started under the limit. It limits the
+/// first, so nothing the probe needs is taken from the budget. It limits the
 /// process, not a thread: a long-running server that runs many calls cannot use it per
 /// call (it would need a process per call).
 ///
@@ -55,8 +55,8 @@ pub fn limit_memory(band: ResourceBand) -> Result<Option<MemoryLimit>, SandboxEr
         return Ok(None);
     };
     let failed = |error| SandboxError::Memory { error };
-    // The Landlock probe starts a thread the first time; let that happen before the
-    // baseline is measured, not under the limit.
+    // Probe Landlock now (on a kernel without it the probe starts a thread), before the
+    // baseline is measured and not under the limit.
     let _ = crate::probe();
     let baseline_bytes = address_space_bytes().map_err(failed)?;
     let wanted = baseline_bytes.saturating_add(budget_bytes);

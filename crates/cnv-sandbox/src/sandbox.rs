@@ -6,9 +6,9 @@ use std::thread;
 
 use cnv_caps::CapabilityClass;
 use landlock::{
-    ABI, Access, AccessFs, AccessNet, BitFlags, PathBeneath, RestrictionStatus, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
-    path_beneath_rules,
+    ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, PathBeneath, RestrictSelf,
+    RestrictSelfAttr, RestrictionStatus, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetError,
+    RulesetStatus, Scope, make_bitflags, path_beneath_rules,
 };
 
 use crate::{
@@ -21,9 +21,13 @@ use crate::{
 /// older one for the rights it knows.
 pub const TARGET_ABI: u8 = 7;
 
-/// Whether the kernel has Landlock, and which ABI version. Probed once per process (in
-/// a short-lived thread that restricts itself and reports what the kernel said) and
+/// Whether the kernel has Landlock, and which ABI version. Probed once per process and
 /// remembered.
+///
+/// The probe asks the `landlock` crate, with its hard-requirement compatibility level,
+/// which rights and flags the kernel supports (one version query each, no ruleset is
+/// enforced); only when Landlock is missing does it start a short-lived thread that
+/// restricts itself, to learn why.
 ///
 /// ```
 /// let status = cnv_sandbox::probe();
@@ -36,6 +40,39 @@ pub fn probe() -> LandlockStatus {
 }
 
 fn probe_now() -> LandlockStatus {
+    match probe_by_rights() {
+        0 => probe_by_thread(),
+        abi => LandlockStatus::Available { abi },
+    }
+}
+
+/// The highest ABI whose distinctive right or flag the kernel supports (0: none).
+fn probe_by_rights() -> u8 {
+    fn ruleset() -> Ruleset {
+        Ruleset::default().set_compatibility(CompatLevel::HardRequirement)
+    }
+    fn restrict_self() -> RestrictSelf {
+        RestrictSelf::default().set_compatibility(CompatLevel::HardRequirement)
+    }
+    // Each check fails with a compatibility error when the kernel lacks its feature.
+    let checks: [fn() -> bool; 10] = [
+        || ruleset().handle_access(AccessFs::Execute).is_ok(),
+        || ruleset().handle_access(AccessFs::Refer).is_ok(),
+        || ruleset().handle_access(AccessFs::Truncate).is_ok(),
+        || ruleset().handle_access(AccessNet::BindTcp).is_ok(),
+        || ruleset().handle_access(AccessFs::IoctlDev).is_ok(),
+        || ruleset().scope(Scope::Signal).is_ok(),
+        || restrict_self().log_subdomains(false).is_ok(),
+        || restrict_self().all_threads(true).is_ok(),
+        || ruleset().handle_access(AccessFs::ResolveUnix).is_ok(),
+        || ruleset().handle_access(AccessNet::BindUdp).is_ok(),
+    ];
+    let supported = checks.iter().take_while(|check| check()).count();
+    u8::try_from(supported).unwrap_or(0)
+}
+
+/// Restricts a short-lived thread and reports what Landlock said about the kernel.
+fn probe_by_thread() -> LandlockStatus {
     let probe = thread::Builder::new()
         .name("cnv-landlock-probe".to_owned())
         .spawn(|| {
@@ -538,6 +575,19 @@ mod tests {
             sandbox.applied_abi(&LandlockStatus::Available { abi: 7 }),
             4
         );
+    }
+
+    #[test]
+    fn probing_by_rights_agrees_with_the_kernel() {
+        // The kernel's own answer, from a thread that restricts itself.
+        let LandlockStatus::Available { abi } = probe_by_thread() else {
+            panic!(
+                "these tests need Landlock; the kernel reports {}",
+                probe_by_thread()
+            );
+        };
+        assert_eq!(probe_by_rights(), abi);
+        assert_eq!(probe(), LandlockStatus::Available { abi });
     }
 
     #[test]
