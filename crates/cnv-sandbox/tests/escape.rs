@@ -764,7 +764,7 @@ fn memory_limit_refuses_large_allocations() {
         .assert("reserve-64-mib", "refused");
     let baseline: u64 = limited.get("baseline").parse().expect("a number");
     assert!(baseline > 0);
-    println!("a restricted Rust test process's address space when limited: {baseline} bytes");
+    println!("a Rust test process's address space when it set the limit: {baseline} bytes");
     Child::new(CapabilityClass::Pure)
         .role("memory")
         .env(MODE, "Cold")
