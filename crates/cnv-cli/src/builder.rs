@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use clap::Command;
 use cnv_caps::{CapabilityClass, CapabilityContract};
 use cnv_grammar::{GrammarErrors, GrammarModel};
+use cnv_sandbox::Strictness;
 use cnv_typestate::{AuditSink, EscalationPolicy, TypedClass};
 
 use crate::binding::VerbBinding;
@@ -26,6 +27,16 @@ pub const DEFAULT_AGENT_ENV: &str = "CNV_AGENT";
 /// The environment variable in which a launcher names the audit log (beside the
 /// program's own, [`CliBuilder::audit_log`]).
 pub const AUDIT_LOG_ENV: &str = "CNV_AUDIT_LOG";
+
+/// The environment variable in which a launcher names the workspace, the directory the
+/// file classes may touch (unless the program fixed it with [`CliBuilder::workspace`];
+/// default: the current directory).
+pub const WORKSPACE_ENV: &str = "CNV_WORKSPACE";
+
+/// The environment variable with which a launcher demands a strict sandbox (`strict`):
+/// a call whose class the kernel cannot fully enforce is refused. It can only tighten
+/// what the program chose ([`CliBuilder::sandbox`]).
+pub const SANDBOX_ENV: &str = "CNV_SANDBOX";
 
 /// When a command line runs in agent mode.
 ///
@@ -52,6 +63,9 @@ pub(crate) struct Settings {
     pub(crate) agent_mode: AgentMode,
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) audit_sinks: Vec<Arc<dyn AuditSink>>,
+    pub(crate) workspace: Option<PathBuf>,
+    pub(crate) strictness: Strictness,
+    pub(crate) sandbox: bool,
 }
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
@@ -107,6 +121,9 @@ impl CliBuilder {
                 agent_mode: AgentMode::default(),
                 audit_log: None,
                 audit_sinks: Vec::new(),
+                workspace: None,
+                strictness: Strictness::BestEffort,
+                sandbox: true,
             },
         }
     }
@@ -166,13 +183,21 @@ impl CliBuilder {
     /// expression form (`static GRAMMAR: GrammarModel = grammar_dsl! { app … }`), which has
     /// no generated argument structs. [`verb!`](crate::verb) checks the verb and its class
     /// at compile time, and the handler's parameter names the same class.
-    pub fn bind_verb<C, T, H>(self, binding: VerbBinding<C>, handler: H) -> Self
+    ///
+    /// The handler is usually a function; a closure passed here needs its parameter's
+    /// type written out (`|call: &Invocation<'_, ReadWriteFS>| …`).
+    pub fn bind_verb<C, T, H>(mut self, binding: VerbBinding<C>, handler: H) -> Self
     where
         C: TypedClass,
         T: TypedClass + SameClass<C>,
         H: NamedArgsHandler<T>,
     {
-        self.handler::<T, H>(binding.command(), handler)
+        let bound = self
+            .bound_handler::<T, _>(binding.command(), move |call: &Invocation<'_, T>| {
+                handler.handle(call)
+            });
+        self.bound.push(bound);
+        self
     }
 
     /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,
@@ -181,14 +206,12 @@ impl CliBuilder {
     /// This is the dynamic path, for a grammar built or loaded at run time (no macro, so
     /// no generated argument structs): the handler reads its arguments by name with
     /// [`Invocation::value`] and friends, and a wrong name or type is found when it runs.
-    pub fn handler<C, H>(mut self, command: &str, handler: H) -> Self
+    pub fn handler<C, F>(mut self, command: &str, handler: F) -> Self
     where
         C: TypedClass,
-        H: NamedArgsHandler<C>,
+        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
     {
-        let bound = self.bound_handler::<C, _>(command, move |call: &Invocation<'_, C>| {
-            handler.handle(call)
-        });
+        let bound = self.bound_handler::<C, F>(command, handler);
         self.bound.push(bound);
         self
     }
@@ -235,6 +258,34 @@ impl CliBuilder {
     /// add, move or remove a log. A run whose entries cannot be written does not run.
     pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.audit_log = Some(path.into());
+        self
+    }
+
+    /// The workspace: the one directory the file classes may touch, every path of a
+    /// handler resolved beneath it and the kernel holding the rest closed. Fixed here, no
+    /// launcher or argument can move it; otherwise the launcher names it in
+    /// [`WORKSPACE_ENV`] (`CNV_WORKSPACE`), and by default it is the current directory.
+    pub fn workspace(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.workspace = Some(path.into());
+        self
+    }
+
+    /// How strictly the kernel must enforce each class (default
+    /// [`Strictness::BestEffort`]: enforce what the kernel can, and say in the audit
+    /// trail what it could not). With [`Strictness::Strict`] a call whose class the kernel
+    /// cannot fully enforce is refused (rule `sandbox_required`); a launcher can demand it
+    /// too with `CNV_SANDBOX=strict`.
+    pub fn sandbox(mut self, strictness: Strictness) -> Self {
+        self.settings.strictness = strictness;
+        self
+    }
+
+    /// Runs handlers without the kernel sandbox (the scoped workspace handle, the
+    /// deadline and the gate remain): only for a program that embeds cnv in a sandbox of
+    /// its own, and for measuring what the sandbox costs. Nothing on the command line or
+    /// in the environment can turn the sandbox off.
+    pub fn without_sandbox(mut self) -> Self {
+        self.settings.sandbox = false;
         self
     }
 

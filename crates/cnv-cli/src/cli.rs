@@ -5,22 +5,26 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
 use cnv_grammar::GrammarModel;
+use cnv_sandbox::Strictness;
 use cnv_typestate::{
-    AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, RunMode, SessionConfig,
+    AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, Rule, RunMode, SessionConfig,
 };
 
-use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, Settings};
+use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV};
 use crate::command::global;
 use crate::console::Console;
+use crate::execute::{Confinement, NotRun, Ran, execute};
+use crate::gate::Refusal;
 use crate::gate::{self, Dispatch, Erased, Stop};
 use crate::output::Exit;
+use crate::output::HandlerError;
 use crate::report::{self, Report};
 
 /// The grammar a command line is made from: a constant or a model built at run time.
@@ -85,10 +89,10 @@ impl Cli {
     /// ```
     #[must_use = "return the exit code from `main`"]
     pub fn run(&self) -> ExitCode {
-        let stdout = io::stdout();
-        let stderr = io::stderr();
-        let mut out = stdout.lock();
-        let mut err = stderr.lock();
+        // Unlocked handles: the handler runs on a thread of its own, and holding the
+        // streams' locks here would block it at its first `eprintln!`.
+        let mut out = io::stdout();
+        let mut err = io::stderr();
         let mut console = Console::process(&mut out, &mut err);
         self.run_in(std::env::args_os(), &mut console).into()
     }
@@ -151,6 +155,7 @@ impl Cli {
         let report = Report {
             command: &name,
             class: verb.contract().class(),
+            band: verb.contract().band(),
             mode: if agent {
                 RunMode::Autonomous
             } else {
@@ -163,7 +168,8 @@ impl Cli {
         {
             let _ = writeln!(console.stderr, "warning: `{name}` is deprecated: {note}");
         }
-        let sink = match self.audit_sink(console) {
+        let audit_paths = self.audit_paths(console);
+        let sink = match self.audit_sink(&audit_paths) {
             Ok(sink) => sink,
             Err(err) => {
                 let refusal = gate::audit_refusal(&err);
@@ -183,17 +189,58 @@ impl Cli {
             session_name: &session_name,
             prompt: console,
         });
-        match result {
-            Ok(output) => report.success(output, console),
-            Err(stop) => report.stop(stop, console),
+        let job = match result {
+            Ok(job) => job,
+            Err(stop) => return report.stop(stop, console),
+        };
+        let workspace = self.workspace(console);
+        let strictness = if console
+            .var(SANDBOX_ENV)
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("strict"))
+        {
+            Strictness::Strict
+        } else {
+            self.settings.strictness
+        };
+        let confinement = Confinement {
+            workspace: &workspace,
+            audit_paths: &audit_paths,
+            strictness,
+            sandbox: self.settings.sandbox,
+            whole_process: console.is_process(),
+        };
+        match execute(job, &name, &confinement) {
+            Ran::Done {
+                result: Ok(output),
+                enforcement,
+            } => report.success(output, enforcement.as_ref(), console),
+            Ran::Done {
+                result: Err(err), ..
+            } => report.stop(Stop::Failed(err), console),
+            Ran::Overran { budget } => report.overrun(budget, console),
+            Ran::NotRun(not_run) => report.stop(not_run_stop(not_run, &workspace), console),
         }
     }
 
-    /// The sink of one run, all of it the operator's: the program's own sinks, its log
-    /// (`CliBuilder::audit_log`), and the log its launcher names in `CNV_AUDIT_LOG`. No
+    /// The workspace of this run: the program's, else the launcher's (`CNV_WORKSPACE`),
+    /// else the current directory.
+    fn workspace(&self, console: &Console<'_>) -> PathBuf {
+        self.settings
+            .workspace
+            .clone()
+            .or_else(|| {
+                console
+                    .var(WORKSPACE_ENV)
+                    .filter(|path| !path.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// The audit logs of one run, all of them the operator's: the program's own
+    /// (`CliBuilder::audit_log`) and the one its launcher names in `CNV_AUDIT_LOG`. No
     /// argument can add, move or remove one.
-    fn audit_sink(&self, console: &Console<'_>) -> Result<Arc<dyn AuditSink>, AuditError> {
-        let mut sinks = self.settings.audit_sinks.clone();
+    fn audit_paths(&self, console: &Console<'_>) -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = self.settings.audit_log.iter().cloned().collect();
         if let Some(path) = console.var(AUDIT_LOG_ENV).filter(|path| !path.is_empty()) {
             let path = PathBuf::from(path);
@@ -201,7 +248,13 @@ impl Cli {
                 paths.push(path);
             }
         }
-        for path in &paths {
+        paths
+    }
+
+    /// The sink of one run: the program's own sinks and the audit logs at `paths`.
+    fn audit_sink(&self, paths: &[PathBuf]) -> Result<Arc<dyn AuditSink>, AuditError> {
+        let mut sinks = self.settings.audit_sinks.clone();
+        for path in paths {
             sinks.push(Arc::new(JsonLinesFile::open(path)?));
         }
         Ok(match sinks.len() {
@@ -214,6 +267,41 @@ impl Cli {
     /// The root command's flags, read from its `matches` (see [`crate::introspect`]).
     fn introspect(&self, root: &ArgMatches, json: bool, console: &mut Console<'_>) -> Option<Exit> {
         crate::introspect::run(self, root, json, console)
+    }
+}
+
+/// Why a call the gate admitted did not run, as the caller sees it.
+fn not_run_stop(not_run: NotRun, workspace: &Path) -> Stop {
+    match not_run {
+        NotRun::Workspace(err) => Stop::Failed(HandlerError::msg(format!(
+            "the workspace {} cannot be opened ({err}); the operator sets it with `{WORKSPACE_ENV}` or `CliBuilder::workspace`",
+            workspace.display()
+        ))),
+        NotRun::AuditInReach { log } => Stop::Denied(Refusal {
+            rule: Rule::AuditOutOfReach,
+            message: format!(
+                "the audit log {} lies where this command could change or read it, so it does not run (rule `{}`)",
+                log.display(),
+                Rule::AuditOutOfReach
+            ),
+            hint: format!(
+                "the operator keeps the audit log (and its key) outside the workspace ({})",
+                workspace.display()
+            ),
+            required: None,
+            given: None,
+        }),
+        NotRun::Sandbox(err) => Stop::Denied(Refusal {
+            rule: Rule::SandboxRequired,
+            message: format!(
+                "the kernel cannot confine this command as its class requires, so it does not run (rule `{}`): {err}",
+                Rule::SandboxRequired
+            ),
+            hint: "run it on a kernel with Landlock (ABI 6 or later for full enforcement), or ask the operator to drop CNV_SANDBOX=strict".to_owned(),
+            required: None,
+            given: None,
+        }),
+        NotRun::Thread(message) => Stop::Failed(HandlerError::msg(message)),
     }
 }
 
@@ -254,7 +342,8 @@ impl GateFlags {
         };
         Ok(Self {
             agent: given(global::AGENT).is_some_and(|m| m.get_flag(global::AGENT)),
-            justify: given(global::JUSTIFY).and_then(|m| m.get_one::<String>(global::JUSTIFY).cloned()),
+            justify: given(global::JUSTIFY)
+                .and_then(|m| m.get_one::<String>(global::JUSTIFY).cloned()),
             yes: given(global::YES).is_some_and(|m| m.get_flag(global::YES)),
             json: given(global::FORMAT)
                 .and_then(|m| m.get_one::<String>(global::FORMAT))

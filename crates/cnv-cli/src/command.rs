@@ -57,7 +57,9 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
     if let Some(help) = model.help() {
         root = root.about(help.to_owned());
     }
-    root = root.args(gate_args(gate.agent_env)).args(introspection_args());
+    root = root
+        .args(gate_args(gate.agent_env))
+        .args(introspection_args());
     for noun in model.nouns() {
         root = root.subcommand(noun_command(noun, gate));
     }

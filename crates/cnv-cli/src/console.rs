@@ -54,6 +54,13 @@ impl<'a> Console<'a> {
         }
     }
 
+    /// Whether this console is the process's own ([`Cli::run`](crate::Cli::run)): the run
+    /// is the whole process, so it may set process-wide limits (the memory budget of the
+    /// verb's band).
+    pub(crate) fn is_process(&self) -> bool {
+        matches!(self.input, Input::Process)
+    }
+
     /// The same console with the environment variable `name` set to `value`.
     #[must_use]
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -19,6 +19,7 @@
 
 use core::marker::PhantomData;
 use std::io;
+use std::sync::Arc;
 
 use clap::ArgMatches;
 use cnv_caps::{
@@ -26,6 +27,7 @@ use cnv_caps::{
     TypedContract,
 };
 use cnv_grammar::GrammarVerb;
+use cnv_sandbox::Workspace;
 use cnv_typestate::{
     AllowedIn, ApprovalError, ApprovalRequest, AuditError, Authorized, Autonomous, ClassVisitor,
     EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
@@ -85,8 +87,22 @@ pub(crate) struct Refusal {
     pub(crate) given: Option<usize>,
 }
 
+/// The handler of an admitted call, given the workspace handle its class receives.
+pub(crate) type RunHandler =
+    Box<dyn FnOnce(Option<&Workspace>) -> Result<Output, HandlerError> + Send>;
+
+/// A call the gate admitted: the handler, inside the session that holds its class,
+/// ready to run on the thread the command line restricts to that class.
+pub(crate) struct Job {
+    /// The contract of the verb (its class and band decide the sandbox and the deadline).
+    pub(crate) contract: CapabilityContract,
+    /// Runs the handler with the workspace handle the class is given (none for classes
+    /// that touch no files).
+    pub(crate) run: RunHandler,
+}
+
 /// A handler with its class erased, as the command line stores it.
-pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Output, Stop> + Send + Sync>;
+pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Job, Stop> + Send + Sync>;
 
 /// Erases `handler`, keeping its class `C` — and the contract of its verb, typed by `C`,
 /// that the command line checked when it was built — in the code that runs it.
@@ -95,6 +111,7 @@ where
     C: TypedClass,
     F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
+    let handler = Arc::new(handler);
     Box::new(move |dispatch: Dispatch<'_>| {
         if dispatch.agent {
             C::visit::<Autonomous, _>(Gate::new(dispatch, contract, &handler))
@@ -107,16 +124,16 @@ where
 struct Gate<'a, 'f, C: ConstRisk, F> {
     dispatch: Dispatch<'a>,
     contract: TypedContract<C>,
-    handler: &'f F,
+    handler: &'f Arc<F>,
     class: PhantomData<fn() -> C>,
 }
 
 impl<'a, 'f, C, F> Gate<'a, 'f, C, F>
 where
     C: ConstRisk,
-    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError>,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
-    fn new(dispatch: Dispatch<'a>, contract: TypedContract<C>, handler: &'f F) -> Self {
+    fn new(dispatch: Dispatch<'a>, contract: TypedContract<C>, handler: &'f Arc<F>) -> Self {
         Self {
             dispatch,
             contract,
@@ -149,25 +166,35 @@ where
         Ok(session)
     }
 
-    /// Runs the handler inside `session`, which holds `C` — only if every step that led
-    /// there is in the audit trail.
-    fn run<S, M>(&self, session: &TypedSession<S, M>) -> Result<Output, Stop>
+    /// The handler inside `session`, which holds `C`, as a job to run — only if every
+    /// step that led there is in the audit trail.
+    fn run<S, M>(&self, session: TypedSession<S, M>) -> Result<Job, Stop>
     where
         S: Authorized<Current = C>,
         M: SessionMode,
     {
-        recorded(session)?;
-        let invocation = Invocation {
-            session: session.view::<S::Origin, C>(),
-            command: self.dispatch.command,
-            verb: self.dispatch.verb,
-            matches: self.dispatch.matches,
-            agent: self.dispatch.agent,
-            justification: self.dispatch.justification,
-        };
-        session
-            .execute(|| (self.handler)(&invocation))
-            .map_err(Stop::Failed)
+        recorded(&session)?;
+        let handler = Arc::clone(self.handler);
+        let command = self.dispatch.command.to_owned();
+        let verb = self.dispatch.verb.clone();
+        let matches = self.dispatch.matches.clone();
+        let agent = self.dispatch.agent;
+        let justification = self.dispatch.justification.map(str::to_owned);
+        Ok(Job {
+            contract: self.contract.contract(),
+            run: Box::new(move |workspace: Option<&Workspace>| {
+                let invocation = Invocation {
+                    session: session.view::<S::Origin, C>(),
+                    command: &command,
+                    verb: &verb,
+                    matches: &matches,
+                    agent,
+                    justification: justification.as_deref(),
+                    workspace,
+                };
+                session.execute(|| handler(&invocation))
+            }),
+        })
     }
 
     /// What the requirement asks before the session moves to `C`, other than an approval
@@ -312,9 +339,9 @@ impl<C, M, F> ClassVisitor<C, M> for Gate<'_, '_, C, F>
 where
     C: ConstRisk,
     M: SessionMode,
-    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError>,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
-    type Output = Result<Output, Stop>;
+    type Output = Result<Job, Stop>;
 
     fn agent_safe(mut self) -> Self::Output
     where
@@ -323,7 +350,7 @@ where
         let mut session = self.session::<M>()?;
         self.admit(&mut session)?;
         let session = session.verify(self.contract);
-        self.run(&session)
+        self.run(session)
     }
 
     fn justified(mut self) -> Self::Output
@@ -336,7 +363,7 @@ where
                 let mut session = session;
                 self.admit(&mut session)?;
                 let session = session.verify(self.contract);
-                self.run(&session)
+                self.run(session)
             }
             // Agent mode: start at `Pure`, escalate with the caller's justification, which
             // the policy checks again in the typed escalation.
@@ -345,7 +372,7 @@ where
                 recorded(&session)?;
                 self.admit(&mut session)?;
                 match session.escalate(self.contract, self.justification()) {
-                    Ok(session) => self.run(&session),
+                    Ok(session) => self.run(session),
                     // The refusal is already in the audit trail.
                     Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
                 }
@@ -384,7 +411,7 @@ where
         match approval {
             Ok(approval) => match session.escalate_approved(self.contract, justification, approval)
             {
-                Ok(session) => self.run(&session),
+                Ok(session) => self.run(session),
                 Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
             },
             Err(err) => {

@@ -3,6 +3,7 @@
 
 use clap::ArgMatches;
 use cnv_caps::{CapabilityClass, ResourceBand, SafetyProfile};
+use cnv_sandbox::{Enforcement, Grant, Sandbox};
 use cnv_typestate::{EscalationPolicy, Requirement, RunMode};
 use serde::Serialize;
 
@@ -20,7 +21,8 @@ use crate::output::Exit;
 /// {"command":"file write","class":"ReadWriteFS","risk":6,"band":"Fast",
 ///  "safety":"HumanReviewRequired","agent":"--justify 20+",
 ///  "agent_needs":{"needs":"justification","min_chars":20},
-///  "human_needs":{"needs":"confirmation","scripted":true}}
+///  "human_needs":{"needs":"confirmation","scripted":true},
+///  "kernel":{"class":"ReadWriteFS","restricted":false,"applied_abi":7,…,"gaps":[]}}
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -41,6 +43,9 @@ pub struct CapabilityRow {
     pub agent_needs: Requirement,
     /// What a person running it is asked for.
     pub human_needs: Requirement,
+    /// What the kernel of this machine enforces for its class (the sandbox's plan: the
+    /// Landlock ABI, each aspect enforced or not, the gaps), in words in the table.
+    pub kernel: Enforcement,
 }
 
 impl CapabilityRow {
@@ -61,6 +66,7 @@ impl CapabilityRow {
             agent: agent_column(agent_needs),
             agent_needs,
             human_needs: policy.requirement(RunMode::Supervised, &contract),
+            kernel: Sandbox::new(class).plan(),
         }
     }
 }
@@ -101,6 +107,17 @@ fn describe_agent_needs(tool: &mut serde_json::Value, row: &CapabilityRow) {
     };
     if let Some(description) = tool["description"].as_str() {
         tool["description"] = Value::from(format!("{description}\n\n{note}"));
+    }
+}
+
+/// The table's words for what the kernel enforces of a class.
+fn kernel_column(plan: &Enforcement) -> String {
+    if Grant::of(plan.class).is_unrestricted() {
+        "not confined (a person approves each run)".to_owned()
+    } else if plan.is_full() {
+        format!("enforced (Landlock ABI {})", plan.applied_abi)
+    } else {
+        format!("partly: {}", plan.gaps.join("; "))
     }
 }
 
@@ -186,8 +203,11 @@ pub(crate) fn run(
 
 /// The rows as an aligned text table.
 fn render_table(rows: &[CapabilityRow]) -> String {
-    let header = ["command", "class", "risk", "band", "safety", "agent"].map(str::to_owned);
-    let cells: Vec<[String; 6]> = rows
+    let header = [
+        "command", "class", "risk", "band", "safety", "agent", "kernel",
+    ]
+    .map(str::to_owned);
+    let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|row| {
             [
@@ -197,6 +217,7 @@ fn render_table(rows: &[CapabilityRow]) -> String {
                 row.band.to_string(),
                 row.safety.to_string(),
                 row.agent.clone(),
+                kernel_column(&row.kernel),
             ]
         })
         .collect();

@@ -6,11 +6,13 @@ use core::fmt;
 use core::str::FromStr;
 
 use clap::ArgMatches;
-use cnv_caps::ConstRisk;
+use cnv_caps::{ConstRisk, Dangerous, ReadOnlyFS, ReadWriteFS, Subprocess};
 use cnv_grammar::GrammarVerb;
+use cnv_sandbox::cap_std::fs::Dir;
+use cnv_sandbox::{ReadOnlyDir, Workspace};
 use cnv_typestate::SessionRef;
 
-use crate::output::ArgError;
+use crate::output::{ArgError, HandlerError};
 
 /// One call of a verb, handed to its handler.
 ///
@@ -20,9 +22,15 @@ use crate::output::ArgError;
 /// that holds `C` — reached by verification or by a justified escalation — and the
 /// handler runs inside its [`execute`](cnv_typestate::SessionRef::execute).
 ///
-/// Arguments are read by name and parsed into the type the handler asks for with
-/// `FromStr`; a value that does not parse is an [`ArgError`], which `?` turns into a
-/// usage error (exit code 2).
+/// A handler of a file class reaches the operator's workspace only through
+/// [`workspace`](Invocation::<ReadOnlyFS>::workspace): a directory handle beneath which
+/// every path is resolved (`..`, absolute paths and links out of it fail), read-only for
+/// `ReadOnlyFS`. Handlers of `Pure`, `Environment` and `Network` get no handle at all.
+///
+/// Arguments are read by name (the dynamic path, for a grammar built at run time) and
+/// parsed into the type the handler asks for with `FromStr`; a grammar declared with
+/// `grammar_dsl!` in item form gives its handlers typed argument structs instead (see
+/// [`CliBuilder::bind`](crate::CliBuilder::bind)).
 pub struct Invocation<'a, C: ConstRisk> {
     pub(crate) session: SessionRef<'a, C>,
     pub(crate) command: &'a str,
@@ -30,7 +38,48 @@ pub struct Invocation<'a, C: ConstRisk> {
     pub(crate) matches: &'a ArgMatches,
     pub(crate) agent: bool,
     pub(crate) justification: Option<&'a str>,
+    pub(crate) workspace: Option<&'a Workspace>,
 }
+
+/// The error when a handler of a file class runs without the operator's workspace (a
+/// command line never runs one that way).
+fn no_workspace() -> HandlerError {
+    HandlerError::msg(
+        "this call has no workspace; the operator sets it with `CliBuilder::workspace` or `CNV_WORKSPACE`",
+    )
+}
+
+impl<'a> Invocation<'a, ReadOnlyFS> {
+    /// The operator's workspace, for reading: every path is resolved beneath it, and the
+    /// handle offers no way to write.
+    ///
+    /// # Errors
+    ///
+    /// When the call has no workspace (not through a command line).
+    pub fn workspace(&self) -> Result<ReadOnlyDir<'a>, HandlerError> {
+        self.workspace
+            .map(Workspace::read_only)
+            .ok_or_else(no_workspace)
+    }
+}
+
+macro_rules! read_write_workspace {
+    ($($class:ty),+) => {$(
+        impl<'a> Invocation<'a, $class> {
+            /// The operator's workspace: every path is resolved beneath it (`..`,
+            /// absolute paths and links out of it fail, whatever the kernel allows).
+            ///
+            /// # Errors
+            ///
+            /// When the call has no workspace (not through a command line).
+            pub fn workspace(&self) -> Result<&'a Dir, HandlerError> {
+                self.workspace.map(Workspace::dir).ok_or_else(no_workspace)
+            }
+        }
+    )+};
+}
+
+read_write_workspace!(ReadWriteFS, Subprocess, Dangerous);
 
 impl<'a, C: ConstRisk> Invocation<'a, C> {
     /// The session the handler runs under: it holds `C`.

@@ -8,23 +8,43 @@
 //! * **Parsing is clap's**: the grammar becomes a [`clap::Command`] (nouns and verbs as
 //!   subcommands, arguments with their types, help, long help, deprecation notes,
 //!   version); `--help`, usage errors and shell completions are clap's.
-//! * **Handlers are bound by capability**: [`CliBuilder::bind`] with [`verb!`] checks at
-//!   compile time that the grammar declares the verb with the handler's class;
-//!   [`CliBuilder::build`] checks every binding again and refuses a verb without a
-//!   handler. A handler receives an [`Invocation`]: a type-state session that holds its
-//!   class, and typed arguments.
+//! * **Handlers are bound by capability**: a grammar in item form generates each verb's
+//!   arguments struct, and [`CliBuilder::bind`] takes a handler of it alone (the struct
+//!   names the verb and its class; the compiler checks the class, every argument's name
+//!   and type). A grammar in expression form binds with [`CliBuilder::bind_verb`] and
+//!   [`verb!`], one built at run time with [`CliBuilder::handler`]; those handlers read
+//!   arguments by name. [`CliBuilder::build`] checks every binding again and refuses a
+//!   verb without a handler. A handler receives an [`Invocation`]: a type-state session
+//!   that holds its class and, for a file class, the workspace handle.
 //! * **The gate**: in agent mode (`--agent`, or the environment variable `CNV_AGENT=1`)
 //!   a verb that is not `AgentSafe` runs only with a `--justify` text that the escalation
 //!   policy accepts, `InteractiveOnly` verbs and `Dangerous` ones never run, and every
-//!   decision is audited (`--audit-log FILE` appends hash-chained JSON Lines). Outside
-//!   agent mode, `HumanReviewRequired` verbs ask for confirmation on a terminal (`--yes`
-//!   confirms in scripts) and `Dangerous` ones need a justification and an approval typed
-//!   at the terminal.
+//!   decision is audited to the operator's log. Outside agent mode,
+//!   `HumanReviewRequired` verbs ask for confirmation on a terminal (`--yes` confirms in
+//!   scripts) and `Dangerous` ones need a justification and an approval typed at the
+//!   terminal. Each of the gate's flags may be given once, before the noun or after the
+//!   verb; given twice it is a usage error, never a silent override.
+//! * **The sandbox** (`cnv-sandbox`): every handler runs on a thread of its own, which
+//!   the kernel (Landlock, seccomp) restricts to what its class grants before the handler
+//!   starts, and which is stopped at the end of its resource band's time (exit 5). The
+//!   file classes reach the workspace only through the handle their call gives them.
 //! * **Introspection**: `--grammar` (the grammar as JSON), `--mcp-tools` (the MCP tool
-//!   manifest), `--capabilities` (a table of every verb's capability), `--completions
-//!   SHELL`.
+//!   manifest), `--capabilities` (a table of every verb's capability and what the kernel
+//!   enforces of it), `--completions SHELL`.
 //! * **Output**: text for people; with `--format json`, every result and every error is
 //!   one JSON object on standard output.
+//!
+//! # Who sets what
+//!
+//! The **operator** (the program's author, or the launcher that starts it for an agent)
+//! sets authority: the workspace ([`CliBuilder::workspace`], or `CNV_WORKSPACE`; default
+//! the current directory), the audit log ([`CliBuilder::audit_log`], or `CNV_AUDIT_LOG`),
+//! agent mode ([`AgentMode::Always`], or `CNV_AGENT`), the policy and a strict sandbox
+//! ([`CliBuilder::sandbox`], or `CNV_SANDBOX=strict`). The **agent** sets only what it
+//! asks for: a verb, its arguments, a justification. No argument can widen, move or switch
+//! off what the operator set. The **kernel** holds the line: the workspace and the audit
+//! log are opened before a handler's thread is restricted, so the handler cannot reach the
+//! log by path, and a writing verb whose workspace holds the log does not run.
 //!
 //! # Exit codes
 //!
@@ -32,9 +52,10 @@
 //! |---:|---|
 //! | 0 | the command ran (or help, version, introspection) |
 //! | 1 | the command's handler failed |
-//! | 2 | usage error (clap's; or an argument value the handler could not parse) |
+//! | 2 | usage error (clap's: a malformed command line, or a value its type refuses) |
 //! | 3 | denied by the capability gate: nothing ran |
 //! | 4 | a human's confirmation was required and not given: nothing ran |
+//! | 5 | the command ran past its resource band's time and was stopped |
 //!
 //! # Example
 //!
@@ -88,6 +109,7 @@ mod builder;
 mod cli;
 mod command;
 mod console;
+mod execute;
 mod gate;
 mod introspect;
 mod invocation;
@@ -97,9 +119,11 @@ mod typed;
 
 pub use binding::VerbBinding;
 pub use builder::{
-    AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV,
+    AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV, SANDBOX_ENV,
+    WORKSPACE_ENV,
 };
 pub use cli::Cli;
+pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use console::Console;
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;

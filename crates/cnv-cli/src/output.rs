@@ -16,6 +16,7 @@ use serde_json::Value;
 /// | 2 | [`Usage`](Self::Usage) | the command line was malformed (clap's usage errors, a bad argument value) |
 /// | 3 | [`Denied`](Self::Denied) | the capability gate refused the command: nothing ran |
 /// | 4 | [`ConfirmationRequired`](Self::ConfirmationRequired) | a human's confirmation was needed and not given: nothing ran |
+/// | 5 | [`Overrun`](Self::Overrun) | the command ran past its resource band's time and was stopped |
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Exit {
@@ -29,6 +30,8 @@ pub enum Exit {
     Denied,
     /// A human's confirmation was needed and not given.
     ConfirmationRequired,
+    /// The command ran past its resource band's time and was stopped.
+    Overrun,
 }
 
 impl Exit {
@@ -41,6 +44,7 @@ impl Exit {
             Self::Usage => 2,
             Self::Denied => 3,
             Self::ConfirmationRequired => 4,
+            Self::Overrun => 5,
         }
     }
 
@@ -53,6 +57,7 @@ impl Exit {
             Self::Usage => "usage",
             Self::Denied => "denied",
             Self::ConfirmationRequired => "confirmation_required",
+            Self::Overrun => "overrun",
         }
     }
 }
@@ -284,9 +289,10 @@ mod tests {
             Exit::Usage,
             Exit::Denied,
             Exit::ConfirmationRequired,
+            Exit::Overrun,
         ];
         let codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
         assert_eq!(Exit::Denied.name(), "denied");
     }
 

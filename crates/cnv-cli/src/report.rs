@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 
 use cnv_caps::CapabilityClass;
+use cnv_sandbox::Enforcement;
 use cnv_typestate::{Rule, RunMode};
 use serde::Serialize;
 use serde_json::Value;
@@ -20,6 +21,9 @@ struct Success<'a> {
     mode: &'static str,
     class: CapabilityClass,
     result: Value,
+    /// What the kernel enforced while the handler ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox: Option<&'a Enforcement>,
 }
 
 /// The object printed for a command that did not run or failed, with `--format json`.
@@ -79,6 +83,7 @@ impl<'a> ErrorBody<'a> {
 pub(crate) struct Report<'a> {
     pub(crate) command: &'a str,
     pub(crate) class: CapabilityClass,
+    pub(crate) band: cnv_caps::ResourceBand,
     pub(crate) mode: RunMode,
     pub(crate) json: bool,
 }
@@ -91,7 +96,12 @@ impl Report<'_> {
         }
     }
 
-    pub(crate) fn success(&self, output: Output, console: &mut Console<'_>) -> Exit {
+    pub(crate) fn success(
+        &self,
+        output: Output,
+        sandbox: Option<&Enforcement>,
+        console: &mut Console<'_>,
+    ) -> Exit {
         if self.json {
             let object = Success {
                 ok: true,
@@ -99,6 +109,7 @@ impl Report<'_> {
                 mode: self.mode(),
                 class: self.class,
                 result: output.into_result(),
+                sandbox,
             };
             print_json(&object, console);
         } else if !output.as_text().is_empty() {
@@ -109,6 +120,35 @@ impl Report<'_> {
             }
         }
         Exit::Success
+    }
+
+    /// A handler that ran past its band's time: exit 5.
+    pub(crate) fn overrun(&self, budget: std::time::Duration, console: &mut Console<'_>) -> Exit {
+        let message = format!(
+            "`{}` ran past its resource band's time ({} ms, band `{}`) and was stopped; nothing it produced is reported",
+            self.command,
+            budget.as_millis(),
+            self.band
+        );
+        let hint = "if the command needs longer, declare it with a slower band (Fast 1 s, Medium 10 s, Slow 60 s, Cold unbounded)";
+        if self.json {
+            let object = Failure {
+                ok: false,
+                command: Some(self.command),
+                mode: Some(self.mode()),
+                class: Some(self.class),
+                exit_code: Exit::Overrun.code(),
+                error: ErrorBody {
+                    hint: Some(hint),
+                    ..ErrorBody::message(Exit::Overrun, &message)
+                },
+            };
+            print_json(&object, console);
+        } else {
+            let _ = writeln!(console.stderr, "error: {message}");
+            let _ = writeln!(console.stderr, "  to proceed: {hint}");
+        }
+        Exit::Overrun
     }
 
     pub(crate) fn stop(&self, stop: Stop, console: &mut Console<'_>) -> Exit {

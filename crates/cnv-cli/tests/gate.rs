@@ -497,7 +497,11 @@ fn the_operator_s_audit_log_records_every_decision_and_verifies() {
     // No argument moves or silences the log: `--audit-log` is not a flag at all.
     let out = run_logged(&["do", "calc", "1", "--audit-log", "/dev/null"], true);
     assert_eq!(out.exit, Exit::Usage, "{}", out.stderr);
-    assert!(out.stderr.contains("unexpected argument '--audit-log'"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unexpected argument '--audit-log'"),
+        "{}",
+        out.stderr
+    );
 
     // An audit log that cannot be opened: nothing runs.
     let out = run_with(
@@ -530,7 +534,11 @@ fn a_gate_flag_given_twice_is_a_usage_error_never_an_override() {
         let said = format!("{}{}", out.stderr, out.stdout);
         assert!(said.contains("give it once"), "{args:?}: {said}");
     }
-    assert_eq!(runs.load(Ordering::SeqCst), 0, "no handler ran for a refused command");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        0,
+        "no handler ran for a refused command"
+    );
     // Once, at any level, is fine.
     let out = run(&cli, &["do", "calc", "1", "--format", "json"]);
     assert_eq!(out.exit, Exit::Success);

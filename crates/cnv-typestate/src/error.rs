@@ -29,6 +29,12 @@ pub enum Rule {
     /// A program's own rule: a person must confirm before the step runs (a command
     /// line asking before a `HumanReviewRequired` command, say).
     HumanConfirmation,
+    /// A command line's rule: the operator demands that the kernel enforce everything
+    /// the class grants (a strict sandbox), and it cannot.
+    SandboxRequired,
+    /// A command line's rule: no call runs whose class could reach the audit log (a
+    /// writing verb whose workspace holds the log, say).
+    AuditOutOfReach,
 }
 
 impl Rule {
@@ -42,6 +48,8 @@ impl Rule {
             Self::MinJustification => "min_justification",
             Self::AuditRequired => "audit_required",
             Self::HumanConfirmation => "human_confirmation",
+            Self::SandboxRequired => "sandbox_required",
+            Self::AuditOutOfReach => "audit_out_of_reach",
         }
     }
 }

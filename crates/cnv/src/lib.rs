@@ -15,6 +15,7 @@
 //! | [`registry`] | `cnv-registry` (feature `registry`) | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //! | [`cli`], [`verb!`] | `cnv-cli` | the grammar as a command line: clap, handlers bound by capability, the agent-mode gate |
+//! | [`sandbox`] | `cnv-sandbox` | the kernel's side: scoped workspace handles, Landlock and seccomp per class, deadlines |
 //!
 //! ```
 //! use cnv::prelude::*;
@@ -59,6 +60,12 @@ pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, 
 /// The grammar as a command line (the `cnv-cli` crate): clap parsing, handlers bound by
 /// capability, the agent-mode gate, audit and JSON output.
 pub use cnv_cli as cli;
+
+/// Enforcement of a capability class at run time (the `cnv-sandbox` crate): the scoped
+/// workspace handles handlers receive, the Landlock and seccomp rules of each class, and
+/// resource-band deadlines. A command line uses it for every call; `cap_std` (re-exported
+/// there) is the handle's API.
+pub use cnv_sandbox as sandbox;
 
 pub use cnv_cli::verb;
 

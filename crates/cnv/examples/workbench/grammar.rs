@@ -10,7 +10,7 @@ use cnv::prelude::*;
 
 grammar_dsl! {
     /// Every command of the workbench, one verb per capability class.
-    pub(crate) static GRAMMAR = app "workbench" version "0.1.0" help "A workbench an agent can drive safely: files under a root directory, the environment, the network, processes" {
+    pub(crate) static GRAMMAR = app "workbench" version "0.1.0" help "A workbench an agent can drive safely: files in the operator's workspace, the environment, the network, processes" {
         noun "calc" help "Arithmetic" {
             verb "sum" {
                 capability: Pure,
@@ -19,35 +19,28 @@ grammar_dsl! {
                 args: [numbers: Vec<f64> "The numbers to add"],
             }
         }
-        noun "file" help "Files under the workspace root (--root, default: the current directory)" {
+        noun "file" help "Files in the workspace (set by the operator: CNV_WORKSPACE, default the current directory)" {
             verb "read" {
                 capability: ReadOnlyFS,
                 resource: Fast,
                 help: "Print a file",
-                args: [
-                    path: PathBuf "The file, relative to the root",
-                    --root: PathBuf = "." "The workspace root",
-                ],
+                args: [path: PathBuf "The file, relative to the workspace"],
             }
             verb "list" {
                 capability: ReadOnlyFS,
                 resource: Fast,
                 help: "List a directory",
-                args: [
-                    dir: Option<PathBuf> "The directory, relative to the root (default: the root)",
-                    --root: PathBuf = "." "The workspace root",
-                ],
+                args: [dir: Option<PathBuf> "The directory, relative to the workspace (default: the workspace)"],
             }
             verb "write" {
                 capability: ReadWriteFS,
                 resource: Fast,
                 help: "Write text to a file",
-                long_help: "Creates the file (and its parent directories) under the root, or replaces it; --append adds to its end instead.",
+                long_help: "Creates the file (and its parent directories) in the workspace, or replaces it; --append adds to its end instead.",
                 args: [
-                    path: PathBuf "The file, relative to the root",
+                    path: PathBuf "The file, relative to the workspace",
                     --content: String "The text to write",
                     -a --append: bool "Append instead of replacing",
-                    --root: PathBuf = "." "The workspace root",
                 ],
             }
         }
@@ -87,8 +80,7 @@ grammar_dsl! {
                 capability: Dangerous,
                 resource: Slow,
                 safety: InteractiveOnly,
-                help: "Delete every file and directory under the workspace root",
-                args: [--root: PathBuf = "." "The workspace root"],
+                help: "Delete every file and directory in the workspace",
             }
         }
     }

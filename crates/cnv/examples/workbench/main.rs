@@ -4,25 +4,31 @@
 //! | command | class | what it does |
 //! |---|---|---|
 //! | `calc sum` | Pure | adds numbers |
-//! | `file read`, `file list` | ReadOnlyFS | reads a file, lists a directory under `--root` |
-//! | `file write` | ReadWriteFS | writes a file under `--root` |
+//! | `file read`, `file list` | ReadOnlyFS | reads a file, lists a directory in the workspace |
+//! | `file write` | ReadWriteFS | writes a file in the workspace |
 //! | `env get` | Environment | prints an environment variable |
 //! | `net send` | Network | sends a line to a loopback TCP address, prints the reply |
 //! | `proc run` | Subprocess | runs a program, prints its output |
-//! | `workspace wipe` | Dangerous | deletes everything under `--root` |
+//! | `workspace wipe` | Dangerous | deletes everything in the workspace |
+//!
+//! The workspace is the operator's: the directory named by `CNV_WORKSPACE` (default: the
+//! current directory), never an argument. The file verbs reach it only through the
+//! handle their call gives them, which resolves every path beneath it; the kernel
+//! (Landlock) confines each handler's thread to what its class grants.
 //!
 //! ```text
 //! cargo run -p cnv --example workbench -- --capabilities
-//! cargo run -p cnv --example workbench -- --agent file write notes.txt --content hi
+//! CNV_WORKSPACE=/tmp/ws CNV_AGENT=1 cargo run -p cnv --example workbench -- file read notes.txt
 //! ```
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use cnv::prelude::*;
+use cnv::sandbox::cap_std::fs::OpenOptions;
 use serde_json::json;
 
 mod grammar;
@@ -59,24 +65,26 @@ fn calc_sum(args: calc::Sum) -> Result<Output, HandlerError> {
     Ok(Output::text(sum.to_string()).with_data(json!({ "sum": sum })))
 }
 
-fn file_read(_call: &Invocation<'_, ReadOnlyFS>, args: file::Read) -> Result<Output, HandlerError> {
-    let path = under_root(&args.root, &args.path)?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|err| HandlerError::from(err).context(format!("reading {}", path.display())))?;
-    Ok(Output::text(text.clone()).with_data(json!({ "path": path, "content": text })))
+fn file_read(call: &Invocation<'_, ReadOnlyFS>, args: file::Read) -> Result<Output, HandlerError> {
+    let text = call
+        .workspace()?
+        .read_to_string(&args.path)
+        .map_err(|err| {
+            HandlerError::from(err).context(format!("reading {}", args.path.display()))
+        })?;
+    Ok(Output::text(text.clone()).with_data(json!({ "path": args.path, "content": text })))
 }
 
-fn file_list(_call: &Invocation<'_, ReadOnlyFS>, args: file::List) -> Result<Output, HandlerError> {
-    let dir = match &args.dir {
-        Some(dir) => under_root(&args.root, dir)?,
-        None => args.root.clone(),
-    };
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+fn file_list(call: &Invocation<'_, ReadOnlyFS>, args: file::List) -> Result<Output, HandlerError> {
+    let workspace = call.workspace()?;
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
+    let mut names: Vec<String> = workspace
+        .read_dir(&dir)
         .map_err(|err| HandlerError::from(err).context(format!("listing {}", dir.display())))?
         .filter_map(Result::ok)
         .map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 format!("{name}/")
             } else {
                 name
@@ -88,28 +96,34 @@ fn file_list(_call: &Invocation<'_, ReadOnlyFS>, args: file::List) -> Result<Out
 }
 
 fn file_write(
-    _call: &Invocation<'_, ReadWriteFS>,
+    call: &Invocation<'_, ReadWriteFS>,
     args: file::Write,
 ) -> Result<Output, HandlerError> {
-    let path = under_root(&args.root, &args.path)?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    let workspace = call.workspace()?;
+    if let Some(parent) = args
+        .path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        workspace.create_dir_all(parent)?;
     }
-    let mut file = std::fs::OpenOptions::new()
+    let mut options = OpenOptions::new();
+    options
         .create(true)
         .write(true)
         .append(args.append)
-        .truncate(!args.append)
-        .open(&path)
-        .map_err(|err| HandlerError::from(err).context(format!("opening {}", path.display())))?;
+        .truncate(!args.append);
+    let mut file = workspace.open_with(&args.path, &options).map_err(|err| {
+        HandlerError::from(err).context(format!("opening {}", args.path.display()))
+    })?;
     file.write_all(args.content.as_bytes())?;
     let verb = if args.append { "appended" } else { "wrote" };
     Ok(Output::text(format!(
         "{verb} {} bytes to {}",
         args.content.len(),
-        path.display()
+        args.path.display()
     ))
-    .with_data(json!({ "path": path, "bytes": args.content.len(), "appended": args.append })))
+    .with_data(json!({ "path": args.path, "bytes": args.content.len(), "appended": args.append })))
 }
 
 fn env_get(_call: &Invocation<'_, Environment>, args: env::Get) -> Result<Output, HandlerError> {
@@ -169,57 +183,23 @@ fn proc_run(_call: &Invocation<'_, Subprocess>, args: proc::Run) -> Result<Outpu
 }
 
 fn workspace_wipe(
-    _call: &Invocation<'_, Dangerous>,
-    args: workspace::Wipe,
+    call: &Invocation<'_, Dangerous>,
+    _args: workspace::Wipe,
 ) -> Result<Output, HandlerError> {
-    let root = args.root;
+    let workspace = call.workspace()?;
     let mut removed = 0usize;
-    for entry in std::fs::read_dir(&root)
-        .map_err(|err| HandlerError::from(err).context(format!("listing {}", root.display())))?
-    {
-        let path = entry?.path();
-        if path.is_dir() {
-            std::fs::remove_dir_all(&path)?;
+    for entry in workspace.entries()? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if entry.file_type()?.is_dir() {
+            workspace.remove_dir_all(&name)?;
         } else {
-            std::fs::remove_file(&path)?;
+            workspace.remove_file(&name)?;
         }
         removed += 1;
     }
-    Ok(Output::text(format!(
-        "removed {removed} entries under {}",
-        root.display()
-    ))
-    .with_data(json!({ "root": root, "removed": removed })))
-}
-
-/// `relative` as a path under `root`, refusing absolute paths, `..`, and symbolic links
-/// that lead out of the root: a file verb may not leave the directory it was given.
-fn under_root(root: &Path, relative: &Path) -> Result<PathBuf, HandlerError> {
-    let outside = || {
-        HandlerError::msg(format!(
-            "{} is outside the workspace root; give a path relative to {} without `..` or links out of it",
-            relative.display(),
-            root.display()
-        ))
-    };
-    let escapes = relative
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
-    if escapes {
-        return Err(outside());
-    }
-    let path = root.join(relative);
-    // The deepest part of the path that exists must resolve inside the root.
-    let canonical_root = root
-        .canonicalize()
-        .map_err(|err| HandlerError::from(err).context(format!("opening {}", root.display())))?;
-    let mut existing = path.as_path();
-    while !existing.exists() {
-        existing = existing.parent().unwrap_or(&canonical_root);
-    }
-    let resolved = existing.canonicalize()?;
-    if !resolved.starts_with(&canonical_root) {
-        return Err(outside());
-    }
-    Ok(path)
+    Ok(
+        Output::text(format!("removed {removed} entries from the workspace"))
+            .with_data(json!({ "removed": removed })),
+    )
 }
