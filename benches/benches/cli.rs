@@ -12,7 +12,10 @@
 //!   one built command and parse with it. cnv runs twice: with a typed handler (the
 //!   verb's generated arguments struct, parsed into its types by clap) and with a
 //!   handler that reads its arguments by name (`call.value("count")`, parsed by the
-//!   handler); the two differ only in how the arguments are read.
+//!   handler); the two differ only in how the arguments are read. Both run with the
+//!   sandbox off (`CliBuilder::without_sandbox`), to compare the gate with clap; a third
+//!   row runs the by-name handler as a command line does, on a fresh thread the sandbox
+//!   confines to the verb's class (the sandbox's own cost per process is `sandbox/`).
 
 use std::hint::black_box;
 
@@ -177,8 +180,11 @@ fn handler(call: &Invocation<'_, Pure>) -> Result<Output, HandlerError> {
     Ok(Output::text(count.to_string()))
 }
 
-fn cnv_cli(model: &GrammarModel) -> Cli {
+fn cnv_cli(model: &GrammarModel, sandbox: bool) -> Cli {
     let mut builder = CliBuilder::from_model(model.clone());
+    if !sandbox {
+        builder = builder.without_sandbox();
+    }
     for (path, verb) in model.verbs() {
         let command = format!(
             "{} {}",
@@ -278,18 +284,34 @@ fn build(c: &mut Criterion) {
 fn dispatch(c: &mut Criterion) {
     let mut group = c.benchmark_group("cli/dispatch");
     let model = model(100);
-    let cli = cnv_cli(&model);
+    let cli = cnv_cli(&model, true);
+    let unconfined = cnv_cli(&model, false);
     let argv = ["bench", "noun5", "verb5", "file.txt", "--count", "3"];
-    group.bench_function("cnv Cli::run_in (parse, gate, audit, handler)", |b| {
-        b.iter(|| {
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let exit = cli.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
-            assert_eq!(exit, Exit::Success);
-            black_box(out)
-        });
-    });
+    group.bench_function(
+        "cnv Cli::run_in, sandbox off (parse, gate, audit, handler)",
+        |b| {
+            b.iter(|| {
+                let (mut out, mut err) = (Vec::new(), Vec::new());
+                let exit =
+                    unconfined.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+                assert_eq!(exit, Exit::Success);
+                black_box(out)
+            });
+        },
+    );
+    group.bench_function(
+        "cnv Cli::run_in (parse, gate, audit, confined thread, handler)",
+        |b| {
+            b.iter(|| {
+                let (mut out, mut err) = (Vec::new(), Vec::new());
+                let exit = cli.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+                assert_eq!(exit, Exit::Success);
+                black_box(out)
+            });
+        },
+    );
     // The same call with a typed handler; every other verb reads by name, as above.
-    let mut builder = Cli::builder(&TYPED).bind(typed_handler);
+    let mut builder = Cli::builder(&TYPED).without_sandbox().bind(typed_handler);
     for (path, verb) in TYPED.verbs() {
         let command = path.command(verb);
         if command != "noun5 verb5" {
@@ -297,7 +319,7 @@ fn dispatch(c: &mut Criterion) {
         }
     }
     let typed = builder.build().expect("a valid grammar");
-    group.bench_function("cnv Cli::run_in, typed handler", |b| {
+    group.bench_function("cnv Cli::run_in, sandbox off, typed handler", |b| {
         b.iter(|| {
             let (mut out, mut err) = (Vec::new(), Vec::new());
             let exit = typed.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));

@@ -15,6 +15,7 @@ use cnv_typestate::{AuditSink, EscalationPolicy, TypedClass};
 use crate::binding::VerbBinding;
 use crate::cli::{Cli, Model};
 use crate::command::{self, GateText};
+use crate::execute::Workers;
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
@@ -407,6 +408,7 @@ impl CliBuilder {
             handlers,
             command: Mutex::new(command),
             settings: self.settings,
+            workers: Workers::default(),
         })
     }
 }

@@ -20,7 +20,7 @@ use cnv_typestate::{
 use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV};
 use crate::command::global;
 use crate::console::Console;
-use crate::execute::{Confinement, NotRun, Ran, execute};
+use crate::execute::{Confinement, NotRun, Ran, Workers};
 use crate::gate::Refusal;
 use crate::gate::{self, Dispatch, Erased, Stop};
 use crate::output::Exit;
@@ -53,6 +53,8 @@ pub struct Cli {
     /// Parsing needs `&mut Command`; the lock is held only while clap parses or renders.
     pub(crate) command: Mutex<Command>,
     pub(crate) settings: Settings,
+    /// The confined threads that run handlers, one per class and workspace.
+    pub(crate) workers: Workers,
 }
 
 impl Cli {
@@ -209,7 +211,7 @@ impl Cli {
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
         };
-        match execute(job, &name, &confinement) {
+        match self.workers.execute(job, &name, &confinement) {
             Ran::Done {
                 result: Ok(output),
                 enforcement,

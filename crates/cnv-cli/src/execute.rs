@@ -1,23 +1,29 @@
-//! Running a call the gate admitted: on a thread of its own, restricted by the kernel to
-//! what the verb's class grants (`cnv-sandbox`), and stopped at the end of its resource
-//! band's time.
+//! Running a call the gate admitted: on a thread restricted by the kernel to what the
+//! verb's class grants (`cnv-sandbox`), and stopped at the end of its resource band's
+//! time.
 //!
 //! The thread that runs the command line never runs a handler: it opens the workspace
 //! and the audit log, decides, waits, and records. Landlock restricts only the thread
-//! that asks and what it starts afterwards, so the handler's thread is restricted for
-//! good and the command line's is not; a command line can run many calls, each on a
-//! fresh thread restricted to its own class.
+//! that asks and what it starts afterwards, and for good, so handlers run on **workers**:
+//! one thread per class (and workspace), restricted once when it starts and kept by the
+//! command line for the next call of that class. A process that runs one command starts
+//! one worker; a program that runs many (a server, a test suite) reuses them. A worker
+//! whose handler overran its band, or panicked, is dropped from the pool, and the next
+//! call of its class starts a fresh one.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::{
     Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
 };
 
-use crate::gate::Job;
+use crate::gate::{Job, RunHandler};
 use crate::output::{HandlerError, Output};
 
 /// What the operator decided about where and how handlers run.
@@ -45,7 +51,7 @@ pub(crate) enum Ran {
         result: Result<Output, HandlerError>,
         enforcement: Option<Enforcement>,
     },
-    /// The handler ran past its band's time; its thread was left behind.
+    /// The handler ran past its band's time; its worker was left behind.
     Overran { budget: Duration },
     /// The call did not run: the sandbox, the workspace or the audit log's place refused it.
     NotRun(NotRun),
@@ -61,108 +67,218 @@ pub(crate) enum NotRun {
     /// The kernel cannot enforce what the class grants, and the operator demands it, or
     /// restricting failed.
     Sandbox(SandboxError),
-    /// The handler's thread could not start, or ended without an answer (it panicked).
+    /// The worker could not start, or ended without an answer (its handler panicked).
     Thread(String),
 }
 
-/// What the handler's thread tells the command line.
-enum Message {
-    Restricted(Option<Enforcement>),
-    NotRestricted(SandboxError),
-    Done(Result<Output, HandlerError>),
+/// The workers of one command line, by what they are restricted to.
+#[derive(Debug, Default)]
+pub(crate) struct Workers {
+    pool: Mutex<HashMap<WorkerKey, Worker>>,
 }
 
-/// Runs `job` as `confinement` says (see the module documentation).
-pub(crate) fn execute(job: Job, command: &str, confinement: &Confinement<'_>) -> Ran {
-    let class = job.contract.class();
-    let band = job.contract.band();
-    let grant = Grant::of(class);
-    // The classes whose handlers receive a handle get the workspace (and a `Dangerous`
-    // handler, not restricted by the kernel, still reaches it through its handle).
-    let workspace = if grant.filesystem.handle() != WorkspaceAccess::None {
-        match Workspace::open(confinement.workspace) {
-            Ok(workspace) => Some(workspace),
-            Err(err) => return Ran::NotRun(NotRun::Workspace(err)),
-        }
-    } else {
-        None
-    };
-    if confinement.sandbox {
-        for log in confinement.audit_paths {
-            // A class that could write the log (or read what it records) by path would
-            // hold the trail of its own calls.
-            let in_reach = grant.may_write(workspace.as_ref(), log).unwrap_or(true)
-                || grant.may_read(workspace.as_ref(), log).unwrap_or(true);
-            if in_reach && !grant.is_unrestricted() {
-                return Ran::NotRun(NotRun::AuditInReach { log: log.clone() });
+/// What a worker's restriction depends on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct WorkerKey {
+    class: CapabilityClass,
+    workspace: Option<PathBuf>,
+    strictness: Strictness,
+}
+
+/// A worker thread: restricted once, then running one task after another.
+#[derive(Debug)]
+struct Worker {
+    tasks: Sender<Task>,
+    enforcement: Enforcement,
+}
+
+/// One call for a worker.
+struct Task {
+    run: RunHandler,
+    reply: Sender<Result<Output, HandlerError>>,
+}
+
+impl Workers {
+    /// Runs `job` as `confinement` says (see the module documentation).
+    pub(crate) fn execute(&self, job: Job, command: &str, confinement: &Confinement<'_>) -> Ran {
+        let class = job.contract.class();
+        let band = job.contract.band();
+        let grant = Grant::of(class);
+        // The classes whose handlers receive a handle get the workspace (and a
+        // `Dangerous` handler, not restricted by the kernel, still reaches it through
+        // its handle).
+        let workspace = if grant.filesystem.handle() == WorkspaceAccess::None {
+            None
+        } else {
+            match Workspace::open(confinement.workspace) {
+                Ok(workspace) => Some(workspace),
+                Err(err) => return Ran::NotRun(NotRun::Workspace(err)),
             }
-        }
-    }
-    let (tx, rx) = mpsc::channel();
-    let strictness = confinement.strictness;
-    let sandbox = confinement.sandbox;
-    let whole_process = confinement.whole_process;
-    let spawned = thread::Builder::new()
-        .name(format!("cnv: {command}"))
-        .spawn(move || {
-            // A first allocation gives the thread its arena before any memory limit.
-            let warm = Vec::<u8>::with_capacity(64);
-            drop(warm);
-            if whole_process && let Err(err) = cnv_sandbox::limit_memory(band) {
-                let _ = tx.send(Message::NotRestricted(err));
-                return;
-            }
-            let enforcement = if sandbox {
-                let plan = Sandbox::new(class).strictness(strictness);
-                let plan = match &workspace {
-                    Some(workspace) => plan.workspace(workspace),
-                    None => plan,
-                };
-                match plan.restrict_current_thread() {
-                    Ok(enforcement) => Some(enforcement),
-                    Err(err) => {
-                        let _ = tx.send(Message::NotRestricted(err));
-                        return;
-                    }
-                }
-            } else {
-                None
+        };
+        if !confinement.sandbox {
+            // The embedding program confines its own threads: the handler runs here, with
+            // its handle, and its band's time is the program's to enforce.
+            return Ran::Done {
+                result: (job.run)(workspace.as_ref()),
+                enforcement: None,
             };
-            if tx.send(Message::Restricted(enforcement)).is_err() {
-                return;
+        }
+        if !grant.is_unrestricted() {
+            for log in confinement.audit_paths {
+                // A class that could write the log, or read what it records, by path
+                // would hold the trail of its own calls.
+                let in_reach = grant.may_write(workspace.as_ref(), log).unwrap_or(true)
+                    || grant.may_read(workspace.as_ref(), log).unwrap_or(true);
+                if in_reach {
+                    return Ran::NotRun(NotRun::AuditInReach { log: log.clone() });
+                }
             }
-            let result = (job.run)(workspace.as_ref());
-            let _ = tx.send(Message::Done(result));
-        });
-    if let Err(err) = spawned {
-        return Ran::NotRun(NotRun::Thread(format!(
-            "the handler's thread could not start: {err}"
-        )));
-    }
-    let enforcement = match rx.recv() {
-        Ok(Message::Restricted(enforcement)) => enforcement,
-        Ok(Message::NotRestricted(err)) => return Ran::NotRun(NotRun::Sandbox(err)),
-        Ok(Message::Done(_)) | Err(_) => {
+        }
+        let key = WorkerKey {
+            class,
+            workspace: workspace.as_ref().map(|w| w.path().to_path_buf()),
+            strictness: confinement.strictness,
+        };
+        // A whole process runs one call: its band's memory budget is the process's limit,
+        // set by the worker before it restricts itself (the size it starts from is read
+        // from /proc, which the restriction closes).
+        let memory = confinement.whole_process.then_some(band);
+        let (tasks, enforcement) = match self.worker(&key, workspace, memory, command) {
+            Ok(worker) => worker,
+            Err(not_run) => return Ran::NotRun(not_run),
+        };
+        let (reply, answer) = mpsc::channel();
+        let task = Task {
+            run: job.run,
+            reply,
+        };
+        if tasks.send(task).is_err() {
+            self.forget(&key);
             return Ran::NotRun(NotRun::Thread(
-                "the handler's thread ended before it was restricted".to_owned(),
+                "the handler's worker ended before the call".to_owned(),
             ));
         }
+        let answer = match band.max_runtime() {
+            Some(budget) => answer.recv_timeout(budget).map_err(|err| match err {
+                mpsc::RecvTimeoutError::Timeout => Some(budget),
+                mpsc::RecvTimeoutError::Disconnected => None,
+            }),
+            None => answer.recv().map_err(|_| None),
+        };
+        match answer {
+            Ok(result) => Ran::Done {
+                result,
+                enforcement: Some(enforcement),
+            },
+            Err(Some(budget)) => {
+                // The worker is busy with a handler that did not stop: never again.
+                self.forget(&key);
+                Ran::Overran { budget }
+            }
+            Err(None) => {
+                self.forget(&key);
+                Ran::NotRun(NotRun::Thread(
+                    "the handler's worker ended without an answer (the handler panicked)"
+                        .to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// The worker for `key`, started (and restricted) if there is none yet.
+    fn worker(
+        &self,
+        key: &WorkerKey,
+        workspace: Option<Workspace>,
+        memory: Option<ResourceBand>,
+        command: &str,
+    ) -> Result<(Sender<Task>, Enforcement), NotRun> {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(worker) = pool.get(key) {
+            return Ok((worker.tasks.clone(), worker.enforcement.clone()));
+        }
+        let worker = start(key.class, key.strictness, workspace, memory, command)?;
+        let found = (worker.tasks.clone(), worker.enforcement.clone());
+        pool.insert(key.clone(), worker);
+        Ok(found)
+    }
+
+    fn forget(&self, key: &WorkerKey) {
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+}
+
+/// What a starting worker tells the command line.
+enum Started {
+    Restricted(Enforcement),
+    NotRestricted(SandboxError),
+    NoMemoryLimit(SandboxError),
+}
+
+/// Starts a worker for `class`, which restricts itself before it takes a task.
+fn start(
+    class: CapabilityClass,
+    strictness: Strictness,
+    workspace: Option<Workspace>,
+    memory: Option<ResourceBand>,
+    command: &str,
+) -> Result<Worker, NotRun> {
+    let (started_tx, started) = mpsc::channel();
+    let (tasks, inbox) = mpsc::channel::<Task>();
+    thread::Builder::new()
+        .name(format!("cnv {class} worker (first: {command})"))
+        .spawn(move || serve(class, strictness, workspace, memory, &started_tx, &inbox))
+        .map_err(|err| NotRun::Thread(format!("the handler's worker could not start: {err}")))?;
+    match started.recv() {
+        Ok(Started::Restricted(enforcement)) => Ok(Worker { tasks, enforcement }),
+        Ok(Started::NotRestricted(err)) => Err(NotRun::Sandbox(err)),
+        Ok(Started::NoMemoryLimit(err)) => Err(NotRun::Thread(format!(
+            "the memory budget of the command's band could not be set: {err}"
+        ))),
+        Err(_) => Err(NotRun::Thread(
+            "the handler's worker ended before it was restricted".to_owned(),
+        )),
+    }
+}
+
+/// A worker's life: restrict this thread to `class`, then run tasks until the command
+/// line drops its end of the channel.
+fn serve(
+    class: CapabilityClass,
+    strictness: Strictness,
+    workspace: Option<Workspace>,
+    memory: Option<ResourceBand>,
+    started: &Sender<Started>,
+    inbox: &Receiver<Task>,
+) {
+    // A first allocation gives the thread its arena before any memory limit.
+    drop(Vec::<u8>::with_capacity(64));
+    if let Some(band) = memory
+        && let Err(err) = cnv_sandbox::limit_memory(band)
+    {
+        let _ = started.send(Started::NoMemoryLimit(err));
+        return;
+    }
+    let plan = Sandbox::new(class).strictness(strictness);
+    let plan = match &workspace {
+        Some(workspace) => plan.workspace(workspace),
+        None => plan,
     };
-    let answer = match band.max_runtime() {
-        Some(budget) => rx.recv_timeout(budget).map_err(|err| match err {
-            mpsc::RecvTimeoutError::Timeout => Some(budget),
-            mpsc::RecvTimeoutError::Disconnected => None,
-        }),
-        None => rx.recv().map_err(|_| None),
+    let enforcement = match plan.restrict_current_thread() {
+        Ok(enforcement) => enforcement,
+        Err(err) => {
+            let _ = started.send(Started::NotRestricted(err));
+            return;
+        }
     };
-    match answer {
-        Ok(Message::Done(result)) => Ran::Done {
-            result,
-            enforcement,
-        },
-        Err(Some(budget)) => Ran::Overran { budget },
-        Ok(Message::Restricted(_) | Message::NotRestricted(_)) | Err(None) => Ran::NotRun(
-            NotRun::Thread("the handler's thread ended without an answer (it panicked)".to_owned()),
-        ),
+    if started.send(Started::Restricted(enforcement)).is_err() {
+        return;
+    }
+    for task in inbox {
+        let result = (task.run)(workspace.as_ref());
+        let _ = task.reply.send(result);
     }
 }
