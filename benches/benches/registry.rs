@@ -140,6 +140,20 @@ fn get(c: &mut Criterion) {
     let mut group = c.benchmark_group("registry/get");
     group.throughput(Throughput::Elements(1));
     for_each_map!(get_one(&mut group, &all, &ids));
+    // The borrow-style read: the closure reads the session's contract; no `Arc` is cloned
+    // or dropped.
+    let registry = filled(|| SessionRegistry::new(SHARDS), &all);
+    let mut i = 0;
+    group.bench_function("cnv SessionRegistry::with (borrow, no Arc clone)", |b| {
+        b.iter(|| {
+            let id = &ids[i];
+            i += 1;
+            if i == ids.len() {
+                i = 0;
+            }
+            registry.with(id, SessionHandle::contract)
+        });
+    });
     group.finish();
 }
 

@@ -1,0 +1,811 @@
+//! One shard of the registry: a hash table of `Arc<SessionHandle>` that many threads read
+//! with no lock while one writer at a time changes it. The only module of the crate with
+//! `unsafe` code.
+//!
+//! # Layout
+//!
+//! The table is an array of 64-byte **chunks** (a power of two of them), each one cache
+//! line: a control word and seven 8-byte slots. A slot holds a session as the raw pointer
+//! of an `Arc<SessionHandle>` (`Arc::into_raw`), or null; the key is the id inside the
+//! session, never stored again. The control word holds, in bytes 0..7, a **tag** per slot
+//! (`0x80 | top 7 bits of the id's hash` when the slot is full, `0` when it is empty), and
+//! in byte 7 the chunk's **overflow count**: how many sessions of the table were placed
+//! beyond this chunk on their probe path because it was full (saturating at 255, and then
+//! sticky until the table is rebuilt). A lookup reads one control word, compares all seven
+//! tags at once, dereferences only the slots whose tag matches, and stops at the first
+//! chunk whose overflow count is zero: one cache line of the table and the session's own
+//! line, for most lookups. No tombstones: a removal frees its slot and takes its count
+//! back off the chunks it had overflowed.
+//!
+//! The table's address carries the base-2 logarithm of its chunk count in its low six bits
+//! (chunks are 64-byte aligned), so one atomic load gives a reader both.
+//!
+//! # Concurrency
+//!
+//! * **Writers** (register, replace, remove, growth) hold the shard's mutex: one at a time,
+//!   so the table's state only changes by one writer's stores, each computed from the
+//!   state the last writer left.
+//! * **Readers** take no lock. They pin the thread's epoch ([`reclaim::pin`]), load the
+//!   table (`Acquire`), then its control words and slots (`Acquire`). A writer publishes a
+//!   session by storing its slot (`Release`) before the tag that points to it (`Release`),
+//!   and a new table by storing its address (`Release`) after filling it.
+//! * **Reclamation.** What a reader may still hold is freed only after every thread pinned
+//!   at the time has unpinned: a removed or replaced session's `Arc` (the registry's
+//!   reference) and a table replaced by a larger one are handed to the collector *after*
+//!   they are unlinked, and the collector runs their destructors later. A table that was
+//!   replaced is never written again, so a reader that loaded it sees a consistent
+//!   snapshot.
+//! * The id comparison is the only thing that decides a match: a stale tag, a slot that
+//!   was reused, or a table being replaced can only make a reader dereference a session it
+//!   then rejects, or miss a session registered while it looked. A session present for the
+//!   whole lookup is found: every chunk before it on its probe path counts it in its
+//!   overflow count for as long as it is present.
+//!
+//! Outside loom the collector is `crossbeam-epoch`'s; under `--cfg loom` it is a small
+//! collector with the same interface whose every step loom can see (below), so that the
+//! models check the table's own protocol.
+
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::Arc;
+
+use crate::sync::{self, AtomicPtr, AtomicU64, AtomicUsize, Mutex, MutexGuard};
+use crate::{SessionHandle, SessionId};
+
+pub(crate) use reclaim::{Guard, pin};
+
+/// Slots per chunk: a control word and seven pointers fill one 64-byte line.
+const SLOTS: usize = 7;
+/// Sessions a table holds per chunk before it grows (6 of 7 slots: at most 86 % full).
+const LOAD_PER_CHUNK: usize = 6;
+/// The low bits of a table's address that carry `log2(chunks)`.
+const LOG2_MASK: usize = 63;
+
+/// Byte `i` of the control word: the tag of slot `i` (`i < 7`) or the overflow count.
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+/// The top bit of each slot's tag byte (bytes 0..7).
+const SLOT_HI: u64 = 0x0080_8080_8080_8080;
+const OVERFLOW_SHIFT: u32 = 56;
+const OVERFLOW_ONE: u64 = 1 << OVERFLOW_SHIFT;
+const OVERFLOW_SATURATED: u64 = 0xFF;
+
+/// One cache line of the table.
+#[repr(C, align(64))]
+struct Chunk {
+    control: AtomicU64,
+    slots: [AtomicPtr<SessionHandle>; SLOTS],
+    /// Under loom: a cell the readers read and the table's destructor writes, so that loom
+    /// reports a reader that could still be in a table when it is freed.
+    #[cfg(loom)]
+    alive: loom::cell::UnsafeCell<()>,
+}
+
+impl Chunk {
+    fn new() -> Self {
+        Self {
+            control: AtomicU64::new(0),
+            slots: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            #[cfg(loom)]
+            alive: loom::cell::UnsafeCell::new(()),
+        }
+    }
+
+    /// Under loom, records a read of this chunk's memory.
+    #[inline]
+    fn touch(&self) {
+        #[cfg(loom)]
+        self.alive.with(|_| ());
+    }
+}
+
+#[cfg(loom)]
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.alive.with_mut(|_| ());
+    }
+}
+
+/// The tag of a session whose id hashes to `hash`: never `0`, the tag of an empty slot.
+#[inline]
+fn tag_of(hash: u64) -> u8 {
+    (hash >> 57) as u8 | 0x80
+}
+
+/// The slots of `control` whose tag is `tag`.
+#[inline]
+fn matching(control: u64, tag: u8) -> Slots {
+    let x = control ^ (LO * u64::from(tag));
+    // The top bit of each byte of `x` that is zero (exact: no borrow crosses bytes).
+    Slots(!(((x & !HI) + !HI) | x | !HI) & SLOT_HI)
+}
+
+/// The empty slots of `control`.
+#[inline]
+fn empty(control: u64) -> Slots {
+    Slots(!control & SLOT_HI)
+}
+
+#[inline]
+fn overflow(control: u64) -> u64 {
+    control >> OVERFLOW_SHIFT
+}
+
+/// A set of slot indices, as the top bits of their control bytes.
+#[derive(Clone, Copy)]
+struct Slots(u64);
+
+impl Iterator for Slots {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let slot = self.0.trailing_zeros() as usize / 8;
+        self.0 &= self.0 - 1;
+        Some(slot)
+    }
+}
+
+/// The chunks of one table, decoded from the shard's tagged pointer.
+#[derive(Clone, Copy)]
+struct Table {
+    base: *mut Chunk,
+    mask: usize,
+}
+
+impl Table {
+    /// A new empty table of `chunks` chunks (a power of two), as a tagged pointer.
+    fn allocate(chunks: usize) -> *mut Chunk {
+        debug_assert!(chunks.is_power_of_two());
+        let chunks: Box<[Chunk]> = (0..chunks).map(|_| Chunk::new()).collect();
+        let log2 = chunks.len().trailing_zeros() as usize;
+        Box::into_raw(chunks)
+            .cast::<Chunk>()
+            .map_addr(|addr| addr | log2)
+    }
+
+    #[inline]
+    fn decode(tagged: *mut Chunk) -> Self {
+        let log2 = tagged.addr() & LOG2_MASK;
+        Self {
+            base: tagged.map_addr(|addr| addr & !LOG2_MASK),
+            mask: (1 << log2) - 1,
+        }
+    }
+
+    #[inline]
+    fn chunks(self) -> usize {
+        self.mask + 1
+    }
+
+    /// Sessions the table holds before it must grow.
+    #[inline]
+    fn capacity(self) -> usize {
+        self.chunks() * LOAD_PER_CHUNK
+    }
+
+    /// Chunk `index` (taken modulo the chunk count).
+    ///
+    /// # Safety
+    ///
+    /// The table must not have been freed: it is the shard's current table seen by its
+    /// writer, or a table loaded while the caller's epoch guard was pinned.
+    #[inline]
+    unsafe fn chunk<'t>(self, index: usize) -> &'t Chunk {
+        // SAFETY: `index & mask` is below the chunk count the table was allocated with,
+        // and the caller guarantees the allocation is alive.
+        let chunk = unsafe { &*self.base.add(index & self.mask) };
+        chunk.touch();
+        chunk
+    }
+
+    /// The probe path of `hash`: its home chunk, then triangular steps (1, 2, 3, … chunks
+    /// further), which visit every chunk of a power-of-two table once in `chunks` steps.
+    #[inline]
+    fn probe(self, hash: u64) -> Probe {
+        Probe {
+            position: hash as usize & self.mask,
+            stride: 0,
+            remaining: self.chunks(),
+            mask: self.mask,
+        }
+    }
+
+    /// Frees the table's memory (not the sessions its slots point to).
+    ///
+    /// # Safety
+    ///
+    /// `tagged` came from [`Table::allocate`], is freed once, and no thread can reach it.
+    unsafe fn free(tagged: *mut Chunk) {
+        let table = Self::decode(tagged);
+        let chunks = ptr::slice_from_raw_parts_mut(table.base, table.chunks());
+        // SAFETY: the allocation of `Table::allocate`, a boxed slice of this many chunks,
+        // which the caller says nobody else can reach.
+        drop(unsafe { Box::from_raw(chunks) });
+    }
+}
+
+/// Chunk positions along one probe path.
+struct Probe {
+    position: usize,
+    stride: usize,
+    remaining: usize,
+    mask: usize,
+}
+
+impl Iterator for Probe {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let position = self.position;
+        self.stride += 1;
+        self.position = (self.position + self.stride) & self.mask;
+        Some(position)
+    }
+}
+
+/// A session found by a reader, valid while the reader's guard is pinned.
+pub(crate) struct Found<'g> {
+    session: NonNull<SessionHandle>,
+    _guard: PhantomData<&'g Guard>,
+}
+
+impl<'g> Found<'g> {
+    /// The session.
+    #[inline]
+    pub(crate) fn session(&self) -> &'g SessionHandle {
+        // SAFETY: the pointer was loaded from a slot while the guard of `'g` was pinned.
+        // Slots hold `Arc::into_raw` pointers the table owns a reference to, and the table
+        // gives that reference up only through the collector, after unlinking it; the
+        // collector runs the drop only once every guard pinned before it has unpinned.
+        unsafe { self.session.as_ref() }
+    }
+
+    /// A new reference to the session.
+    #[inline]
+    pub(crate) fn to_arc(&self) -> Arc<SessionHandle> {
+        let session = self.session.as_ptr().cast_const();
+        // SAFETY: `session` is an `Arc::into_raw` pointer whose reference, held by the
+        // table, is alive for `'g` (see `session`); adding a reference and taking it out
+        // as an `Arc` leaves the table's own reference untouched.
+        unsafe {
+            Arc::increment_strong_count(session);
+            Arc::from_raw(session)
+        }
+    }
+}
+
+/// One shard: its current table, the mutex of its writers, and its counts.
+///
+/// `repr(C)`: the table pointer that lookups load comes first, on the cache line of the
+/// writers' mutex and counts, which only writers (rarely, for any one shard) write.
+#[repr(C)]
+pub(crate) struct Shard {
+    /// The current table, tagged with `log2` of its chunk count.
+    table: AtomicPtr<Chunk>,
+    /// Held by whoever changes the table.
+    writer: Mutex<()>,
+    /// Sessions in the table. Written only under `writer`.
+    len: AtomicUsize,
+    removed: AtomicU64,
+    replaced: AtomicU64,
+    rejected: AtomicU64,
+    /// The shard owns one reference to each session in its table.
+    _owns: PhantomData<Arc<SessionHandle>>,
+}
+
+/// A shard's counts, read without its lock.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ShardCounts {
+    pub(crate) len: usize,
+    pub(crate) removed: u64,
+    pub(crate) replaced: u64,
+    pub(crate) rejected: u64,
+}
+
+impl Shard {
+    /// An empty shard with room for `capacity` sessions before it grows.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            table: AtomicPtr::new(Table::allocate(chunks_for(capacity))),
+            writer: Mutex::new(()),
+            len: AtomicUsize::new(0),
+            removed: AtomicU64::new(0),
+            replaced: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The session with `id` (whose hash is `hash`), without a lock.
+    #[inline]
+    pub(crate) fn find<'g>(
+        &self,
+        id: &SessionId,
+        hash: u64,
+        _guard: &'g Guard,
+    ) -> Option<Found<'g>> {
+        let table = Table::decode(self.table.load(Acquire));
+        let tag = tag_of(hash);
+        for position in table.probe(hash) {
+            // SAFETY: `table` was loaded while `_guard` is pinned; a table is freed only
+            // through the collector after the shard stopped pointing to it.
+            let chunk = unsafe { table.chunk(position) };
+            let control = chunk.control.load(Acquire);
+            for slot in matching(control, tag) {
+                if let Some(session) = NonNull::new(chunk.slots[slot].load(Acquire)) {
+                    let found = Found {
+                        session,
+                        _guard: PhantomData,
+                    };
+                    if found.session().matches(id) {
+                        return Some(found);
+                    }
+                }
+            }
+            if overflow(control) == 0 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Calls `visit` with every session of the current table, without a lock.
+    pub(crate) fn for_each<'g>(&self, _guard: &'g Guard, mut visit: impl FnMut(Found<'g>)) {
+        let table = Table::decode(self.table.load(Acquire));
+        for position in 0..table.chunks() {
+            // SAFETY: as in `find`: loaded under `_guard`.
+            let chunk = unsafe { table.chunk(position) };
+            let control = chunk.control.load(Acquire);
+            for slot in full(control) {
+                if let Some(session) = NonNull::new(chunk.slots[slot].load(Acquire)) {
+                    visit(Found {
+                        session,
+                        _guard: PhantomData,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The shard's counts.
+    pub(crate) fn counts(&self) -> ShardCounts {
+        ShardCounts {
+            len: self.len.load(Relaxed),
+            removed: self.removed.load(Relaxed),
+            replaced: self.replaced.load(Relaxed),
+            rejected: self.rejected.load(Relaxed),
+        }
+    }
+
+    /// Sessions the current table holds before it grows.
+    pub(crate) fn capacity(&self) -> usize {
+        Table::decode(self.table.load(Acquire)).capacity()
+    }
+
+    /// Takes the shard's writer lock.
+    #[inline]
+    pub(crate) fn write(&self) -> Writer<'_> {
+        Writer {
+            _lock: sync::lock(&self.writer),
+            shard: self,
+        }
+    }
+}
+
+/// The slots of `control` that hold a session.
+#[inline]
+fn full(control: u64) -> Slots {
+    Slots(control & SLOT_HI)
+}
+
+/// The chunk count of a table for `sessions` sessions: a power of two, at least one.
+fn chunks_for(sessions: usize) -> usize {
+    sessions.div_ceil(LOAD_PER_CHUNK).max(1).next_power_of_two()
+}
+
+impl Drop for Shard {
+    fn drop(&mut self) {
+        let tagged = self.table.load(Acquire);
+        let table = Table::decode(tagged);
+        for position in 0..table.chunks() {
+            // SAFETY: `&mut self`: no reader or writer can reach the shard any more, and
+            // its current table is alive until it is freed below.
+            let chunk = unsafe { table.chunk(position) };
+            for slot in &chunk.slots {
+                let session = slot.load(Relaxed);
+                if !session.is_null() {
+                    // SAFETY: the table's own reference, taken with `Arc::into_raw` and
+                    // given up exactly once, here.
+                    drop(unsafe { Arc::from_raw(session.cast_const()) });
+                }
+            }
+        }
+        // SAFETY: the current table, which no thread can reach any more.
+        unsafe { Table::free(tagged) };
+    }
+}
+
+/// A shard with its writer lock held.
+pub(crate) struct Writer<'s> {
+    _lock: MutexGuard<'s, ()>,
+    shard: &'s Shard,
+}
+
+/// Where a session with a given id is in the current table.
+struct Place {
+    /// Probe steps from the session's home chunk to its chunk.
+    steps: usize,
+    position: usize,
+    slot: usize,
+}
+
+impl Writer<'_> {
+    /// The current table. Only the holder of the writer lock replaces it, and the lock
+    /// orders the previous writer's store before this load.
+    #[inline]
+    fn table(&self) -> Table {
+        Table::decode(self.shard.table.load(Relaxed))
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.shard.len.load(Relaxed)
+    }
+
+    #[inline]
+    fn set_len(&self, len: usize) {
+        self.shard.len.store(len, Relaxed);
+    }
+
+    /// Where the session with `id` is.
+    #[inline]
+    fn search(&self, table: Table, id: &SessionId, hash: u64) -> Option<Place> {
+        let tag = tag_of(hash);
+        for (steps, position) in table.probe(hash).enumerate() {
+            // SAFETY: the current table; only this writer could retire it.
+            let chunk = unsafe { table.chunk(position) };
+            let control = chunk.control.load(Relaxed);
+            for slot in matching(control, tag) {
+                let session = chunk.slots[slot].load(Relaxed);
+                // SAFETY: a slot of the current table holds a session the table owns.
+                if !session.is_null() && unsafe { &*session }.matches(id) {
+                    return Some(Place {
+                        steps,
+                        position,
+                        slot,
+                    });
+                }
+            }
+            if overflow(control) == 0 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Adds `session`, unless its id is already present.
+    ///
+    /// # Errors
+    ///
+    /// The session back, and the rejection counted, when the id is present.
+    #[inline]
+    pub(crate) fn insert(&mut self, session: Arc<SessionHandle>) -> Result<(), Arc<SessionHandle>> {
+        let id = session.id();
+        let hash = id.hash64();
+        if self.search(self.table(), &id, hash).is_some() {
+            self.shard
+                .rejected
+                .store(self.shard.rejected.load(Relaxed) + 1, Relaxed);
+            return Err(session);
+        }
+        self.make_room();
+        place(
+            self.table(),
+            hash,
+            Arc::into_raw(session).cast_mut(),
+            Release,
+        );
+        self.set_len(self.len() + 1);
+        Ok(())
+    }
+
+    /// Adds `session`, replacing and returning the session that had its id.
+    #[inline]
+    pub(crate) fn replace(&mut self, session: Arc<SessionHandle>) -> Option<Arc<SessionHandle>> {
+        let id = session.id();
+        let hash = id.hash64();
+        let table = self.table();
+        let Some(found) = self.search(table, &id, hash) else {
+            self.make_room();
+            place(
+                self.table(),
+                hash,
+                Arc::into_raw(session).cast_mut(),
+                Release,
+            );
+            self.set_len(self.len() + 1);
+            return None;
+        };
+        // SAFETY: the current table.
+        let chunk = unsafe { table.chunk(found.position) };
+        // Same id, same hash, same tag: only the slot changes.
+        let previous = chunk.slots[found.slot].load(Relaxed);
+        chunk.slots[found.slot].store(Arc::into_raw(session).cast_mut(), Release);
+        self.shard
+            .replaced
+            .store(self.shard.replaced.load(Relaxed) + 1, Relaxed);
+        Some(give_up(previous))
+    }
+
+    /// Removes the session with `id` and returns it.
+    #[inline]
+    pub(crate) fn remove(&mut self, id: &SessionId) -> Option<Arc<SessionHandle>> {
+        let hash = id.hash64();
+        let table = self.table();
+        let found = self.search(table, id, hash)?;
+        Some(give_up(self.unlink(table, hash, &found)))
+    }
+
+    /// Removes `session` if the table still holds this very `Arc` (not one that replaced
+    /// it). Returns whether it did.
+    pub(crate) fn remove_same(&mut self, session: &SessionHandle) -> bool {
+        let id = session.id();
+        let hash = id.hash64();
+        let table = self.table();
+        match self.search(table, &id, hash) {
+            Some(found) => {
+                // SAFETY: the current table.
+                let chunk = unsafe { table.chunk(found.position) };
+                if !ptr::eq(chunk.slots[found.slot].load(Relaxed), session) {
+                    return false;
+                }
+                let unlinked = self.unlink(table, hash, &found);
+                retire_session(unlinked);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the session at `found` out of the table and returns the table's reference,
+    /// still to be given up through the collector.
+    fn unlink(&mut self, table: Table, hash: u64, found: &Place) -> *mut SessionHandle {
+        // SAFETY: the current table.
+        let chunk = unsafe { table.chunk(found.position) };
+        let control = chunk.control.load(Relaxed);
+        chunk
+            .control
+            .store(control & !(0xFF << (8 * found.slot)), Release);
+        let session = chunk.slots[found.slot].load(Relaxed);
+        chunk.slots[found.slot].store(ptr::null_mut(), Release);
+        // The chunks before it on its path no longer overflow on its account.
+        for position in table.probe(hash).take(found.steps) {
+            // SAFETY: the current table.
+            let chunk = unsafe { table.chunk(position) };
+            let control = chunk.control.load(Relaxed);
+            if overflow(control) != OVERFLOW_SATURATED {
+                chunk.control.store(control - OVERFLOW_ONE, Relaxed);
+            }
+        }
+        self.set_len(self.len() - 1);
+        self.shard
+            .removed
+            .store(self.shard.removed.load(Relaxed) + 1, Relaxed);
+        session
+    }
+
+    /// Makes room for one more session.
+    #[inline]
+    fn make_room(&mut self) {
+        let len = self.len();
+        if len == self.table().capacity() {
+            self.grow(len + 1);
+        }
+    }
+
+    /// Makes room for `needed` sessions in all: a table of at least `needed` (and at least
+    /// twice the sessions it holds, so growing one by one costs `O(1)` amortized).
+    pub(crate) fn reserve(&mut self, needed: usize) {
+        if needed > self.table().capacity() {
+            self.grow(needed);
+        }
+    }
+
+    /// Moves the sessions into a larger table, publishes it, and retires the old one.
+    ///
+    /// The table stores no hashes, so each session's id is read again: a cache miss per
+    /// session. They are read first, in a loop whose iterations do not depend on each
+    /// other, so the processor overlaps the misses; the moves then touch only the new table.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, needed: usize) {
+        let old_tagged = self.shard.table.load(Relaxed);
+        let old = Table::decode(old_tagged);
+        let mut sessions = Vec::with_capacity(self.len());
+        for position in 0..old.chunks() {
+            // SAFETY: the current table.
+            let chunk = unsafe { old.chunk(position) };
+            let control = chunk.control.load(Relaxed);
+            for slot in full(control) {
+                sessions.push(chunk.slots[slot].load(Relaxed));
+            }
+        }
+        // SAFETY: each pointer is a session the current table owns.
+        let hashes: Vec<u64> = sessions
+            .iter()
+            .map(|&session| unsafe { &*session }.id().hash64())
+            .collect();
+        let new_tagged = Table::allocate(chunks_for(needed.max(2 * sessions.len())));
+        let new = Table::decode(new_tagged);
+        for (&hash, &session) in hashes.iter().zip(&sessions) {
+            // Nobody can see the new table yet; its publication below orders these stores.
+            place(new, hash, session, Relaxed);
+        }
+        self.shard.table.store(new_tagged, Release);
+        // Readers may still be in the old table: it is freed once they are all gone. The
+        // sessions now belong to the new table.
+        let old = reclaim::SendPtr(old_tagged);
+        let guard = pin();
+        // SAFETY: the old table is unreachable from the shard now, and is retired once.
+        unsafe {
+            reclaim::defer(&guard, move || {
+                let old = old;
+                Table::free(old.0);
+            });
+        }
+    }
+}
+
+/// Puts `session` (an `Arc::into_raw` pointer the table now owns) in the first chunk of its
+/// path with an empty slot, counting it in the overflow of the chunks before. The table
+/// has room (the caller made sure).
+#[inline]
+fn place(
+    table: Table,
+    hash: u64,
+    session: *mut SessionHandle,
+    order: core::sync::atomic::Ordering,
+) {
+    let tag = tag_of(hash);
+    for position in table.probe(hash) {
+        // SAFETY: the writer's current table, or a new one only it can see.
+        let chunk = unsafe { table.chunk(position) };
+        let control = chunk.control.load(Relaxed);
+        if let Some(slot) = empty(control).next() {
+            // The slot first, then the tag that makes readers look at it.
+            chunk.slots[slot].store(session, order);
+            chunk
+                .control
+                .store(control | u64::from(tag) << (8 * slot), order);
+            return;
+        }
+        if overflow(control) != OVERFLOW_SATURATED {
+            chunk.control.store(control + OVERFLOW_ONE, Relaxed);
+        }
+    }
+    unreachable!("a table with room has an empty slot on every probe path");
+}
+
+/// Hands a session the table no longer points to back to the caller: a new `Arc`, while
+/// the table's own reference is given up through the collector (readers may still be
+/// looking at the session).
+fn give_up(unlinked: *mut SessionHandle) -> Arc<SessionHandle> {
+    let session = unlinked.cast_const();
+    // SAFETY: the table's reference is alive until `retire_session` below gives it up.
+    let returned = unsafe {
+        Arc::increment_strong_count(session);
+        Arc::from_raw(session)
+    };
+    retire_session(unlinked);
+    returned
+}
+
+/// Gives up the table's reference to a session it no longer points to, once no reader
+/// can be looking at it.
+fn retire_session(unlinked: *mut SessionHandle) {
+    let session = reclaim::SendPtr(unlinked);
+    let guard = pin();
+    // SAFETY: the session was unlinked from the table before this call, and the table's
+    // reference is given up exactly once, here.
+    unsafe {
+        reclaim::defer(&guard, move || {
+            let session = session;
+            drop(Arc::from_raw(session.0.cast_const()));
+        });
+    }
+}
+
+/// Deferred reclamation: `crossbeam-epoch` outside loom, a loom-visible collector in the
+/// models.
+#[cfg(not(loom))]
+mod reclaim {
+    pub(crate) use crossbeam_epoch::{Guard, pin};
+
+    /// A raw pointer that a deferred destructor may carry to another thread.
+    pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+
+    // SAFETY: the pointer is only used by the deferred destructor, once, after every reader
+    // has left; what it points to (a session or a table of atomics) is `Send + Sync`.
+    unsafe impl<T> Send for SendPtr<T> {}
+
+    /// Runs `destroy` once every thread pinned now has unpinned.
+    ///
+    /// # Safety
+    ///
+    /// What `destroy` frees must be unreachable for threads that pin from now on.
+    #[inline]
+    pub(crate) unsafe fn defer(guard: &Guard, destroy: impl FnOnce() + Send + 'static) {
+        // SAFETY: the caller's promise is the one `defer_unchecked` asks for.
+        unsafe { guard.defer_unchecked(destroy) };
+    }
+}
+
+/// The loom models' collector: a count of pinned guards and a list of deferred
+/// destructors, both under one loom mutex. The destructors run when the count drops to
+/// zero, which is later than crossbeam would run them, never earlier than it may.
+#[cfg(loom)]
+mod reclaim {
+    use loom::sync::Mutex;
+
+    /// A raw pointer that a deferred destructor may carry to another thread.
+    pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+
+    // SAFETY: as outside loom.
+    unsafe impl<T> Send for SendPtr<T> {}
+
+    type Deferred = Box<dyn FnOnce() + Send>;
+
+    #[derive(Default)]
+    struct State {
+        pinned: usize,
+        deferred: Vec<Deferred>,
+    }
+
+    loom::lazy_static! {
+        static ref STATE: Mutex<State> = Mutex::new(State::default());
+    }
+
+    /// A pinned thread.
+    pub(crate) struct Guard(());
+
+    pub(crate) fn pin() -> Guard {
+        STATE.lock().unwrap().pinned += 1;
+        Guard(())
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let ready = {
+                let mut state = STATE.lock().unwrap();
+                state.pinned -= 1;
+                if state.pinned == 0 {
+                    std::mem::take(&mut state.deferred)
+                } else {
+                    Vec::new()
+                }
+            };
+            for destroy in ready {
+                destroy();
+            }
+        }
+    }
+
+    /// Runs `destroy` once no thread is pinned (the caller is, with `guard`).
+    ///
+    /// # Safety
+    ///
+    /// As outside loom.
+    pub(crate) unsafe fn defer(_guard: &Guard, destroy: impl FnOnce() + Send + 'static) {
+        STATE.lock().unwrap().deferred.push(Box::new(destroy));
+    }
+}
