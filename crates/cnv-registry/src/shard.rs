@@ -809,3 +809,118 @@ mod reclaim {
         STATE.lock().unwrap().deferred.push(Box::new(destroy));
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::SessionBuilder;
+
+    #[test]
+    fn tags_match_exactly_and_empty_slots_are_found() {
+        // Every full tag against a control word holding all kinds of bytes.
+        let bytes: [u8; 8] = [0x80, 0xFF, 0x00, 0x81, 0x80, 0x7F, 0xFE, 0x80];
+        let control = u64::from_le_bytes(bytes);
+        for tag in 0x80..=0xFF_u8 {
+            let expected: Vec<usize> = (0..SLOTS).filter(|&i| bytes[i] == tag).collect();
+            assert_eq!(
+                matching(control, tag).collect::<Vec<_>>(),
+                expected,
+                "{tag:#x}"
+            );
+        }
+        // Byte 7 is the overflow count, never a slot.
+        assert_eq!(matching(control, 0x80).collect::<Vec<_>>(), vec![0, 4]);
+        assert_eq!(empty(control).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(full(control).collect::<Vec<_>>(), vec![0, 1, 3, 4, 6]);
+        assert_eq!(overflow(control), 0x80);
+        assert!((0..64).all(|bits| tag_of(bits << 57) >= 0x80));
+    }
+
+    #[test]
+    fn probes_visit_every_chunk_once() {
+        let table = Table {
+            base: ptr::null_mut(),
+            mask: 63,
+        };
+        let mut seen: Vec<usize> = table.probe(0xDEAD_BEEF).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..64).collect::<Vec<_>>());
+    }
+
+    /// Sessions whose ids all hash to chunk 0 of a table of `chunks` chunks.
+    fn colliding(count: usize, chunks: u64) -> Vec<Arc<SessionHandle>> {
+        std::iter::repeat_with(|| Arc::new(SessionBuilder::new().build()))
+            .filter(|s| s.id().hash64() % chunks == 0)
+            .take(count)
+            .collect()
+    }
+
+    fn control_words(shard: &Shard) -> Vec<u64> {
+        let table = Table::decode(shard.table.load(Relaxed));
+        (0..table.chunks())
+            .map(|i| {
+                // SAFETY: the shard's current table, and no other thread uses the shard.
+                let chunk = unsafe { table.chunk(i) };
+                chunk.control.load(Relaxed)
+            })
+            .collect()
+    }
+
+    fn overflow_counts(shard: &Shard) -> Vec<u64> {
+        control_words(shard).into_iter().map(overflow).collect()
+    }
+
+    #[test]
+    fn overflow_counts_come_back_to_zero_and_removal_leaves_no_tombstones() {
+        let shard = Shard::with_capacity(8 * LOAD_PER_CHUNK);
+        let chunks = Table::decode(shard.table.load(Relaxed)).chunks();
+        assert_eq!(chunks, 8);
+        // 20 sessions whose home is chunk 0: 7 fit there, the others overflow along the
+        // probe path 0, 1, 3, 6, … and are still found.
+        let sessions = colliding(20, chunks as u64);
+        for session in &sessions {
+            shard.write().insert(Arc::clone(session)).unwrap();
+        }
+        assert_eq!(
+            Table::decode(shard.table.load(Relaxed)).chunks(),
+            8,
+            "no growth"
+        );
+        let counts = overflow_counts(&shard);
+        assert_eq!(counts[0], 13);
+        assert!(counts.iter().sum::<u64>() > 13);
+        let guard = pin();
+        for session in &sessions {
+            let found = shard.find(&session.id(), session.id().hash64(), &guard);
+            assert!(ptr::eq(found.unwrap().session(), &**session));
+        }
+        drop(guard);
+        for session in &sessions {
+            let removed = shard.write().remove(&session.id()).unwrap();
+            assert!(Arc::ptr_eq(&removed, session));
+        }
+        assert!(overflow_counts(&shard).iter().all(|&count| count == 0));
+        assert_eq!(shard.counts().len, 0);
+        // Every slot is empty again, with no tombstone left behind.
+        assert!(control_words(&shard).iter().all(|&control| control == 0));
+    }
+
+    #[test]
+    fn a_saturated_overflow_count_stays_and_lookups_still_end() {
+        // 300 sessions homed in chunk 0 of a table too large to grow: chunk 0 overflows
+        // more than 255 times and its count sticks at 255.
+        let shard = Shard::with_capacity(64 * LOAD_PER_CHUNK);
+        let sessions = colliding(300, 64);
+        for session in &sessions {
+            shard.write().insert(Arc::clone(session)).unwrap();
+        }
+        assert_eq!(overflow_counts(&shard)[0], OVERFLOW_SATURATED);
+        for session in &sessions {
+            drop(shard.write().remove(&session.id()).unwrap());
+        }
+        assert_eq!(overflow_counts(&shard)[0], OVERFLOW_SATURATED);
+        let absent = SessionBuilder::new().build().id();
+        assert!(shard.find(&absent, absent.hash64(), &pin()).is_none());
+        assert_eq!(shard.counts().removed, 300);
+    }
+}
