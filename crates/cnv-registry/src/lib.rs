@@ -74,5 +74,14 @@ pub use session::{LifecycleError, SessionBuilder, SessionHandle, SessionLifecycl
 #[doc(hidden)]
 pub use counter::release_thread_slot as __loom_release_thread_slot;
 
+/// For the loom models only: drives the registry's epoch collector until everything
+/// retired before is freed (no thread may be pinned). Outside loom, threads collect as
+/// they write.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __loom_collect() {
+    shard::loom_collect();
+}
+
 /// The `uuid` crate, whose [`Uuid`](uuid::Uuid) a [`SessionId`] wraps.
 pub use uuid;

@@ -41,9 +41,10 @@
 //!   whole lookup is found: every chunk before it on its probe path counts it in its
 //!   overflow count for as long as it is present.
 //!
-//! Outside loom the collector is `crossbeam-epoch`'s; under `--cfg loom` it is a small
-//! collector with the same interface whose every step loom can see (below), so that the
-//! models check the table's own protocol.
+//! The collector is the crate's own epoch collector (`epoch.rs`), whose readers pay a
+//! plain store and a compiler fence. Under `--cfg loom` the same collector runs with
+//! `fence(SeqCst)` on both sides, so the models check the table and the collector
+//! together.
 
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
@@ -286,12 +287,28 @@ impl<'g> Found<'g> {
 
 /// One shard: its current table, the mutex of its writers, and its counts.
 ///
-/// `repr(C)`: the table pointer that lookups load comes first, on the cache line of the
-/// writers' mutex and counts, which only writers (rarely, for any one shard) write.
-#[repr(C)]
+/// Two cache lines: the table pointer, which every lookup loads, alone on the first; the
+/// writers' mutex and the counts, which every write changes, on the second. A write then
+/// never takes the line lookups read away from other cores (only a table that grows
+/// does), so lookups on one core and writes on another do not bounce it between them.
+#[repr(C, align(128))]
 pub(crate) struct Shard {
+    read: ReadLine,
+    write: WriteLine,
+    /// The shard owns one reference to each session in its table.
+    _owns: PhantomData<Arc<SessionHandle>>,
+}
+
+/// What lookups read.
+#[repr(align(64))]
+struct ReadLine {
     /// The current table, tagged with `log2` of its chunk count.
     table: AtomicPtr<Chunk>,
+}
+
+/// What writers write.
+#[repr(align(64))]
+struct WriteLine {
     /// Held by whoever changes the table.
     writer: Mutex<()>,
     /// Sessions in the table. Written only under `writer`.
@@ -299,8 +316,6 @@ pub(crate) struct Shard {
     removed: AtomicU64,
     replaced: AtomicU64,
     rejected: AtomicU64,
-    /// The shard owns one reference to each session in its table.
-    _owns: PhantomData<Arc<SessionHandle>>,
 }
 
 /// A shard's counts, read without its lock.
@@ -316,12 +331,16 @@ impl Shard {
     /// An empty shard with room for `capacity` sessions before it grows.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
-            table: AtomicPtr::new(Table::allocate(chunks_for(capacity))),
-            writer: Mutex::new(()),
-            len: AtomicUsize::new(0),
-            removed: AtomicU64::new(0),
-            replaced: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
+            read: ReadLine {
+                table: AtomicPtr::new(Table::allocate(chunks_for(capacity))),
+            },
+            write: WriteLine {
+                writer: Mutex::new(()),
+                len: AtomicUsize::new(0),
+                removed: AtomicU64::new(0),
+                replaced: AtomicU64::new(0),
+                rejected: AtomicU64::new(0),
+            },
             _owns: PhantomData,
         }
     }
@@ -334,7 +353,7 @@ impl Shard {
         hash: u64,
         _guard: &'g Guard,
     ) -> Option<Found<'g>> {
-        let table = Table::decode(self.table.load(Acquire));
+        let table = Table::decode(self.read.table.load(Acquire));
         let tag = tag_of(hash);
         for position in table.probe(hash) {
             // SAFETY: `table` was loaded while `_guard` is pinned; a table is freed only
@@ -361,7 +380,7 @@ impl Shard {
 
     /// Calls `visit` with every session of the current table, without a lock.
     pub(crate) fn for_each<'g>(&self, _guard: &'g Guard, mut visit: impl FnMut(Found<'g>)) {
-        let table = Table::decode(self.table.load(Acquire));
+        let table = Table::decode(self.read.table.load(Acquire));
         for position in 0..table.chunks() {
             // SAFETY: as in `find`: loaded under `_guard`.
             let chunk = unsafe { table.chunk(position) };
@@ -380,26 +399,33 @@ impl Shard {
     /// The shard's counts.
     pub(crate) fn counts(&self) -> ShardCounts {
         ShardCounts {
-            len: self.len.load(Relaxed),
-            removed: self.removed.load(Relaxed),
-            replaced: self.replaced.load(Relaxed),
-            rejected: self.rejected.load(Relaxed),
+            len: self.write.len.load(Relaxed),
+            removed: self.write.removed.load(Relaxed),
+            replaced: self.write.replaced.load(Relaxed),
+            rejected: self.write.rejected.load(Relaxed),
         }
     }
 
     /// Sessions the current table holds before it grows.
     pub(crate) fn capacity(&self) -> usize {
-        Table::decode(self.table.load(Acquire)).capacity()
+        Table::decode(self.read.table.load(Acquire)).capacity()
     }
 
     /// Takes the shard's writer lock.
     #[inline]
     pub(crate) fn write(&self) -> Writer<'_> {
         Writer {
-            _lock: sync::lock(&self.writer),
+            _lock: sync::lock(&self.write.writer),
             shard: self,
         }
     }
+}
+
+/// Adds one to a count only the holder of the writer lock writes (a load and a store: no
+/// locked instruction).
+#[inline]
+fn bump(count: &AtomicU64) {
+    count.store(count.load(Relaxed) + 1, Relaxed);
 }
 
 /// The slots of `control` that hold a session.
@@ -415,7 +441,7 @@ fn chunks_for(sessions: usize) -> usize {
 
 impl Drop for Shard {
     fn drop(&mut self) {
-        let tagged = self.table.load(Acquire);
+        let tagged = self.read.table.load(Acquire);
         let table = Table::decode(tagged);
         for position in 0..table.chunks() {
             // SAFETY: `&mut self`: no reader or writer can reach the shard any more, and
@@ -454,17 +480,17 @@ impl Writer<'_> {
     /// orders the previous writer's store before this load.
     #[inline]
     fn table(&self) -> Table {
-        Table::decode(self.shard.table.load(Relaxed))
+        Table::decode(self.shard.read.table.load(Relaxed))
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.shard.len.load(Relaxed)
+        self.shard.write.len.load(Relaxed)
     }
 
     #[inline]
     fn set_len(&self, len: usize) {
-        self.shard.len.store(len, Relaxed);
+        self.shard.write.len.store(len, Relaxed);
     }
 
     /// Where the session with `id` is.
@@ -503,9 +529,7 @@ impl Writer<'_> {
         let id = session.id();
         let hash = id.hash64();
         if self.search(self.table(), &id, hash).is_some() {
-            self.shard
-                .rejected
-                .store(self.shard.rejected.load(Relaxed) + 1, Relaxed);
+            bump(&self.shard.write.rejected);
             return Err(session);
         }
         self.make_room();
@@ -541,10 +565,9 @@ impl Writer<'_> {
         // Same id, same hash, same tag: only the slot changes.
         let previous = chunk.slots[found.slot].load(Relaxed);
         chunk.slots[found.slot].store(Arc::into_raw(session).cast_mut(), Release);
-        self.shard
-            .replaced
-            .store(self.shard.replaced.load(Relaxed) + 1, Relaxed);
-        Some(give_up(previous))
+        bump(&self.shard.write.replaced);
+        // SAFETY: the slot no longer holds `previous` (the store above).
+        Some(unsafe { give_up(previous) })
     }
 
     /// Removes the session with `id` and returns it.
@@ -553,7 +576,9 @@ impl Writer<'_> {
         let hash = id.hash64();
         let table = self.table();
         let found = self.search(table, id, hash)?;
-        Some(give_up(self.unlink(table, hash, &found)))
+        let unlinked = self.unlink(table, hash, &found);
+        // SAFETY: just unlinked; the table's reference is given up here only.
+        Some(unsafe { give_up(unlinked) })
     }
 
     /// Removes `session` if the table still holds this very `Arc` (not one that replaced
@@ -570,7 +595,8 @@ impl Writer<'_> {
                     return false;
                 }
                 let unlinked = self.unlink(table, hash, &found);
-                retire_session(unlinked);
+                // SAFETY: just unlinked; the table's reference is given up here only.
+                unsafe { retire_session(unlinked) };
                 true
             }
             None => false,
@@ -598,9 +624,7 @@ impl Writer<'_> {
             }
         }
         self.set_len(self.len() - 1);
-        self.shard
-            .removed
-            .store(self.shard.removed.load(Relaxed) + 1, Relaxed);
+        bump(&self.shard.write.removed);
         session
     }
 
@@ -629,7 +653,7 @@ impl Writer<'_> {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, needed: usize) {
-        let old_tagged = self.shard.table.load(Relaxed);
+        let old_tagged = self.shard.read.table.load(Relaxed);
         let old = Table::decode(old_tagged);
         let mut sessions = Vec::with_capacity(self.len());
         for position in 0..old.chunks() {
@@ -651,18 +675,12 @@ impl Writer<'_> {
             // Nobody can see the new table yet; its publication below orders these stores.
             place(new, hash, session, Relaxed);
         }
-        self.shard.table.store(new_tagged, Release);
+        self.shard.read.table.store(new_tagged, Release);
         // Readers may still be in the old table: it is freed once they are all gone. The
         // sessions now belong to the new table.
-        let old = reclaim::SendPtr(old_tagged);
-        let guard = pin();
-        // SAFETY: the old table is unreachable from the shard now, and is retired once.
-        unsafe {
-            reclaim::defer(&guard, move || {
-                let old = old;
-                Table::free(old.0);
-            });
-        }
+        // SAFETY: the shard no longer points to the old table (the store above), and it is
+        // retired once.
+        unsafe { reclaim::retire(&pin(), Garbage::Table(old_tagged)) };
     }
 }
 
@@ -699,116 +717,79 @@ fn place(
 /// Hands a session the table no longer points to back to the caller: a new `Arc`, while
 /// the table's own reference is given up through the collector (readers may still be
 /// looking at the session).
-fn give_up(unlinked: *mut SessionHandle) -> Arc<SessionHandle> {
+///
+/// # Safety
+///
+/// The table no longer points to the session, and its reference is given up once.
+unsafe fn give_up(unlinked: *mut SessionHandle) -> Arc<SessionHandle> {
     let session = unlinked.cast_const();
     // SAFETY: the table's reference is alive until `retire_session` below gives it up.
     let returned = unsafe {
         Arc::increment_strong_count(session);
         Arc::from_raw(session)
     };
-    retire_session(unlinked);
+    // SAFETY: the caller's promise.
+    unsafe { retire_session(unlinked) };
     returned
 }
 
 /// Gives up the table's reference to a session it no longer points to, once no reader
 /// can be looking at it.
-fn retire_session(unlinked: *mut SessionHandle) {
-    let session = reclaim::SendPtr(unlinked);
-    let guard = pin();
-    // SAFETY: the session was unlinked from the table before this call, and the table's
-    // reference is given up exactly once, here.
-    unsafe {
-        reclaim::defer(&guard, move || {
-            let session = session;
-            drop(Arc::from_raw(session.0.cast_const()));
-        });
-    }
+///
+/// # Safety
+///
+/// The table no longer points to the session, and its reference is given up once.
+unsafe fn retire_session(unlinked: *mut SessionHandle) {
+    // SAFETY: the caller's promise is the one `retire` asks for.
+    unsafe { reclaim::retire(&pin(), Garbage::Session(unlinked)) };
 }
 
-/// Deferred reclamation: `crossbeam-epoch` outside loom, a loom-visible collector in the
-/// models.
-#[cfg(not(loom))]
-mod reclaim {
-    pub(crate) use crossbeam_epoch::{Guard, pin};
-
-    /// A raw pointer that a deferred destructor may carry to another thread.
-    pub(crate) struct SendPtr<T>(pub(crate) *mut T);
-
-    // SAFETY: the pointer is only used by the deferred destructor, once, after every reader
-    // has left; what it points to (a session or a table of atomics) is `Send + Sync`.
-    unsafe impl<T> Send for SendPtr<T> {}
-
-    /// Runs `destroy` once every thread pinned now has unpinned.
-    ///
-    /// # Safety
-    ///
-    /// What `destroy` frees must be unreachable for threads that pin from now on.
-    #[inline]
-    pub(crate) unsafe fn defer(guard: &Guard, destroy: impl FnOnce() + Send + 'static) {
-        // SAFETY: the caller's promise is the one `defer_unchecked` asks for.
-        unsafe { guard.defer_unchecked(destroy) };
-    }
+/// What a writer unlinks and the collector destroys once no reader can reach it.
+enum Garbage {
+    /// The table's reference to a session it no longer points to (an `Arc::into_raw`
+    /// pointer).
+    Session(*mut SessionHandle),
+    /// A table replaced by a larger one; its sessions moved to the new table.
+    Table(*mut Chunk),
 }
 
-/// The loom models' collector: a count of pinned guards and a list of deferred
-/// destructors, both under one loom mutex. The destructors run when the count drops to
-/// zero, which is later than crossbeam would run them, never earlier than it may.
-#[cfg(loom)]
-mod reclaim {
-    use loom::sync::Mutex;
+// SAFETY: garbage is only touched by `destroy`, once, on whichever thread collects it; a
+// session is `Send + Sync`, and a table is atomics and pointers to such sessions.
+unsafe impl Send for Garbage {}
 
-    /// A raw pointer that a deferred destructor may carry to another thread.
-    pub(crate) struct SendPtr<T>(pub(crate) *mut T);
-
-    // SAFETY: as outside loom.
-    unsafe impl<T> Send for SendPtr<T> {}
-
-    type Deferred = Box<dyn FnOnce() + Send>;
-
-    #[derive(Default)]
-    struct State {
-        pinned: usize,
-        deferred: Vec<Deferred>,
-    }
-
-    loom::lazy_static! {
-        static ref STATE: Mutex<State> = Mutex::new(State::default());
-    }
-
-    /// A pinned thread.
-    pub(crate) struct Guard(());
-
-    pub(crate) fn pin() -> Guard {
-        STATE.lock().unwrap().pinned += 1;
-        Guard(())
-    }
-
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let ready = {
-                let mut state = STATE.lock().unwrap();
-                state.pinned -= 1;
-                if state.pinned == 0 {
-                    std::mem::take(&mut state.deferred)
-                } else {
-                    Vec::new()
-                }
-            };
-            for destroy in ready {
-                destroy();
-            }
+impl Garbage {
+    /// Reads the session's reference count, so that its cache line is on its way before
+    /// [`destroy`](Self::destroy) writes it.
+    fn touch(&self) {
+        if let Self::Session(session) = *self {
+            // SAFETY: retired garbage is alive until `destroy`; the `Arc` is rebuilt only
+            // to read its count and is not dropped.
+            let arc = core::mem::ManuallyDrop::new(unsafe { Arc::from_raw(session.cast_const()) });
+            core::hint::black_box(Arc::strong_count(&arc));
         }
     }
 
-    /// Runs `destroy` once no thread is pinned (the caller is, with `guard`).
+    /// Gives up the session's reference or frees the table.
     ///
     /// # Safety
     ///
-    /// As outside loom.
-    pub(crate) unsafe fn defer(_guard: &Guard, destroy: impl FnOnce() + Send + 'static) {
-        STATE.lock().unwrap().deferred.push(Box::new(destroy));
+    /// No thread can reach the garbage any more, and it is destroyed once.
+    unsafe fn destroy(self) {
+        match self {
+            // SAFETY: the table's own reference, given up once, here.
+            Self::Session(session) => drop(unsafe { Arc::from_raw(session.cast_const()) }),
+            // SAFETY: a table from `Table::allocate`, unreachable, freed once.
+            Self::Table(table) => unsafe { Table::free(table) },
+        }
     }
 }
+
+/// Deferred reclamation: the crate's own epoch collector (under loom too, with its fence
+/// fallback).
+mod epoch;
+use epoch as reclaim;
+#[cfg(loom)]
+pub(crate) use epoch::loom_collect;
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -856,7 +837,7 @@ mod tests {
     }
 
     fn control_words(shard: &Shard) -> Vec<u64> {
-        let table = Table::decode(shard.table.load(Relaxed));
+        let table = Table::decode(shard.read.table.load(Relaxed));
         (0..table.chunks())
             .map(|i| {
                 // SAFETY: the shard's current table, and no other thread uses the shard.
@@ -873,7 +854,7 @@ mod tests {
     #[test]
     fn overflow_counts_come_back_to_zero_and_removal_leaves_no_tombstones() {
         let shard = Shard::with_capacity(8 * LOAD_PER_CHUNK);
-        let chunks = Table::decode(shard.table.load(Relaxed)).chunks();
+        let chunks = Table::decode(shard.read.table.load(Relaxed)).chunks();
         assert_eq!(chunks, 8);
         // 20 sessions whose home is chunk 0: 7 fit there, the others overflow along the
         // probe path 0, 1, 3, 6, … and are still found.
@@ -882,7 +863,7 @@ mod tests {
             shard.write().insert(Arc::clone(session)).unwrap();
         }
         assert_eq!(
-            Table::decode(shard.table.load(Relaxed)).chunks(),
+            Table::decode(shard.read.table.load(Relaxed)).chunks(),
             8,
             "no growth"
         );

@@ -112,11 +112,13 @@ fn a_recycled_slot_keeps_the_counts_of_its_previous_thread() {
 }
 
 // ---------------------------------------------------------------------------------------
-// The registry's lock-free reads. Under loom the registry reclaims through a collector
-// whose steps loom sees (src/shard.rs), and a session's and a table's memory carry a cell
-// that readers read and the destructor writes: loom reports any interleaving in which a
-// session or a table could be freed while a reader can still reach it. Ids are fixed, so
-// that every execution of a model probes the same chunks.
+// The registry's lock-free reads. Under loom the registry's own epoch collector
+// (src/shard/epoch.rs) runs with `fence(SeqCst)` in place of membarrier(2), and a
+// session's and a table's memory carry a cell that readers read and the destructor
+// writes: loom reports any interleaving in which a session or a table could be freed
+// while a reader can still reach it. After the threads join, a model drives the collector
+// (`__loom_collect`) and counts what was freed. Ids are fixed, so that every execution of
+// a model probes the same chunks.
 
 use cnv_registry::{SessionHandle, SessionId, SessionRegistry, uuid::Uuid};
 use loom::sync::atomic::{AtomicBool, Ordering};
@@ -125,7 +127,7 @@ use std::sync::Weak;
 /// Runs `model` with a preemption bound that keeps the registry models to seconds.
 fn check(model: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(3);
+    builder.preemption_bound = Some(2);
     builder.check(model);
 }
 
@@ -170,6 +172,7 @@ fn get_racing_remove_sees_the_whole_session_or_none() {
         remover.join().unwrap();
         assert!(registry.get(&id(1)).is_none());
         // Every reference is gone and no reader is pinned: the session was freed, once.
+        cnv_registry::__loom_collect();
         assert!(weak[0].upgrade().is_none());
         assert!(registry.is_empty());
     });
@@ -187,6 +190,7 @@ fn with_racing_remove_never_reads_freed_memory() {
         let seen = registry.with(&id(1), |session| session.name().len() + 1);
         assert!(matches!(seen, None | Some(1)));
         remover.join().unwrap();
+        cnv_registry::__loom_collect();
         assert!(weak[0].upgrade().is_none());
     });
 }
@@ -227,6 +231,7 @@ fn get_racing_growth_finds_every_present_session() {
         assert_eq!(registry.len(), 7);
         assert!((1..=7).all(|n| registry.contains(&id(n))));
         drop(registry);
+        cnv_registry::__loom_collect();
         assert!(weak.iter().all(|w| w.upgrade().is_none()));
     });
 }
@@ -250,12 +255,14 @@ fn get_racing_replace_sees_the_old_or_the_new_session() {
         assert!(previous.name().is_empty());
         drop(previous);
         // The replaced session is freed; the twin stays while the registry holds it.
+        cnv_registry::__loom_collect();
         assert!(weak[0].upgrade().is_none());
         assert_eq!(
             registry.with(&id(1), |s| s.name().to_owned()).as_deref(),
             Some("twin")
         );
         drop(registry);
+        cnv_registry::__loom_collect();
         assert!(twin_weak.upgrade().is_none());
     });
 }
@@ -281,6 +288,7 @@ fn a_reused_slot_is_never_mistaken_for_the_session_that_left_it() {
         churner.join().unwrap();
         assert!(registry.get(&id(1)).is_none());
         assert!(registry.contains(&id(2)));
+        cnv_registry::__loom_collect();
         assert!(weak[0].upgrade().is_none());
     });
 }

@@ -122,17 +122,21 @@ fn readers_see_sessions_while_writers_churn() {
     assert_eq!(stats.removed, churned);
 }
 
-/// Drives the epoch collector until `freed` holds: pins and flushes this thread's deferred
-/// destructors, so the collector can advance and run those whose readers are gone. Bounded:
-/// returns whether `freed` held before the bound (a stuck collector fails the caller's
-/// assertion instead of hanging the test).
+/// Drives the registry's collector until `freed` holds: registers and removes sessions in
+/// a scratch registry, so this thread retires garbage and, every few dozen retirements,
+/// advances the epoch and frees what has expired (as any thread that writes to a registry
+/// does). Bounded: returns whether `freed` held within `rounds` removals, so a collector
+/// that never frees fails the caller's assertion instead of hanging the test.
 fn reclaim_until(rounds: usize, freed: impl Fn() -> bool) -> bool {
+    let scratch = SessionRegistry::new(1);
     for _ in 0..rounds {
         if freed() {
             return true;
         }
-        crossbeam_epoch::pin().flush();
-        thread::yield_now();
+        let session = Arc::new(SessionBuilder::new().build());
+        let id = session.id();
+        scratch.register(session).unwrap();
+        drop(scratch.remove(&id));
     }
     freed()
 }
