@@ -174,7 +174,11 @@ impl Participant {
 /// A thread's record and its bag of retired garbage.
 struct Local {
     participant: &'static Participant,
+    /// Oldest first: a thread's tags never decrease (each is the epoch it pinned in, plus
+    /// one, and the epochs it reads never go back).
     bag: RefCell<Vec<Retired>>,
+    /// Retirements since this thread last collected.
+    since_collect: core::cell::Cell<usize>,
 }
 
 #[cfg(not(loom))]
@@ -195,6 +199,7 @@ thread_local! {
     static LOCAL: Local = Local {
         participant: Participant::acquire(),
         bag: RefCell::new(Vec::new()),
+        since_collect: core::cell::Cell::new(0),
     };
 }
 
@@ -203,6 +208,7 @@ loom::thread_local! {
     static LOCAL: Local = Local {
         participant: Participant::acquire(),
         bag: RefCell::new(Vec::new()),
+        since_collect: core::cell::Cell::new(0),
     };
 }
 
@@ -273,9 +279,12 @@ pub(super) unsafe fn retire(guard: &Guard, garbage: Garbage) {
     });
     if !guard.temporary && cfg!(not(loom)) {
         let full = LOCAL.try_with(|local| {
-            let mut bag = local.bag.borrow_mut();
-            bag.extend(retired.take());
-            bag.len() >= BAG
+            local.bag.borrow_mut().extend(retired.take());
+            let since = local.since_collect.get() + 1;
+            local
+                .since_collect
+                .set(if since >= BAG { 0 } else { since });
+            since >= BAG
         });
         if matches!(full, Ok(true)) {
             collect();
@@ -306,17 +315,15 @@ fn collect() {
     let expired = |retired: &Retired| epoch >= retired.tag + 2;
     let mut ready: Vec<Retired> = Vec::new();
     let _ = LOCAL.try_with(|local| {
+        // The bag is oldest first, so what has expired is a prefix of it.
         let mut bag = local.bag.borrow_mut();
-        let (old, young): (Vec<Retired>, Vec<Retired>) = bag.drain(..).partition(expired);
-        *bag = young;
-        ready = old;
+        let old = bag.partition_point(expired);
+        ready.extend(bag.drain(..old));
     });
     {
         let mut orphans = orphans();
         if !orphans.is_empty() {
-            let (old, young): (Vec<Retired>, Vec<Retired>) = orphans.drain(..).partition(expired);
-            *orphans = young;
-            ready.extend(old);
+            ready.extend(orphans.extract_if(.., |retired| expired(retired)));
         }
     }
     // No lock or borrow is held while destructors run. The sessions are cold (they were
