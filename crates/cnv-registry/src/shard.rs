@@ -528,7 +528,37 @@ impl Writer<'_> {
     pub(crate) fn insert(&mut self, session: Arc<SessionHandle>) -> Result<(), Arc<SessionHandle>> {
         let id = session.id();
         let hash = id.hash64();
-        if self.search(self.table(), &id, hash).is_some() {
+        let table = self.table();
+        let len = self.len();
+        // The common case in one chunk: the table has room, and the home chunk has an
+        // empty slot and has never overflowed, so the id can only be in this chunk.
+        if len < table.capacity() {
+            // SAFETY: the current table.
+            let chunk = unsafe { table.chunk(hash as usize) };
+            let control = chunk.control.load(Relaxed);
+            let tag = tag_of(hash);
+            if overflow(control) == 0 {
+                let present = matching(control, tag).any(|slot| {
+                    let other = chunk.slots[slot].load(Relaxed);
+                    // SAFETY: a slot of the current table holds a session the table owns.
+                    !other.is_null() && unsafe { &*other }.matches(&id)
+                });
+                if present {
+                    bump(&self.shard.write.rejected);
+                    return Err(session);
+                }
+                if let Some(slot) = empty(control).next() {
+                    // The slot first, then the tag that makes readers look at it.
+                    chunk.slots[slot].store(Arc::into_raw(session).cast_mut(), Release);
+                    chunk
+                        .control
+                        .store(control | u64::from(tag) << (8 * slot), Release);
+                    self.set_len(len + 1);
+                    return Ok(());
+                }
+            }
+        }
+        if self.search(table, &id, hash).is_some() {
             bump(&self.shard.write.rejected);
             return Err(session);
         }
