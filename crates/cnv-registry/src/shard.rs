@@ -788,6 +788,15 @@ enum Garbage {
 unsafe impl Send for Garbage {}
 
 impl Garbage {
+    /// How much the garbage counts towards a collection: 1 for a session's reference, the
+    /// chunk count (64 bytes each) for a table.
+    fn weight(&self) -> usize {
+        match *self {
+            Self::Session(_) => 1,
+            Self::Table(table) => Table::decode(table).chunks(),
+        }
+    }
+
     /// Reads the session's reference count, so that its cache line is on its way before
     /// [`destroy`](Self::destroy) writes it.
     fn touch(&self) {

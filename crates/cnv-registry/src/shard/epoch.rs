@@ -49,10 +49,12 @@ use crossbeam_utils::CachePadded;
 use super::Garbage;
 use crate::sync::{self, AtomicBool, AtomicU64, AtomicUsize, Mutex, fence};
 
-/// Retirements a thread collects before it tries to advance the epoch and free. Each
-/// attempt costs a system call that interrupts the process's other running threads, so
-/// it is amortized over many retirements (64 measured 1.3× slower than the `RwLock`
-/// registry on a 90/10 lookup/replace mix; 1024 about even).
+/// How much a thread retires before it tries to advance the epoch and free, in
+/// [`Garbage::weight`]s (a session weighs 1, a table its chunk count, so that outgrown
+/// tables are freed soon). Each attempt costs a system call that interrupts the process's
+/// other running threads, so it is amortized over many retirements (every 64 sessions
+/// measured 1.3× slower than the `RwLock` registry on a 90/10 lookup/replace mix; every
+/// 1024 about even).
 const BAG: usize = 1024;
 
 /// One thread's announcement. Records are allocated once and never freed; a record whose
@@ -177,7 +179,7 @@ struct Local {
     /// Oldest first: a thread's tags never decrease (each is the epoch it pinned in, plus
     /// one, and the epochs it reads never go back).
     bag: RefCell<Vec<Retired>>,
-    /// Retirements since this thread last collected.
+    /// What this thread retired since it last collected, in [`Garbage::weight`]s.
     since_collect: core::cell::Cell<usize>,
 }
 
@@ -279,8 +281,9 @@ pub(super) unsafe fn retire(guard: &Guard, garbage: Garbage) {
     });
     if !guard.temporary && cfg!(not(loom)) {
         let full = LOCAL.try_with(|local| {
+            let weight = retired.as_ref().map_or(1, |r| r.garbage.weight());
             local.bag.borrow_mut().extend(retired.take());
-            let since = local.since_collect.get() + 1;
+            let since = local.since_collect.get() + weight;
             local
                 .since_collect
                 .set(if since >= BAG { 0 } else { since });
