@@ -159,6 +159,8 @@ fn lookups_race_registration_removal_replacement_and_growth() {
     let churn_ids: Vec<SessionId> = churn.iter().map(|s| s.id()).collect();
     let done = AtomicBool::new(false);
     let lookups = AtomicUsize::new(0);
+    // Writers and readers start together, and every reader makes at least one full pass.
+    let start = Barrier::new(4);
 
     let (registered, removed) = thread::scope(|scope| {
         // Two writers: one registers its half and removes every other session again, the
@@ -167,9 +169,10 @@ fn lookups_race_registration_removal_replacement_and_growth() {
             .chunks(CHURN / 2)
             .enumerate()
             .map(|(w, mine)| {
-                let registry = &registry;
+                let (registry, start) = (&registry, &start);
                 let mine = mine.to_vec();
                 scope.spawn(move || {
+                    start.wait();
                     let (mut registered, mut removed) = (0usize, 0usize);
                     for (i, session) in mine.into_iter().enumerate() {
                         let id = session.id();
@@ -194,11 +197,13 @@ fn lookups_race_registration_removal_replacement_and_growth() {
         // Two readers: stable sessions are always found, and the very same `Arc`; churned
         // ids are found or not, but a found session always has the id that was asked for.
         for r in 0..2 {
-            let (registry, stable, churn_ids, done, lookups) =
-                (&registry, &stable, &churn_ids, &done, &lookups);
+            let (registry, stable, churn_ids, done, lookups, start) =
+                (&registry, &stable, &churn_ids, &done, &lookups, &start);
             scope.spawn(move || {
+                start.wait();
                 let mut n = 0usize;
-                while !done.load(Ordering::Acquire) {
+                loop {
+                    let finished = done.load(Ordering::Acquire);
                     for (k, session) in stable.iter().enumerate().skip(r).step_by(7) {
                         let found = registry.get(&session.id()).expect("stable sessions stay");
                         assert!(Arc::ptr_eq(&found, session));
@@ -210,6 +215,9 @@ fn lookups_race_registration_removal_replacement_and_growth() {
                             assert_eq!(found.id(), id);
                         }
                         n += 1;
+                    }
+                    if finished {
+                        break;
                     }
                 }
                 lookups.fetch_add(n, Ordering::Relaxed);
