@@ -1,13 +1,20 @@
 //! The session registry against its peers, one criterion group per operation, with a
-//! million sessions: `DashMap` with its default hasher (SipHash), with foldhash and with
-//! cnv's `SessionIdHasher` (the best hasher we found); one `Mutex<HashMap>`; and the
-//! seed's design, 1024 `RwLock<HashMap>` shards with the default hasher.
+//! million sessions: the registry as it was before its lookups became lock-free (the same
+//! 8-byte shard tables behind one `RwLock` per shard: `cnv_benches::baseline`), `DashMap`
+//! with its default hasher (SipHash), with foldhash and with cnv's `SessionIdHasher` (the
+//! best hasher we found); one `Mutex<HashMap>`; and the seed's design, 1024
+//! `RwLock<HashMap>` shards with the default hasher.
 //!
 //! `registry/register` grows every map from empty; `registry/register_presized` sizes
 //! every map for the million first, each through its own capacity API (`Presized`), so
 //! that a capacity hint is compared with the peers' capacity hints, never with their growth.
 //!
-//! Every contestant hands out an `Arc<SessionHandle>` from `get`, as the registry does.
+//! Every contestant hands out an `Arc<SessionHandle>` from `get`, as the registry does;
+//! `registry/get` also has a row for the registry's borrow-style read
+//! (`SessionRegistry::with`), which clones nothing. Lookups take their ids from a separate
+//! array, never from the session (which would bring the session into the cache before the
+//! map is asked), and the 2-thread ceilings share the same sessions as the shared maps, so
+//! their reference counts are written by both threads as in the shared rows.
 //! Before the groups run, the bench prints the memory a session costs at 1M sessions.
 
 use std::hint::black_box;
@@ -16,6 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cnv::registry::{SessionBuilder, SessionHandle, SessionId, SessionRegistry};
+use cnv_benches::baseline::LockedRegistry;
 use cnv_benches::maps::{
     DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, Presized, PrivateMap, SHARDS,
     SeedRegistry, SessionMap, resident_bytes, sessions, shuffled_ids,
@@ -30,6 +38,7 @@ const N: usize = 1_000_000;
 macro_rules! for_each_map {
     ($f:ident($($arg:expr),*)) => {
         $f("cnv SessionRegistry", || SessionRegistry::new(SHARDS), $($arg),*);
+        $f("RwLock-sharded registry (before lock-free reads)", LockedRegistry::default, $($arg),*);
         $f("dashmap (default SipHash)", DashMapDefault::default, $($arg),*);
         $f("dashmap (foldhash)", DashMapFoldhash::default, $($arg),*);
         $f("dashmap (cnv id hasher)", DashMapIdHasher::default, $($arg),*);
@@ -43,6 +52,7 @@ macro_rules! for_each_map {
 macro_rules! for_each_presized_map {
     ($f:ident($($arg:expr),*)) => {
         $f("cnv SessionRegistry::with_capacity", || SessionRegistry::presized(N), $($arg),*);
+        $f("RwLock-sharded registry (before lock-free reads)", || LockedRegistry::presized(N), $($arg),*);
         $f("dashmap (default SipHash)", || DashMapDefault::presized(N), $($arg),*);
         $f("dashmap (foldhash)", || DashMapFoldhash::presized(N), $($arg),*);
         $f("dashmap (cnv id hasher)", || DashMapIdHasher::presized(N), $($arg),*);
@@ -130,6 +140,20 @@ fn get(c: &mut Criterion) {
     let mut group = c.benchmark_group("registry/get");
     group.throughput(Throughput::Elements(1));
     for_each_map!(get_one(&mut group, &all, &ids));
+    // The borrow-style read: the closure reads the session's contract; no `Arc` is cloned
+    // or dropped.
+    let registry = filled(|| SessionRegistry::new(SHARDS), &all);
+    let mut i = 0;
+    group.bench_function("cnv SessionRegistry::with (borrow, no Arc clone)", |b| {
+        b.iter(|| {
+            let id = &ids[i];
+            i += 1;
+            if i == ids.len() {
+                i = 0;
+            }
+            registry.with(id, SessionHandle::contract)
+        });
+    });
     group.finish();
 }
 
@@ -199,17 +223,20 @@ fn mix_one<M: SessionMap>(
     all: &[Arc<SessionHandle>],
     twins: &[Arc<SessionHandle>],
     order: &[usize],
+    ids: &[SessionId],
 ) {
     let map = filled(make, all);
     group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             two_threads(iters, &|t, k| {
-                let slot = order[(k as usize + t * N / 2) % N];
+                let at = (k as usize + t * N / 2) % N;
                 if k % 10 == 9 {
                     let pool = if (k / 10) % 2 == 0 { twins } else { all };
-                    black_box(map.replace(Arc::clone(&pool[slot])));
+                    black_box(map.replace(Arc::clone(&pool[order[at]])));
                 } else {
-                    black_box(map.get(&all[slot].id()));
+                    // The id comes from its own array: reading it from the session would
+                    // bring the session into the cache before the map is asked.
+                    black_box(map.get(&ids[at]));
                 }
             })
         });
@@ -223,8 +250,8 @@ fn get_update_mix(c: &mut Criterion) {
         .iter()
         .map(|s| Arc::new(SessionBuilder::new().id(s.id()).build()))
         .collect();
+    let ids = shuffled_ids(&all, 0x90_10);
     let order: Vec<usize> = {
-        let ids = shuffled_ids(&all, 0x90_10);
         let index: std::collections::HashMap<SessionId, usize> =
             all.iter().enumerate().map(|(i, s)| (s.id(), i)).collect();
         ids.iter().map(|id| index[id]).collect()
@@ -232,80 +259,78 @@ fn get_update_mix(c: &mut Criterion) {
     let mut group = c.benchmark_group("registry/get_update_90_10_2threads");
     // Two operations per iteration: one on each thread.
     group.throughput(Throughput::Elements(2));
-    for_each_map!(mix_one(&mut group, &all, &twins, &order));
+    for_each_map!(mix_one(&mut group, &all, &twins, &order, &ids));
     group.finish();
 }
 
-/// `get` on two threads sharing one registry, against two threads each on a private,
-/// unshared map of the same size: a registry of its own (the cost of sharing), and a plain
-/// `HashMap` with no lock at all (the machine's ceiling for the lookup).
+/// `get` on two threads sharing one map, 2 threads each looking up ids of its own half of
+/// one random order (so they rarely want the same session at the same moment).
+fn shared_two_threads<M: SessionMap>(
+    name: &str,
+    map: &M,
+    group: &mut Group<'_>,
+    ids: &[SessionId],
+) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, &|t, k| {
+                black_box(map.get(&ids[(k as usize + t * N / 2) % N]));
+            })
+        });
+    });
+}
+
+/// `get` on two threads sharing one registry (the registry, the registry before lock-free
+/// reads, DashMap), against two *ceilings* where no map is shared: each thread with a
+/// registry of its own, and each thread with a plain `HashMap` of its own with no lock at
+/// all. Every row holds the **same** sessions and uses the same id order, so in every row
+/// both threads clone (write the reference counts of) the same sessions.
 fn get_two_threads(c: &mut Criterion) {
     let all = sessions(N);
     let ids = shuffled_ids(&all, 0x2_7123);
     let mut group = c.benchmark_group("registry/get_2threads");
     group.throughput(Throughput::Elements(2));
 
-    let registry = SessionRegistry::new(SHARDS);
-    for s in &all {
-        registry.insert(Arc::clone(s));
-    }
-    group.bench_function("cnv SessionRegistry (shared)", |b| {
-        b.iter_custom(|iters| {
-            two_threads(iters, &|t, k| {
-                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
-            })
-        });
-    });
+    let registry = filled(|| SessionRegistry::new(SHARDS), &all);
+    shared_two_threads("cnv SessionRegistry (shared)", &registry, &mut group, &ids);
     drop(registry);
 
-    let dash = DashMapIdHasher::default();
-    for s in &all {
-        dash.insert(s.id(), Arc::clone(s));
-    }
-    group.bench_function("dashmap (cnv id hasher, shared)", |b| {
-        b.iter_custom(|iters| {
-            two_threads(iters, &|t, k| {
-                black_box(SessionMap::get(&dash, &ids[(k as usize + t * N / 2) % N]));
-            })
-        });
-    });
+    let locked = filled(LockedRegistry::default, &all);
+    shared_two_threads(
+        "RwLock-sharded registry (before lock-free reads, shared)",
+        &locked,
+        &mut group,
+        &ids,
+    );
+    drop(locked);
+
+    let dash = filled(DashMapIdHasher::default, &all);
+    shared_two_threads("dashmap (cnv id hasher, shared)", &dash, &mut group, &ids);
     drop(dash);
 
-    // Each thread: its own sessions, its own registry, its own id order. Nothing is
-    // shared, so this is the registry's own 2-thread ceiling: the cost of sharing is the
-    // difference to the shared row.
-    let own: Vec<(SessionRegistry, Vec<SessionId>)> = (0..2)
-        .map(|t| {
-            let sessions = sessions(N);
-            let ids = shuffled_ids(&sessions, 0x2_7123 + t);
-            (filled(|| SessionRegistry::new(SHARDS), &sessions), ids)
-        })
+    // Each thread: a registry of its own over the same sessions. Nothing but the sessions
+    // is shared: the cost of sharing the registry is the difference to the shared row.
+    let own: Vec<SessionRegistry> = (0..2)
+        .map(|_| filled(|| SessionRegistry::new(SHARDS), &all))
         .collect();
     group.bench_function("private registries, one per thread", |b| {
         b.iter_custom(|iters| {
             two_threads(iters, &|t, k| {
-                let (registry, ids) = &own[t];
-                black_box(registry.get(&ids[(k as usize + t * N / 2) % N]));
+                black_box(own[t].get(&ids[(k as usize + t * N / 2) % N]));
             })
         });
     });
     drop(own);
 
-    // Each thread: its own sessions, its own plain map with no lock at all: the machine's
-    // ceiling for a lookup that hands out an `Arc`.
-    let private: Vec<(PrivateMap, Vec<SessionId>)> = (0..2)
-        .map(|t| {
-            let own = sessions(N);
-            let ids = shuffled_ids(&own, 0x2_7123 + t);
-            let map: PrivateMap = own.into_iter().map(|s| (s.id(), s)).collect();
-            (map, ids)
-        })
+    // Each thread: a plain map of its own with no lock at all, over the same sessions: the
+    // machine's ceiling for a lookup that hands out an `Arc`.
+    let private: Vec<PrivateMap> = (0..2)
+        .map(|_| all.iter().map(|s| (s.id(), Arc::clone(s))).collect())
         .collect();
     group.bench_function("private HashMaps, one per thread, no lock (ceiling)", |b| {
         b.iter_custom(|iters| {
             two_threads(iters, &|t, k| {
-                let (map, ids) = &private[t];
-                black_box(map.get(&ids[(k as usize + t * N / 2) % N]).cloned());
+                black_box(private[t].get(&ids[(k as usize + t * N / 2) % N]).cloned());
             })
         });
     });
@@ -313,9 +338,11 @@ fn get_two_threads(c: &mut Criterion) {
 }
 
 /// The maps whose memory the report measures, each in a fresh process.
-const MEMORY_PROBES: [&str; 5] = [
+const MEMORY_PROBES: [&str; 7] = [
     "cnv SessionRegistry (1024 shards)",
     "cnv SessionRegistry (1024 shards, with_capacity(1M))",
+    "RwLock-sharded registry before lock-free reads (1024 shards)",
+    "RwLock-sharded registry before lock-free reads (1024 shards, with_capacity(1M))",
     "dashmap (default SipHash)",
     "dashmap (cnv id hasher)",
     "seed: 1024 RwLock<HashMap> shards",
@@ -349,11 +376,21 @@ fn memory_probe(probe: &str) -> Option<f64> {
             resident_bytes()?
         }
         2 => {
-            let map = fill(DashMapDefault::default(), &all);
+            let map = fill(LockedRegistry::default(), &all);
             black_box(&map);
             resident_bytes()?
         }
         3 => {
+            let map = fill(LockedRegistry::with_capacity(SHARDS, N), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        4 => {
+            let map = fill(DashMapDefault::default(), &all);
+            black_box(&map);
+            resident_bytes()?
+        }
+        5 => {
             let map = fill(DashMapIdHasher::default(), &all);
             black_box(&map);
             resident_bytes()?

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod maps;
 pub mod queues;
 

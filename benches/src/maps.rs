@@ -10,6 +10,8 @@ use cnv::registry::{
 };
 use dashmap::DashMap;
 
+use crate::baseline::LockedRegistry;
+
 /// What the benches do to a map of sessions. Every implementation hands out an
 /// `Arc<SessionHandle>` from `get`, as the registry does, so all do the same work.
 pub trait SessionMap: Sync {
@@ -37,6 +39,34 @@ pub const SHARDS: usize = 1024;
 impl Presized for SessionRegistry {
     fn presized(capacity: usize) -> Self {
         Self::with_capacity(SHARDS, capacity)
+    }
+}
+
+impl Presized for LockedRegistry {
+    fn presized(capacity: usize) -> Self {
+        Self::with_capacity(SHARDS, capacity)
+    }
+}
+
+impl Default for LockedRegistry {
+    fn default() -> Self {
+        Self::with_capacity(SHARDS, 0)
+    }
+}
+
+impl SessionMap for LockedRegistry {
+    fn insert(&self, session: Arc<SessionHandle>) {
+        let registered = self.register(session);
+        debug_assert!(registered);
+    }
+    fn get(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
+        LockedRegistry::get(self, id)
+    }
+    fn remove(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
+        LockedRegistry::remove(self, id)
+    }
+    fn replace(&self, session: Arc<SessionHandle>) -> Option<Arc<SessionHandle>> {
+        LockedRegistry::replace(self, session)
     }
 }
 
@@ -248,6 +278,7 @@ mod tests {
     #[test]
     fn every_peer_behaves_like_a_map() {
         exercise(&SessionRegistry::new(16));
+        exercise(&LockedRegistry::default());
         exercise(&DashMapDefault::default());
         exercise(&DashMapFoldhash::default());
         exercise(&DashMapIdHasher::default());
@@ -258,6 +289,7 @@ mod tests {
     #[test]
     fn presized_maps_behave_like_maps() {
         exercise(&SessionRegistry::presized(1_000));
+        exercise(&LockedRegistry::presized(1_000));
         exercise(&DashMapDefault::presized(1_000));
         exercise(&DashMapIdHasher::presized(1_000));
         exercise(&MutexMap::presized(1_000));

@@ -6,6 +6,8 @@
 //! * `cargo xtask bench` — run the criterion benches and write `docs/PERFORMANCE.md`.
 //! * `cargo xtask doc` — build the API documentation as CI does.
 
+#![forbid(unsafe_code)]
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -1,12 +1,11 @@
-//! The session registry: sessions by id, in shards, each behind its own lock.
+//! The session registry: sessions by id, in shards whose lookups take no lock.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 
+use crate::shard::{self, Shard};
 use crate::{DuplicateSession, SessionHandle, SessionId, ShardCountError};
 
 /// The shard count of [`SessionRegistry::default`], as in the seed's example.
@@ -16,19 +15,30 @@ pub const DEFAULT_SHARDS: usize = 1024;
 pub const MAX_SHARDS: usize = 1 << 16;
 
 /// The shard is taken from bits `40..56` of [`SessionId::hash64`]: not the low bits the
-/// shard's own table indexes its buckets with, and not the top 7 bits it keeps as tags.
+/// shard's own table indexes its chunks with, and not the top 7 bits it keeps as tags.
 const SHARD_SHIFT: u32 = 40;
 
-/// Sessions by id, for many threads at once.
+/// Sessions by id, for many threads at once; lookups never block.
 ///
-/// The registry is `shards` hash maps (a power of two), each behind its own
-/// reader-writer lock and on its own cache line; a session's shard comes from the random
-/// bits of its id, so threads working on different sessions rarely meet. Lookups share
-/// the shard's lock; registering and removing take it alone for the time of one hash-map
-/// operation. No user code ever runs while a shard is locked.
+/// The registry is `shards` hash tables (a power of two), each on its own cache line; a
+/// session's shard comes from the random bits of its id, so threads working on different
+/// sessions rarely meet.
 ///
-/// Statistics live in the shards and are written under the lock the operation already
-/// holds: a lookup writes nothing shared, and [`stats`](Self::stats) adds the shards up.
+/// * **Lookups take no lock** and write nothing the registry shares:
+///   [`get`](Self::get) (clones the session's `Arc`), [`with`](Self::with) (lends the
+///   session to a closure, cloning nothing), [`contains`](Self::contains), and the sweeps
+///   ([`retain`](Self::retain), [`iter`](Self::iter), [`active_sessions`](Self::active_sessions),
+///   [`stats`](Self::stats), [`len`](Self::len)). A lookup pins the thread's epoch (a
+///   store to a line only this thread writes) for its duration, and a removed session is
+///   freed only once every lookup that could have seen it has finished.
+/// * **Registering, replacing and removing** take the shard's writer lock for one table
+///   operation; readers never wait for it. No user code runs while a shard is locked.
+///
+/// A lookup that starts after a removal (or replacement) has returned never sees the
+/// removed session; a lookup running at the same time may see either.
+///
+/// Statistics live in the shards and are written by the writer that holds the shard's
+/// lock: a lookup writes nothing shared, and [`stats`](Self::stats) adds the shards up.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -46,6 +56,7 @@ const SHARD_SHIFT: u32 = 40;
 /// assert_eq!(registry.len(), 1);
 ///
 /// assert_eq!(registry.get(&id).map(|s| s.id()), Some(id));
+/// assert_eq!(registry.with(&id, |s| s.is_active()), Some(true));
 /// assert!(registry.remove(&id).is_some());
 /// assert!(registry.is_empty());
 /// let stats = registry.stats();
@@ -53,84 +64,8 @@ const SHARD_SHIFT: u32 = 40;
 /// # Ok::<(), cnv_registry::DuplicateSession>(())
 /// ```
 pub struct SessionRegistry {
-    shards: Box<[CachePadded<RwLock<Shard>>]>,
+    shards: Box<[CachePadded<Shard>]>,
     mask: usize,
-}
-
-/// One shard: its sessions and the counts of what happened to it, all under one lock.
-///
-/// The table stores the `Arc<SessionHandle>` alone (8 bytes a bucket): the key is the id
-/// the session already holds, so it is not stored a second time, and the table's hash of
-/// a session is [`SessionId::hash64`] of that id. Comparing a candidate dereferences the
-/// `Arc`; the id is the session's first field, next to the `Arc`'s reference count, so a
-/// lookup that finds its session touches the line its `Arc` clone writes anyway.
-///
-/// The number of registrations is not stored: it is `sessions.len() + removed` (every
-/// registration adds one session, every removal takes one away, a replacement neither).
-///
-/// `repr(C)` keeps the declared order: behind the lock's state (16 bytes with std's
-/// futex-based lock on Linux), the table (32 bytes) and `removed` share the lock's cache
-/// line, so `get`, `register` and `remove` touch one line of the shard; the rarely
-/// written counts come last.
-#[derive(Default)]
-#[repr(C)]
-struct Shard {
-    sessions: HashTable<Arc<SessionHandle>>,
-    removed: u64,
-    replaced: u64,
-    rejected: u64,
-}
-
-impl Shard {
-    fn registered(&self) -> u64 {
-        self.sessions.len() as u64 + self.removed
-    }
-
-    /// Makes room for one more session, so that the table's own insert never grows it.
-    #[inline]
-    fn make_room(&mut self) {
-        if self.sessions.len() == self.sessions.capacity() {
-            self.grow(self.sessions.len() + 1);
-        }
-    }
-
-    /// Rebuilds the table with room for at least `needed` sessions (and at least twice
-    /// the sessions it holds, so growing one by one costs `O(1)` amortized).
-    ///
-    /// Growing has to hash every session again, and the table does not store hashes (that
-    /// would double its size), so each one costs a read of the session: a cache miss and,
-    /// with a million sessions, a TLB miss. The table's own growth reads each session
-    /// between the probes of the new table, one after another (measured: 156 ms to
-    /// register 1M sessions). Here the sessions are taken out first, then their ids read
-    /// in a loop of a few instructions whose iterations do not depend on each other, so
-    /// the processor overlaps the misses (134 ms); the moves then touch only the new table.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, needed: usize) {
-        // Everything that allocates comes before the sessions leave the old table, so a
-        // failed allocation leaves the shard as it was.
-        let mut table = HashTable::with_capacity(needed.max(2 * self.sessions.len()));
-        let mut sessions = Vec::with_capacity(self.sessions.len());
-        let mut hashes = Vec::with_capacity(self.sessions.len());
-        sessions.extend(self.sessions.drain());
-        hashes.extend(sessions.iter().map(|s| s.id().hash64()));
-        for (hash, session) in hashes.into_iter().zip(sessions) {
-            table.insert_unique(hash, session, rehash);
-        }
-        self.sessions = table;
-    }
-}
-
-/// The table's hash of a stored session: the hash of its id (used when a table grows).
-#[inline]
-fn rehash(session: &Arc<SessionHandle>) -> u64 {
-    session.id().hash64()
-}
-
-/// The table's equality test for `id`.
-#[inline]
-fn has_id(id: SessionId) -> impl Fn(&Arc<SessionHandle>) -> bool {
-    move |session| session.id() == id
 }
 
 impl SessionRegistry {
@@ -196,12 +131,7 @@ impl SessionRegistry {
         let count = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         let per_shard = per_shard_capacity(capacity, count);
         let shards = (0..count)
-            .map(|_| {
-                CachePadded::new(RwLock::new(Shard {
-                    sessions: HashTable::with_capacity(per_shard),
-                    ..Shard::default()
-                }))
-            })
+            .map(|_| CachePadded::new(Shard::with_capacity(per_shard)))
             .collect();
         Self {
             shards,
@@ -223,7 +153,7 @@ impl SessionRegistry {
         let smallest = self
             .shards
             .iter()
-            .map(|shard| read(shard).sessions.capacity())
+            .map(|shard| shard.capacity())
             .min()
             .unwrap_or(0);
         smallest * self.shards.len()
@@ -234,11 +164,9 @@ impl SessionRegistry {
     pub fn reserve(&self, additional: usize) {
         let per_shard = per_shard_capacity(additional, self.shards.len());
         for shard in &self.shards {
-            let mut shard = write(shard);
-            let needed = shard.sessions.len() + per_shard;
-            if needed > shard.sessions.capacity() {
-                shard.grow(needed);
-            }
+            let mut writer = shard.write();
+            let needed = shard.counts().len + per_shard;
+            writer.reserve(needed);
         }
     }
 
@@ -252,20 +180,11 @@ impl SessionRegistry {
     /// the error. Use [`replace`](Self::replace) to swap a session on purpose.
     #[inline]
     pub fn register(&self, session: Arc<SessionHandle>) -> Result<(), DuplicateSession> {
-        let id = session.id();
-        let hash = id.hash64();
-        let mut shard = write(self.shard(hash));
-        shard.make_room();
-        match shard.sessions.entry(hash, has_id(id), rehash) {
-            Entry::Occupied(_) => {
-                shard.rejected += 1;
-                Err(DuplicateSession::new(session))
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(session);
-                Ok(())
-            }
-        }
+        let hash = session.id().hash64();
+        self.shard(hash)
+            .write()
+            .insert(session)
+            .map_err(DuplicateSession::new)
     }
 
     /// Registers `session`, replacing and returning the session that had its id, if any.
@@ -273,62 +192,84 @@ impl SessionRegistry {
     #[must_use = "the replaced session is returned; drop it explicitly if it is not needed"]
     #[inline]
     pub fn replace(&self, session: Arc<SessionHandle>) -> Option<Arc<SessionHandle>> {
-        let id = session.id();
-        let hash = id.hash64();
-        let mut shard = write(self.shard(hash));
-        shard.make_room();
-        match shard.sessions.entry(hash, has_id(id), rehash) {
-            Entry::Occupied(mut slot) => {
-                let previous = std::mem::replace(slot.get_mut(), session);
-                shard.replaced += 1;
-                Some(previous)
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(session);
-                None
-            }
-        }
+        let hash = session.id().hash64();
+        self.shard(hash).write().replace(session)
     }
 
-    /// The session with this id.
+    /// The session with this id: a new reference to it (one atomic increment of the
+    /// session's reference count). Takes no lock; see [`with`](Self::with) to read a
+    /// session without cloning its `Arc`.
     #[must_use]
     #[inline]
     pub fn get(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
         let hash = id.hash64();
-        read(self.shard(hash))
-            .sessions
-            .find(hash, has_id(*id))
-            .cloned()
+        let guard = shard::pin();
+        self.shard(hash)
+            .find(id, hash, &guard)
+            .map(|found| found.to_arc())
     }
 
-    /// Whether a session with this id is registered.
+    /// Calls `read` with the session with this id and returns what it returns, or `None`
+    /// when no such session is registered. Takes no lock and clones nothing: the session
+    /// is lent for the duration of the call.
+    ///
+    /// While `read` runs, the thread stays pinned, so sessions removed anywhere in the
+    /// process in the meantime are not freed until it returns: keep `read` short (no
+    /// blocking I/O), and clone what must outlive it ([`get`](Self::get) hands out the
+    /// session itself). `read` may use the registry, including to remove this session.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cnv_registry::{SessionBuilder, SessionRegistry, StreamId};
+    ///
+    /// let registry = SessionRegistry::new(16);
+    /// let session = Arc::new(SessionBuilder::new().name("indexer").build());
+    /// let id = session.id();
+    /// registry.register(session)?;
+    ///
+    /// let frame = registry.with(&id, |session| session.frame(StreamId::new(0), b"hi".to_vec()));
+    /// assert_eq!(frame.map(|f| f.sequence()), Some(0));
+    /// assert_eq!(registry.with(&id, |session| session.name().len()), Some(7));
+    /// assert_eq!(registry.with(&cnv_registry::SessionId::new_v4(), |_| ()), None);
+    /// # Ok::<(), cnv_registry::DuplicateSession>(())
+    /// ```
+    #[inline]
+    pub fn with<R>(&self, id: &SessionId, read: impl FnOnce(&SessionHandle) -> R) -> Option<R> {
+        let hash = id.hash64();
+        let guard = shard::pin();
+        self.shard(hash)
+            .find(id, hash, &guard)
+            .map(|found| read(found.session()))
+    }
+
+    /// Whether a session with this id is registered. Takes no lock.
     #[must_use]
     #[inline]
     pub fn contains(&self, id: &SessionId) -> bool {
         let hash = id.hash64();
-        read(self.shard(hash))
-            .sessions
-            .find(hash, has_id(*id))
-            .is_some()
+        let guard = shard::pin();
+        self.shard(hash).find(id, hash, &guard).is_some()
     }
 
     /// Removes the session with this id and returns it.
+    ///
+    /// Lookups that start after `remove` returns do not see the session; the registry's
+    /// reference to it is given up once the lookups that might still be reading it have
+    /// finished, so it is freed then if the caller dropped the returned `Arc`.
     #[must_use = "the removed session is returned; drop it explicitly if it is not needed"]
     #[inline]
     pub fn remove(&self, id: &SessionId) -> Option<Arc<SessionHandle>> {
-        let hash = id.hash64();
-        let mut shard = write(self.shard(hash));
-        let (removed, _) = shard.sessions.find_entry(hash, has_id(*id)).ok()?.remove();
-        shard.removed += 1;
-        Some(removed)
+        self.shard(id.hash64()).write().remove(id)
     }
 
     /// Keeps the sessions for which `keep` returns `true` and removes the others
     /// (counted in [`RegistryStats::removed`]); returns how many were removed.
     ///
     /// `keep` runs with no lock held, so it may use the registry itself. Shard by shard,
-    /// the registry takes a snapshot, asks `keep` about each session, then removes the
-    /// refused ones unless they were replaced in the meantime.
+    /// the registry reads the sessions as lookups do (no lock, no clone), asks `keep` about
+    /// each, then removes the refused ones unless they were replaced in the meantime. As
+    /// with [`with`](Self::with), the thread stays pinned while `keep` runs on a shard's
+    /// sessions: keep it short.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -348,22 +289,23 @@ impl SessionRegistry {
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&SessionHandle) -> bool) -> usize {
         let mut removed = 0;
+        let mut refused: Vec<Arc<SessionHandle>> = Vec::new();
         for shard in &self.shards {
-            let snapshot: Vec<Arc<SessionHandle>> = read(shard).sessions.iter().cloned().collect();
-            let refused: Vec<Arc<SessionHandle>> = snapshot
-                .into_iter()
-                .filter(|session| !keep(session))
-                .collect();
+            {
+                let guard = shard::pin();
+                shard.for_each(&guard, |found| {
+                    if !keep(found.session()) {
+                        refused.push(found.to_arc());
+                    }
+                });
+            }
             if refused.is_empty() {
                 continue;
             }
-            let mut shard = write(shard);
-            for session in &refused {
+            let mut writer = shard.write();
+            for session in refused.drain(..) {
                 // The same session, not one that replaced it in the meantime.
-                let same = |candidate: &Arc<SessionHandle>| Arc::ptr_eq(candidate, session);
-                if let Ok(entry) = shard.sessions.find_entry(session.id().hash64(), same) {
-                    entry.remove();
-                    shard.removed += 1;
+                if writer.remove_same(&session) {
                     removed += 1;
                 }
             }
@@ -373,47 +315,42 @@ impl SessionRegistry {
 
     /// The number of sessions registered.
     ///
-    /// It visits every shard (sharing each lock briefly), so it costs `O(shards)`; the
-    /// registry keeps no global count, which would be a cache line every registration
-    /// and removal on every core writes.
+    /// It reads every shard's count (no lock), so it costs `O(shards)`; the registry keeps
+    /// no global count, which would be a cache line every registration and removal on
+    /// every core writes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| read(shard).sessions.len())
-            .sum()
+        self.shards.iter().map(|shard| shard.counts().len).sum()
     }
 
     /// Whether no session is registered (`O(shards)`, like [`len`](Self::len)).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.shards
-            .iter()
-            .all(|shard| read(shard).sessions.is_empty())
+        self.shards.iter().all(|shard| shard.counts().len == 0)
     }
 
     /// The number of registered sessions that are [`Active`](crate::SessionLifecycle::Active)
-    /// (not suspended or closed). It reads every session's state: `O(len)`.
+    /// (not suspended or closed). It reads every session's state without a lock or a
+    /// clone: `O(len)`.
     #[must_use]
     pub fn active_sessions(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| {
-                read(shard)
-                    .sessions
-                    .iter()
-                    .filter(|session| session.is_active())
-                    .count()
-            })
-            .sum()
+        let mut active = 0;
+        for shard in &self.shards {
+            let guard = shard::pin();
+            shard.for_each(&guard, |found| {
+                active += usize::from(found.session().is_active());
+            });
+        }
+        active
     }
 
     /// The registry's counts, added up over the shards.
     ///
-    /// Every count is written under its shard's lock by the operation it counts, so once
-    /// the threads that used the registry have joined, the counts are exact;
-    /// `sessions == registered - removed` always holds per shard. While threads are
-    /// working, shards are read one after another, so a snapshot may mix moments.
+    /// Every count is written by the operation it counts, under its shard's writer lock,
+    /// and read without a lock, so once the threads that used the registry have joined,
+    /// the counts are exact; `sessions == registered - removed` always holds per shard.
+    /// While threads are working, counts are read one after another, so a snapshot may mix
+    /// moments.
     #[must_use]
     pub fn stats(&self) -> RegistryStats {
         let mut stats = RegistryStats {
@@ -422,13 +359,13 @@ impl SessionRegistry {
             ..RegistryStats::default()
         };
         for shard in &self.shards {
-            let shard = read(shard);
-            let len = shard.sessions.len();
+            let counts = shard.counts();
+            let len = counts.len;
             stats.sessions += len;
-            stats.registered += shard.registered();
-            stats.removed += shard.removed;
-            stats.replaced += shard.replaced;
-            stats.rejected_duplicates += shard.rejected;
+            stats.registered += len as u64 + counts.removed;
+            stats.removed += counts.removed;
+            stats.replaced += counts.replaced;
+            stats.rejected_duplicates += counts.rejected;
             stats.smallest_shard = stats.smallest_shard.min(len);
             stats.largest_shard = stats.largest_shard.max(len);
         }
@@ -437,8 +374,8 @@ impl SessionRegistry {
 
     /// The registered sessions, shard by shard.
     ///
-    /// The iterator copies one shard's sessions at a time (holding its lock only for the
-    /// copy), so it never blocks the registry for long. A session registered or removed
+    /// The iterator clones one shard's sessions at a time, without a lock, so it never
+    /// blocks the registry. A session registered or removed
     /// during the iteration may or may not be seen; every session registered for the whole
     /// iteration is seen exactly once.
     #[must_use]
@@ -453,7 +390,7 @@ impl SessionRegistry {
     /// The shard of the id whose [`SessionId::hash64`] is `hash`. The same hash then
     /// finds the session inside the shard's table: the id is hashed once per operation.
     #[inline]
-    fn shard(&self, hash: u64) -> &RwLock<Shard> {
+    fn shard(&self, hash: u64) -> &Shard {
         // The mask keeps the index in bounds.
         &self.shards[(hash >> SHARD_SHIFT) as usize & self.mask]
     }
@@ -468,18 +405,6 @@ fn per_shard_capacity(capacity: usize, shards: usize) -> usize {
     }
     let mean = capacity.div_ceil(shards);
     mean + 4 * mean.isqrt() + 4
-}
-
-#[inline]
-fn read(shard: &RwLock<Shard>) -> RwLockReadGuard<'_, Shard> {
-    // A shard's data stays consistent even if a thread panicked while holding the lock:
-    // its critical sections are single hash-map operations and counter increments.
-    shard.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-#[inline]
-fn write(shard: &RwLock<Shard>) -> RwLockWriteGuard<'_, Shard> {
-    shard.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Default for SessionRegistry {
@@ -524,7 +449,9 @@ impl Iterator for Iter<'_> {
             }
             let shard = self.registry.shards.get(self.next_shard)?;
             self.next_shard += 1;
-            let batch: Vec<_> = read(shard).sessions.iter().cloned().collect();
+            let mut batch = Vec::with_capacity(shard.counts().len);
+            let guard = shard::pin();
+            shard.for_each(&guard, |found| batch.push(found.to_arc()));
             self.batch = batch.into_iter();
         }
     }
@@ -713,8 +640,9 @@ mod tests {
     fn capacity_hints_hold() {
         let registry = SessionRegistry::with_capacity(64, 10_000);
         assert!(registry.capacity() >= 10_000, "{}", registry.capacity());
+        // An empty shard starts with one 64-byte chunk: room for 6 sessions.
         let empty = SessionRegistry::new(64);
-        assert_eq!(empty.capacity(), 0);
+        assert_eq!(empty.capacity(), 64 * 6);
         empty.reserve(5_000);
         assert!(empty.capacity() >= 5_000);
         assert!(format!("{empty:?}").contains("shards: 64"));
@@ -790,10 +718,10 @@ mod tests {
 
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn a_shard_with_its_lock_fits_in_two_lines() {
-        // Table (32 bytes) and three counts; with std's 16-byte lock header, 72 bytes.
-        assert_eq!(size_of::<Shard>(), 56);
-        assert!(size_of::<RwLock<Shard>>() <= 128);
+    fn a_shard_is_two_lines() {
+        // The table pointer on one line; the writer lock and four counts on the other.
+        assert_eq!(size_of::<Shard>(), 128);
+        assert_eq!(size_of::<CachePadded<Shard>>(), 128);
     }
 
     #[test]

@@ -126,22 +126,44 @@ const INLINE_STREAMS: usize = 4;
 /// ```
 // `repr(C)` with the id first: in an `Arc<SessionHandle>` the id then sits 16 bytes after
 // the reference counts, so the registry's lookup compares the id on the cache line that
-// cloning the `Arc` writes anyway (its table stores only the `Arc`). The fields are in
-// descending alignment after the id, so `repr(C)` adds no padding (120 bytes, as before).
+// cloning the `Arc` writes anyway (its table stores only the `Arc`). The contract and the
+// state, what a borrowed read (`SessionRegistry::with`) most often asks, come right after
+// it, within the first 40 bytes of the allocation; they fill what would otherwise be
+// padding before `created_at`, so the handle stays 120 bytes.
 #[repr(C)]
 pub struct SessionHandle {
     id: SessionId,
+    contract: CapabilityContract,
+    state: AtomicU8,
     created_at: SystemTime,
     name: Box<str>,
     /// Next sequence number of streams `0..INLINE_STREAMS`.
     inline_streams: [AtomicU64; INLINE_STREAMS],
     /// Next sequence number of higher streams, as a short list (sessions have few).
     other_streams: Mutex<Vec<(StreamId, u64)>>,
-    contract: CapabilityContract,
-    state: AtomicU8,
+    /// Under loom: a cell the registry's lock-free readers read and the destructor writes,
+    /// so that loom reports a reader that could still see a session when it is freed.
+    #[cfg(loom)]
+    alive: loom::cell::UnsafeCell<()>,
+}
+
+#[cfg(loom)]
+impl Drop for SessionHandle {
+    fn drop(&mut self) {
+        self.alive.with_mut(|_| ());
+    }
 }
 
 impl SessionHandle {
+    /// Whether this is the session with `id` (the registry's key comparison; under loom it
+    /// also records the reader's access to the session's memory).
+    #[inline]
+    pub(crate) fn matches(&self, id: &SessionId) -> bool {
+        #[cfg(loom)]
+        self.alive.with(|_| ());
+        self.id == *id
+    }
+
     /// The session's id.
     #[must_use]
     pub fn id(&self) -> SessionId {
@@ -353,12 +375,14 @@ impl SessionBuilder {
     pub fn build(self) -> SessionHandle {
         SessionHandle {
             id: self.id.unwrap_or_else(SessionId::new_v4),
+            contract: self.contract,
+            state: AtomicU8::new(SessionLifecycle::Active.to_u8()),
             created_at: SystemTime::now(),
             name: self.name.into_boxed_str(),
             inline_streams: core::array::from_fn(|_| AtomicU64::new(0)),
             other_streams: Mutex::new(Vec::new()),
-            contract: self.contract,
-            state: AtomicU8::new(SessionLifecycle::Active.to_u8()),
+            #[cfg(loom)]
+            alive: loom::cell::UnsafeCell::new(()),
         }
     }
 }
@@ -400,8 +424,11 @@ mod tests {
 
     #[test]
     fn the_id_comes_first_and_repr_c_adds_no_padding() {
-        // The registry's lookups rely on the id sitting next to the `Arc`'s counts.
+        // The registry's lookups rely on the id sitting next to the `Arc`'s counts, and
+        // borrowed reads on the contract and the state sitting right after it.
         assert_eq!(core::mem::offset_of!(SessionHandle, id), 0);
+        assert!(core::mem::offset_of!(SessionHandle, contract) < 24);
+        assert!(core::mem::offset_of!(SessionHandle, state) < 24);
         assert_eq!(size_of::<SessionHandle>(), 120);
     }
 

@@ -1,23 +1,28 @@
 //! The synchronization primitives this crate's own atomics use: `std`'s, or `loom`'s when
 //! the crate is built with `RUSTFLAGS="--cfg loom"` for the model tests (tokio's pattern).
 //!
-//! Only the code whose atomics we wrote ourselves goes through this module (the session
-//! lifecycle and stream counters, the queue's striped counters and their thread slots).
-//! The registry's shard locks and crossbeam's queue are used as they are.
+//! Only the code whose atomics we wrote ourselves goes through this module (the registry's
+//! shard tables and their writer locks, the session lifecycle and stream counters, the
+//! queue's striped counters and their thread slots). Crossbeam's queue and epoch collector
+//! are used as they are.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::Mutex;
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU64};
+pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::Mutex;
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU8, AtomicU64};
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 /// Locks `mutex`, ignoring poisoning: every critical section in this crate leaves its data
 /// consistent even if a panic unwinds through it (they only push, pop or add).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> impl core::ops::DerefMut<Target = T> + '_ {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     #[cfg(not(loom))]
     {
         mutex
