@@ -293,7 +293,7 @@ fn dispatch(c: &mut Criterion) {
             b.iter(|| {
                 let (mut out, mut err) = (Vec::new(), Vec::new());
                 let exit =
-                    unconfined.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+                    unconfined.run_in(black_box(argv), &mut Console::for_tests(&mut out, &mut err));
                 assert_eq!(exit, Exit::Success);
                 black_box(out)
             });
@@ -304,7 +304,7 @@ fn dispatch(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let (mut out, mut err) = (Vec::new(), Vec::new());
-                let exit = cli.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+                let exit = cli.run_in(black_box(argv), &mut Console::for_tests(&mut out, &mut err));
                 assert_eq!(exit, Exit::Success);
                 black_box(out)
             });
@@ -322,7 +322,7 @@ fn dispatch(c: &mut Criterion) {
     group.bench_function("cnv Cli::run_in, sandbox off, typed handler", |b| {
         b.iter(|| {
             let (mut out, mut err) = (Vec::new(), Vec::new());
-            let exit = typed.run_in(black_box(argv), &mut Console::new(&mut out, &mut err));
+            let exit = typed.run_in(black_box(argv), &mut Console::for_tests(&mut out, &mut err));
             assert_eq!(exit, Exit::Success);
             black_box(out)
         });

@@ -9,20 +9,33 @@ use cnv_typestate::{ApprovalError, ApprovalRequest, HumanApproval};
 
 use crate::gate::Prompt;
 
-/// Where a run reads and writes: the process's own standard streams, environment and
-/// terminal ([`Cli::run`](crate::Cli::run)), or buffers for tests and embedding.
+/// Where a run reads and writes: standard streams, the operator's environment, and the
+/// person who may be asked to confirm.
+///
+/// | made with | environment | who is asked | for |
+/// |---|---|---|---|
+/// | [`Console::process`] | the process's | the terminal, if stdin and stderr are one | [`Cli::run`](crate::Cli::run), a program that pre-processes its arguments |
+/// | [`Console::new`] | the process's | nobody (a confirmation is refused) | embedding: a program that runs calls itself |
+/// | [`Console::for_tests`] | only what [`with_env`](Self::with_env) sets | nobody, or [`with_answers`](Self::with_answers) | tests |
+///
+/// Every console but the test console reads the operator's variables (`CNV_AGENT`,
+/// `CNV_WORKSPACE`, `CNV_AUDIT_LOG`, …) from the process, so no program turns agent mode
+/// off by choosing a console.
 ///
 /// ```
 /// use cnv_cli::Console;
 ///
 /// let (mut out, mut err) = (Vec::new(), Vec::new());
-/// let console = Console::new(&mut out, &mut err).with_env("CNV_AGENT", "1");
+/// let console = Console::for_tests(&mut out, &mut err).with_env("CNV_AGENT", "1");
 /// # let _ = console;
 /// ```
 pub struct Console<'a> {
     pub(crate) stdout: &'a mut dyn Write,
     pub(crate) stderr: &'a mut dyn Write,
+    /// Variables set on the console; they take precedence over the process's.
     env: Vec<(String, String)>,
+    /// Whether the process's environment is read (every console but the test console).
+    process_env: bool,
     input: Input<'a>,
 }
 
@@ -36,32 +49,49 @@ enum Input<'a> {
 }
 
 impl<'a> Console<'a> {
-    /// Output to `stdout` and `stderr`; no environment variables; nobody to ask (a
-    /// confirmation is refused as on a non-interactive standard input).
-    pub fn new(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
-        Self {
-            stdout,
-            stderr,
-            env: Vec::new(),
-            input: Input::None,
-        }
-    }
-
-    pub(crate) fn process(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
+    /// The process's console: output to `stdout` and `stderr` (usually the process's own),
+    /// the process's environment, and its terminal for confirmations. What
+    /// [`Cli::run`](crate::Cli::run) uses; a program that rewrites its arguments before
+    /// calling [`Cli::run_in`](crate::Cli::run_in) uses it too, so that agent mode and
+    /// the operator's settings still come from the environment.
+    pub fn process(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
         Self {
             input: Input::Process,
             ..Self::new(stdout, stderr)
         }
     }
 
-    /// Whether this console is the process's own ([`Cli::run`](crate::Cli::run)): the run
-    /// is the whole process, so it may set process-wide limits (the memory budget of the
-    /// verb's band).
+    /// Output to `stdout` and `stderr`, the process's environment, and nobody to ask (a
+    /// confirmation is refused as on a non-interactive standard input): for a program that
+    /// runs calls itself, on an agent's behalf or in the background.
+    pub fn new(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
+        Self {
+            stdout,
+            stderr,
+            env: Vec::new(),
+            process_env: true,
+            input: Input::None,
+        }
+    }
+
+    /// A console for tests: output to `stdout` and `stderr`, **no environment but what
+    /// [`with_env`](Self::with_env) sets** (the process's `CNV_AGENT` is not read), and
+    /// nobody to ask unless [`with_answers`](Self::with_answers) gives the answers.
+    pub fn for_tests(stdout: &'a mut dyn Write, stderr: &'a mut dyn Write) -> Self {
+        Self {
+            process_env: false,
+            ..Self::new(stdout, stderr)
+        }
+    }
+
+    /// Whether this console is the process's own: the run is the whole process, so it
+    /// may set process-wide limits (the memory budget of the verb's band).
     pub(crate) fn is_process(&self) -> bool {
         matches!(self.input, Input::Process)
     }
 
-    /// The same console with the environment variable `name` set to `value`.
+    /// The same console with the environment variable `name` set to `value` (over the
+    /// process's, where the console reads it).
     #[must_use]
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((name.into(), value.into()));
@@ -79,17 +109,18 @@ impl<'a> Console<'a> {
 
     /// The variable's value; one that is not UTF-8 is `Some` of its lossy form.
     pub(crate) fn var(&self, name: &str) -> Option<String> {
-        match self.input {
-            Input::Process => {
-                std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
-            }
-            _ => self
-                .env
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone()),
-        }
+        let set = self
+            .env
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone());
+        set.or_else(|| {
+            self.process_env
+                .then(|| std::env::var_os(name))
+                .flatten()
+                .map(|value| value.to_string_lossy().into_owned())
+        })
     }
 
     pub(crate) fn agent_env_is_on(&self, name: &str) -> bool {
@@ -150,6 +181,7 @@ impl fmt::Debug for Console<'_> {
         };
         f.debug_struct("Console")
             .field("env", &self.env)
+            .field("process_env", &self.process_env)
             .field("input", &input)
             .finish_non_exhaustive()
     }

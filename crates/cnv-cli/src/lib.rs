@@ -82,7 +82,7 @@
 //!     .build()?;
 //!
 //! let (mut out, mut err) = (Vec::new(), Vec::new());
-//! let mut console = Console::new(&mut out, &mut err);
+//! let mut console = Console::for_tests(&mut out, &mut err);
 //! // An agent without a justification is refused, and nothing runs.
 //! let exit = cli.run_in(["tool", "--agent", "net", "fetch", "http://127.0.0.1/"], &mut console);
 //! assert_eq!(exit, Exit::Denied);

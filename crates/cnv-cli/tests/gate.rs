@@ -136,7 +136,7 @@ fn run_with(cli: &Cli, args: &[&str], env: &[(&str, &str)], answers: Option<&str
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut answers = answers.map(|a| std::io::Cursor::new(a.as_bytes().to_vec()));
     let exit = {
-        let mut console = Console::new(&mut out, &mut err);
+        let mut console = Console::for_tests(&mut out, &mut err);
         for (name, value) in env {
             console = console.with_env(*name, *value);
         }
@@ -729,7 +729,7 @@ fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let exit = cli.run_in(
         ["t", "x", "y", "hello", "--tag", "a", "--tag", "b"],
-        &mut Console::new(&mut out, &mut err),
+        &mut Console::for_tests(&mut out, &mut err),
     );
     assert_eq!(exit, Exit::Success, "{}", String::from_utf8_lossy(&err));
     assert_eq!(

@@ -56,7 +56,7 @@ struct Run {
 
 fn run(cli: &Cli, args: &[&str]) -> Run {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut console = Console::new(&mut out, &mut err);
+    let mut console = Console::for_tests(&mut out, &mut err);
     let mut argv = vec!["forms"];
     argv.extend_from_slice(args);
     let exit = cli.run_in(argv, &mut console);
