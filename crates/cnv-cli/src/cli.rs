@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
 use cnv_grammar::GrammarModel;
-use cnv_sandbox::Strictness;
+use cnv_sandbox::{Enforcement, Strictness};
 use cnv_typestate::{
     AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, Rule, RunMode, SessionConfig,
 };
@@ -23,8 +23,7 @@ use crate::console::Console;
 use crate::execute::{Confinement, NotRun, Ran, Workers};
 use crate::gate::Refusal;
 use crate::gate::{self, Dispatch, Erased, Stop};
-use crate::output::Exit;
-use crate::output::HandlerError;
+use crate::output::{Exit, HandlerError, Output};
 use crate::report::{self, Report};
 
 /// The grammar a command line is made from: a constant or a model built at run time.
@@ -108,10 +107,32 @@ impl Cli {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let json = report::wants_json(&args);
-        let parsed = self.lock_command().try_get_matches_from_mut(&args);
+        match self.dispatch(&args, console, false) {
+            Outcome::Usage(err) => report::clap_error(&err, json, console),
+            Outcome::Printed(exit) => exit,
+            Outcome::Call { report, ended } => match ended {
+                Ended::Output(output, enforcement) => {
+                    report.success(output, enforcement.as_ref(), console)
+                }
+                Ended::Stop(stop) => report.stop(stop, console),
+                Ended::Overrun(budget) => report.overrun(budget, console),
+            },
+        }
+    }
+
+    /// Parses `args` and, for a command, takes it through the gate and the sandbox; what
+    /// it printed (help, introspection, a warning) went to `console`. `agent` forces agent
+    /// mode (a call on an agent's behalf, [`Cli::call`]).
+    pub(crate) fn dispatch(
+        &self,
+        args: &[OsString],
+        console: &mut Console<'_>,
+        agent: bool,
+    ) -> Outcome {
+        let parsed = self.lock_command().try_get_matches_from_mut(args);
         let matches = match parsed {
             Ok(matches) => matches,
-            Err(err) => return report::clap_error(&err, json, console),
+            Err(err) => return Outcome::Usage(err),
         };
         let mut words = Vec::new();
         let mut levels = vec![&matches];
@@ -127,19 +148,19 @@ impl Cli {
                 let err = self
                     .lock_command()
                     .error(ErrorKind::ArgumentConflict, repeated);
-                return report::clap_error(&err, json, console);
+                return Outcome::Usage(err);
             }
         };
         let json = flags.json;
         if let Some(exit) = self.introspect(&matches, json, console) {
-            return exit;
+            return Outcome::Printed(exit);
         }
         if words.is_empty() {
             let err = self.lock_command().error(
                 ErrorKind::MissingSubcommand,
                 "a command is required (a noun and a verb; see --help)",
             );
-            return report::clap_error(&err, json, console);
+            return Outcome::Usage(err);
         }
         let name = words.join(" ");
         let (Some(verb), Some(handler)) = (self.model.find(&words), self.handlers.get(&name))
@@ -149,13 +170,14 @@ impl Cli {
                 ErrorKind::InvalidSubcommand,
                 format!("unknown command `{name}`"),
             );
-            return report::clap_error(&err, json, console);
+            return Outcome::Usage(err);
         };
-        let agent = self.settings.agent_mode == AgentMode::Always
+        let agent = agent
+            || self.settings.agent_mode == AgentMode::Always
             || flags.agent
             || console.agent_env_is_on(&self.settings.agent_env);
         let report = Report {
-            command: &name,
+            command: name.clone(),
             class: verb.contract().class(),
             band: verb.contract().band(),
             mode: if agent {
@@ -170,18 +192,32 @@ impl Cli {
         {
             let _ = writeln!(console.stderr, "warning: `{name}` is deprecated: {note}");
         }
+        let ended = self.decide_and_run(&name, verb, handler, leaf, &flags, agent, args, console);
+        Outcome::Call { report, ended }
+    }
+
+    /// The gate, then the sandbox: how one parsed command ended.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_and_run(
+        &self,
+        name: &str,
+        verb: &cnv_grammar::GrammarVerb,
+        handler: &Erased,
+        leaf: &ArgMatches,
+        flags: &GateFlags,
+        agent: bool,
+        args: &[OsString],
+        console: &mut Console<'_>,
+    ) -> Ended {
         let audit_paths = self.audit_paths(console);
         let sink = match self.audit_sink(&audit_paths) {
             Ok(sink) => sink,
-            Err(err) => {
-                let refusal = gate::audit_refusal(&err);
-                return report.stop(Stop::Denied(refusal), console);
-            }
+            Err(err) => return Ended::Stop(Stop::Denied(gate::audit_refusal(&err))),
         };
         let config = SessionConfig::new(sink).with_policy(self.settings.policy.clone());
-        let session_name = report::command_line(self.model.app_name(), &args);
+        let session_name = report::command_line(self.model.app_name(), args);
         let result = handler(Dispatch {
-            command: &name,
+            command: name,
             verb,
             matches: leaf,
             agent,
@@ -193,7 +229,7 @@ impl Cli {
         });
         let job = match result {
             Ok(job) => job,
-            Err(stop) => return report.stop(stop, console),
+            Err(stop) => return Ended::Stop(stop),
         };
         let workspace = self.workspace(console);
         let strictness = if console
@@ -211,16 +247,16 @@ impl Cli {
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
         };
-        match self.workers.execute(job, &name, &confinement) {
+        match self.workers.execute(job, name, &confinement) {
             Ran::Done {
                 result: Ok(output),
                 enforcement,
-            } => report.success(output, enforcement.as_ref(), console),
+            } => Ended::Output(output, enforcement),
             Ran::Done {
                 result: Err(err), ..
-            } => report.stop(Stop::Failed(err), console),
-            Ran::Overran { budget } => report.overrun(budget, console),
-            Ran::NotRun(not_run) => report.stop(not_run_stop(not_run, &workspace), console),
+            } => Ended::Stop(Stop::Failed(err)),
+            Ran::Overran { budget } => Ended::Overrun(budget),
+            Ran::NotRun(not_run) => Ended::Stop(not_run_stop(not_run, &workspace)),
         }
     }
 
@@ -270,6 +306,26 @@ impl Cli {
     fn introspect(&self, root: &ArgMatches, json: bool, console: &mut Console<'_>) -> Option<Exit> {
         crate::introspect::run(self, root, json, console)
     }
+}
+
+/// What one run of the command line came to.
+pub(crate) enum Outcome {
+    /// A usage error (or help or version, which clap reports as an "error" to print).
+    Usage(clap::Error),
+    /// Introspection, already printed.
+    Printed(Exit),
+    /// A command, through the gate.
+    Call { report: Report, ended: Ended },
+}
+
+/// How a command that reached the gate ended.
+pub(crate) enum Ended {
+    /// Its handler produced output, under this enforcement.
+    Output(Output, Option<Enforcement>),
+    /// It did not run, or its handler failed.
+    Stop(Stop),
+    /// It ran past its band's time.
+    Overrun(std::time::Duration),
 }
 
 /// Why a call the gate admitted did not run, as the caller sees it.

@@ -106,6 +106,7 @@
 
 mod binding;
 mod builder;
+mod call;
 mod cli;
 mod command;
 mod console;
@@ -122,6 +123,7 @@ pub use builder::{
     AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV, SANDBOX_ENV,
     WORKSPACE_ENV,
 };
+pub use call::{AgentCall, CallOutcome};
 pub use cli::Cli;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use console::Console;

@@ -80,15 +80,15 @@ impl<'a> ErrorBody<'a> {
 }
 
 /// How the outcome of one call is printed.
-pub(crate) struct Report<'a> {
-    pub(crate) command: &'a str,
+pub(crate) struct Report {
+    pub(crate) command: String,
     pub(crate) class: CapabilityClass,
     pub(crate) band: cnv_caps::ResourceBand,
     pub(crate) mode: RunMode,
     pub(crate) json: bool,
 }
 
-impl Report<'_> {
+impl Report {
     fn mode(&self) -> &'static str {
         match self.mode {
             RunMode::Autonomous => "agent",
@@ -105,7 +105,7 @@ impl Report<'_> {
         if self.json {
             let object = Success {
                 ok: true,
-                command: self.command,
+                command: &self.command,
                 mode: self.mode(),
                 class: self.class,
                 result: output.into_result(),
@@ -134,7 +134,7 @@ impl Report<'_> {
         if self.json {
             let object = Failure {
                 ok: false,
-                command: Some(self.command),
+                command: Some(&self.command),
                 mode: Some(self.mode()),
                 class: Some(self.class),
                 exit_code: Exit::Overrun.code(),
@@ -168,7 +168,7 @@ impl Report<'_> {
         if self.json {
             let object = Failure {
                 ok: false,
-                command: Some(self.command),
+                command: Some(&self.command),
                 mode: Some(self.mode()),
                 class: Some(self.class),
                 exit_code: exit.code(),

@@ -894,3 +894,68 @@ fn invisible_characters_do_not_make_a_justification() {
     assert!(out.stderr.contains("the one given has 0"), "{}", out.stderr);
     assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
+
+fn call(cli: &Cli, command: &str, arguments: Value) -> cnv_cli::CallOutcome {
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    cli.call(&cnv_cli::AgentCall::new(command, &arguments))
+}
+
+#[test]
+fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
+    use cnv_cli::CallOutcome;
+    use serde_json::json;
+    let (cli, runs) = cli();
+    // Agent-safe: runs, with its typed values (a number given as a JSON number).
+    match call(&cli, "do calc", json!({ "n": 21, "twice": true })) {
+        CallOutcome::Ran(output) => assert_eq!(output.as_text(), "42"),
+        other => panic!("{other:?}"),
+    }
+    // Not agent-safe: refused without a justification, whatever the program's mode.
+    match call(&cli, "do fetch", json!({})) {
+        CallOutcome::Refused { rule, message, .. } => {
+            assert_eq!(rule, cnv_typestate::Rule::MinJustification);
+            assert!(message.contains("at least 30 characters"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match call(
+        &cli,
+        "do fetch",
+        json!({ "justification": "mirror the release index for the offline build" }),
+    ) {
+        CallOutcome::Ran(output) => assert_eq!(output.as_text(), "fetched under Network"),
+        other => panic!("{other:?}"),
+    }
+    match call(
+        &cli,
+        "do wipe",
+        json!({ "justification": "the user asked for it, twice, in writing" }),
+    ) {
+        CallOutcome::Refused { rule, .. } => {
+            assert_eq!(rule, cnv_typestate::Rule::DangerousNeverAutonomous);
+        }
+        other => panic!("{other:?}"),
+    }
+    let before = runs.load(Ordering::SeqCst);
+    // Malformed arguments: answered, nothing runs.
+    for (command, arguments, needle) in [
+        ("do calc", json!({ "n": "many" }), "invalid value 'many'"),
+        ("do calc", json!({ "n": [1, 2] }), "not a list"),
+        ("do calc", json!({ "m": 1 }), "takes no argument `m`"),
+        ("do calc", json!({}), "required"),
+        ("do calc", json!({ "n": "-5" }), "invalid value '-5'"),
+        ("do fetch", json!({ "justification": 5 }), "is a string"),
+    ] {
+        match call(&cli, command, arguments.clone()) {
+            CallOutcome::InvalidArguments { message } => {
+                assert!(message.contains(needle), "{arguments}: {message}");
+            }
+            other => panic!("{arguments}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        call(&cli, "do nothing", json!({})),
+        CallOutcome::UnknownCommand { .. }
+    ));
+    assert_eq!(runs.load(Ordering::SeqCst), before);
+}

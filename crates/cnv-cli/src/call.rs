@@ -1,0 +1,242 @@
+//! Calls made by a program on an agent's behalf (an MCP server's `tools/call`): the same
+//! parsing, gate, sandbox and audit as the command line, in agent mode always, with the
+//! arguments as JSON and the outcome as a value instead of printed text.
+
+use std::ffi::OsString;
+use std::io;
+use std::time::Duration;
+
+use cnv_grammar::GrammarArgument;
+use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
+use cnv_typestate::Rule;
+use serde_json::{Map, Value};
+
+use crate::cli::{Cli, Ended, Outcome};
+use crate::console::Console;
+use crate::gate::Stop;
+use crate::output::Output;
+
+/// One call of a verb on an agent's behalf: the command (`"file write"`) and its
+/// arguments as a JSON object, named as the grammar names them, with the justification
+/// (when the verb needs one) under `"justification"`. It runs in agent mode whatever the
+/// program's settings.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AgentCall<'a> {
+    /// The command: nouns, then the verb.
+    pub command: &'a str,
+    /// The arguments: `{"path": "notes.txt", "append": true, "justification": "…"}`.
+    pub arguments: &'a Map<String, Value>,
+}
+
+impl<'a> AgentCall<'a> {
+    /// A call of `command` with `arguments`.
+    #[must_use]
+    pub const fn new(command: &'a str, arguments: &'a Map<String, Value>) -> Self {
+        Self { command, arguments }
+    }
+}
+
+/// How a call on an agent's behalf ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CallOutcome {
+    /// The handler ran and produced this.
+    Ran(Output),
+    /// No such command.
+    UnknownCommand {
+        /// The command asked for.
+        command: String,
+    },
+    /// The arguments do not fit the verb (an unknown name, a JSON value of the wrong
+    /// kind, a value its type refuses, a required one missing): nothing ran.
+    InvalidArguments {
+        /// What is wrong, as clap or the conversion says it.
+        message: String,
+    },
+    /// The gate or the sandbox refused: nothing ran.
+    Refused {
+        /// The rule that refused.
+        rule: Rule,
+        /// What happened.
+        message: String,
+        /// What to do.
+        hint: String,
+    },
+    /// The handler failed.
+    Failed {
+        /// Its message.
+        message: String,
+    },
+    /// The handler ran past its resource band's time and was stopped.
+    Overran {
+        /// The band's time.
+        budget: Duration,
+    },
+}
+
+impl Cli {
+    /// Runs one call on an agent's behalf, as an MCP server does for `tools/call`: the
+    /// JSON arguments become the verb's command-line arguments, and the call goes through
+    /// clap's parsing, the gate (in agent mode, under the program's policy), the sandbox
+    /// and the operator's audit trail exactly as `--agent` on the command line would.
+    ///
+    /// The operator's settings come from the process's environment (`CNV_WORKSPACE`,
+    /// `CNV_AUDIT_LOG`, …) and the builder; nothing in `call` can change them, and no
+    /// person is asked anything.
+    #[must_use]
+    pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
+        let args = match self.agent_argv(call) {
+            Ok(args) => args,
+            Err(outcome) => return outcome,
+        };
+        let (mut out, mut err) = (io::sink(), io::sink());
+        let mut console = Console::new(&mut out, &mut err);
+        match self.dispatch(&args, &mut console, true) {
+            Outcome::Usage(err) => CallOutcome::InvalidArguments {
+                message: clap_message(&err),
+            },
+            Outcome::Printed(_) => CallOutcome::InvalidArguments {
+                message: "the arguments asked the program to print something, not to run a command"
+                    .to_owned(),
+            },
+            Outcome::Call { ended, .. } => match ended {
+                Ended::Output(output, _) => CallOutcome::Ran(output),
+                Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => {
+                    CallOutcome::Refused {
+                        rule: refusal.rule,
+                        message: refusal.message,
+                        hint: refusal.hint,
+                    }
+                }
+                Ended::Stop(Stop::Failed(err)) if err.is_usage() => CallOutcome::InvalidArguments {
+                    message: err.to_string(),
+                },
+                Ended::Stop(Stop::Failed(err)) => CallOutcome::Failed {
+                    message: err.to_string(),
+                },
+                Ended::Overrun(budget) => CallOutcome::Overran { budget },
+            },
+        }
+    }
+
+    /// The command line of `call`: the program, the command's words, every named
+    /// argument as `--name=value` (so no value is ever taken for a flag), the
+    /// justification, then `--` and the positional values.
+    fn agent_argv(&self, call: &AgentCall<'_>) -> Result<Vec<OsString>, CallOutcome> {
+        let words: Vec<&str> = call.command.split(' ').collect();
+        let Some(verb) = self.model().find(&words) else {
+            return Err(CallOutcome::UnknownCommand {
+                command: call.command.to_owned(),
+            });
+        };
+        let invalid = |message: String| CallOutcome::InvalidArguments { message };
+        for name in call.arguments.keys() {
+            if name != JUSTIFICATION_ARGUMENT && verb.arg(name).is_none() {
+                let declared: Vec<String> = verb
+                    .args()
+                    .iter()
+                    .map(|arg| format!("`{}`", arg.name()))
+                    .collect();
+                return Err(invalid(format!(
+                    "`{}` takes no argument `{name}`; its arguments are {}",
+                    call.command,
+                    if declared.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        declared.join(", ")
+                    }
+                )));
+            }
+        }
+        let mut args: Vec<OsString> = vec![self.model().app_name().into()];
+        args.extend(words.iter().map(OsString::from));
+        let mut positional = Vec::new();
+        for arg in verb.args() {
+            let Some(value) = call.arguments.get(arg.name()).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let values = words_of(arg, value).map_err(invalid)?;
+            if arg.is_positional() {
+                positional.extend(values);
+            } else if arg.is_switch() {
+                if values.first().is_some_and(|v| v == "true") {
+                    args.push(format!("--{}", arg.name()).into());
+                }
+            } else {
+                for value in values {
+                    args.push(format!("--{}={value}", arg.name()).into());
+                }
+            }
+        }
+        match call.arguments.get(JUSTIFICATION_ARGUMENT) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => args.push(format!("--justify={text}").into()),
+            Some(_) => {
+                return Err(invalid(format!(
+                    "`{JUSTIFICATION_ARGUMENT}` is a string: why the call needs its capability"
+                )));
+            }
+        }
+        if !positional.is_empty() {
+            args.push("--".into());
+            args.extend(positional.into_iter().map(OsString::from));
+        }
+        Ok(args)
+    }
+}
+
+/// The command-line words of one argument's JSON value.
+fn words_of(arg: &GrammarArgument, value: &Value) -> Result<Vec<String>, String> {
+    let one = |value: &Value| match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(number) => Ok(number.to_string()),
+        Value::Bool(flag) => Ok(flag.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => Err(format!(
+            "`{}` is a single value of type `{}`, not {}",
+            arg.name(),
+            arg.value_type(),
+            kind(value)
+        )),
+    };
+    match value {
+        Value::Array(items) if arg.is_multiple() => items.iter().map(one).collect(),
+        Value::Array(_) => Err(format!(
+            "`{}` takes one value of type `{}`, not a list",
+            arg.name(),
+            arg.value_type()
+        )),
+        _ if arg.is_multiple() => Err(format!(
+            "`{}` takes a list of values of type `{}`",
+            arg.name(),
+            arg.value_type()
+        )),
+        _ => one(value).map(|word| vec![word]),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// clap's message without its `error: ` prefix, its usage lines and its `--help` hint.
+fn clap_message(err: &clap::Error) -> String {
+    let text = err.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("Usage:")
+                && !line.starts_with("For more information")
+        })
+        .collect();
+    message.join(" ").trim_start_matches("error: ").to_owned()
+}
