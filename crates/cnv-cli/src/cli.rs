@@ -13,7 +13,7 @@ use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
 use cnv_grammar::GrammarModel;
 use cnv_typestate::{
-    AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, RunMode, SessionConfig,
+    AuditError, AuditLog, AuditSink, FanOutSink, MemorySink, RunMode, SessionConfig,
 };
 
 use crate::builder::{AgentMode, CliBuilder, Settings};
@@ -189,15 +189,16 @@ impl Cli {
     ) -> Result<Arc<dyn AuditSink>, AuditError> {
         let mut sinks = self.settings.audit_sinks.clone();
         if let Some(path) = &self.settings.audit_log {
-            sinks.push(Arc::new(JsonLinesFile::open(path)?));
+            sinks.push(Arc::new(AuditLog::open(path, None)?));
         }
         if let Some(path) = flag {
-            let file = if agent {
-                JsonLinesFile::open_existing(path)?
-            } else {
-                JsonLinesFile::open(path)?
-            };
-            sinks.push(Arc::new(file));
+            if agent && let Err(error) = std::fs::symlink_metadata(path) {
+                return Err(AuditError::Io {
+                    target: path.display().to_string(),
+                    error: Arc::new(error),
+                });
+            }
+            sinks.push(Arc::new(AuditLog::open(path, None)?));
         }
         Ok(match sinks.len() {
             0 => Arc::new(MemorySink::new()),
