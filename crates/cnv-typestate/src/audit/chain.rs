@@ -23,7 +23,7 @@
 //! so the bytes of a log never move a terminal's cursor or hide text.
 
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -180,11 +180,23 @@ impl<'de> Deserialize<'de> for Sig {
     }
 }
 
-pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    for byte in bytes {
-        write!(f, "{byte:02x}")?;
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the lower-case hex digits of `bytes` to `out` (a table, not `fmt`: the chain
+/// writes three hashes a line).
+pub(crate) fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(2 * bytes.len());
+    for &byte in bytes {
+        out.push(HEX[usize::from(byte >> 4)]);
+        out.push(HEX[usize::from(byte & 0xF)]);
     }
-    Ok(())
+}
+
+pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    let mut out = Vec::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    // Hex digits are ASCII.
+    f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
 }
 
 /// Parses exactly `2 * N` lower-case hex digits.
@@ -434,11 +446,11 @@ pub(crate) fn encode(
     sign: Option<Signer<'_>>,
 ) -> Result<Encoded, AuditError> {
     let n = tip.n + 1;
-    let mut bytes = Vec::with_capacity(512);
+    let mut bytes = Vec::with_capacity(1024);
     bytes.extend_from_slice(b"{\"prev\":\"");
-    bytes.extend_from_slice(tip.hash.to_string().as_bytes());
+    push_hex(&mut bytes, &tip.hash.0);
     bytes.extend_from_slice(b"\",\"n\":");
-    bytes.extend_from_slice(n.to_string().as_bytes());
+    let _ = write!(bytes, "{n}");
     let start = bytes.len();
     let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Escaping);
     let encoded = match body {
@@ -460,10 +472,10 @@ pub(crate) fn encode(
     bytes.pop(); // the body's closing brace
     let hash = ChainHash::of(&bytes);
     bytes.extend_from_slice(HASH_FIELD);
-    bytes.extend_from_slice(hash.to_string().as_bytes());
+    push_hex(&mut bytes, &hash.0);
     if let Some(sig) = sign.and_then(|sign| sign(n, &hash)) {
         bytes.extend_from_slice(SIG_FIELD);
-        bytes.extend_from_slice(sig.to_string().as_bytes());
+        push_hex(&mut bytes, &sig.0);
     }
     bytes.extend_from_slice(b"\"}\n");
     if bytes.len() > MAX_LINE_BYTES {
@@ -619,23 +631,40 @@ impl serde_json::ser::Formatter for Escaping {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Fast path: serde_json already escaped C0; DEL, `$`, `` ` `` and non-ASCII
-        // remain.
-        if fragment.bytes().all(|b| b < 0x7F && b != b'$' && b != b'`') {
-            return writer.write_all(fragment.as_bytes());
-        }
+        // serde_json escaped C0, `"` and `\\` already; what remains to escape is DEL,
+        // `$`, `` ` `` and some non-ASCII characters. Clean runs are written whole.
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (at, c) in fragment.char_indices() {
-            if needs_escape(c) {
-                writer.write_all(&fragment.as_bytes()[start..at])?;
-                let mut units = [0; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    write!(writer, "\\u{unit:04x}")?;
-                }
-                start = at + c.len_utf8();
+        let mut at = 0;
+        loop {
+            // Skip the bytes that never need escaping (almost all of them), in one scan.
+            match bytes[at..]
+                .iter()
+                .position(|&b| b >= 0x7F || b == b'$' || b == b'`')
+            {
+                Some(skip) => at += skip,
+                None => break,
             }
+            // `at` is a char boundary: it only ever advances by whole characters.
+            let c = fragment[at..].chars().next().unwrap_or('\u{FFFD}');
+            let width = c.len_utf8();
+            if needs_escape(c) {
+                writer.write_all(&bytes[start..at])?;
+                let mut units = [0; 2];
+                for &unit in c.encode_utf16(&mut units).iter() {
+                    let digits = unit.to_be_bytes();
+                    let mut escaped = *b"\\u0000";
+                    escaped[2] = HEX[usize::from(digits[0] >> 4)];
+                    escaped[3] = HEX[usize::from(digits[0] & 0xF)];
+                    escaped[4] = HEX[usize::from(digits[1] >> 4)];
+                    escaped[5] = HEX[usize::from(digits[1] & 0xF)];
+                    writer.write_all(&escaped)?;
+                }
+                start = at + width;
+            }
+            at += width;
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 }
 
