@@ -626,7 +626,7 @@ pub(crate) fn quick_number(text: &str) -> Option<(ChainHash, u64)> {
 pub(crate) struct Escaping;
 
 impl serde_json::ser::Formatter for Escaping {
-    fn write_string_fragment<W: ?Sized + io::Write>(
+    fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
         fragment: &str,
@@ -636,15 +636,12 @@ impl serde_json::ser::Formatter for Escaping {
         let bytes = fragment.as_bytes();
         let mut start = 0;
         let mut at = 0;
-        loop {
-            // Skip the bytes that never need escaping (almost all of them), in one scan.
-            match bytes[at..]
-                .iter()
-                .position(|&b| b >= 0x7F || b == b'$' || b == b'`')
-            {
-                Some(skip) => at += skip,
-                None => break,
-            }
+        // Skip the bytes that never need escaping (almost all of them), in one scan.
+        while let Some(skip) = bytes[at..]
+            .iter()
+            .position(|&b| b >= 0x7F || b == b'$' || b == b'`')
+        {
+            at += skip;
             // `at` is a char boundary: it only ever advances by whole characters.
             let c = fragment[at..].chars().next().unwrap_or('\u{FFFD}');
             let width = c.len_utf8();
