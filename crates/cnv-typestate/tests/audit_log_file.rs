@@ -648,3 +648,18 @@ fn separate_processes_extend_one_chain() {
     assert_eq!(summary.entries, 1 + 6 * 4);
     assert_eq!(head_of(&path).entries, summary.entries as u64);
 }
+
+#[test]
+fn processes_starting_a_new_log_together_write_one_genesis() {
+    for round in 0..5 {
+        let dir = TempDir::new(&format!("together-{round}"));
+        let path = dir.log();
+        let children: Vec<_> = (0..4).map(|_| spawn_child(&path)).collect();
+        for mut child in children {
+            assert!(child.wait().expect("waits").success());
+        }
+        // One genesis, no recovery: none of them took another's new head for a lost one.
+        let summary = verify(&path).expect("one chain, nothing recorded as lost");
+        assert_eq!(summary.entries, 1 + 4 * 4);
+    }
+}

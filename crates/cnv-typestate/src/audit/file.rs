@@ -436,11 +436,15 @@ impl AuditLog {
             error: Arc::new(err),
         };
         let len = state.head.metadata().map_err(head_io)?.len();
-        if created {
-            return Ok(HeadState::Absent);
-        }
         if len == 0 {
-            return Ok(HeadState::Empty);
+            // Created by this `open` and still empty: there was no head. (Another
+            // process opening a new log at the same moment may have created it; then it
+            // has written its head by the time this one holds the lock.)
+            return Ok(if created {
+                HeadState::Absent
+            } else {
+                HeadState::Empty
+            });
         }
         if len > 4 * HEAD_BYTES as u64 {
             return Ok(HeadState::Unreadable);
