@@ -267,7 +267,8 @@ impl AuditLog {
             n,
             hash: framed.hash,
         };
-        state.tip_sig = framed.sig;
+        // A signature read from the file is not reused for the head: it may be forged.
+        state.tip_sig = None;
         state.end = len;
         let torn = match torn {
             Some((at, bytes)) => {

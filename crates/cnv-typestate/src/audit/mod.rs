@@ -574,6 +574,81 @@ mod tests {
     }
 
     #[test]
+    fn calls_and_their_results_round_trip_through_json() {
+        let args = serde_json::json!({ "path": "a.txt", "count": 3, "force": true });
+        let call = CallRecord::new(
+            "file write",
+            args.as_object().cloned().unwrap_or_default(),
+            CallOrigin::Mcp {
+                transport: McpTransport::Stdio,
+                session_id: None,
+                client_name: Some("claude".into()),
+                client_version: None,
+            },
+        );
+        let json = serde_json::to_value(&call).expect("encodes");
+        assert_eq!(json["origin"]["via"], "mcp");
+        assert_eq!(json["origin"]["transport"], "stdio");
+        assert_eq!(json["args"]["count"], 3);
+        assert_eq!(json["enforcement"], serde_json::Value::Null);
+        let back: CallRecord = serde_json::from_value(json).expect("decodes");
+        assert_eq!(back, call);
+
+        let results = [
+            CallResult::Ran { exit_code: 0 },
+            CallResult::Failed {
+                exit_code: 1,
+                message: "no such file".into(),
+            },
+            CallResult::Denied {
+                exit_code: 3,
+                rule: Rule::MinJustification,
+                message: "too short".into(),
+            },
+            CallResult::Overrun {
+                exit_code: 5,
+                band: ResourceBand::Instant,
+                message: "ran longer than 100 ms".into(),
+            },
+            CallResult::Sandbox {
+                exit_code: 6,
+                message: "write outside the workspace".into(),
+            },
+        ];
+        for result in results {
+            let json = serde_json::to_value(&result).expect("encodes");
+            assert_eq!(json["status"], result.status());
+            assert_eq!(json["exit_code"], result.exit_code());
+            let entry = AuditEntry::finish(
+                "s",
+                SessionId::new_v4(),
+                RunMode::Autonomous,
+                result.clone(),
+            );
+            let stopped = entry.outcome == Outcome::Denied;
+            assert_eq!(stopped, result.was_stopped(), "{result:?}");
+            assert_eq!(entry.detail.as_deref(), result.message());
+            let back: AuditEntry =
+                serde_json::from_str(&serde_json::to_string(&entry).expect("encodes"))
+                    .expect("decodes");
+            assert_eq!(back, entry);
+        }
+        // A line written before `call` and `result` existed still reads.
+        let mut old = serde_json::to_value(AuditEntry::finish(
+            "s",
+            SessionId::new_v4(),
+            RunMode::Autonomous,
+            CallResult::Ran { exit_code: 0 },
+        ))
+        .expect("encodes");
+        let object = old.as_object_mut().expect("an object");
+        object.remove("call");
+        object.remove("result");
+        let back: AuditEntry = serde_json::from_value(old).expect("decodes");
+        assert_eq!(back.result, None);
+    }
+
+    #[test]
     fn timestamps_are_rfc3339_micros() {
         let text = format_timestamp(UNIX_EPOCH + Duration::from_micros(1_500_000));
         assert_eq!(text, "1970-01-01T00:00:01.500000Z");

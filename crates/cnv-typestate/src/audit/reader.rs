@@ -317,3 +317,87 @@ pub fn verify_chain<R: BufRead>(reader: R) -> Result<ChainSummary, ChainError> {
     }
     Ok(reader.summary())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditEntry, AuditSink, JsonLinesSink, Outcome};
+    use crate::state::RunMode;
+    use cnv_caps::SessionId;
+
+    fn log_of(n: usize) -> Vec<String> {
+        let sink = JsonLinesSink::new(Vec::new());
+        for _ in 0..n {
+            let entry = AuditEntry::new(
+                "s",
+                SessionId::new_v4(),
+                RunMode::Autonomous,
+                AuditEvent::Create,
+                Outcome::Allowed,
+            );
+            sink.record(&entry).expect("writes");
+        }
+        String::from_utf8(sink.into_inner())
+            .expect("utf-8")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn check(lines: &[String]) -> Result<ChainSummary, ChainError> {
+        let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        verify_chain(text.as_bytes())
+    }
+
+    #[test]
+    fn an_empty_log_has_no_genesis() {
+        assert!(matches!(
+            verify_chain(&b""[..]),
+            Err(ChainError::Genesis { line: 1 })
+        ));
+    }
+
+    #[test]
+    fn a_second_genesis_is_refused() {
+        let mut lines = log_of(1);
+        // A whole second log appended: its genesis does not follow the first log.
+        lines.extend(log_of(1));
+        let err = check(&lines).expect_err("two logs");
+        assert!(matches!(err, ChainError::BrokenLink { line: 3 }), "{err}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused() {
+        let mut lines = log_of(1);
+        lines.push("x".repeat(MAX_LINE_BYTES + 10));
+        let err = check(&lines).expect_err("too long");
+        assert!(
+            matches!(err, ChainError::Malformed { line: 3, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_signature_in_a_log_without_a_key_is_refused() {
+        let mut lines = log_of(1);
+        let last = lines.pop().expect("a line");
+        lines.push(format!(
+            "{}\",\"sig\":\"{}\"}}",
+            &last[..last.len() - 2],
+            "0".repeat(128)
+        ));
+        let err = check(&lines).expect_err("signed without a key");
+        assert!(err.to_string().contains("names no key"), "{err}");
+    }
+
+    #[test]
+    fn the_summary_names_the_log_and_its_ends() {
+        let lines = log_of(2);
+        let summary = check(&lines).expect("intact");
+        assert_eq!(summary.entries, 3);
+        assert!(summary.log.is_some());
+        assert_eq!(summary.public_key, None);
+        assert_eq!(summary.signed_through, 0);
+        assert!(summary.first.is_some() && summary.first != Some(summary.head));
+    }
+}
