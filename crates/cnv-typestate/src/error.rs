@@ -212,6 +212,10 @@ pub enum AuditError {
         /// The log's path.
         path: String,
     },
+    /// The operator's key could not be loaded (so nothing can be recorded as the
+    /// operator's, and nothing runs).
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// The operating system could not give the random bytes of a new log's id.
     #[error("cannot start the audit log {path}: the system gave no random bytes ({reason})")]
     Random {
