@@ -323,6 +323,9 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("chmod 600"), "{err}");
+        // A command line refuses to record (and to run) with the same message.
+        let audit = crate::AuditError::from(err.clone());
+        assert_eq!(audit.to_string(), err.to_string());
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
