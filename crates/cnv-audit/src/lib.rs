@@ -164,6 +164,8 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeadCheck {
+    /// Not compared: the log breaks before its end.
+    NotChecked,
     /// There is no `FILE.head` (a problem only for a log that keeps one).
     Absent,
     /// `FILE.head` is not a cnv head.
@@ -245,7 +247,7 @@ impl Verification {
             public_key: None,
             key_given,
             signed_through: 0,
-            head: HeadCheck::Absent,
+            head: HeadCheck::NotChecked,
             problem: None,
         }
     }
@@ -341,7 +343,9 @@ pub fn verify(path: &Path, key: Option<&AuditPublicKey>) -> Verification {
     report.log = summary.log;
     report.public_key = summary.public_key;
     report.signed_through = summary.signed_through;
-    check_head(&mut report, &reader, &head, &head_file);
+    if report.problem.is_none() {
+        check_head(&mut report, &reader, &head, &head_file);
+    }
     if report.problem.is_none() && report.public_key.is_some() {
         let covered = match report.head {
             HeadCheck::Read {
@@ -575,7 +579,7 @@ impl fmt::Display for Verification {
             }
         }
         let before = if self.problem.is_some() {
-            " (intact up to there)"
+            " (read up to the problem)"
         } else {
             ""
         };
@@ -608,6 +612,9 @@ impl fmt::Display for Verification {
             writeln!(f, "  last hash   {hash} (line {})", self.lines)?;
         }
         match self.head {
+            HeadCheck::NotChecked => {
+                writeln!(f, "  head        not compared: the log breaks first")?
+            }
             HeadCheck::Absent => writeln!(f, "  head        none")?,
             HeadCheck::Unreadable => writeln!(f, "  head        unreadable")?,
             HeadCheck::Read {
