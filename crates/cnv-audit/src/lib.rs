@@ -613,7 +613,7 @@ impl fmt::Display for Verification {
         }
         match self.head {
             HeadCheck::NotChecked => {
-                writeln!(f, "  head        not compared: the log breaks first")?
+                writeln!(f, "  head        not compared: the log breaks first")?;
             }
             HeadCheck::Absent => writeln!(f, "  head        none")?,
             HeadCheck::Unreadable => writeln!(f, "  head        unreadable")?,
