@@ -14,7 +14,7 @@ use clap::{ArgMatches, Command};
 use cnv_grammar::GrammarModel;
 use cnv_sandbox::{Enforcement, Strictness};
 use cnv_typestate::{
-    AuditError, AuditSink, FanOutSink, JsonLinesFile, MemorySink, Rule, RunMode, SessionConfig,
+    AuditError, AuditSink, FanOutSink, AuditLog, MemorySink, Rule, RunMode, SessionConfig,
 };
 
 use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV};
@@ -293,7 +293,7 @@ impl Cli {
     fn audit_sink(&self, paths: &[PathBuf]) -> Result<Arc<dyn AuditSink>, AuditError> {
         let mut sinks = self.settings.audit_sinks.clone();
         for path in paths {
-            sinks.push(Arc::new(JsonLinesFile::open(path)?));
+            sinks.push(Arc::new(AuditLog::open(path, None)?));
         }
         Ok(match sinks.len() {
             0 => Arc::new(MemorySink::new()),

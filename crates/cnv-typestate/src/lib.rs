@@ -52,12 +52,15 @@
 //!
 //! # The audit trail
 //!
-//! Every creation, verification, escalation, narrowing and denial is an [`AuditEntry`]
-//! delivered to an [`AuditSink`]: [`MemorySink`] (the default), [`JsonLinesSink`] /
-//! [`JsonLinesFile`] (hash-chained JSON Lines, checked by [`verify_chain`]), and
-//! `TracingSink` (feature `tracing`). A sink error is never swallowed: an escalation the
-//! sink cannot record is refused, and other failures are kept in the session
-//! ([`TypedSession::audit_error`]).
+//! Every creation, verification, escalation, narrowing, denial and end of a call is an
+//! [`AuditEntry`] delivered to an [`AuditSink`]: [`MemorySink`] (the default),
+//! [`AuditLog`] (the operator's log: a file of hash-chained JSON Lines anchored by a
+//! genesis, signed at checkpoints with an [`AuditKey`], with a signed head beside it),
+//! [`JsonLinesSink`] (the same lines to any writer, unsigned), and `TracingSink`
+//! (feature `tracing`). [`ChainReader`] and [`verify_chain`] read a log back and check
+//! it line by line; the `cnv-audit` tool checks the key and the head too. A sink error
+//! is never swallowed: an escalation the sink cannot record is refused, and other
+//! failures are kept in the session ([`TypedSession::audit_error`]).
 //!
 //! # Features
 //!
@@ -83,12 +86,14 @@ pub use approval::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApprova
 #[cfg(any(feature = "tracing", test))]
 pub use audit::TracingSink;
 pub use audit::{
-    AuditEntry, AuditEvent, AuditSink, ChainHash, ChainSummary, FanOutSink, JsonLinesFile,
-    JsonLinesSink, MemorySink, Outcome, verify_chain,
+    AuditEntry, AuditEvent, AuditKey, AuditLog, AuditPublicKey, AuditSink, CallOrigin, CallRecord,
+    CallResult, ChainHash, ChainHead, ChainReader, ChainRecord, ChainSummary, FanOutSink, Genesis,
+    HeadFinding, JsonLinesSink, LogId, MAX_LINE_BYTES, McpTransport, MemorySink, Outcome,
+    RecordBody, Recovery, TornTail, checkpoint_message, head_path, verify_chain,
 };
 /// The identity of a session, shared with the session registry (defined in `cnv-caps`).
 pub use cnv_caps::{ParseSessionIdError, SessionId};
-pub use error::{AuditError, ChainError, EscalationError, Rule};
+pub use error::{AuditError, ChainError, EscalationError, KeyError, Rule};
 pub use justify::{Justification, Justifies};
 pub use lattice::{
     AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use cnv_caps::{CapabilityClass, CapabilityContract, ConstRisk, SessionId, TypedContract};
 
 use crate::approval::{ApprovalRequest, HumanApproval};
-use crate::audit::{AuditEntry, AuditEvent, AuditSink, MemorySink, Outcome};
+use crate::audit::{
+    AuditEntry, AuditEvent, AuditSink, CallRecord, CallResult, MemorySink, Outcome,
+};
 use crate::error::{AuditError, EscalationError, Rule};
 use crate::justify::Justifies;
 use crate::lattice::{AllowedIn, EscalateFrom, NarrowFrom, NoApprovalNeeded};
@@ -96,6 +98,7 @@ impl Core {
 pub struct SessionConfig {
     policy: Arc<EscalationPolicy>,
     sink: Arc<dyn AuditSink>,
+    call: Option<Arc<CallRecord>>,
 }
 
 impl SessionConfig {
@@ -105,7 +108,36 @@ impl SessionConfig {
         Self {
             policy: Arc::new(EscalationPolicy::default()),
             sink,
+            call: None,
         }
+    }
+
+    /// The same configuration for sessions made for `call`: the entry that creates each
+    /// session records the call in full (its command, every argument, how it arrived),
+    /// so the trail says what ran without a name cut to fit.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cnv_typestate::{CallOrigin, CallRecord, MemorySink, SessionConfig, TypedSession, Unverified};
+    ///
+    /// let log = Arc::new(MemorySink::new());
+    /// let call = CallRecord::new("calc sum", serde_json::Map::new(), CallOrigin::CommandLine);
+    /// let config = SessionConfig::new(log.clone()).with_call(call.clone());
+    /// let _session = TypedSession::<Unverified>::with_config("workbench calc sum", &config);
+    /// assert_eq!(log.entries()[0].call, Some(call));
+    /// ```
+    #[must_use]
+    pub fn with_call(self, call: CallRecord) -> Self {
+        Self {
+            call: Some(Arc::new(call)),
+            ..self
+        }
+    }
+
+    /// The call sessions are made for, if any.
+    #[must_use]
+    pub fn call(&self) -> Option<&CallRecord> {
+        self.call.as_deref()
     }
 
     /// The same configuration with another policy.
@@ -140,6 +172,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
             Arc::new(EscalationPolicy::default()),
             memory.clone(),
             Some(memory),
+            None,
         )
     }
 
@@ -152,6 +185,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
             config.policy.clone(),
             config.sink.clone(),
             None,
+            config.call(),
         )
     }
 
@@ -160,6 +194,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
         policy: Arc<EscalationPolicy>,
         sink: Arc<dyn AuditSink>,
         memory: Option<Arc<MemorySink>>,
+        call: Option<&CallRecord>,
     ) -> Self {
         let mut core = Box::new(Core {
             name: name.into_boxed_str(),
@@ -170,7 +205,8 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
             memory,
             audit_error: None,
         });
-        let entry = core.entry(M::MODE, AuditEvent::Create, Outcome::Allowed);
+        let mut entry = core.entry(M::MODE, AuditEvent::Create, Outcome::Allowed);
+        entry.call = call.cloned();
         // A failure is kept in the session, which then refuses to escalate.
         let _kept = core.record(&entry);
         Self {
@@ -310,6 +346,21 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
             justification,
             error,
         );
+        self.core.record(&entry)
+    }
+
+    /// Records the end of the call the session was made for: how it ended and the exit
+    /// code the caller was given (an [`AuditEvent::Finish`] entry; an
+    /// [`AuditLog`](crate::AuditLog) signs a checkpoint there). Code that cannot reach
+    /// the session — a watchdog thread — records [`AuditEntry::finish`] through the sink
+    /// instead.
+    ///
+    /// # Errors
+    ///
+    /// The sink's error, which is also kept (see [`audit_error`](Self::audit_error)).
+    pub fn record_finish(&mut self, result: CallResult) -> Result<(), AuditError> {
+        let mut entry = AuditEntry::finish(&self.core.name, self.core.id, M::MODE, result);
+        entry.to = S::CURRENT;
         self.core.record(&entry)
     }
 

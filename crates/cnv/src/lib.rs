@@ -106,8 +106,8 @@ pub mod prelude {
     pub use cnv_grammar_macros::grammar_dsl;
     #[doc(no_inline)]
     pub use cnv_typestate::{
-        AuditEntry, AuditSink, Authorized, Autonomous, Denied, Escalated, EscalationError,
-        EscalationPolicy, HumanApproval, JsonLinesFile, JsonLinesSink, MemorySink, Requirement,
+        AuditEntry, AuditLog, AuditSink, Authorized, Autonomous, Denied, Escalated,
+        EscalationError, EscalationPolicy, HumanApproval, JsonLinesSink, MemorySink, Requirement,
         RunMode, SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified,
         Verified, justify, verify_chain,
     };

@@ -529,7 +529,10 @@ fn a_log_that_fills_up_stops_the_call_and_stays_a_valid_chain() {
     assert!(!root.join("a.txt").exists(), "nothing ran unrecorded");
     let summary = verify_chain(BufReader::new(std::fs::File::open(&log).expect("open")))
         .expect("the log is still a valid chain");
-    assert_eq!(summary.entries, 1, "the creation, and nothing after it");
+    assert_eq!(
+        summary.entries, 2,
+        "the genesis, the creation, and nothing after it"
+    );
     // Without the cap the next run appends to the same chain.
     let out = launch(
         &["file", "write", "a.txt", "--content", "x", "--yes"],

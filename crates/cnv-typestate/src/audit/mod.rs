@@ -1,21 +1,32 @@
 //! The audit trail: one [`AuditEntry`] per creation, verification, escalation,
-//! narrowing and denial, delivered to an [`AuditSink`].
+//! narrowing, denial and end of a call, delivered to an [`AuditSink`].
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, SessionId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{AuditError, EscalationError, Rule};
 use crate::state::RunMode;
 
+mod chain;
+mod file;
 mod jsonl;
+mod key;
+mod reader;
 #[cfg(any(feature = "tracing", test))]
 mod tracing_sink;
 
-pub use jsonl::{ChainHash, ChainSummary, JsonLinesFile, JsonLinesSink, verify_chain};
+pub use chain::{
+    ChainHash, ChainHead, Genesis, HeadFinding, LogId, MAX_LINE_BYTES, RecordBody, Recovery,
+    TornTail, checkpoint_message, head_path,
+};
+pub use file::AuditLog;
+pub use jsonl::JsonLinesSink;
+pub use key::{AuditKey, AuditPublicKey};
+pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
 
@@ -32,6 +43,9 @@ pub enum AuditEvent {
     Escalate,
     /// The session gave up capability, from `from` down to `to`.
     Narrow,
+    /// The call the session was made for ended; `result` says how. An
+    /// [`AuditLog`] signs a checkpoint at this entry.
+    Finish,
 }
 
 /// Whether the transition happened.
@@ -46,7 +60,7 @@ pub enum Outcome {
 
 /// One line of the audit trail.
 ///
-/// In JSON (the [`JsonLinesSink`] format) the fields keep these names; `timestamp` is RFC
+/// In JSON (a line of an [`AuditLog`]) the fields keep these names; `timestamp` is RFC
 /// 3339 in UTC with microseconds, classes and modes are spelled as in the grammar DSL
 /// (`"ReadOnlyFS"`, `"Autonomous"`), `event`, `outcome` and `rule` in `snake_case`, and a
 /// missing value is `null`.
@@ -78,6 +92,13 @@ pub struct AuditEntry {
     pub approval: Option<String>,
     /// For a denial, the full message.
     pub detail: Option<String>,
+    /// On the entry that creates a session for a call: the call, in full (see
+    /// [`SessionConfig::with_call`](crate::SessionConfig::with_call)).
+    #[serde(default)]
+    pub call: Option<CallRecord>,
+    /// On a [`Finish`](AuditEvent::Finish) entry: how the call ended.
+    #[serde(default)]
+    pub result: Option<CallResult>,
 }
 
 impl AuditEntry {
@@ -102,6 +123,51 @@ impl AuditEntry {
             rule: None,
             approval: None,
             detail: None,
+            call: None,
+            result: None,
+        }
+    }
+
+    /// The entry that ends a call, for code that records it without the session: a
+    /// watchdog thread that stopped an overrunning call, say, recording through the
+    /// `Arc<dyn AuditSink>` it shares with the session (prefer
+    /// [`TypedSession::record_finish`](crate::TypedSession::record_finish) where the
+    /// session is at hand). The outcome is `denied` when the call was stopped (refused,
+    /// overrun, stopped by the sandbox), and the rule and message of a stopped call are
+    /// in `rule` and `detail` too.
+    ///
+    /// ```
+    /// use cnv_caps::{ResourceBand, SessionId};
+    /// use cnv_typestate::{AuditEntry, AuditEvent, CallResult, Outcome, RunMode};
+    ///
+    /// let entry = AuditEntry::finish(
+    ///     "workbench calc sum 1",
+    ///     SessionId::new_v4(),
+    ///     RunMode::Autonomous,
+    ///     CallResult::Overrun {
+    ///         exit_code: 5,
+    ///         band: ResourceBand::Instant,
+    ///         message: "ran longer than 100 ms".into(),
+    ///     },
+    /// );
+    /// assert_eq!(entry.event, AuditEvent::Finish);
+    /// assert_eq!(entry.outcome, Outcome::Denied);
+    /// ```
+    #[must_use]
+    pub fn finish(session: &str, session_id: SessionId, mode: RunMode, result: CallResult) -> Self {
+        let outcome = if result.was_stopped() {
+            Outcome::Denied
+        } else {
+            Outcome::Allowed
+        };
+        Self {
+            rule: match &result {
+                CallResult::Denied { rule, .. } => Some(*rule),
+                _ => None,
+            },
+            detail: result.message().map(str::to_owned),
+            result: Some(result),
+            ..Self::new(session, session_id, mode, AuditEvent::Finish, outcome)
         }
     }
 
@@ -135,9 +201,188 @@ impl AuditEntry {
     }
 }
 
+/// A call, as the entry that creates its session records it: what was called, with
+/// every argument in full, and how the call arrived. An entry is at most
+/// [`MAX_LINE_BYTES`] long as a line; a call whose record would be longer is refused by
+/// an [`AuditLog`] (and so does not run).
+///
+/// ```
+/// use cnv_typestate::{CallOrigin, CallRecord};
+/// use serde_json::json;
+///
+/// let args = json!({ "path": "notes.txt", "content": "meeting notes" });
+/// let call = CallRecord::new("file write", args.as_object().cloned().unwrap_or_default(), CallOrigin::CommandLine)
+///     .with_enforcement(json!({ "landlock": "fully enforced" }));
+/// assert_eq!(call.command, "file write");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallRecord {
+    /// The command: the noun path and the verb (`"file write"`).
+    pub command: String,
+    /// The parsed arguments, in full: name to value.
+    pub args: serde_json::Map<String, serde_json::Value>,
+    /// How the call arrived.
+    pub origin: CallOrigin,
+    /// What the sandbox enforced for the call, as the sandbox describes it.
+    pub enforcement: Option<serde_json::Value>,
+}
+
+impl CallRecord {
+    /// A call of `command` with `args`, arrived through `origin`.
+    #[must_use]
+    pub fn new(
+        command: impl Into<String>,
+        args: serde_json::Map<String, serde_json::Value>,
+        origin: CallOrigin,
+    ) -> Self {
+        Self {
+            command: command.into(),
+            args,
+            origin,
+            enforcement: None,
+        }
+    }
+
+    /// The same call with what the sandbox enforced.
+    #[must_use]
+    pub fn with_enforcement(self, enforcement: serde_json::Value) -> Self {
+        Self {
+            enforcement: Some(enforcement),
+            ..self
+        }
+    }
+}
+
+/// How a call arrived. In JSON, `{"via":"command_line"}` or
+/// `{"via":"mcp","transport":"stdio",…}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CallOrigin {
+    /// Typed on (or passed to) the command line.
+    CommandLine,
+    /// A `tools/call` of an MCP session.
+    Mcp {
+        /// The MCP transport.
+        transport: McpTransport,
+        /// The MCP session's id, when the transport has one (streamable HTTP).
+        session_id: Option<String>,
+        /// The client's name, as it introduced itself.
+        client_name: Option<String>,
+        /// The client's version, as it introduced itself.
+        client_version: Option<String>,
+    },
+}
+
+/// The transport of an MCP session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum McpTransport {
+    /// Standard input and output.
+    Stdio,
+    /// Streamable HTTP.
+    StreamableHttp,
+}
+
+/// How a call ended, recorded by a [`Finish`](AuditEvent::Finish) entry. In JSON, an
+/// object whose `status` names the variant (`"ran"`, `"failed"`, …), with the exit code
+/// the caller was given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CallResult {
+    /// The handler ran and succeeded.
+    Ran {
+        /// The exit code.
+        exit_code: i32,
+    },
+    /// The handler ran and failed.
+    Failed {
+        /// The exit code.
+        exit_code: i32,
+        /// The handler's error.
+        message: String,
+    },
+    /// The gate refused the call: nothing ran.
+    Denied {
+        /// The exit code.
+        exit_code: i32,
+        /// The rule that refused it.
+        rule: Rule,
+        /// The refusal's message.
+        message: String,
+    },
+    /// The call overran its resource band and was stopped.
+    Overrun {
+        /// The exit code.
+        exit_code: i32,
+        /// The band it overran.
+        band: ResourceBand,
+        /// What it overran (time, memory), described.
+        message: String,
+    },
+    /// The sandbox stopped the call.
+    Sandbox {
+        /// The exit code.
+        exit_code: i32,
+        /// What the sandbox refused, described.
+        message: String,
+    },
+}
+
+impl CallResult {
+    /// The exit code the caller was given.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Ran { exit_code }
+            | Self::Failed { exit_code, .. }
+            | Self::Denied { exit_code, .. }
+            | Self::Overrun { exit_code, .. }
+            | Self::Sandbox { exit_code, .. } => *exit_code,
+        }
+    }
+
+    /// The message, for every result but [`Ran`](Self::Ran).
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Ran { .. } => None,
+            Self::Failed { message, .. }
+            | Self::Denied { message, .. }
+            | Self::Overrun { message, .. }
+            | Self::Sandbox { message, .. } => Some(message),
+        }
+    }
+
+    /// Whether the call was stopped rather than run to its end: refused, overrun or
+    /// stopped by the sandbox.
+    #[must_use]
+    pub fn was_stopped(&self) -> bool {
+        match self {
+            Self::Ran { .. } | Self::Failed { .. } => false,
+            Self::Denied { .. } | Self::Overrun { .. } | Self::Sandbox { .. } => true,
+        }
+    }
+
+    /// The `status` word: `ran`, `failed`, `denied`, `overrun` or `sandbox`.
+    #[must_use]
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Ran { .. } => "ran",
+            Self::Failed { .. } => "failed",
+            Self::Denied { .. } => "denied",
+            Self::Overrun { .. } => "overrun",
+            Self::Sandbox { .. } => "sandbox",
+        }
+    }
+}
+
 /// The current time, truncated to the microsecond so that it survives a round trip
 /// through the log.
-fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
@@ -149,17 +394,17 @@ pub(crate) fn format_timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_micros(time).to_string()
 }
 
-mod rfc3339 {
+pub(crate) mod rfc3339 {
     use super::*;
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         time: &SystemTime,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&humantime::format_rfc3339_micros(*time))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<SystemTime, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
@@ -329,6 +574,81 @@ mod tests {
     }
 
     #[test]
+    fn calls_and_their_results_round_trip_through_json() {
+        let args = serde_json::json!({ "path": "a.txt", "count": 3, "force": true });
+        let call = CallRecord::new(
+            "file write",
+            args.as_object().cloned().unwrap_or_default(),
+            CallOrigin::Mcp {
+                transport: McpTransport::Stdio,
+                session_id: None,
+                client_name: Some("claude".into()),
+                client_version: None,
+            },
+        );
+        let json = serde_json::to_value(&call).expect("encodes");
+        assert_eq!(json["origin"]["via"], "mcp");
+        assert_eq!(json["origin"]["transport"], "stdio");
+        assert_eq!(json["args"]["count"], 3);
+        assert_eq!(json["enforcement"], serde_json::Value::Null);
+        let back: CallRecord = serde_json::from_value(json).expect("decodes");
+        assert_eq!(back, call);
+
+        let results = [
+            CallResult::Ran { exit_code: 0 },
+            CallResult::Failed {
+                exit_code: 1,
+                message: "no such file".into(),
+            },
+            CallResult::Denied {
+                exit_code: 3,
+                rule: Rule::MinJustification,
+                message: "too short".into(),
+            },
+            CallResult::Overrun {
+                exit_code: 5,
+                band: ResourceBand::Instant,
+                message: "ran longer than 100 ms".into(),
+            },
+            CallResult::Sandbox {
+                exit_code: 6,
+                message: "write outside the workspace".into(),
+            },
+        ];
+        for result in results {
+            let json = serde_json::to_value(&result).expect("encodes");
+            assert_eq!(json["status"], result.status());
+            assert_eq!(json["exit_code"], result.exit_code());
+            let entry = AuditEntry::finish(
+                "s",
+                SessionId::new_v4(),
+                RunMode::Autonomous,
+                result.clone(),
+            );
+            let stopped = entry.outcome == Outcome::Denied;
+            assert_eq!(stopped, result.was_stopped(), "{result:?}");
+            assert_eq!(entry.detail.as_deref(), result.message());
+            let back: AuditEntry =
+                serde_json::from_str(&serde_json::to_string(&entry).expect("encodes"))
+                    .expect("decodes");
+            assert_eq!(back, entry);
+        }
+        // A line written before `call` and `result` existed still reads.
+        let mut old = serde_json::to_value(AuditEntry::finish(
+            "s",
+            SessionId::new_v4(),
+            RunMode::Autonomous,
+            CallResult::Ran { exit_code: 0 },
+        ))
+        .expect("encodes");
+        let object = old.as_object_mut().expect("an object");
+        object.remove("call");
+        object.remove("result");
+        let back: AuditEntry = serde_json::from_value(old).expect("decodes");
+        assert_eq!(back.result, None);
+    }
+
+    #[test]
     fn timestamps_are_rfc3339_micros() {
         let text = format_timestamp(UNIX_EPOCH + Duration::from_micros(1_500_000));
         assert_eq!(text, "1970-01-01T00:00:01.500000Z");
@@ -372,7 +692,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<MemorySink>();
         assert_send_sync::<JsonLinesSink<Vec<u8>>>();
-        assert_send_sync::<JsonLinesFile>();
+        assert_send_sync::<AuditLog>();
         assert_send_sync::<TracingSink>();
         assert_send_sync::<Arc<dyn AuditSink>>();
     }

@@ -7,11 +7,11 @@ use crate::error::AuditError;
 
 /// Delivers each entry as a `tracing` event with target `cnv::audit`: `INFO` for what
 /// was allowed, `WARN` for a denial. Fields: `session`, `session_id`, `mode`, `event`,
-/// `outcome`, `from`, `to`, `justification`, `rule`, `approval`, `detail` (absent values
-/// are empty strings).
+/// `outcome`, `from`, `to`, `justification`, `rule`, `approval`, `detail`, `call` (the
+/// command of a call), `result` (how a call ended) — absent values are empty strings.
 ///
 /// Recording never fails: what happens to an event is the subscriber's business. Pair it
-/// with a [`JsonLinesFile`](crate::JsonLinesFile) where the trail must be kept.
+/// with an [`AuditLog`](crate::AuditLog) where the trail must be kept.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingSink;
 
@@ -45,6 +45,8 @@ impl AuditSink for TracingSink {
                     rule = %text(entry.rule),
                     approval = %text(entry.approval.as_deref()),
                     detail = %text(entry.detail.as_deref()),
+                    call = %text(entry.call.as_ref().map(|call| &call.command)),
+                    result = %text(entry.result.as_ref().map(|result| result.status())),
                     "cnv audit entry"
                 )
             };

@@ -1,0 +1,187 @@
+//! What an audited decision costs in the operator's log, per entry: the entry built,
+//! encoded (escaping control characters), hashed into the chain, written to the file
+//! under its lock, and flushed — and, at a checkpoint, signed with ed25519 and the head
+//! beside the log rewritten.
+//!
+//! Group `audit/entry` appends one decision (an escalation refused by the policy, with
+//! its rule and message) per iteration to a log on disk:
+//!
+//! * `cnv: chained, signed at each call's end` — the subject, what an `AuditLog` with a
+//!   key does: every fourth entry ends a call (`Finish`) and is a signed checkpoint, as
+//!   in a command-line call of four entries (created, verified, escalated, finished);
+//! * `cnv: chained, signed every entry` — the cadence not chosen: a checkpoint after
+//!   every entry;
+//! * `cnv: chained, unsigned` — an `AuditLog` without a key (the head is still written
+//!   at each call's end);
+//! * `same bytes, unhashed (write + flush)` — the peer: the same entry built and
+//!   encoded by plain `serde_json`, written to an append-mode file and flushed, with no
+//!   chain, lock, hash or signature.
+//!
+//! Each sample writes a fresh log, so the files stay small.
+//!
+//! Group `audit/verify` reads back a log of 1,000 lines with `ChainReader` (every line's
+//! hash, link and number checked), signed at each call's end or not: verification is
+//! what the operator pays for each signature again, at about twice the cost of making
+//! it.
+
+use std::fs::{self, OpenOptions};
+use std::hint::black_box;
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cnv::caps::{CapabilityClass, ResourceBand, SessionId};
+use cnv::typestate::{
+    AuditEntry, AuditKey, AuditLog, AuditSink, CallResult, ChainReader, EscalationError, RunMode,
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const WHY: &str = "tidy the workspace before the run";
+
+/// A fresh directory for one sample's log, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("cnv-bench-audit-{}", SessionId::new_v4()));
+        fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    fn log(&self) -> PathBuf {
+        self.0.join("audit.jsonl")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The decision of iteration `i`: a refused escalation, or every `finish_every`-th the
+/// end of the call.
+fn decision(session: SessionId, i: u64, finish_every: u64) -> AuditEntry {
+    if finish_every > 0 && i % finish_every == finish_every - 1 {
+        return AuditEntry::finish(
+            "workbench file write notes.txt",
+            session,
+            RunMode::Autonomous,
+            CallResult::Overrun {
+                exit_code: 5,
+                band: ResourceBand::Fast,
+                message: "ran longer than 1 s".to_owned(),
+            },
+        );
+    }
+    let error = EscalationError::JustificationTooShort {
+        from: CapabilityClass::Pure,
+        to: CapabilityClass::ReadWriteFS,
+        required: 40,
+        given: 33,
+    };
+    AuditEntry::denial(
+        "workbench file write notes.txt",
+        session,
+        RunMode::Autonomous,
+        Some(CapabilityClass::Pure),
+        CapabilityClass::ReadWriteFS,
+        black_box(WHY),
+        &error,
+    )
+}
+
+/// Times `iters` appends to a fresh log.
+fn append(iters: u64, key: Option<&AuditKey>, finish_every: u64, sign_each: bool) -> Duration {
+    let scratch = Scratch::new();
+    let log = AuditLog::open(scratch.log(), key).expect("opens");
+    let session = SessionId::new_v4();
+    let start = Instant::now();
+    for i in 0..iters {
+        log.record(&decision(session, i, finish_every))
+            .expect("recorded");
+        if sign_each {
+            log.checkpoint().expect("signed");
+        }
+    }
+    let elapsed = start.elapsed();
+    drop(log);
+    elapsed
+}
+
+fn entry(c: &mut Criterion) {
+    let mut group = c.benchmark_group("audit/entry");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(40);
+    group.measurement_time(Duration::from_secs(4));
+    let key = AuditKey::generate().expect("random");
+    group.bench_function("cnv: chained, signed at each call's end", |b| {
+        b.iter_custom(|iters| append(iters, Some(&key), 4, false));
+    });
+    group.bench_function("cnv: chained, signed every entry", |b| {
+        b.iter_custom(|iters| append(iters, Some(&key), 0, true));
+    });
+    group.bench_function("cnv: chained, unsigned", |b| {
+        b.iter_custom(|iters| append(iters, None, 4, false));
+    });
+    group.bench_function("same bytes, unhashed (write + flush)", |b| {
+        b.iter_custom(|iters| {
+            let scratch = Scratch::new();
+            let mut file = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(scratch.log())
+                .expect("opens");
+            let session = SessionId::new_v4();
+            let start = Instant::now();
+            for i in 0..iters {
+                let mut line = serde_json::to_vec(&decision(session, i, 4)).expect("encodes");
+                line.push(b'\n');
+                file.write_all(&line).expect("written");
+                file.flush().expect("flushed");
+            }
+            start.elapsed()
+        });
+    });
+    group.finish();
+}
+
+fn verify(c: &mut Criterion) {
+    const LINES: u64 = 1000;
+    let mut group = c.benchmark_group("audit/verify");
+    group.throughput(Throughput::Elements(LINES));
+    let key = AuditKey::generate().expect("random");
+    let scratch = Scratch::new();
+    let write = |name: &str, key: Option<&AuditKey>| {
+        let path = scratch.0.join(name);
+        let log = AuditLog::open(&path, key).expect("opens");
+        let session = SessionId::new_v4();
+        for i in 1..LINES {
+            log.record(&decision(session, i, 4)).expect("recorded");
+        }
+        drop(log);
+        fs::read(&path).expect("read")
+    };
+    let signed = write("signed.jsonl", Some(&key));
+    let unsigned = write("unsigned.jsonl", None);
+    group.bench_function("cnv: read back, signed at each call's end", |b| {
+        b.iter(|| {
+            let reader = ChainReader::new(BufReader::new(black_box(&signed[..])));
+            reader
+                .map(|record| record.expect("intact").line)
+                .sum::<usize>()
+        });
+    });
+    group.bench_function("read back, unsigned", |b| {
+        b.iter(|| {
+            let reader = ChainReader::new(BufReader::new(black_box(&unsigned[..])));
+            reader
+                .map(|record| record.expect("intact").line)
+                .sum::<usize>()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, entry, verify);
+criterion_main!(benches);
