@@ -29,6 +29,13 @@ pub const DEFAULT_AGENT_ENV: &str = "CNV_AGENT";
 /// program's own, [`CliBuilder::audit_log`]).
 pub const AUDIT_LOG_ENV: &str = "CNV_AUDIT_LOG";
 
+/// The environment variable in which a launcher names the secret key that signs the
+/// audit logs (made with `cnv-audit keygen`, readable by its owner only), unless the
+/// program fixed it with [`CliBuilder::audit_key`]. With a key, the decision to run each
+/// call is signed before its handler starts, and every call's end is signed, so
+/// `cnv-audit verify --key` proves the trail was not rewritten by anyone without it.
+pub const AUDIT_KEY_ENV: &str = "CNV_AUDIT_KEY";
+
 /// The environment variable in which a launcher names the workspace, the directory the
 /// file classes may touch (unless the program fixed it with [`CliBuilder::workspace`];
 /// default: the current directory).
@@ -63,6 +70,7 @@ pub(crate) struct Settings {
     pub(crate) agent_env: String,
     pub(crate) agent_mode: AgentMode,
     pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) audit_key: Option<PathBuf>,
     pub(crate) audit_sinks: Vec<Arc<dyn AuditSink>>,
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) strictness: Strictness,
@@ -121,6 +129,7 @@ impl CliBuilder {
                 agent_env: DEFAULT_AGENT_ENV.to_owned(),
                 agent_mode: AgentMode::default(),
                 audit_log: None,
+                audit_key: None,
                 audit_sinks: Vec::new(),
                 workspace: None,
                 strictness: Strictness::BestEffort,
@@ -253,12 +262,24 @@ impl CliBuilder {
         self
     }
 
-    /// Every run appends its audit entries to the JSON Lines log at `path` (created if
-    /// absent), whatever the command line says; a launcher may name another in
-    /// [`AUDIT_LOG_ENV`] (`CNV_AUDIT_LOG`), which gets every entry too. No argument can
-    /// add, move or remove a log. A run whose entries cannot be written does not run.
+    /// Every run appends its audit entries to the hash-chained log at `path` (created if
+    /// absent, with its signed head `path.head` beside it), whatever the command line
+    /// says; a launcher may name another in [`AUDIT_LOG_ENV`] (`CNV_AUDIT_LOG`), which
+    /// gets every entry too. No argument can add, move or remove a log. A call whose
+    /// entries cannot be written does not run, and no handler's class may reach a log
+    /// (rule `audit_out_of_reach`).
     pub fn audit_log(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.audit_log = Some(path.into());
+        self
+    }
+
+    /// The secret key that signs every audit log (made with `cnv-audit keygen`), whatever
+    /// the launcher says in [`AUDIT_KEY_ENV`] (`CNV_AUDIT_KEY`). A key that cannot be
+    /// loaded — missing, malformed, or readable by anyone but its owner — refuses every
+    /// call (rule `audit_required`), and no handler's class may reach it (rule
+    /// `audit_out_of_reach`).
+    pub fn audit_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.audit_key = Some(path.into());
         self
     }
 
@@ -409,6 +430,7 @@ impl CliBuilder {
             command: Mutex::new(command),
             settings: self.settings,
             workers: Workers::default(),
+            logs: crate::audit::OpenLogs::default(),
         })
     }
 }

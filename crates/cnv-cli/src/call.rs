@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
-use cnv_typestate::Rule;
+use cnv_typestate::{CallOrigin, Rule};
 use serde_json::{Map, Value};
 
-use crate::cli::{Cli, Ended, Outcome};
+use crate::cli::{Cli, Ended, Ending, Outcome};
 use crate::console::Console;
 use crate::gate::Stop;
 use crate::output::Output;
@@ -27,13 +27,26 @@ pub struct AgentCall<'a> {
     pub command: &'a str,
     /// The arguments: `{"path": "notes.txt", "append": true, "justification": "…"}`.
     pub arguments: &'a Map<String, Value>,
+    /// How the call arrived, as the audit trail records it.
+    pub origin: CallOrigin,
 }
 
 impl<'a> AgentCall<'a> {
-    /// A call of `command` with `arguments`.
+    /// A call of `command` with `arguments`, made by the program
+    /// ([`CallOrigin::Program`]).
     #[must_use]
     pub const fn new(command: &'a str, arguments: &'a Map<String, Value>) -> Self {
-        Self { command, arguments }
+        Self {
+            command,
+            arguments,
+            origin: CallOrigin::Program,
+        }
+    }
+
+    /// The same call, arrived through `origin` (an MCP session, with its client).
+    #[must_use]
+    pub fn with_origin(self, origin: CallOrigin) -> Self {
+        Self { origin, ..self }
     }
 }
 
@@ -92,7 +105,7 @@ impl Cli {
         };
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
-        match self.dispatch(&args, &mut console, true) {
+        match self.dispatch(&args, &mut console, &call.origin) {
             Outcome::Usage(err) => CallOutcome::InvalidArguments {
                 message: clap_message(&err),
             },
@@ -100,23 +113,19 @@ impl Cli {
                 message: "the arguments asked the program to print something, not to run a command"
                     .to_owned(),
             },
-            Outcome::Call { ended, .. } => match ended {
-                Ended::Output(output, _) => CallOutcome::Ran(output),
-                Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => {
-                    CallOutcome::Refused {
-                        rule: refusal.rule,
-                        message: refusal.message,
-                        hint: refusal.hint,
-                    }
+            Outcome::Call {
+                report,
+                ended,
+                finish,
+            } => {
+                let exit = ended.exit();
+                if let Some(finish) = finish {
+                    // The call is over either way; a trail that cannot say how is the
+                    // operator's to see in the log (its head stops short).
+                    let _unrecorded = finish.record(Ending::of(&ended, report.band).result(exit));
                 }
-                Ended::Stop(Stop::Failed(err)) if err.is_usage() => CallOutcome::InvalidArguments {
-                    message: err.to_string(),
-                },
-                Ended::Stop(Stop::Failed(err)) => CallOutcome::Failed {
-                    message: err.to_string(),
-                },
-                Ended::Overrun(budget) => CallOutcome::Overran { budget },
-            },
+                outcome(ended)
+            }
         }
     }
 
@@ -160,8 +169,16 @@ impl Cli {
             if arg.is_positional() {
                 positional.extend(values);
             } else if arg.is_switch() {
-                if values.first().is_some_and(|v| v == "true") {
-                    args.push(format!("--{}", arg.name()).into());
+                match value {
+                    Value::Bool(true) => args.push(format!("--{}", arg.name()).into()),
+                    Value::Bool(false) => {}
+                    other => {
+                        return Err(invalid(format!(
+                            "`{}` is a switch: true or false, not {}",
+                            arg.name(),
+                            kind(other)
+                        )));
+                    }
                 }
             } else {
                 for value in values {
@@ -183,6 +200,25 @@ impl Cli {
             args.extend(positional.into_iter().map(OsString::from));
         }
         Ok(args)
+    }
+}
+
+/// What a call that reached the gate comes to for its caller.
+fn outcome(ended: Ended) -> CallOutcome {
+    match ended {
+        Ended::Output(output, _) => CallOutcome::Ran(output),
+        Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => CallOutcome::Refused {
+            rule: refusal.rule,
+            message: refusal.message,
+            hint: refusal.hint,
+        },
+        Ended::Stop(Stop::Failed(err)) if err.is_usage() => CallOutcome::InvalidArguments {
+            message: err.to_string(),
+        },
+        Ended::Stop(Stop::Failed(err)) => CallOutcome::Failed {
+            message: err.to_string(),
+        },
+        Ended::Overrun(budget) => CallOutcome::Overran { budget },
     }
 }
 

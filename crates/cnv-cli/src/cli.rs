@@ -1,6 +1,7 @@
 //! `Cli`: one run of the command line — parse, introspect or dispatch through the gate,
 //! report.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -11,13 +12,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
+use cnv_caps::ResourceBand;
 use cnv_grammar::GrammarModel;
 use cnv_sandbox::{Enforcement, Strictness};
-use cnv_typestate::{
-    AuditError, AuditSink, FanOutSink, AuditLog, MemorySink, Rule, RunMode, SessionConfig,
-};
+use cnv_typestate::{CallOrigin, CallRecord, CallResult, Rule, RunMode, SessionConfig};
 
-use crate::builder::{AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV};
+use crate::audit::{Finish, OpenLogs, Trail, TrailPaths};
+use crate::builder::{
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV,
+};
 use crate::command::global;
 use crate::console::Console;
 use crate::execute::{Confinement, NotRun, Ran, Workers};
@@ -52,8 +55,10 @@ pub struct Cli {
     /// Parsing needs `&mut Command`; the lock is held only while clap parses or renders.
     pub(crate) command: Mutex<Command>,
     pub(crate) settings: Settings,
-    /// The confined threads that run handlers, one per class and workspace.
+    /// The confined threads that run handlers, by class and workspace.
     pub(crate) workers: Workers,
+    /// The audit logs opened so far, kept open for the next call.
+    pub(crate) logs: OpenLogs,
 }
 
 impl Cli {
@@ -107,27 +112,40 @@ impl Cli {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let json = report::wants_json(&args);
-        match self.dispatch(&args, console, false) {
+        match self.dispatch(&args, console, &CallOrigin::CommandLine) {
             Outcome::Usage(err) => report::clap_error(&err, json, console),
             Outcome::Printed(exit) => exit,
-            Outcome::Call { report, ended } => match ended {
-                Ended::Output(output, enforcement) => {
-                    report.success(output, enforcement.as_ref(), console)
+            Outcome::Call {
+                report,
+                ended,
+                finish,
+            } => {
+                let ending = Ending::of(&ended, report.band);
+                let exit = match ended {
+                    Ended::Output(output, enforcement) => {
+                        report.success(output, enforcement.as_ref(), console)
+                    }
+                    Ended::Stop(stop) => report.stop(stop, console),
+                    Ended::Overrun(budget) => report.overrun(budget, console),
+                };
+                if let Some(finish) = finish
+                    && let Err(err) = finish.record(ending.result(exit))
+                {
+                    report.unrecorded_end(&err, console);
                 }
-                Ended::Stop(stop) => report.stop(stop, console),
-                Ended::Overrun(budget) => report.overrun(budget, console),
-            },
+                exit
+            }
         }
     }
 
     /// Parses `args` and, for a command, takes it through the gate and the sandbox; what
-    /// it printed (help, introspection, a warning) went to `console`. `agent` forces agent
-    /// mode (a call on an agent's behalf, [`Cli::call`]).
+    /// it printed (help, introspection, a warning) went to `console`. Any `origin` but the
+    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]).
     pub(crate) fn dispatch(
         &self,
         args: &[OsString],
         console: &mut Console<'_>,
-        agent: bool,
+        origin: &CallOrigin,
     ) -> Outcome {
         let parsed = self.lock_command().try_get_matches_from_mut(args);
         let matches = match parsed {
@@ -172,7 +190,8 @@ impl Cli {
             );
             return Outcome::Usage(err);
         };
-        let agent = agent
+        let on_behalf = *origin != CallOrigin::CommandLine;
+        let agent = on_behalf
             || self.settings.agent_mode == AgentMode::Always
             || flags.agent
             || console.agent_env_is_on(&self.settings.agent_env);
@@ -192,45 +211,73 @@ impl Cli {
         {
             let _ = writeln!(console.stderr, "warning: `{name}` is deprecated: {note}");
         }
-        let ended = self.decide_and_run(&name, verb, handler, leaf, &flags, agent, args, console);
-        Outcome::Call { report, ended }
+        let call = Call {
+            command: &name,
+            verb,
+            handler,
+            matches: leaf,
+            flags: &flags,
+            mode: report.mode,
+            origin,
+        };
+        let (ended, finish) = self.decide_and_run(&call, console);
+        Outcome::Call {
+            report,
+            ended,
+            finish,
+        }
     }
 
-    /// The gate, then the sandbox: how one parsed command ended.
-    #[allow(clippy::too_many_arguments)]
+    /// The gate, then the sandbox: how one parsed command ended, and the entry that will
+    /// say so in its session (none when the session could not be created).
     fn decide_and_run(
         &self,
-        name: &str,
-        verb: &cnv_grammar::GrammarVerb,
-        handler: &Erased,
-        leaf: &ArgMatches,
-        flags: &GateFlags,
-        agent: bool,
-        args: &[OsString],
+        call: &Call<'_>,
         console: &mut Console<'_>,
-    ) -> Ended {
-        let audit_paths = self.audit_paths(console);
-        let sink = match self.audit_sink(&audit_paths) {
-            Ok(sink) => sink,
-            Err(err) => return Ended::Stop(Stop::Denied(gate::audit_refusal(&err))),
+    ) -> (Ended, Option<Box<Finish>>) {
+        let paths = self.trail_paths(console);
+        let trail = match Trail::open(&self.logs, &paths, &self.settings.audit_sinks) {
+            Ok(trail) => trail,
+            Err(err) => return (Ended::Stop(Stop::Denied(gate::audit_refusal(&err))), None),
         };
-        let config = SessionConfig::new(sink).with_policy(self.settings.policy.clone());
-        let session_name = report::command_line(self.model.app_name(), args);
-        let result = handler(Dispatch {
-            command: name,
-            verb,
-            matches: leaf,
-            agent,
-            justification: flags.justify.as_deref(),
-            yes: flags.yes,
+        let arguments = crate::audit::arguments(call.verb, call.matches);
+        let record = CallRecord::new(call.command, arguments.clone(), call.origin.clone());
+        let config = SessionConfig::new(Arc::clone(&trail.sink))
+            .with_policy(self.settings.policy.clone())
+            .with_call(record);
+        let session_name = format!("{} {}", self.model.app_name(), call.command);
+        let session_id = Cell::new(None);
+        let result = (call.handler)(Dispatch {
+            command: call.command,
+            verb: call.verb,
+            matches: call.matches,
+            agent: call.mode == RunMode::Autonomous,
+            justification: call.flags.justify.as_deref(),
+            yes: call.flags.yes,
             config: &config,
             session_name: &session_name,
+            arguments: &arguments,
             prompt: console,
+            session_id: &session_id,
+        });
+        let mut finish = session_id.get().map(|id| {
+            Box::new(Finish {
+                sink: Arc::clone(&trail.sink),
+                session: session_name.clone(),
+                id,
+                mode: call.mode,
+                class: call.verb.contract().class(),
+                enforcement: None,
+            })
         });
         let job = match result {
             Ok(job) => job,
-            Err(stop) => return Ended::Stop(stop),
+            Err(stop) => return (Ended::Stop(stop), finish),
         };
+        // The decision is signed before the handler gets control.
+        if let Err(err) = trail.checkpoint() {
+            return (Ended::Stop(Stop::Denied(gate::audit_refusal(&err))), finish);
+        }
         let workspace = self.workspace(console);
         let strictness = if console
             .var(SANDBOX_ENV)
@@ -240,14 +287,19 @@ impl Cli {
         } else {
             self.settings.strictness
         };
+        let protected = paths.protected();
         let confinement = Confinement {
             workspace: &workspace,
-            audit_paths: &audit_paths,
+            audit_paths: &protected,
             strictness,
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
         };
-        match self.workers.execute(job, name, &confinement) {
+        let ran = self.workers.execute(job, call.command, &confinement);
+        if let (Some(finish), Some(enforcement)) = (finish.as_mut(), ran.enforcement()) {
+            finish.enforcement = serde_json::to_value(enforcement).ok();
+        }
+        let ended = match ran {
             Ran::Done {
                 result: Ok(output),
                 enforcement,
@@ -255,9 +307,10 @@ impl Cli {
             Ran::Done {
                 result: Err(err), ..
             } => Ended::Stop(Stop::Failed(err)),
-            Ran::Overran { budget } => Ended::Overrun(budget),
+            Ran::Overran { budget, .. } => Ended::Overrun(budget),
             Ran::NotRun(not_run) => Ended::Stop(not_run_stop(not_run, &workspace)),
-        }
+        };
+        (ended, finish)
     }
 
     /// The workspace of this run: the program's, else the launcher's (`CNV_WORKSPACE`),
@@ -275,31 +328,25 @@ impl Cli {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
-    /// The audit logs of one run, all of them the operator's: the program's own
-    /// (`CliBuilder::audit_log`) and the one its launcher names in `CNV_AUDIT_LOG`. No
-    /// argument can add, move or remove one.
-    fn audit_paths(&self, console: &Console<'_>) -> Vec<PathBuf> {
-        let mut paths: Vec<PathBuf> = self.settings.audit_log.iter().cloned().collect();
+    /// Where the trail of one run goes, all of it the operator's: the program's own log
+    /// (`CliBuilder::audit_log`) and the one its launcher names in `CNV_AUDIT_LOG`, signed
+    /// with the program's key or the one in `CNV_AUDIT_KEY`. No argument can add, move or
+    /// remove one.
+    fn trail_paths(&self, console: &Console<'_>) -> TrailPaths {
+        let mut logs: Vec<PathBuf> = self.settings.audit_log.iter().cloned().collect();
         if let Some(path) = console.var(AUDIT_LOG_ENV).filter(|path| !path.is_empty()) {
             let path = PathBuf::from(path);
-            if !paths.contains(&path) {
-                paths.push(path);
+            if !logs.contains(&path) {
+                logs.push(path);
             }
         }
-        paths
-    }
-
-    /// The sink of one run: the program's own sinks and the audit logs at `paths`.
-    fn audit_sink(&self, paths: &[PathBuf]) -> Result<Arc<dyn AuditSink>, AuditError> {
-        let mut sinks = self.settings.audit_sinks.clone();
-        for path in paths {
-            sinks.push(Arc::new(AuditLog::open(path, None)?));
-        }
-        Ok(match sinks.len() {
-            0 => Arc::new(MemorySink::new()),
-            1 => sinks.remove(0),
-            _ => Arc::new(FanOutSink::new(sinks)),
-        })
+        let key = self.settings.audit_key.clone().or_else(|| {
+            console
+                .var(AUDIT_KEY_ENV)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        TrailPaths { logs, key }
     }
 
     /// The root command's flags, read from its `matches` (see [`crate::introspect`]).
@@ -314,8 +361,37 @@ pub(crate) enum Outcome {
     Usage(clap::Error),
     /// Introspection, already printed.
     Printed(Exit),
-    /// A command, through the gate.
-    Call { report: Report, ended: Ended },
+    /// A command, through the gate; `finish` records how it ended once the caller has
+    /// its answer.
+    Call {
+        report: Report,
+        ended: Ended,
+        finish: Option<Box<Finish>>,
+    },
+}
+
+impl Ended {
+    /// The exit code this ending gives, before anything is printed.
+    pub(crate) fn exit(&self) -> Exit {
+        match self {
+            Self::Output(..) => Exit::Success,
+            Self::Stop(Stop::Denied(_)) => Exit::Denied,
+            Self::Stop(Stop::NotConfirmed(_)) => Exit::ConfirmationRequired,
+            Self::Stop(Stop::Failed(err)) => err.exit(),
+            Self::Overrun(_) => Exit::Overrun,
+        }
+    }
+}
+
+/// One parsed command on its way through the gate.
+pub(crate) struct Call<'a> {
+    command: &'a str,
+    verb: &'a cnv_grammar::GrammarVerb,
+    handler: &'a Erased,
+    matches: &'a ArgMatches,
+    flags: &'a GateFlags,
+    mode: RunMode,
+    origin: &'a CallOrigin,
 }
 
 /// How a command that reached the gate ended.
@@ -328,6 +404,60 @@ pub(crate) enum Ended {
     Overrun(std::time::Duration),
 }
 
+/// How a call ended, as its session's last entry says, waiting for the exit code the
+/// caller was given.
+pub(crate) enum Ending {
+    Ran,
+    Failed(String),
+    Denied(Rule, String),
+    Sandbox(String),
+    Overrun(ResourceBand, String),
+}
+
+impl Ending {
+    /// What `ended` comes to, for a command of `band`.
+    pub(crate) fn of(ended: &Ended, band: ResourceBand) -> Self {
+        match ended {
+            Ended::Output(..) => Self::Ran,
+            Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => {
+                match refusal.rule {
+                    Rule::SandboxRequired => Self::Sandbox(refusal.message.clone()),
+                    _ => Self::Denied(refusal.rule, refusal.message.clone()),
+                }
+            }
+            Ended::Stop(Stop::Failed(err)) => Self::Failed(err.to_string()),
+            Ended::Overrun(budget) => Self::Overrun(
+                band,
+                format!("ran past {} ms and was stopped", budget.as_millis()),
+            ),
+        }
+    }
+
+    /// The result, with the exit code the caller was given.
+    pub(crate) fn result(self, exit: Exit) -> CallResult {
+        let exit_code = i32::from(exit.code());
+        match self {
+            Self::Ran if exit == Exit::Success => CallResult::Ran { exit_code },
+            Self::Ran => CallResult::Failed {
+                exit_code,
+                message: "the handler ran, and its output could not be written".to_owned(),
+            },
+            Self::Failed(message) => CallResult::Failed { exit_code, message },
+            Self::Denied(rule, message) => CallResult::Denied {
+                exit_code,
+                rule,
+                message,
+            },
+            Self::Sandbox(message) => CallResult::Sandbox { exit_code, message },
+            Self::Overrun(band, message) => CallResult::Overrun {
+                exit_code,
+                band,
+                message,
+            },
+        }
+    }
+}
+
 /// Why a call the gate admitted did not run, as the caller sees it.
 fn not_run_stop(not_run: NotRun, workspace: &Path) -> Stop {
     match not_run {
@@ -338,12 +468,12 @@ fn not_run_stop(not_run: NotRun, workspace: &Path) -> Stop {
         NotRun::AuditInReach { log } => Stop::Denied(Refusal {
             rule: Rule::AuditOutOfReach,
             message: format!(
-                "the audit log {} lies where this command could change or read it, so it does not run (rule `{}`)",
+                "the audit trail's file {} (a log, its head or its key) lies where this command could change or read it, so it does not run (rule `{}`)",
                 log.display(),
                 Rule::AuditOutOfReach
             ),
             hint: format!(
-                "the operator keeps the audit log (and its key) outside the workspace ({})",
+                "the operator keeps the audit log, its head and its key outside the workspace ({})",
                 workspace.display()
             ),
             required: None,

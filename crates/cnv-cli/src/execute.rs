@@ -5,11 +5,11 @@
 //! The thread that runs the command line never runs a handler: it opens the workspace
 //! and the audit log, decides, waits, and records. Landlock restricts only the thread
 //! that asks and what it starts afterwards, and for good, so handlers run on **workers**:
-//! one thread per class (and workspace), restricted once when it starts and kept by the
-//! command line for the next call of that class. A process that runs one command starts
-//! one worker; a program that runs many (a server, a test suite) reuses them. A worker
-//! whose handler overran its band, or panicked, is dropped from the pool, and the next
-//! call of its class starts a fresh one.
+//! threads restricted to one class (and workspace) once, when they start. A worker runs
+//! one call at a time and goes back to the pool when it answers, for the next call of its
+//! class; calls that arrive together (a server's) get a worker each. A process that runs
+//! one command starts one worker. A worker whose handler overran its band, panicked or
+//! was abandoned never returns to the pool.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -52,9 +52,23 @@ pub(crate) enum Ran {
         enforcement: Option<Enforcement>,
     },
     /// The handler ran past its band's time; its worker was left behind.
-    Overran { budget: Duration },
+    Overran {
+        budget: Duration,
+        enforcement: Enforcement,
+    },
     /// The call did not run: the sandbox, the workspace or the audit log's place refused it.
     NotRun(NotRun),
+}
+
+impl Ran {
+    /// What the kernel enforced around the handler, when it was started.
+    pub(crate) fn enforcement(&self) -> Option<&Enforcement> {
+        match self {
+            Self::Done { enforcement, .. } => enforcement.as_ref(),
+            Self::Overran { enforcement, .. } => Some(enforcement),
+            Self::NotRun(_) => None,
+        }
+    }
 }
 
 /// Why an admitted call did not run.
@@ -71,11 +85,14 @@ pub(crate) enum NotRun {
     Thread(String),
 }
 
-/// The workers of one command line, by what they are restricted to.
+/// The idle workers of one command line, by what they are restricted to.
 #[derive(Debug, Default)]
 pub(crate) struct Workers {
-    pool: Mutex<HashMap<WorkerKey, Worker>>,
+    pool: Mutex<HashMap<WorkerKey, Vec<Worker>>>,
 }
+
+/// How many idle workers of one key the pool keeps; more end when they are returned.
+const IDLE_PER_KEY: usize = 8;
 
 /// What a worker's restriction depends on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -143,7 +160,7 @@ impl Workers {
         // set by the worker before it restricts itself (the size it starts from is read
         // from /proc, which the restriction closes).
         let memory = confinement.whole_process.then_some(band);
-        let (tasks, enforcement) = match self.worker(&key, workspace, memory, command) {
+        let worker = match self.take(&key, workspace, memory, command) {
             Ok(worker) => worker,
             Err(not_run) => return Ran::NotRun(not_run),
         };
@@ -152,8 +169,7 @@ impl Workers {
             run: job.run,
             reply,
         };
-        if tasks.send(task).is_err() {
-            self.forget(&key);
+        if worker.tasks.send(task).is_err() {
             return Ran::NotRun(NotRun::Thread(
                 "the handler's worker ended before the call".to_owned(),
             ));
@@ -166,48 +182,53 @@ impl Workers {
             None => answer.recv().map_err(|_| None),
         };
         match answer {
-            Ok(result) => Ran::Done {
-                result,
-                enforcement: Some(enforcement),
+            Ok(result) => {
+                let enforcement = worker.enforcement.clone();
+                self.give_back(key, worker);
+                Ran::Done {
+                    result,
+                    enforcement: Some(enforcement),
+                }
+            }
+            // The worker is busy with a handler that did not stop: never again.
+            Err(Some(budget)) => Ran::Overran {
+                budget,
+                enforcement: worker.enforcement,
             },
-            Err(Some(budget)) => {
-                // The worker is busy with a handler that did not stop: never again.
-                self.forget(&key);
-                Ran::Overran { budget }
-            }
-            Err(None) => {
-                self.forget(&key);
-                Ran::NotRun(NotRun::Thread(
-                    "the handler's worker ended without an answer (the handler panicked)"
-                        .to_owned(),
-                ))
-            }
+            Err(None) => Ran::NotRun(NotRun::Thread(
+                "the handler's worker ended without an answer (the handler panicked)".to_owned(),
+            )),
         }
     }
 
-    /// The worker for `key`, started (and restricted) if there is none yet.
-    fn worker(
+    /// An idle worker for `key`, or a new one (restricted before it is returned).
+    fn take(
         &self,
         key: &WorkerKey,
         workspace: Option<Workspace>,
         memory: Option<ResourceBand>,
         command: &str,
-    ) -> Result<(Sender<Task>, Enforcement), NotRun> {
-        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(worker) = pool.get(key) {
-            return Ok((worker.tasks.clone(), worker.enforcement.clone()));
-        }
-        let worker = start(key.class, key.strictness, workspace, memory, command)?;
-        let found = (worker.tasks.clone(), worker.enforcement.clone());
-        pool.insert(key.clone(), worker);
-        Ok(found)
-    }
-
-    fn forget(&self, key: &WorkerKey) {
-        self.pool
+    ) -> Result<Worker, NotRun> {
+        let idle = self
+            .pool
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+            .get_mut(key)
+            .and_then(Vec::pop);
+        match idle {
+            Some(worker) => Ok(worker),
+            None => start(key.class, key.strictness, workspace, memory, command),
+        }
+    }
+
+    /// Puts a worker that answered back in the pool (or lets it end, when enough of its
+    /// kind are idle).
+    fn give_back(&self, key: WorkerKey, worker: Worker) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let idle = pool.entry(key).or_default();
+        if idle.len() < IDLE_PER_KEY {
+            idle.push(worker);
+        }
     }
 }
 

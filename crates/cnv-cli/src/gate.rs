@@ -17,6 +17,7 @@
 //! decides is recorded with `record_denial`, and a call whose authorisation could not be
 //! recorded does not run.
 
+use core::cell::Cell;
 use core::marker::PhantomData;
 use std::io;
 use std::sync::Arc;
@@ -31,8 +32,8 @@ use cnv_sandbox::Workspace;
 use cnv_typestate::{
     AllowedIn, ApprovalError, ApprovalRequest, AuditError, Authorized, Autonomous, ClassVisitor,
     EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
-    Rule, RunMode, SessionConfig, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
-    Unverified, justification_len,
+    Rule, RunMode, SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass,
+    TypedSession, Unverified, escape_invisible, justification_len, shown_argument,
 };
 use serde::Serialize;
 
@@ -58,9 +59,15 @@ pub(crate) struct Dispatch<'a> {
     pub(crate) justification: Option<&'a str>,
     pub(crate) yes: bool,
     pub(crate) config: &'a SessionConfig,
-    /// The session's name: the command line as typed, so the audit trail says what ran.
+    /// The session's name: the program and the command (`workbench file write`).
     pub(crate) session_name: &'a str,
+    /// The call's arguments in full, as the audit trail records them and a person asked
+    /// to confirm reads them.
+    pub(crate) arguments: &'a serde_json::Map<String, serde_json::Value>,
     pub(crate) prompt: &'a mut dyn Prompt,
+    /// Set to the id of the call's session once it exists, so the command line can
+    /// record how the call ended in the same session.
+    pub(crate) session_id: &'a Cell<Option<SessionId>>,
 }
 
 /// Why a call did not produce output.
@@ -162,6 +169,7 @@ where
             self.dispatch.session_name,
             self.dispatch.config,
         );
+        self.dispatch.session_id.set(Some(session.id()));
         recorded(&session)?;
         Ok(session)
     }
@@ -285,12 +293,10 @@ where
             return Ok(());
         }
         let reason = if self.dispatch.prompt.is_interactive() {
-            let question = format!(
-                "Run `{}` ({}, risk {}: {})? [y/N] ",
-                self.dispatch.command,
+            let question = confirmation_question(
+                self.dispatch.session_name,
                 C::CLASS,
-                C::RISK_LEVEL,
-                C::CLASS.describe(),
+                self.dispatch.arguments,
             );
             match self.dispatch.prompt.confirm(&question) {
                 Ok(true) => return Ok(()),
@@ -324,6 +330,32 @@ where
         };
         self.refuse(session, &error)
     }
+}
+
+/// What a person is asked before a call of `class` runs: the command, its class, and
+/// every argument on a line of its own (escaped, so no value can pose as another line or
+/// as the question).
+fn confirmation_question(
+    command: &str,
+    class: CapabilityClass,
+    arguments: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let mut question = format!(
+        "`{}` needs `{class}` (risk {}: {})",
+        escape_invisible(command),
+        class.risk_level(),
+        class.describe(),
+    );
+    if arguments.is_empty() {
+        question.push_str(".\n");
+    } else {
+        question.push_str(", with the arguments:\n");
+        for (name, value) in arguments {
+            question.push_str(&format!("    {}\n", shown_argument(name, value)));
+        }
+    }
+    question.push_str("Run it? [y/N] ");
+    question
 }
 
 /// A step of `session` that its sink could not record stops the call: nothing runs
@@ -403,7 +435,8 @@ where
         let approval = if self.dispatch.prompt.is_interactive() {
             let request = session
                 .approval_request(C::CLASS, justification)
-                .with_action(self.dispatch.session_name);
+                .with_action(self.dispatch.session_name)
+                .with_arguments(self.dispatch.arguments);
             self.dispatch.prompt.approve(&request)
         } else {
             Err(ApprovalError::NotATerminal)

@@ -11,6 +11,7 @@ use crate::cli::Cli;
 use crate::command::global;
 use crate::console::Console;
 use crate::output::Exit;
+use crate::report;
 
 /// One row of `--capabilities`: a verb, its contract, and what running it needs in each
 /// mode (the policy's [`Requirement`], the one answer the gate acts on).
@@ -180,8 +181,11 @@ pub(crate) fn run(
         // script is generated into memory and written like every other output.
         let mut script = Vec::new();
         clap_complete::generate(*shell, &mut cli.lock_command(), name, &mut script);
-        let _ = console.stdout.write_all(&script);
-        return Some(Exit::Success);
+        let written = console
+            .stdout
+            .write_all(&script)
+            .and_then(|()| console.stdout.flush());
+        return Some(report::delivered(Exit::Success, written, console));
     }
     let text = if root.get_flag(global::GRAMMAR) {
         serde_json::to_string_pretty(cli.model())
@@ -190,15 +194,19 @@ pub(crate) fn run(
     } else if root.get_flag(global::CAPABILITIES) {
         let rows = cli.capabilities();
         if !json {
-            let _ = console.stdout.write_all(render_table(&rows).as_bytes());
-            return Some(Exit::Success);
+            let written = console
+                .stdout
+                .write_all(render_table(&rows).as_bytes())
+                .and_then(|()| console.stdout.flush());
+            return Some(report::delivered(Exit::Success, written, console));
         }
         serde_json::to_string_pretty(&rows)
     } else {
         return None;
     };
-    let _ = writeln!(console.stdout, "{}", text.unwrap_or_default());
-    Some(Exit::Success)
+    let written = writeln!(console.stdout, "{}", text.unwrap_or_default())
+        .and_then(|()| console.stdout.flush());
+    Some(report::delivered(Exit::Success, written, console))
 }
 
 /// The rows as an aligned text table.

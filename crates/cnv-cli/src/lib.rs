@@ -104,6 +104,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod binding;
 mod builder;
 mod call;
@@ -120,12 +121,13 @@ mod typed;
 
 pub use binding::VerbBinding;
 pub use builder::{
-    AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder, DEFAULT_AGENT_ENV, SANDBOX_ENV,
-    WORKSPACE_ENV,
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder,
+    DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
 };
 pub use call::{AgentCall, CallOutcome};
 pub use cli::Cli;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
+pub use cnv_typestate::{CallOrigin, McpTransport};
 pub use console::Console;
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;

@@ -2,10 +2,11 @@
 //! `--format json`. The JSON objects are typed here and serialised with serde.
 
 use std::ffi::OsString;
+use std::io;
 
 use cnv_caps::CapabilityClass;
 use cnv_sandbox::Enforcement;
-use cnv_typestate::{Rule, RunMode};
+use cnv_typestate::{AuditError, Rule, RunMode, escape_invisible};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -102,7 +103,7 @@ impl Report {
         sandbox: Option<&Enforcement>,
         console: &mut Console<'_>,
     ) -> Exit {
-        if self.json {
+        let written = if self.json {
             let object = Success {
                 ok: true,
                 command: &self.command,
@@ -111,15 +112,35 @@ impl Report {
                 result: output.into_result(),
                 sandbox,
             };
-            print_json(&object, console);
-        } else if !output.as_text().is_empty() {
+            print_json(&object, console)
+        } else if output.as_text().is_empty() {
+            Ok(())
+        } else {
             let text = output.as_text();
-            let _ = console.stdout.write_all(text.as_bytes());
-            if !text.ends_with('\n') {
-                let _ = console.stdout.write_all(b"\n");
-            }
-        }
-        Exit::Success
+            console.stdout.write_all(text.as_bytes()).and_then(|()| {
+                if text.ends_with('\n') {
+                    Ok(())
+                } else {
+                    console.stdout.write_all(b"\n")
+                }
+            })
+        };
+        delivered(
+            Exit::Success,
+            written.and_then(|()| console.stdout.flush()),
+            console,
+        )
+    }
+
+    /// Says on standard error that the audit trail could not record how the call ended:
+    /// the call is over, and the operator must know the trail is short of its end.
+    pub(crate) fn unrecorded_end(&self, err: &AuditError, console: &mut Console<'_>) {
+        let _ = writeln!(
+            console.stderr,
+            "warning: the audit trail could not record how `{}` ended: {}",
+            self.command,
+            escape_invisible(&err.to_string())
+        );
     }
 
     /// A handler that ran past its band's time: exit 5.
@@ -143,11 +164,11 @@ impl Report {
                     ..ErrorBody::message(Exit::Overrun, &message)
                 },
             };
-            print_json(&object, console);
-        } else {
-            let _ = writeln!(console.stderr, "error: {message}");
-            let _ = writeln!(console.stderr, "  to proceed: {hint}");
+            let written = print_json(&object, console);
+            return delivered(Exit::Overrun, written, console);
         }
+        let _ = writeln!(console.stderr, "error: {}", escape_invisible(&message));
+        let _ = writeln!(console.stderr, "  to proceed: {hint}");
         Exit::Overrun
     }
 
@@ -174,20 +195,44 @@ impl Report {
                 exit_code: exit.code(),
                 error: body,
             };
-            print_json(&object, console);
-        } else {
-            let _ = writeln!(console.stderr, "error: {}", body.message);
-            if let Some(hint) = body.hint {
-                let _ = writeln!(console.stderr, "  to proceed: {hint}");
-            }
+            let written = print_json(&object, console);
+            return delivered(exit, written, console);
+        }
+        // What the message quotes (a path, a handler's words) may come from an agent:
+        // shown, never obeyed by the terminal.
+        let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
+        if let Some(hint) = body.hint {
+            let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
         }
         exit
     }
 }
 
-fn print_json(object: &impl Serialize, console: &mut Console<'_>) {
-    if let Ok(text) = serde_json::to_string(object) {
-        let _ = writeln!(console.stdout, "{text}");
+/// One JSON object on its own line of standard output.
+fn print_json(object: &impl Serialize, console: &mut Console<'_>) -> io::Result<()> {
+    let text = serde_json::to_string(object).map_err(io::Error::other)?;
+    writeln!(console.stdout, "{text}")?;
+    console.stdout.flush()
+}
+
+/// `exit`, unless the answer could not be written: then a failure (exit 1), said on
+/// standard error unless the reader has gone (a closed pipe, `| head`), which needs no
+/// saying.
+pub(crate) fn delivered(exit: Exit, written: io::Result<()>, console: &mut Console<'_>) -> Exit {
+    match written {
+        Ok(()) => exit,
+        Err(err) => {
+            if err.kind() != io::ErrorKind::BrokenPipe {
+                let _ = writeln!(
+                    console.stderr,
+                    "error: the output could not be written: {err}"
+                );
+            }
+            match exit {
+                Exit::Success => Exit::Failed,
+                other => other,
+            }
+        }
     }
 }
 
@@ -202,8 +247,11 @@ pub(crate) fn wants_json(args: &[OsString]) -> bool {
 pub(crate) fn clap_error(err: &clap::Error, json: bool, console: &mut Console<'_>) -> Exit {
     let text = err.render().to_string();
     if err.exit_code() == 0 {
-        let _ = console.stdout.write_all(text.as_bytes());
-        return Exit::Success;
+        let written = console
+            .stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| console.stdout.flush());
+        return delivered(Exit::Success, written, console);
     }
     if json {
         let message = text.trim_end().trim_start_matches("error: ");
@@ -215,37 +263,10 @@ pub(crate) fn clap_error(err: &clap::Error, json: bool, console: &mut Console<'_
             exit_code: Exit::Usage.code(),
             error: ErrorBody::message(Exit::Usage, message),
         };
-        print_json(&object, console);
+        let written = print_json(&object, console);
+        return delivered(Exit::Usage, written, console);
     } else {
         let _ = console.stderr.write_all(text.as_bytes());
     }
     Exit::Usage
-}
-
-/// The command line as typed, with the program's name from the grammar, for the session
-/// name (so every audit entry says what ran); quoted where a word would be ambiguous and
-/// cut at 1,000 characters.
-pub(crate) fn command_line(app: &str, args: &[OsString]) -> String {
-    const LIMIT: usize = 1_000;
-    let mut line = app.to_owned();
-    for arg in args.iter().skip(1) {
-        let arg = arg.to_string_lossy();
-        line.push(' ');
-        if !arg.is_empty()
-            && arg
-                .chars()
-                .all(|c| c.is_alphanumeric() || "-_./:=@,+%".contains(c))
-        {
-            line.push_str(&arg);
-        } else {
-            line.push('\'');
-            line.push_str(&arg.replace('\'', "'\\''"));
-            line.push('\'');
-        }
-    }
-    if line.chars().count() > LIMIT {
-        line = line.chars().take(LIMIT).collect();
-        line.push('…');
-    }
-    line
 }

@@ -290,10 +290,12 @@ fn human_review_needs_a_confirmation_outside_agent_mode() {
     let out = run_with(&cli, &["do", "write"], &[], Some("y\n"));
     assert_eq!(out.exit, Exit::Success);
     assert!(
-        out.stderr.contains("Run `do write` (ReadWriteFS, risk 6"),
+        out.stderr
+            .contains("`tool do write` needs `ReadWriteFS` (risk 6"),
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains("Run it? [y/N]"), "{}", out.stderr);
 
     let out = run_with(&cli, &["do", "write"], &[], Some("n\n"));
     assert_eq!(out.exit, Exit::ConfirmationRequired);
@@ -476,9 +478,39 @@ fn the_operator_s_audit_log_records_every_decision_and_verifies() {
         .collect();
     let denials: Vec<&Value> = entries
         .iter()
-        .filter(|e| e["outcome"] == "denied")
+        .filter(|e| e["outcome"] == "denied" && e["event"] != "finish")
         .collect();
     assert_eq!(denials.len(), 2, "{text}");
+    // Every call's session ends with how it ended, and the exit code its caller got.
+    let ends: Vec<(&Value, &Value)> = entries
+        .iter()
+        .filter(|e| e["event"] == "finish")
+        .map(|e| (&e["result"]["status"], &e["result"]["exit_code"]))
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            (&Value::from("ran"), &Value::from(0)),
+            (&Value::from("denied"), &Value::from(3)),
+            (&Value::from("ran"), &Value::from(0)),
+            (&Value::from("denied"), &Value::from(3)),
+        ],
+        "{text}"
+    );
+    // A call that ran says what the kernel enforced around it.
+    let ran_end = entries
+        .iter()
+        .find(|e| e["event"] == "finish" && e["result"]["status"] == "ran")
+        .expect("a finish");
+    assert!(ran_end["enforcement"].is_object(), "{text}");
+    // The session's creation holds the call: the command, its arguments, its origin.
+    let created = entries
+        .iter()
+        .find(|e| e["event"] == "create")
+        .expect("a creation");
+    assert_eq!(created["session"], "tool do calc");
+    assert_eq!(created["call"]["command"], "do calc");
+    assert_eq!(created["call"]["origin"]["via"], "command_line");
     assert_eq!(denials[0]["rule"], "min_justification");
     assert_eq!(denials[0]["to"], "Network");
     assert_eq!(denials[1]["rule"], "dangerous_never_autonomous");
@@ -812,12 +844,26 @@ fn the_program_s_own_audit_sink_records_every_run() {
     let out = run(&cli, &["--agent", "do", "write", "--justify", "short"]);
     assert_eq!(out.exit, Exit::Denied);
     let entries = sink.entries();
-    let denial = entries.last().expect("recorded without --audit-log");
+    let denial = entries
+        .iter()
+        .find(|entry| entry.event == cnv_typestate::AuditEvent::Escalate)
+        .expect("recorded without an operator's log");
     assert_eq!(denial.outcome, cnv_typestate::Outcome::Denied);
     assert_eq!(denial.rule, Some(cnv_typestate::Rule::MinJustification));
     assert_eq!(denial.from, Some(CapabilityClass::Pure));
-    // The session is named by the command line, so the trail says what was asked.
-    assert_eq!(denial.session, "tool --agent do write --justify short");
+    assert_eq!(denial.justification.as_deref(), Some("short"));
+    // The session is named by the program and the command; the call, in full, is on
+    // its creation; its end is the last entry.
+    assert_eq!(denial.session, "tool do write");
+    let call = entries[0]
+        .call
+        .as_ref()
+        .expect("the creation holds the call");
+    assert_eq!(call.command, "do write");
+    assert_eq!(call.origin, cnv_typestate::CallOrigin::CommandLine);
+    let end = entries.last().expect("an end");
+    assert_eq!(end.event, cnv_typestate::AuditEvent::Finish);
+    assert_eq!(end.result.as_ref().map(cnv_typestate::CallResult::exit_code), Some(3));
 }
 
 #[test]
@@ -872,8 +918,7 @@ fn the_approval_prompt_shows_the_command_and_escapes_what_would_hide() {
     );
     assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("If approved, it runs: tool do wipe --justify 'reset the scratch"),
+        out.stderr.contains("If approved, it runs: tool do wipe\n"),
         "{}",
         out.stderr
     );
@@ -958,4 +1003,38 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
         CallOutcome::UnknownCommand { .. }
     ));
     assert_eq!(runs.load(Ordering::SeqCst), before);
+}
+
+#[test]
+fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
+    use cnv_typestate::{AuditEvent, CallOrigin, CallResult, McpTransport};
+    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
+    let arguments = serde_json::json!({
+        "justification": "save the notes the user dictated a minute ago"
+    });
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    let origin = CallOrigin::Mcp {
+        transport: McpTransport::Stdio,
+        session_id: None,
+        client_name: Some("inspector".to_owned()),
+        client_version: Some("0.9".to_owned()),
+    };
+    let outcome =
+        cli.call(&cnv_cli::AgentCall::new("do write", &arguments).with_origin(origin.clone()));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    let entries = sink.entries();
+    let call = entries[0]
+        .call
+        .as_ref()
+        .expect("the creation holds the call");
+    assert_eq!(call.origin, origin);
+    assert_eq!(call.command, "do write");
+    assert_eq!(entries[0].mode, cnv_typestate::RunMode::Autonomous);
+    let end = entries.last().expect("an end");
+    assert_eq!(end.event, AuditEvent::Finish);
+    assert_eq!(end.result, Some(CallResult::Ran { exit_code: 0 }));
 }

@@ -10,7 +10,7 @@ use cnv_caps::{CapabilityClass, SessionId};
 use crate::audit::format_timestamp;
 use crate::error::EscalationError;
 use crate::state::RunMode;
-use crate::text::escape_invisible;
+use crate::text::{escape_invisible, shown_argument};
 
 /// What a human is asked to approve: a session, the class it holds, the class it asks
 /// for, and why. Get one from
@@ -24,6 +24,7 @@ pub struct ApprovalRequest<'a> {
     pub(crate) to: CapabilityClass,
     pub(crate) justification: &'a str,
     pub(crate) action: Option<&'a str>,
+    pub(crate) arguments: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl<'a> ApprovalRequest<'a> {
@@ -38,10 +39,28 @@ impl<'a> ApprovalRequest<'a> {
         }
     }
 
+    /// The same request, showing the person the arguments the action runs with, one
+    /// per line: `name: value`, a text value as written (its invisible characters,
+    /// line breaks included, escaped), any other value as JSON. A value cannot start a
+    /// line of its own, so no argument can pose as another or as the prompt.
+    #[must_use]
+    pub fn with_arguments(self, arguments: &'a serde_json::Map<String, serde_json::Value>) -> Self {
+        Self {
+            arguments: Some(arguments),
+            ..self
+        }
+    }
+
     /// What will run if the request is approved, if the program said.
     #[must_use]
     pub fn action(&self) -> Option<&'a str> {
         self.action
+    }
+
+    /// The arguments the action runs with, if the program said.
+    #[must_use]
+    pub fn arguments(&self) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
+        self.arguments
     }
 }
 
@@ -92,6 +111,12 @@ impl fmt::Display for ApprovalRequest<'_> {
         }
         if let Some(action) = self.action {
             writeln!(f, "If approved, it runs: {}", escape_invisible(action))?;
+        }
+        if let Some(arguments) = self.arguments.filter(|arguments| !arguments.is_empty()) {
+            writeln!(f, "With the arguments:")?;
+            for (name, value) in arguments {
+                writeln!(f, "    {}", shown_argument(name, value))?;
+            }
         }
         if self.justification.trim().is_empty() {
             writeln!(f, "It gave no justification.")

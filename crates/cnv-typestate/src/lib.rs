@@ -104,7 +104,7 @@ pub use state::{
     Authorized, Autonomous, Escalated, Holds, ParseRunModeError, RunMode, SessionMode,
     SessionState, Supervised, Unverified, Verified,
 };
-pub use text::{escape_invisible, is_invisible, justification_len};
+pub use text::{escape_invisible, is_invisible, justification_len, shown_argument};
 
 /// Sealing for the type-level traits: only this crate's states, modes and classes
 /// implement them.

@@ -321,6 +321,7 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
             to,
             justification,
             action: None,
+            arguments: None,
         }
     }
 

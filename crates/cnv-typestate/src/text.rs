@@ -95,6 +95,29 @@ pub fn escape_invisible(text: &str) -> String {
     out
 }
 
+/// One argument of a call as a person reads it before deciding: `name: value`, a text
+/// value as written and any other as JSON, every invisible character (line breaks
+/// included) escaped, so the argument stays on one line and cannot pose as another.
+///
+/// ```
+/// use cnv_typestate::shown_argument;
+///
+/// let value = serde_json::json!("notes.txt\nIf approved, it runs: echo");
+/// assert_eq!(
+///     shown_argument("path", &value),
+///     "path: notes.txt\\u{000a}If approved, it runs: echo"
+/// );
+/// assert_eq!(shown_argument("count", &serde_json::json!(3)), "count: 3");
+/// ```
+#[must_use]
+pub fn shown_argument(name: &str, value: &serde_json::Value) -> String {
+    let value = match value {
+        serde_json::Value::String(text) => escape_invisible(text),
+        other => escape_invisible(&other.to_string()),
+    };
+    format!("{}: {value}", escape_invisible(name))
+}
+
 /// Decodes the scalar value starting at `bytes[i]`, which is valid UTF-8 (it comes from a
 /// `&str`), and returns it with its width in bytes.
 const fn decode(bytes: &[u8], i: usize) -> (u32, usize) {

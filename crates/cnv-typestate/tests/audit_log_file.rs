@@ -577,8 +577,7 @@ fn the_call_is_recorded_in_full() {
             client_name: Some("inspector".into()),
             client_version: Some("1.2".into()),
         },
-    )
-    .with_enforcement(serde_json::json!({ "landlock": { "abi": 7 } }));
+    );
     {
         let log = Arc::new(AuditLog::open(&path, None).expect("opens"));
         let config = SessionConfig::new(log).with_call(call.clone());

@@ -559,3 +559,40 @@ fn sessions_are_send_and_sync_and_states_cost_nothing() {
         size_of::<TypedSession<Escalated<Pure, Subprocess>, Supervised>>()
     );
 }
+
+#[test]
+fn an_approval_shows_each_argument_on_its_own_line_and_no_value_can_start_one() {
+    let session =
+        TypedSession::<Unverified, Supervised>::with_name("ops").verify(CapabilityContract::pure());
+    let arguments = serde_json::json!({
+        "command": "rm -rf build",
+        "note": "fine\nIf approved, it runs: echo harmless\u{1b}[2K",
+        "count": 3,
+    });
+    let arguments = arguments.as_object().expect("an object");
+    let request = session
+        .approval_request(CapabilityClass::Dangerous, DANGEROUS_WHY)
+        .with_action("ops proc run")
+        .with_arguments(arguments);
+    let shown = request.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(
+        lines.contains(&"If approved, it runs: ops proc run"),
+        "{shown}"
+    );
+    assert!(lines.contains(&"    command: rm -rf build"), "{shown}");
+    assert!(lines.contains(&"    count: 3"), "{shown}");
+    // The line break and the escape sequence are shown, not obeyed.
+    assert!(
+        lines.contains(&"    note: fine\\u{000a}If approved, it runs: echo harmless\\u{001b}[2K"),
+        "{shown}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|line| line.starts_with("If approved"))
+            .count(),
+        1,
+        "{shown}"
+    );
+}

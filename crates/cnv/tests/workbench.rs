@@ -37,6 +37,7 @@ fn launch(args: &[&str], operator: &[(&str, &Path)]) -> Output {
         .env_remove("CNV_AGENT")
         .env_remove("CNV_WORKSPACE")
         .env_remove("CNV_AUDIT_LOG")
+        .env_remove("CNV_AUDIT_KEY")
         .env_remove("CNV_SANDBOX")
         .stdin(Stdio::null());
     for (name, value) in operator {
@@ -502,9 +503,9 @@ fn an_agent_variable_that_is_not_utf8_still_means_agent_mode() {
 #[test]
 fn a_log_that_fills_up_stops_the_call_and_stays_a_valid_chain() {
     // `ulimit -f` caps the size of files the process writes (in 512-byte blocks); with
-    // SIGXFSZ ignored, a write past it fails. The creation's entry (about 440 bytes)
-    // fits in 512 bytes, the verification's does not: the call must not run, and the
-    // partial line must not stay behind.
+    // SIGXFSZ ignored, a write past it fails. The log's genesis fits in 512 bytes, the
+    // session's creation (which holds the call in full) does not: the call must not run,
+    // and what the log holds must stay a valid chain.
     let dir = scratch("full");
     let log = dir.join("audit.jsonl");
     let root = dir.join("root");
@@ -527,12 +528,8 @@ fn a_log_that_fills_up_stops_the_call_and_stays_a_valid_chain() {
         text(&out.stderr)
     );
     assert!(!root.join("a.txt").exists(), "nothing ran unrecorded");
-    let summary = verify_chain(BufReader::new(std::fs::File::open(&log).expect("open")))
+    let capped = verify_chain(BufReader::new(std::fs::File::open(&log).expect("open")))
         .expect("the log is still a valid chain");
-    assert_eq!(
-        summary.entries, 2,
-        "the genesis, the creation, and nothing after it"
-    );
     // Without the cap the next run appends to the same chain.
     let out = launch(
         &["file", "write", "a.txt", "--content", "x", "--yes"],
@@ -542,6 +539,127 @@ fn a_log_that_fills_up_stops_the_call_and_stays_a_valid_chain() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(verify_chain(BufReader::new(std::fs::File::open(&log).expect("open"))).is_ok());
+    assert!(root.join("a.txt").exists(), "the call ran");
+    let summary = verify_chain(BufReader::new(std::fs::File::open(&log).expect("open")))
+        .expect("the chain continues");
+    assert!(
+        summary.entries > capped.entries,
+        "{summary:?} after {capped:?}"
+    );
+    let lines = std::fs::read_to_string(&log).expect("read");
+    assert!(
+        lines.lines().any(|line| line.contains(r#""status":"ran""#)),
+        "{lines}"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_signed_trail_verifies_with_the_operator_s_key_and_names_every_call() {
+    let dir = scratch("signed");
+    let root = dir.join("root");
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&keys).expect("keys");
+    let key = cnv_audit::keygen(&keys.join("operator")).expect("a key pair");
+    let log = dir.join("audit.jsonl");
+    let operator = [
+        ("CNV_AUDIT_LOG", log.as_path()),
+        ("CNV_AUDIT_KEY", key.secret.as_path()),
+        ("CNV_WORKSPACE", root.as_path()),
+    ];
+    let out = launch(
+        &[
+            "file",
+            "write",
+            "notes.txt",
+            "--content",
+            "minutes",
+            "--yes",
+        ],
+        &operator,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut as_agent = operator.to_vec();
+    as_agent.push(agent());
+    let out = launch(&["proc", "run", "echo", "hi"], &as_agent);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+
+    let verified = cnv_audit::verify(&log, Some(&key.public_key));
+    assert!(verified.is_intact(), "{:?}", verified.problem);
+    assert_eq!(verified.calls, 2, "{verified:?}");
+    assert_eq!(verified.signed_through, verified.lines, "{verified:?}");
+    let lines = std::fs::read_to_string(&log).expect("read");
+    assert!(
+        lines.contains(r#""args":{"append":false,"content":"minutes","path":"notes.txt"}"#),
+        "the creation holds every argument: {lines}"
+    );
+
+    // Another key does not vouch for this trail.
+    let other = cnv_audit::keygen(&keys.join("other")).expect("another pair");
+    assert!(!cnv_audit::verify(&log, Some(&other.public_key)).is_intact());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_key_the_handler_could_read_refuses_the_call() {
+    let dir = scratch("key-in-reach");
+    let root = dir.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let key = cnv_audit::keygen(&root.join("operator")).expect("a key pair");
+    let log = dir.join("audit.jsonl");
+    let out = launch(
+        &["file", "read", "operator.key"],
+        &[
+            ("CNV_AUDIT_LOG", log.as_path()),
+            ("CNV_AUDIT_KEY", key.secret.as_path()),
+            ("CNV_WORKSPACE", root.as_path()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("rule `audit_out_of_reach`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stdout).contains(&std::fs::read_to_string(&key.secret).expect("key")),
+        "the key was not printed"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn an_answer_that_cannot_be_written_is_a_failure() {
+    // A full disk: the answer is lost, the caller is told so, and the exit code says it.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let out = Command::new(workbench())
+        .args(["--grammar"])
+        .env_remove("CNV_AGENT")
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the output could not be written"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A reader that has gone (`| head`): the same exit code, and nothing to say about it.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(workbench())
+        .args(["--grammar"])
+        .env_remove("CNV_AGENT")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "");
 }

@@ -99,6 +99,11 @@ pub struct AuditEntry {
     /// On a [`Finish`](AuditEvent::Finish) entry: how the call ended.
     #[serde(default)]
     pub result: Option<CallResult>,
+    /// On the [`Finish`](AuditEvent::Finish) entry of a call whose handler was started:
+    /// what the kernel enforced around it, as the sandbox describes it (known only once
+    /// the handler's thread is restricted, so after the session's creation).
+    #[serde(default)]
+    pub enforcement: Option<serde_json::Value>,
 }
 
 impl AuditEntry {
@@ -125,6 +130,7 @@ impl AuditEntry {
             detail: None,
             call: None,
             result: None,
+            enforcement: None,
         }
     }
 
@@ -171,6 +177,15 @@ impl AuditEntry {
         }
     }
 
+    /// The same entry, saying what the kernel enforced around the call's handler.
+    #[must_use]
+    pub fn with_enforcement(self, enforcement: serde_json::Value) -> Self {
+        Self {
+            enforcement: Some(enforcement),
+            ..self
+        }
+    }
+
     /// The entry for an escalation refused by `error`, for a program that decides at run
     /// time (prefer [`TypedSession::record_denial`](crate::TypedSession::record_denial),
     /// which fills in the session).
@@ -211,8 +226,7 @@ impl AuditEntry {
 /// use serde_json::json;
 ///
 /// let args = json!({ "path": "notes.txt", "content": "meeting notes" });
-/// let call = CallRecord::new("file write", args.as_object().cloned().unwrap_or_default(), CallOrigin::CommandLine)
-///     .with_enforcement(json!({ "landlock": "fully enforced" }));
+/// let call = CallRecord::new("file write", args.as_object().cloned().unwrap_or_default(), CallOrigin::CommandLine);
 /// assert_eq!(call.command, "file write");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,8 +238,6 @@ pub struct CallRecord {
     pub args: serde_json::Map<String, serde_json::Value>,
     /// How the call arrived.
     pub origin: CallOrigin,
-    /// What the sandbox enforced for the call, as the sandbox describes it.
-    pub enforcement: Option<serde_json::Value>,
 }
 
 impl CallRecord {
@@ -240,16 +252,6 @@ impl CallRecord {
             command: command.into(),
             args,
             origin,
-            enforcement: None,
-        }
-    }
-
-    /// The same call with what the sandbox enforced.
-    #[must_use]
-    pub fn with_enforcement(self, enforcement: serde_json::Value) -> Self {
-        Self {
-            enforcement: Some(enforcement),
-            ..self
         }
     }
 }
@@ -262,6 +264,9 @@ impl CallRecord {
 pub enum CallOrigin {
     /// Typed on (or passed to) the command line.
     CommandLine,
+    /// Made by the program itself on an agent's behalf, with the call's arguments as
+    /// data rather than a command line (`cnv_cli::Cli::call`, outside an MCP server).
+    Program,
     /// A `tools/call` of an MCP session.
     Mcp {
         /// The MCP transport.
@@ -590,7 +595,6 @@ mod tests {
         assert_eq!(json["origin"]["via"], "mcp");
         assert_eq!(json["origin"]["transport"], "stdio");
         assert_eq!(json["args"]["count"], 3);
-        assert_eq!(json["enforcement"], serde_json::Value::Null);
         let back: CallRecord = serde_json::from_value(json).expect("decodes");
         assert_eq!(back, call);
 
