@@ -4,17 +4,19 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::{
-    CapabilityClass, ConstRisk, ContractError, Dangerous, Environment, Network, Pure, ReadOnlyFS,
-    ReadWriteFS, ResourceBand, SafetyProfile, StabilityProfile, Subprocess,
+    CapabilityClass, Confirmation, ConstRisk, ContractError, Dangerous, Environment, Network, Pure,
+    ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, StabilityProfile, Subprocess,
 };
 
 /// What a command may touch ([`CapabilityClass`]), how long it may run
-/// ([`ResourceBand`]), who must be present ([`SafetyProfile`]) and how much its interface
-/// may change ([`StabilityProfile`]).
+/// ([`ResourceBand`]), who must be present ([`SafetyProfile`]), whether a person confirms
+/// each run ([`Confirmation`]) and how much its interface may change
+/// ([`StabilityProfile`]).
 ///
 /// A contract cannot contradict itself: its safety is the class default unless set with
 /// [`with_safety`](Self::with_safety), which refuses `AgentSafe` for a class that is not
-/// agent-safe.
+/// agent-safe, and [`with_confirmation`](Self::with_confirmation) refuses `Routine` where
+/// a person must always be asked.
 ///
 /// The typed constructors ([`pure`](Self::pure), [`read_only`](Self::read_only), …) return
 /// a [`TypedContract`] whose type names the class; it converts into a
@@ -43,6 +45,11 @@ pub struct CapabilityContract {
     #[cfg_attr(feature = "serde", serde(rename = "resource"))]
     band: ResourceBand,
     safety: SafetyProfile,
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing_if = "Confirmation::is_asked")
+    )]
+    confirmation: Confirmation,
     stability: StabilityProfile,
 }
 
@@ -55,6 +62,7 @@ impl CapabilityContract {
             class,
             band,
             safety: class.default_safety(),
+            confirmation: Confirmation::Asked,
             stability: StabilityProfile::Stable,
         }
     }
@@ -65,11 +73,67 @@ impl CapabilityContract {
     ///
     /// [`ContractError::NotAgentSafe`] when `safety` is `AgentSafe` and the class is not
     /// agent-safe. Any class may ask for *more* review than its default.
+    /// [`ContractError::ConfirmationRequired`] when `safety` is `InteractiveOnly` and the
+    /// contract is [`Routine`](Confirmation::Routine).
     pub const fn with_safety(self, safety: SafetyProfile) -> Result<Self, ContractError> {
         if matches!(safety, SafetyProfile::AgentSafe) && !self.class.is_agent_safe() {
             return Err(ContractError::NotAgentSafe { class: self.class });
         }
-        Ok(Self { safety, ..self })
+        Self { safety, ..self }.checked_confirmation()
+    }
+
+    /// The same contract with another confirmation policy: [`Confirmation::Routine`]
+    /// spares a person the prompt of a verb that is not agent-safe (an agent still
+    /// justifies it).
+    ///
+    /// # Errors
+    ///
+    /// [`ContractError::ConfirmationRequired`] when `confirmation` is `Routine` and a
+    /// person must always be asked: the class is `Dangerous` (a typed approval) or the
+    /// safety is `InteractiveOnly`.
+    ///
+    /// ```
+    /// use cnv_caps::{CapabilityContract, Confirmation};
+    ///
+    /// let add_note = CapabilityContract::read_write()
+    ///     .with_confirmation(Confirmation::Routine)
+    ///     .expect("a routine write");
+    /// assert_eq!(add_note.contract().confirmation(), Confirmation::Routine);
+    /// assert!(!add_note.contract().is_agent_safe(), "agents still justify it");
+    /// assert!(CapabilityContract::dangerous().with_confirmation(Confirmation::Routine).is_err());
+    /// ```
+    pub const fn with_confirmation(
+        self,
+        confirmation: Confirmation,
+    ) -> Result<Self, ContractError> {
+        Self {
+            confirmation,
+            ..self
+        }
+        .checked_confirmation()
+    }
+
+    /// `self`, if its confirmation policy fits its class and safety.
+    const fn checked_confirmation(self) -> Result<Self, ContractError> {
+        let always_asked = match self.class {
+            CapabilityClass::Dangerous => true,
+            CapabilityClass::Pure
+            | CapabilityClass::ReadOnlyFS
+            | CapabilityClass::Environment
+            | CapabilityClass::Network
+            | CapabilityClass::ReadWriteFS
+            | CapabilityClass::Subprocess => match self.safety {
+                SafetyProfile::InteractiveOnly => true,
+                SafetyProfile::AgentSafe | SafetyProfile::HumanReviewRequired => false,
+            },
+        };
+        match self.confirmation {
+            Confirmation::Routine if always_asked => Err(ContractError::ConfirmationRequired {
+                class: self.class,
+                safety: self.safety,
+            }),
+            Confirmation::Routine | Confirmation::Asked => Ok(self),
+        }
     }
 
     /// The same contract in another resource band.
@@ -106,6 +170,12 @@ impl CapabilityContract {
     #[must_use]
     pub const fn stability(&self) -> StabilityProfile {
         self.stability
+    }
+
+    /// Whether a person confirms each run in human mode.
+    #[must_use]
+    pub const fn confirmation(&self) -> Confirmation {
+        self.confirmation
     }
 
     /// Whether an autonomous agent may run it unsupervised: its safety is `AgentSafe`
@@ -271,6 +341,22 @@ impl<C: ConstRisk> TypedContract<C> {
         }
     }
 
+    /// The same contract with another confirmation policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ContractError::ConfirmationRequired`] when `confirmation` is `Routine` and `C`
+    /// is `Dangerous` or the safety is `InteractiveOnly`.
+    pub const fn with_confirmation(
+        self,
+        confirmation: Confirmation,
+    ) -> Result<Self, ContractError> {
+        match self.contract.with_confirmation(confirmation) {
+            Ok(contract) => Ok(Self { contract, ..self }),
+            Err(err) => Err(err),
+        }
+    }
+
     /// The run-time contract.
     #[must_use]
     pub const fn contract(&self) -> CapabilityContract {
@@ -345,6 +431,8 @@ mod serde_impl {
         #[serde(default)]
         safety: Option<SafetyProfile>,
         #[serde(default)]
+        confirmation: Option<Confirmation>,
+        #[serde(default)]
         stability: Option<StabilityProfile>,
     }
 
@@ -354,10 +442,11 @@ mod serde_impl {
         fn try_from(fields: ContractFields) -> Result<Self, ContractError> {
             let contract = Self::new(fields.capability, fields.resource)
                 .with_stability(fields.stability.unwrap_or(StabilityProfile::Stable));
-            match fields.safety {
-                Some(safety) => contract.with_safety(safety),
-                None => Ok(contract),
-            }
+            let contract = match fields.safety {
+                Some(safety) => contract.with_safety(safety)?,
+                None => contract,
+            };
+            contract.with_confirmation(fields.confirmation.unwrap_or(Confirmation::Asked))
         }
     }
 }
@@ -488,5 +577,60 @@ mod tests {
         assert_eq!(contract, CapabilityContract::pure());
         assert_eq!(contract.band(), ResourceBand::Instant);
         assert_eq!(contract.risk_score(), 0);
+    }
+
+    #[test]
+    fn routine_confirmation_is_refused_where_a_person_is_always_asked() {
+        let routine = CapabilityContract::read_write()
+            .with_confirmation(Confirmation::Routine)
+            .expect("a routine write");
+        assert_eq!(routine.contract().confirmation(), Confirmation::Routine);
+        assert_eq!(
+            routine.with_safety(SafetyProfile::InteractiveOnly),
+            Err(ContractError::ConfirmationRequired {
+                class: CapabilityClass::ReadWriteFS,
+                safety: SafetyProfile::InteractiveOnly,
+            })
+        );
+        assert!(
+            CapabilityContract::dangerous()
+                .with_confirmation(Confirmation::Routine)
+                .is_err()
+        );
+        assert!(
+            CapabilityContract::network()
+                .with_safety(SafetyProfile::InteractiveOnly)
+                .and_then(|c| c.with_confirmation(Confirmation::Routine))
+                .is_err()
+        );
+        // Asked is always allowed, and the default.
+        assert_eq!(
+            CapabilityContract::dangerous().contract().confirmation(),
+            Confirmation::Asked
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_keeps_a_routine_confirmation_and_leaves_the_default_out() {
+        let routine: CapabilityContract = CapabilityContract::read_write()
+            .with_confirmation(Confirmation::Routine)
+            .expect("routine")
+            .into();
+        let json = serde_json::to_string(&routine).expect("serialises");
+        assert!(json.contains(r#""confirmation":"Routine""#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<CapabilityContract>(&json).expect("round trip"),
+            routine
+        );
+        let asked = serde_json::to_string(&CapabilityContract::read_write().contract())
+            .expect("serialises");
+        assert!(!asked.contains("confirmation"), "{asked}");
+        assert!(
+            serde_json::from_str::<CapabilityContract>(
+                r#"{"capability":"Dangerous","resource":"Slow","confirmation":"Routine"}"#
+            )
+            .is_err()
+        );
     }
 }

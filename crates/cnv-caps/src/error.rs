@@ -95,6 +95,13 @@ pub enum ContractError {
         /// The class of the contract.
         class: CapabilityClass,
     },
+    /// `Routine` confirmation was asked where a person must always be asked.
+    ConfirmationRequired {
+        /// The class of the contract.
+        class: CapabilityClass,
+        /// Its safety profile.
+        safety: SafetyProfile,
+    },
     /// A run-time contract was refined into a typed contract of another class.
     ClassMismatch {
         /// The class of the typed contract.
@@ -115,6 +122,12 @@ impl fmt::Display for ContractError {
                 agent_safe = SafetyProfile::AgentSafe,
                 review = SafetyProfile::HumanReviewRequired,
                 interactive = SafetyProfile::InteractiveOnly,
+            ),
+            Self::ConfirmationRequired { class, safety } => write!(
+                f,
+                "a `{class}` contract with safety `{safety}` cannot be `Routine`: a person is \
+                 always asked before it runs (`Dangerous` needs a typed approval, \
+                 `InteractiveOnly` a confirmation at a terminal); drop `confirmation: Routine`"
             ),
             Self::ClassMismatch { expected, found } => write!(
                 f,

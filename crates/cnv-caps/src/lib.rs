@@ -108,7 +108,7 @@ pub use contract::{CapabilityContract, TypedContract};
 pub use error::{ContractError, ParseError};
 #[cfg(feature = "session-id")]
 pub use id::{ParseSessionIdError, SessionId};
-pub use profile::{SafetyProfile, StabilityProfile};
+pub use profile::{Confirmation, SafetyProfile, StabilityProfile};
 
 /// What other cnv crates name from here. Not part of the public API.
 #[doc(hidden)]

@@ -25,6 +25,37 @@ impl SafetyProfile {
 }
 
 vocabulary! {
+    /// Whether a person running a command that is not agent-safe confirms each run
+    /// (human mode only: in agent mode the [`SafetyProfile`] alone decides, and an agent
+    /// justifies whatever this says).
+    ///
+    /// | safety | `Asked` (default) | `Routine` |
+    /// |---|---|---|
+    /// | `AgentSafe` | nobody is asked | nobody is asked |
+    /// | `HumanReviewRequired` | a person confirms (`[y/N]`, or `--yes` in a script) | a person runs it without a prompt |
+    /// | `InteractiveOnly` | a person confirms at a terminal | not allowed |
+    ///
+    /// `Dangerous` always needs a person's typed approval, so it cannot be `Routine`.
+    pub enum Confirmation, kind = "confirmation" {
+        /// A person confirms each run.
+        Asked,
+        /// A person runs it without a prompt; an agent still needs a justification.
+        Routine,
+    }
+}
+
+impl Confirmation {
+    /// Whether a person is asked (the default, which serialised contracts leave out).
+    #[must_use]
+    pub const fn is_asked(&self) -> bool {
+        match self {
+            Self::Asked => true,
+            Self::Routine => false,
+        }
+    }
+}
+
+vocabulary! {
     /// How much a caller may rely on a command's interface and output.
     pub enum StabilityProfile, kind = "stability profile" {
         /// Interface and behaviour are covered by semantic versioning.

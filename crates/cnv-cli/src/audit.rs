@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::ArgMatches;
 use cnv_caps::{CapabilityClass, SessionId};
-use cnv_grammar::GrammarVerb;
+use cnv_grammar::{GrammarArgument, GrammarVerb};
 use cnv_typestate::{
     AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, FanOutSink, MemorySink,
     RunMode, head_path,
@@ -138,12 +138,16 @@ impl Finish {
 }
 
 /// The arguments of a parsed call, in full, as the audit trail and the approval prompt
-/// show them: every argument of `verb` that has a value (given or defaulted), a switch as
-/// `true` or `false`, a repeated one as a list, each value as typed (lossily decoded if
-/// it is not UTF-8).
-pub(crate) fn arguments(verb: &GrammarVerb, matches: &ArgMatches) -> Map<String, Value> {
+/// show them: every argument of `verb` and every global one (`globals`) that has a value
+/// (given, defaulted or from its environment variable), a switch as `true` or `false`, a
+/// repeated one as a list, each value as typed (lossily decoded if it is not UTF-8).
+pub(crate) fn arguments(
+    verb: &GrammarVerb,
+    globals: &[GrammarArgument],
+    matches: &ArgMatches,
+) -> Map<String, Value> {
     let mut arguments = Map::new();
-    for arg in verb.args() {
+    for arg in verb.args().iter().chain(globals) {
         let name = arg.name();
         if arg.is_switch() {
             let on = matches.try_get_one::<bool>(name).ok().flatten().copied();

@@ -73,7 +73,7 @@ impl<C: ConstRisk> fmt::Debug for VerbBinding<C> {
 /// #     "write", "Write a file", None,
 /// #     CapabilityContract::new(CapabilityClass::ReadWriteFS, ResourceBand::Fast), None, &[])];
 /// # static NOUNS: &[GrammarNoun] = &[GrammarNoun::__from_static("file", "Files", None, &[], VERBS)];
-/// # static GRAMMAR: GrammarModel = GrammarModel::__from_static("app", None, None, NOUNS);
+/// # static GRAMMAR: GrammarModel = GrammarModel::__from_static("app", None, None, &[], NOUNS);
 /// // static GRAMMAR: GrammarModel = grammar_dsl! { app "app" { noun "file" help "Files" {
 /// //     verb "write" { capability: ReadWriteFS, resource: Fast, help: "Write a file" } } } };
 ///

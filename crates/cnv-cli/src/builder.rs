@@ -366,8 +366,11 @@ impl CliBuilder {
                     .model
                     .find(&bound.command.split(' ').collect::<Vec<_>>())
                     .map(|verb| {
+                        // The verb's own arguments, then the program's global ones, as
+                        // the item form's structs hold them.
                         verb.args()
                             .iter()
+                            .chain(self.model.args())
                             .map(cnv_grammar::GrammarArgument::name)
                             .collect()
                     })

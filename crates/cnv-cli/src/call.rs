@@ -140,11 +140,16 @@ impl Cli {
             });
         };
         let invalid = |message: String| CallOutcome::InvalidArguments { message };
+        let globals = self.model().args();
         for name in call.arguments.keys() {
-            if name != JUSTIFICATION_ARGUMENT && verb.arg(name).is_none() {
+            if name != JUSTIFICATION_ARGUMENT
+                && verb.arg(name).is_none()
+                && !globals.iter().any(|arg| arg.name() == name)
+            {
                 let declared: Vec<String> = verb
                     .args()
                     .iter()
+                    .chain(globals)
                     .map(|arg| format!("`{}`", arg.name()))
                     .collect();
                 return Err(invalid(format!(
@@ -161,7 +166,7 @@ impl Cli {
         let mut args: Vec<OsString> = vec![self.model().app_name().into()];
         args.extend(words.iter().map(OsString::from));
         let mut positional = Vec::new();
-        for arg in verb.args() {
+        for arg in verb.args().iter().chain(globals) {
             let Some(value) = call.arguments.get(arg.name()).filter(|v| !v.is_null()) else {
                 continue;
             };

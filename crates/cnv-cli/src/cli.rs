@@ -97,14 +97,41 @@ impl Cli {
     pub fn run(&self) -> ExitCode {
         // Unlocked handles: the handler runs on a thread of its own, and holding the
         // streams' locks here would block it at its first `eprintln!`.
+        self.run_args(std::env::args_os())
+    }
+
+    /// Runs `args` (the program name first) as [`run`](Self::run) runs the process's
+    /// own: with its standard streams, environment and terminal. For a program that
+    /// rewrites its arguments first; agent mode and every operator setting still come
+    /// from the environment, whatever the arguments say.
+    ///
+    /// ```no_run
+    /// # fn cli() -> cnv_cli::Cli { unimplemented!() }
+    /// fn main() -> std::process::ExitCode {
+    ///     // `notes ls` is short for `notes note list`.
+    ///     let args = std::env::args_os().map(|arg| if arg == "ls" { "note".into() } else { arg });
+    ///     let mut args: Vec<std::ffi::OsString> = args.collect();
+    ///     if args.get(1).is_some_and(|word| word == "note") && args.len() == 2 {
+    ///         args.push("list".into());
+    ///     }
+    ///     cli().run_args(args)
+    /// }
+    /// ```
+    #[must_use = "return the exit code from `main`"]
+    pub fn run_args<I, T>(&self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
         let mut out = io::stdout();
         let mut err = io::stderr();
         let mut console = Console::process(&mut out, &mut err);
-        self.run_in(std::env::args_os(), &mut console).into()
+        self.run_in(args, &mut console).into()
     }
 
     /// Runs `args` (the program name first, as in `std::env::args_os`) against
-    /// `console`.
+    /// `console`: [`Console::process`] for the process's own streams and environment,
+    /// [`Console::for_tests`] in tests.
     pub fn run_in<I, T>(&self, args: I, console: &mut Console<'_>) -> Exit
     where
         I: IntoIterator<Item = T>,
@@ -240,7 +267,7 @@ impl Cli {
             Ok(trail) => trail,
             Err(err) => return (Ended::Stop(Stop::Denied(gate::audit_refusal(&err))), None),
         };
-        let arguments = crate::audit::arguments(call.verb, call.matches);
+        let arguments = crate::audit::arguments(call.verb, self.model.args(), call.matches);
         let record = CallRecord::new(call.command, arguments.clone(), call.origin.clone());
         let config = SessionConfig::new(Arc::clone(&trail.sink))
             .with_policy(self.settings.policy.clone())
@@ -250,6 +277,7 @@ impl Cli {
         let result = (call.handler)(Dispatch {
             command: call.command,
             verb: call.verb,
+            globals: self.model.args(),
             matches: call.matches,
             agent: call.mode == RunMode::Autonomous,
             justification: call.flags.justify.as_deref(),

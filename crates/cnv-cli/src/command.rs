@@ -2,7 +2,7 @@
 //! arguments become clap arguments, and the global flags of the gate and of
 //! introspection are added to every command.
 
-use clap::builder::{PossibleValuesParser, ValueParser};
+use clap::builder::{PossibleValuesParser, StringValueParser, TypedValueParser, ValueParser};
 use clap::{Arg, ArgAction, Command, value_parser};
 
 use cnv_grammar::rules::Scalar;
@@ -59,7 +59,12 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
     }
     root = root
         .args(gate_args(gate.agent_env))
-        .args(introspection_args());
+        .args(introspection_args())
+        .args(model.args().iter().map(|arg| {
+            // The program's own global arguments: accepted at every level and read by
+            // every handler, listed once under their own heading.
+            argument(arg).global(true).help_heading("Global options")
+        }));
     for noun in model.nouns() {
         root = root.subcommand(noun_command(noun, gate));
     }
@@ -233,9 +238,15 @@ fn argument(arg: &GrammarArgument) -> Arg {
         }
     }
     if arg.is_switch() {
+        if let Some(env) = arg.env() {
+            clap_arg = clap_arg.env(env.to_owned());
+        }
         return clap_arg.action(ArgAction::SetTrue);
     }
-    clap_arg = clap_arg.value_parser(parser_for(arg.scalar()));
+    if let Some(env) = arg.env() {
+        clap_arg = clap_arg.env(env.to_owned());
+    }
+    clap_arg = clap_arg.value_parser(parser_for(arg));
     if let Some(default) = arg.default_value() {
         clap_arg = clap_arg.default_value(default.to_owned());
     }
@@ -250,11 +261,43 @@ fn argument(arg: &GrammarArgument) -> Arg {
     clap_arg
 }
 
+/// The parser of `arg`: its scalar's ([`scalar_parser`]), and only its possible values
+/// when the grammar lists them.
+fn parser_for(arg: &GrammarArgument) -> ValueParser {
+    let values: Vec<String> = arg
+        .possible_values()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if values.is_empty() {
+        return scalar_parser(arg.scalar());
+    }
+    match arg.scalar() {
+        Scalar::U8 => among(values, FromStrParser::<u8>::new()),
+        Scalar::U16 => among(values, FromStrParser::<u16>::new()),
+        Scalar::U32 => among(values, FromStrParser::<u32>::new()),
+        Scalar::U64 => among(values, FromStrParser::<u64>::new()),
+        Scalar::U128 => among(values, FromStrParser::<u128>::new()),
+        Scalar::Usize => among(values, FromStrParser::<usize>::new()),
+        Scalar::I8 => among(values, FromStrParser::<i8>::new()),
+        Scalar::I16 => among(values, FromStrParser::<i16>::new()),
+        Scalar::I32 => among(values, FromStrParser::<i32>::new()),
+        Scalar::I64 => among(values, FromStrParser::<i64>::new()),
+        Scalar::I128 => among(values, FromStrParser::<i128>::new()),
+        Scalar::Isize => among(values, FromStrParser::<isize>::new()),
+        Scalar::F32 => among(values, FromStrParser::<f32>::new()),
+        Scalar::F64 => among(values, FromStrParser::<f64>::new()),
+        Scalar::Bool => among(values, FromStrParser::<bool>::new()),
+        Scalar::Char => among(values, FromStrParser::<char>::new()),
+        Scalar::Text => among(values, StringValueParser::new()),
+    }
+}
+
 /// A clap parser that rejects, with clap's usage error, what the declared type cannot
 /// parse: the standard numbers, `bool` and `char` by type, everything else as UTF-8 text
 /// (the handler's `FromStr` decides the rest). Which types those are is the model's table
 /// (`GrammarArgument::scalar`), not a second one here.
-fn parser_for(scalar: Scalar) -> ValueParser {
+fn scalar_parser(scalar: Scalar) -> ValueParser {
     match scalar {
         Scalar::U8 => value_parser!(u8).into(),
         Scalar::U16 => value_parser!(u16).into(),
@@ -430,5 +473,101 @@ mod tests {
             let id = arg.get_id().as_str();
             assert!(global::RESERVED.contains(&id), "`--{id}` is not reserved");
         }
+    }
+}
+
+/// A value parser that accepts only `values` and hands each accepted one to `inner`;
+/// clap's help and completions list the values, and anything else is clap's usage error
+/// (exit 2) before a handler runs. With no values, `inner` alone.
+pub(crate) fn among<P>(values: Vec<String>, inner: P) -> ValueParser
+where
+    P: TypedValueParser + Send + Sync + 'static,
+    P::Value: Clone + Send + Sync + 'static,
+{
+    if values.is_empty() {
+        ValueParser::new(inner)
+    } else {
+        ValueParser::new(Among { values, inner })
+    }
+}
+
+/// See [`among`].
+#[derive(Clone)]
+struct Among<P> {
+    values: Vec<String>,
+    inner: P,
+}
+
+impl<P> TypedValueParser for Among<P>
+where
+    P: TypedValueParser + Send + Sync + 'static,
+    P::Value: Clone + Send + Sync + 'static,
+{
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let listed = value
+            .to_str()
+            .is_some_and(|text| self.values.iter().any(|v| v == text));
+        if !listed {
+            let mut err = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+            err.insert(
+                clap::error::ContextKind::InvalidArg,
+                clap::error::ContextValue::String(
+                    arg.map_or_else(|| "...".to_owned(), ToString::to_string),
+                ),
+            );
+            err.insert(
+                clap::error::ContextKind::InvalidValue,
+                clap::error::ContextValue::String(value.to_string_lossy().into_owned()),
+            );
+            err.insert(
+                clap::error::ContextKind::ValidValue,
+                clap::error::ContextValue::Strings(self.values.clone()),
+            );
+            return Err(err);
+        }
+        self.inner.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.values.iter().map(|value| {
+            clap::builder::PossibleValue::new(value.clone())
+        })))
+    }
+}
+
+/// A value parser for any `FromStr` type: its error is clap's "invalid value" with the
+/// type's own reason.
+#[derive(Clone)]
+pub(crate) struct FromStrParser<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> FromStrParser<T> {
+    pub(crate) fn new() -> Self {
+        Self(core::marker::PhantomData)
+    }
+}
+
+impl<T> TypedValueParser for FromStrParser<T>
+where
+    T: std::str::FromStr<Err: std::fmt::Display> + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let parse = |text: &str| text.parse::<T>().map_err(|err| err.to_string());
+        parse.parse_ref(cmd, arg, value)
     }
 }

@@ -54,6 +54,8 @@ pub(crate) trait Prompt {
 pub(crate) struct Dispatch<'a> {
     pub(crate) command: &'a str,
     pub(crate) verb: &'a GrammarVerb,
+    /// The program's global arguments.
+    pub(crate) globals: &'a [cnv_grammar::GrammarArgument],
     pub(crate) matches: &'a ArgMatches,
     pub(crate) agent: bool,
     pub(crate) justification: Option<&'a str>,
@@ -185,6 +187,7 @@ where
         let handler = Arc::clone(self.handler);
         let command = self.dispatch.command.to_owned();
         let verb = self.dispatch.verb.clone();
+        let globals = self.dispatch.globals.to_vec();
         let matches = self.dispatch.matches.clone();
         let agent = self.dispatch.agent;
         let justification = self.dispatch.justification.map(str::to_owned);
@@ -195,6 +198,7 @@ where
                     session: session.view::<S::Origin, C>(),
                     command: &command,
                     verb: &verb,
+                    globals: &globals,
                     matches: &matches,
                     agent,
                     justification: justification.as_deref(),

@@ -35,6 +35,8 @@ pub struct Invocation<'a, C: ConstRisk> {
     pub(crate) session: SessionRef<'a, C>,
     pub(crate) command: &'a str,
     pub(crate) verb: &'a GrammarVerb,
+    /// The program's global arguments, which the handler reads like the verb's own.
+    pub(crate) globals: &'a [cnv_grammar::GrammarArgument],
     pub(crate) matches: &'a ArgMatches,
     pub(crate) agent: bool,
     pub(crate) justification: Option<&'a str>,
@@ -184,7 +186,7 @@ impl<'a, C: ConstRisk> Invocation<'a, C> {
 
     /// The raw text values of `name`, defaults included.
     fn raw(&self, name: &str) -> Result<Vec<&'a str>, ArgError> {
-        if self.verb.arg(name).is_none() {
+        if self.verb.arg(name).is_none() && !self.globals.iter().any(|arg| arg.name() == name) {
             return Err(ArgError::Unknown {
                 command: self.command.to_owned(),
                 name: name.to_owned(),

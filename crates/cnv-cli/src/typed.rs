@@ -207,6 +207,18 @@ pub trait ArgValue: Sized {
     #[doc(hidden)]
     fn __parser() -> ValueParser;
 
+    /// The parser of an argument limited to `values` (none: any value of the type).
+    #[doc(hidden)]
+    fn __among(values: Vec<String>) -> ValueParser;
+
+    /// `text` parsed, or the reason it does not parse.
+    ///
+    /// # Errors
+    ///
+    /// What the type's `FromStr` says.
+    #[doc(hidden)]
+    fn __from_text(text: &str) -> Result<Self, String>;
+
     /// The value of a required argument, or one with a default.
     ///
     /// # Errors
@@ -251,6 +263,14 @@ where
 {
     fn __parser() -> ValueParser {
         ValueParser::new(|text: &str| text.parse::<T>().map_err(|err| err.to_string()))
+    }
+
+    fn __among(values: Vec<String>) -> ValueParser {
+        crate::command::among(values, crate::command::FromStrParser::<T>::new())
+    }
+
+    fn __from_text(text: &str) -> Result<T, String> {
+        text.parse::<T>().map_err(|err| err.to_string())
     }
 
     fn __one(
@@ -300,6 +320,91 @@ pub(crate) mod generated {
     #[must_use]
     pub fn with_parser(command: Command, arg: &'static str, parser: ValueParser) -> Command {
         command.mut_arg(arg, |arg| arg.value_parser(parser))
+    }
+
+    /// The possible values the grammar lists for `arg` of `command` (empty: any value),
+    /// so that a typed parser set on it keeps them.
+    #[must_use]
+    pub fn possible_values(command: &Command, arg: &'static str) -> Vec<String> {
+        command
+            .get_arguments()
+            .find(|candidate| candidate.get_id() == arg)
+            .map(|found| {
+                found
+                    .get_possible_values()
+                    .iter()
+                    .map(|value| value.get_name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The value of a required global argument (or one with a default), parsed from its
+    /// text with `T`'s `FromStr`.
+    ///
+    /// # Errors
+    ///
+    /// When it is missing, or its text does not parse.
+    pub fn global_one<T>(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<T, ArgError>
+    where
+        T: ArgValue,
+    {
+        global_optional(matches, command, name)?.ok_or_else(|| ArgError::Missing {
+            command: command.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The value of an optional global argument, parsed from its text.
+    ///
+    /// # Errors
+    ///
+    /// When its text does not parse.
+    pub fn global_optional<T>(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Option<T>, ArgError>
+    where
+        T: ArgValue,
+    {
+        Ok(global_many(matches, command, name)?.into_iter().next())
+    }
+
+    /// The values of a repeatable global argument, each parsed from its text.
+    ///
+    /// # Errors
+    ///
+    /// When a text does not parse, or is not UTF-8.
+    pub fn global_many<T>(
+        matches: &ArgMatches,
+        command: &'static str,
+        name: &'static str,
+    ) -> Result<Vec<T>, ArgError>
+    where
+        T: ArgValue,
+    {
+        let Ok(Some(raw)) = matches.try_get_raw(name) else {
+            return Ok(Vec::new());
+        };
+        raw.map(|value| {
+            let text = value.to_str().ok_or_else(|| ArgError::NotUtf8 {
+                command: command.to_owned(),
+                name: name.to_owned(),
+            })?;
+            T::__from_text(text).map_err(|reason| ArgError::Invalid {
+                command: command.to_owned(),
+                name: name.to_owned(),
+                value: text.to_owned(),
+                type_name: core::any::type_name::<T>(),
+                reason,
+            })
+        })
+        .collect()
     }
 
     pub(crate) fn lost(command: &'static str, name: &'static str) -> ArgError {

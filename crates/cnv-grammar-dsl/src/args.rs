@@ -27,10 +27,14 @@ pub fn modules(
     grammar: &Grammar,
     errors: &mut Vec<Error>,
 ) -> TokenStream {
+    let globals: Vec<&Arg> = match &grammar.app.args {
+        Slot::Given(args) => args.list.iter().collect(),
+        Slot::Absent | Slot::Broken => Vec::new(),
+    };
     let mut out = TokenStream::new();
     for item in &grammar.app.items {
         if let Item::Noun(noun) = item {
-            out.extend(noun_module(cli, vis, noun, &[], errors));
+            out.extend(noun_module(cli, vis, noun, &[], &globals, errors));
         }
     }
     out
@@ -41,6 +45,7 @@ fn noun_module(
     vis: &syn::Visibility,
     noun: &Noun,
     path: &[String],
+    globals: &[&Arg],
     errors: &mut Vec<Error>,
 ) -> TokenStream {
     let name = noun.name.value();
@@ -52,8 +57,10 @@ fn noun_module(
     let mut body = TokenStream::new();
     for item in &noun.items {
         match item {
-            Item::Noun(nested) => body.extend(noun_module(cli, &pub_vis(), nested, &path, errors)),
-            Item::Verb(verb) => body.extend(verb_struct(cli, verb, &path, errors)),
+            Item::Noun(nested) => {
+                body.extend(noun_module(cli, &pub_vis(), nested, &path, globals, errors));
+            }
+            Item::Verb(verb) => body.extend(verb_struct(cli, verb, &path, globals, errors)),
         }
     }
     let doc = format!(
@@ -79,6 +86,7 @@ fn verb_struct(
     cli: &TokenStream,
     verb: &Verb,
     nouns: &[String],
+    globals: &[&Arg],
     errors: &mut Vec<Error>,
 ) -> TokenStream {
     let name = verb.name.value();
@@ -100,7 +108,11 @@ fn verb_struct(
     let mut configure = Vec::new();
     let mut reads = Vec::new();
     let mut names = Vec::new();
-    for arg in &args {
+    // The verb's own arguments, then the program's global ones (each verb's struct holds
+    // them too, so a handler reads `--verbose` like any other argument).
+    let own = args.len();
+    for (index, arg) in args.iter().chain(globals).enumerate() {
+        let global = index >= own;
         let Some(field) = ident(
             &arg.name.replace('-', "_"),
             &arg.name_tokens,
@@ -135,6 +147,17 @@ fn verb_struct(
             _ if switch => {
                 quote_spanned!(span=> #cli::__private::switch(matches, #command, #arg_name)?)
             }
+            // A global argument is declared on the program's root, where no verb's
+            // `configure` reaches: its text is parsed here, with the same `FromStr`.
+            Shape::One if global => {
+                quote_spanned!(span=> #cli::__private::global_one::<#inner>(matches, #command, #arg_name)?)
+            }
+            Shape::Optional if global => {
+                quote_spanned!(span=> #cli::__private::global_optional::<#inner>(matches, #command, #arg_name)?)
+            }
+            Shape::Repeated if global => {
+                quote_spanned!(span=> #cli::__private::global_many::<#inner>(matches, #command, #arg_name)?)
+            }
             Shape::One => {
                 quote_spanned!(span=> <#inner as #cli::ArgValue>::__one(matches, #command, #arg_name)?)
             }
@@ -148,13 +171,12 @@ fn verb_struct(
         reads.push(quote!(#field: #read,));
         // Numbers, `bool` and `char` already have clap's own typed parsers (the
         // grammar's scalar table); every other type is parsed with its `FromStr`.
-        if scalar == Scalar::Text {
+        if scalar == Scalar::Text && !global {
             configure.push(quote_spanned! {span=>
-                let command = #cli::__private::with_parser(
-                    command,
-                    #arg_name,
-                    <#inner as #cli::ArgValue>::__parser(),
+                let parser = <#inner as #cli::ArgValue>::__among(
+                    #cli::__private::possible_values(&command, #arg_name),
                 );
+                let command = #cli::__private::with_parser(command, #arg_name, parser);
             });
         }
     }

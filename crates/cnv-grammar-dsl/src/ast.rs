@@ -22,6 +22,8 @@ pub struct App {
     pub version: Option<LitStr>,
     /// `help "…"`.
     pub help: Option<LitStr>,
+    /// `args: [ … ]`: the global arguments.
+    pub args: Slot<Args>,
     /// The nouns (and misplaced verbs, which validation refuses).
     pub items: Vec<Item>,
     /// Whether an item failed to parse (so "no nouns" would be a follow-on error).
@@ -107,6 +109,8 @@ pub struct Fields {
     pub resource: Slot<Ident>,
     /// `safety: Profile`.
     pub safety: Slot<Ident>,
+    /// `confirmation: Asked | Routine`.
+    pub confirmation: Slot<Ident>,
     /// `stability: Profile`.
     pub stability: Slot<Ident>,
     /// `help: "…"`.
@@ -142,8 +146,20 @@ pub struct Arg {
     pub ty: Type,
     /// `= default`.
     pub default: Option<DefaultValue>,
+    /// `in [ … ]`: the only values accepted.
+    pub values: Option<PossibleValues>,
+    /// `env "NAME"`: the environment variable read when the argument is not given.
+    pub env: Option<LitStr>,
     /// The help text.
     pub help: LitStr,
+}
+
+/// `in ["name", "date"]`.
+pub struct PossibleValues {
+    /// The values, each as a user would type it.
+    pub values: Vec<DefaultValue>,
+    /// The tokens of the whole list (where its errors point).
+    pub tokens: TokenStream,
 }
 
 /// A default value: the text a user would type, and the tokens it came from.
@@ -160,6 +176,14 @@ impl Grammar {
     #[must_use]
     pub fn arg_types(&self) -> Vec<&Type> {
         let mut types = Vec::new();
+        if let Slot::Given(args) = &self.app.args {
+            types.extend(
+                args.list
+                    .iter()
+                    .map(|arg| crate::types::value_type(&arg.ty))
+                    .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
+            );
+        }
         collect_types(&self.app.items, &mut types);
         types
     }
@@ -234,6 +258,7 @@ impl fmt::Debug for App {
             .field("name", &self.name.value())
             .field("version", &self.version.as_ref().map(LitStr::value))
             .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("args", &self.args)
             .field("items", &self.items)
             .field("poisoned", &self.poisoned)
             .finish()
@@ -276,6 +301,7 @@ impl fmt::Debug for Fields {
             .field("capability", &self.capability)
             .field("resource", &self.resource)
             .field("safety", &self.safety)
+            .field("confirmation", &self.confirmation)
             .field("stability", &self.stability)
             .field("help", &self.help)
             .field("long_help", &self.long_help)
@@ -302,7 +328,23 @@ impl fmt::Debug for Arg {
             .field("positional", &self.positional)
             .field("ty", &self.ty.show())
             .field("default", &self.default.as_ref().map(|d| &d.text))
+            .field(
+                "values",
+                &self
+                    .values
+                    .as_ref()
+                    .map(|v| v.values.iter().map(|d| &d.text).collect::<Vec<_>>()),
+            )
+            .field("env", &self.env.as_ref().map(LitStr::value))
             .field("help", &self.help.value())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for PossibleValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PossibleValues")
+            .field("values", &self.values)
             .finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@
 //! Each list becomes a named constant (`const __CNV_VERBS_3: &[GrammarVerb] = &[…];`)
 //! inside a block, because only a constant's own initializer is promoted to `'static`.
 
+use cnv_caps::Confirmation;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -33,6 +34,8 @@ pub fn model(krate: &TokenStream, model: &Model, checks: &TokenStream) -> TokenS
         next: 0,
     };
     let nouns = out.nouns(&model.nouns);
+    let args = model.args.iter().map(|arg| out.argument(arg)).collect();
+    let args = out.list("ARGS", quote!(#krate::GrammarArgument), args);
     let Emitter { items, .. } = out;
     let name = &model.name;
     let version = option(krate, model.version.as_deref());
@@ -42,7 +45,7 @@ pub fn model(krate: &TokenStream, model: &Model, checks: &TokenStream) -> TokenS
         #checks
         #items
         const #grammar: #krate::GrammarModel =
-            #krate::GrammarModel::__from_static(#name, #version, #help, #nouns);
+            #krate::GrammarModel::__from_static(#name, #version, #help, #args, #nouns);
         #grammar
     }}
 }
@@ -99,6 +102,39 @@ impl Emitter<'_> {
         quote!(#name)
     }
 
+    fn argument(&mut self, arg: &ArgModel) -> TokenStream {
+        let krate = self.krate;
+        let ArgModel {
+            name,
+            value_type,
+            help,
+            positional,
+            short,
+            required,
+            default,
+            multiple,
+            env,
+            values,
+        } = arg;
+        let short = match short {
+            Some(short) => quote!(#krate::__private::Some(#short)),
+            None => quote!(#krate::__private::None),
+        };
+        let default = option(krate, default.as_deref());
+        let env = option(krate, env.as_deref());
+        let values = values
+            .iter()
+            .map(|value| quote!(#krate::__private::Cow::Borrowed(#value)))
+            .collect();
+        let values = self.list("VALUES", quote!(#krate::Text), values);
+        quote! {
+            #krate::GrammarArgument::__from_static(
+                #name, #value_type, #help, #positional, #short, #required, #default, #multiple,
+                #env, #values,
+            )
+        }
+    }
+
     fn nouns(&mut self, nouns: &[NounModel]) -> TokenStream {
         let krate = self.krate;
         let elements = nouns.iter().map(|noun| self.noun(noun)).collect();
@@ -120,7 +156,7 @@ impl Emitter<'_> {
 
     fn verb(&mut self, verb: &VerbModel) -> TokenStream {
         let krate = self.krate;
-        let args = verb.args.iter().map(|arg| argument(krate, arg)).collect();
+        let args = verb.args.iter().map(|arg| self.argument(arg)).collect();
         let args = self.list("ARGS", quote!(#krate::GrammarArgument), args);
         let name = &verb.name;
         let help = &verb.help;
@@ -136,6 +172,10 @@ impl Emitter<'_> {
             }
             None => quote!(#krate::__private::None),
         };
+        let confirmation = format_ident!(
+            "{}",
+            verb.confirmation.unwrap_or(Confirmation::Asked).name()
+        );
         quote! {
             #krate::GrammarVerb::__from_static(
                 #name,
@@ -145,35 +185,13 @@ impl Emitter<'_> {
                     #krate::__private::CapabilityClass::#class,
                     #krate::__private::ResourceBand::#band,
                     #safety,
+                    #krate::__private::Confirmation::#confirmation,
                     #krate::__private::StabilityProfile::#stability,
                 ),
                 #deprecated,
                 #args,
             )
         }
-    }
-}
-
-fn argument(krate: &TokenStream, arg: &ArgModel) -> TokenStream {
-    let ArgModel {
-        name,
-        value_type,
-        help,
-        positional,
-        short,
-        required,
-        default,
-        multiple,
-    } = arg;
-    let short = match short {
-        Some(short) => quote!(#krate::__private::Some(#short)),
-        None => quote!(#krate::__private::None),
-    };
-    let default = option(krate, default.as_deref());
-    quote! {
-        #krate::GrammarArgument::__from_static(
-            #name, #value_type, #help, #positional, #short, #required, #default, #multiple,
-        )
     }
 }
 

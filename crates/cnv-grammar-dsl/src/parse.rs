@@ -13,7 +13,9 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseBuffer, ParseStream, Parser};
 use syn::{Error, Ident, Lit, LitStr, Path, Token, Type, token};
 
-use crate::ast::{App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, Slot, Verb};
+use crate::ast::{
+    App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, PossibleValues, Slot, Verb,
+};
 use crate::vocab::{list, suggest};
 
 /// The shape of a whole invocation, shown when it does not even start right.
@@ -24,6 +26,7 @@ pub const VERB_FIELDS: &[&str] = &[
     "capability",
     "resource",
     "safety",
+    "confirmation",
     "stability",
     "help",
     "long_help",
@@ -160,6 +163,7 @@ fn grammar(
     }
     let content;
     syn::braced!(content in input);
+    let args = global_args(&content, errors);
     let (items, poisoned) = items(&content, errors, true);
     if !input.is_empty() {
         let stray: TokenTree = input.parse()?;
@@ -174,10 +178,41 @@ fn grammar(
             name,
             version: headers.take("version").into_given(),
             help: headers.take("help").into_given(),
+            args,
             items,
             poisoned,
         },
     })
+}
+
+/// The app's global arguments, `args: [ … ],` first inside its braces (absent when the
+/// app has none).
+fn global_args(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Slot<Args> {
+    if !peek_word(input, "args") {
+        return Slot::Absent;
+    }
+    let Ok(key) = input.call(Ident::parse_any) else {
+        return Slot::Broken;
+    };
+    if input.peek(Token![:]) && !input.peek(Token![::]) {
+        let _colon: Token![:] = match input.parse() {
+            Ok(colon) => colon,
+            Err(_) => return Slot::Broken,
+        };
+    } else {
+        errors.push(Error::new_spanned(
+            &key,
+            "expected `:` after `args`, as in `args: [-v --verbose: bool \"Say more\"],`",
+        ));
+        skip_to_item(input);
+        return Slot::Broken;
+    }
+    let slot = match args_value(input, errors, &key) {
+        Value::Args(args) => Slot::Given(args),
+        _ => Slot::Broken,
+    };
+    eat_comma(input);
+    slot
 }
 
 /// `= path;` after `crate` or `cli`. A missing `;` is reported and the path still counts.
@@ -391,6 +426,16 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
                 Some(verb) => items.push(Item::Verb(verb)),
                 None => poisoned = true,
             }
+        } else if in_app && peek_word(input, "args") {
+            let Ok(word) = input.call(Ident::parse_any) else {
+                break;
+            };
+            errors.push(Error::new_spanned(
+                word,
+                "the app's global `args: [ … ],` come first inside its braces, before its nouns",
+            ));
+            poisoned = true;
+            skip_to_item(input);
         } else {
             let Ok(stray) = input.parse::<TokenTree>() else {
                 break;
@@ -578,12 +623,13 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
             continue;
         }
         match name.as_str() {
-            "capability" | "resource" | "safety" | "stability" => {
+            "capability" | "resource" | "safety" | "confirmation" | "stability" => {
                 let value = word_value(input, errors, &key);
                 store(&mut fields, &key, value, errors, |f| match name.as_str() {
                     "capability" => StoreTo::Word(&mut f.capability),
                     "resource" => StoreTo::Word(&mut f.resource),
                     "safety" => StoreTo::Word(&mut f.safety),
+                    "confirmation" => StoreTo::Word(&mut f.confirmation),
                     _ => StoreTo::Word(&mut f.stability),
                 });
             }
@@ -701,6 +747,7 @@ fn slot_written(fields: &Fields, name: &str) -> bool {
         "capability" => fields.capability.is_written(),
         "resource" => fields.resource.is_written(),
         "safety" => fields.safety.is_written(),
+        "confirmation" => fields.confirmation.is_written(),
         "stability" => fields.stability.is_written(),
         "help" => fields.help.is_written(),
         "long_help" => fields.long_help.is_written(),
@@ -715,6 +762,7 @@ fn mark_broken(fields: &mut Fields, name: &str) {
         "capability" => fields.capability = Slot::Broken,
         "resource" => fields.resource = Slot::Broken,
         "safety" => fields.safety = Slot::Broken,
+        "confirmation" => fields.confirmation = Slot::Broken,
         "stability" => fields.stability = Slot::Broken,
         "help" => fields.help = Slot::Broken,
         "long_help" => fields.long_help = Slot::Broken,
@@ -745,7 +793,8 @@ fn after_value(input: ParseStream<'_>, errors: &mut Vec<Error>, semicolons: &mut
     eat_comma(input);
 }
 
-/// The value of `capability:`, `resource:`, `safety:` or `stability:`: one name.
+/// The value of `capability:`, `resource:`, `safety:`, `confirmation:` or `stability:`:
+/// one name.
 fn word_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
     let field = &key.to_string();
     if input.peek(LitStr) {
@@ -804,6 +853,7 @@ fn example(field: &str) -> &'static str {
         "capability" => "ReadOnlyFS",
         "resource" => "Fast",
         "safety" => "HumanReviewRequired",
+        "confirmation" => "Routine",
         _ => "Stable",
     }
 }
@@ -934,6 +984,25 @@ fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
     } else {
         None
     };
+    let values = if input.peek(Token![in]) {
+        Some(possible_values(input, errors, &name)?)
+    } else {
+        None
+    };
+    let env = if peek_word(input, "env") {
+        let keyword = input.call(Ident::parse_any)?;
+        if !input.peek(LitStr) {
+            return Err(Error::new_spanned(
+                keyword,
+                format!(
+                    "expected the variable's name after `env`, e.g. `{name}: PathBuf env \"NOTES_DIR\" \"…\"`"
+                ),
+            ));
+        }
+        Some(string(input, errors)?)
+    } else {
+        None
+    };
     if !input.peek(LitStr) {
         let message = format!(
             "argument `{name}` needs a help text after its type{}, e.g. `{name}: {} \"what it is\"`",
@@ -958,8 +1027,44 @@ fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
         positional,
         ty,
         default,
+        values,
+        env,
         help,
     })
+}
+
+/// `in ["name", "date"]`: the only values an argument accepts, each written like a
+/// default.
+fn possible_values(
+    input: ParseStream<'_>,
+    errors: &mut Vec<Error>,
+    name: &str,
+) -> syn::Result<PossibleValues> {
+    let keyword: Token![in] = input.parse()?;
+    let mut tokens = keyword.to_token_stream();
+    if !input.peek(token::Bracket) {
+        return Err(Error::new_spanned(
+            keyword,
+            format!(
+                "expected a list after `in`, e.g. `{name}: String = \"name\" in [\"name\", \"date\"] \"…\"`"
+            ),
+        ));
+    }
+    let content;
+    let bracket = syn::bracketed!(content in input);
+    let mut values = Vec::new();
+    while !content.is_empty() {
+        values.push(default_value(&content, errors)?);
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    bracket.surround(&mut tokens, |inner| {
+        for value in &values {
+            value.tokens.to_tokens(inner);
+        }
+    });
+    Ok(PossibleValues { values, tokens })
 }
 
 /// A kebab-case name as tokens: `timeout-ms` is `timeout`, `-`, `ms`. Checked for case

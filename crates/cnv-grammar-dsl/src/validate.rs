@@ -8,7 +8,8 @@
 //! that must declare who reviews it, and the shapes of argument types.
 
 use cnv_caps::{
-    CapabilityClass, CapabilityContract, ResourceBand, SafetyProfile, StabilityProfile,
+    CapabilityClass, CapabilityContract, Confirmation, ResourceBand, SafetyProfile,
+    StabilityProfile,
 };
 use cnv_grammar::rules::{self, ArgDecl, ArgPart, ArgRules, Scalar, Siblings};
 use syn::{Error, Ident, LitStr};
@@ -26,6 +27,8 @@ pub struct Model {
     pub version: Option<String>,
     /// Its one-line description.
     pub help: Option<String>,
+    /// Its global arguments.
+    pub args: Vec<ArgModel>,
     /// The top-level nouns.
     pub nouns: Vec<NounModel>,
 }
@@ -60,6 +63,8 @@ pub struct VerbModel {
     pub band: ResourceBand,
     /// Declared safety; `None` takes the class default (in `cnv-caps`, at compile time).
     pub safety: Option<SafetyProfile>,
+    /// Declared confirmation policy; `None` is `Asked`.
+    pub confirmation: Option<Confirmation>,
     /// Stability.
     pub stability: StabilityProfile,
     /// Deprecation note.
@@ -87,6 +92,10 @@ pub struct ArgModel {
     pub default: Option<String>,
     /// Repeatable.
     pub multiple: bool,
+    /// The environment variable read when it is not given.
+    pub env: Option<String>,
+    /// The only values accepted (empty: any).
+    pub values: Vec<String>,
 }
 
 /// Checks a parsed grammar; every mistake is an error on its token.
@@ -123,11 +132,24 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
             format!("the app `{name}` has no nouns; add `noun \"…\" help \"…\" {{ verb \"…\" {{ … }} }}` inside its braces"),
         ));
     }
-    let (nouns, _) = items(&app.items, &format!("app `{name}`"), "", 1, errors);
+    let mut globals = ArgRules::new();
+    let args = match &app.args {
+        Slot::Given(list) => args(list, &mut globals, true, errors),
+        Slot::Absent | Slot::Broken => Vec::new(),
+    };
+    let (nouns, _) = items(
+        &app.items,
+        &format!("app `{name}`"),
+        "",
+        1,
+        &globals,
+        errors,
+    );
     Model {
         name,
         version: app.version.as_ref().map(LitStr::value),
         help: app.help.as_ref().map(LitStr::value),
+        args,
         nouns,
     }
 }
@@ -140,6 +162,7 @@ fn items(
     parent: &str,
     command: &str,
     depth: usize,
+    globals: &ArgRules,
     errors: &mut Vec<Error>,
 ) -> (Vec<NounModel>, Vec<VerbModel>) {
     let names: Vec<String> = items
@@ -161,14 +184,20 @@ fn items(
             errors.push(Error::new_spanned(token, problem));
         }
         match item {
-            Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, errors)),
-            Item::Verb(verb) => verbs.push(self::verb(verb, command, errors)),
+            Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, globals, errors)),
+            Item::Verb(verb) => verbs.push(self::verb(verb, command, globals, errors)),
         }
     }
     (nouns, verbs)
 }
 
-fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> NounModel {
+fn noun(
+    noun: &Noun,
+    command: &str,
+    depth: usize,
+    globals: &ArgRules,
+    errors: &mut Vec<Error>,
+) -> NounModel {
     let name = noun.name.value();
     check_command_name(&noun.name, "noun", errors);
     let too_deep = rules::check_depth(&name, depth).err();
@@ -202,6 +231,7 @@ fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> No
             &format!("noun `{name}`"),
             &command,
             depth + 1,
+            globals,
             errors,
         )
     };
@@ -217,7 +247,7 @@ fn noun(noun: &Noun, command: &str, depth: usize, errors: &mut Vec<Error>) -> No
     }
 }
 
-fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
+fn verb(verb: &Verb, nouns: &str, globals: &ArgRules, errors: &mut Vec<Error>) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
     check_command_name(&verb.name, "verb", errors);
@@ -244,12 +274,27 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
     let class = required::<CapabilityClass>(&fields.capability, "capability", &missing, errors);
     let band = required::<ResourceBand>(&fields.resource, "resource", &missing, errors);
     let safety = word::<SafetyProfile>(&fields.safety, errors);
+    let confirmation = word::<Confirmation>(&fields.confirmation, errors);
     let stability = word::<StabilityProfile>(&fields.stability, errors);
     if let (Some(class), Slot::Given(word), Some(Some(safety))) = (class, &fields.safety, safety)
         && let Err(problem) =
             CapabilityContract::new(class, ResourceBand::Instant).with_safety(safety)
     {
         errors.push(Error::new_spanned(word, problem));
+    }
+    // The contract's own rule, with the safety the class defaults to when none is given
+    // (a contradictory safety is reported above, once).
+    if let (Some(class), Slot::Given(word), Some(Some(confirmation))) =
+        (class, &fields.confirmation, confirmation)
+    {
+        let contract = CapabilityContract::new(class, ResourceBand::Instant);
+        let contract = match safety.flatten() {
+            Some(safety) => contract.with_safety(safety).unwrap_or(contract),
+            None => contract,
+        };
+        if let Err(problem) = contract.with_confirmation(confirmation) {
+            errors.push(Error::new_spanned(word, problem));
+        }
     }
     if let (Some(class), Slot::Given(capability), Slot::Absent) =
         (class, &fields.capability, &fields.safety)
@@ -272,7 +317,7 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
         stability.flatten().unwrap_or(StabilityProfile::Stable)
     };
     let args = match &fields.args {
-        Slot::Given(args) => self::args(args, errors),
+        Slot::Given(args) => self::args(args, &mut globals.clone(), false, errors),
         _ => Vec::new(),
     };
     VerbModel {
@@ -285,6 +330,7 @@ fn verb(verb: &Verb, nouns: &str, errors: &mut Vec<Error>) -> VerbModel {
         class: class.unwrap_or(CapabilityClass::Pure),
         band: band.unwrap_or(ResourceBand::Instant),
         safety: safety.flatten(),
+        confirmation: confirmation.flatten(),
         stability,
         deprecated,
         args,
@@ -394,8 +440,9 @@ fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
     }
 }
 
-fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
-    let mut rules = ArgRules::new();
+/// The arguments of a verb checked against `rules` (a clone of the global arguments'),
+/// or the global arguments themselves when `global` (added to `rules`).
+fn args(args: &Args, rules: &mut ArgRules, global: bool, errors: &mut Vec<Error>) -> Vec<ArgModel> {
     let mut models = Vec::new();
     for arg in &args.list {
         let model = self::arg(arg, errors);
@@ -414,8 +461,15 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
                 .filter(|_| !optional)
                 .map(|default| default.text.as_str()),
             help: &model.help,
+            env: model.env.as_deref(),
+            values: &model.values.iter().map(String::as_str).collect::<Vec<_>>(),
         };
-        for problem in rules.check(&decl) {
+        let problems = if global {
+            rules.global(&decl)
+        } else {
+            rules.check(&decl)
+        };
+        for problem in problems {
             // An argument that failed to parse leaves the order of the others unknown.
             if args.poisoned && problem.is_order() {
                 continue;
@@ -432,6 +486,14 @@ fn args(args: &Args, errors: &mut Vec<Error>) -> Vec<ArgModel> {
                     None => Error::new_spanned(&arg.ty, problem),
                 },
                 ArgPart::Help => Error::new_spanned(&arg.help, problem),
+                ArgPart::Env => match &arg.env {
+                    Some(env) => Error::new_spanned(env, problem),
+                    None => Error::new_spanned(&arg.name_tokens, problem),
+                },
+                ArgPart::Values => match &arg.values {
+                    Some(values) => Error::new_spanned(&values.tokens, problem),
+                    None => Error::new_spanned(&arg.ty, problem),
+                },
             };
             errors.push(error);
         }
@@ -505,5 +567,11 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
         required,
         default,
         multiple,
+        env: arg.env.as_ref().map(LitStr::value),
+        values: arg
+            .values
+            .as_ref()
+            .map(|values| values.values.iter().map(|v| v.text.clone()).collect())
+            .unwrap_or_default(),
     }
 }

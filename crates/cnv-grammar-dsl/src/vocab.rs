@@ -26,6 +26,7 @@ words! {
     CapabilityClass = "capability class",
     ResourceBand = "resource band",
     SafetyProfile = "safety profile",
+    Confirmation = "confirmation",
     StabilityProfile = "stability profile",
 }
 

@@ -31,6 +31,10 @@ pub(crate) struct ArgumentFields {
     default: Option<Text>,
     #[serde(default)]
     multiple: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    env: Option<Text>,
+    #[serde(default, skip_serializing_if = "<[Text]>::is_empty")]
+    values: alloc::vec::Vec<Text>,
 }
 
 /// A JSON argument that is positional and has a short flag.
@@ -60,6 +64,8 @@ impl TryFrom<ArgumentFields> for GrammarArgument {
             required: fields.required,
             default: fields.default,
             multiple: fields.multiple,
+            env: fields.env,
+            values: fields.values.into(),
         })
     }
 }
@@ -79,6 +85,8 @@ impl From<GrammarArgument> for ArgumentFields {
             required: arg.required,
             default: arg.default,
             multiple: arg.multiple,
+            env: arg.env,
+            values: arg.values.into_owned(),
         }
     }
 }
@@ -136,13 +144,13 @@ impl GrammarModel {
     pub fn to_mcp_tools(&self) -> Value {
         let tools: Vec<Value> = self
             .verbs()
-            .map(|(path, verb)| mcp_tool(path, verb))
+            .map(|(path, verb)| mcp_tool(path, verb, &self.args))
             .collect();
         json!({ "tools": tools })
     }
 }
 
-fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb) -> Value {
+fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb, globals: &[GrammarArgument]) -> Value {
     let words: Vec<&str> = path.names().chain([verb.name()]).collect();
     let mut description = verb.help().to_string();
     if let Some(long_help) = verb.long_help() {
@@ -155,7 +163,8 @@ fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb) -> Value {
     }
     let mut properties = Map::new();
     let mut required = Vec::new();
-    for arg in verb.args() {
+    // The program's global arguments are every tool's too (none is required).
+    for arg in verb.args().iter().chain(globals) {
         properties.insert(arg.name().to_string(), argument_schema(arg));
         if arg.is_required() {
             required.push(Value::from(arg.name()));
@@ -198,6 +207,14 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
         _ => "string",
     };
     value.insert("type".into(), json_type.into());
+    if !arg.possible_values().is_empty() {
+        let values: Vec<Value> = arg
+            .possible_values()
+            .iter()
+            .filter_map(|text| typed_default(scalar, text))
+            .collect();
+        value.insert("enum".into(), Value::Array(values));
+    }
     if scalar.is_unsigned() {
         value.insert("minimum".into(), 0.into());
     } else if scalar == Scalar::Char {

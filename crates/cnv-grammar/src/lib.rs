@@ -78,8 +78,10 @@ pub use validate::{GrammarError, GrammarErrors};
 /// with the macro, which the `cnv` facade pins to this crate's exact version.
 #[doc(hidden)]
 pub mod __private {
+    pub use alloc::borrow::Cow;
     pub use cnv_caps::{
-        CapabilityClass, CapabilityContract, ResourceBand, SafetyProfile, StabilityProfile,
+        CapabilityClass, CapabilityContract, Confirmation, ResourceBand, SafetyProfile,
+        StabilityProfile,
     };
     pub use core::option::Option::{None, Some};
 
@@ -103,23 +105,29 @@ pub mod __private {
     ///
     /// # Panics
     ///
-    /// When `safety` is `AgentSafe` for a class that is not agent-safe. The macro refuses
-    /// that with an error on the token; this runs in a constant, so reaching it would be
-    /// a compile error too, never a run-time panic.
+    /// When `safety` is `AgentSafe` for a class that is not agent-safe, or `confirmation`
+    /// is `Routine` where a person must always be asked. The macro refuses both with an
+    /// error on the token; this runs in a constant, so reaching it would be a compile
+    /// error too, never a run-time panic.
     #[must_use]
     pub const fn contract(
         class: CapabilityClass,
         band: ResourceBand,
         safety: Option<SafetyProfile>,
+        confirmation: Confirmation,
         stability: StabilityProfile,
     ) -> CapabilityContract {
         let contract = CapabilityContract::new(class, band).with_stability(stability);
-        match safety {
+        let contract = match safety {
             None => contract,
             Some(safety) => match contract.with_safety(safety) {
                 Ok(contract) => contract,
                 Err(_) => panic!("a class that is not agent-safe was declared `AgentSafe`"),
             },
+        };
+        match contract.with_confirmation(confirmation) {
+            Ok(contract) => contract,
+            Err(_) => panic!("a verb a person must always confirm was declared `Routine`"),
         }
     }
 }

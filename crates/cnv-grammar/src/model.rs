@@ -50,6 +50,13 @@ pub struct GrammarModel {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub(crate) help: Option<Text>,
+    /// The global arguments: named arguments of the program itself (`--verbose`),
+    /// accepted before or after any noun and verb and read by every handler.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "<[GrammarArgument]>::is_empty")
+    )]
+    pub(crate) args: List<GrammarArgument>,
     #[cfg_attr(feature = "serde", serde(default))]
     pub(crate) nouns: List<GrammarNoun>,
 }
@@ -139,6 +146,8 @@ pub struct GrammarArgument {
     pub(crate) required: bool,
     pub(crate) default: Option<Text>,
     pub(crate) multiple: bool,
+    pub(crate) env: Option<Text>,
+    pub(crate) values: List<Text>,
 }
 
 /// How an argument is given on the command line.
@@ -162,6 +171,7 @@ impl GrammarModel {
             name: name.into(),
             version: None,
             help: None,
+            args: Cow::Borrowed(&[]),
             nouns: Cow::Borrowed(&[]),
         }
     }
@@ -174,12 +184,14 @@ impl GrammarModel {
         name: &'static str,
         version: Option<&'static str>,
         help: Option<&'static str>,
+        args: &'static [GrammarArgument],
         nouns: &'static [GrammarNoun],
     ) -> Self {
         Self {
             name: Cow::Borrowed(name),
             version: borrowed(version),
             help: borrowed(help),
+            args: Cow::Borrowed(args),
             nouns: Cow::Borrowed(nouns),
         }
     }
@@ -189,7 +201,7 @@ impl GrammarModel {
     #[doc(hidden)]
     #[must_use]
     pub const fn __placeholder() -> Self {
-        Self::__from_static("", None, None, &[])
+        Self::__from_static("", None, None, &[], &[])
     }
 
     /// The same grammar with a version (semantic versioning, e.g. `"1.0.0"`).
@@ -204,6 +216,33 @@ impl GrammarModel {
     pub fn with_help(mut self, help: impl Into<Text>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Adds a global argument: a named argument of the program itself (`--verbose`),
+    /// accepted before or after any noun and verb, shown once in `--help` under "Global
+    /// options", and read by every handler like its verb's own arguments.
+    pub fn add_arg(&mut self, arg: GrammarArgument) -> &mut Self {
+        self.args.to_mut().push(arg);
+        self
+    }
+
+    /// The same grammar with one more global argument (see [`add_arg`](Self::add_arg)).
+    #[must_use]
+    pub fn with_arg(mut self, arg: GrammarArgument) -> Self {
+        self.add_arg(arg);
+        self
+    }
+
+    /// The global arguments, in declaration order.
+    #[must_use]
+    pub fn args(&self) -> &[GrammarArgument] {
+        &self.args
+    }
+
+    /// The global argument called `name`.
+    #[must_use]
+    pub fn arg(&self, name: &str) -> Option<&GrammarArgument> {
+        self.args.iter().find(|arg| arg.name == name)
     }
 
     /// Adds a noun at the top level (after the ones already there).
@@ -609,6 +648,8 @@ impl GrammarArgument {
             required: true,
             default: None,
             multiple: false,
+            env: None,
+            values: Cow::Borrowed(&[]),
         }
     }
 
@@ -630,6 +671,8 @@ impl GrammarArgument {
             required: !switch,
             default: switch.then_some(Cow::Borrowed("false")),
             multiple: false,
+            env: None,
+            values: Cow::Borrowed(&[]),
         }
     }
 
@@ -649,6 +692,8 @@ impl GrammarArgument {
         required: bool,
         default: Option<&'static str>,
         multiple: bool,
+        env: Option<&'static str>,
+        values: &'static [Text],
     ) -> Self {
         Self {
             name: Cow::Borrowed(name),
@@ -662,6 +707,8 @@ impl GrammarArgument {
             required,
             default: borrowed(default),
             multiple,
+            env: borrowed(env),
+            values: Cow::Borrowed(values),
         }
     }
 
@@ -682,6 +729,28 @@ impl GrammarArgument {
     pub fn with_default(mut self, default: impl Into<Text>) -> Self {
         self.default = Some(default.into());
         self.required = false;
+        self
+    }
+
+    /// The same argument, read from the environment variable `env` when the command
+    /// line does not give it (`[env: NOTES_DIR=]` in `--help`). The variable is the
+    /// caller's, like the argument: it grants nothing the argument would not.
+    #[must_use]
+    pub fn with_env(mut self, env: impl Into<Text>) -> Self {
+        self.env = Some(env.into());
+        self
+    }
+
+    /// The same argument, accepting only `values` (`--sort name|date`): the command line
+    /// refuses any other before a handler runs, and `--help`, completions and the MCP
+    /// schema (`enum`) list them.
+    #[must_use]
+    pub fn with_values<I, V>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Text>,
+    {
+        self.values = values.into_iter().map(Into::into).collect();
         self
     }
 
@@ -767,6 +836,19 @@ impl GrammarArgument {
         self.multiple
     }
 
+    /// The environment variable it is read from when not given, if any.
+    #[must_use]
+    pub fn env(&self) -> Option<&str> {
+        self.env.as_deref()
+    }
+
+    /// The only values it accepts, in declaration order; empty when any value of its
+    /// type is accepted.
+    #[must_use]
+    pub fn possible_values(&self) -> &[Text] {
+        &self.values
+    }
+
     /// The value type as the [rules](crate::rules) know it: a number type, `bool`,
     /// `char`, or [`Text`](crate::rules::Scalar::Text) (parsed by the program's
     /// `FromStr`). A command line chooses its parser with it.
@@ -822,7 +904,7 @@ mod tests {
     const CLOUD: GrammarNoun =
         GrammarNoun::__from_static("cloud", "Cloud", None, CLOUD_NOUNS, CLOUD_VERBS);
     const NOUNS: &[GrammarNoun] = &[CLOUD];
-    static MODEL: GrammarModel = GrammarModel::__from_static("app", None, None, NOUNS);
+    static MODEL: GrammarModel = GrammarModel::__from_static("app", None, None, &[], NOUNS);
 
     #[test]
     fn const_class_of_walks_nested_paths_in_a_constant() {

@@ -397,6 +397,10 @@ pub struct ArgDecl<'a> {
     pub default: Option<&'a str>,
     /// The help text.
     pub help: &'a str,
+    /// The environment variable it is read from when not given.
+    pub env: Option<&'a str>,
+    /// The only values it accepts (empty: any value of its type).
+    pub values: &'a [&'a str],
 }
 
 impl<'a> ArgDecl<'a> {
@@ -412,6 +416,8 @@ impl<'a> ArgDecl<'a> {
             multiple: false,
             default: None,
             help,
+            env: None,
+            values: &[],
         }
     }
 
@@ -435,6 +441,10 @@ pub enum ArgPart {
     Default,
     /// The help text.
     Help,
+    /// The environment variable.
+    Env,
+    /// The list of possible values.
+    Values,
 }
 
 /// An argument that breaks a rule, alone or beside its siblings.
@@ -498,6 +508,53 @@ pub enum ArgProblem {
     NoValueType,
     /// An empty help text.
     EmptyHelp,
+    /// The environment variable's name is not one.
+    EnvName {
+        /// The name as written.
+        env: String,
+    },
+    /// The environment variable is one of the operator's (`CNV_…`).
+    EnvReserved {
+        /// The name.
+        env: String,
+    },
+    /// A switch with a list of possible values.
+    ValuesOnSwitch,
+    /// An empty possible value.
+    EmptyValue,
+    /// A possible value listed twice.
+    DuplicateValue {
+        /// The value.
+        value: String,
+    },
+    /// A possible value the value type does not accept.
+    InvalidValue {
+        /// The value.
+        value: String,
+        /// The value type.
+        value_type: String,
+    },
+    /// A default that is not among the possible values.
+    DefaultNotAmong {
+        /// The default.
+        default: String,
+        /// The possible values.
+        values: Vec<String>,
+    },
+    /// A positional global argument.
+    GlobalPositional,
+    /// A required global argument.
+    GlobalRequired,
+    /// A verb's argument with the name of a global argument.
+    ShadowsGlobal {
+        /// The name.
+        name: String,
+    },
+    /// A verb's argument with the short flag of a global argument.
+    ShortOfGlobal {
+        /// The flag.
+        short: char,
+    },
 }
 
 impl ArgProblem {
@@ -505,17 +562,29 @@ impl ArgProblem {
     #[must_use]
     pub const fn part(&self) -> ArgPart {
         match self {
-            Self::Name(_) | Self::Duplicate { .. } => ArgPart::Name,
-            Self::AfterRepeated { .. } | Self::RequiredAfterOptional { .. } => ArgPart::Name,
-            Self::ShortNotALetter { .. } | Self::ShortIsHelp | Self::ShortTaken { .. } => {
-                ArgPart::Short
-            }
-            Self::SwitchRepeated | Self::SwitchRequired | Self::NoValueType => ArgPart::Type,
+            Self::Name(_) | Self::Duplicate { .. } | Self::ShadowsGlobal { .. } => ArgPart::Name,
+            Self::AfterRepeated { .. }
+            | Self::RequiredAfterOptional { .. }
+            | Self::GlobalPositional => ArgPart::Name,
+            Self::ShortNotALetter { .. }
+            | Self::ShortIsHelp
+            | Self::ShortTaken { .. }
+            | Self::ShortOfGlobal { .. } => ArgPart::Short,
+            Self::SwitchRepeated
+            | Self::SwitchRequired
+            | Self::NoValueType
+            | Self::GlobalRequired => ArgPart::Type,
             Self::SwitchDefault { .. }
             | Self::RepeatedDefault
             | Self::RequiredDefault
-            | Self::InvalidDefault { .. } => ArgPart::Default,
+            | Self::InvalidDefault { .. }
+            | Self::DefaultNotAmong { .. } => ArgPart::Default,
             Self::EmptyHelp => ArgPart::Help,
+            Self::EnvName { .. } | Self::EnvReserved { .. } => ArgPart::Env,
+            Self::ValuesOnSwitch
+            | Self::EmptyValue
+            | Self::DuplicateValue { .. }
+            | Self::InvalidValue { .. } => ArgPart::Values,
         }
     }
 
@@ -537,7 +606,18 @@ impl ArgProblem {
             | Self::RequiredDefault
             | Self::InvalidDefault { .. }
             | Self::NoValueType
-            | Self::EmptyHelp => false,
+            | Self::EmptyHelp
+            | Self::EnvName { .. }
+            | Self::EnvReserved { .. }
+            | Self::ValuesOnSwitch
+            | Self::EmptyValue
+            | Self::DuplicateValue { .. }
+            | Self::InvalidValue { .. }
+            | Self::DefaultNotAmong { .. }
+            | Self::GlobalPositional
+            | Self::GlobalRequired
+            | Self::ShadowsGlobal { .. }
+            | Self::ShortOfGlobal { .. } => false,
         }
     }
 }
@@ -596,16 +676,60 @@ impl fmt::Display for ArgProblem {
                 "the argument has no value type; give the Rust type its value parses into, e.g. `String`",
             ),
             Self::EmptyHelp => f.write_str("the help text is empty; say in one line what the value is"),
+            Self::EnvName { env } => write!(
+                f,
+                "`{env}` is not an environment variable name: use letters, digits and `_`, not starting with a digit (e.g. `NOTES_DIR`)"
+            ),
+            Self::EnvReserved { env } => write!(
+                f,
+                "`{env}` is the operator's: every `{RESERVED_ENV_PREFIX}` variable sets what the program may do, and no argument may be read from one; choose a name of the program's own"
+            ),
+            Self::ValuesOnSwitch => {
+                f.write_str("a `bool` switch is on or off; it takes no list of possible values")
+            }
+            Self::EmptyValue => f.write_str("a possible value is empty; list words a user can type"),
+            Self::DuplicateValue { value } => {
+                write!(f, "the possible value `{value}` is listed twice")
+            }
+            Self::InvalidValue { value, value_type } => write!(
+                f,
+                "the possible value `{value}` is not a valid `{value_type}`"
+            ),
+            Self::DefaultNotAmong { default, values } => write!(
+                f,
+                "the default `{default}` is not one of the possible values ({}); every call that leaves the argument out would be refused",
+                values
+                    .iter()
+                    .map(|value| alloc::format!("`{value}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::GlobalPositional => f.write_str(
+                "a global argument is named (`--name`): positional words belong to a verb",
+            ),
+            Self::GlobalRequired => f.write_str(
+                "a global argument cannot be required (introspection such as `--help` takes none); give it a default or make it optional",
+            ),
+            Self::ShadowsGlobal { name } => write!(
+                f,
+                "`{name}` is a global argument of the program; give this verb's argument another name"
+            ),
+            Self::ShortOfGlobal { short } => write!(
+                f,
+                "`-{short}` is the short flag of a global argument of the program; choose another letter"
+            ),
         }
     }
 }
 
 /// The argument rules of one verb: each argument alone, and beside the ones before it
 /// (names and short flags unique, positional arguments in an order a parser can follow).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ArgRules {
     names: BTreeSet<String>,
     shorts: BTreeSet<char>,
+    global_names: BTreeSet<String>,
+    global_shorts: BTreeSet<char>,
     optional_positional: Option<String>,
     repeated_positional: Option<String>,
 }
@@ -617,12 +741,39 @@ impl ArgRules {
         Self::default()
     }
 
+    /// Checks `arg` as the next global argument of the program, and returns every problem
+    /// it has (a global argument is named and never required, besides every rule of a
+    /// verb's argument). Clone the rules after the last global argument for each verb: a
+    /// verb's argument may not take a global argument's name or short flag.
+    pub fn global(&mut self, arg: &ArgDecl<'_>) -> Vec<ArgProblem> {
+        let mut problems = Vec::new();
+        if arg.positional {
+            problems.push(ArgProblem::GlobalPositional);
+        } else if arg.required && !arg.is_switch() {
+            problems.push(ArgProblem::GlobalRequired);
+        }
+        problems.extend(self.check(arg));
+        self.global_names.insert(arg.name.to_string());
+        if let Some(short) = arg.short {
+            self.global_shorts.insert(short);
+        }
+        self.names.remove(arg.name);
+        if let Some(short) = arg.short {
+            self.shorts.remove(&short);
+        }
+        problems
+    }
+
     /// Checks `arg`, the next argument of the verb in declaration order, and returns every
     /// problem it has (empty when none).
     pub fn check(&mut self, arg: &ArgDecl<'_>) -> Vec<ArgProblem> {
         let mut problems = Vec::new();
         if let Err(problem) = check_argument_name(arg.name) {
             problems.push(ArgProblem::Name(problem));
+        } else if self.global_names.contains(arg.name) {
+            problems.push(ArgProblem::ShadowsGlobal {
+                name: arg.name.to_string(),
+            });
         } else if !self.names.insert(arg.name.to_string()) {
             problems.push(ArgProblem::Duplicate {
                 name: arg.name.to_string(),
@@ -635,10 +786,24 @@ impl ArgRules {
                 });
             } else if short == 'h' {
                 problems.push(ArgProblem::ShortIsHelp);
+            } else if self.global_shorts.contains(&short) {
+                problems.push(ArgProblem::ShortOfGlobal { short });
             } else if !self.shorts.insert(short) {
                 problems.push(ArgProblem::ShortTaken { short });
             }
         }
+        if let Some(env) = arg.env {
+            if !is_env_name(env) {
+                problems.push(ArgProblem::EnvName {
+                    env: env.to_string(),
+                });
+            } else if env.starts_with(RESERVED_ENV_PREFIX) {
+                problems.push(ArgProblem::EnvReserved {
+                    env: env.to_string(),
+                });
+            }
+        }
+        possible_values(arg, &mut problems);
         if is_blank(arg.value_type) {
             problems.push(ArgProblem::NoValueType);
         }
@@ -704,6 +869,56 @@ impl ArgRules {
         } else if !arg.required {
             self.optional_positional = Some(arg.name.to_string());
         }
+    }
+}
+
+/// The prefix of the operator's environment variables (`CNV_AGENT`, `CNV_WORKSPACE`,
+/// `CNV_AUDIT_LOG`, …): no argument may be read from one.
+pub const RESERVED_ENV_PREFIX: &str = "CNV_";
+
+/// Whether `name` is an environment variable name: ASCII letters, digits and `_`, not
+/// starting with a digit.
+#[must_use]
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The rules of an argument's possible values, and of its default among them.
+fn possible_values(arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
+    if arg.values.is_empty() {
+        return;
+    }
+    if arg.is_switch() {
+        problems.push(ArgProblem::ValuesOnSwitch);
+        return;
+    }
+    let scalar = Scalar::of(arg.value_type);
+    let mut seen = BTreeSet::new();
+    for value in arg.values {
+        if value.is_empty() {
+            problems.push(ArgProblem::EmptyValue);
+        } else if !seen.insert(*value) {
+            problems.push(ArgProblem::DuplicateValue {
+                value: value.to_string(),
+            });
+        } else if !scalar.accepts(value) {
+            problems.push(ArgProblem::InvalidValue {
+                value: value.to_string(),
+                value_type: arg.value_type.to_string(),
+            });
+        }
+    }
+    if let Some(default) = arg.default
+        && !arg.values.contains(&default)
+    {
+        problems.push(ArgProblem::DefaultNotAmong {
+            default: default.to_string(),
+            values: arg.values.iter().map(ToString::to_string).collect(),
+        });
     }
 }
 
@@ -857,6 +1072,90 @@ mod tests {
                 default: "-1".into(),
                 value_type: "u8".into()
             }]
+        );
+    }
+
+    #[test]
+    fn env_and_possible_values_follow_their_rules() {
+        let mut rules = ArgRules::new();
+        let sort = ArgDecl {
+            positional: false,
+            required: false,
+            default: Some("nmae"),
+            values: &["name", "date", "name", ""],
+            env: Some("CNV_SORT"),
+            ..ArgDecl::positional("sort", "String", "Order")
+        };
+        assert_eq!(
+            rules.check(&sort),
+            [
+                ArgProblem::EnvReserved {
+                    env: "CNV_SORT".into()
+                },
+                ArgProblem::DuplicateValue {
+                    value: "name".into()
+                },
+                ArgProblem::EmptyValue,
+                ArgProblem::DefaultNotAmong {
+                    default: "nmae".into(),
+                    values: vec!["name".into(), "date".into(), "name".into(), "".into()],
+                },
+            ]
+        );
+        let level = ArgDecl {
+            positional: false,
+            required: false,
+            values: &["1", "two"],
+            env: Some("9LIVES"),
+            ..ArgDecl::positional("level", "u8", "Level")
+        };
+        assert_eq!(
+            rules.check(&level),
+            [
+                ArgProblem::EnvName {
+                    env: "9LIVES".into()
+                },
+                ArgProblem::InvalidValue {
+                    value: "two".into(),
+                    value_type: "u8".into()
+                },
+            ]
+        );
+        assert!(is_env_name("NOTES_DIR") && is_env_name("_x1") && !is_env_name("A-B"));
+    }
+
+    #[test]
+    fn global_arguments_are_named_optional_and_shadowed_by_no_verb() {
+        let mut globals = ArgRules::new();
+        let verbose = ArgDecl {
+            positional: false,
+            short: Some('v'),
+            required: false,
+            ..ArgDecl::positional("verbose", "bool", "Say more")
+        };
+        assert!(globals.global(&verbose).is_empty());
+        let file = ArgDecl::positional("file", "PathBuf", "A file");
+        assert_eq!(globals.global(&file), [ArgProblem::GlobalPositional]);
+        let config = ArgDecl {
+            positional: false,
+            ..ArgDecl::positional("config", "PathBuf", "Config")
+        };
+        assert_eq!(globals.global(&config), [ArgProblem::GlobalRequired]);
+        let mut verb = globals.clone();
+        let shadow = ArgDecl {
+            positional: false,
+            short: Some('v'),
+            required: false,
+            ..ArgDecl::positional("verbose", "u8", "Level")
+        };
+        assert_eq!(
+            verb.check(&shadow),
+            [
+                ArgProblem::ShadowsGlobal {
+                    name: "verbose".into()
+                },
+                ArgProblem::ShortOfGlobal { short: 'v' },
+            ]
         );
     }
 }

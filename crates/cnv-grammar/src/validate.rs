@@ -15,7 +15,7 @@ use crate::rules::{
     self, ArgDecl, ArgProblem, ArgRules, CommandTooLong, DuplicateSibling, NameProblem, Siblings,
     TooDeep, VersionProblem,
 };
-use crate::{GrammarModel, GrammarNoun, GrammarVerb};
+use crate::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
 /// One problem of a grammar model, with where it is (`noun \`file\` › verb \`read\``).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -204,8 +204,18 @@ impl GrammarModel {
             errors.push(GrammarError::NoNouns);
         }
         check_siblings("the application", &self.nouns, &[], &mut errors);
+        let mut globals = ArgRules::new();
+        for arg in self.args.iter() {
+            for problem in check_arg(&mut globals, arg, true) {
+                errors.push(GrammarError::InvalidArgument {
+                    at: "the application's global arguments".to_string(),
+                    name: arg.name.to_string(),
+                    problem,
+                });
+            }
+        }
         for noun in self.nouns.iter() {
-            check_noun(noun, "", "", 1, &mut errors);
+            check_noun(noun, "", "", 1, &globals, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
@@ -222,6 +232,7 @@ fn check_noun(
     parent: &str,
     command: &str,
     depth: usize,
+    globals: &ArgRules,
     errors: &mut Vec<GrammarError>,
 ) {
     let (at, command) = if parent.is_empty() {
@@ -253,10 +264,10 @@ fn check_noun(
     }
     check_siblings(&at, &noun.nouns, &noun.verbs, errors);
     for verb in noun.verbs.iter() {
-        check_verb(verb, &at, &command, errors);
+        check_verb(verb, &at, &command, globals, errors);
     }
     for child in noun.nouns.iter() {
-        check_noun(child, &at, &command, depth + 1, errors);
+        check_noun(child, &at, &command, depth + 1, globals, errors);
     }
 }
 
@@ -278,7 +289,13 @@ fn check_siblings(
     }
 }
 
-fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<GrammarError>) {
+fn check_verb(
+    verb: &GrammarVerb,
+    noun: &str,
+    nouns: &str,
+    globals: &ArgRules,
+    errors: &mut Vec<GrammarError>,
+) {
     let at = format!("{noun} › verb `{}`", verb.name);
     if let Err(problem) = rules::check_command_name(&verb.name, "verb") {
         errors.push(GrammarError::InvalidName {
@@ -307,25 +324,37 @@ fn check_verb(verb: &GrammarVerb, noun: &str, nouns: &str, errors: &mut Vec<Gram
             stability: verb.contract.stability(),
         });
     }
-    let mut rules = ArgRules::new();
+    let mut rules = globals.clone();
     for arg in verb.args.iter() {
-        let decl = ArgDecl {
-            name: &arg.name,
-            positional: arg.is_positional(),
-            short: arg.short(),
-            value_type: &arg.value_type,
-            required: arg.required,
-            multiple: arg.multiple,
-            default: arg.default.as_deref(),
-            help: &arg.help,
-        };
-        for problem in rules.check(&decl) {
+        for problem in check_arg(&mut rules, arg, false) {
             errors.push(GrammarError::InvalidArgument {
                 at: at.clone(),
                 name: arg.name.to_string(),
                 problem,
             });
         }
+    }
+}
+
+/// The problems of `arg`, next in `rules` (as a global argument when `global`).
+fn check_arg(rules: &mut ArgRules, arg: &GrammarArgument, global: bool) -> Vec<ArgProblem> {
+    let values: Vec<&str> = arg.values.iter().map(AsRef::as_ref).collect();
+    let decl = ArgDecl {
+        name: &arg.name,
+        positional: arg.is_positional(),
+        short: arg.short(),
+        value_type: &arg.value_type,
+        required: arg.required,
+        multiple: arg.multiple,
+        default: arg.default.as_deref(),
+        help: &arg.help,
+        env: arg.env.as_deref(),
+        values: &values,
+    };
+    if global {
+        rules.global(&decl)
+    } else {
+        rules.check(&decl)
     }
 }
 

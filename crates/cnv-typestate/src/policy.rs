@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use cnv_caps::{CapabilityClass, CapabilityContract, SafetyProfile};
+use cnv_caps::{CapabilityClass, CapabilityContract, Confirmation, SafetyProfile};
 
 use crate::approval::HumanApproval;
 use crate::error::{EscalationError, Rule};
@@ -42,6 +42,7 @@ pub const fn default_min_justification(to: CapabilityClass) -> usize {
 /// |---|---|---|
 /// | safety `AgentSafe` | [`Nothing`](Self::Nothing) | [`Nothing`](Self::Nothing) |
 /// | safety `HumanReviewRequired` | [`Justification`](Self::Justification) (the class's threshold, at least 1) | [`Confirmation`](Self::Confirmation), scripted allowed |
+/// | safety `HumanReviewRequired`, confirmation `Routine` | [`Justification`](Self::Justification), as above | [`Nothing`](Self::Nothing) |
 /// | safety `InteractiveOnly` | [`Never`](Self::Never) (`human_confirmation`) | [`Confirmation`](Self::Confirmation) at a terminal only |
 /// | class `Dangerous` | [`Never`](Self::Never) (`dangerous_never_autonomous`) | [`Approval`](Self::Approval) |
 ///
@@ -199,7 +200,8 @@ impl EscalationPolicy {
     ///
     /// In `Autonomous` mode a command that is not `AgentSafe` needs its class's threshold
     /// and at least one character (a justification is what the audit trail records of an
-    /// agent's reason); in `Supervised` mode the contract's safety says who confirms.
+    /// agent's reason); in `Supervised` mode the contract's safety says who confirms, and
+    /// a [`Routine`](Confirmation::Routine) contract spares a person the prompt.
     /// `Dangerous` is decided by [`class_requirement`](Self::class_requirement) in both.
     #[must_use]
     pub const fn requirement(&self, mode: RunMode, contract: &CapabilityContract) -> Requirement {
@@ -221,7 +223,10 @@ impl EscalationPolicy {
                 rule: Rule::HumanConfirmation,
             },
             (RunMode::Supervised, SafetyProfile::HumanReviewRequired) => {
-                Requirement::Confirmation { scripted: true }
+                match contract.confirmation() {
+                    Confirmation::Asked => Requirement::Confirmation { scripted: true },
+                    Confirmation::Routine => Requirement::Nothing,
+                }
             }
             (RunMode::Supervised, SafetyProfile::InteractiveOnly) => {
                 Requirement::Confirmation { scripted: false }
@@ -332,6 +337,28 @@ mod tests {
             }) => assert_eq!((r, g), (required, given)),
             other => panic!("expected a length denial, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_routine_verb_spares_a_person_the_prompt_and_still_needs_an_agent_s_justification() {
+        let policy = EscalationPolicy::default();
+        let routine = CapabilityContract::read_write()
+            .with_confirmation(Confirmation::Routine)
+            .expect("routine")
+            .contract();
+        assert_eq!(
+            policy.requirement(RunMode::Supervised, &routine),
+            Requirement::Nothing
+        );
+        assert_eq!(
+            policy.requirement(RunMode::Autonomous, &routine),
+            Requirement::Justification { min_chars: 20 }
+        );
+        let asked = CapabilityContract::read_write().contract();
+        assert_eq!(
+            policy.requirement(RunMode::Supervised, &asked),
+            Requirement::Confirmation { scripted: true }
+        );
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! The grammar of the `notes` example, in its own file so that its tests can use the same
+//! constant: a global `--verbose`, a folder that can come from the environment, a sort
+//! order with a fixed list of values, and a routine write that no person confirms.
+
+use cnv::prelude::*;
+
+grammar_dsl! {
+    /// Every command of the notes tool.
+    pub(crate) static GRAMMAR = app "notes" version "0.1.0" help "Notes kept as text files in the operator's workspace" {
+        args: [-v --verbose: bool "Say what each command does, on standard error"],
+        noun "note" help "Notes, one text file each" {
+            verb "add" {
+                capability: ReadWriteFS,
+                resource: Fast,
+                confirmation: Routine,
+                help: "Add a note (or replace the one with the same title)",
+                args: [
+                    title: String "The note's title: its file name, without `.txt`",
+                    --body: String "The text of the note",
+                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                ],
+            }
+            verb "list" {
+                capability: ReadOnlyFS,
+                resource: Fast,
+                help: "List the notes",
+                args: [
+                    --sort: String = "name" in ["name", "size"] "How to order them",
+                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                ],
+            }
+            verb "show" {
+                capability: ReadOnlyFS,
+                resource: Fast,
+                help: "Print a note",
+                args: [
+                    title: String "The note's title",
+                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                ],
+            }
+            verb "delete" {
+                capability: ReadWriteFS,
+                resource: Fast,
+                help: "Delete a note (a person confirms)",
+                args: [
+                    title: String "The note's title",
+                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                ],
+            }
+        }
+    }
+}
