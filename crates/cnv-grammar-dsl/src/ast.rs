@@ -154,10 +154,12 @@ pub struct Arg {
     pub help: LitStr,
 }
 
-/// `in ["name", "date"]`.
+/// `in ["name", "date"]`, or `in Sort` for a type that lists its values.
 pub struct PossibleValues {
-    /// The values, each as a user would type it.
+    /// The values, each as a user would type it (none for `in Type`).
     pub values: Vec<DefaultValue>,
+    /// `in Type`: the type whose `PossibleValues` list them.
+    pub from: Option<Type>,
     /// The tokens of the whole list (where its errors point).
     pub tokens: TokenStream,
 }

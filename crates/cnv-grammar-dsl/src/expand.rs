@@ -11,7 +11,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Error, Type};
 
-use crate::validate::{ArgModel, Model, NounModel, VerbModel};
+use crate::validate::{ArgModel, Model, NounModel, TypeTokens, VerbModel};
 
 /// The default path of the `cnv-grammar` crate in generated code.
 #[must_use]
@@ -115,18 +115,43 @@ impl Emitter<'_> {
             multiple,
             env,
             values,
+            values_from,
         } = arg;
         let short = match short {
             Some(short) => quote!(#krate::__private::Some(#short)),
             None => quote!(#krate::__private::None),
         };
+        let default_text = default.as_deref();
+        let default_text_lit = default_text.unwrap_or_default();
         let default = option(krate, default.as_deref());
         let env = option(krate, env.as_deref());
         let values = values
             .iter()
             .map(|value| quote!(#krate::__private::Cow::Borrowed(#value)))
             .collect();
-        let values = self.list("VALUES", quote!(#krate::Text), values);
+        let values = match values_from {
+            // The type's own list; a default must be on it, which the compiler checks
+            // here (a grammar from a list is checked by the macro itself).
+            Some(TypeTokens(ty)) => {
+                if let Some(default) = default_text {
+                    let message = format!(
+                        "the default `{default}` of `{name}` is not one of the values of `{}`",
+                        quote!(#ty)
+                    );
+                    self.items.extend(quote_spanned! {ty.span()=>
+                        const _: () = ::core::assert!(
+                            #krate::__private::contains(
+                                <#ty as #krate::PossibleValues>::VALUES,
+                                #default_text_lit,
+                            ),
+                            #message,
+                        );
+                    });
+                }
+                quote!(<#ty as #krate::PossibleValues>::VALUES)
+            }
+            None => self.list("VALUES", quote!(#krate::Text), values),
+        };
         quote! {
             #krate::GrammarArgument::__from_static(
                 #name, #value_type, #help, #positional, #short, #required, #default, #multiple,

@@ -1043,12 +1043,21 @@ fn possible_values(
     let keyword: Token![in] = input.parse()?;
     let mut tokens = keyword.to_token_stream();
     if !input.peek(token::Bracket) {
-        return Err(Error::new_spanned(
-            keyword,
-            format!(
-                "expected a list after `in`, e.g. `{name}: String = \"name\" in [\"name\", \"date\"] \"…\"`"
-            ),
-        ));
+        if input.peek(LitStr) || input.is_empty() || input.peek(Token![,]) {
+            return Err(Error::new_spanned(
+                keyword,
+                format!(
+                    "expected a list or a type after `in`, e.g. `{name}: String = \"name\" in [\"name\", \"date\"] \"…\"` or `{name}: Sort = \"name\" in Sort \"…\"`"
+                ),
+            ));
+        }
+        let ty: Type = input.parse()?;
+        ty.to_tokens(&mut tokens);
+        return Ok(PossibleValues {
+            values: Vec::new(),
+            from: Some(ty),
+            tokens,
+        });
     }
     let content;
     let bracket = syn::bracketed!(content in input);
@@ -1064,7 +1073,11 @@ fn possible_values(
             value.tokens.to_tokens(inner);
         }
     });
-    Ok(PossibleValues { values, tokens })
+    Ok(PossibleValues {
+        values,
+        from: None,
+        tokens,
+    })
 }
 
 /// A kebab-case name as tokens: `timeout-ms` is `timeout`, `-`, `ms`. Checked for case

@@ -94,8 +94,31 @@ pub struct ArgModel {
     pub multiple: bool,
     /// The environment variable read when it is not given.
     pub env: Option<String>,
-    /// The only values accepted (empty: any).
+    /// The only values accepted (empty: any, or those of `values_from`).
     pub values: Vec<String>,
+    /// `in Type`: the type that lists the values.
+    pub values_from: Option<TypeTokens>,
+}
+
+/// A type as written, compared and printed as its tokens (syn's own impls need a feature
+/// that would slow every user's build).
+#[derive(Clone)]
+pub struct TypeTokens(pub syn::Type);
+
+impl PartialEq for TypeTokens {
+    fn eq(&self, other: &Self) -> bool {
+        use quote::ToTokens;
+        self.0.to_token_stream().to_string() == other.0.to_token_stream().to_string()
+    }
+}
+
+impl Eq for TypeTokens {}
+
+impl std::fmt::Debug for TypeTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use quote::ToTokens;
+        f.write_str(&self.0.to_token_stream().to_string())
+    }
 }
 
 /// Checks a parsed grammar; every mistake is an error on its token.
@@ -530,6 +553,12 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
             }
         }
     });
+    if switch && let Some(values) = arg.values.as_ref().filter(|values| values.from.is_some()) {
+        errors.push(Error::new_spanned(
+            &values.tokens,
+            rules::ArgProblem::ValuesOnSwitch,
+        ));
+    }
     if switch && shape == Shape::Optional {
         errors.push(ty_error(
             "a `bool` switch is already optional (off unless given); write `bool`",
@@ -573,5 +602,10 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
             .as_ref()
             .map(|values| values.values.iter().map(|v| v.text.clone()).collect())
             .unwrap_or_default(),
+        values_from: arg
+            .values
+            .as_ref()
+            .and_then(|values| values.from.clone())
+            .map(TypeTokens),
     }
 }

@@ -71,11 +71,11 @@ pub use cnv_cli::verb;
 
 #[doc(no_inline)]
 pub use cnv_caps::{
-    AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand, ConstRisk,
-    ContractError, Dangerous, Environment, Fast, Instant, InstantOperation, LowRiskCapability,
-    Medium, Network, ParseError, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, Slow,
-    StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
-    assert_risk_below, assert_runtime_below,
+    AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, Confirmation,
+    ConstResourceBand, ConstRisk, ContractError, Dangerous, Environment, Fast, Instant,
+    InstantOperation, LowRiskCapability, Medium, Network, ParseError, Pure, ReadOnlyFS,
+    ReadWriteFS, ResourceBand, SafetyProfile, Slow, StabilityProfile, Subprocess, TypedContract,
+    ValidatedCommand, assert_agent_safe, assert_risk_below, assert_runtime_below,
 };
 
 /// What a program that declares a grammar and binds handlers needs in scope:
@@ -94,14 +94,17 @@ pub use cnv_caps::{
 pub mod prelude {
     #[doc(no_inline)]
     pub use cnv_caps::{
-        AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, ConstResourceBand,
-        ConstRisk, Dangerous, Environment, Fast, Instant, InstantOperation, LowRiskCapability,
-        Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand, SafetyProfile, SessionId,
-        Slow, StabilityProfile, Subprocess, TypedContract, ValidatedCommand, assert_agent_safe,
-        assert_risk_below, assert_runtime_below,
+        AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, Confirmation,
+        ConstResourceBand, ConstRisk, Dangerous, Environment, Fast, Instant, InstantOperation,
+        LowRiskCapability, Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand,
+        SafetyProfile, SessionId, Slow, StabilityProfile, Subprocess, TypedContract,
+        ValidatedCommand, assert_agent_safe, assert_risk_below, assert_runtime_below,
     };
     #[doc(no_inline)]
-    pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+    pub use cnv_grammar::{
+        ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, PossibleValues,
+        value_enum,
+    };
     #[doc(no_inline)]
     pub use cnv_grammar_macros::grammar_dsl;
     #[doc(no_inline)]

@@ -4,6 +4,18 @@
 
 use cnv::prelude::*;
 
+value_enum! {
+    /// How `note list` orders the notes: the words a user types, and the type its
+    /// handler receives.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Sort {
+        /// By title.
+        Name = "name",
+        /// Largest first.
+        Size = "size",
+    }
+}
+
 grammar_dsl! {
     /// Every command of the notes tool.
     pub(crate) static GRAMMAR = app "notes" version "0.1.0" help "Notes kept as text files in the operator's workspace" {
@@ -25,7 +37,7 @@ grammar_dsl! {
                 resource: Fast,
                 help: "List the notes",
                 args: [
-                    --sort: String = "name" in ["name", "size"] "How to order them",
+                    --sort: Sort = "name" in Sort "How to order them",
                     --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
                 ],
             }

@@ -14,7 +14,7 @@ use cnv::prelude::*;
 use serde_json::json;
 
 mod grammar;
-use grammar::{GRAMMAR, note};
+use grammar::{GRAMMAR, Sort, note};
 
 fn main() -> ExitCode {
     match notes() {
@@ -74,11 +74,9 @@ fn list(call: &Invocation<'_, ReadOnlyFS>, args: note::List) -> Result<Output, H
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(err) => return Err(HandlerError::from(err).context(format!("listing {}", args.folder))),
     };
-    // clap accepted only the listed values, so anything but "size" is "name".
-    if args.sort == "size" {
-        notes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    } else {
-        notes.sort();
+    match args.sort {
+        Sort::Name => notes.sort(),
+        Sort::Size => notes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
     }
     if args.verbose {
         eprintln!("{} notes in {}, by {}", notes.len(), args.folder, args.sort);
