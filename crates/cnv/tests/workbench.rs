@@ -598,6 +598,24 @@ fn a_signed_trail_verifies_with_the_operator_s_key_and_names_every_call() {
     // Another key does not vouch for this trail.
     let other = cnv_audit::keygen(&keys.join("other")).expect("another pair");
     assert!(!cnv_audit::verify(&log, Some(&other.public_key)).is_intact());
+
+    // An agent that cuts the tail off the log the example wrote is caught at the cut.
+    let text = std::fs::read_to_string(&log).expect("read");
+    let kept: Vec<&str> = text.lines().take(verified.lines - 2).collect();
+    std::fs::write(&log, kept.join("\n") + "\n").expect("cut");
+    let cut = cnv_audit::verify(&log, Some(&key.public_key));
+    let problem = cut.problem.expect("the cut is reported");
+    assert_eq!(
+        problem.line,
+        Some(verified.lines - 1),
+        "{}",
+        problem.message
+    );
+    // One that deletes the log while its head survives is caught at line 1.
+    std::fs::remove_file(&log).expect("delete");
+    std::fs::write(&log, "").expect("an empty log in its place");
+    let gone = cnv_audit::verify(&log, Some(&key.public_key));
+    assert!(!gone.is_intact());
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
@@ -637,7 +655,7 @@ fn an_answer_that_cannot_be_written_is_a_failure() {
         .open("/dev/full")
         .expect("/dev/full exists on Linux");
     let out = Command::new(workbench())
-        .args(["--grammar"])
+        .args(["calc", "sum", "1"])
         .env_remove("CNV_AGENT")
         .stdout(full)
         .stderr(Stdio::piped())
