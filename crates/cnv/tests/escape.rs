@@ -163,9 +163,9 @@ fn a_handler_past_its_band_s_time_is_stopped_with_exit_code_5() {
     let trail = std::fs::read_to_string(&log).expect("the log");
     let end: serde_json::Value = trail
         .lines()
+        .rev()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|entry| entry["event"] == "finish")
-        .last()
+        .find(|entry| entry["event"] == "finish")
         .expect("a finish entry");
     assert_eq!(end["result"]["status"], "overrun", "{trail}");
     assert_eq!(end["result"]["exit_code"], 5, "{trail}");
