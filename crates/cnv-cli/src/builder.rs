@@ -481,7 +481,7 @@ pub enum BuildError {
     },
     /// A handler is bound with another class than the grammar declares for the verb.
     #[error(
-        "the handler of `{command}` is bound as `{bound}`, but the grammar declares `{command}` with `{declared}`; bind it with `{declared}` (its handler takes `&Invocation<'_, {declared}>`), or change the grammar"
+        "the handler of `{command}` is bound as `{bound}`, but the grammar declares the verb with `{declared}`; bind it with `{declared}` (its handler takes `&Invocation<'_, {declared}>`), or change the grammar"
     )]
     CapabilityMismatch {
         /// The command.

@@ -316,12 +316,9 @@ pub(crate) mod generated {
     }
 
     pub(crate) fn lost(command: &'static str, name: &'static str) -> ArgError {
-        ArgError::Unknown {
+        ArgError::Mismatched {
             command: command.to_owned(),
             name: name.to_owned(),
-            declared: "the arguments of another grammar: the command line was built from a \
-                       grammar other than the one whose arguments this handler takes"
-                .to_owned(),
         }
     }
 
@@ -351,8 +348,8 @@ where
 {
     move |call: &Invocation<'_, C>| {
         // clap checked every value with the struct's own parsers; a failure here means the
-        // command line was made from another grammar, a mistake of the program.
-        let args = A::from_matches(call.matches).map_err(HandlerError::msg)?;
+        // command line was made from another grammar, a mistake of the program (exit 1).
+        let args = A::from_matches(call.matches)?;
         handler.handle(call, args).into_result()
     }
 }
