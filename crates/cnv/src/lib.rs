@@ -40,6 +40,8 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// On docs.rs (nightly, `--cfg docsrs`): each item gated by a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 /// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
