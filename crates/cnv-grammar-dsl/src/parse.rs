@@ -411,10 +411,9 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
                 )
             };
             let message = match &stray {
-                TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => format!(
-                    "remove this `{}`: {items} without separators",
-                    p.as_char()
-                ),
+                TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => {
+                    format!("remove this `{}`: {items} without separators", p.as_char())
+                }
                 TokenTree::Ident(word) => {
                     poisoned = true;
                     match suggest(&word.to_string(), keywords) {

@@ -687,7 +687,10 @@ fn an_app_s_stray_word_suggests_only_what_an_app_holds() {
         r#"app "notes" { verbb "list" { } noun "note" help "Notes" {
             verb "list" { capability: Pure, resource: Fast, help: "List" } } }"#,
     );
-    assert!(!errors.iter().any(|e| e.contains("did you mean `verb`")), "{errors:?}");
+    assert!(
+        !errors.iter().any(|e| e.contains("did you mean `verb`")),
+        "{errors:?}"
+    );
 
     // Inside a noun, both are allowed, and both are proposed.
     let errors = messages(
