@@ -77,6 +77,8 @@
 //! [cnv]: https://docs.rs/cnv
 
 #![no_std]
+// On docs.rs (nightly, `--cfg docsrs`): each item gated by a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -194,18 +194,19 @@ impl CliBuilder {
     /// no generated argument structs. [`verb!`](crate::verb) checks the verb and its class
     /// at compile time, and the handler's parameter names the same class.
     ///
-    /// The handler is usually a function; a closure passed here needs its parameter's
-    /// type written out (`|call: &Invocation<'_, ReadWriteFS>| …`).
-    pub fn bind_verb<C, T, H>(mut self, binding: VerbBinding<C>, handler: H) -> Self
+    /// The handler is a function or a closure; a closure's parameter needs no annotation.
+    pub fn bind_verb<C, T>(
+        mut self,
+        binding: VerbBinding<C>,
+        handler: impl NamedArgsHandler<C>
+        + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
+        + SameClass<C, T>,
+    ) -> Self
     where
         C: TypedClass,
-        T: TypedClass + SameClass<C>,
-        H: NamedArgsHandler<T>,
+        T: cnv_caps::ConstRisk,
     {
-        let bound = self
-            .bound_handler::<T, _>(binding.command(), move |call: &Invocation<'_, T>| {
-                handler.handle(call)
-            });
+        let bound = self.bound_handler::<C, _>(binding.command(), handler);
         self.bound.push(bound);
         self
     }
@@ -216,12 +217,20 @@ impl CliBuilder {
     /// This is the dynamic path, for a grammar built or loaded at run time (no macro, so
     /// no generated argument structs): the handler reads its arguments by name with
     /// [`Invocation::value`] and friends, and a wrong name or type is found when it runs.
-    pub fn handler<C, F>(mut self, command: &str, handler: F) -> Self
+    /// The second type parameter is the class the handler takes its call with, inferred:
+    /// write `.handler::<ReadWriteFS, _>(…)`.
+    pub fn handler<C, T>(
+        mut self,
+        command: &str,
+        handler: impl NamedArgsHandler<C>
+        + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
+        + SameClass<C, T>,
+    ) -> Self
     where
         C: TypedClass,
-        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+        T: cnv_caps::ConstRisk,
     {
-        let bound = self.bound_handler::<C, F>(command, handler);
+        let bound = self.bound_handler::<C, _>(command, handler);
         self.bound.push(bound);
         self
     }
@@ -475,7 +484,7 @@ pub enum BuildError {
     },
     /// A handler is bound with another class than the grammar declares for the verb.
     #[error(
-        "the handler of `{command}` is bound as `{bound}`, but the grammar declares `{command}` with `{declared}`; bind it with `{declared}` (its handler takes `&Invocation<'_, {declared}>`), or change the grammar"
+        "the handler of `{command}` is bound as `{bound}`, but the grammar declares the verb with `{declared}`; bind it with `{declared}` (its handler takes `&Invocation<'_, {declared}>`), or change the grammar"
     )]
     CapabilityMismatch {
         /// The command.

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::cli::{Cli, Ended, Ending, Outcome};
 use crate::console::Console;
 use crate::gate::Stop;
-use crate::output::Output;
+use crate::output::{Output, type_label};
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
@@ -236,7 +236,7 @@ fn words_of(arg: &GrammarArgument, value: &Value) -> Result<Vec<String>, String>
         Value::Null | Value::Array(_) | Value::Object(_) => Err(format!(
             "`{}` is a single value of type `{}`, not {}",
             arg.name(),
-            arg.value_type(),
+            type_label(arg.value_type()),
             kind(value)
         )),
     };
@@ -245,12 +245,12 @@ fn words_of(arg: &GrammarArgument, value: &Value) -> Result<Vec<String>, String>
         Value::Array(_) => Err(format!(
             "`{}` takes one value of type `{}`, not a list",
             arg.name(),
-            arg.value_type()
+            type_label(arg.value_type())
         )),
         _ if arg.is_multiple() => Err(format!(
             "`{}` takes a list of values of type `{}`",
             arg.name(),
-            arg.value_type()
+            type_label(arg.value_type())
         )),
         _ => one(value).map(|word| vec![word]),
     }

@@ -12,7 +12,7 @@ use cnv_sandbox::cap_std::fs::Dir;
 use cnv_sandbox::{ReadOnlyDir, Workspace};
 use cnv_typestate::SessionRef;
 
-use crate::output::{ArgError, HandlerError};
+use crate::output::{ArgError, HandlerError, type_label};
 
 /// One call of a verb, handed to its handler.
 ///
@@ -120,9 +120,10 @@ impl<'a, C: ConstRisk> Invocation<'a, C> {
     ///
     /// # Errors
     ///
-    /// [`ArgError::Unknown`] if the verb declares no such argument,
-    /// [`ArgError::Missing`] if it was not given and has no default, and
-    /// [`ArgError::Invalid`] if the value does not parse into `T`.
+    /// [`ArgError::Unknown`] if the verb declares no such argument (the handler's
+    /// mistake: exit 1 when returned with `?`), [`ArgError::Missing`] if it was not given
+    /// and has no default, and [`ArgError::Invalid`] if the value does not parse into `T`
+    /// (the caller's: exit 2).
     pub fn value<T>(&self, name: &str) -> Result<T, ArgError>
     where
         T: FromStr,
@@ -167,7 +168,7 @@ impl<'a, C: ConstRisk> Invocation<'a, C> {
                     command: self.command.to_owned(),
                     name: name.to_owned(),
                     value: raw.to_owned(),
-                    type_name: type_name::<T>(),
+                    type_name: type_label(type_name::<T>()),
                     reason: err.to_string(),
                 })
             })
@@ -190,13 +191,16 @@ impl<'a, C: ConstRisk> Invocation<'a, C> {
             return Err(ArgError::Unknown {
                 command: self.command.to_owned(),
                 name: name.to_owned(),
-                declared: self
-                    .verb
-                    .args()
-                    .iter()
-                    .map(|arg| format!("`{}`", arg.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                declared: if self.verb.args().is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.verb
+                        .args()
+                        .iter()
+                        .map(|arg| format!("`{}`", arg.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
             });
         }
         // Declared in the grammar, so declared to clap: absent means not given.

@@ -142,9 +142,14 @@ impl Output {
 /// Why a handler failed. Any error converts into it with `?`, so a handler can use
 /// `std::fs::read_to_string(path)?`; [`HandlerError::msg`] makes one from a message.
 ///
-/// A failure exits with [`Exit::Failed`] (1), except an [`ArgError`] — a value that does
-/// not parse into the type the handler asked for — which is a usage error
-/// ([`Exit::Usage`], 2).
+/// A failure exits with [`Exit::Failed`] (1), except an [`ArgError`] that is the caller's
+/// to fix ([`ArgError::is_usage`]: a value that does not parse into the type the handler
+/// asked for, an argument not given) — a usage error ([`Exit::Usage`], 2). An argument
+/// the handler asks for and its verb does not declare is the program's mistake: exit 1.
+///
+/// The command line names the command once: `` error: `note add` failed: the disk is
+/// full ``, or, for a usage error, `` error: `note list`: invalid value … ``; a message
+/// that already names the command in backquotes is printed as it is.
 ///
 /// Like `anyhow::Error`, it deliberately does not implement `std::error::Error` itself:
 /// that is what lets every error convert into it.
@@ -175,7 +180,8 @@ impl HandlerError {
         }
     }
 
-    /// Whether the failure is a usage error (a bad argument value).
+    /// Whether the failure is a usage error: an [`ArgError`] that the caller fixes
+    /// ([`ArgError::is_usage`]).
     #[must_use]
     pub fn is_usage(&self) -> bool {
         self.usage
@@ -198,7 +204,9 @@ impl HandlerError {
 
 impl<E: StdError + Send + Sync + 'static> From<E> for HandlerError {
     fn from(error: E) -> Self {
-        let usage = (&error as &dyn StdError).is::<ArgError>();
+        let usage = (&error as &dyn StdError)
+            .downcast_ref::<ArgError>()
+            .is_some_and(ArgError::is_usage);
         let mut message = error.to_string();
         let mut cause = error.source();
         while let Some(inner) = cause {
@@ -232,18 +240,39 @@ impl fmt::Debug for HandlerError {
 }
 
 /// An argument a handler asked for that the command line cannot give it.
+///
+/// Some are the caller's to fix (a value its type refuses, an argument not given: a usage
+/// error, exit 2), some the program's (a name the verb does not declare: exit 1);
+/// [`is_usage`](Self::is_usage) tells them apart. Types are named by the last segment of
+/// their Rust name (`Sort`, `PathBuf`), never by their path.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArgError {
-    /// The verb declares no argument of that name (a mistake in the handler).
-    #[error("`{command}` has no argument `{name}`; the grammar declares: {declared}")]
+    /// The verb declares no argument of that name: the handler and the grammar disagree
+    /// (a mistake in the program).
+    #[error(
+        "the handler of `{command}` asked for the argument `{name}`, which the verb does not declare (it declares {declared}): the handler and the grammar disagree"
+    )]
     Unknown {
         /// The command (`"file write"`).
         command: String,
         /// The name asked for.
         name: String,
-        /// The declared argument names, comma-separated.
+        /// The declared argument names, each in backquotes, comma-separated (`none` when
+        /// the verb has no arguments).
         declared: String,
+    },
+    /// A typed handler's arguments struct reads an argument that the command line does
+    /// not hold in the struct's type: the struct comes from another grammar than the
+    /// command line (a mistake in the program).
+    #[error(
+        "the handler of `{command}` asked for the argument `{name}`, which the command line does not hold as the handler's arguments struct expects: the struct was generated from another grammar than the command line's"
+    )]
+    Mismatched {
+        /// The command.
+        command: String,
+        /// The argument.
+        name: String,
     },
     /// The argument was not given and has no default.
     #[error("`{command}`: the argument `{name}` was not given and has no default")]
@@ -254,7 +283,7 @@ pub enum ArgError {
         name: String,
     },
     /// The value does not parse into the type asked for.
-    #[error("`{command}`: invalid value {value:?} for `{name}` (expected {type_name}): {reason}")]
+    #[error("`{command}`: invalid value {value:?} for `{name}` (expected `{type_name}`): {reason}")]
     Invalid {
         /// The command.
         command: String,
@@ -262,8 +291,9 @@ pub enum ArgError {
         name: String,
         /// The value given.
         value: String,
-        /// The Rust type asked for.
-        type_name: &'static str,
+        /// The type asked for, by the last segment of its Rust name (`Sort`,
+        /// `Option<PathBuf>`).
+        type_name: String,
         /// What its `FromStr` said.
         reason: String,
     },
@@ -275,6 +305,43 @@ pub enum ArgError {
         /// The argument.
         name: String,
     },
+}
+
+impl ArgError {
+    /// Whether the caller fixes it (a usage error, exit 2: a value its type refuses, an
+    /// argument not given, a value that is not text) rather than the program (exit 1: a
+    /// name the verb does not declare, arguments from another grammar).
+    #[must_use]
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Self::Missing { .. } | Self::Invalid { .. } | Self::NotUtf8 { .. } => true,
+            Self::Unknown { .. } | Self::Mismatched { .. } => false,
+        }
+    }
+}
+
+/// A Rust type's name as a person reads it: every path cut to its last segment
+/// (`core::option::Option<notes::Sort>` is `Option<Sort>`, `alloc::string::String` is
+/// `String`).
+#[must_use]
+pub(crate) fn type_label(rust_name: &str) -> String {
+    let mut label = String::with_capacity(rust_name.len());
+    let mut segment = String::new();
+    let mut chars = rust_name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else if c.is_alphanumeric() || c == '_' || c == '\'' {
+            segment.push(c);
+        } else {
+            label.push_str(&segment);
+            segment.clear();
+            label.push(c);
+        }
+    }
+    label.push_str(&segment);
+    label
 }
 
 #[cfg(test)]
@@ -317,6 +384,35 @@ mod tests {
             err.to_string(),
             "`file write`: the argument `path` was not given and has no default"
         );
+    }
+
+    #[test]
+    fn a_name_the_verb_does_not_declare_is_not_a_usage_error() {
+        let err = HandlerError::from(ArgError::Unknown {
+            command: "file write".into(),
+            name: "pth".into(),
+            declared: "`path`".into(),
+        });
+        assert!(!err.is_usage());
+        assert_eq!(err.exit(), Exit::Failed);
+    }
+
+    #[test]
+    fn type_labels_have_no_paths() {
+        for (rust, label) in [
+            ("alloc::string::String", "String"),
+            ("notes::Sort", "Sort"),
+            ("u64", "u64"),
+            ("core::option::Option<notes::cli::Sort>", "Option<Sort>"),
+            (
+                "alloc::vec::Vec<(u8, std::path::PathBuf)>",
+                "Vec<(u8, PathBuf)>",
+            ),
+            ("&'static str", "&'static str"),
+            ("[notes::Tag; 4]", "[Tag; 4]"),
+        ] {
+            assert_eq!(type_label(rust), label);
+        }
     }
 
     #[test]

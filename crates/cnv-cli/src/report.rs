@@ -182,7 +182,7 @@ impl Report {
             ),
             Stop::Failed(err) => {
                 let exit = err.exit();
-                failed = format!("`{}` failed: {err}", self.command);
+                failed = failure_message(&self.command, err.is_usage(), &err.to_string());
                 (exit, ErrorBody::message(exit, &failed))
             }
         };
@@ -205,6 +205,19 @@ impl Report {
             let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
         }
         exit
+    }
+}
+
+/// A handler's error as the caller reads it: the command named once, and "failed" only
+/// for a failure (a usage error is the caller's to fix). A message that already names the
+/// command in backquotes (every `ArgError` does) is left as it is.
+fn failure_message(command: &str, usage: bool, message: &str) -> String {
+    if message.contains(&format!("`{command}`")) {
+        message.to_owned()
+    } else if usage {
+        format!("`{command}`: {message}")
+    } else {
+        format!("`{command}` failed: {message}")
     }
 }
 

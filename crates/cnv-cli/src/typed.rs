@@ -125,41 +125,54 @@ where
 /// takes `&Invocation<'_, C>` and returns `Result<Output, HandlerError>`, bound with
 /// [`CliBuilder::bind_verb`](crate::CliBuilder::bind_verb) or
 /// [`CliBuilder::handler`](crate::CliBuilder::handler).
-#[diagnostic::on_unimplemented(
-    message = "this function is not a handler of `&Invocation<'_, C>`",
-    label = "expected `fn(&Invocation<'_, C>) -> Result<Output, HandlerError>`",
-    note = "a handler that reads its arguments by name takes the call, `&Invocation<'_, C>` with the class its verb is declared with, and returns `Result<Output, HandlerError>`"
-)]
-pub trait NamedArgsHandler<C: ConstRisk>: Send + Sync + 'static {
+///
+/// Implemented for every such function and closure. The `Fn` bound is its supertrait, so a
+/// closure passed where a `NamedArgsHandler<C>` is expected needs no annotation: its
+/// parameter is `&Invocation<'_, C>`.
+pub trait NamedArgsHandler<C: ConstRisk>:
+    Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static
+{
     /// Runs the handler.
     ///
     /// # Errors
     ///
     /// The handler's own failure.
-    fn handle(&self, call: &Invocation<'_, C>) -> Result<Output, HandlerError>;
-}
-
-#[diagnostic::do_not_recommend]
-impl<C, F> NamedArgsHandler<C> for F
-where
-    C: ConstRisk,
-    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
-{
     fn handle(&self, call: &Invocation<'_, C>) -> Result<Output, HandlerError> {
         self(call)
     }
 }
 
-/// `Self` is the class `C`: the class a handler takes its call with is the class it is
-/// bound with.
+impl<C, F> NamedArgsHandler<C> for F
+where
+    C: ConstRisk,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+{
+}
+
+/// A handler that takes its call as `&Invocation<'_, T>`, bound to a verb with class `C`:
+/// implemented only when `T` is `C`.
+///
+/// The binding methods require, in this order, `NamedArgsHandler<C>` (which gives a
+/// closure its parameter's type), `Fn(&Invocation<'_, T>) -> …` (which finds the class `T`
+/// a function is written for) and `SameClass<C, T>`. A handler written for another class
+/// is then refused with this trait's message, which names both classes; the compiler's own
+/// complaint about the function's signature is implied by it and left out.
 #[diagnostic::on_unimplemented(
-    message = "the handler takes its call as `&Invocation<'_, {Self}>`, but it is bound as `{C}`",
-    label = "this handler is written for `{Self}`",
+    message = "the handler takes its call as `&Invocation<'_, {T}>`, but it is bound as `{C}`",
+    label = "this handler is written for `{T}`",
     note = "a handler runs with the class its verb is bound with: take the call as `&Invocation<'_, {C}>`, or bind it with the class it takes if the grammar declares the verb with that class"
 )]
-pub trait SameClass<C: ConstRisk>: ConstRisk {}
+pub trait SameClass<C: ConstRisk, T: ConstRisk>:
+    Fn(&Invocation<'_, C>) -> Result<Output, HandlerError>
+{
+}
 
-impl<C: ConstRisk> SameClass<C> for C {}
+impl<C, F> SameClass<C, C> for F
+where
+    C: ConstRisk,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError>,
+{
+}
 
 /// What a handler returns: `Result<Output, HandlerError>`.
 #[diagnostic::on_unimplemented(
@@ -408,12 +421,9 @@ pub(crate) mod generated {
     }
 
     pub(crate) fn lost(command: &'static str, name: &'static str) -> ArgError {
-        ArgError::Unknown {
+        ArgError::Mismatched {
             command: command.to_owned(),
             name: name.to_owned(),
-            declared: "the arguments of another grammar: the command line was built from a \
-                       grammar other than the one whose arguments this handler takes"
-                .to_owned(),
         }
     }
 
@@ -443,8 +453,8 @@ where
 {
     move |call: &Invocation<'_, C>| {
         // clap checked every value with the struct's own parsers; a failure here means the
-        // command line was made from another grammar, a mistake of the program.
-        let args = A::from_matches(call.matches).map_err(HandlerError::msg)?;
+        // command line was made from another grammar, a mistake of the program (exit 1).
+        let args = A::from_matches(call.matches)?;
         handler.handle(call, args).into_result()
     }
 }

@@ -699,7 +699,7 @@ fn build_reports_every_binding_problem_at_once() {
         "{text}"
     );
     assert!(kinds.iter().any(|e| matches!(e, BuildError::MissingHandler { command, class: CapabilityClass::Dangerous } if command == "do wipe")), "{text}");
-    assert!(text.contains("the handler of `do calc` is bound as `Network`, but the grammar declares `do calc` with `Pure`"), "{text}");
+    assert!(text.contains("the handler of `do calc` is bound as `Network`, but the grammar declares the verb with `Pure`"), "{text}");
     assert!(text.contains("(did you mean `do read`?)"), "{text}");
 }
 
@@ -766,7 +766,7 @@ fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
     assert_eq!(exit, Exit::Success, "{}", String::from_utf8_lossy(&err));
     assert_eq!(
         String::from_utf8(out).expect("utf-8"),
-        "hello 80 [\"a\", \"b\"] None | `x y`: invalid value \"hello\" for `word` (expected u8): invalid digit found in string\n"
+        "hello 80 [\"a\", \"b\"] None | `x y`: invalid value \"hello\" for `word` (expected `u8`): invalid digit found in string\n"
     );
 }
 

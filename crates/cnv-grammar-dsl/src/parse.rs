@@ -440,23 +440,35 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
             let Ok(stray) = input.parse::<TokenTree>() else {
                 break;
             };
+            // An app holds nouns only (a verb there is refused above): propose nothing
+            // that is then refused.
+            let (keywords, expected, items): (&[&str], _, _) = if in_app {
+                (
+                    &["noun"],
+                    "`noun \"name\" help \"…\" { … }`",
+                    "nouns follow each other",
+                )
+            } else {
+                (
+                    &["noun", "verb"],
+                    "`noun \"name\" help \"…\" { … }` or `verb \"name\" { … }`",
+                    "nouns and verbs follow each other",
+                )
+            };
             let message = match &stray {
-                TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => format!(
-                    "remove this `{}`: nouns and verbs follow each other without separators",
-                    p.as_char()
-                ),
+                TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => {
+                    format!("remove this `{}`: {items} without separators", p.as_char())
+                }
                 TokenTree::Ident(word) => {
                     poisoned = true;
-                    match suggest(&word.to_string(), &["noun", "verb"]) {
+                    match suggest(&word.to_string(), keywords) {
                         Some(s) => format!("unknown keyword `{word}` (did you mean `{s}`?)"),
-                        None => format!(
-                            "unexpected `{word}`: expected `noun \"name\" help \"…\" {{ … }}` or `verb \"name\" {{ … }}`"
-                        ),
+                        None => format!("unexpected `{word}`: expected {expected}"),
                     }
                 }
                 _ => {
                     poisoned = true;
-                    "unexpected tokens: expected `noun \"name\" help \"…\" { … }` or `verb \"name\" { … }`".to_string()
+                    format!("unexpected tokens: expected {expected}")
                 }
             };
             errors.push(Error::new_spanned(stray, message));

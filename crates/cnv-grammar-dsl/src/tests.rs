@@ -668,3 +668,37 @@ fn item_form_headers_say_what_is_missing() {
         "{expansion}"
     );
 }
+
+#[test]
+fn an_app_s_stray_word_suggests_only_what_an_app_holds() {
+    // An app holds nouns; a verb there is refused, so no message may propose one.
+    let errors = messages(
+        r#"app "notes" { flags: [] noun "note" help "Notes" {
+            verb "list" { capability: Pure, resource: Fast, help: "List" } } }"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("unexpected `flags`: expected `noun \"name\" help"),
+        "{errors:?}"
+    );
+    assert!(!errors[0].contains("verb"), "{errors:?}");
+
+    let errors = messages(
+        r#"app "notes" { verbb "list" { } noun "note" help "Notes" {
+            verb "list" { capability: Pure, resource: Fast, help: "List" } } }"#,
+    );
+    assert!(
+        !errors.iter().any(|e| e.contains("did you mean `verb`")),
+        "{errors:?}"
+    );
+
+    // Inside a noun, both are allowed, and both are proposed.
+    let errors = messages(
+        r#"app "notes" { noun "note" help "Notes" { flags: []
+            verb "list" { capability: Pure, resource: Fast, help: "List" } } }"#,
+    );
+    assert!(
+        errors[0].contains("expected `noun \"name\" help \"…\" { … }` or `verb \"name\" { … }`"),
+        "{errors:?}"
+    );
+}

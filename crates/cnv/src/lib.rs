@@ -8,6 +8,14 @@
 //! This facade re-exports the workspace's crates; most programs only need
 //! `use cnv::prelude::*;`.
 //!
+//! A command line is made of: [`grammar_dsl!`], which declares the grammar (and, in item
+//! form, one arguments struct per verb, [`VerbArgs`]); [`Cli::builder`], whose
+//! [`CliBuilder`] binds one handler per verb and takes the operator's settings; handlers,
+//! which receive an [`Invocation`] (the call: its session, its workspace) and return an
+//! [`Output`] (text, and JSON data with [`Output::with_data`]) or a [`HandlerError`];
+//! [`Cli::run`], which runs the command line in the process and returns its exit code
+//! (one per [`Exit`]); and, in tests, [`Cli::run_in`] with a [`Console`] made for them.
+//!
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
@@ -32,44 +40,63 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// On docs.rs (nightly, `--cfg docsrs`): each item gated by a feature says which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 /// The capability vocabulary (the `cnv-caps` crate): classes, bands, contracts and their
 /// compile-time checks.
+#[doc(inline)]
 pub use cnv_caps as caps;
 
 /// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
 /// checks, a justification policy, and a tamper-evident audit trail.
+#[doc(inline)]
 pub use cnv_typestate as typestate;
 
 /// Sessions at scale (the `cnv-registry` crate, feature `registry`, on by default):
 /// session handles, the sharded session registry and the bounded MPMC frame queue.
 #[cfg(feature = "registry")]
+#[doc(inline)]
 pub use cnv_registry as registry;
 
 /// The grammar model (the `cnv-grammar` crate): nouns, verbs, arguments and contracts,
 /// validation, JSON and the MCP tool list.
+#[doc(inline)]
 pub use cnv_grammar as grammar;
 
 #[doc = include_str!("grammar_dsl.md")]
 pub use cnv_grammar_macros::grammar_dsl;
 
-#[doc(no_inline)]
+#[doc(inline)]
 pub use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
 /// The grammar as a command line (the `cnv-cli` crate): clap parsing, handlers bound by
 /// capability, the agent-mode gate, audit and JSON output.
+#[doc(inline)]
 pub use cnv_cli as cli;
 
 /// Enforcement of a capability class at run time (the `cnv-sandbox` crate): the scoped
 /// workspace handles handlers receive, the Landlock and seccomp rules of each class, and
 /// resource-band deadlines. A command line uses it for every call; `cap_std` (re-exported
 /// there) is the handle's API.
+#[doc(inline)]
 pub use cnv_sandbox as sandbox;
 
 pub use cnv_cli::verb;
 
-#[doc(no_inline)]
+#[doc(inline)]
+pub use cnv_cli::{
+    AgentMode, ArgError, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output,
+    VerbArgs, VerbBinding,
+};
+
+#[doc(inline)]
+pub use cnv_typestate::{
+    AuditEntry, AuditLog, EscalationError, EscalationPolicy, HumanApproval, TypedSession,
+};
+
+#[doc(inline)]
 pub use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, Confirmation,
     ConstResourceBand, ConstRisk, ContractError, Dangerous, Environment, Fast, Instant,
@@ -126,3 +153,8 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guide's examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+pub struct GuideDoctests;
