@@ -413,7 +413,7 @@ pub(crate) mod generated {
                 command: command.to_owned(),
                 name: name.to_owned(),
                 value: text.to_owned(),
-                type_name: core::any::type_name::<T>(),
+                type_name: crate::output::type_label(core::any::type_name::<T>()),
                 reason,
             })
         })

@@ -151,7 +151,11 @@ fn a_handler_past_its_band_s_time_is_stopped_with_exit_code_5() {
     require_landlock();
     let dir = scratch("overrun");
     let log = dir.join("audit.jsonl");
-    let out = launch("overstep", &["pure", "spin"], &[("CNV_AUDIT_LOG", log.as_path())]);
+    let out = launch(
+        "overstep",
+        &["pure", "spin"],
+        &[("CNV_AUDIT_LOG", log.as_path())],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(
