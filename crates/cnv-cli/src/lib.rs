@@ -108,6 +108,7 @@ mod audit;
 mod binding;
 mod builder;
 mod call;
+mod cancel;
 mod cli;
 mod command;
 mod console;
@@ -115,6 +116,8 @@ mod execute;
 mod gate;
 mod introspect;
 mod invocation;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod output;
 mod report;
 mod typed;
@@ -125,6 +128,7 @@ pub use builder::{
     DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
 };
 pub use call::{AgentCall, CallOutcome};
+pub use cancel::CancelToken;
 pub use cli::Cli;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use cnv_typestate::{CallOrigin, McpTransport};

@@ -863,7 +863,12 @@ fn the_program_s_own_audit_sink_records_every_run() {
     assert_eq!(call.origin, cnv_typestate::CallOrigin::CommandLine);
     let end = entries.last().expect("an end");
     assert_eq!(end.event, cnv_typestate::AuditEvent::Finish);
-    assert_eq!(end.result.as_ref().map(cnv_typestate::CallResult::exit_code), Some(3));
+    assert_eq!(
+        end.result
+            .as_ref()
+            .map(cnv_typestate::CallResult::exit_code),
+        Some(3)
+    );
 }
 
 #[test]
