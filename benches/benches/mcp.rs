@@ -69,6 +69,19 @@ fn cli(audited: Option<&PathBuf>) -> Cli {
     builder.build().expect("a valid command line")
 }
 
+/// The command line with its handlers run on the calling thread, unconfined
+/// (`CliBuilder::without_sandbox`): what the sandbox's worker hop costs a call.
+fn cli_without_sandbox() -> Cli {
+    CliBuilder::from_model(grammar())
+        .handler::<Pure, _>("calc add", |call| {
+            let (a, b): (i64, i64) = (call.value("a")?, call.value("b")?);
+            Ok(Output::text((a + b).to_string()).with_data(json!({ "sum": a + b })))
+        })
+        .without_sandbox()
+        .build()
+        .expect("a valid command line")
+}
+
 /// A directory with a fresh signing key, for the audited rows.
 fn audited_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cnv-bench-mcp-{}", std::process::id()));
@@ -182,6 +195,7 @@ fn call_stdio(c: &mut Criterion) {
     for (name, cli) in [
         ("cnv", cli(None)),
         ("cnv audited (signed log)", cli(Some(&audited))),
+        ("cnv without the sandbox", cli_without_sandbox()),
     ] {
         let server = cli.mcp_server().expect("settings").quiet();
         std::thread::scope(|scope| {
@@ -229,6 +243,10 @@ async fn plain_http(listener: tokio::net::TcpListener, stop: CancellationToken) 
         config,
     );
     let router = axum::Router::new().route_service("/mcp", service);
+    // As cnv's server does: no 40 ms waits for delayed ACKs between SSE writes.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let _ = axum::serve(listener, router)
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await;
@@ -236,7 +254,11 @@ async fn plain_http(listener: tokio::net::TcpListener, stop: CancellationToken) 
 
 fn http_client(runtime: &tokio::runtime::Runtime, url: String) -> Client {
     runtime
-        .block_on(client_config().serve(StreamableHttpClientTransport::from_uri(url)))
+        .block_on(async {
+            client_config()
+                .serve(StreamableHttpClientTransport::from_uri(url))
+                .await
+        })
         .expect("handshake")
 }
 

@@ -33,6 +33,9 @@
 //!   enforces of it), `--completions SHELL`.
 //! * **Output**: text for people; with `--format json`, every result and every error is
 //!   one JSON object on standard output.
+//! * **MCP** (feature `mcp`): `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb
+//!   as an MCP tool, each call through the same gate (in agent mode), sandbox and audit
+//!   trail, each MCP session a session of a registry (the `mcp` module).
 //!
 //! # Who sets what
 //!

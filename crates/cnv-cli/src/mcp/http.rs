@@ -19,6 +19,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use cnv_caps::SessionId;
 use cnv_typestate::McpTransport;
 use futures::Stream;
@@ -93,6 +94,11 @@ pub(super) async fn serve(
             ct.cancel();
         }
     };
+    // Answers go out as several small writes (SSE events); without TCP_NODELAY, Nagle's
+    // algorithm holds each after the first until the client's delayed ACK (40 ms).
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -201,7 +207,8 @@ async fn jsonrpc_edge(request: Request, next: Next) -> Response {
             let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
                 return StatusCode::PAYLOAD_TOO_LARGE.into_response();
             };
-            if let Err(err) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            // Checked, not built: rmcp parses the message itself.
+            if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
                 let body = serde_json::json!({
                     "jsonrpc": "2.0",
                     "error": { "code": -32700, "message": format!("Parse error: {err}") },
