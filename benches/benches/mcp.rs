@@ -13,10 +13,16 @@
 //!   the plain peer is rmcp's `StreamableHttpService` on its `LocalSessionManager`, in
 //!   axum, as cnv's is.
 //!
-//! Before the groups, the bench holds 1,000 and then 10,000 HTTP sessions open on each
-//! server, in a fresh process (this bench run again with `CNV_MCP_PROBE` set), and prints
-//! the resident memory each session costs and the calls per second 32 concurrent
-//! clients get across the open sessions.
+//! Criterion measures each server on its own, one after the other, so a change in the
+//! machine's load between them moves their ratio (on our shared 2-core machine, by up to
+//! a third). Before the groups, the bench therefore also measures them interleaved (all
+//! serving at once, rounds of calls to each in turn) and prints each one's median time per
+//! call beside the plain peer's: the ratio to trust.
+//!
+//! Then it holds 1,000 and 10,000 HTTP sessions open on each server, in a fresh process
+//! (this bench run again with `CNV_MCP_PROBE` set), and prints the resident memory each
+//! session costs and the calls per second 32 concurrent clients get across the open
+//! sessions.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -26,6 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cnv::cli::Cli;
+use cnv::cli::mcp::{McpServer, McpShutdown};
 use cnv::prelude::*;
 use cnv::typestate::AuditKey;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
@@ -187,10 +194,121 @@ fn bench_client(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, client: &C
     });
 }
 
-fn call_stdio(c: &mut Criterion) {
+/// The two transports measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transport {
+    /// Newline-delimited JSON-RPC over an in-memory pipe.
+    Stdio,
+    /// Streamable HTTP on loopback.
+    Http,
+}
+
+/// Shuts a cnv server down however its scope is left (a panic included), so that the
+/// scope never waits for a server nobody stops.
+struct StopOnDrop(McpShutdown);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}
+
+/// Serves `server` over `transport` on a thread of `scope` and connects a client to it.
+fn serve_cnv<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    server: &'scope McpServer<'_>,
+    transport: Transport,
+    client_runtime: &tokio::runtime::Runtime,
+) -> (Client, StopOnDrop) {
+    let stop = StopOnDrop(server.shutdown_handle());
+    let client = match transport {
+        Transport::Stdio => {
+            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+            scope.spawn(move || {
+                let (read, write) = tokio::io::split(server_io);
+                server.serve_io(read, write).expect("served");
+            });
+            client_runtime
+                .block_on(client_config().serve(client_io))
+                .expect("handshake")
+        }
+        Transport::Http => {
+            let (bound, addr) = std::sync::mpsc::channel();
+            scope.spawn(move || {
+                server
+                    .serve_http("127.0.0.1:0".parse().expect("addr"), move |addr| {
+                        let _ = bound.send(addr);
+                    })
+                    .expect("served");
+            });
+            let addr = addr.recv().expect("bound");
+            http_client(client_runtime, format!("http://{addr}/mcp"))
+        }
+    };
+    (client, stop)
+}
+
+/// The plain peer, serving over `transport` on a runtime of its own, and a client of it.
+struct PlainServing {
+    /// Its tasks serve; dropped (after `stop`) when the serving ends.
+    _runtime: tokio::runtime::Runtime,
+    stop: CancellationToken,
+}
+
+impl PlainServing {
+    fn start(transport: Transport, client_runtime: &tokio::runtime::Runtime) -> (Client, Self) {
+        let runtime = runtime();
+        let stop = CancellationToken::new();
+        let client = match transport {
+            Transport::Stdio => {
+                let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+                let stopped = stop.clone();
+                runtime.spawn(async move {
+                    let running = Plain::new()
+                        .serve_with_ct(server_io, stopped)
+                        .await
+                        .expect("handshake");
+                    let _ = running.waiting().await;
+                });
+                client_runtime
+                    .block_on(client_config().serve(client_io))
+                    .expect("handshake")
+            }
+            Transport::Http => {
+                let listener = runtime
+                    .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                    .expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                runtime.spawn(plain_http(listener, stop.clone()));
+                http_client(client_runtime, format!("http://{addr}/mcp"))
+            }
+        };
+        (
+            client,
+            Self {
+                _runtime: runtime,
+                stop,
+            },
+        )
+    }
+}
+
+impl Drop for PlainServing {
+    fn drop(&mut self) {
+        // Its sessions end; the runtime is dropped after this, with its tasks.
+        self.stop.cancel();
+    }
+}
+
+/// The criterion group of `transport`: each server measured on its own, in turn.
+fn call_group(c: &mut Criterion, transport: Transport) {
     let audited = audited_dir();
     let client_runtime = runtime();
-    let mut group = c.benchmark_group("mcp/call_stdio");
+    let group_name = match transport {
+        Transport::Stdio => "mcp/call_stdio",
+        Transport::Http => "mcp/call_http",
+    };
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(1));
     for (name, cli) in [
         ("cnv", cli(None)),
@@ -199,39 +317,88 @@ fn call_stdio(c: &mut Criterion) {
     ] {
         let server = cli.mcp_server().expect("settings").quiet();
         std::thread::scope(|scope| {
-            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-            let serving = scope.spawn(|| {
-                let (read, write) = tokio::io::split(server_io);
-                server.serve_io(read, write)
-            });
-            let client = client_runtime
-                .block_on(client_config().serve(client_io))
-                .expect("handshake");
+            let (client, _stop) = serve_cnv(scope, &server, transport, &client_runtime);
             bench_client(&mut group, name, &client);
             let _ = client_runtime.block_on(client.cancel());
-            serving.join().expect("server").expect("served");
         });
     }
-    {
-        let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-        let serving = std::thread::spawn(move || {
-            runtime().block_on(async {
-                let running = Plain::new().serve(server_io).await.expect("handshake");
-                let _ = running.waiting().await;
-            });
-        });
-        let client = client_runtime
-            .block_on(client_config().serve(client_io))
-            .expect("handshake");
-        bench_client(&mut group, "rmcp plain (no gate)", &client);
-        let _ = client_runtime.block_on(client.cancel());
-        serving.join().expect("server");
-    }
+    let (client, _plain) = PlainServing::start(transport, &client_runtime);
+    bench_client(&mut group, "rmcp plain (no gate)", &client);
+    let _ = client_runtime.block_on(client.cancel());
     group.finish();
     let _ = std::fs::remove_dir_all(&audited);
 }
 
-/// The plain peer's HTTP server on `listener`, until `stop` is cancelled.
+fn call_stdio(c: &mut Criterion) {
+    call_group(c, Transport::Stdio);
+}
+
+fn call_http(c: &mut Criterion) {
+    call_group(c, Transport::Http);
+}
+
+/// The servers' cost against one another with the machine's load shared fairly: every
+/// server serves at once, and rounds of 200 calls go to each in turn (30 rounds); prints
+/// each one's median time per call and its ratio to the plain peer.
+fn interleaved_report(transport: Transport) {
+    const ROUNDS: usize = 30;
+    const CALLS: u64 = 200;
+    let audited = audited_dir();
+    let client_runtime = runtime();
+    let clis = [cli(None), cli(Some(&audited)), cli_without_sandbox()];
+    let names = [
+        "cnv",
+        "cnv audited (signed log)",
+        "cnv without the sandbox",
+        "rmcp plain (no gate)",
+    ];
+    let servers: Vec<McpServer<'_>> = clis
+        .iter()
+        .map(|cli| cli.mcp_server().expect("settings").quiet())
+        .collect();
+    let medians = std::thread::scope(|scope| {
+        let mut clients = Vec::new();
+        let mut stops = Vec::new();
+        for server in &servers {
+            let (client, stop) = serve_cnv(scope, server, transport, &client_runtime);
+            clients.push(client);
+            stops.push(stop);
+        }
+        let (plain, _plain) = PlainServing::start(transport, &client_runtime);
+        clients.push(plain);
+        let mut per_call: Vec<Vec<f64>> = vec![Vec::new(); clients.len()];
+        for _ in 0..ROUNDS {
+            for (client, times) in clients.iter().zip(&mut per_call) {
+                let took = client_runtime.block_on(calls(client, CALLS));
+                times.push(took.as_secs_f64() * 1e6 / CALLS as f64);
+            }
+        }
+        for client in clients {
+            let _ = client_runtime.block_on(client.cancel());
+        }
+        per_call
+            .into_iter()
+            .map(|mut times| {
+                times.sort_by(f64::total_cmp);
+                times[times.len() / 2]
+            })
+            .collect::<Vec<f64>>()
+    });
+    let plain = medians[3];
+    let rows: Vec<String> = names
+        .iter()
+        .zip(&medians)
+        .map(|(name, median)| format!("{name} {median:.1} µs ({:.2}× plain)", median / plain))
+        .collect();
+    println!(
+        "mcp interleaved ({transport:?}, median of {ROUNDS} rounds of {CALLS} calls): {}",
+        rows.join(" | ")
+    );
+    let _ = std::fs::remove_dir_all(&audited);
+}
+
+/// The plain peer's HTTP server on `listener`, until `stop` is cancelled: rmcp's
+/// `StreamableHttpService` on its `LocalSessionManager`, in axum, as cnv's is.
 async fn plain_http(listener: tokio::net::TcpListener, stop: CancellationToken) {
     let config = StreamableHttpServerConfig::default()
         .with_cancellation_token(stop.child_token())
@@ -252,6 +419,7 @@ async fn plain_http(listener: tokio::net::TcpListener, stop: CancellationToken) 
         .await;
 }
 
+/// rmcp's HTTP client of `url`.
 fn http_client(runtime: &tokio::runtime::Runtime, url: String) -> Client {
     runtime
         .block_on(async {
@@ -260,50 +428,6 @@ fn http_client(runtime: &tokio::runtime::Runtime, url: String) -> Client {
                 .await
         })
         .expect("handshake")
-}
-
-fn call_http(c: &mut Criterion) {
-    let audited = audited_dir();
-    let client_runtime = runtime();
-    let mut group = c.benchmark_group("mcp/call_http");
-    group.throughput(Throughput::Elements(1));
-    for (name, cli) in [
-        ("cnv", cli(None)),
-        ("cnv audited (signed log)", cli(Some(&audited))),
-    ] {
-        let server = cli.mcp_server().expect("settings").quiet();
-        let shutdown = server.shutdown_handle();
-        std::thread::scope(|scope| {
-            let (bound, addr) = std::sync::mpsc::channel();
-            let serving = scope.spawn(|| {
-                server.serve_http("127.0.0.1:0".parse().expect("addr"), move |addr| {
-                    let _ = bound.send(addr);
-                })
-            });
-            let addr = addr.recv().expect("bound");
-            let client = http_client(&client_runtime, format!("http://{addr}/mcp"));
-            bench_client(&mut group, name, &client);
-            let _ = client_runtime.block_on(client.cancel());
-            shutdown.shutdown();
-            serving.join().expect("server").expect("served");
-        });
-    }
-    {
-        let server_runtime = runtime();
-        let listener = server_runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let stop = CancellationToken::new();
-        let serving = server_runtime.spawn(plain_http(listener, stop.clone()));
-        let client = http_client(&client_runtime, format!("http://{addr}/mcp"));
-        bench_client(&mut group, "rmcp plain (no gate)", &client);
-        let _ = client_runtime.block_on(client.cancel());
-        stop.cancel();
-        let _ = server_runtime.block_on(serving);
-    }
-    group.finish();
-    let _ = std::fs::remove_dir_all(&audited);
 }
 
 /// The probe: serves `which` (`cnv` or `plain`) over HTTP on a free loopback port, prints
@@ -550,6 +674,8 @@ fn main() {
         .filter(|a| !a.starts_with('-') && a.parse::<f64>().is_err())
         .collect();
     if filters.is_empty() || filters.iter().any(|f| f.contains("mcp")) {
+        interleaved_report(Transport::Stdio);
+        interleaved_report(Transport::Http);
         sessions_report();
     }
     benches();
