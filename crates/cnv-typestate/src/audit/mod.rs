@@ -271,7 +271,8 @@ pub enum CallOrigin {
     Mcp {
         /// The MCP transport.
         transport: McpTransport,
-        /// The MCP session's id, when the transport has one (streamable HTTP).
+        /// The MCP session's id: its `Mcp-Session-Id` over HTTP, the id the server gave
+        /// the connection over stdio; the same id names it in the server's registry.
         session_id: Option<String>,
         /// The client's name, as it introduced itself.
         client_name: Option<String>,
