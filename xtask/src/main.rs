@@ -5,6 +5,8 @@
 //! * `cargo xtask ui` — re-bless the trybuild snapshots (`TRYBUILD=overwrite`).
 //! * `cargo xtask bench` — run the criterion benches and write `docs/PERFORMANCE.md`.
 //! * `cargo xtask doc` — build the API documentation as CI does.
+//! * `cargo xtask mcp-venv` — make the Python venv of the MCP end-to-end tests
+//!   (`target/mcp-venv`, the official SDK at its pinned version); `ci` does it first.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +16,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod venv;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -23,7 +26,8 @@ commands:
   ui      re-bless the trybuild snapshots (TRYBUILD=overwrite)
   bench   run the criterion benches and write docs/PERFORMANCE.md
           (extra arguments go to criterion, e.g. `cargo xtask bench registry`)
-  doc     build the API documentation with -D warnings";
+  doc     build the API documentation with -D warnings
+  mcp-venv  make target/mcp-venv, the Python MCP SDK the end-to-end tests drive";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Some("ui") => ui(),
         Some("bench") => bench::run(&args[1..]),
         Some("doc") => doc(),
+        Some("mcp-venv") => venv::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -85,6 +90,8 @@ fn ci() -> Result<(), String> {
             "--allow-dirty",
         ]),
     )?;
+    // The MCP server's end-to-end test drives it with the official Python SDK.
+    venv::run()?;
     println!(
         "\n==> checks passed in {:.0?}; the tests run last, and their summary ends the run",
         started.elapsed()
@@ -209,7 +216,8 @@ fn describe(command: &Command) -> String {
             ));
         }
     }
-    text.push_str("cargo");
+    let program = Path::new(command.get_program());
+    text.push_str(&program.file_name().unwrap_or_default().to_string_lossy());
     for arg in command.get_args() {
         text.push(' ');
         text.push_str(&arg.to_string_lossy());

@@ -75,6 +75,9 @@ pub(crate) struct Settings {
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) strictness: Strictness,
     pub(crate) sandbox: bool,
+    /// The MCP server's settings (`crate::mcp`), beside the launcher's variables.
+    #[cfg(feature = "mcp")]
+    pub(crate) mcp: crate::mcp::McpSettings,
 }
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
@@ -106,7 +109,7 @@ struct Typed {
 pub struct CliBuilder {
     model: Model,
     bound: Vec<Bound>,
-    settings: Settings,
+    pub(crate) settings: Settings,
 }
 
 impl CliBuilder {
@@ -134,6 +137,8 @@ impl CliBuilder {
                 workspace: None,
                 strictness: Strictness::BestEffort,
                 sandbox: true,
+                #[cfg(feature = "mcp")]
+                mcp: crate::mcp::McpSettings::default(),
             },
         }
     }

@@ -6,11 +6,13 @@ use std::ffi::OsString;
 use std::io;
 use std::time::Duration;
 
+use cnv_caps::CapabilityClass;
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
 use cnv_typestate::{CallOrigin, Rule};
 use serde_json::{Map, Value};
 
+use crate::cancel::CancelToken;
 use crate::cli::{Cli, Ended, Ending, Outcome};
 use crate::console::Console;
 use crate::gate::Stop;
@@ -29,6 +31,8 @@ pub struct AgentCall<'a> {
     pub arguments: &'a Map<String, Value>,
     /// How the call arrived, as the audit trail records it.
     pub origin: CallOrigin,
+    /// What stops the call when its caller no longer wants it, if anything.
+    pub cancel: Option<CancelToken>,
 }
 
 impl<'a> AgentCall<'a> {
@@ -40,6 +44,7 @@ impl<'a> AgentCall<'a> {
             command,
             arguments,
             origin: CallOrigin::Program,
+            cancel: None,
         }
     }
 
@@ -47,6 +52,17 @@ impl<'a> AgentCall<'a> {
     #[must_use]
     pub fn with_origin(self, origin: CallOrigin) -> Self {
         Self { origin, ..self }
+    }
+
+    /// The same call, stopped when `cancel` is cancelled: before its handler starts it
+    /// never starts; while it runs, its worker is abandoned (as on an overrun) and the
+    /// call ends as [`CallOutcome::Cancelled`], in the audit trail too.
+    #[must_use]
+    pub fn with_cancel(self, cancel: CancelToken) -> Self {
+        Self {
+            cancel: Some(cancel),
+            ..self
+        }
     }
 }
 
@@ -86,6 +102,9 @@ pub enum CallOutcome {
         /// The band's time.
         budget: Duration,
     },
+    /// The caller cancelled the call ([`AgentCall::with_cancel`]): it did not start, or
+    /// its handler was abandoned.
+    Cancelled,
 }
 
 impl Cli {
@@ -99,13 +118,17 @@ impl Cli {
     /// person is asked anything.
     #[must_use]
     pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
+        if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            // Cancelled before it reached the gate: nothing was decided, nothing ran.
+            return CallOutcome::Cancelled;
+        }
         let args = match self.agent_argv(call) {
             Ok(args) => args,
             Err(outcome) => return outcome,
         };
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
-        match self.dispatch(&args, &mut console, &call.origin) {
+        match self.dispatch(&args, &mut console, &call.origin, call.cancel.as_ref()) {
             Outcome::Usage(err) => CallOutcome::InvalidArguments {
                 message: clap_message(&err),
             },
@@ -124,7 +147,7 @@ impl Cli {
                     // operator's to see in the log (its head stops short).
                     let _unrecorded = finish.record(Ending::of(&ended, report.band).result(exit));
                 }
-                outcome(ended)
+                outcome(ended, report.class)
             }
         }
     }
@@ -208,14 +231,22 @@ impl Cli {
     }
 }
 
-/// What a call that reached the gate comes to for its caller.
-fn outcome(ended: Ended) -> CallOutcome {
+/// What a call of a verb of `class` that reached the gate comes to for its caller.
+fn outcome(ended: Ended, class: CapabilityClass) -> CallOutcome {
     match ended {
         Ended::Output(output, _) => CallOutcome::Ran(output),
         Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => CallOutcome::Refused {
             rule: refusal.rule,
             message: refusal.message,
-            hint: refusal.hint,
+            // The caller gives a justification as an argument, not as `--justify`.
+            hint: match refusal.required {
+                Some(min_chars) => format!(
+                    "call again with a `{JUSTIFICATION_ARGUMENT}` argument of at least \
+                     {min_chars} characters saying why this call needs `{class}` ({})",
+                    class.describe()
+                ),
+                None => refusal.hint,
+            },
         },
         Ended::Stop(Stop::Failed(err)) if err.is_usage() => CallOutcome::InvalidArguments {
             message: err.to_string(),
@@ -224,6 +255,7 @@ fn outcome(ended: Ended) -> CallOutcome {
             message: err.to_string(),
         },
         Ended::Overrun(budget) => CallOutcome::Overran { budget },
+        Ended::Cancelled { .. } => CallOutcome::Cancelled,
     }
 }
 

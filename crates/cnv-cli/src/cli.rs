@@ -21,6 +21,7 @@ use crate::audit::{Finish, OpenLogs, Trail, TrailPaths};
 use crate::builder::{
     AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, CliBuilder, SANDBOX_ENV, Settings, WORKSPACE_ENV,
 };
+use crate::cancel::CancelToken;
 use crate::command::global;
 use crate::console::Console;
 use crate::execute::{Confinement, NotRun, Ran, Workers};
@@ -139,7 +140,7 @@ impl Cli {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let json = report::wants_json(&args);
-        match self.dispatch(&args, console, &CallOrigin::CommandLine) {
+        match self.dispatch(&args, console, &CallOrigin::CommandLine, None) {
             Outcome::Usage(err) => report::clap_error(&err, json, console),
             Outcome::Printed(exit) => exit,
             Outcome::Call {
@@ -154,6 +155,11 @@ impl Cli {
                     }
                     Ended::Stop(stop) => report.stop(stop, console),
                     Ended::Overrun(budget) => report.overrun(budget, console),
+                    // Only a call made with a cancel token (`Cli::call`) is cancelled.
+                    Ended::Cancelled { .. } => report.stop(
+                        Stop::Failed(HandlerError::msg("the call was cancelled")),
+                        console,
+                    ),
                 };
                 if let Some(finish) = finish
                     && let Err(err) = finish.record(ending.result(exit))
@@ -167,12 +173,14 @@ impl Cli {
 
     /// Parses `args` and, for a command, takes it through the gate and the sandbox; what
     /// it printed (help, introspection, a warning) went to `console`. Any `origin` but the
-    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]).
+    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]), and
+    /// `cancel` stops such a call when its caller no longer wants it.
     pub(crate) fn dispatch(
         &self,
         args: &[OsString],
         console: &mut Console<'_>,
         origin: &CallOrigin,
+        cancel: Option<&CancelToken>,
     ) -> Outcome {
         let parsed = self.lock_command().try_get_matches_from_mut(args);
         let matches = match parsed {
@@ -199,6 +207,12 @@ impl Cli {
         let json = flags.json;
         if let Some(exit) = self.introspect(&matches, json, console) {
             return Outcome::Printed(exit);
+        }
+        #[cfg(feature = "mcp")]
+        if *origin == CallOrigin::CommandLine
+            && let Some(served) = crate::mcp::serve_from_flags(self, &matches, console)
+        {
+            return served;
         }
         if words.is_empty() {
             let err = self.lock_command().error(
@@ -246,6 +260,7 @@ impl Cli {
             flags: &flags,
             mode: report.mode,
             origin,
+            cancel,
         };
         let (ended, finish) = self.decide_and_run(&call, console);
         Outcome::Call {
@@ -323,7 +338,9 @@ impl Cli {
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
         };
-        let ran = self.workers.execute(job, call.command, &confinement);
+        let ran = self
+            .workers
+            .execute(job, call.command, &confinement, call.cancel);
         if let (Some(finish), Some(enforcement)) = (finish.as_mut(), ran.enforcement()) {
             finish.enforcement = serde_json::to_value(enforcement).ok();
         }
@@ -336,6 +353,9 @@ impl Cli {
                 result: Err(err), ..
             } => Ended::Stop(Stop::Failed(err)),
             Ran::Overran { budget, .. } => Ended::Overrun(budget),
+            Ran::Cancelled { enforcement } => Ended::Cancelled {
+                started: enforcement.is_some(),
+            },
             Ran::NotRun(not_run) => Ended::Stop(not_run_stop(not_run, &workspace)),
         };
         (ended, finish)
@@ -407,6 +427,8 @@ impl Ended {
             Self::Stop(Stop::NotConfirmed(_)) => Exit::ConfirmationRequired,
             Self::Stop(Stop::Failed(err)) => err.exit(),
             Self::Overrun(_) => Exit::Overrun,
+            // Nobody is given an exit code for a cancelled call; the trail records 130.
+            Self::Cancelled { .. } => Exit::Failed,
         }
     }
 }
@@ -420,6 +442,7 @@ pub(crate) struct Call<'a> {
     flags: &'a GateFlags,
     mode: RunMode,
     origin: &'a CallOrigin,
+    cancel: Option<&'a CancelToken>,
 }
 
 /// How a command that reached the gate ended.
@@ -430,6 +453,8 @@ pub(crate) enum Ended {
     Stop(Stop),
     /// It ran past its band's time.
     Overrun(std::time::Duration),
+    /// Its caller cancelled it, before its handler `started` or while it ran.
+    Cancelled { started: bool },
 }
 
 /// How a call ended, as its session's last entry says, waiting for the exit code the
@@ -440,6 +465,7 @@ pub(crate) enum Ending {
     Denied(Rule, String),
     Sandbox(String),
     Overrun(ResourceBand, String),
+    Cancelled(String),
 }
 
 impl Ending {
@@ -458,6 +484,13 @@ impl Ending {
                 band,
                 format!("ran past {} ms and was stopped", budget.as_millis()),
             ),
+            Ended::Cancelled { started: true } => Self::Cancelled(
+                "cancelled by its caller while its handler ran; the handler's worker was abandoned"
+                    .to_owned(),
+            ),
+            Ended::Cancelled { started: false } => {
+                Self::Cancelled("cancelled by its caller before its handler started".to_owned())
+            }
         }
     }
 
@@ -482,9 +515,17 @@ impl Ending {
                 band,
                 message,
             },
+            Self::Cancelled(message) => CallResult::Cancelled {
+                exit_code: CANCELLED_EXIT_CODE,
+                message,
+            },
         }
     }
 }
+
+/// The exit code the trail records for a cancelled call: 130, as a shell reports a
+/// command its user interrupted (no caller is given one).
+const CANCELLED_EXIT_CODE: i32 = 130;
 
 /// Why a call the gate admitted did not run, as the caller sees it.
 fn not_run_stop(not_run: NotRun, workspace: &Path) -> Stop {

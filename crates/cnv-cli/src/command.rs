@@ -19,6 +19,11 @@ pub(crate) mod global {
     pub(crate) const MCP_TOOLS: &str = "mcp-tools";
     pub(crate) const CAPABILITIES: &str = "capabilities";
     pub(crate) const COMPLETIONS: &str = "completions";
+    /// The MCP server's flags, declared with the `mcp` feature only (reserved always).
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) const MCP_SERVE: &str = "mcp-serve";
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) const MCP_SERVE_HTTP: &str = "mcp-serve-http";
 
     /// The gate's flags: given at any level (before the noun, after the verb), once.
     pub(crate) const GATE: [&str; 4] = [AGENT, JUSTIFY, YES, FORMAT];
@@ -65,6 +70,10 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
             // every handler, listed once under their own heading.
             argument(arg).global(true).help_heading("Global options")
         }));
+    #[cfg(feature = "mcp")]
+    {
+        root = root.args(serve_args());
+    }
     for noun in model.nouns() {
         root = root.subcommand(noun_command(noun, gate));
     }
@@ -125,6 +134,45 @@ fn introspection_args() -> [Arg; 4] {
             .help("Print a completion script for SHELL and exit")
             .action(ArgAction::Set)
             .value_parser(value_parser!(clap_complete::Shell)),
+    ]
+}
+
+/// The operator's flags that serve every verb as an MCP tool (`crate::mcp`): asked of the
+/// program as a whole, alone (a command, the gate's flags or introspection beside them
+/// mean nothing to a server, so clap refuses them).
+#[cfg(feature = "mcp")]
+fn serve_args() -> [Arg; 2] {
+    use std::net::SocketAddr;
+    let alone = [
+        global::AGENT,
+        global::JUSTIFY,
+        global::YES,
+        global::FORMAT,
+        global::GRAMMAR,
+        global::MCP_TOOLS,
+        global::CAPABILITIES,
+        global::COMPLETIONS,
+    ];
+    [
+        Arg::new(global::MCP_SERVE)
+            .long(global::MCP_SERVE)
+            .help(
+                "Serve every command as an MCP tool over standard input and output, in agent mode",
+            )
+            .action(ArgAction::SetTrue)
+            .conflicts_with_all(alone)
+            .conflicts_with(global::MCP_SERVE_HTTP),
+        Arg::new(global::MCP_SERVE_HTTP)
+            .long(global::MCP_SERVE_HTTP)
+            .value_name("ADDR")
+            .help(format!(
+                "Serve every command as an MCP tool over streamable HTTP at http://ADDR/mcp, in \
+                 agent mode (IP:PORT; loopback only unless {}=1)",
+                crate::mcp::MCP_ALLOW_REMOTE_ENV
+            ))
+            .action(ArgAction::Set)
+            .value_parser(value_parser!(SocketAddr))
+            .conflicts_with_all(alone),
     ]
 }
 
@@ -459,8 +507,15 @@ mod tests {
     #[test]
     fn the_reserved_names_are_exactly_the_global_flags_and_clap_s_own() {
         let command = build(&model(), &gate());
+        // Without the `mcp` feature the serve flags are reserved but not declared.
+        let undeclared: &[&str] = if cfg!(feature = "mcp") {
+            &[]
+        } else {
+            &[global::MCP_SERVE, global::MCP_SERVE_HTTP]
+        };
         for name in global::RESERVED {
             let known = command.get_arguments().any(|a| a.get_id() == *name)
+                || undeclared.contains(name)
                 || [
                     "help",
                     "version",

@@ -10,6 +10,10 @@
 //! class; calls that arrive together (a server's) get a worker each. A process that runs
 //! one command starts one worker. A worker whose handler overran its band, panicked or
 //! was abandoned never returns to the pool.
+//!
+//! A call made with a [`CancelToken`] (an MCP server's) is also abandoned when its caller
+//! cancels it: the waiting thread wakes on the token as it wakes on the answer, and the
+//! worker is left behind like one that overran.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,7 @@ use cnv_sandbox::{
     Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
 };
 
+use crate::cancel::CancelToken;
 use crate::gate::{Job, RunHandler};
 use crate::output::{HandlerError, Output};
 
@@ -58,6 +63,9 @@ pub(crate) enum Ran {
     },
     /// The call did not run: the sandbox, the workspace or the audit log's place refused it.
     NotRun(NotRun),
+    /// The caller cancelled the call: before its handler started (no enforcement), or
+    /// while it ran (its worker was left behind).
+    Cancelled { enforcement: Option<Enforcement> },
 }
 
 impl Ran {
@@ -66,6 +74,7 @@ impl Ran {
         match self {
             Self::Done { enforcement, .. } => enforcement.as_ref(),
             Self::Overran { enforcement, .. } => Some(enforcement),
+            Self::Cancelled { enforcement } => enforcement.as_ref(),
             Self::NotRun(_) => None,
         }
     }
@@ -112,12 +121,50 @@ struct Worker {
 /// One call for a worker.
 struct Task {
     run: RunHandler,
-    reply: Sender<Result<Output, HandlerError>>,
+    reply: Reply,
+}
+
+/// What the thread waiting for a call hears.
+enum Answer {
+    /// The handler returned.
+    Returned(Result<Output, HandlerError>),
+    /// The handler ended without returning (it panicked).
+    Lost,
+    /// The caller cancelled the call.
+    Cancelled,
+}
+
+/// Where a worker sends its answer. Dropped unanswered (the handler panicked), it says
+/// so: the waiting thread cannot count on the channel closing, since a cancel token may
+/// hold a sender of it too.
+struct Reply(Option<Sender<Answer>>);
+
+impl Reply {
+    fn send(mut self, result: Result<Output, HandlerError>) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Answer::Returned(result));
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Answer::Lost);
+        }
+    }
 }
 
 impl Workers {
-    /// Runs `job` as `confinement` says (see the module documentation).
-    pub(crate) fn execute(&self, job: Job, command: &str, confinement: &Confinement<'_>) -> Ran {
+    /// Runs `job` as `confinement` says (see the module documentation), until it answers,
+    /// overruns its band or `cancel` is cancelled.
+    pub(crate) fn execute(
+        &self,
+        job: Job,
+        command: &str,
+        confinement: &Confinement<'_>,
+        cancel: Option<&CancelToken>,
+    ) -> Ran {
         let class = job.contract.class();
         let band = job.contract.band();
         let grant = Grant::of(class);
@@ -134,7 +181,11 @@ impl Workers {
         };
         if !confinement.sandbox {
             // The embedding program confines its own threads: the handler runs here, with
-            // its handle, and its band's time is the program's to enforce.
+            // its handle, and its band's time (and its cancellation, once started) is the
+            // program's to enforce.
+            if cancel.is_some_and(CancelToken::is_cancelled) {
+                return Ran::Cancelled { enforcement: None };
+            }
             return Ran::Done {
                 result: (job.run)(workspace.as_ref()),
                 enforcement: None,
@@ -165,24 +216,38 @@ impl Workers {
             Err(not_run) => return Ran::NotRun(not_run),
         };
         let (reply, answer) = mpsc::channel();
+        if let Some(cancel) = cancel {
+            let wake = reply.clone();
+            let waiting = cancel.on_cancel(move || {
+                let _ = wake.send(Answer::Cancelled);
+            });
+            if !waiting {
+                // Cancelled before the handler started: it never starts.
+                self.give_back(key, worker);
+                return Ran::Cancelled { enforcement: None };
+            }
+        }
         let task = Task {
             run: job.run,
-            reply,
+            reply: Reply(Some(reply)),
         };
-        if worker.tasks.send(task).is_err() {
-            return Ran::NotRun(NotRun::Thread(
-                "the handler's worker ended before the call".to_owned(),
-            ));
+        let sent = worker.tasks.send(task);
+        let answer = if sent.is_err() {
+            Err(None)
+        } else {
+            match band.max_runtime() {
+                Some(budget) => answer.recv_timeout(budget).map_err(|err| match err {
+                    mpsc::RecvTimeoutError::Timeout => Some(budget),
+                    mpsc::RecvTimeoutError::Disconnected => None,
+                }),
+                None => answer.recv().map_err(|_| None),
+            }
+        };
+        if let Some(cancel) = cancel {
+            cancel.clear();
         }
-        let answer = match band.max_runtime() {
-            Some(budget) => answer.recv_timeout(budget).map_err(|err| match err {
-                mpsc::RecvTimeoutError::Timeout => Some(budget),
-                mpsc::RecvTimeoutError::Disconnected => None,
-            }),
-            None => answer.recv().map_err(|_| None),
-        };
         match answer {
-            Ok(result) => {
+            Ok(Answer::Returned(result)) => {
                 let enforcement = worker.enforcement.clone();
                 self.give_back(key, worker);
                 Ran::Done {
@@ -191,11 +256,17 @@ impl Workers {
                 }
             }
             // The worker is busy with a handler that did not stop: never again.
+            Ok(Answer::Cancelled) => Ran::Cancelled {
+                enforcement: Some(worker.enforcement),
+            },
             Err(Some(budget)) => Ran::Overran {
                 budget,
                 enforcement: worker.enforcement,
             },
-            Err(None) => Ran::NotRun(NotRun::Thread(
+            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::NotRun(NotRun::Thread(
+                "the handler's worker ended before the call".to_owned(),
+            )),
+            Ok(Answer::Lost) | Err(None) => Ran::NotRun(NotRun::Thread(
                 "the handler's worker ended without an answer (the handler panicked)".to_owned(),
             )),
         }
@@ -300,6 +371,6 @@ fn serve(
     }
     for task in inbox {
         let result = (task.run)(workspace.as_ref());
-        let _ = task.reply.send(result);
+        task.reply.send(result);
     }
 }

@@ -33,6 +33,9 @@
 //!   enforces of it), `--completions SHELL`.
 //! * **Output**: text for people; with `--format json`, every result and every error is
 //!   one JSON object on standard output.
+//! * **MCP** (feature `mcp`): `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb
+//!   as an MCP tool, each call through the same gate (in agent mode), sandbox and audit
+//!   trail, each MCP session a session of a registry (the `mcp` module).
 //!
 //! # Who sets what
 //!
@@ -108,6 +111,7 @@ mod audit;
 mod binding;
 mod builder;
 mod call;
+mod cancel;
 mod cli;
 mod command;
 mod console;
@@ -115,6 +119,8 @@ mod execute;
 mod gate;
 mod introspect;
 mod invocation;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod output;
 mod report;
 mod typed;
@@ -125,6 +131,7 @@ pub use builder::{
     DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
 };
 pub use call::{AgentCall, CallOutcome};
+pub use cancel::CancelToken;
 pub use cli::Cli;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use cnv_typestate::{CallOrigin, McpTransport};

@@ -56,6 +56,8 @@ pub const RESERVED_ARGUMENT_NAMES: &[&str] = &[
     "format",
     "grammar",
     "mcp-tools",
+    "mcp-serve",
+    "mcp-serve-http",
     "capabilities",
     "completions",
     "help",

@@ -271,7 +271,8 @@ pub enum CallOrigin {
     Mcp {
         /// The MCP transport.
         transport: McpTransport,
-        /// The MCP session's id, when the transport has one (streamable HTTP).
+        /// The MCP session's id: its `Mcp-Session-Id` over HTTP, the id the server gave
+        /// the connection over stdio; the same id names it in the server's registry.
         session_id: Option<String>,
         /// The client's name, as it introduced itself.
         client_name: Option<String>,
@@ -335,6 +336,14 @@ pub enum CallResult {
         /// What the sandbox refused, described.
         message: String,
     },
+    /// The caller cancelled the call (an MCP client): before its handler started, or
+    /// while it ran, and then its handler was abandoned as an overrun one is.
+    Cancelled {
+        /// The exit code: 130, as a shell reports a command its user interrupted.
+        exit_code: i32,
+        /// What was cancelled, described.
+        message: String,
+    },
 }
 
 impl CallResult {
@@ -346,7 +355,8 @@ impl CallResult {
             | Self::Failed { exit_code, .. }
             | Self::Denied { exit_code, .. }
             | Self::Overrun { exit_code, .. }
-            | Self::Sandbox { exit_code, .. } => *exit_code,
+            | Self::Sandbox { exit_code, .. }
+            | Self::Cancelled { exit_code, .. } => *exit_code,
         }
     }
 
@@ -358,21 +368,26 @@ impl CallResult {
             Self::Failed { message, .. }
             | Self::Denied { message, .. }
             | Self::Overrun { message, .. }
-            | Self::Sandbox { message, .. } => Some(message),
+            | Self::Sandbox { message, .. }
+            | Self::Cancelled { message, .. } => Some(message),
         }
     }
 
-    /// Whether the call was stopped rather than run to its end: refused, overrun or
-    /// stopped by the sandbox.
+    /// Whether the call was stopped rather than run to its end: refused, overrun,
+    /// stopped by the sandbox or cancelled by its caller.
     #[must_use]
     pub fn was_stopped(&self) -> bool {
         match self {
             Self::Ran { .. } | Self::Failed { .. } => false,
-            Self::Denied { .. } | Self::Overrun { .. } | Self::Sandbox { .. } => true,
+            Self::Denied { .. }
+            | Self::Overrun { .. }
+            | Self::Sandbox { .. }
+            | Self::Cancelled { .. } => true,
         }
     }
 
-    /// The `status` word: `ran`, `failed`, `denied`, `overrun` or `sandbox`.
+    /// The `status` word: `ran`, `failed`, `denied`, `overrun`, `sandbox` or
+    /// `cancelled`.
     #[must_use]
     pub fn status(&self) -> &'static str {
         match self {
@@ -381,6 +396,7 @@ impl CallResult {
             Self::Denied { .. } => "denied",
             Self::Overrun { .. } => "overrun",
             Self::Sandbox { .. } => "sandbox",
+            Self::Cancelled { .. } => "cancelled",
         }
     }
 }
@@ -617,6 +633,10 @@ mod tests {
             CallResult::Sandbox {
                 exit_code: 6,
                 message: "write outside the workspace".into(),
+            },
+            CallResult::Cancelled {
+                exit_code: 130,
+                message: "cancelled by the MCP client".into(),
             },
         ];
         for result in results {

@@ -1,0 +1,408 @@
+//! The MCP handler: one instance per MCP session (the stdio connection; each HTTP
+//! session, made by the transport's factory), sharing the server's tools, registry and
+//! call queue.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cnv_caps::SessionId;
+use cnv_typestate::McpTransport;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, ErrorCode, Implementation, InitializeRequestParams, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use super::McpError;
+use super::dispatch::Job;
+use super::sessions::{Session, Sessions};
+use crate::call::CallOutcome;
+use crate::cancel::CancelToken;
+use crate::cli::Cli;
+
+/// The newest protocol revision served: the last with an `initialize` handshake and
+/// sessions (2026-07-28 has neither, and a session is what the registry holds).
+const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// What every session of one server shares.
+pub(super) struct Shared {
+    /// `tools/list`: the command line's manifest, read once.
+    tools: Arc<[Tool]>,
+    /// Each tool's command (`"file_write"` → `"file write"`).
+    commands: HashMap<String, String>,
+    info: ServerConfig,
+    pub(super) sessions: Arc<Sessions>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Shared {
+    /// The shared state of a server of `cli`.
+    ///
+    /// # Errors
+    ///
+    /// [`McpError::Manifest`] when the manifest does not read as MCP tools.
+    pub(super) fn new(
+        cli: &Cli,
+        sessions: Arc<Sessions>,
+        jobs: mpsc::Sender<Job>,
+    ) -> Result<Arc<Self>, McpError> {
+        let manifest = cli.mcp_tools();
+        let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
+        // The manifest lists the verbs in the grammar's order: the n-th tool is the n-th
+        // verb (the same pairing `Cli::mcp_tools` makes with the capability rows).
+        let commands = list
+            .tools
+            .iter()
+            .zip(cli.model().verbs())
+            .map(|(tool, (path, verb))| (tool.name.to_string(), path.command(verb)))
+            .collect();
+        let model = cli.model();
+        let app = model.app_name();
+        let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                app.to_owned(),
+                model.version().unwrap_or("0.0.0").to_owned(),
+            ))
+            .with_protocol_version(PROTOCOL)
+            .with_instructions(format!(
+                "The tools of `{app}`: each is one of its commands, with its capability in \
+                 `_meta[\"cnv/contract\"]` and what an agent must give in \
+                 `_meta[\"cnv/agent\"]`. Agent-safe tools run as they are; the others need a \
+                 `justification` argument saying why the call needs its capability, and \
+                 `Dangerous` or interactive-only ones never run for an agent (they are listed \
+                 so that you know they exist). A refused call is a result with isError that \
+                 names the rule and what to do. Every call is recorded in the operator's audit \
+                 log."
+            ));
+        Ok(Arc::new(Self {
+            tools: list.tools.into(),
+            commands,
+            info,
+            sessions,
+            jobs,
+        }))
+    }
+}
+
+/// The handler of one MCP session.
+pub(super) struct CnvServer {
+    shared: Arc<Shared>,
+    transport: McpTransport,
+    /// Set by `initialize`; its registry entry is removed when the handler is dropped
+    /// (the connection or the HTTP session's worker ended).
+    session: OnceLock<Session>,
+    /// Calls under way (stdio: the idle timeout waits for them).
+    busy: Option<Arc<AtomicUsize>>,
+}
+
+/// The extension the HTTP session manager puts on an `initialize` message: the id of
+/// the session rmcp made, which is also its id in the registry.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct HttpSession(pub(super) SessionId);
+
+impl CnvServer {
+    /// A handler for a session over `transport`; `busy` counts its calls under way.
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        transport: McpTransport,
+        busy: Option<Arc<AtomicUsize>>,
+    ) -> Self {
+        Self {
+            shared,
+            transport,
+            session: OnceLock::new(),
+            busy,
+        }
+    }
+
+    /// This handler's session, if `initialize` made one and the registry still holds it.
+    fn session(&self) -> Result<&Session, ErrorData> {
+        let Some(session) = self.session.get() else {
+            return Err(ErrorData::invalid_request(
+                "no MCP session: send `initialize` first (protocol 2025-11-25 or older)",
+                None,
+            ));
+        };
+        if !self.shared.sessions.is_open(&session.id) {
+            return Err(ErrorData::invalid_request(
+                "this MCP session is closed (ended by the operator or its idle timeout); start a new one with `initialize`",
+                None,
+            ));
+        }
+        Ok(session)
+    }
+}
+
+impl Drop for CnvServer {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.get() {
+            self.shared
+                .sessions
+                .close(&session.id, "its connection ended");
+        }
+    }
+}
+
+impl ServerHandler for CnvServer {
+    fn get_info(&self) -> ServerConfig {
+        self.shared.info.clone()
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(ProtocolVersion::known_up_to(&PROTOCOL))
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        if self.session.get().is_some() {
+            return Err(ErrorData::invalid_request(
+                "this MCP session is initialized already",
+                None,
+            ));
+        }
+        let result = self.negotiate_initialize(&request)?;
+        // Over HTTP the session manager names the session; over stdio the connection is
+        // the session, and its id is new.
+        let id = context
+            .extensions
+            .get::<HttpSession>()
+            .map_or_else(SessionId::new_v4, |session| session.0);
+        let session = Session::new(
+            id,
+            self.transport,
+            &request.client_info.name,
+            &request.client_info.version,
+        );
+        self.shared.sessions.open(&session).map_err(|err| {
+            ErrorData::invalid_request(format!("the session cannot be registered: {err}"), None)
+        })?;
+        if let Err(session) = self.session.set(session) {
+            // Two `initialize` at once on one connection: the first one keeps it.
+            self.shared
+                .sessions
+                .close(&session.id, "initialized twice at once");
+            return Err(ErrorData::invalid_request(
+                "this MCP session is initialized already",
+                None,
+            ));
+        }
+        context.peer.set_peer_info(request);
+        Ok(result)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        self.session()?;
+        Ok(ListToolsResult::with_all_items(self.shared.tools.to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.shared
+            .tools
+            .iter()
+            .find(|tool| tool.name == name)
+            .cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let session = self.session()?;
+        let Some(command) = self.shared.commands.get(request.name.as_ref()) else {
+            // Not finding the tool is a protocol error, as the specification's example.
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{}`; tools/list names this server's tools",
+                    escape(&request.name)
+                ),
+                None,
+            ));
+        };
+        let _busy = self.busy.as_deref().map(Busy::enter);
+        let cancel = CancelToken::new();
+        // Dropped before the answer (the client cancelled, went away, or the server is
+        // stopping): the call is cancelled.
+        let _cancel_on_drop = CancelOnDrop(cancel.clone());
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            command: command.clone(),
+            arguments: request.arguments.unwrap_or_default(),
+            origin: session.origin(),
+            cancel,
+            reply,
+        };
+        tokio::select! {
+            sent = self.shared.jobs.send(job) => {
+                if sent.is_err() {
+                    return Err(ErrorData::internal_error("the server is stopping", None));
+                }
+            }
+            // No answer is sent for a cancelled request.
+            () = context.ct.cancelled() => return Err(cancelled()),
+        }
+        let outcome = tokio::select! {
+            outcome = answer => outcome,
+            () = context.ct.cancelled() => return Err(cancelled()),
+        };
+        let outcome = outcome
+            .map_err(|_| ErrorData::internal_error("the call ended without an answer", None))?;
+        tool_result(outcome).map(Into::into)
+    }
+
+    /// A known method whose parameters did not parse reaches the server as a custom
+    /// request: say so (`-32602`) rather than rmcp's "method not found" with the name.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        const KNOWN: &[&str] = &["initialize", "ping", "tools/list", "tools/call"];
+        let method = request.method.as_str();
+        if KNOWN.contains(&method) {
+            Err(ErrorData::invalid_params(
+                format!("malformed parameters for `{method}`"),
+                None,
+            ))
+        } else {
+            Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("method `{}` not found", escape(method)),
+                None,
+            ))
+        }
+    }
+}
+
+/// The error of a cancelled request (never sent: the client cancelled it).
+fn cancelled() -> ErrorData {
+    ErrorData::new(ErrorCode(-32800), "the request was cancelled", None)
+}
+
+/// A name a client sent, quoted in a message: at most 128 characters, control
+/// characters escaped.
+fn escape(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(128)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().nth(128).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Cancels the call when the request's future is dropped before the call answered.
+struct CancelOnDrop(CancelToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        // Cancelling a call that has answered does nothing: its wait is over.
+        self.0.cancel();
+    }
+}
+
+/// One call under way, counted while it lasts.
+struct Busy<'a>(&'a AtomicUsize);
+
+impl<'a> Busy<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A call's outcome as a tool result: what ran is its text and its data as
+/// `structuredContent`; what was refused, failed or overran is `isError: true` with what
+/// happened and what to do, in words and in `structuredContent.error`.
+fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
+    match outcome {
+        CallOutcome::Ran(output) => {
+            let structured = output.data().map(|data| match data {
+                Value::Object(_) => data.clone(),
+                // `structuredContent` is an object (schema 2025-11-25).
+                other => json!({ "result": other }),
+            });
+            let mut result =
+                CallToolResult::success(vec![ContentBlock::text(output.as_text().to_owned())]);
+            result.structured_content = structured;
+            Ok(result)
+        }
+        CallOutcome::UnknownCommand { command } => Err(ErrorData::invalid_params(
+            format!("unknown tool for `{command}`"),
+            None,
+        )),
+        CallOutcome::InvalidArguments { message } => Ok(error_result(
+            "invalid_arguments",
+            &format!("invalid arguments: {message}"),
+            None,
+            Some("call the tool again with the arguments its inputSchema declares"),
+        )),
+        CallOutcome::Refused {
+            rule,
+            message,
+            hint,
+        } => Ok(error_result(
+            "refused",
+            &message,
+            Some(&rule.to_string()),
+            Some(&hint),
+        )),
+        CallOutcome::Failed { message } => Ok(error_result("failed", &message, None, None)),
+        CallOutcome::Overran { budget } => Ok(error_result(
+            "overrun",
+            &format!(
+                "the call ran past its resource band's {} ms and was stopped",
+                budget.as_millis()
+            ),
+            None,
+            Some("the operator or the program's author can give the command a slower band"),
+        )),
+        CallOutcome::Cancelled => Err(cancelled()),
+    }
+}
+
+/// An `isError` result: the message and what to do as text, and the same as
+/// `structuredContent.error` (`kind`, `message`, `rule`, `hint`).
+fn error_result(
+    kind: &str,
+    message: &str,
+    rule: Option<&str>,
+    hint: Option<&str>,
+) -> CallToolResult {
+    let text = match hint {
+        Some(hint) => format!("{message}\nto proceed: {hint}"),
+        None => message.to_owned(),
+    };
+    let mut error = json!({ "kind": kind, "message": message });
+    if let Some(rule) = rule {
+        error["rule"] = Value::from(rule);
+    }
+    if let Some(hint) = hint {
+        error["hint"] = Value::from(hint);
+    }
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(json!({ "error": error }));
+    result
+}

@@ -1,0 +1,132 @@
+//! MCP sessions as sessions of the registry: registered at `initialize`, looked up on
+//! every request, removed once (whichever of the connection's end, HTTP `DELETE`, the
+//! idle timeout or the server's shutdown comes first), each change told to the operator
+//! on standard error with the number of sessions open.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cnv_caps::SessionId;
+use cnv_registry::{DuplicateSession, SessionBuilder, SessionRegistry};
+use cnv_typestate::{CallOrigin, McpTransport};
+
+/// The longest client name or version kept (in characters): they reach the registry,
+/// the audit trail and the operator's terminal, and a client chooses them.
+const MAX_CLIENT_TEXT: usize = 128;
+
+/// The registry of one server, and whether session changes are told on standard error.
+#[derive(Debug)]
+pub(super) struct Sessions {
+    registry: Arc<SessionRegistry>,
+    quiet: AtomicBool,
+}
+
+/// One open MCP session, as its handler keeps it.
+#[derive(Clone, Debug)]
+pub(super) struct Session {
+    pub(super) id: SessionId,
+    pub(super) transport: McpTransport,
+    pub(super) client_name: String,
+    pub(super) client_version: String,
+}
+
+impl Session {
+    /// The session of `id`, for a client that introduced itself with `name` and
+    /// `version` (cut to a sane length).
+    pub(super) fn new(id: SessionId, transport: McpTransport, name: &str, version: &str) -> Self {
+        let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
+        Self {
+            id,
+            transport,
+            client_name: clip(name),
+            client_version: clip(version),
+        }
+    }
+
+    /// How a call of this session arrived, as the audit trail records it.
+    pub(super) fn origin(&self) -> CallOrigin {
+        CallOrigin::Mcp {
+            transport: self.transport,
+            session_id: Some(self.id.to_string()),
+            client_name: Some(self.client_name.clone()),
+            client_version: Some(self.client_version.clone()),
+        }
+    }
+}
+
+impl Sessions {
+    pub(super) fn new(registry: Arc<SessionRegistry>) -> Self {
+        Self {
+            registry,
+            quiet: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn registry(&self) -> &Arc<SessionRegistry> {
+        &self.registry
+    }
+
+    pub(super) fn set_quiet(&self) {
+        self.quiet.store(true, Ordering::Relaxed);
+    }
+
+    /// Registers `session`: a `SessionHandle` named after its client and transport.
+    ///
+    /// # Errors
+    ///
+    /// The registry's, when a session of that id is open already.
+    pub(super) fn open(&self, session: &Session) -> Result<(), DuplicateSession> {
+        let handle = SessionBuilder::new()
+            .id(session.id)
+            .name(format!(
+                "mcp {} {} {}",
+                transport_name(session.transport),
+                session.client_name,
+                session.client_version
+            ))
+            .build();
+        self.registry.register(Arc::new(handle))?;
+        if !self.quiet.load(Ordering::Relaxed) {
+            eprintln!(
+                "cnv mcp: session {} opened over {} by {:?} {:?} ({} open)",
+                session.id,
+                transport_name(session.transport),
+                session.client_name,
+                session.client_version,
+                self.registry.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the session of `id` is in the registry and active: the one lookup every
+    /// request of a session makes (a borrowed, lock-free read).
+    pub(super) fn is_open(&self, id: &SessionId) -> bool {
+        self.registry
+            .with(id, cnv_registry::SessionHandle::is_active)
+            .unwrap_or(false)
+    }
+
+    /// Removes the session of `id` (closed first, so that a handle still held elsewhere
+    /// says so); `why` says what ended it. Removing it twice is removing it once.
+    pub(super) fn close(&self, id: &SessionId, why: &str) {
+        if let Some(handle) = self.registry.remove(id) {
+            let _ = handle.close();
+            if !self.quiet.load(Ordering::Relaxed) {
+                eprintln!(
+                    "cnv mcp: session {id} closed: {why} ({} open)",
+                    self.registry.len()
+                );
+            }
+        }
+    }
+}
+
+fn transport_name(transport: McpTransport) -> &'static str {
+    match transport {
+        McpTransport::Stdio => "stdio",
+        McpTransport::StreamableHttp => "http",
+        // `McpTransport` may grow; this server serves only the two above.
+        _ => "another transport",
+    }
+}
