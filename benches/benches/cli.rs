@@ -14,8 +14,9 @@
 //!   handler that reads its arguments by name (`call.value("count")`, parsed by the
 //!   handler); the two differ only in how the arguments are read. Both run with the
 //!   sandbox off (`CliBuilder::without_sandbox`), to compare the gate with clap; a third
-//!   row runs the by-name handler as a command line does, on a fresh thread the sandbox
-//!   confines to the verb's class (the sandbox's own cost per process is `sandbox/`).
+//!   row runs the by-name handler as a command line does, on a worker thread the sandbox
+//!   confines to the verb's class, taken from the command line's pool (the first call
+//!   starts it; the sandbox's own cost per process is `sandbox/`).
 
 use std::hint::black_box;
 
