@@ -159,7 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn budgets_match_the_specification() {
+    fn budgets_are_the_documented_ones() {
         let expected = [
             (ResourceBand::Instant, Some(100), Some(10 * MIB)),
             (ResourceBand::Fast, Some(1_000), Some(100 * MIB)),

@@ -311,7 +311,7 @@ mod tests {
     use alloc::string::ToString;
 
     #[test]
-    fn risk_levels_match_the_specification() {
+    fn risk_levels_are_the_documented_ones() {
         let levels: alloc::vec::Vec<u8> = CapabilityClass::ALL
             .iter()
             .map(|c| c.risk_level())

@@ -26,7 +26,8 @@ fn model(source: &str) -> Model {
     })
 }
 
-const SEED: &str = r#"
+/// The grammar DSL example: two nouns, three verbs, one with an explicit `safety:`.
+const EXAMPLE: &str = r#"
     app "myapp" version "1.0.0" {
         noun "file" help "File operations" {
             verb "read" { capability: Pure, resource: Fast, help: "Read a file" }
@@ -42,8 +43,8 @@ const SEED: &str = r#"
 "#;
 
 #[test]
-fn parse_reads_the_seed_grammar() {
-    let parsed = parse::parse(tokens(SEED));
+fn parse_reads_the_example_grammar() {
+    let parsed = parse::parse(tokens(EXAMPLE));
     assert!(parsed.errors.is_empty());
     assert!(parsed.krate.is_none());
     let grammar = parsed.grammar.expect("a grammar");
@@ -282,7 +283,7 @@ fn nesting_is_limited_to_eight_nouns() {
 
 #[test]
 fn expansion_is_one_block_of_constants() {
-    let out = crate::expand(tokens(SEED)).to_string();
+    let out = crate::expand(tokens(EXAMPLE)).to_string();
     assert!(out.starts_with('{'), "{out}");
     assert!(
         out.contains(":: cnv :: grammar :: GrammarModel :: __from_static"),
@@ -295,7 +296,7 @@ fn expansion_is_one_block_of_constants() {
 
 #[test]
 fn the_crate_path_can_be_overridden() {
-    let source = SEED.replacen("app", "crate = ::cnv_grammar; app", 1);
+    let source = EXAMPLE.replacen("app", "crate = ::cnv_grammar; app", 1);
     let out = crate::expand(tokens(&source)).to_string();
     assert!(out.contains(":: cnv_grammar :: GrammarModel"), "{out}");
     assert!(!out.contains(":: cnv :: grammar"), "{out}");
@@ -305,7 +306,7 @@ fn the_crate_path_can_be_overridden() {
 fn the_crate_path_is_kept_when_the_app_cannot_be_read() {
     // The fallback names the crate the grammar names: with the default path it would add
     // an unresolved-path error (E0433) in a program without the `cnv` facade.
-    let source = SEED.replacen("app", "crate = ::cnv_grammar; ap", 1);
+    let source = EXAMPLE.replacen("app", "crate = ::cnv_grammar; ap", 1);
     let out = crate::expand(tokens(&source)).to_string();
     assert_eq!(out.matches("compile_error").count(), 1, "{out}");
     assert!(
@@ -314,7 +315,7 @@ fn the_crate_path_is_kept_when_the_app_cannot_be_read() {
     );
     assert!(!out.contains(":: cnv :: grammar"), "{out}");
     // A missing `;` after the path is one error, and the path and the grammar still count.
-    let source = SEED.replacen("app", "crate = ::cnv_grammar app", 1);
+    let source = EXAMPLE.replacen("app", "crate = ::cnv_grammar app", 1);
     let errors = messages(&source);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(

@@ -393,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_boundaries_19_29_49() {
+    fn the_thresholds_20_30_50_are_exact() {
         let policy = EscalationPolicy::default();
         let m = RunMode::Autonomous;
         denied_for_length(policy.check(m, ReadOnlyFS, ReadWriteFS, &text(19)), 20, 19);

@@ -32,7 +32,7 @@ fn approve<S: SessionState, M: SessionMode>(
 }
 
 #[test]
-fn the_seed_flow_is_recorded_step_by_step() {
+fn verify_then_escalate_is_recorded_step_by_step() {
     let session = TypedSession::<Unverified>::with_name("my-app");
     assert_eq!(session.class(), None);
     assert_eq!(session.mode(), RunMode::Autonomous);

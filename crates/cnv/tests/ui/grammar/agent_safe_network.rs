@@ -1,4 +1,4 @@
-// Only `Pure` and `ReadOnlyFS` may be `AgentSafe`; the seed's reference macro accepted this.
+// Only `Pure` and `ReadOnlyFS` may be `AgentSafe`: `grammar_dsl!` refuses a `Network` one.
 use cnv::prelude::*;
 
 fn main() {

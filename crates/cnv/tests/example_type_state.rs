@@ -1,13 +1,13 @@
-//! The seed's "Innovation 1: Type-State Pattern for Capability Escalation" example,
-//! unchanged except for `use cnv::prelude::*;` and the two `::<()>` turbofishes removed:
-//! the state type now comes from the typed contract. The compile-time half of the
-//! seed's claims is the trybuild suite under `tests/ui/typestate/`.
+//! The type-state example: capability escalation through typed session states, written
+//! as a user writes it (`use cnv::prelude::*;`, no turbofish: the state type comes from
+//! the typed contract), then the escalation rules of the default policy. The compile-time
+//! half of the type-state's promises is the trybuild suite under `tests/ui/typestate/`.
 
 use cnv::prelude::*;
 
 #[test]
-#[rustfmt::skip] // the seed's own layout, kept as written
-fn innovation_1_example() {
+#[rustfmt::skip] // the example's own layout, kept as written
+fn type_state_example() {
     // Start unverified
     let session = TypedSession::<Unverified>::with_name("my-app");
 
@@ -42,7 +42,7 @@ fn innovation_1_example() {
 }
 
 #[test]
-fn the_seed_security_policy() {
+fn the_default_policy_enforces_the_escalation_rules() {
     let policy = EscalationPolicy::default();
     let mode = RunMode::Autonomous;
     // Pure → ReadOnly: Always allowed

@@ -1,12 +1,12 @@
-//! The seed's "Innovation 3: Const Capability Validation" examples, unchanged except for
-//! `use cnv::prelude::*;`. The commented-out line the seed says "would NOT compile" is
-//! the trybuild case `tests/ui/caps/seed_network_not_agent_safe.rs`.
+//! The const-capabilities examples: capabilities validated at compile time, with
+//! `use cnv::prelude::*;`. The commented-out line that "would NOT compile" is the trybuild
+//! case `tests/ui/caps/example_network_not_agent_safe.rs`.
 
 use cnv::prelude::*;
 
 #[test]
-#[allow(unused_variables)] // the seed's example binds `cmd` and never reads it
-fn innovation_3_example() {
+#[allow(unused_variables)] // the example binds `cmd` and never reads it
+fn const_capabilities_example() {
     // Create command with compile-time validated capability
     let cmd = ValidatedCommand::<Pure, Fast>::new("read-config");
 
@@ -43,7 +43,7 @@ const _: () = assert_risk_below::<ReadOnlyFS>(5);
 const _: () = assert_runtime_below::<Instant>(100);
 
 #[test]
-fn the_type_level_classes_listed_by_the_seed_have_its_risk_levels() {
+fn the_type_level_classes_have_their_risk_levels() {
     assert_eq!(<Pure as ConstRisk>::RISK_LEVEL, 0);
     assert_eq!(<ReadOnlyFS as ConstRisk>::RISK_LEVEL, 2);
     assert_eq!(<Environment as ConstRisk>::RISK_LEVEL, 3);

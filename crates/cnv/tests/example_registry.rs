@@ -1,7 +1,7 @@
-//! The seed's "Innovation 2: Lock-Free Concurrent Session Management" example, unchanged
-//! except for its imports (the prelude, the registry's types, `Arc`), followed by checks of what
-//! its comments promise. (Its comment "lock-free read" is the seed's: our lookups take a
-//! shard's read lock; `docs/PERFORMANCE.md` measures what that costs.)
+//! The registry example: concurrent session management in the sharded session registry,
+//! with its imports (the prelude, the registry's types, `Arc`), followed by checks of what
+//! its comments promise. (Its comment "lock-free read" holds: a lookup takes no lock, it
+//! pins the thread's epoch; `docs/PERFORMANCE.md` measures what that costs.)
 
 use std::sync::Arc;
 
@@ -9,12 +9,12 @@ use cnv::prelude::*;
 use cnv::registry::{FrameQueue, SessionBuilder, SessionRegistry, StreamId};
 
 #[test]
-// The seed's example calls `registry.register(..)` as a statement. `register` returns a
+// The example calls `registry.register(..)` as a statement. `register` returns a
 // `Result` (a duplicate id is an error the caller should see), so the compiler warns
 // about the unused result; the example is kept word for word and the assertions below
 // check that every registration succeeded.
 #[allow(unused_must_use)]
-fn innovation_2_example() {
+fn registry_example() {
     // Create registry with 1024 shards (must be power of 2)
     let registry = SessionRegistry::new(1024);
 

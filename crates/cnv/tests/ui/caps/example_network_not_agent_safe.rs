@@ -1,4 +1,4 @@
-// The line the seed's Innovation 3 says "would NOT compile - Network is not agent-safe".
+// The const-capabilities example's line that "would NOT compile - Network is not agent-safe".
 use cnv::prelude::*;
 
 fn autonomous_execute<Cap: AgentSafeCapability, R: ConstResourceBand>(

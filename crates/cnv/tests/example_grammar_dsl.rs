@@ -1,21 +1,21 @@
-//! The seed's "Innovation 4: Advanced Grammar DSL" example and its migration guide's
-//! "Before (Manual)" / "After (DSL)" grammars, unchanged except for
-//! `use cnv::prelude::*;`. The tests read back every noun, verb and contract they
-//! declare, and check the JSON round trip and the MCP manifest of the example.
+//! The grammar DSL example (`grammar_dsl!`) and the migration from a hand-built model:
+//! the "Before (Manual)" / "After (DSL)" grammars, with `use cnv::prelude::*;`. The tests
+//! read back every noun, verb and contract they declare, and check the JSON round trip and
+//! the MCP manifest of the example.
 //!
-//! The seed's reference macro made every verb without `safety:` `AgentSafe`; here
-//! `network fetch` (class `Network`, no `safety:`) is `HumanReviewRequired`, its class
-//! default in cnv-caps.
+//! A verb without `safety:` takes its class's default safety from cnv-caps, so
+//! `network fetch` (class `Network`, no `safety:`) is `HumanReviewRequired`, not
+//! `AgentSafe`.
 
 use cnv::prelude::*;
 use serde_json::{Value, json};
 
-/// The Innovation 4 example, verbatim.
+/// The grammar DSL example.
 #[allow(
     clippy::let_and_return,
-    reason = "the seed's `let grammar = …;`, verbatim"
+    reason = "the example's `let grammar = …;`, verbatim"
 )]
-fn innovation_4() -> GrammarModel {
+fn grammar_dsl_example() -> GrammarModel {
     let grammar = grammar_dsl! {
         app "myapp" version "1.0.0" {
             noun "file" help "File operations" {
@@ -72,8 +72,8 @@ fn parts(
 }
 
 #[test]
-fn innovation_4_declares_what_the_seed_says() {
-    let grammar = innovation_4();
+fn the_example_declares_its_nouns_verbs_and_contracts() {
+    let grammar = grammar_dsl_example();
     assert_eq!(grammar.app_name(), "myapp");
     assert_eq!(grammar.version(), Some("1.0.0"));
     assert_eq!(grammar.validate(), Ok(()));
@@ -127,7 +127,7 @@ fn innovation_4_declares_what_the_seed_says() {
             (
                 "network".into(),
                 "fetch",
-                // Not the seed reference's `AgentSafe`: a network verb needs a human.
+                // No `safety:`, so not `AgentSafe`: a network verb needs a human.
                 (
                     "Fetch from URL",
                     contract(C::Network, B::Slow, S::HumanReviewRequired, T::Stable)
@@ -175,14 +175,13 @@ fn the_grammar_is_a_constant_too() {
             }
         }
     };
-    assert_eq!(GRAMMAR, innovation_4());
+    assert_eq!(GRAMMAR, grammar_dsl_example());
 }
 
 #[test]
 fn migration_guide_before_and_after_build_the_same_model() {
-    // "Before (Manual)". The seed elides the noun's fields ("// ... 20 more lines ...");
-    // the fields are private here (a model may be a constant), so the noun is built with
-    // its constructor and `with_verb`.
+    // "Before (Manual)". The fields of a noun are private (a model may be a constant),
+    // so the noun is built with its constructor and `with_verb`.
     let mut grammar = GrammarModel::new("myapp");
     let noun = GrammarNoun::new("file", "File operations").with_verb(GrammarVerb::new(
         "read",
@@ -216,8 +215,8 @@ fn migration_guide_before_and_after_build_the_same_model() {
 }
 
 #[test]
-fn json_round_trip_of_the_seed_grammar() {
-    let grammar = innovation_4();
+fn json_round_trip_of_the_example_grammar() {
+    let grammar = grammar_dsl_example();
     let json = serde_json::to_value(&grammar).expect("serializes");
     assert_eq!(
         json,
@@ -246,8 +245,8 @@ fn json_round_trip_of_the_seed_grammar() {
 }
 
 #[test]
-fn mcp_manifest_of_the_seed_grammar() {
-    let tools = innovation_4().to_mcp_tools();
+fn mcp_manifest_of_the_example_grammar() {
+    let tools = grammar_dsl_example().to_mcp_tools();
     let schema: Value = serde_json::from_str(include_str!(
         "../../cnv-grammar/tests/data/mcp-schema-2025-11-25.json"
     ))
