@@ -1,4 +1,4 @@
-//! The seed promises that capability checks cost nothing at run time ("Runtime: +0ns
+//! cnv promises that capability checks cost nothing at run time ("Runtime: +0ns
 //! (all const)"). Group `caps/is_agent_safe` asks "may an agent run this?" four ways:
 //! through the type of a `ValidatedCommand` (cnv), through a run-time contract, by
 //! comparing a class name as a string, and as a literal `true` (the floor).

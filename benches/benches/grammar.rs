@@ -10,7 +10,7 @@
 //! * `grammar/lookup`, `grammar/walk` — finding a nested verb and walking every verb, in
 //!   the constant model and in the one built at run time.
 //!
-//! The seed claims the DSL costs 5–10 ms of compile time per grammar and is "the same as
+//! cnv claims the DSL costs 5–10 ms of compile time per grammar and is "the same as
 //! manual construction" at run time.
 
 use std::hint::black_box;

@@ -2,7 +2,7 @@
 //! million sessions: the registry as it was before its lookups became lock-free (the same
 //! 8-byte shard tables behind one `RwLock` per shard: `cnv_benches::baseline`), `DashMap`
 //! with its default hasher (SipHash), with foldhash and with cnv's `SessionIdHasher` (the
-//! best hasher we found); one `Mutex<HashMap>`; and the seed's design, 1024
+//! best hasher we found); one `Mutex<HashMap>`; and textbook sharding, 1024
 //! `RwLock<HashMap>` shards with the default hasher.
 //!
 //! `registry/register` grows every map from empty; `registry/register_presized` sizes
@@ -26,7 +26,7 @@ use cnv::registry::{SessionBuilder, SessionHandle, SessionId, SessionRegistry};
 use cnv_benches::baseline::LockedRegistry;
 use cnv_benches::maps::{
     DashMapDefault, DashMapFoldhash, DashMapIdHasher, MutexMap, Presized, PrivateMap, SHARDS,
-    SeedRegistry, SessionMap, resident_bytes, sessions, shuffled_ids,
+    SessionMap, ShardedRwLockMap, resident_bytes, sessions, shuffled_ids,
 };
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
@@ -43,7 +43,7 @@ macro_rules! for_each_map {
         $f("dashmap (foldhash)", DashMapFoldhash::default, $($arg),*);
         $f("dashmap (cnv id hasher)", DashMapIdHasher::default, $($arg),*);
         $f("Mutex<HashMap> (default hasher)", MutexMap::default, $($arg),*);
-        $f("seed: 1024 RwLock<HashMap> shards", SeedRegistry::default, $($arg),*);
+        $f("textbook: 1024 RwLock<HashMap> shards", ShardedRwLockMap::default, $($arg),*);
     };
 }
 
@@ -57,7 +57,7 @@ macro_rules! for_each_presized_map {
         $f("dashmap (foldhash)", || DashMapFoldhash::presized(N), $($arg),*);
         $f("dashmap (cnv id hasher)", || DashMapIdHasher::presized(N), $($arg),*);
         $f("Mutex<HashMap> (default hasher)", || MutexMap::presized(N), $($arg),*);
-        $f("seed: 1024 RwLock<HashMap> shards", || SeedRegistry::presized(N), $($arg),*);
+        $f("textbook: 1024 RwLock<HashMap> shards", || ShardedRwLockMap::presized(N), $($arg),*);
     };
 }
 
@@ -345,7 +345,7 @@ const MEMORY_PROBES: [&str; 7] = [
     "RwLock-sharded registry before lock-free reads (1024 shards, with_capacity(1M))",
     "dashmap (default SipHash)",
     "dashmap (cnv id hasher)",
-    "seed: 1024 RwLock<HashMap> shards",
+    "textbook: 1024 RwLock<HashMap> shards",
 ];
 
 /// Measures one map (`probe` names it; `"handles"` measures the sessions alone) in this
@@ -396,7 +396,7 @@ fn memory_probe(probe: &str) -> Option<f64> {
             resident_bytes()?
         }
         _ => {
-            let map = fill(SeedRegistry::default(), &all);
+            let map = fill(ShardedRwLockMap::default(), &all);
             black_box(&map);
             resident_bytes()?
         }

@@ -1,11 +1,11 @@
-//! The seed promises that the type-state costs nothing at run time ("Runtime: +0ns (zero
+//! cnv promises that the type-state costs nothing at run time ("Runtime: +0ns (zero
 //! overhead)"). Group `typestate/execute` runs the same small computation through
 //! `session.execute(f)` on an escalated session (cnv) and as a plain closure call `f()`
 //! (the peer). Both hide the computation's input and output from the optimizer in the
 //! same way, so the only difference is `execute` itself.
 //!
-//! Group `typestate/escalate` shows what a transition costs, which the seed does not
-//! claim is free: an audited escalation (policy check, audit entry, delivery to a sink
+//! Group `typestate/escalate` shows what a transition costs, which cnv does not claim
+//! is free: an audited escalation (policy check, audit entry, delivery to a sink
 //! that discards it) beside the policy check alone, the run-time rule a program without
 //! type-states would still need.
 

@@ -26,14 +26,14 @@ pub trait SessionMap: Sync {
 }
 
 /// A map that can be sized up front for `capacity` sessions, each in the way its own API
-/// offers: the registry and the seed's shards reserve the same amount per shard (the
+/// offers: the registry and the textbook shards reserve the same amount per shard (the
 /// registry's `with_capacity` rule), `DashMap` and `HashMap` their own `with_capacity`.
 pub trait Presized: SessionMap + Sized {
     /// An empty map with room for `capacity` sessions.
     fn presized(capacity: usize) -> Self;
 }
 
-/// The shard count of the registry and of the seed's design in the benches.
+/// The shard count of the registry and of textbook sharding in the benches.
 pub const SHARDS: usize = 1024;
 
 impl Presized for SessionRegistry {
@@ -84,7 +84,7 @@ impl Presized for MutexMap {
     }
 }
 
-impl Presized for SeedRegistry {
+impl Presized for ShardedRwLockMap {
     fn presized(capacity: usize) -> Self {
         // What `SessionRegistry::with_capacity` reserves per shard: the mean share plus
         // four standard deviations.
@@ -163,16 +163,16 @@ impl MutexMap {
     }
 }
 
-/// The seed's design: 1024 `RwLock<HashMap>` shards, the shard chosen by hashing the id
+/// Textbook sharding: 1024 `RwLock<HashMap>` shards, the shard chosen by hashing the id
 /// with the standard library's `DefaultHasher`, each map with the default hasher.
 #[derive(Debug)]
-pub struct SeedRegistry {
-    shards: Box<[SeedShard]>,
+pub struct ShardedRwLockMap {
+    shards: Box<[RwLockShard]>,
 }
 
-type SeedShard = RwLock<HashMap<SessionId, Arc<SessionHandle>>>;
+type RwLockShard = RwLock<HashMap<SessionId, Arc<SessionHandle>>>;
 
-impl Default for SeedRegistry {
+impl Default for ShardedRwLockMap {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
@@ -180,15 +180,15 @@ impl Default for SeedRegistry {
     }
 }
 
-impl SeedRegistry {
-    fn shard(&self, id: &SessionId) -> &SeedShard {
+impl ShardedRwLockMap {
+    fn shard(&self, id: &SessionId) -> &RwLockShard {
         let mut hasher = DefaultHasher::new();
         id.as_uuid().hash(&mut hasher);
         &self.shards[(hasher.finish() as usize) & (self.shards.len() - 1)]
     }
 }
 
-impl SessionMap for SeedRegistry {
+impl SessionMap for ShardedRwLockMap {
     fn insert(&self, session: Arc<SessionHandle>) {
         let shard = self.shard(&session.id());
         shard
@@ -283,7 +283,7 @@ mod tests {
         exercise(&DashMapFoldhash::default());
         exercise(&DashMapIdHasher::default());
         exercise(&MutexMap::default());
-        exercise(&SeedRegistry::default());
+        exercise(&ShardedRwLockMap::default());
     }
 
     #[test]
@@ -293,10 +293,10 @@ mod tests {
         exercise(&DashMapDefault::presized(1_000));
         exercise(&DashMapIdHasher::presized(1_000));
         exercise(&MutexMap::presized(1_000));
-        let seed = SeedRegistry::presized(1_000_000);
-        exercise(&seed);
-        // Every seed shard got the registry's per-shard reserve (977 + 4·31 + 4 = 1105).
-        assert!(seed.shards.iter().all(|shard| {
+        let textbook = ShardedRwLockMap::presized(1_000_000);
+        exercise(&textbook);
+        // Every textbook shard got the registry's per-shard reserve (977 + 4·31 + 4 = 1105).
+        assert!(textbook.shards.iter().all(|shard| {
             shard
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
