@@ -61,7 +61,7 @@ pub const fn assert_risk_below<C: ConstRisk>(limit: u8) {
 }
 
 /// Stops compilation unless the runtime budget of the band `R` fits within `limit_ms`
-/// milliseconds (`R::MAX_RUNTIME_MS <= limit_ms`; the seed's
+/// milliseconds (`R::MAX_RUNTIME_MS <= limit_ms`; the const-capabilities example's
 /// `assert_runtime_below::<Instant>(100)` holds because `Instant` is exactly 100 ms).
 /// `Cold` is unbounded and fits no limit.
 ///

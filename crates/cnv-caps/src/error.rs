@@ -1,6 +1,6 @@
 //! The errors of the vocabulary.
 //!
-//! This crate has no dependencies (see `ARCHITECTURE.md`), so its two error types
+//! This crate has no dependencies (see `docs/architecture.md`), so its two error types
 //! implement `Display` and `core::error::Error` by hand instead of through `thiserror`;
 //! they follow the same rules as the rest of cnv: `#[non_exhaustive]`, and a message
 //! that says what was wrong and what to write instead.

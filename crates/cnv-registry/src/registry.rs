@@ -8,7 +8,8 @@ use crossbeam_utils::CachePadded;
 use crate::shard::{self, Shard};
 use crate::{DuplicateSession, SessionHandle, SessionId, ShardCountError};
 
-/// The shard count of [`SessionRegistry::default`], as in the seed's example.
+/// The shard count of [`SessionRegistry::default`], as in the registry example
+/// (`SessionRegistry::new(1024)`).
 pub const DEFAULT_SHARDS: usize = 1024;
 
 /// The largest shard count a registry accepts (`2^16`).

@@ -16,11 +16,11 @@ use crate::text::justification_len;
 /// | target | default | why |
 /// |---|---:|---|
 /// | `Pure` | 0 | never a target: nothing is below it |
-/// | `ReadOnlyFS` | 0 | seed: "Pure → ReadOnly: always allowed" |
+/// | `ReadOnlyFS` | 0 | Pure → ReadOnly: always allowed |
 /// | `Environment` | 20 | reads variables that often hold secrets: as much as writing files |
-/// | `Network` | 30 | seed: "Any → Network: 30+" |
-/// | `ReadWriteFS` | 20 | seed: "ReadOnly → ReadWrite: 20+" (from any class) |
-/// | `Subprocess` | 50 | seed: "Any → Subprocess: 50+" |
+/// | `Network` | 30 | Any → Network: 30+ |
+/// | `ReadWriteFS` | 20 | Any → ReadWrite: 20+ |
+/// | `Subprocess` | 50 | Any → Subprocess: 50+ |
 /// | `Dangerous` | 50 | and a `HumanApproval`, in a `Supervised` session only |
 #[must_use]
 pub const fn default_min_justification(to: CapabilityClass) -> usize {

@@ -262,7 +262,7 @@ impl fmt::Debug for Supervised {
     }
 }
 
-// The states and modes cost nothing: the seed promises "+0 bytes (zero-sized types)".
+// The states and modes cost nothing: cnv promises "+0 bytes (zero-sized types)".
 const _: () = {
     use cnv_caps::{Network, Pure, Subprocess};
     use core::mem::size_of;

@@ -1,4 +1,4 @@
-//! The seed promises "+0 ns, +0 bytes" for the type-state: `execute` allocates nothing
+//! cnv promises "+0 ns, +0 bytes" for the type-state: `execute` allocates nothing
 //! and clones nothing (it is the closure call), and the states are zero-sized. The
 //! timing half of the promise is the criterion bench `typestate/execute`.
 //!
