@@ -93,7 +93,10 @@ pub struct AuditEntry {
     /// For a denial, the full message.
     pub detail: Option<String>,
     /// On the entry that creates a session for a call: the call, in full (see
-    /// [`SessionConfig::with_call`](crate::SessionConfig::with_call)).
+    /// [`SessionConfig::with_call`](crate::SessionConfig::with_call)). On the one
+    /// [`Finish`](AuditEvent::Finish) entry of a call refused before it had a session
+    /// ([`CallResult::Invalid`]): the call as it was asked for (see
+    /// [`with_call`](Self::with_call)).
     #[serde(default)]
     pub call: Option<CallRecord>,
     /// On a [`Finish`](AuditEvent::Finish) entry: how the call ended.
@@ -182,6 +185,32 @@ impl AuditEntry {
     pub fn with_enforcement(self, enforcement: serde_json::Value) -> Self {
         Self {
             enforcement: Some(enforcement),
+            ..self
+        }
+    }
+
+    /// The same entry, carrying the call it is about: for the one entry of a call refused
+    /// before its session was made (an unknown command, arguments its verb does not
+    /// take), which has no creation entry to carry it.
+    ///
+    /// ```
+    /// use cnv_caps::SessionId;
+    /// use cnv_typestate::{AuditEntry, CallOrigin, CallRecord, CallResult, RunMode};
+    ///
+    /// let asked = CallRecord::new("file wipe", serde_json::Map::new(), CallOrigin::Program);
+    /// let entry = AuditEntry::finish(
+    ///     "workbench file wipe",
+    ///     SessionId::new_v4(),
+    ///     RunMode::Autonomous,
+    ///     CallResult::Invalid { exit_code: 2, message: "unknown command `file wipe`".into() },
+    /// )
+    /// .with_call(asked);
+    /// assert_eq!(entry.call.map(|call| call.command).as_deref(), Some("file wipe"));
+    /// ```
+    #[must_use]
+    pub fn with_call(self, call: CallRecord) -> Self {
+        Self {
+            call: Some(call),
             ..self
         }
     }
@@ -336,6 +365,15 @@ pub enum CallResult {
         /// What the sandbox refused, described.
         message: String,
     },
+    /// The call never reached the gate: its command is unknown, or its arguments are not
+    /// what its verb takes (a usage error). No session was made and nothing ran; the
+    /// entry carries the call as it was asked for.
+    Invalid {
+        /// The exit code: 2, a usage error's.
+        exit_code: i32,
+        /// What was wrong with the call.
+        message: String,
+    },
     /// The caller cancelled the call (an MCP client): before its handler started, or
     /// while it ran, and then its handler was abandoned as an overrun one is.
     Cancelled {
@@ -356,6 +394,7 @@ impl CallResult {
             | Self::Denied { exit_code, .. }
             | Self::Overrun { exit_code, .. }
             | Self::Sandbox { exit_code, .. }
+            | Self::Invalid { exit_code, .. }
             | Self::Cancelled { exit_code, .. } => *exit_code,
         }
     }
@@ -369,12 +408,13 @@ impl CallResult {
             | Self::Denied { message, .. }
             | Self::Overrun { message, .. }
             | Self::Sandbox { message, .. }
+            | Self::Invalid { message, .. }
             | Self::Cancelled { message, .. } => Some(message),
         }
     }
 
-    /// Whether the call was stopped rather than run to its end: refused, overrun,
-    /// stopped by the sandbox or cancelled by its caller.
+    /// Whether the call was stopped rather than run to its end: refused (by the gate, or
+    /// as invalid before it), overrun, stopped by the sandbox or cancelled by its caller.
     #[must_use]
     pub fn was_stopped(&self) -> bool {
         match self {
@@ -382,11 +422,12 @@ impl CallResult {
             Self::Denied { .. }
             | Self::Overrun { .. }
             | Self::Sandbox { .. }
+            | Self::Invalid { .. }
             | Self::Cancelled { .. } => true,
         }
     }
 
-    /// The `status` word: `ran`, `failed`, `denied`, `overrun`, `sandbox` or
+    /// The `status` word: `ran`, `failed`, `denied`, `overrun`, `sandbox`, `invalid` or
     /// `cancelled`.
     #[must_use]
     pub fn status(&self) -> &'static str {
@@ -396,6 +437,7 @@ impl CallResult {
             Self::Denied { .. } => "denied",
             Self::Overrun { .. } => "overrun",
             Self::Sandbox { .. } => "sandbox",
+            Self::Invalid { .. } => "invalid",
             Self::Cancelled { .. } => "cancelled",
         }
     }
