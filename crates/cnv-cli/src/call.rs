@@ -6,17 +6,20 @@ use std::ffi::OsString;
 use std::io;
 use std::time::Duration;
 
-use cnv_caps::CapabilityClass;
+use cnv_caps::{CapabilityClass, SessionId};
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
-use cnv_typestate::{CallOrigin, Rule};
+use cnv_typestate::{
+    AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES, Rule, RunMode,
+};
 use serde_json::{Map, Value};
 
+use crate::audit::Trail;
 use crate::cancel::CancelToken;
-use crate::cli::{Cli, Ended, Ending, Outcome};
+use crate::cli::{CANCELLED_EXIT_CODE, Cli, Ended, Ending, Outcome};
 use crate::console::Console;
 use crate::gate::Stop;
-use crate::output::{Output, type_label};
+use crate::output::{Exit, Output, type_label};
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
@@ -116,26 +119,46 @@ impl Cli {
     /// The operator's settings come from the process's environment (`CNV_WORKSPACE`,
     /// `CNV_AUDIT_LOG`, …) and the builder; nothing in `call` can change them, and no
     /// person is asked anything.
+    ///
+    /// Every call is in the audit trail, refused ones too: a call that never reaches the
+    /// gate (an unknown command, arguments its verb does not take, a cancel before the
+    /// gate) is one signed `finish` entry of a session of its own, with the call as it
+    /// was asked for and the result `invalid` (or `cancelled`).
     #[must_use]
     pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
+        let (mut out, mut err) = (io::sink(), io::sink());
+        let mut console = Console::new(&mut out, &mut err);
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             // Cancelled before it reached the gate: nothing was decided, nothing ran.
+            self.record_refused(
+                call,
+                &console,
+                CallResult::Cancelled {
+                    exit_code: CANCELLED_EXIT_CODE,
+                    message: "cancelled by its caller before it reached the gate".to_owned(),
+                },
+            );
             return CallOutcome::Cancelled;
         }
         let args = match self.agent_argv(call) {
             Ok(args) => args,
-            Err(outcome) => return outcome,
+            Err(outcome) => return self.refused_as_invalid(call, &console, outcome),
         };
-        let (mut out, mut err) = (io::sink(), io::sink());
-        let mut console = Console::new(&mut out, &mut err);
         match self.dispatch(&args, &mut console, &call.origin, call.cancel.as_ref()) {
-            Outcome::Usage(err) => CallOutcome::InvalidArguments {
-                message: clap_message(&err),
-            },
-            Outcome::Printed(_) => CallOutcome::InvalidArguments {
-                message: "the arguments asked the program to print something, not to run a command"
-                    .to_owned(),
-            },
+            Outcome::Usage(err) => {
+                let outcome = CallOutcome::InvalidArguments {
+                    message: clap_message(&err),
+                };
+                self.refused_as_invalid(call, &console, outcome)
+            }
+            Outcome::Printed(_) => {
+                let outcome = CallOutcome::InvalidArguments {
+                    message:
+                        "the arguments asked the program to print something, not to run a command"
+                            .to_owned(),
+                };
+                self.refused_as_invalid(call, &console, outcome)
+            }
             Outcome::Call {
                 report,
                 ended,
@@ -150,6 +173,89 @@ impl Cli {
                 outcome(ended, report.class)
             }
         }
+    }
+
+    /// Refuses `call`, whose command is a tool name no verb has (an MCP `tools/call` of
+    /// an unknown tool), and records it as an `invalid` call.
+    #[cfg(feature = "mcp")]
+    pub(crate) fn refuse_unknown_tool(&self, call: &AgentCall<'_>) -> CallOutcome {
+        let (mut out, mut err) = (io::sink(), io::sink());
+        let console = Console::new(&mut out, &mut err);
+        self.record_refused(
+            call,
+            &console,
+            CallResult::Invalid {
+                exit_code: i32::from(Exit::Usage.code()),
+                message: format!("unknown tool `{}`", call.command),
+            },
+        );
+        CallOutcome::UnknownCommand {
+            command: call.command.to_owned(),
+        }
+    }
+
+    /// Records `outcome`, a refusal of `call` before the gate (an unknown command or
+    /// invalid arguments), as an `invalid` call, and returns it.
+    fn refused_as_invalid(
+        &self,
+        call: &AgentCall<'_>,
+        console: &Console<'_>,
+        outcome: CallOutcome,
+    ) -> CallOutcome {
+        let message = match &outcome {
+            CallOutcome::UnknownCommand { command } => format!("unknown command `{command}`"),
+            CallOutcome::InvalidArguments { message } => format!("invalid arguments: {message}"),
+            _ => "refused before the gate".to_owned(),
+        };
+        self.record_refused(
+            call,
+            console,
+            CallResult::Invalid {
+                exit_code: i32::from(Exit::Usage.code()),
+                message,
+            },
+        );
+        outcome
+    }
+
+    /// Records a call refused before it had a session: one `finish` entry (signed, in a
+    /// log with a key) of a session of its own, carrying the call as it was asked for.
+    /// A command or arguments too long for a log's line are cut (the entry says so), so
+    /// no length hides a refusal. Nothing ran either way: a trail that cannot be opened
+    /// or written leaves the refusal unrecorded, and the operator sees the log stop short.
+    fn record_refused(&self, call: &AgentCall<'_>, console: &Console<'_>, mut result: CallResult) {
+        let Ok(trail) = Trail::open(
+            &self.logs,
+            &self.trail_paths(console),
+            &self.settings.audit_sinks,
+        ) else {
+            return;
+        };
+        let mut command = call.command.to_owned();
+        if command.len() > MAX_RECORDED_COMMAND {
+            let mut end = MAX_RECORDED_COMMAND;
+            while !command.is_char_boundary(end) {
+                end -= 1;
+            }
+            command.truncate(end);
+            command.push('…');
+        }
+        let mut args = call.arguments.clone();
+        let size = serde_json::to_string(&args).map_or(usize::MAX, |json| json.len());
+        if size > MAX_LINE_BYTES / 4 {
+            args = Map::new();
+            if let CallResult::Invalid { message, .. } | CallResult::Cancelled { message, .. } =
+                &mut result
+            {
+                message.push_str(&format!(
+                    " (its arguments, {size} bytes of JSON, are too long to record)"
+                ));
+            }
+        }
+        let session = format!("{} {command}", self.model().app_name());
+        let entry = AuditEntry::finish(&session, SessionId::new_v4(), RunMode::Autonomous, result)
+            .with_call(CallRecord::new(command, args, call.origin.clone()));
+        let _unrecorded = trail.sink.record(&entry);
     }
 
     /// The command line of `call`: the program, the command's words, every named
@@ -230,6 +336,10 @@ impl Cli {
         Ok(args)
     }
 }
+
+/// The longest command a refused call's entry records, in bytes; a longer one (a name
+/// no verb has) is cut.
+const MAX_RECORDED_COMMAND: usize = 256;
 
 /// What a call of a verb of `class` that reached the gate comes to for its caller.
 fn outcome(ended: Ended, class: CapabilityClass) -> CallOutcome {

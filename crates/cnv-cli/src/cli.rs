@@ -380,7 +380,7 @@ impl Cli {
     /// (`CliBuilder::audit_log`) and the one its launcher names in `CNV_AUDIT_LOG`, signed
     /// with the program's key or the one in `CNV_AUDIT_KEY`. No argument can add, move or
     /// remove one.
-    fn trail_paths(&self, console: &Console<'_>) -> TrailPaths {
+    pub(crate) fn trail_paths(&self, console: &Console<'_>) -> TrailPaths {
         let mut logs: Vec<PathBuf> = self.settings.audit_log.iter().cloned().collect();
         if let Some(path) = console.var(AUDIT_LOG_ENV).filter(|path| !path.is_empty()) {
             let path = PathBuf::from(path);
@@ -525,7 +525,7 @@ impl Ending {
 
 /// The exit code the trail records for a cancelled call: 130, as a shell reports a
 /// command its user interrupted (no caller is given one).
-const CANCELLED_EXIT_CODE: i32 = 130;
+pub(crate) const CANCELLED_EXIT_CODE: i32 = 130;
 
 /// Why a call the gate admitted did not run, as the caller sees it.
 fn not_run_stop(not_run: NotRun, workspace: &Path) -> Stop {

@@ -66,6 +66,11 @@ fn grammar() -> GrammarModel {
 
 /// The command line, and how many times each handler ran.
 fn cli() -> (Cli, Arc<AtomicUsize>) {
+    cli_and(|b| b)
+}
+
+/// The command line of [`cli`], with `extra` settings.
+fn cli_and(extra: impl FnOnce(CliBuilder) -> CliBuilder) -> (Cli, Arc<AtomicUsize>) {
     let ran = Arc::new(AtomicUsize::new(0));
     let count = |ran: &Arc<AtomicUsize>| {
         let ran = Arc::clone(ran);
@@ -80,7 +85,7 @@ fn cli() -> (Cli, Arc<AtomicUsize>) {
         count(&ran),
         count(&ran),
     );
-    let cli = CliBuilder::from_model(grammar())
+    let cli = extra(CliBuilder::from_model(grammar()))
         .handler::<Pure, _>("do calc", move |call: &Invocation<'_, Pure>| {
             a();
             let n: u64 = call.value("n")?;
@@ -1042,4 +1047,99 @@ fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
     let end = entries.last().expect("an end");
     assert_eq!(end.event, AuditEvent::Finish);
     assert_eq!(end.result, Some(CallResult::Ran { exit_code: 0 }));
+}
+
+#[test]
+fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
+    use cnv_typestate::{AuditEvent, CallOrigin, CallResult, Outcome};
+    use serde_json::json;
+    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let (cli, runs) = cli_and(|b| b.audit_sink(sink.clone()));
+    let hostile_name = format!("do {}", "x".repeat(10_000));
+    let huge = "a".repeat(cnv_typestate::MAX_LINE_BYTES);
+    for (command, arguments) in [
+        ("do nothing", json!({ "n": 1 })),
+        ("do calc", json!({ "n": "many" })),
+        ("do calc", json!({ "m": 1, "workspace": "/" })),
+        (hostile_name.as_str(), json!({})),
+        ("do calc", json!({ "n": huge })),
+    ] {
+        let arguments = arguments.as_object().cloned().unwrap_or_default();
+        let outcome = cli.call(&cnv_cli::AgentCall::new(command, &arguments));
+        assert!(
+            matches!(
+                outcome,
+                cnv_cli::CallOutcome::UnknownCommand { .. }
+                    | cnv_cli::CallOutcome::InvalidArguments { .. }
+            ),
+            "{outcome:?}"
+        );
+    }
+    // Cancelled before it reached the gate.
+    let cancel = cnv_cli::CancelToken::new();
+    cancel.cancel();
+    let arguments = json!({ "n": 2 }).as_object().cloned().unwrap_or_default();
+    let outcome = cli.call(&cnv_cli::AgentCall::new("do calc", &arguments).with_cancel(cancel));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Cancelled),
+        "{outcome:?}"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 0, "nothing ran");
+
+    let entries = sink.entries();
+    assert_eq!(entries.len(), 6, "one entry a refusal: {entries:#?}");
+    for entry in &entries {
+        assert_eq!(entry.event, AuditEvent::Finish);
+        assert_eq!(entry.outcome, Outcome::Denied);
+        assert_eq!(entry.mode, cnv_typestate::RunMode::Autonomous);
+        let call = entry.call.as_ref().expect("the call as it was asked for");
+        assert_eq!(call.origin, CallOrigin::Program);
+        assert!(
+            call.command.len() <= 256 + '…'.len_utf8(),
+            "{}",
+            call.command
+        );
+    }
+    let statuses: Vec<&str> = entries
+        .iter()
+        .map(|e| e.result.as_ref().map_or("none", CallResult::status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "invalid",
+            "invalid",
+            "invalid",
+            "invalid",
+            "invalid",
+            "cancelled"
+        ]
+    );
+    let calls: Vec<&cnv_typestate::CallRecord> =
+        entries.iter().filter_map(|e| e.call.as_ref()).collect();
+    assert_eq!(calls[0].command, "do nothing");
+    assert_eq!(calls[0].args["n"], 1);
+    assert_eq!(
+        calls[2].args["workspace"], "/",
+        "the arguments as the agent sent them"
+    );
+    assert!(calls[3].command.ends_with('…'), "a hostile name is cut");
+    assert!(
+        calls[4].args.is_empty(),
+        "arguments too long for a line are left out"
+    );
+    let detail = |i: usize| entries[i].detail.clone().unwrap_or_default();
+    assert!(
+        detail(0).contains("unknown command `do nothing`"),
+        "{}",
+        detail(0)
+    );
+    assert!(detail(1).contains("invalid value 'many'"), "{}", detail(1));
+    assert!(detail(2).contains("takes no argument"), "{}", detail(2));
+    assert!(detail(4).contains("too long to record"), "{}", detail(4));
+    assert!(
+        detail(5).contains("before it reached the gate"),
+        "{}",
+        detail(5)
+    );
 }

@@ -439,6 +439,38 @@ fn unknown_tools_are_protocol_errors_and_wrong_types_are_error_results() {
     );
     assert_eq!(after.structured_content, Some(json!({ "sum": 2 })));
     assert_eq!(runs.add.load(Ordering::SeqCst), 1, "only the good call ran");
+
+    // Every call is in the operator's log, the refused ones as they were asked for.
+    let entries = scratch.audit();
+    let ends: Vec<(&Value, &Value)> = entries
+        .iter()
+        .filter(|e| e["event"] == "finish")
+        .map(|e| (&e["result"]["status"], &e["call"]["command"]))
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            (&json!("invalid"), &json!("no_such_tool")),
+            (&json!("invalid"), &json!("calc add")),
+            (&json!("invalid"), &json!("calc add")),
+            (&json!("ran"), &Value::Null),
+        ],
+        "{entries:#?}"
+    );
+    let refused = entries
+        .iter()
+        .find(|e| e["call"]["command"] == "no_such_tool")
+        .expect("the unknown tool's entry");
+    assert_eq!(refused["call"]["origin"]["via"], "mcp");
+    assert_eq!(refused["call"]["origin"]["client_name"], "rust-test");
+    let workspace = entries
+        .iter()
+        .find(|e| e["call"]["args"]["workspace"] == "/")
+        .expect("the arguments the agent sent, in full");
+    assert_eq!(workspace["outcome"], "denied");
+    let verified = cnv_audit::verify(&scratch.log(), None);
+    assert!(verified.is_intact(), "{:?}", verified.problem);
+    assert_eq!(verified.calls, 4);
 }
 
 #[test]

@@ -19,10 +19,18 @@ use crate::call::{AgentCall, CallOutcome};
 use crate::cancel::CancelToken;
 use crate::cli::Cli;
 
+/// What a `tools/call` names.
+pub(super) enum Called {
+    /// A verb: its command (`"file write"`).
+    Command(String),
+    /// A name no tool has, as the client sent it: refused, and recorded in the trail.
+    Unknown(String),
+}
+
 /// One `tools/call`, on its way to a dispatcher.
 pub(super) struct Job {
-    /// The command (`"file write"`).
-    pub(super) command: String,
+    /// The tool called.
+    pub(super) tool: Called,
     /// The tool's arguments, as the client sent them.
     pub(super) arguments: Map<String, Value>,
     /// The MCP session and its client.
@@ -53,19 +61,23 @@ pub(super) fn serve(cli: &Cli, jobs: &Jobs) {
             return;
         };
         if job.reply.is_closed() {
-            // The request was cancelled or its client went away while the call waited.
-            continue;
+            // The request was cancelled or its client went away while the call waited:
+            // the call stops before the gate, and the trail says so.
+            job.cancel.cancel();
         }
-        let call = AgentCall::new(&job.command, &job.arguments)
+        let (Called::Command(name) | Called::Unknown(name)) = &job.tool;
+        let call = AgentCall::new(name, &job.arguments)
             .with_origin(job.origin.clone())
             .with_cancel(job.cancel.clone());
         // Nothing a client sends may take the server down: a panic in cnv's own code is
         // this call's failure, and the dispatcher goes on.
-        let outcome = catch_unwind(AssertUnwindSafe(|| cli.call(&call))).unwrap_or_else(|_| {
-            CallOutcome::Failed {
-                message: "the call failed inside the server (a bug in cnv); the server goes on"
-                    .to_owned(),
-            }
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &job.tool {
+            Called::Command(_) => cli.call(&call),
+            Called::Unknown(_) => cli.refuse_unknown_tool(&call),
+        }))
+        .unwrap_or_else(|_| CallOutcome::Failed {
+            message: "the call failed inside the server (a bug in cnv); the server goes on"
+                .to_owned(),
         });
         let _ = job.reply.send(outcome);
     }

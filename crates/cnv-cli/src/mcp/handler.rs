@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::McpError;
-use super::dispatch::Job;
+use super::dispatch::{Called, Job};
 use super::sessions::{Session, Sessions};
 use crate::call::CallOutcome;
 use crate::cancel::CancelToken;
@@ -223,15 +223,11 @@ impl ServerHandler for CnvServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let session = self.session()?;
-        let Some(command) = self.shared.commands.get(request.name.as_ref()) else {
-            // Not finding the tool is a protocol error, as the specification's example.
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "unknown tool `{}`; tools/list names this server's tools",
-                    escape(&request.name)
-                ),
-                None,
-            ));
+        // An unknown tool goes to a dispatcher too, which records the refusal in the
+        // operator's trail; its answer is a protocol error (below).
+        let tool = match self.shared.commands.get(request.name.as_ref()) {
+            Some(command) => Called::Command(command.clone()),
+            None => Called::Unknown(request.name.to_string()),
         };
         let _busy = self.busy.as_deref().map(Busy::enter);
         let cancel = CancelToken::new();
@@ -239,8 +235,9 @@ impl ServerHandler for CnvServer {
         // stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
         let (reply, answer) = oneshot::channel();
+        let unknown = matches!(tool, Called::Unknown(_));
         let job = Job {
-            command: command.clone(),
+            tool,
             arguments: request.arguments.unwrap_or_default(),
             origin: session.origin(),
             cancel,
@@ -261,6 +258,16 @@ impl ServerHandler for CnvServer {
         };
         let outcome = outcome
             .map_err(|_| ErrorData::internal_error("the call ended without an answer", None))?;
+        if unknown {
+            // Not finding the tool is a protocol error, as the specification's example.
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{}`; tools/list names this server's tools",
+                    escape(&request.name)
+                ),
+                None,
+            ));
+        }
         tool_result(outcome).map(Into::into)
     }
 
