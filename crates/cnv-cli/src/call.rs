@@ -181,17 +181,10 @@ impl Cli {
     pub(crate) fn refuse_unknown_tool(&self, call: &AgentCall<'_>) -> CallOutcome {
         let (mut out, mut err) = (io::sink(), io::sink());
         let console = Console::new(&mut out, &mut err);
-        self.record_refused(
-            call,
-            &console,
-            CallResult::Invalid {
-                exit_code: i32::from(Exit::Usage.code()),
-                message: format!("unknown tool `{}`", call.command),
-            },
-        );
-        CallOutcome::UnknownCommand {
+        let unknown = CallOutcome::UnknownCommand {
             command: call.command.to_owned(),
-        }
+        };
+        self.refused_as_invalid(call, &console, unknown)
     }
 
     /// Records `outcome`, a refusal of `call` before the gate (an unknown command or
