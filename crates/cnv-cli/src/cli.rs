@@ -283,7 +283,7 @@ impl Cli {
             Err(err) => return (Ended::Stop(Stop::Denied(gate::audit_refusal(&err))), None),
         };
         let arguments = crate::audit::arguments(call.verb, self.model.args(), call.matches);
-        let record = CallRecord::new(call.command, arguments.clone(), call.origin.clone());
+        let record = CallRecord::new(call.command, arguments, call.origin.clone());
         let config = SessionConfig::new(Arc::clone(&trail.sink))
             .with_policy(self.settings.policy.clone())
             .with_call(record);
@@ -299,7 +299,6 @@ impl Cli {
             yes: call.flags.yes,
             config: &config,
             session_name: &session_name,
-            arguments: &arguments,
             prompt: console,
             session_id: &session_id,
         });

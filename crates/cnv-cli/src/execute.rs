@@ -194,9 +194,8 @@ impl Workers {
         if !grant.is_unrestricted() {
             for log in confinement.audit_paths {
                 // A class that could write the log, or read what it records, by path
-                // would hold the trail of its own calls.
-                let in_reach = grant.may_write(workspace.as_ref(), log).unwrap_or(true)
-                    || grant.may_read(workspace.as_ref(), log).unwrap_or(true);
+                // would hold the trail of its own calls (what it may write, it may read).
+                let in_reach = grant.may_read(workspace.as_ref(), log).unwrap_or(true);
                 if in_reach {
                     return Ran::NotRun(NotRun::AuditInReach { log: log.clone() });
                 }

@@ -63,13 +63,18 @@ pub(crate) struct Dispatch<'a> {
     pub(crate) config: &'a SessionConfig,
     /// The session's name: the program and the command (`workbench file write`).
     pub(crate) session_name: &'a str,
-    /// The call's arguments in full, as the audit trail records them and a person asked
-    /// to confirm reads them.
-    pub(crate) arguments: &'a serde_json::Map<String, serde_json::Value>,
     pub(crate) prompt: &'a mut dyn Prompt,
     /// Set to the id of the call's session once it exists, so the command line can
     /// record how the call ended in the same session.
     pub(crate) session_id: &'a Cell<Option<SessionId>>,
+}
+
+impl<'a> Dispatch<'a> {
+    /// The call's arguments in full, as its session's creation records them (and a
+    /// person asked to confirm or approve reads them).
+    fn arguments(&self) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
+        self.config.call().map(|call| &call.args)
+    }
 }
 
 /// Why a call did not produce output.
@@ -300,7 +305,7 @@ where
             let question = confirmation_question(
                 self.dispatch.session_name,
                 C::CLASS,
-                self.dispatch.arguments,
+                self.dispatch.arguments(),
             );
             match self.dispatch.prompt.confirm(&question) {
                 Ok(true) => return Ok(()),
@@ -342,7 +347,7 @@ where
 fn confirmation_question(
     command: &str,
     class: CapabilityClass,
-    arguments: &serde_json::Map<String, serde_json::Value>,
+    arguments: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> String {
     let mut question = format!(
         "`{}` needs `{class}` (risk {}: {})",
@@ -350,12 +355,13 @@ fn confirmation_question(
         class.risk_level(),
         class.describe(),
     );
-    if arguments.is_empty() {
-        question.push_str(".\n");
-    } else {
-        question.push_str(", with the arguments:\n");
-        for (name, value) in arguments {
-            question.push_str(&format!("    {}\n", shown_argument(name, value)));
+    match arguments.filter(|arguments| !arguments.is_empty()) {
+        None => question.push_str(".\n"),
+        Some(arguments) => {
+            question.push_str(", with the arguments:\n");
+            for (name, value) in arguments {
+                question.push_str(&format!("    {}\n", shown_argument(name, value)));
+            }
         }
     }
     question.push_str("Run it? [y/N] ");
@@ -437,10 +443,12 @@ where
         self.require_justification(&mut session, required)?;
         let justification = self.justification();
         let approval = if self.dispatch.prompt.is_interactive() {
-            let request = session
+            let mut request = session
                 .approval_request(C::CLASS, justification)
-                .with_action(self.dispatch.session_name)
-                .with_arguments(self.dispatch.arguments);
+                .with_action(self.dispatch.session_name);
+            if let Some(arguments) = self.dispatch.arguments() {
+                request = request.with_arguments(arguments);
+            }
             self.dispatch.prompt.approve(&request)
         } else {
             Err(ApprovalError::NotATerminal)

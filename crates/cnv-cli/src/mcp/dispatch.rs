@@ -67,8 +67,8 @@ pub(super) fn serve(cli: &Cli, jobs: &Jobs) {
         }
         let (Called::Command(name) | Called::Unknown(name)) = &job.tool;
         let call = AgentCall::new(name, &job.arguments)
-            .with_origin(job.origin.clone())
-            .with_cancel(job.cancel.clone());
+            .with_origin(job.origin)
+            .with_cancel(job.cancel);
         // Nothing a client sends may take the server down: a panic in cnv's own code is
         // this call's failure, and the dispatcher goes on.
         let outcome = catch_unwind(AssertUnwindSafe(|| match &job.tool {
