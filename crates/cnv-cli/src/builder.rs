@@ -201,7 +201,7 @@ impl CliBuilder {
     ///
     /// The handler is a function or a closure; a closure's parameter needs no annotation.
     pub fn bind_verb<C, T>(
-        mut self,
+        self,
         binding: VerbBinding<C>,
         handler: impl NamedArgsHandler<C>
         + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
@@ -211,9 +211,7 @@ impl CliBuilder {
         C: TypedClass,
         T: cnv_caps::ConstRisk,
     {
-        let bound = self.bound_handler::<C, _>(binding.command(), handler);
-        self.bound.push(bound);
-        self
+        self.handler::<C, T>(binding.command(), handler)
     }
 
     /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,

@@ -266,7 +266,7 @@ impl Cli {
         for name in call.arguments.keys() {
             if name != JUSTIFICATION_ARGUMENT
                 && verb.arg(name).is_none()
-                && !globals.iter().any(|arg| arg.name() == name)
+                && self.model().arg(name).is_none()
             {
                 let declared: Vec<String> = verb
                     .args()

@@ -285,14 +285,11 @@ fn argument(arg: &GrammarArgument) -> Arg {
             clap_arg = clap_arg.short(short);
         }
     }
-    if arg.is_switch() {
-        if let Some(env) = arg.env() {
-            clap_arg = clap_arg.env(env.to_owned());
-        }
-        return clap_arg.action(ArgAction::SetTrue);
-    }
     if let Some(env) = arg.env() {
         clap_arg = clap_arg.env(env.to_owned());
+    }
+    if arg.is_switch() {
+        return clap_arg.action(ArgAction::SetTrue);
     }
     clap_arg = clap_arg.value_parser(parser_for(arg));
     if let Some(default) = arg.default_value() {

@@ -124,13 +124,17 @@ impl<'a> Console<'a> {
     }
 
     pub(crate) fn agent_env_is_on(&self, name: &str) -> bool {
-        self.var(name).is_some_and(|value| {
-            !matches!(
-                value.trim().to_ascii_lowercase().as_str(),
-                "" | "0" | "false" | "no" | "off"
-            )
-        })
+        self.var(name).is_some_and(|value| is_on(&value))
     }
+}
+
+/// Whether the value of a switch in the environment turns it on: anything but empty,
+/// `0`, `false`, `no` or `off` (in any case, around white space).
+pub(crate) fn is_on(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no" | "off"
+    )
 }
 
 impl Prompt for Console<'_> {

@@ -215,11 +215,6 @@ pub trait OfClass<C: ConstRisk>: VerbArgs {}
     note = "the type must implement `FromStr` (with an error that implements `Display`), `Clone`, `Send` and `Sync`, and own its data (`'static`): `String`, `PathBuf`, `u64`, a program's own enum with `FromStr`, …"
 )]
 pub trait ArgValue: Sized {
-    /// A clap parser that keeps the value as `Self`, parsed with its `FromStr`; the error
-    /// is the type's own message.
-    #[doc(hidden)]
-    fn __parser() -> ValueParser;
-
     /// The parser of an argument limited to `values` (none: any value of the type).
     #[doc(hidden)]
     fn __among(values: Vec<String>) -> ValueParser;
@@ -274,10 +269,6 @@ impl<T> ArgValue for T
 where
     T: FromStr<Err: core::fmt::Display> + Clone + Send + Sync + 'static,
 {
-    fn __parser() -> ValueParser {
-        ValueParser::new(|text: &str| text.parse::<T>().map_err(|err| err.to_string()))
-    }
-
     fn __among(values: Vec<String>) -> ValueParser {
         crate::command::among(values, crate::command::FromStrParser::<T>::new())
     }

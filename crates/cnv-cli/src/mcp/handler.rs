@@ -224,7 +224,7 @@ impl ServerHandler for CnvServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let session = self.session()?;
         // An unknown tool goes to a dispatcher too, which records the refusal in the
-        // operator's trail; its answer is a protocol error (below).
+        // operator's trail; its answer is a protocol error (`tool_result`).
         let tool = match self.shared.commands.get(request.name.as_ref()) {
             Some(command) => Called::Command(command.clone()),
             None => Called::Unknown(request.name.to_string()),
@@ -235,7 +235,6 @@ impl ServerHandler for CnvServer {
         // stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
         let (reply, answer) = oneshot::channel();
-        let unknown = matches!(tool, Called::Unknown(_));
         let job = Job {
             tool,
             arguments: request.arguments.unwrap_or_default(),
@@ -258,16 +257,6 @@ impl ServerHandler for CnvServer {
         };
         let outcome = outcome
             .map_err(|_| ErrorData::internal_error("the call ended without an answer", None))?;
-        if unknown {
-            // Not finding the tool is a protocol error, as the specification's example.
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "unknown tool `{}`; tools/list names this server's tools",
-                    escape(&request.name)
-                ),
-                None,
-            ));
-        }
         tool_result(outcome).map(Into::into)
     }
 
@@ -356,8 +345,12 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             result.structured_content = structured;
             Ok(result)
         }
+        // Not finding the tool is a protocol error, as the specification's example.
         CallOutcome::UnknownCommand { command } => Err(ErrorData::invalid_params(
-            format!("unknown tool for `{command}`"),
+            format!(
+                "unknown tool `{}`; tools/list names this server's tools",
+                escape(&command)
+            ),
             None,
         )),
         CallOutcome::InvalidArguments { message } => Ok(error_result(

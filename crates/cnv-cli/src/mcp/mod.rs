@@ -213,12 +213,7 @@ impl<'cli> McpServer<'cli> {
             },
         };
         let allow_remote = settings.allow_remote
-            || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| {
-                !matches!(
-                    value.trim().to_ascii_lowercase().as_str(),
-                    "" | "0" | "false" | "no" | "off"
-                )
-            });
+            || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| crate::console::is_on(&value));
         Ok(Self {
             cli,
             sessions: Arc::new(Sessions::new(Arc::new(SessionRegistry::default()))),
