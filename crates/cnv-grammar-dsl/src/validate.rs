@@ -397,7 +397,7 @@ fn deprecation(
     errors: &mut Vec<Error>,
 ) -> Option<String> {
     let note = fields.deprecated.given()?;
-    if note.value().trim().is_empty() {
+    if rules::is_blank(&note.value()) {
         errors.push(Error::new_spanned(
             note,
             "the deprecation note is empty; say what to use instead",
@@ -446,7 +446,7 @@ fn check_command_name(name: &LitStr, what: &'static str, errors: &mut Vec<Error>
 }
 
 fn check_help(help: &LitStr, errors: &mut Vec<Error>) {
-    if help.value().trim().is_empty() {
+    if rules::is_blank(&help.value()) {
         errors.push(Error::new_spanned(
             help,
             "the help text is empty; say in one line what it does",
@@ -455,7 +455,7 @@ fn check_help(help: &LitStr, errors: &mut Vec<Error>) {
 }
 
 fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
-    if long_help.value().trim().is_empty() {
+    if rules::is_blank(&long_help.value()) {
         errors.push(Error::new_spanned(
             long_help,
             "the long help is empty; write the longer description, or remove `long_help`",

@@ -25,7 +25,6 @@
 //! ```
 
 use alloc::collections::BTreeSet;
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -959,19 +958,6 @@ pub fn check_depth(name: &str, depth: usize) -> Result<(), TooDeep> {
     }
 }
 
-/// The message of an empty help text of `what` (`"help"`, `"long help"`,
-/// `"deprecation note"`).
-#[must_use]
-pub fn empty_text(what: &str) -> String {
-    match what {
-        "long help" => {
-            "the long help is empty; write the longer description, or remove it".to_string()
-        }
-        "deprecation note" => "the deprecation note is empty; say what to use instead".to_string(),
-        _ => format!("the {what} text is empty; say in one line what it does"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1020,7 +1006,7 @@ mod tests {
         ));
         let message = check_argument_name("yes").unwrap_err().to_string();
         for flag in RESERVED_ARGUMENT_NAMES {
-            let listed = message.contains(&format!("`--{flag}`"));
+            let listed = message.contains(&alloc::format!("`--{flag}`"));
             assert_eq!(listed, *flag != JUSTIFICATION_ARGUMENT, "{message}");
         }
         let message = check_argument_name("justification")
