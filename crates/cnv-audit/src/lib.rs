@@ -312,9 +312,18 @@ pub fn verify(path: &Path, key: Option<&AuditPublicKey>) -> Verification {
     let _ = file.lock_shared();
     let mut reader = ChainReader::new(BufReader::new(&file));
     let mut sessions: HashSet<SessionId> = HashSet::new();
+    // The line the head names, whose hash it records.
+    let head_line = match &head {
+        HeadRead::Head(head) => usize::try_from(head.entries).ok(),
+        _ => None,
+    };
+    let mut head_line_hash = None;
     for record in reader.by_ref() {
         match record {
             Ok(record) => {
+                if Some(record.line) == head_line {
+                    head_line_hash = Some(record.hash);
+                }
                 if !tally(&mut report, &mut sessions, &record, key) {
                     break;
                 }
@@ -344,7 +353,7 @@ pub fn verify(path: &Path, key: Option<&AuditPublicKey>) -> Verification {
     report.public_key = summary.public_key;
     report.signed_through = summary.signed_through;
     if report.problem.is_none() {
-        check_head(&mut report, &reader, &head, &head_file);
+        check_head(&mut report, &reader, head_line_hash, &head, &head_file);
     }
     if report.problem.is_none() && report.public_key.is_some() {
         let covered = match report.head {
@@ -423,6 +432,7 @@ fn tally(
 fn check_head<R>(
     report: &mut Verification,
     reader: &ChainReader<R>,
+    head_line_hash: Option<ChainHash>,
     head: &HeadRead,
     head_file: &Path,
 ) where
@@ -470,7 +480,7 @@ fn check_head<R>(
                         head.entries
                     ),
                 );
-            } else if reader.hash_of_line(head.entries) != Some(head.hash) {
+            } else if head_line_hash != Some(head.hash) {
                 agrees = false;
                 report.fail(
                     usize::try_from(head.entries).ok(),

@@ -205,16 +205,14 @@ impl EscalationPolicy {
     /// `Dangerous` is decided by [`class_requirement`](Self::class_requirement) in both.
     #[must_use]
     pub const fn requirement(&self, mode: RunMode, contract: &CapabilityContract) -> Requirement {
-        match self.class_requirement(mode, contract.class()) {
+        let min_chars = match self.class_requirement(mode, contract.class()) {
             class @ (Requirement::Never { .. } | Requirement::Approval { .. }) => return class,
-            Requirement::Nothing
-            | Requirement::Justification { .. }
-            | Requirement::Confirmation { .. } => {}
-        }
+            Requirement::Justification { min_chars } => min_chars,
+            Requirement::Nothing | Requirement::Confirmation { .. } => 0,
+        };
         match (mode, contract.safety()) {
             (_, SafetyProfile::AgentSafe) => Requirement::Nothing,
             (RunMode::Autonomous, SafetyProfile::HumanReviewRequired) => {
-                let min_chars = self.min_justification(contract.class());
                 Requirement::Justification {
                     min_chars: if min_chars == 0 { 1 } else { min_chars },
                 }

@@ -78,8 +78,6 @@ pub struct ChainReader<R> {
     tip: Tip,
     genesis: Option<Genesis>,
     first: Option<ChainHash>,
-    /// Every line's hash, to check what a recovery says about an earlier line.
-    hashes: Vec<ChainHash>,
     signed_through: usize,
     done: bool,
     buf: Vec<u8>,
@@ -94,7 +92,6 @@ impl<R: BufRead> ChainReader<R> {
             tip: Tip::EMPTY,
             genesis: None,
             first: None,
-            hashes: Vec::new(),
             signed_through: 0,
             done: false,
             buf: Vec::new(),
@@ -105,13 +102,6 @@ impl<R: BufRead> ChainReader<R> {
     #[must_use]
     pub fn genesis(&self) -> Option<&Genesis> {
         self.genesis.as_ref()
-    }
-
-    /// The hash of line `line` (from 1), if it was read.
-    #[must_use]
-    pub fn hash_of_line(&self, line: u64) -> Option<ChainHash> {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.hashes.get(index).copied()
     }
 
     /// What was read so far and found intact.
@@ -148,15 +138,15 @@ impl<R: BufRead> ChainReader<R> {
             let room = (MAX_LINE_BYTES + 1).saturating_sub(self.buf.len());
             self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
             self.reader.consume(consumed);
-            if found {
-                newline = true;
-                break;
-            }
             if self.buf.len() > MAX_LINE_BYTES {
                 return Err(ChainError::Malformed {
                     line: number,
                     reason: format!("it is longer than {MAX_LINE_BYTES} bytes"),
                 });
+            }
+            if found {
+                newline = true;
+                break;
             }
         }
         if self.buf.is_empty() && !newline {
@@ -164,12 +154,6 @@ impl<R: BufRead> ChainReader<R> {
         }
         if !newline {
             return Err(ChainError::Truncated { line: number });
-        }
-        if self.buf.len() > MAX_LINE_BYTES {
-            return Err(ChainError::Malformed {
-                line: number,
-                reason: format!("it is longer than {MAX_LINE_BYTES} bytes"),
-            });
         }
         Ok(Some(()))
     }
@@ -256,7 +240,6 @@ impl<R: BufRead> ChainReader<R> {
             n: parsed.n,
             hash: framed.hash,
         };
-        self.hashes.push(framed.hash);
         self.line = number;
         Ok(Some(ChainRecord {
             line: number,
