@@ -3,8 +3,8 @@
 //!
 //! Only the code whose atomics we wrote ourselves goes through this module (the registry's
 //! shard tables and their writer locks, the session lifecycle and stream counters, the
-//! queue's striped counters and their thread slots). Crossbeam's queue and epoch collector
-//! are used as they are.
+//! queue's striped counters and their thread slots, the epoch collector in
+//! `shard/epoch.rs`). Crossbeam's queue is used as it is.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{

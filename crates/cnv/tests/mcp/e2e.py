@@ -408,7 +408,7 @@ async def http_tests():
         for _ in range(2):
             tasks, _ = await many_sessions(url, 100, None)
             await asyncio.wait_for(tasks, 120)
-        check(await server.wait_open(0), "http: 200 more sessions came and went")
+        check(await server.wait_open(0, seconds=60), "http: 200 more sessions came and went")
         after = server.rss_kib()
         check(after - before < 16 * 1024, f"http: the server's memory did not grow with them ({before} KiB -> {after} KiB)")
 
