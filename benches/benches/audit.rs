@@ -30,10 +30,9 @@ use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use cnv::audit::{AuditEntry, AuditKey, AuditLog, AuditSink, CallResult, ChainReader};
 use cnv::caps::{CapabilityClass, ResourceBand, SessionId};
-use cnv::typestate::{
-    AuditEntry, AuditKey, AuditLog, AuditSink, CallResult, ChainReader, EscalationError, RunMode,
-};
+use cnv::typestate::{EscalationError, RunMode};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const WHY: &str = "tidy the workspace before the run";

@@ -31,10 +31,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use cnv::audit::AuditKey;
 use cnv::cli::Cli;
 use cnv::cli::mcp::{McpServer, McpShutdown};
 use cnv::prelude::*;
-use cnv::typestate::AuditKey;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig,

@@ -12,8 +12,9 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use cnv::audit::AuditError;
 use cnv::prelude::*;
-use cnv::typestate::{AuditError, RunMode};
+use cnv::typestate::RunMode;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const WHY: &str = "Download the signed release index from the mirror";

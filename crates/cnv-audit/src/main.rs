@@ -60,9 +60,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, cnv_audit::Error> {
+fn run(command: Command) -> Result<ExitCode, cnv_audit::ToolError> {
     let mut stdout = io::stdout().lock();
-    let written = |error| cnv_audit::Error::Io {
+    let written = |error| cnv_audit::ToolError::Io {
         action: "write to",
         path: PathBuf::from("standard output"),
         error,

@@ -10,11 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
+use cnv_audit::{AuditKey, AuditLog, CallOrigin, CallRecord, CallResult, head_path};
 use cnv_caps::CapabilityContract;
-use cnv_typestate::{
-    AuditKey, AuditLog, CallOrigin, CallRecord, CallResult, SessionConfig, SessionId, TypedSession,
-    Unverified, head_path,
-};
+use cnv_typestate::{SessionConfig, SessionId, TypedSession, Unverified};
 use sha2::{Digest, Sha256};
 
 /// A fresh directory under the system temp dir, removed on drop.

@@ -95,7 +95,10 @@ mod contract;
 mod error;
 #[cfg(feature = "session-id")]
 mod id;
+mod mode;
 mod profile;
+mod rule;
+pub mod text;
 
 pub use assert::{assert_agent_safe, assert_risk_below, assert_runtime_below};
 pub use band::{
@@ -110,7 +113,9 @@ pub use contract::{CapabilityContract, TypedContract};
 pub use error::{ContractError, ParseError};
 #[cfg(feature = "session-id")]
 pub use id::{ParseSessionIdError, SessionId};
+pub use mode::RunMode;
 pub use profile::{Confirmation, SafetyProfile, StabilityProfile};
+pub use rule::Rule;
 
 /// What other cnv crates name from here. Not part of the public API.
 #[doc(hidden)]

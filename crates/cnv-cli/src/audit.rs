@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::ArgMatches;
+use cnv_audit::{
+    AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, FanOutSink, MemorySink,
+    head_path,
+};
 use cnv_caps::{CapabilityClass, SessionId};
 use cnv_grammar::{GrammarArgument, GrammarVerb};
-use cnv_typestate::{
-    AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, FanOutSink, MemorySink,
-    RunMode, head_path,
-};
+use cnv_typestate::RunMode;
 use serde_json::{Map, Value};
 
 /// The logs a command line has opened, by log and key path: a server records every call

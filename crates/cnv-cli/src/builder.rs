@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use clap::Command;
+use cnv_audit::AuditSink;
 use cnv_caps::{CapabilityClass, CapabilityContract};
 use cnv_grammar::{GrammarErrors, GrammarModel};
 use cnv_sandbox::Strictness;
-use cnv_typestate::{AuditSink, EscalationPolicy, TypedClass};
+use cnv_typestate::{EscalationPolicy, TypedClass};
 
 use crate::binding::VerbBinding;
 use crate::cli::{Cli, Model};

@@ -6,12 +6,11 @@ use std::ffi::OsString;
 use std::io;
 use std::time::Duration;
 
+use cnv_audit::{AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES};
 use cnv_caps::{CapabilityClass, SessionId};
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
-use cnv_typestate::{
-    AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES, Rule, RunMode,
-};
+use cnv_typestate::{Rule, RunMode};
 use serde_json::{Map, Value};
 
 use crate::audit::Trail;

@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use clap::error::ErrorKind;
 use clap::{ArgMatches, Command};
+use cnv_audit::{CallOrigin, CallRecord, CallResult};
 use cnv_caps::ResourceBand;
 use cnv_grammar::GrammarModel;
 use cnv_sandbox::{Enforcement, Strictness};
-use cnv_typestate::{CallOrigin, CallRecord, CallResult, Rule, RunMode, SessionConfig};
+use cnv_typestate::{Rule, RunMode, SessionConfig};
 
 use crate::audit::{Finish, OpenLogs, Trail, TrailPaths};
 use crate::builder::{

@@ -23,6 +23,8 @@ use std::io;
 use std::sync::Arc;
 
 use clap::ArgMatches;
+use cnv_audit::{AuditError, shown_argument};
+use cnv_caps::text::{escape_invisible, justification_len};
 use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, ConstRisk, Pure, ReadOnlyFS,
     TypedContract,
@@ -30,10 +32,10 @@ use cnv_caps::{
 use cnv_grammar::GrammarVerb;
 use cnv_sandbox::Workspace;
 use cnv_typestate::{
-    AllowedIn, ApprovalError, ApprovalRequest, AuditError, Authorized, Autonomous, ClassVisitor,
-    EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
-    Rule, RunMode, SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass,
-    TypedSession, Unverified, escape_invisible, justification_len, shown_argument,
+    AllowedIn, ApprovalError, ApprovalRequest, Authorized, Autonomous, ClassVisitor, EscalateFrom,
+    EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement, Rule, RunMode,
+    SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
+    Unverified,
 };
 use serde::Serialize;
 

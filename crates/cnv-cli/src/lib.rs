@@ -133,8 +133,8 @@ pub use builder::{
 pub use call::{AgentCall, CallOutcome};
 pub use cancel::CancelToken;
 pub use cli::Cli;
+pub use cnv_audit::{CallOrigin, McpTransport};
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
-pub use cnv_typestate::{CallOrigin, McpTransport};
 pub use console::Console;
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;

@@ -4,9 +4,11 @@
 use std::ffi::OsString;
 use std::io;
 
+use cnv_audit::AuditError;
 use cnv_caps::CapabilityClass;
+use cnv_caps::text::escape_invisible;
 use cnv_sandbox::Enforcement;
-use cnv_typestate::{AuditError, Rule, RunMode, escape_invisible};
+use cnv_typestate::{Rule, RunMode};
 use serde::Serialize;
 use serde_json::Value;
 

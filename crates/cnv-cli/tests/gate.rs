@@ -525,7 +525,7 @@ fn the_operator_s_audit_log_records_every_decision_and_verifies() {
             .any(|e| e["event"] == "escalate" && e["outcome"] == "allowed" && e["to"] == "Network"),
         "{text}"
     );
-    let summary = cnv_typestate::verify_chain(std::io::BufReader::new(
+    let summary = cnv_audit::verify_chain(std::io::BufReader::new(
         std::fs::File::open(&log).expect("open"),
     ))
     .expect("the chain verifies");
@@ -778,15 +778,15 @@ fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
 /// A sink that records in memory and fails from its `fail_from`-th entry on.
 #[derive(Debug)]
 struct FailingSink {
-    entries: std::sync::Mutex<Vec<cnv_typestate::AuditEntry>>,
+    entries: std::sync::Mutex<Vec<cnv_audit::AuditEntry>>,
     fail_from: usize,
 }
 
-impl cnv_typestate::AuditSink for FailingSink {
-    fn record(&self, entry: &cnv_typestate::AuditEntry) -> Result<(), cnv_typestate::AuditError> {
+impl cnv_audit::AuditSink for FailingSink {
+    fn record(&self, entry: &cnv_audit::AuditEntry) -> Result<(), cnv_audit::AuditError> {
         let mut entries = self.entries.lock().expect("not poisoned");
         if entries.len() + 1 >= self.fail_from {
-            return Err(cnv_typestate::AuditError::Io {
+            return Err(cnv_audit::AuditError::Io {
                 target: "the test sink".to_owned(),
                 error: Arc::new(std::io::Error::other("disk full")),
             });
@@ -844,16 +844,16 @@ fn a_call_whose_verification_cannot_be_recorded_does_not_run() {
 
 #[test]
 fn the_program_s_own_audit_sink_records_every_run() {
-    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let sink = Arc::new(cnv_audit::MemorySink::new());
     let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
     let out = run(&cli, &["--agent", "do", "write", "--justify", "short"]);
     assert_eq!(out.exit, Exit::Denied);
     let entries = sink.entries();
     let denial = entries
         .iter()
-        .find(|entry| entry.event == cnv_typestate::AuditEvent::Escalate)
+        .find(|entry| entry.event == cnv_audit::AuditEvent::Escalate)
         .expect("recorded without an operator's log");
-    assert_eq!(denial.outcome, cnv_typestate::Outcome::Denied);
+    assert_eq!(denial.outcome, cnv_audit::Verdict::Denied);
     assert_eq!(denial.rule, Some(cnv_typestate::Rule::MinJustification));
     assert_eq!(denial.from, Some(CapabilityClass::Pure));
     assert_eq!(denial.justification.as_deref(), Some("short"));
@@ -865,13 +865,11 @@ fn the_program_s_own_audit_sink_records_every_run() {
         .as_ref()
         .expect("the creation holds the call");
     assert_eq!(call.command, "do write");
-    assert_eq!(call.origin, cnv_typestate::CallOrigin::CommandLine);
+    assert_eq!(call.origin, cnv_audit::CallOrigin::CommandLine);
     let end = entries.last().expect("an end");
-    assert_eq!(end.event, cnv_typestate::AuditEvent::Finish);
+    assert_eq!(end.event, cnv_audit::AuditEvent::Finish);
     assert_eq!(
-        end.result
-            .as_ref()
-            .map(cnv_typestate::CallResult::exit_code),
+        end.result.as_ref().map(cnv_audit::CallResult::exit_code),
         Some(3)
     );
 }
@@ -898,7 +896,7 @@ fn agent_mode_always_cannot_be_turned_off() {
 
 #[test]
 fn a_missing_confirmation_is_its_own_rule() {
-    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let sink = Arc::new(cnv_audit::MemorySink::new());
     let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
     let out = run(&cli, &["--format", "json", "do", "write"]);
     assert_eq!(out.exit, Exit::ConfirmationRequired);
@@ -1017,8 +1015,8 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
 
 #[test]
 fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
-    use cnv_typestate::{AuditEvent, CallOrigin, CallResult, McpTransport};
-    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    use cnv_audit::{AuditEvent, CallOrigin, CallResult, McpTransport};
+    let sink = Arc::new(cnv_audit::MemorySink::new());
     let (cli, _) = cli_with(|b| b.audit_sink(sink.clone()));
     let arguments = serde_json::json!({
         "justification": "save the notes the user dictated a minute ago"
@@ -1051,12 +1049,12 @@ fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
 
 #[test]
 fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
-    use cnv_typestate::{AuditEvent, CallOrigin, CallResult, Outcome};
+    use cnv_audit::{AuditEvent, CallOrigin, CallResult, Verdict};
     use serde_json::json;
-    let sink = Arc::new(cnv_typestate::MemorySink::new());
+    let sink = Arc::new(cnv_audit::MemorySink::new());
     let (cli, runs) = cli_and(|b| b.audit_sink(sink.clone()));
     let hostile_name = format!("do {}", "x".repeat(10_000));
-    let huge = "a".repeat(cnv_typestate::MAX_LINE_BYTES);
+    let huge = "a".repeat(cnv_audit::MAX_LINE_BYTES);
     for (command, arguments) in [
         ("do nothing", json!({ "n": 1 })),
         ("do calc", json!({ "n": "many" })),
@@ -1090,7 +1088,7 @@ fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
     assert_eq!(entries.len(), 6, "one entry a refusal: {entries:#?}");
     for entry in &entries {
         assert_eq!(entry.event, AuditEvent::Finish);
-        assert_eq!(entry.outcome, Outcome::Denied);
+        assert_eq!(entry.outcome, Verdict::Denied);
         assert_eq!(entry.mode, cnv_typestate::RunMode::Autonomous);
         let call = entry.call.as_ref().expect("the call as it was asked for");
         assert_eq!(call.origin, CallOrigin::Program);
@@ -1115,7 +1113,7 @@ fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
             "cancelled"
         ]
     );
-    let calls: Vec<&cnv_typestate::CallRecord> =
+    let calls: Vec<&cnv_audit::CallRecord> =
         entries.iter().filter_map(|e| e.call.as_ref()).collect();
     assert_eq!(calls[0].command, "do nothing");
     assert_eq!(calls[0].args["n"], 1);

@@ -5,12 +5,11 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_audit::{format_timestamp, shown_argument};
+use cnv_caps::text::escape_invisible;
+use cnv_caps::{CapabilityClass, RunMode, SessionId};
 
-use crate::audit::format_timestamp;
 use crate::error::EscalationError;
-use crate::state::RunMode;
-use crate::text::{escape_invisible, shown_argument};
 
 /// What a human is asked to approve: a session, the class it holds, the class it asks
 /// for, and why. Get one from
@@ -92,7 +91,7 @@ impl ApprovalRequest<'_> {
 
 /// What the person reads. Every text the requester wrote (session name, action,
 /// justification) is shown with its invisible characters escaped
-/// ([`escape_invisible`](crate::escape_invisible)), so a justification cannot move the
+/// ([`escape_invisible`](cnv_caps::text::escape_invisible)), so a justification cannot move the
 /// cursor, erase the prompt or hide words.
 impl fmt::Display for ApprovalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,7 +8,7 @@ use cnv_caps::__private::ConstMessage;
 use cnv_caps::{CapabilityClass, ConstRisk};
 
 use crate::policy::default_min_justification;
-use crate::text::justification_len;
+use cnv_caps::text::justification_len;
 
 /// The justification of an escalation to class `C`: a `&str` with the target in its type.
 ///

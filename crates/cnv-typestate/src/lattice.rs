@@ -1,5 +1,5 @@
-//! The escalation lattice at the type level: which class may follow which, and which
-//! classes a mode may hold.
+//! The escalation lattice at the type level: which class may follow which, the modes a
+//! session runs in, and which classes a mode may hold.
 //!
 //! The classes are ordered by risk, `Pure` (0) < `ReadOnlyFS` (2) < `Environment` (3) <
 //! `Network` (5) < `ReadWriteFS` (6) < `Subprocess` (8) < `Dangerous` (10), and the
@@ -7,13 +7,14 @@
 //! the chain ([`EscalateFrom`]), a narrowing moves down ([`NarrowFrom`]). Every trait
 //! here is implemented by this crate for cnv's seven classes and by nothing else.
 
+use core::fmt;
+
 use cnv_caps::{
     AgentSafeCapability, CapabilityClass, ConstRisk, Dangerous, Environment, Network, Pure,
-    ReadOnlyFS, ReadWriteFS, Subprocess,
+    ReadOnlyFS, ReadWriteFS, RunMode, Subprocess,
 };
 
 use crate::sealed::Sealed;
-use crate::state::{Autonomous, SessionMode, Supervised};
 
 /// `Self` is riskier than `From`, so a session holding `From` may escalate to `Self`.
 #[diagnostic::on_unimplemented(
@@ -250,3 +251,79 @@ const _: () = {
     const fn allowed<C: AllowedIn<Autonomous>>() {}
     allowed::<Subprocess>();
 };
+
+/// The mode of a session in which no human reads each step: an agent drives it. A
+/// session in this mode can never hold [`Dangerous`], by any path; the compiler refuses.
+pub struct Autonomous {
+    _private: (),
+}
+
+/// The mode of a session a human supervises. [`Dangerous`] is reachable, but only with a
+/// [`HumanApproval`](crate::HumanApproval).
+pub struct Supervised {
+    _private: (),
+}
+
+/// A session mode: [`Autonomous`] or [`Supervised`]. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a cnv session mode",
+    label = "expected `Autonomous` or `Supervised`",
+    note = "the modes are `Autonomous` (an agent drives the session) and `Supervised` (a human does); the set is sealed"
+)]
+pub trait SessionMode: Sealed + Send + Sync + Sized + 'static {
+    /// The run-time twin of the mode.
+    const MODE: RunMode;
+
+    /// The type-level decision for `Dangerous` in this mode (see
+    /// [`TypedClass::visit`](crate::TypedClass::visit)).
+    #[doc(hidden)]
+    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output;
+}
+
+impl Sealed for Autonomous {}
+impl Sealed for Supervised {}
+
+impl SessionMode for Autonomous {
+    const MODE: RunMode = RunMode::Autonomous;
+
+    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output {
+        visitor.forbidden()
+    }
+}
+
+impl SessionMode for Supervised {
+    const MODE: RunMode = RunMode::Supervised;
+
+    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output {
+        visitor.approval_required()
+    }
+}
+
+impl fmt::Debug for Autonomous {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Autonomous")
+    }
+}
+
+impl fmt::Debug for Supervised {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Supervised")
+    }
+}
+
+// The modes cost nothing, as the states.
+const _: () = {
+    assert!(size_of::<Autonomous>() == 0);
+    assert!(size_of::<Supervised>() == 0);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_type_level_modes_name_their_run_time_twins() {
+        assert_eq!(Autonomous::MODE, RunMode::Autonomous);
+        assert_eq!(Supervised::MODE, RunMode::Supervised);
+    }
+}

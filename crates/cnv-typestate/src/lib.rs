@@ -52,61 +52,42 @@
 //!
 //! # The audit trail
 //!
-//! Every creation, verification, escalation, narrowing, denial and end of a call is an
-//! [`AuditEntry`] delivered to an [`AuditSink`]: [`MemorySink`] (the default),
-//! [`AuditLog`] (the operator's log: a file of hash-chained JSON Lines anchored by a
-//! genesis, signed at checkpoints with an [`AuditKey`], with a signed head beside it),
-//! [`JsonLinesSink`] (the same lines to any writer, unsigned), and `TracingSink`
-//! (feature `tracing`). [`ChainReader`] and [`verify_chain`] read a log back and check
-//! it line by line; the `cnv-audit` tool checks the key and the head too. A sink error
-//! is never swallowed: an escalation the sink cannot record is refused, and other
-//! failures are kept in the session ([`TypedSession::audit_error`]).
-//!
-//! # Features
-//!
-//! * `tracing` — `TracingSink`, which emits each entry as a
-//!   `tracing` event with target `cnv::audit`.
+//! Every creation, verification, escalation, narrowing and denial is an
+//! [`AuditEntry`](cnv_audit::AuditEntry) delivered to the session's
+//! [`AuditSink`](cnv_audit::AuditSink) (the `cnv-audit` crate holds the trail: its
+//! entries, its sinks, the operator's signed log and its reader). The default sink keeps
+//! entries in memory. A sink error is never swallowed: an escalation the sink cannot
+//! record is refused, and other failures are kept in the session
+//! ([`TypedSession::audit_error`]).
 //!
 //! [cnv]: https://docs.rs/cnv
 
 #![forbid(unsafe_code)]
-// On docs.rs (nightly, `--cfg docsrs`): each item gated by a feature says which.
-#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod approval;
-mod audit;
 mod error;
 mod justify;
 mod lattice;
 mod policy;
 mod session;
 mod state;
-mod text;
 
 pub use approval::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApproval};
-#[cfg(any(feature = "tracing", test))]
-pub use audit::TracingSink;
-pub use audit::{
-    AuditEntry, AuditEvent, AuditKey, AuditLog, AuditPublicKey, AuditSink, CallOrigin, CallRecord,
-    CallResult, ChainHash, ChainHead, ChainReader, ChainRecord, ChainSummary, FanOutSink, Genesis,
-    HeadFinding, JsonLinesSink, LogId, MAX_LINE_BYTES, McpTransport, MemorySink, Outcome,
-    RecordBody, Recovery, TornTail, checkpoint_message, head_path, verify_chain,
-};
 /// The identity of a session, shared with the session registry (defined in `cnv-caps`).
 pub use cnv_caps::{ParseSessionIdError, SessionId};
-pub use error::{AuditError, ChainError, EscalationError, KeyError, Rule};
+/// A session's mode at run time, and the rule that decided a step: the vocabulary
+/// sessions speak with the audit trail (defined in `cnv-caps`).
+pub use cnv_caps::{Rule, RunMode};
+pub use error::EscalationError;
 pub use justify::{Justification, Justifies};
 pub use lattice::{
-    AllowedIn, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, TypedClass,
+    AllowedIn, Autonomous, ClassVisitor, EscalateFrom, NarrowFrom, NoApprovalNeeded, SessionMode,
+    Supervised, TypedClass,
 };
 pub use policy::{EscalationPolicy, Requirement, default_min_justification};
 pub use session::{Denied, SessionConfig, SessionRef, TypedSession};
-pub use state::{
-    Authorized, Autonomous, Escalated, Holds, ParseRunModeError, RunMode, SessionMode,
-    SessionState, Supervised, Unverified, Verified,
-};
-pub use text::{escape_invisible, is_invisible, justification_len, shown_argument};
+pub use state::{Authorized, Escalated, Holds, SessionState, Unverified, Verified};
 
 /// Sealing for the type-level traits: only this crate's states, modes and classes
 /// implement them.

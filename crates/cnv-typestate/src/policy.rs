@@ -3,12 +3,11 @@
 
 use core::fmt;
 
-use cnv_caps::{CapabilityClass, CapabilityContract, Confirmation, SafetyProfile};
+use cnv_caps::text::justification_len;
+use cnv_caps::{CapabilityClass, CapabilityContract, Confirmation, Rule, RunMode, SafetyProfile};
 
 use crate::approval::HumanApproval;
-use crate::error::{EscalationError, Rule};
-use crate::state::RunMode;
-use crate::text::justification_len;
+use crate::error::EscalationError;
 
 /// The minimum justification length for each target class under the default policy, in
 /// Unicode scalar values after trimming whitespace.

@@ -4,20 +4,21 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
-use cnv_caps::{CapabilityClass, CapabilityContract, ConstRisk, SessionId, TypedContract};
+use cnv_audit::{
+    AuditEntry, AuditError, AuditEvent, AuditSink, CallRecord, CallResult, MemorySink, Verdict,
+};
+use cnv_caps::{
+    CapabilityClass, CapabilityContract, ConstRisk, Rule, RunMode, SessionId, TypedContract,
+};
 
 use crate::approval::{ApprovalRequest, HumanApproval};
-use crate::audit::{
-    AuditEntry, AuditEvent, AuditSink, CallRecord, CallResult, MemorySink, Outcome,
-};
-use crate::error::{AuditError, EscalationError, Rule};
+use crate::error::EscalationError;
 use crate::justify::Justifies;
-use crate::lattice::{AllowedIn, EscalateFrom, NarrowFrom, NoApprovalNeeded};
-use crate::policy::EscalationPolicy;
-use crate::state::{
-    Authorized, Autonomous, Escalated, Holds, RunMode, SessionMode, SessionState, Unverified,
-    Verified,
+use crate::lattice::{
+    AllowedIn, Autonomous, EscalateFrom, NarrowFrom, NoApprovalNeeded, SessionMode,
 };
+use crate::policy::EscalationPolicy;
+use crate::state::{Authorized, Escalated, Holds, SessionState, Unverified, Verified};
 
 /// A session whose capability state `S` and mode `M` are part of its type.
 ///
@@ -65,7 +66,7 @@ struct Core {
 }
 
 impl Core {
-    fn entry(&self, mode: RunMode, event: AuditEvent, outcome: Outcome) -> AuditEntry {
+    fn entry(&self, mode: RunMode, event: AuditEvent, outcome: Verdict) -> AuditEntry {
         AuditEntry::new(&self.name, self.id, mode, event, outcome)
     }
 
@@ -84,7 +85,8 @@ impl Core {
 /// ```
 /// use std::sync::Arc;
 /// use cnv_caps::CapabilityClass;
-/// use cnv_typestate::{EscalationPolicy, MemorySink, SessionConfig, Supervised, TypedSession, Unverified};
+/// use cnv_audit::MemorySink;
+/// use cnv_typestate::{EscalationPolicy, SessionConfig, Supervised, TypedSession, Unverified};
 ///
 /// let log = Arc::new(MemorySink::new());
 /// let config = SessionConfig::new(log.clone())
@@ -118,7 +120,8 @@ impl SessionConfig {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use cnv_typestate::{CallOrigin, CallRecord, MemorySink, SessionConfig, TypedSession, Unverified};
+    /// use cnv_audit::{CallOrigin, CallRecord, MemorySink};
+    /// use cnv_typestate::{SessionConfig, TypedSession, Unverified};
     ///
     /// let log = Arc::new(MemorySink::new());
     /// let call = CallRecord::new("calc sum", serde_json::Map::new(), CallOrigin::CommandLine);
@@ -205,7 +208,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
             memory,
             audit_error: None,
         });
-        let mut entry = core.entry(M::MODE, AuditEvent::Create, Outcome::Allowed);
+        let mut entry = core.entry(M::MODE, AuditEvent::Create, Verdict::Allowed);
         entry.call = call.cloned();
         // A failure is kept in the session, which then refuses to escalate.
         let _kept = core.record(&entry);
@@ -228,7 +231,7 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
     {
         let mut entry = self
             .core
-            .entry(M::MODE, AuditEvent::Verify, Outcome::Allowed);
+            .entry(M::MODE, AuditEvent::Verify, Verdict::Allowed);
         entry.to = Some(C::CLASS);
         // A failure is kept in the session, which then refuses to escalate.
         let _kept = self.core.record(&entry);
@@ -352,7 +355,7 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
 
     /// Records the end of the call the session was made for: how it ended and the exit
     /// code the caller was given (an [`AuditEvent::Finish`] entry; an
-    /// [`AuditLog`](crate::AuditLog) signs a checkpoint there). Code that cannot reach
+    /// [`AuditLog`](cnv_audit::AuditLog) signs a checkpoint there). Code that cannot reach
     /// the session — a watchdog thread — records [`AuditEntry::finish`] through the sink
     /// instead.
     ///
@@ -484,7 +487,7 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
     {
         let mut entry = self
             .core
-            .entry(M::MODE, AuditEvent::Narrow, Outcome::Allowed);
+            .entry(M::MODE, AuditEvent::Narrow, Verdict::Allowed);
         entry.from = Some(C::CLASS);
         entry.to = Some(C2::CLASS);
         // A failure is kept in the session, which then refuses to escalate.
@@ -517,14 +520,14 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
         };
         let mut entry = self
             .core
-            .entry(M::MODE, AuditEvent::Escalate, Outcome::Allowed);
+            .entry(M::MODE, AuditEvent::Escalate, Verdict::Allowed);
         entry.from = Some(from);
         entry.to = Some(C2::CLASS);
         entry.justification = Some(justification.to_owned());
         entry.approval = approval.as_ref().map(HumanApproval::describe);
         match decision {
             Err(error) => {
-                entry.outcome = Outcome::Denied;
+                entry.outcome = Verdict::Denied;
                 entry.rule = Some(error.rule());
                 entry.detail = Some(error.to_string());
                 // A failure is kept in the session, which then refuses to escalate.

@@ -1,13 +1,11 @@
-//! The states a session moves through and the modes it runs in, all zero-sized.
+//! The states a session moves through, all zero-sized (the modes it runs in are the
+//! lattice's, in `lattice.rs`).
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::str::FromStr;
 
-use cnv_caps::{CapabilityClass, ConstRisk, Dangerous};
-use serde::{Deserialize, Serialize};
+use cnv_caps::{CapabilityClass, ConstRisk};
 
-use crate::lattice::ClassVisitor;
 use crate::sealed::Sealed;
 
 /// The state of a session that holds no capability yet: it can only be
@@ -150,146 +148,13 @@ impl<O: ConstRisk, C: ConstRisk> fmt::Debug for Escalated<O, C> {
     }
 }
 
-/// Who watches a session, as a run-time value: the twin of the type-level modes
-/// [`Autonomous`] and [`Supervised`], for code (a CLI) that learns the mode at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RunMode {
-    /// No human reads each step (an agent drives the session). `Dangerous` is never
-    /// reachable.
-    Autonomous,
-    /// A human supervises the session. `Dangerous` is reachable with a
-    /// [`HumanApproval`](crate::HumanApproval).
-    Supervised,
-}
-
-impl RunMode {
-    /// The name, `"Autonomous"` or `"Supervised"`.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Autonomous => "Autonomous",
-            Self::Supervised => "Supervised",
-        }
-    }
-}
-
-impl fmt::Display for RunMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.name())
-    }
-}
-
-/// A name that is not a [`RunMode`].
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown run mode `{input}`; expected `Autonomous` or `Supervised`")]
-#[non_exhaustive]
-pub struct ParseRunModeError {
-    /// The text that was refused.
-    pub input: String,
-}
-
-impl FromStr for RunMode {
-    type Err = ParseRunModeError;
-
-    /// Parses `Autonomous` or `Supervised`, ignoring case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.eq_ignore_ascii_case("autonomous") {
-            Ok(Self::Autonomous)
-        } else if s.eq_ignore_ascii_case("supervised") {
-            Ok(Self::Supervised)
-        } else {
-            Err(ParseRunModeError { input: s.into() })
-        }
-    }
-}
-
-/// The mode of a session in which no human reads each step: an agent drives it. A
-/// session in this mode can never hold [`Dangerous`], by any path; the compiler refuses.
-pub struct Autonomous {
-    _private: (),
-}
-
-/// The mode of a session a human supervises. [`Dangerous`] is reachable, but only with a
-/// [`HumanApproval`](crate::HumanApproval).
-pub struct Supervised {
-    _private: (),
-}
-
-/// A session mode: [`Autonomous`] or [`Supervised`]. Sealed.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a cnv session mode",
-    label = "expected `Autonomous` or `Supervised`",
-    note = "the modes are `Autonomous` (an agent drives the session) and `Supervised` (a human does); the set is sealed"
-)]
-pub trait SessionMode: Sealed + Send + Sync + Sized + 'static {
-    /// The run-time twin of the mode.
-    const MODE: RunMode;
-
-    /// The type-level decision for `Dangerous` in this mode (see
-    /// [`TypedClass::visit`](crate::TypedClass::visit)).
-    #[doc(hidden)]
-    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output;
-}
-
-impl Sealed for Autonomous {}
-impl Sealed for Supervised {}
-
-impl SessionMode for Autonomous {
-    const MODE: RunMode = RunMode::Autonomous;
-
-    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output {
-        visitor.forbidden()
-    }
-}
-
-impl SessionMode for Supervised {
-    const MODE: RunMode = RunMode::Supervised;
-
-    fn visit_dangerous<V: ClassVisitor<Dangerous, Self>>(visitor: V) -> V::Output {
-        visitor.approval_required()
-    }
-}
-
-impl fmt::Debug for Autonomous {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Autonomous")
-    }
-}
-
-impl fmt::Debug for Supervised {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Supervised")
-    }
-}
-
-// The states and modes cost nothing: cnv promises "+0 bytes (zero-sized types)".
+// The states cost nothing: cnv promises "+0 bytes (zero-sized types)".
 const _: () = {
-    use cnv_caps::{Network, Pure, Subprocess};
+    use cnv_caps::{Dangerous, Network, Pure, Subprocess};
     use core::mem::size_of;
     assert!(size_of::<Unverified>() == 0);
     assert!(size_of::<Verified<Pure>>() == 0);
     assert!(size_of::<Verified<Dangerous>>() == 0);
     assert!(size_of::<Escalated<Pure, Network>>() == 0);
     assert!(size_of::<Escalated<Network, Subprocess>>() == 0);
-    assert!(size_of::<Autonomous>() == 0);
-    assert!(size_of::<Supervised>() == 0);
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_mode_parses_and_prints() {
-        assert_eq!("autonomous".parse(), Ok(RunMode::Autonomous));
-        assert_eq!("Supervised".parse(), Ok(RunMode::Supervised));
-        let err = "agent".parse::<RunMode>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown run mode `agent`; expected `Autonomous` or `Supervised`"
-        );
-        assert_eq!(RunMode::Supervised.to_string(), "Supervised");
-        assert_eq!(Autonomous::MODE, RunMode::Autonomous);
-        assert_eq!(Supervised::MODE, RunMode::Supervised);
-    }
-}

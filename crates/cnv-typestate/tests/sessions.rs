@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use cnv_audit::*;
 use cnv_caps::{
     CapabilityClass, CapabilityContract, ConstRisk, Dangerous, Environment, Network, Pure,
     ReadOnlyFS, ReadWriteFS, ResourceBand, Subprocess,
@@ -59,16 +60,16 @@ fn verify_then_escalate_is_recorded_step_by_step() {
     assert_eq!(
         steps,
         [
-            (AuditEvent::Create, Outcome::Allowed, None, None),
+            (AuditEvent::Create, Verdict::Allowed, None, None),
             (
                 AuditEvent::Verify,
-                Outcome::Allowed,
+                Verdict::Allowed,
                 None,
                 Some(CapabilityClass::Pure)
             ),
             (
                 AuditEvent::Escalate,
-                Outcome::Allowed,
+                Verdict::Allowed,
                 Some(CapabilityClass::Pure),
                 Some(CapabilityClass::ReadOnlyFS)
             ),
@@ -108,7 +109,7 @@ fn a_denial_hands_the_session_back_and_a_retry_can_succeed() {
     let denial = &entries[2];
     assert_eq!(
         (denial.event, denial.outcome),
-        (AuditEvent::Escalate, Outcome::Denied)
+        (AuditEvent::Escalate, Verdict::Denied)
     );
     assert_eq!(denial.rule, Some(Rule::MinJustification));
     assert_eq!(denial.justification.as_deref(), Some("tidy up"));
@@ -119,7 +120,7 @@ fn a_denial_hands_the_session_back_and_a_retry_can_succeed() {
             .unwrap_or("")
             .contains("needs at least 20")
     );
-    assert_eq!(entries[3].outcome, Outcome::Allowed);
+    assert_eq!(entries[3].outcome, Verdict::Allowed);
     assert_eq!(entries.len(), 4);
 }
 
@@ -323,7 +324,7 @@ fn run_time_checks_use_the_same_rules_and_record_denials() {
     assert_eq!(entries.len(), 4);
     assert_eq!(entries[2].rule, Some(Rule::DangerousNeverAutonomous));
     assert_eq!(entries[3].to, Some(CapabilityClass::Subprocess));
-    assert_eq!(entries[3].outcome, Outcome::Denied);
+    assert_eq!(entries[3].outcome, Verdict::Denied);
 }
 
 /// A sink that fails after `ok` entries.

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use cnv_audit::*;
 use cnv_caps::CapabilityContract;
 use cnv_typestate::*;
 

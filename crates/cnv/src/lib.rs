@@ -19,7 +19,8 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`caps`] | `cnv-caps` | capability classes, resource bands, contracts, const checks |
-//! | [`typestate`] | `cnv-typestate` | type-state sessions, escalation policy, audit trail |
+//! | [`typestate`] | `cnv-typestate` | type-state sessions, the escalation policy |
+//! | [`audit`] | `cnv-audit` | the audit trail: entries, sinks, the operator's signed log, its reader |
 //! | [`registry`] | `cnv-registry` (feature `registry`) | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //! | [`cli`], [`verb!`] | `cnv-cli` | the grammar as a command line: clap, handlers bound by capability, the agent-mode gate |
@@ -50,9 +51,14 @@
 pub use cnv_caps as caps;
 
 /// Type-state capability sessions (the `cnv-typestate` crate): escalations the compiler
-/// checks, a justification policy, and a tamper-evident audit trail.
+/// checks, and a justification policy.
 #[doc(inline)]
 pub use cnv_typestate as typestate;
+
+/// The audit trail (the `cnv-audit` crate): every decision and every call as an entry,
+/// the sinks entries go to, the operator's hash-chained and signed log, and its reader.
+#[doc(inline)]
+pub use cnv_audit as audit;
 
 /// Sessions at scale (the `cnv-registry` crate, feature `registry`, on by default):
 /// session handles, the sharded session registry and the bounded MPMC frame queue.
@@ -92,9 +98,10 @@ pub use cnv_cli::{
 };
 
 #[doc(inline)]
-pub use cnv_typestate::{
-    AuditEntry, AuditLog, EscalationError, EscalationPolicy, HumanApproval, TypedSession,
-};
+pub use cnv_typestate::{EscalationError, EscalationPolicy, HumanApproval, TypedSession};
+
+#[doc(inline)]
+pub use cnv_audit::{AuditEntry, AuditLog};
 
 #[doc(inline)]
 pub use cnv_caps::{
@@ -136,11 +143,13 @@ pub mod prelude {
     pub use cnv_grammar_macros::grammar_dsl;
     #[doc(no_inline)]
     pub use cnv_typestate::{
-        AuditEntry, AuditLog, AuditSink, Authorized, Autonomous, Denied, Escalated,
-        EscalationError, EscalationPolicy, HumanApproval, JsonLinesSink, MemorySink, Requirement,
-        RunMode, SessionConfig, SessionMode, SessionRef, Supervised, TypedSession, Unverified,
-        Verified, justify, verify_chain,
+        Authorized, Autonomous, Denied, Escalated, EscalationError, EscalationPolicy,
+        HumanApproval, Requirement, RunMode, SessionConfig, SessionMode, SessionRef, Supervised,
+        TypedSession, Unverified, Verified, justify,
     };
+
+    #[doc(no_inline)]
+    pub use cnv_audit::{AuditEntry, AuditLog, AuditSink, JsonLinesSink, MemorySink, verify_chain};
 
     #[doc(no_inline)]
     pub use cnv_cli::{

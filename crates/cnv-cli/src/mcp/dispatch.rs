@@ -11,7 +11,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, PoisonError};
 
-use cnv_typestate::CallOrigin;
+use cnv_audit::CallOrigin;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 

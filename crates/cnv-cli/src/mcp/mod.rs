@@ -12,7 +12,7 @@
 //!   `--mcp-tools` prints. No tool has an argument that reaches the workspace, the audit
 //!   log or the mode: those are the operator's, from the builder and the environment.
 //! * **Calls are agent calls**: `tools/call` is [`Cli::call`] with the session's
-//!   [`CallOrigin::Mcp`](cnv_typestate::CallOrigin::Mcp) (transport, session id, client name and version), which the
+//!   [`CallOrigin::Mcp`](cnv_audit::CallOrigin::Mcp) (transport, session id, client name and version), which the
 //!   audit trail records. A refusal or a handler's failure is a result with `isError:
 //!   true` that says the rule and what to do; a handler's data is `structuredContent`,
 //!   beside its text. An unknown tool is a JSON-RPC error (`-32602`). A client's

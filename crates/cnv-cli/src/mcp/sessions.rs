@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::SessionId;
 use cnv_registry::{DuplicateSession, SessionBuilder, SessionRegistry};
-use cnv_typestate::{CallOrigin, McpTransport};
 
 /// The longest client name or version kept (in characters): they reach the registry,
 /// the audit trail and the operator's terminal, and a client chooses them.

@@ -5,10 +5,10 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::AuditEvent;
-use super::chain::{self, ChainHash, Genesis, LogId, MAX_LINE_BYTES, RecordBody, Tip};
-use super::key::AuditPublicKey;
+use crate::AuditEvent;
+use crate::chain::{self, ChainHash, Genesis, LogId, MAX_LINE_BYTES, RecordBody, Tip};
 use crate::error::ChainError;
+use crate::key::AuditPublicKey;
 
 /// One line of a log, checked: its hash matches its bytes, it follows the line before
 /// it, it carries its number, and its signature (if any) verifies under the key the
@@ -271,7 +271,8 @@ impl<R: BufRead> Iterator for ChainReader<R> {
 /// [`AuditLog`](crate::AuditLog)) is one chain and verifies as one.
 ///
 /// ```
-/// use cnv_typestate::{JsonLinesSink, SessionConfig, TypedSession, Unverified, verify_chain};
+/// use cnv_audit::{JsonLinesSink, verify_chain};
+/// use cnv_typestate::{SessionConfig, TypedSession, Unverified};
 /// use std::sync::Arc;
 ///
 /// let sink = Arc::new(JsonLinesSink::new(Vec::new()));
@@ -304,8 +305,8 @@ pub fn verify_chain<R: BufRead>(reader: R) -> Result<ChainSummary, ChainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{AuditEntry, AuditSink, JsonLinesSink, Outcome};
-    use crate::state::RunMode;
+    use crate::{AuditEntry, AuditSink, JsonLinesSink, Verdict};
+    use cnv_caps::RunMode;
     use cnv_caps::SessionId;
 
     fn log_of(n: usize) -> Vec<String> {
@@ -316,7 +317,7 @@ mod tests {
                 SessionId::new_v4(),
                 RunMode::Autonomous,
                 AuditEvent::Create,
-                Outcome::Allowed,
+                Verdict::Allowed,
             );
             sink.record(&entry).expect("writes");
         }

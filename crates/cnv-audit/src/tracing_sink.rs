@@ -2,8 +2,8 @@
 
 use tracing::Level;
 
-use super::{AuditEntry, AuditSink, Outcome};
 use crate::error::AuditError;
+use crate::{AuditEntry, AuditSink, Verdict};
 
 /// Delivers each entry as a `tracing` event with target `cnv::audit`: `INFO` for what
 /// was allowed, `WARN` for a denial. Fields: `session`, `session_id`, `mode`, `event`,
@@ -52,8 +52,8 @@ impl AuditSink for TracingSink {
             };
         }
         match entry.outcome {
-            Outcome::Allowed => emit!(Level::INFO),
-            Outcome::Denied => emit!(Level::WARN),
+            Verdict::Allowed => emit!(Level::INFO),
+            Verdict::Denied => emit!(Level::WARN),
         }
         Ok(())
     }
@@ -69,8 +69,8 @@ mod tests {
     use tracing::{Event, Metadata, Subscriber};
 
     use super::*;
-    use crate::audit::AuditEvent;
-    use crate::state::RunMode;
+    use crate::AuditEvent;
+    use cnv_caps::RunMode;
     use cnv_caps::SessionId;
 
     /// A subscriber that writes each event as `LEVEL target field=value …`.
@@ -112,10 +112,10 @@ mod tests {
             SessionId::new_v4(),
             RunMode::Autonomous,
             AuditEvent::Verify,
-            Outcome::Allowed,
+            Verdict::Allowed,
         );
         let mut denied = allowed.clone();
-        denied.outcome = Outcome::Denied;
+        denied.outcome = Verdict::Denied;
         denied.justification = Some("tidy".into());
         tracing::subscriber::with_default(capture, || {
             TracingSink::new().record(&allowed).expect("never fails");

@@ -31,9 +31,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::rfc3339;
+use crate::entry::rfc3339;
 use crate::error::{AuditError, ChainError};
-use crate::text::is_invisible;
+use cnv_caps::text::is_invisible;
 
 /// The longest line a log may hold, in bytes (1 MiB): a writer refuses an entry that
 /// would be longer ([`AuditError::TooLong`]), and a reader never buffers more than this
@@ -393,7 +393,7 @@ pub fn head_path(log: &std::path::Path) -> std::path::PathBuf {
 /// A record of the log, as written.
 pub(crate) enum BodyOut<'a> {
     Genesis(&'a Genesis),
-    Entry(&'a super::AuditEntry),
+    Entry(&'a crate::AuditEntry),
     Recovery(&'a Recovery),
 }
 
@@ -456,13 +456,13 @@ pub(crate) fn encode(
     let encoded = match body {
         BodyOut::Genesis(genesis) => GenesisOut {
             genesis,
-            timestamp: super::now(),
+            timestamp: crate::entry::now(),
         }
         .serialize(&mut serializer),
         BodyOut::Entry(entry) => entry.serialize(&mut serializer),
         BodyOut::Recovery(recovery) => RecoveryOut {
             recovery,
-            timestamp: super::now(),
+            timestamp: crate::entry::now(),
         }
         .serialize(&mut serializer),
     };
@@ -550,7 +550,7 @@ pub enum RecordBody {
     /// Line 1: the log's name and key.
     Genesis(Genesis),
     /// An audit entry.
-    Entry(Box<super::AuditEntry>),
+    Entry(Box<crate::AuditEntry>),
     /// A writer's repair.
     Recovery(Recovery),
 }
@@ -595,7 +595,7 @@ pub(crate) fn parse(number: usize, framed: &Framed<'_>) -> Result<Parsed, ChainE
             serde_json::from_value(recovery).map_err(|err| field("recovery", err))?;
         (timestamp(&map), RecordBody::Recovery(recovery))
     } else {
-        let entry: super::AuditEntry = serde_json::from_value(serde_json::Value::Object(map))
+        let entry: crate::AuditEntry = serde_json::from_value(serde_json::Value::Object(map))
             .map_err(|err| malformed(err.to_string()))?;
         (Some(entry.timestamp), RecordBody::Entry(Box::new(entry)))
     };

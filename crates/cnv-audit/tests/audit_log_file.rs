@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use cnv_caps::{CapabilityClass, CapabilityContract, ResourceBand};
+use cnv_audit::*;
+use cnv_caps::{CapabilityClass, CapabilityContract, ResourceBand, Rule, RunMode};
 use cnv_typestate::*;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -453,7 +454,7 @@ fn signed_logs_sign_the_genesis_each_call_s_end_and_the_head() {
     let RecordBody::Entry(overrun) = &records[5].body else {
         panic!("an entry");
     };
-    assert_eq!(overrun.outcome, Outcome::Denied);
+    assert_eq!(overrun.outcome, Verdict::Denied);
     assert!(matches!(
         overrun.result,
         Some(CallResult::Overrun {

@@ -8,13 +8,13 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::chain::{
+use crate::chain::{
     self, BodyOut, ChainHash, ChainHead, Genesis, HEAD_BYTES, HeadFinding, LogId, MAX_LINE_BYTES,
     RecordBody, Recovery, Sig, Tip, TornTail,
 };
-use super::key::AuditKey;
-use super::{AuditEntry, AuditEvent, AuditSink};
 use crate::error::{AuditError, ChainError};
+use crate::key::AuditKey;
+use crate::{AuditEntry, AuditEvent, AuditSink};
 
 /// The operator's audit log: hash-chained JSON Lines in a file that every run appends
 /// to, anchored by a genesis line, signed at checkpoints by the operator's
@@ -22,7 +22,8 @@ use crate::error::{AuditError, ChainError};
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use cnv_typestate::{AuditKey, AuditLog, SessionConfig};
+/// use cnv_audit::{AuditKey, AuditLog};
+/// use cnv_typestate::SessionConfig;
 ///
 /// let key = AuditKey::load("/etc/cnv/audit.key")?;
 /// let log = Arc::new(AuditLog::open("/var/log/cnv/audit.jsonl", Some(&key))?);

@@ -22,7 +22,7 @@ use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
 
-use super::chain::{ChainHash, LogId, Sig, checkpoint_message, parse_hex, write_hex};
+use crate::chain::{ChainHash, LogId, Sig, checkpoint_message, parse_hex, write_hex};
 use crate::error::KeyError;
 
 const SECRET_LABEL: &str = "cnv-audit-secret-key ed25519 ";

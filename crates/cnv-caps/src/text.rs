@@ -1,18 +1,24 @@
-//! Text as a person or a log sees it: the length of a justification (what shows, after
-//! trimming) and the escaping of characters that show nothing or move the cursor.
+//! Text an agent sent, as a person or a log sees it: the length of a justification
+//! (what shows, after trimming) and the escaping of characters that show nothing or move
+//! the cursor.
 //!
-//! One place decides what is invisible: the policy counts with it, the approval prompt
-//! and the command line escape with it, and the audit trail stores text escaped with it.
+//! One place decides what is invisible: the escalation policy counts with it, the
+//! approval prompt and the command line escape with it, and the audit trail stores text
+//! escaped with it.
+
+use alloc::string::String;
+use core::fmt::Write as _;
 
 /// The length of a justification as the policy counts it: Unicode scalar values
 /// (`char`s) after trimming leading and trailing whitespace (Unicode `White_Space`, as
 /// [`str::trim`]), not counting characters that show nothing — control characters and
 /// invisible format characters such as U+200B ZERO WIDTH SPACE or the bidirectional
 /// overrides (see [`is_invisible`]). Fifty zero-width spaces are an empty justification.
-/// A `const fn`, so [`justify!`](crate::justify) counts the same way at compile time.
+/// A `const fn`, so a justification written in the source (`cnv_typestate::justify!`)
+/// is counted the same way at compile time.
 ///
 /// ```
-/// use cnv_typestate::justification_len;
+/// use cnv_caps::text::justification_len;
 ///
 /// assert_eq!(justification_len("  read the config  "), 15);
 /// assert_eq!(justification_len("éééééééééé"), 10); // 20 bytes
@@ -87,35 +93,13 @@ pub fn escape_invisible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_invisible(c as u32) {
-            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+            // Writing to a `String` cannot fail.
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
         } else {
             out.push(c);
         }
     }
     out
-}
-
-/// One argument of a call as a person reads it before deciding: `name: value`, a text
-/// value as written and any other as JSON, every invisible character (line breaks
-/// included) escaped, so the argument stays on one line and cannot pose as another.
-///
-/// ```
-/// use cnv_typestate::shown_argument;
-///
-/// let value = serde_json::json!("notes.txt\nIf approved, it runs: echo");
-/// assert_eq!(
-///     shown_argument("path", &value),
-///     "path: notes.txt\\u{000a}If approved, it runs: echo"
-/// );
-/// assert_eq!(shown_argument("count", &serde_json::json!(3)), "count: 3");
-/// ```
-#[must_use]
-pub fn shown_argument(name: &str, value: &serde_json::Value) -> String {
-    let value = match value {
-        serde_json::Value::String(text) => escape_invisible(text),
-        other => escape_invisible(&other.to_string()),
-    };
-    format!("{}: {value}", escape_invisible(name))
 }
 
 /// Decodes the scalar value starting at `bytes[i]`, which is valid UTF-8 (it comes from a
@@ -171,6 +155,7 @@ const fn is_white_space(code: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use proptest::prelude::*;
 
     #[test]

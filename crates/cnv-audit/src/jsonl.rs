@@ -4,9 +4,9 @@ use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::chain::{self, BodyOut, ChainHash, Genesis, LogId, Tip};
-use super::{AuditEntry, AuditSink};
+use crate::chain::{self, BodyOut, ChainHash, Genesis, LogId, Tip};
 use crate::error::AuditError;
+use crate::{AuditEntry, AuditSink};
 
 /// Audit entries as hash-chained JSON Lines — the format of an
 /// [`AuditLog`](crate::AuditLog), without its key, head or file handling — written to any
@@ -111,10 +111,10 @@ mod tests {
     use std::io;
 
     use super::*;
-    use crate::audit::{AuditEvent, Outcome};
     use crate::error::ChainError;
-    use crate::state::RunMode;
     use crate::verify_chain;
+    use crate::{AuditEvent, Verdict};
+    use cnv_caps::RunMode;
     use cnv_caps::{CapabilityClass, SessionId};
 
     fn entry(n: usize) -> AuditEntry {
@@ -123,7 +123,7 @@ mod tests {
             SessionId::new_v4(),
             RunMode::Autonomous,
             AuditEvent::Escalate,
-            Outcome::Allowed,
+            Verdict::Allowed,
         );
         entry.from = Some(CapabilityClass::Pure);
         entry.to = Some(CapabilityClass::Network);

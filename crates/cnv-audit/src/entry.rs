@@ -1,34 +1,12 @@
-//! The audit trail: one [`AuditEntry`] per creation, verification, escalation,
-//! narrowing, denial and end of a call, delivered to an [`AuditSink`].
+//! One line of the audit trail: an [`AuditEntry`] per creation, verification,
+//! escalation, narrowing, denial and end of a call, with the call it is about
+//! ([`CallRecord`]) and how that call ended ([`CallResult`]).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cnv_caps::{CapabilityClass, ResourceBand, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, Rule, RunMode, SessionId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::error::{AuditError, EscalationError, Rule};
-use crate::state::RunMode;
-
-mod chain;
-mod file;
-mod jsonl;
-mod key;
-mod reader;
-#[cfg(any(feature = "tracing", test))]
-mod tracing_sink;
-
-pub use chain::{
-    ChainHash, ChainHead, Genesis, HeadFinding, LogId, MAX_LINE_BYTES, RecordBody, Recovery,
-    TornTail, checkpoint_message, head_path,
-};
-pub use file::AuditLog;
-pub use jsonl::JsonLinesSink;
-pub use key::{AuditKey, AuditPublicKey};
-pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
-#[cfg(any(feature = "tracing", test))]
-pub use tracing_sink::TracingSink;
 
 /// What happened to the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,14 +22,14 @@ pub enum AuditEvent {
     /// The session gave up capability, from `from` down to `to`.
     Narrow,
     /// The call the session was made for ended; `result` says how. An
-    /// [`AuditLog`] signs a checkpoint at this entry.
+    /// [`AuditLog`](crate::AuditLog) signs a checkpoint at this entry.
     Finish,
 }
 
-/// Whether the transition happened.
+/// Whether the transition happened: an entry's `outcome`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum Verdict {
     /// It happened.
     Allowed,
     /// It was refused; `rule` names why.
@@ -60,7 +38,7 @@ pub enum Outcome {
 
 /// One line of the audit trail.
 ///
-/// In JSON (a line of an [`AuditLog`]) the fields keep these names; `timestamp` is RFC
+/// In JSON (a line of an [`AuditLog`](crate::AuditLog)) the fields keep these names; `timestamp` is RFC
 /// 3339 in UTC with microseconds, classes and modes are spelled as in the grammar DSL
 /// (`"ReadOnlyFS"`, `"Autonomous"`), `event`, `outcome` and `rule` in `snake_case`, and a
 /// missing value is `null`.
@@ -79,7 +57,7 @@ pub struct AuditEntry {
     /// What happened.
     pub event: AuditEvent,
     /// Whether it happened.
-    pub outcome: Outcome,
+    pub outcome: Verdict,
     /// The class held before (none for creation and verification).
     pub from: Option<CapabilityClass>,
     /// The class asked for (none for creation).
@@ -93,7 +71,7 @@ pub struct AuditEntry {
     /// For a denial, the full message.
     pub detail: Option<String>,
     /// On the entry that creates a session for a call: the call, in full (see
-    /// [`SessionConfig::with_call`](crate::SessionConfig::with_call)). On the one
+    /// `SessionConfig::with_call` in `cnv-typestate`). On the one
     /// [`Finish`](AuditEvent::Finish) entry of a call refused before it had a session
     /// ([`CallResult::Invalid`]): the call as it was asked for (see
     /// [`with_call`](Self::with_call)).
@@ -110,13 +88,15 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// An entry stamped now, with nothing but the session and the event.
-    pub(crate) fn new(
+    /// An entry stamped now, with nothing but the session and the event; the other
+    /// fields are `None` (the type-state sessions fill in what their transition knows).
+    #[must_use]
+    pub fn new(
         session: &str,
         session_id: SessionId,
         mode: RunMode,
         event: AuditEvent,
-        outcome: Outcome,
+        outcome: Verdict,
     ) -> Self {
         Self {
             timestamp: now(),
@@ -140,14 +120,14 @@ impl AuditEntry {
     /// The entry that ends a call, for code that records it without the session: a
     /// watchdog thread that stopped an overrunning call, say, recording through the
     /// `Arc<dyn AuditSink>` it shares with the session (prefer
-    /// [`TypedSession::record_finish`](crate::TypedSession::record_finish) where the
+    /// `TypedSession::record_finish` (`cnv-typestate`) where the
     /// session is at hand). The outcome is `denied` when the call was stopped (refused,
     /// overrun, stopped by the sandbox), and the rule and message of a stopped call are
     /// in `rule` and `detail` too.
     ///
     /// ```
-    /// use cnv_caps::{ResourceBand, SessionId};
-    /// use cnv_typestate::{AuditEntry, AuditEvent, CallResult, Outcome, RunMode};
+    /// use cnv_caps::{ResourceBand, RunMode, SessionId};
+    /// use cnv_audit::{AuditEntry, AuditEvent, CallResult, Verdict};
     ///
     /// let entry = AuditEntry::finish(
     ///     "workbench calc sum 1",
@@ -160,14 +140,14 @@ impl AuditEntry {
     ///     },
     /// );
     /// assert_eq!(entry.event, AuditEvent::Finish);
-    /// assert_eq!(entry.outcome, Outcome::Denied);
+    /// assert_eq!(entry.outcome, Verdict::Denied);
     /// ```
     #[must_use]
     pub fn finish(session: &str, session_id: SessionId, mode: RunMode, result: CallResult) -> Self {
         let outcome = if result.was_stopped() {
-            Outcome::Denied
+            Verdict::Denied
         } else {
-            Outcome::Allowed
+            Verdict::Allowed
         };
         Self {
             rule: match &result {
@@ -194,8 +174,8 @@ impl AuditEntry {
     /// take), which has no creation entry to carry it.
     ///
     /// ```
-    /// use cnv_caps::SessionId;
-    /// use cnv_typestate::{AuditEntry, CallOrigin, CallRecord, CallResult, RunMode};
+    /// use cnv_caps::{RunMode, SessionId};
+    /// use cnv_audit::{AuditEntry, CallOrigin, CallRecord, CallResult};
     ///
     /// let asked = CallRecord::new("file wipe", serde_json::Map::new(), CallOrigin::Program);
     /// let entry = AuditEntry::finish(
@@ -215,9 +195,9 @@ impl AuditEntry {
         }
     }
 
-    /// The entry for an escalation refused by `error`, for a program that decides at run
-    /// time (prefer [`TypedSession::record_denial`](crate::TypedSession::record_denial),
-    /// which fills in the session).
+    /// The entry for an escalation refused by `error` (an escalation error of
+    /// `cnv-typestate`, or any [`DenialReason`]), for a program that decides at run time
+    /// (prefer `TypedSession::record_denial`, which fills in the session).
     #[must_use]
     pub fn denial(
         session: &str,
@@ -226,7 +206,7 @@ impl AuditEntry {
         from: Option<CapabilityClass>,
         to: CapabilityClass,
         justification: &str,
-        error: &EscalationError,
+        error: &dyn DenialReason,
     ) -> Self {
         Self {
             from,
@@ -239,19 +219,26 @@ impl AuditEntry {
                 session_id,
                 mode,
                 AuditEvent::Escalate,
-                Outcome::Denied,
+                Verdict::Denied,
             )
         }
     }
 }
 
+/// Why a step was refused, as a denial entry records it: the rule (`rule`) and the whole
+/// message (`detail`). `cnv-typestate`'s escalation errors implement it.
+pub trait DenialReason: fmt::Display {
+    /// The rule that refused the step.
+    fn rule(&self) -> Rule;
+}
+
 /// A call, as the entry that creates its session records it: what was called, with
 /// every argument in full, and how the call arrived. An entry is at most
-/// [`MAX_LINE_BYTES`] long as a line; a call whose record would be longer is refused by
-/// an [`AuditLog`] (and so does not run).
+/// [`MAX_LINE_BYTES`](crate::MAX_LINE_BYTES) long as a line; a call whose record would be longer is refused by
+/// an [`AuditLog`](crate::AuditLog) (and so does not run).
 ///
 /// ```
-/// use cnv_typestate::{CallOrigin, CallRecord};
+/// use cnv_audit::{CallOrigin, CallRecord};
 /// use serde_json::json;
 ///
 /// let args = json!({ "path": "notes.txt", "content": "meeting notes" });
@@ -452,8 +439,10 @@ pub(crate) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_micros(u64::try_from(since_epoch.as_micros()).unwrap_or(u64::MAX))
 }
 
-/// RFC 3339, UTC, microseconds: `2026-11-26T13:25:01.123456Z`.
-pub(crate) fn format_timestamp(time: SystemTime) -> String {
+/// A time as the audit trail writes it: RFC 3339, UTC, microseconds
+/// (`2026-11-26T13:25:01.123456Z`).
+#[must_use]
+pub fn format_timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_micros(time).to_string()
 }
 
@@ -475,139 +464,47 @@ pub(crate) mod rfc3339 {
     }
 }
 
-/// Where audit entries go. Sinks are shared between sessions and threads
-/// (`Send + Sync`), and a sink that cannot record says so: the error reaches the session,
-/// which refuses to escalate until it is dealt with (see
-/// [`TypedSession::audit_error`](crate::TypedSession::audit_error)).
-pub trait AuditSink: Send + Sync + fmt::Debug {
-    /// Records one entry, durably as far as the sink can.
-    ///
-    /// # Errors
-    ///
-    /// An [`AuditError`] when the entry could not be recorded.
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError>;
-}
-
-impl<T: AuditSink + ?Sized> AuditSink for Arc<T> {
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        (**self).record(entry)
-    }
-}
-
-impl<T: AuditSink + ?Sized> AuditSink for Box<T> {
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        (**self).record(entry)
-    }
-}
-
-impl<T: AuditSink + ?Sized> AuditSink for &T {
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        (**self).record(entry)
-    }
-}
-
-/// The default sink: entries kept in memory, in order.
+/// One argument of a call as a person reads it before deciding: `name: value`, a text
+/// value as written and any other as JSON, every invisible character (line breaks
+/// included) escaped, so the argument stays on one line and cannot pose as another.
 ///
 /// ```
-/// use cnv_caps::CapabilityContract;
-/// use cnv_typestate::{AuditEvent, TypedSession, Unverified};
+/// use cnv_audit::shown_argument;
 ///
-/// let session = TypedSession::<Unverified>::with_name("app").verify(CapabilityContract::pure());
-/// let log = session.audit_log().expect("the default sink is in memory");
-/// let events: Vec<_> = log.entries().iter().map(|e| e.event).collect();
-/// assert_eq!(events, [AuditEvent::Create, AuditEvent::Verify]);
+/// let value = serde_json::json!("notes.txt\nIf approved, it runs: echo");
+/// assert_eq!(
+///     shown_argument("path", &value),
+///     "path: notes.txt\\u{000a}If approved, it runs: echo"
+/// );
+/// assert_eq!(shown_argument("count", &serde_json::json!(3)), "count: 3");
 /// ```
-#[derive(Debug, Default)]
-pub struct MemorySink {
-    entries: Mutex<Vec<AuditEntry>>,
-}
-
-impl MemorySink {
-    /// An empty log.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A copy of every entry, oldest first.
-    #[must_use]
-    pub fn entries(&self) -> Vec<AuditEntry> {
-        self.lock().clone()
-    }
-
-    /// How many entries it holds.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether it holds none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
-    /// Takes every entry out, leaving the log empty.
-    #[must_use]
-    pub fn take(&self) -> Vec<AuditEntry> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    /// A panic while the lock was held cannot leave a half-pushed entry (`Vec::push` either
-    /// happens or not), so a poisoned lock is still a consistent log.
-    fn lock(&self) -> MutexGuard<'_, Vec<AuditEntry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl AuditSink for MemorySink {
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        self.lock().push(entry.clone());
-        Ok(())
-    }
-}
-
-/// Records every entry to each of its sinks, in order: a command line's own log beside a
-/// program's `tracing` sink, say. The first sink that fails stops the entry there and its
-/// error is the result, so a failure is never hidden behind a later success.
-///
-/// ```
-/// use std::sync::Arc;
-/// use cnv_typestate::{AuditSink, FanOutSink, MemorySink};
-///
-/// let (first, second) = (Arc::new(MemorySink::new()), Arc::new(MemorySink::new()));
-/// let sinks: Vec<Arc<dyn AuditSink>> = vec![first.clone(), second.clone()];
-/// let both = FanOutSink::new(sinks);
-/// # let _ = both;
-/// ```
-#[derive(Debug, Default)]
-pub struct FanOutSink {
-    sinks: Vec<Arc<dyn AuditSink>>,
-}
-
-impl FanOutSink {
-    /// A sink that records to each of `sinks`, in order.
-    #[must_use]
-    pub fn new(sinks: Vec<Arc<dyn AuditSink>>) -> Self {
-        Self { sinks }
-    }
-
-    /// The sinks, in order.
-    #[must_use]
-    pub fn sinks(&self) -> &[Arc<dyn AuditSink>] {
-        &self.sinks
-    }
-}
-
-impl AuditSink for FanOutSink {
-    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        self.sinks.iter().try_for_each(|sink| sink.record(entry))
-    }
+#[must_use]
+pub fn shown_argument(name: &str, value: &serde_json::Value) -> String {
+    let value = match value {
+        serde_json::Value::String(text) => cnv_caps::text::escape_invisible(text),
+        other => cnv_caps::text::escape_invisible(&other.to_string()),
+    };
+    format!("{}: {value}", cnv_caps::text::escape_invisible(name))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refusal as `cnv-typestate`'s escalation errors are: a rule and its message.
+    struct TooShort;
+
+    impl fmt::Display for TooShort {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the justification has 4 characters but `ReadWriteFS` needs at least 20")
+        }
+    }
+
+    impl DenialReason for TooShort {
+        fn rule(&self) -> Rule {
+            Rule::MinJustification
+        }
+    }
 
     #[test]
     fn entries_round_trip_through_json() {
@@ -618,12 +515,7 @@ mod tests {
             Some(CapabilityClass::ReadOnlyFS),
             CapabilityClass::ReadWriteFS,
             "tidy",
-            &EscalationError::JustificationTooShort {
-                from: CapabilityClass::ReadOnlyFS,
-                to: CapabilityClass::ReadWriteFS,
-                required: 20,
-                given: 4,
-            },
+            &TooShort,
         );
         entry.approval = Some("approved".into());
         let json = serde_json::to_string(&entry).expect("encodes");
@@ -691,7 +583,7 @@ mod tests {
                 RunMode::Autonomous,
                 result.clone(),
             );
-            let stopped = entry.outcome == Outcome::Denied;
+            let stopped = entry.outcome == Verdict::Denied;
             assert_eq!(stopped, result.was_stopped(), "{result:?}");
             assert_eq!(entry.detail.as_deref(), result.message());
             let back: AuditEntry =
@@ -723,43 +615,12 @@ mod tests {
             SessionId::new_v4(),
             RunMode::Supervised,
             AuditEvent::Create,
-            Outcome::Allowed,
+            Verdict::Allowed,
         );
         let since = entry
             .timestamp
             .duration_since(UNIX_EPOCH)
             .expect("after 1970");
         assert_eq!(since.subsec_nanos() % 1000, 0);
-    }
-
-    #[test]
-    fn memory_sink_keeps_order_and_can_be_shared() {
-        let sink = Arc::new(MemorySink::new());
-        let shared: Arc<dyn AuditSink> = sink.clone();
-        for event in [AuditEvent::Create, AuditEvent::Verify] {
-            shared
-                .record(&AuditEntry::new(
-                    "s",
-                    SessionId::new_v4(),
-                    RunMode::Autonomous,
-                    event,
-                    Outcome::Allowed,
-                ))
-                .expect("memory never fails");
-        }
-        assert_eq!(sink.len(), 2);
-        let events: Vec<_> = sink.take().into_iter().map(|e| e.event).collect();
-        assert_eq!(events, [AuditEvent::Create, AuditEvent::Verify]);
-        assert!(sink.is_empty());
-    }
-
-    #[test]
-    fn sinks_are_send_and_sync() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<MemorySink>();
-        assert_send_sync::<JsonLinesSink<Vec<u8>>>();
-        assert_send_sync::<AuditLog>();
-        assert_send_sync::<TracingSink>();
-        assert_send_sync::<Arc<dyn AuditSink>>();
     }
 }
