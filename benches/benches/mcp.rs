@@ -32,8 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cnv::audit::AuditKey;
-use cnv::cli::Cli;
-use cnv::cli::mcp::{McpServer, McpShutdown};
+
+use cnv::mcp::{McpServer, McpShutdown};
 use cnv::prelude::*;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use rmcp::model::{

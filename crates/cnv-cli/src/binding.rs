@@ -64,7 +64,7 @@ impl<C: ConstRisk> fmt::Debug for VerbBinding<C> {
 /// class.
 ///
 /// ```
-/// use cnv_cli::{verb, CliBuilder, Invocation, Output};
+/// use cnv_cli::{verb, Cli, CliBuilder, Invocation, Output};
 /// use cnv_caps::ReadWriteFS;
 /// use cnv_grammar::GrammarModel;
 /// # use cnv_grammar::{GrammarNoun, GrammarVerb};
@@ -77,7 +77,7 @@ impl<C: ConstRisk> fmt::Debug for VerbBinding<C> {
 /// // static GRAMMAR: GrammarModel = grammar_dsl! { app "app" { noun "file" help "Files" {
 /// //     verb "write" { capability: ReadWriteFS, resource: Fast, help: "Write a file" } } } };
 ///
-/// let cli = CliBuilder::new(&GRAMMAR)
+/// let cli: Cli = CliBuilder::new(&GRAMMAR)
 ///     .bind_verb(verb!(GRAMMAR, "file write", ReadWriteFS), |call: &Invocation<'_, ReadWriteFS>| {
 ///         Ok(Output::text(format!("{} runs under {:?}", call.command(), call.session().class())))
 ///     })

@@ -20,6 +20,7 @@ use crate::execute::Workers;
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
+use crate::serve::{NoServer, Serve};
 use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs};
 
 /// The environment variable that turns agent mode on, unless
@@ -76,9 +77,6 @@ pub(crate) struct Settings {
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) strictness: Strictness,
     pub(crate) sandbox: bool,
-    /// The MCP server's settings (`crate::mcp`), beside the launcher's variables.
-    #[cfg(feature = "mcp")]
-    pub(crate) mcp: crate::mcp::McpSettings,
 }
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
@@ -106,14 +104,18 @@ struct Typed {
 /// [`handler`](Self::handler) — and [`build`](Self::build) checks everything the
 /// compiler could not: every verb has exactly one handler of its declared class, and the
 /// grammar follows the grammar rules (no argument takes the name of a global flag, …).
+///
+/// `S` is the server behind the serve flags ([`Serve`]): [`NoServer`] with `cnv-cli`
+/// alone, MCP for the facade `cnv`'s builder.
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct CliBuilder {
+pub struct CliBuilder<S = NoServer> {
     model: Model,
     bound: Vec<Bound>,
     pub(crate) settings: Settings,
+    server: S,
 }
 
-impl CliBuilder {
+impl<S: Serve> CliBuilder<S> {
     /// A command line for a constant grammar (a `grammar_dsl!` static).
     pub fn new(model: &'static GrammarModel) -> Self {
         Self::with(Model::Static(model))
@@ -138,9 +140,8 @@ impl CliBuilder {
                 workspace: None,
                 strictness: Strictness::BestEffort,
                 sandbox: true,
-                #[cfg(feature = "mcp")]
-                mcp: crate::mcp::McpSettings::default(),
             },
+            server: S::default(),
         }
     }
 
@@ -175,7 +176,7 @@ impl CliBuilder {
     ///     Ok(Output::text(format!("{} ← {} bytes ({})", args.path, args.content.len(), call.command())))
     /// }
     ///
-    /// let cli = Cli::builder(&GRAMMAR).bind(write).build().expect("every verb has a handler");
+    /// let cli: Cli = Cli::builder(&GRAMMAR).bind(write).build().expect("every verb has a handler");
     /// # let _ = cli;
     /// ```
     pub fn bind<A, C, M, H>(mut self, handler: H) -> Self
@@ -324,6 +325,13 @@ impl CliBuilder {
         self
     }
 
+    /// The same builder with the server's settings changed by `configure` (what a
+    /// server's own builder methods use: `cnv-mcp`'s idle timeout, say).
+    pub fn configure_server(mut self, configure: impl FnOnce(&mut S)) -> Self {
+        configure(&mut self.server);
+        self
+    }
+
     /// Every run also records its audit entries to `sink` (a `TracingSink`, a sink of the
     /// program's own), whatever the command line says.
     pub fn audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
@@ -338,7 +346,7 @@ impl CliBuilder {
     /// [`BuildErrors`] with every problem found: an invalid grammar, a handler bound to a
     /// verb the grammar does not have or with another class than the grammar declares,
     /// two handlers for one verb, a verb without a handler.
-    pub fn build(self) -> Result<Cli, BuildErrors> {
+    pub fn build(self) -> Result<Cli<S>, BuildErrors> {
         let mut errors = Vec::new();
         if let Err(invalid) = self.model.validate() {
             errors.push(BuildError::InvalidGrammar(invalid));
@@ -431,6 +439,7 @@ impl CliBuilder {
             &GateText {
                 policy: &self.settings.policy,
                 agent_env: &self.settings.agent_env,
+                http_help: S::HTTP_HELP,
             },
         );
         for (verb, configure) in configure {
@@ -447,11 +456,12 @@ impl CliBuilder {
             settings: self.settings,
             workers: Workers::default(),
             logs: crate::audit::OpenLogs::default(),
+            server: self.server,
         })
     }
 }
 
-impl fmt::Debug for CliBuilder {
+impl<S: Serve> fmt::Debug for CliBuilder<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CliBuilder")
             .field("app", &self.model.app_name())

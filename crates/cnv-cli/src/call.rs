@@ -19,6 +19,7 @@ use crate::cli::{CANCELLED_EXIT_CODE, Cli, Ended, Ending, Outcome};
 use crate::console::Console;
 use crate::gate::Stop;
 use crate::output::{Exit, Output, type_label};
+use crate::serve::Serve;
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
@@ -109,7 +110,7 @@ pub enum CallOutcome {
     Cancelled,
 }
 
-impl Cli {
+impl<S: Serve> Cli<S> {
     /// Runs one call on an agent's behalf, as an MCP server does for `tools/call`: the
     /// JSON arguments become the verb's command-line arguments, and the call goes through
     /// clap's parsing, the gate (in agent mode, under the program's policy), the sandbox
@@ -174,10 +175,12 @@ impl Cli {
         }
     }
 
-    /// Refuses `call`, whose command is a tool name no verb has (an MCP `tools/call` of
-    /// an unknown tool), and records it as an `invalid` call.
-    #[cfg(feature = "mcp")]
-    pub(crate) fn refuse_unknown_tool(&self, call: &AgentCall<'_>) -> CallOutcome {
+    /// Refuses `call` because its front end could not map what the agent named to a verb
+    /// (an MCP `tools/call` of a tool name no tool has): nothing runs, whatever the name
+    /// says, and the call is recorded as an `invalid` one, as [`call`](Self::call) records
+    /// an unknown command.
+    #[must_use]
+    pub fn refuse_unknown(&self, call: &AgentCall<'_>) -> CallOutcome {
         let (mut out, mut err) = (io::sink(), io::sink());
         let console = Console::new(&mut out, &mut err);
         let unknown = CallOutcome::UnknownCommand {

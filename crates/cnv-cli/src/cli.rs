@@ -30,6 +30,7 @@ use crate::gate::Refusal;
 use crate::gate::{self, Dispatch, Erased, Stop};
 use crate::output::{Exit, HandlerError, Output};
 use crate::report::{self, Report};
+use crate::serve::{NoServer, Serve, ServeRequest};
 
 /// The grammar a command line is made from: a constant or a model built at run time.
 pub(crate) enum Model {
@@ -51,7 +52,10 @@ impl std::ops::Deref for Model {
 /// A command line made from a grammar and its handlers: parsing, `--help`, completions
 /// and usage errors are clap's; the capability gate, the audit trail and the output
 /// format are cnv's. See the crate documentation for the flags and exit codes.
-pub struct Cli {
+///
+/// `S` is the server behind the serve flags ([`Serve`]): [`NoServer`] for a command line
+/// made with `cnv-cli` alone, MCP for the facade `cnv`'s `Cli`.
+pub struct Cli<S = NoServer> {
     pub(crate) model: Model,
     pub(crate) handlers: HashMap<String, Erased>,
     /// Parsing needs `&mut Command`; the lock is held only while clap parses or renders.
@@ -61,12 +65,20 @@ pub struct Cli {
     pub(crate) workers: Workers,
     /// The audit logs opened so far, kept open for the next call.
     pub(crate) logs: OpenLogs,
+    /// The server behind the serve flags, with the operator's settings for it.
+    pub(crate) server: S,
 }
 
-impl Cli {
+impl<S: Serve> Cli<S> {
     /// A builder for a constant grammar; same as [`CliBuilder::new`].
-    pub fn builder(model: &'static GrammarModel) -> CliBuilder {
+    pub fn builder(model: &'static GrammarModel) -> CliBuilder<S> {
         CliBuilder::new(model)
+    }
+
+    /// The server behind the serve flags, with the operator's settings for it.
+    #[must_use]
+    pub fn server(&self) -> &S {
+        &self.server
     }
 
     /// A copy of the clap command (for documentation generators, or to inspect it).
@@ -209,11 +221,10 @@ impl Cli {
         if let Some(exit) = self.introspect(&matches, json, console) {
             return Outcome::Printed(exit);
         }
-        #[cfg(feature = "mcp")]
         if *origin == CallOrigin::CommandLine
-            && let Some(served) = crate::mcp::serve_from_flags(self, &matches, console)
+            && let Some(request) = ServeRequest::of(&matches)
         {
-            return served;
+            return self.serve(request, &matches, console);
         }
         if words.is_empty() {
             let err = self.lock_command().error(
@@ -395,6 +406,26 @@ impl Cli {
                 .map(PathBuf::from)
         });
         TrailPaths { logs, key }
+    }
+
+    /// Serves as the serve flags ask: only the root's flags, never beside a command.
+    fn serve(
+        &self,
+        request: ServeRequest,
+        root: &ArgMatches,
+        console: &mut Console<'_>,
+    ) -> Outcome {
+        if let Some((name, _)) = root.subcommand() {
+            let err = self.lock_command().error(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "{} serves every command as an MCP tool; give no command (`{name}`) beside it",
+                    request.flag()
+                ),
+            );
+            return Outcome::Usage(err);
+        }
+        Outcome::Printed(S::serve(self, request, console))
     }
 
     /// The root command's flags, read from its `matches` (see [`crate::introspect`]).
@@ -609,7 +640,7 @@ impl GateFlags {
     }
 }
 
-impl fmt::Debug for Cli {
+impl<S: Serve> fmt::Debug for Cli<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cli")
             .field("app", &self.model.app_name())

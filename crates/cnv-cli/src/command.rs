@@ -19,10 +19,8 @@ pub(crate) mod global {
     pub(crate) const MCP_TOOLS: &str = "mcp-tools";
     pub(crate) const CAPABILITIES: &str = "capabilities";
     pub(crate) const COMPLETIONS: &str = "completions";
-    /// The MCP server's flags, declared with the `mcp` feature only (reserved always).
-    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    /// The operator's flags that serve every verb (`crate::serve`).
     pub(crate) const MCP_SERVE: &str = "mcp-serve";
-    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) const MCP_SERVE_HTTP: &str = "mcp-serve-http";
 
     /// The gate's flags: given at any level (before the noun, after the verb), once.
@@ -36,10 +34,12 @@ pub(crate) mod global {
     pub(crate) use cnv_grammar::rules::RESERVED_ARGUMENT_NAMES as RESERVED;
 }
 
-/// What the help of every verb says about the gate.
+/// What the help of every verb says about the gate, and of the root about serving.
 pub(crate) struct GateText<'a> {
     pub(crate) policy: &'a EscalationPolicy,
     pub(crate) agent_env: &'a str,
+    /// The help of `--mcp-serve-http` (the server's: [`Serve::HTTP_HELP`](crate::Serve::HTTP_HELP)).
+    pub(crate) http_help: &'static str,
 }
 
 /// The whole command line of `model`.
@@ -70,10 +70,7 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
             // every handler, listed once under their own heading.
             argument(arg).global(true).help_heading("Global options")
         }));
-    #[cfg(feature = "mcp")]
-    {
-        root = root.args(serve_args());
-    }
+    root = root.args(serve_args(gate.http_help));
     for noun in model.nouns() {
         root = root.subcommand(noun_command(noun, gate));
     }
@@ -137,11 +134,10 @@ fn introspection_args() -> [Arg; 4] {
     ]
 }
 
-/// The operator's flags that serve every verb as an MCP tool (`crate::mcp`): asked of the
-/// program as a whole, alone (a command, the gate's flags or introspection beside them
-/// mean nothing to a server, so clap refuses them).
-#[cfg(feature = "mcp")]
-fn serve_args() -> [Arg; 2] {
+/// The operator's flags that serve every verb as an MCP tool (`crate::serve`): asked of
+/// the program as a whole, alone (a command, the gate's flags or introspection beside
+/// them mean nothing to a server, so clap refuses them).
+fn serve_args(http_help: &'static str) -> [Arg; 2] {
     use std::net::SocketAddr;
     let alone = [
         global::AGENT,
@@ -165,11 +161,7 @@ fn serve_args() -> [Arg; 2] {
         Arg::new(global::MCP_SERVE_HTTP)
             .long(global::MCP_SERVE_HTTP)
             .value_name("ADDR")
-            .help(format!(
-                "Serve every command as an MCP tool over streamable HTTP at http://ADDR/mcp, in \
-                 agent mode (IP:PORT; loopback only unless {}=1)",
-                crate::mcp::MCP_ALLOW_REMOTE_ENV
-            ))
+            .help(http_help)
             .action(ArgAction::Set)
             .value_parser(value_parser!(SocketAddr))
             .conflicts_with_all(alone),
@@ -396,6 +388,7 @@ mod tests {
         GateText {
             policy: &POLICY,
             agent_env: "CNV_AGENT",
+            http_help: "Serve over HTTP",
         }
     }
 
@@ -504,15 +497,8 @@ mod tests {
     #[test]
     fn the_reserved_names_are_exactly_the_global_flags_and_clap_s_own() {
         let command = build(&model(), &gate());
-        // Without the `mcp` feature the serve flags are reserved but not declared.
-        let undeclared: &[&str] = if cfg!(feature = "mcp") {
-            &[]
-        } else {
-            &[global::MCP_SERVE, global::MCP_SERVE_HTTP]
-        };
         for name in global::RESERVED {
             let known = command.get_arguments().any(|a| a.get_id() == *name)
-                || undeclared.contains(name)
                 || [
                     "help",
                     "version",

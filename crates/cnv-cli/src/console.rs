@@ -107,8 +107,11 @@ impl<'a> Console<'a> {
         self
     }
 
-    /// The variable's value; one that is not UTF-8 is `Some` of its lossy form.
-    pub(crate) fn var(&self, name: &str) -> Option<String> {
+    /// The operator's variable `name` as this console sees it: set with
+    /// [`with_env`](Self::with_env), else the process's (but for a test console); a value
+    /// that is not UTF-8 is `Some` of its lossy form.
+    #[must_use]
+    pub fn var(&self, name: &str) -> Option<String> {
         let set = self
             .env
             .iter()
@@ -124,13 +127,24 @@ impl<'a> Console<'a> {
     }
 
     pub(crate) fn agent_env_is_on(&self, name: &str) -> bool {
-        self.var(name).is_some_and(|value| is_on(&value))
+        self.var(name).is_some_and(|value| switch_is_on(&value))
+    }
+
+    /// Standard error, for what the operator should read (a server's address, say).
+    pub fn stderr(&mut self) -> &mut dyn Write {
+        self.stderr
     }
 }
 
-/// Whether the value of a switch in the environment turns it on: anything but empty,
-/// `0`, `false`, `no` or `off` (in any case, around white space).
-pub(crate) fn is_on(value: &str) -> bool {
+/// Whether the value of an operator's switch in the environment (`CNV_AGENT`, …) turns it
+/// on: anything but empty, `0`, `false`, `no` or `off` (in any case, around white space).
+///
+/// ```
+/// assert!(cnv_cli::switch_is_on("1"));
+/// assert!(!cnv_cli::switch_is_on(" Off "));
+/// ```
+#[must_use]
+pub fn switch_is_on(value: &str) -> bool {
     !matches!(
         value.trim().to_ascii_lowercase().as_str(),
         "" | "0" | "false" | "no" | "off"

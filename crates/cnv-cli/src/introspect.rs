@@ -12,6 +12,7 @@ use crate::command::global;
 use crate::console::Console;
 use crate::output::Exit;
 use crate::report;
+use crate::serve::Serve;
 
 /// One row of `--capabilities`: a verb, its contract, and what running it needs in each
 /// mode (the policy's [`Requirement`], the one answer the gate acts on).
@@ -134,7 +135,7 @@ fn agent_column(needs: Requirement) -> String {
     }
 }
 
-impl Cli {
+impl<S: Serve> Cli<S> {
     /// The grammar as an MCP `tools/list` result (what `--mcp-tools` prints): the
     /// grammar's own manifest ([`GrammarModel::to_mcp_tools`](cnv_grammar::GrammarModel::to_mcp_tools)),
     /// with what each tool needs from an agent under this command line's policy — the
@@ -169,8 +170,8 @@ impl Cli {
 
 /// Prints what the root command's introspection flag asks for and returns the exit
 /// status, or `None` when none was asked for.
-pub(crate) fn run(
-    cli: &Cli,
+pub(crate) fn run<S: Serve>(
+    cli: &Cli<S>,
     root: &ArgMatches,
     json: bool,
     console: &mut Console<'_>,

@@ -33,9 +33,10 @@
 //!   enforces of it), `--completions SHELL`.
 //! * **Output**: text for people; with `--format json`, every result and every error is
 //!   one JSON object on standard output.
-//! * **MCP** (feature `mcp`): `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb
-//!   as an MCP tool, each call through the same gate (in agent mode), sandbox and audit
-//!   trail, each MCP session a session of a registry (the `mcp` module).
+//! * **Serving**: `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb to agents,
+//!   each call through [`Cli::call`] (the same gate in agent mode, sandbox and audit
+//!   trail). The server is the command line's type parameter ([`Serve`]): the facade
+//!   `cnv` serves MCP with `cnv-mcp`; with `cnv-cli` alone the flags are refused.
 //!
 //! # Who sets what
 //!
@@ -64,7 +65,7 @@
 //!
 //! ```
 //! use cnv_caps::{CapabilityContract, Network, Pure};
-//! use cnv_cli::{CliBuilder, Console, Exit, Invocation, Output};
+//! use cnv_cli::{Cli, CliBuilder, Console, Exit, Invocation, Output};
 //! use cnv_grammar::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 //!
 //! // Usually `static GRAMMAR: GrammarModel = grammar_dsl! { … };`
@@ -76,7 +77,8 @@
 //!                 .with_arg(GrammarArgument::positional("url", "String", "The URL")),
 //!         ),
 //! );
-//! let cli = CliBuilder::from_model(grammar)
+//! // With `cnv-cli` alone the command line serves nothing (`Cli` is `Cli<NoServer>`).
+//! let cli: Cli = CliBuilder::from_model(grammar)
 //!     .handler::<Pure, _>("net ping", |_call| Ok(Output::text("pong")))
 //!     .handler::<Network, _>("net fetch", |call: &Invocation<'_, Network>| {
 //!         let url: String = call.value("url")?;
@@ -119,10 +121,9 @@ mod execute;
 mod gate;
 mod introspect;
 mod invocation;
-#[cfg(feature = "mcp")]
-pub mod mcp;
 mod output;
 mod report;
+mod serve;
 mod typed;
 
 pub use binding::VerbBinding;
@@ -135,10 +136,11 @@ pub use cancel::CancelToken;
 pub use cli::Cli;
 pub use cnv_audit::{CallOrigin, McpTransport};
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
-pub use console::Console;
+pub use console::{Console, switch_is_on};
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
 pub use output::{ArgError, Exit, HandlerError, Output};
+pub use serve::{NoServer, Serve, ServeRequest};
 pub use typed::{
     ArgValue, ArgsOnly, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs, WithCall,
 };

@@ -8,7 +8,9 @@ use cnv_caps::{
     CapabilityClass, CapabilityContract, Dangerous, Environment, Network, Pure, ReadOnlyFS,
     ReadWriteFS, SafetyProfile, Subprocess,
 };
-use cnv_cli::{BuildError, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output};
+use cnv_cli::{
+    BuildError, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, NoServer, Output,
+};
 use cnv_grammar::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 use serde_json::Value;
 
@@ -669,7 +671,7 @@ fn build_reports_every_binding_problem_at_once() {
                 .with_arg(GrammarArgument::named("justify", "String", "Clashes")),
         ),
     );
-    let errors = CliBuilder::from_model(grammar)
+    let errors = CliBuilder::<NoServer>::from_model(grammar)
         .handler::<Network, _>("do calc", |_: &Invocation<'_, Network>| Ok(Output::none()))
         .handler::<Pure, _>("do red", |_: &Invocation<'_, Pure>| Ok(Output::none()))
         .handler::<ReadOnlyFS, _>("do read", |_: &Invocation<'_, ReadOnlyFS>| {
@@ -721,7 +723,7 @@ fn a_noun_or_verb_called_help_is_a_build_error_not_a_clap_panic() {
         )),
     );
     let built = std::panic::catch_unwind(|| {
-        CliBuilder::from_model(grammar)
+        CliBuilder::<NoServer>::from_model(grammar)
             .handler::<Pure, _>("docs help", |_: &Invocation<'_, Pure>| Ok(Output::none()))
             .build()
             .map(drop)
@@ -746,7 +748,7 @@ fn arguments_are_parsed_into_the_types_the_handler_asks_for() {
                 .with_arg(GrammarArgument::named("maybe", "String", "Optional").optional()),
         ),
     );
-    let cli = CliBuilder::from_model(grammar)
+    let cli: Cli = CliBuilder::from_model(grammar)
         .handler::<Pure, _>("x y", |call: &Invocation<'_, Pure>| {
             let word: String = call.value("word")?;
             let port: u16 = call.value("port")?;

@@ -199,7 +199,7 @@ fn typed_arguments_that_disagree_with_the_command_line_are_the_program_s_mistake
 
 #[test]
 fn a_handler_s_own_failure_names_its_command_once() {
-    let cli = CliBuilder::from_model(grammar())
+    let cli: Cli = CliBuilder::from_model(grammar())
         .handler::<Pure, _>("note list", |call| {
             Err(HandlerError::msg(format!(
                 "`{}` found no notes directory",

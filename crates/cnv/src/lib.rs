@@ -24,6 +24,7 @@
 //! | [`registry`] | `cnv-registry` (feature `registry`) | sessions, the sharded session registry, the MPMC frame queue |
 //! | [`grammar`], [`grammar_dsl!`] | `cnv-grammar`, `cnv-grammar-macros` | the grammar model, its compile-time DSL, JSON and MCP export |
 //! | [`cli`], [`verb!`] | `cnv-cli` | the grammar as a command line: clap, handlers bound by capability, the agent-mode gate |
+//! | [`mcp`] | `cnv-mcp` (feature `mcp`) | the MCP server behind `--mcp-serve` and `--mcp-serve-http` |
 //! | [`sandbox`] | `cnv-sandbox` | the kernel's side: scoped workspace handles, Landlock and seccomp per class, deadlines |
 //!
 //! ```
@@ -89,13 +90,37 @@ pub use cnv_cli as cli;
 #[doc(inline)]
 pub use cnv_sandbox as sandbox;
 
+/// The MCP server (the `cnv-mcp` crate, feature `mcp`, on by default): what
+/// `--mcp-serve` and `--mcp-serve-http ADDR` run, and serving from code.
+#[cfg(feature = "mcp")]
+#[doc(inline)]
+pub use cnv_mcp as mcp;
+
 pub use cnv_cli::verb;
 
 #[doc(inline)]
 pub use cnv_cli::{
-    AgentMode, ArgError, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output,
-    VerbArgs, VerbBinding,
+    AgentMode, ArgError, Console, Exit, HandlerError, Invocation, Output, VerbArgs, VerbBinding,
 };
+
+/// A command line made from a grammar and its handlers (see [`cli::Cli`]), whose serve
+/// flags run the MCP server of [`mcp`] (with feature `mcp`, on by default; without it,
+/// they are refused).
+#[cfg(feature = "mcp")]
+pub type Cli = cnv_cli::Cli<cnv_mcp::Mcp>;
+
+/// A command line made from a grammar and its handlers (see [`cli::Cli`]); built without
+/// feature `mcp`, its serve flags are refused.
+#[cfg(not(feature = "mcp"))]
+pub type Cli = cnv_cli::Cli<cnv_cli::NoServer>;
+
+/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one.
+#[cfg(feature = "mcp")]
+pub type CliBuilder = cnv_cli::CliBuilder<cnv_mcp::Mcp>;
+
+/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one.
+#[cfg(not(feature = "mcp"))]
+pub type CliBuilder = cnv_cli::CliBuilder<cnv_cli::NoServer>;
 
 #[doc(inline)]
 pub use cnv_typestate::{EscalationError, EscalationPolicy, HumanApproval, TypedSession};
@@ -153,9 +178,17 @@ pub mod prelude {
 
     #[doc(no_inline)]
     pub use cnv_cli::{
-        AgentMode, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, Output, VerbBinding,
-        verb,
+        AgentMode, Console, Exit, HandlerError, Invocation, Output, VerbBinding, verb,
     };
+
+    #[doc(no_inline)]
+    pub use crate::{Cli, CliBuilder};
+
+    /// The builder's MCP settings (`mcp_idle_timeout`, …) and serving from code
+    /// (`cli.mcp_server()`).
+    #[cfg(feature = "mcp")]
+    #[doc(no_inline)]
+    pub use cnv_mcp::{McpBuilder as _, McpCli as _};
 }
 
 /// The README's tour, compiled and run as a doc test so it stays true.

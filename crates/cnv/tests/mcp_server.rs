@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use cnv::cli::mcp::{McpError, McpServer};
-use cnv::cli::{Cli, CliBuilder, HandlerError, Invocation, Output};
+use cnv::cli::{HandlerError, Invocation, Output};
+use cnv::mcp::{McpError, McpServer};
 use cnv::prelude::*;
+use cnv::{Cli, CliBuilder};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
     JsonObject,

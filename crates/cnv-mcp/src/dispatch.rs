@@ -15,12 +15,12 @@ use cnv_audit::CallOrigin;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::call::{AgentCall, CallOutcome};
-use crate::cancel::CancelToken;
-use crate::cli::Cli;
+use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli};
+
+use crate::Mcp;
 
 /// What a `tools/call` names.
-pub(super) enum Called {
+pub(crate) enum Called {
     /// A verb: its command (`"file write"`).
     Command(String),
     /// A name no tool has, as the client sent it: refused, and recorded in the trail.
@@ -28,30 +28,30 @@ pub(super) enum Called {
 }
 
 /// One `tools/call`, on its way to a dispatcher.
-pub(super) struct Job {
+pub(crate) struct Job {
     /// The tool called.
-    pub(super) tool: Called,
+    pub(crate) tool: Called,
     /// The tool's arguments, as the client sent them.
-    pub(super) arguments: Map<String, Value>,
+    pub(crate) arguments: Map<String, Value>,
     /// The MCP session and its client.
-    pub(super) origin: CallOrigin,
+    pub(crate) origin: CallOrigin,
     /// Cancelled when the client cancels the request (or goes away).
-    pub(super) cancel: CancelToken,
+    pub(crate) cancel: CancelToken,
     /// Where the outcome goes.
-    pub(super) reply: oneshot::Sender<CallOutcome>,
+    pub(crate) reply: oneshot::Sender<CallOutcome>,
 }
 
 /// The receiving end the dispatchers share: one waits on the channel at a time.
-pub(super) type Jobs = Mutex<mpsc::Receiver<Job>>;
+pub(crate) type Jobs = Mutex<mpsc::Receiver<Job>>;
 
 /// A queue of calls for `dispatchers` dispatchers.
-pub(super) fn queue(dispatchers: usize) -> (mpsc::Sender<Job>, Jobs) {
+pub(crate) fn queue(dispatchers: usize) -> (mpsc::Sender<Job>, Jobs) {
     let (sender, receiver) = mpsc::channel(dispatchers * 4);
     (sender, Mutex::new(receiver))
 }
 
 /// A dispatcher's life: take calls until every sender is gone.
-pub(super) fn serve(cli: &Cli, jobs: &Jobs) {
+pub(crate) fn serve(cli: &Cli<Mcp>, jobs: &Jobs) {
     loop {
         let job = jobs
             .lock()
@@ -73,7 +73,7 @@ pub(super) fn serve(cli: &Cli, jobs: &Jobs) {
         // this call's failure, and the dispatcher goes on.
         let outcome = catch_unwind(AssertUnwindSafe(|| match &job.tool {
             Called::Command(_) => cli.call(&call),
-            Called::Unknown(_) => cli.refuse_unknown_tool(&call),
+            Called::Unknown(_) => cli.refuse_unknown(&call),
         }))
         .unwrap_or_else(|_| CallOutcome::Failed {
             message: "the call failed inside the server (a bug in cnv); the server goes on"

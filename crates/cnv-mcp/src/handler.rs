@@ -20,25 +20,24 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use super::McpError;
-use super::dispatch::{Called, Job};
-use super::sessions::{Session, Sessions};
-use crate::call::CallOutcome;
-use crate::cancel::CancelToken;
-use crate::cli::Cli;
+use cnv_cli::{CallOutcome, CancelToken, Cli};
+
+use crate::dispatch::{Called, Job};
+use crate::sessions::{Session, Sessions};
+use crate::{Mcp, McpError};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
 /// sessions (2026-07-28 has neither, and a session is what the registry holds).
 const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// What every session of one server shares.
-pub(super) struct Shared {
+pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
     /// Each tool's command (`"file_write"` → `"file write"`).
     commands: HashMap<String, String>,
     info: ServerConfig,
-    pub(super) sessions: Arc<Sessions>,
+    pub(crate) sessions: Arc<Sessions>,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -48,8 +47,8 @@ impl Shared {
     /// # Errors
     ///
     /// [`McpError::Manifest`] when the manifest does not read as MCP tools.
-    pub(super) fn new(
-        cli: &Cli,
+    pub(crate) fn new(
+        cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
         jobs: mpsc::Sender<Job>,
     ) -> Result<Arc<Self>, McpError> {
@@ -92,7 +91,7 @@ impl Shared {
 }
 
 /// The handler of one MCP session.
-pub(super) struct CnvServer {
+pub(crate) struct CnvServer {
     shared: Arc<Shared>,
     transport: McpTransport,
     /// Set by `initialize`; its registry entry is removed when the handler is dropped
@@ -105,11 +104,11 @@ pub(super) struct CnvServer {
 /// The extension the HTTP session manager puts on an `initialize` message: the id of
 /// the session rmcp made, which is also its id in the registry.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct HttpSession(pub(super) SessionId);
+pub(crate) struct HttpSession(pub(crate) SessionId);
 
 impl CnvServer {
     /// A handler for a session over `transport`; `busy` counts its calls under way.
-    pub(super) fn new(
+    pub(crate) fn new(
         shared: Arc<Shared>,
         transport: McpTransport,
         busy: Option<Arc<AtomicUsize>>,
@@ -380,6 +379,7 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             Some("the operator or the program's author can give the command a slower band"),
         )),
         CallOutcome::Cancelled => Err(cancelled()),
+        other => Ok(error_result("failed", &format!("{other:?}"), None, None)),
     }
 }
 

@@ -1,14 +1,16 @@
-//! The grammar served to agents as an MCP server (feature `mcp`): every verb is a tool,
-//! and every `tools/call` goes through the same gate, sandbox and audit trail as the
-//! command line, in agent mode always.
+//! The MCP server of [cnv]: a grammar's verbs served to agents as MCP tools, every
+//! `tools/call` through the same gate, sandbox and audit trail as the command line, in
+//! agent mode always.
 //!
-//! Any program built with [`Cli`] serves with no code of its author's: its operator runs
-//! it with `--mcp-serve` (standard input and output) or `--mcp-serve-http ADDR`
-//! (streamable HTTP at `http://ADDR/mcp`, loopback only unless the operator sets
-//! [`MCP_ALLOW_REMOTE_ENV`]). A program that serves by itself calls
-//! [`Cli::mcp_server`] and one of [`McpServer`]'s `serve_*` methods.
+//! [`Mcp`] is the server behind a command line's serve flags (the type parameter of
+//! [`Cli`]; the facade `cnv`'s `Cli` is `Cli<Mcp>`), so any program built on the facade
+//! serves with no code of its author's: its operator runs it with `--mcp-serve`
+//! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
+//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
+//! program that serves by itself calls [`McpCli::mcp_server`] and one of
+//! [`McpServer`]'s `serve_*` methods; the builder's MCP settings are [`McpBuilder`]'s.
 //!
-//! * **One source of tools**: `tools/list` is [`Cli::mcp_tools`], the manifest
+//! * **One source of tools**: `tools/list` is [`Cli::mcp_tools`](cnv_cli::Cli::mcp_tools), the manifest
 //!   `--mcp-tools` prints. No tool has an argument that reaches the workspace, the audit
 //!   log or the mode: those are the operator's, from the builder and the environment.
 //! * **Calls are agent calls**: `tools/call` is [`Cli::call`] with the session's
@@ -16,7 +18,7 @@
 //!   audit trail records. A refusal or a handler's failure is a result with `isError:
 //!   true` that says the rule and what to do; a handler's data is `structuredContent`,
 //!   beside its text. An unknown tool is a JSON-RPC error (`-32602`). A client's
-//!   `notifications/cancelled` stops the call ([`CancelToken`](crate::CancelToken)).
+//!   `notifications/cancelled` stops the call ([`CancelToken`](cnv_cli::CancelToken)).
 //! * **Sessions are registry sessions**: each MCP session (the stdio connection, each
 //!   `Mcp-Session-Id` over HTTP) is a [`SessionHandle`](cnv_registry::SessionHandle) in
 //!   the server's [`SessionRegistry`], registered at `initialize` with the client's name
@@ -28,6 +30,11 @@
 //! pool of dispatcher threads, scoped to the call that serves and holding `&Cli`, takes
 //! the calls from the protocol's tasks through a bounded queue (at most
 //! [`McpServer::MAX_CONCURRENT_CALLS`] run at once; more wait their turn).
+//!
+//! [cnv]: https://docs.rs/cnv
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod dispatch;
 mod handler;
@@ -41,16 +48,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::ArgMatches;
-use clap::error::ErrorKind;
+use cnv_cli::{Cli, CliBuilder, Console, Exit, Serve, ServeRequest};
 use cnv_registry::SessionRegistry;
 use tokio_util::sync::CancellationToken;
-
-use crate::builder::CliBuilder;
-use crate::cli::{Cli, Outcome};
-use crate::command::global;
-use crate::console::Console;
-use crate::output::Exit;
 
 use self::handler::Shared;
 use self::sessions::Sessions;
@@ -71,31 +71,98 @@ pub const MCP_ALLOW_REMOTE_ENV: &str = "CNV_MCP_ALLOW_REMOTE";
 /// The idle timeout of HTTP sessions when the operator sets none: rmcp's own default.
 const DEFAULT_HTTP_IDLE: Duration = Duration::from_secs(300);
 
-/// What the program's author decided about serving, before the launcher's variables.
+/// The MCP server of a command line: the server behind `--mcp-serve` and
+/// `--mcp-serve-http ADDR` (the [`Serve`] type parameter of [`Cli`]), holding what the
+/// program's author decided about serving ([`McpBuilder`]); the launcher's variables
+/// come on top when it serves.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct McpSettings {
+#[non_exhaustive]
+pub struct Mcp {
     /// `Some(None)`: sessions never expire; `None`: the launcher's or the default.
     idle_timeout: Option<Option<Duration>>,
     allow_remote: bool,
 }
 
-impl CliBuilder {
+impl Serve for Mcp {
+    const HTTP_HELP: &'static str = "Serve every command as an MCP tool over streamable HTTP at \
+         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1)";
+
+    fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {
+        let app = cli.model().app_name().to_owned();
+        let server = McpServer::new(cli, |name| console.var(name)).map(|mut server| {
+            server.signals = true;
+            server
+        });
+        let served = server.and_then(|server| match request {
+            ServeRequest::Http(addr) => server.serve_http(addr, |local| {
+                let stderr = console.stderr();
+                let _ = writeln!(
+                    stderr,
+                    "{app}: serving MCP at http://{local}/mcp (agent mode; stop with Ctrl-C)"
+                );
+                let _ = stderr.flush();
+            }),
+            ServeRequest::Stdio => server.serve_stdio(),
+            // A request of a later kind is not this server's to serve.
+            _ => Err(McpError::Connection(format!(
+                "{} is not a way this server serves",
+                request.flag()
+            ))),
+        });
+        match served {
+            Ok(()) => Exit::Success,
+            Err(err) => {
+                let _ = writeln!(console.stderr(), "error: {err}");
+                err.exit()
+            }
+        }
+    }
+}
+
+/// The builder's MCP settings: the program's author's decisions about serving, which the
+/// launcher's variables cannot loosen. In the facade's prelude.
+pub trait McpBuilder: Sized {
     /// How long an MCP session may stay idle before the server ends it (`None`: never),
     /// whatever the launcher sets in [`MCP_IDLE_TIMEOUT_ENV`]. Over standard input and
     /// output an idle session ends the connection, so a program served to a desktop
     /// client usually leaves this unset there.
-    pub fn mcp_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.settings.mcp.idle_timeout = Some(timeout);
-        self
-    }
+    #[must_use]
+    fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self;
 
     /// Lets `--mcp-serve-http` listen on an address other than loopback (as
     /// [`MCP_ALLOW_REMOTE_ENV`] does). MCP over HTTP has no authentication of its own: put
     /// the server behind something that has, or on a network whose every client may call
     /// every tool an agent may call.
-    pub fn mcp_allow_remote(mut self) -> Self {
-        self.settings.mcp.allow_remote = true;
-        self
+    #[must_use]
+    fn mcp_allow_remote(self) -> Self;
+}
+
+impl McpBuilder for CliBuilder<Mcp> {
+    fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self {
+        self.configure_server(|mcp| mcp.idle_timeout = Some(timeout))
+    }
+
+    fn mcp_allow_remote(self) -> Self {
+        self.configure_server(|mcp| mcp.allow_remote = true)
+    }
+}
+
+/// Serving a command line from code: [`mcp_server`](Self::mcp_server). In the facade's
+/// prelude.
+pub trait McpCli {
+    /// An MCP server of this command line, with the operator's settings from the builder
+    /// and the process's environment ([`MCP_IDLE_TIMEOUT_ENV`], [`MCP_ALLOW_REMOTE_ENV`]);
+    /// what `--mcp-serve` and `--mcp-serve-http` run.
+    ///
+    /// # Errors
+    ///
+    /// [`McpError::InvalidSetting`] when a variable has a value the server cannot use.
+    fn mcp_server(&self) -> Result<McpServer<'_>, McpError>;
+}
+
+impl McpCli for Cli<Mcp> {
+    fn mcp_server(&self) -> Result<McpServer<'_>, McpError> {
+        McpServer::new(self, |name| std::env::var(name).ok())
     }
 }
 
@@ -153,32 +220,20 @@ impl McpError {
     }
 }
 
-impl Cli {
-    /// An MCP server of this command line, with the operator's settings from the builder
-    /// and the process's environment ([`MCP_IDLE_TIMEOUT_ENV`], [`MCP_ALLOW_REMOTE_ENV`]);
-    /// what `--mcp-serve` and `--mcp-serve-http` run.
-    ///
-    /// # Errors
-    ///
-    /// [`McpError::InvalidSetting`] when a variable has a value the server cannot use.
-    pub fn mcp_server(&self) -> Result<McpServer<'_>, McpError> {
-        McpServer::new(self, |name| std::env::var(name).ok())
-    }
-}
-
 /// The MCP server of one [`Cli`]: its session registry, its settings, and the ways to
 /// serve. Each `serve_*` call runs until its connection ends (standard input and
 /// output) or [`McpShutdown::shutdown`] is called (both), on an async runtime of its own.
 ///
 /// ```no_run
-/// # fn cli() -> cnv_cli::Cli { unimplemented!() }
+/// use cnv_mcp::{Mcp, McpCli};
+/// # fn cli() -> cnv_cli::Cli<Mcp> { unimplemented!() }
 /// let cli = cli();
 /// let server = cli.mcp_server()?;
 /// server.serve_http("127.0.0.1:0".parse()?, |addr| eprintln!("serving http://{addr}/mcp"))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct McpServer<'cli> {
-    cli: &'cli Cli,
+    cli: &'cli Cli<Mcp>,
     sessions: Arc<Sessions>,
     shutdown: CancellationToken,
     /// The idle timeout: of HTTP sessions, and of the stdio connection.
@@ -194,8 +249,8 @@ impl<'cli> McpServer<'cli> {
     /// hold their client's request until a place frees.
     pub const MAX_CONCURRENT_CALLS: usize = 16;
 
-    fn new(cli: &'cli Cli, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
-        let settings = &cli.settings.mcp;
+    fn new(cli: &'cli Cli<Mcp>, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
+        let settings = cli.server();
         let idle = match settings.idle_timeout {
             Some(fixed) => Some(fixed),
             None => match var(MCP_IDLE_TIMEOUT_ENV).filter(|v| !v.trim().is_empty()) {
@@ -213,7 +268,7 @@ impl<'cli> McpServer<'cli> {
             },
         };
         let allow_remote = settings.allow_remote
-            || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| crate::console::is_on(&value));
+            || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| cnv_cli::switch_is_on(&value));
         Ok(Self {
             cli,
             sessions: Arc::new(Sessions::new(Arc::new(SessionRegistry::default()))),
@@ -423,55 +478,4 @@ async fn terminated() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// `--mcp-serve` and `--mcp-serve-http ADDR` on a command line: serves, and says how it
-/// ended; `None` when neither flag was given.
-pub(crate) fn serve_from_flags(
-    cli: &Cli,
-    root: &ArgMatches,
-    console: &mut Console<'_>,
-) -> Option<Outcome> {
-    let stdio = root.get_flag(global::MCP_SERVE);
-    let http = root.get_one::<SocketAddr>(global::MCP_SERVE_HTTP).copied();
-    if !stdio && http.is_none() {
-        return None;
-    }
-    if let Some((name, _)) = root.subcommand() {
-        let err = cli.lock_command().error(
-            ErrorKind::ArgumentConflict,
-            format!(
-                "--{} serves every command as an MCP tool; give no command (`{name}`) beside it",
-                if stdio {
-                    global::MCP_SERVE
-                } else {
-                    global::MCP_SERVE_HTTP
-                }
-            ),
-        );
-        return Some(Outcome::Usage(err));
-    }
-    let app = cli.model().app_name();
-    let server = McpServer::new(cli, |name| console.var(name)).map(|mut server| {
-        server.signals = true;
-        server
-    });
-    let served = server.and_then(|server| match http {
-        Some(addr) => server.serve_http(addr, |local| {
-            let _ = writeln!(
-                console.stderr,
-                "{app}: serving MCP at http://{local}/mcp (agent mode; stop with Ctrl-C)"
-            );
-            let _ = console.stderr.flush();
-        }),
-        None => server.serve_stdio(),
-    });
-    let exit = match served {
-        Ok(()) => Exit::Success,
-        Err(err) => {
-            let _ = writeln!(console.stderr, "error: {err}");
-            err.exit()
-        }
-    };
-    Some(Outcome::Printed(exit))
 }

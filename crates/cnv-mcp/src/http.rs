@@ -34,24 +34,24 @@ use rmcp::transport::streamable_http_server::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::McpError;
-use super::handler::{CnvServer, HttpSession, Shared};
-use super::sessions::Sessions;
+use crate::McpError;
+use crate::handler::{CnvServer, HttpSession, Shared};
+use crate::sessions::Sessions;
 
 /// The largest request body read (rmcp's own limit).
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// What the operator decided for the HTTP server.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Options {
+pub(crate) struct Options {
     /// How long a session may stay idle (`None`: forever).
-    pub(super) idle: Option<Duration>,
+    pub(crate) idle: Option<Duration>,
     /// Whether a `Host` other than loopback is accepted.
-    pub(super) remote: bool,
+    pub(crate) remote: bool,
 }
 
 /// Serves `/mcp` on `listener` until `stop` completes; then every session ends.
-pub(super) async fn serve(
+pub(crate) async fn serve(
     shared: Arc<Shared>,
     listener: TcpListener,
     options: Options,

@@ -23,15 +23,15 @@ use tokio_util::bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, FramedRead};
 use tokio_util::sync::CancellationToken;
 
-use super::McpError;
-use super::handler::{CnvServer, Shared};
+use crate::McpError;
+use crate::handler::{CnvServer, Shared};
 
 /// The longest line read (4 MiB, as an HTTP request's body).
-pub(super) const MAX_LINE: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_LINE: usize = 4 * 1024 * 1024;
 
 /// Serves one session over `transport` until the client closes it, it idles out, or
 /// `stop` completes.
-pub(super) async fn serve<R, W>(
+pub(crate) async fn serve<R, W>(
     shared: Arc<Shared>,
     transport: LineTransport<R, W>,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -82,7 +82,7 @@ pub(crate) struct LineTransport<R, W> {
 }
 
 impl<R: AsyncRead, W> LineTransport<R, W> {
-    pub(super) fn new(read: R, write: W, idle: Option<Duration>) -> Self {
+    pub(crate) fn new(read: R, write: W, idle: Option<Duration>) -> Self {
         Self {
             lines: FramedRead::new(read, CappedLines::default()),
             out: Arc::new(Mutex::new(write)),

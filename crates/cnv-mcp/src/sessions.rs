@@ -16,24 +16,24 @@ const MAX_CLIENT_TEXT: usize = 128;
 
 /// The registry of one server, and whether session changes are told on standard error.
 #[derive(Debug)]
-pub(super) struct Sessions {
+pub(crate) struct Sessions {
     registry: Arc<SessionRegistry>,
     quiet: AtomicBool,
 }
 
 /// One open MCP session, as its handler keeps it.
 #[derive(Clone, Debug)]
-pub(super) struct Session {
-    pub(super) id: SessionId,
-    pub(super) transport: McpTransport,
-    pub(super) client_name: String,
-    pub(super) client_version: String,
+pub(crate) struct Session {
+    pub(crate) id: SessionId,
+    pub(crate) transport: McpTransport,
+    pub(crate) client_name: String,
+    pub(crate) client_version: String,
 }
 
 impl Session {
     /// The session of `id`, for a client that introduced itself with `name` and
     /// `version` (cut to a sane length).
-    pub(super) fn new(id: SessionId, transport: McpTransport, name: &str, version: &str) -> Self {
+    pub(crate) fn new(id: SessionId, transport: McpTransport, name: &str, version: &str) -> Self {
         let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
         Self {
             id,
@@ -44,7 +44,7 @@ impl Session {
     }
 
     /// How a call of this session arrived, as the audit trail records it.
-    pub(super) fn origin(&self) -> CallOrigin {
+    pub(crate) fn origin(&self) -> CallOrigin {
         CallOrigin::Mcp {
             transport: self.transport,
             session_id: Some(self.id.to_string()),
@@ -55,18 +55,18 @@ impl Session {
 }
 
 impl Sessions {
-    pub(super) fn new(registry: Arc<SessionRegistry>) -> Self {
+    pub(crate) fn new(registry: Arc<SessionRegistry>) -> Self {
         Self {
             registry,
             quiet: AtomicBool::new(false),
         }
     }
 
-    pub(super) fn registry(&self) -> &Arc<SessionRegistry> {
+    pub(crate) fn registry(&self) -> &Arc<SessionRegistry> {
         &self.registry
     }
 
-    pub(super) fn set_quiet(&self) {
+    pub(crate) fn set_quiet(&self) {
         self.quiet.store(true, Ordering::Relaxed);
     }
 
@@ -75,7 +75,7 @@ impl Sessions {
     /// # Errors
     ///
     /// The registry's, when a session of that id is open already.
-    pub(super) fn open(&self, session: &Session) -> Result<(), DuplicateSession> {
+    pub(crate) fn open(&self, session: &Session) -> Result<(), DuplicateSession> {
         let handle = SessionBuilder::new()
             .id(session.id)
             .name(format!(
@@ -101,7 +101,7 @@ impl Sessions {
 
     /// Whether the session of `id` is in the registry and active: the one lookup every
     /// request of a session makes (a borrowed, lock-free read).
-    pub(super) fn is_open(&self, id: &SessionId) -> bool {
+    pub(crate) fn is_open(&self, id: &SessionId) -> bool {
         self.registry
             .with(id, cnv_registry::SessionHandle::is_active)
             .unwrap_or(false)
@@ -109,7 +109,7 @@ impl Sessions {
 
     /// Removes the session of `id` (closed first, so that a handle still held elsewhere
     /// says so); `why` says what ended it. Removing it twice is removing it once.
-    pub(super) fn close(&self, id: &SessionId, why: &str) {
+    pub(crate) fn close(&self, id: &SessionId, why: &str) {
         if let Some(handle) = self.registry.remove(id) {
             let _ = handle.close();
             if !self.quiet.load(Ordering::Relaxed) {
