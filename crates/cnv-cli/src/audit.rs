@@ -15,10 +15,13 @@ use cnv_audit::{
     AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, FanOutSink, MemorySink,
     head_path,
 };
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_caps::{CapabilityContract, ResourceBand, Rule, SessionId};
 use cnv_grammar::{GrammarArgument, GrammarVerb};
 use cnv_typestate::RunMode;
 use serde_json::{Map, Value};
+
+use crate::outcome::{CANCELLED_EXIT_CODE, CallOutcome, CancelPoint};
+use crate::output::Exit;
 
 /// The logs a command line has opened, by log and key path: a server records every call
 /// to the same open files, and a command line opens each once.
@@ -117,24 +120,80 @@ pub(crate) struct Finish {
     pub(crate) session: String,
     pub(crate) id: SessionId,
     pub(crate) mode: RunMode,
-    pub(crate) class: CapabilityClass,
+    /// The verb's contract (its class is the entry's `to`, its band the one overrun).
+    pub(crate) contract: CapabilityContract,
     /// What the kernel enforced around the handler, when it was started.
     pub(crate) enforcement: Option<Value>,
 }
 
 impl Finish {
-    /// Records how the call ended (a signed checkpoint in every log).
+    /// Records how the call ended, with the exit status its caller was given (a signed
+    /// checkpoint in every log).
     ///
     /// # Errors
     ///
     /// The sink's error: the call has ended, but the trail does not say how.
-    pub(crate) fn record(self, result: CallResult) -> Result<(), AuditError> {
+    pub(crate) fn record(self, outcome: &CallOutcome, exit: Exit) -> Result<(), AuditError> {
+        let result = call_result(outcome, exit, self.contract.band());
         let mut entry = AuditEntry::finish(&self.session, self.id, self.mode, result);
-        entry.to = Some(self.class);
+        entry.to = Some(self.contract.class());
         if let Some(enforcement) = self.enforcement {
             entry = entry.with_enforcement(enforcement);
         }
         self.sink.record(&entry)
+    }
+}
+
+/// How `outcome` is recorded, with the exit status its caller was given (`exit`: an answer
+/// that could not be written makes a run a failure) for a verb of `band`: the one mapping
+/// from how a call ended to the audit trail's `result`.
+pub(crate) fn call_result(outcome: &CallOutcome, exit: Exit, band: ResourceBand) -> CallResult {
+    let exit_code = i32::from(exit.code());
+    match outcome {
+        CallOutcome::Ran(_) if exit == Exit::Success => CallResult::Ran { exit_code },
+        CallOutcome::Ran(_) => CallResult::Failed {
+            exit_code,
+            message: "the handler ran, and its output could not be written".to_owned(),
+        },
+        CallOutcome::UnknownCommand { command } => CallResult::Invalid {
+            exit_code,
+            message: format!("unknown command `{command}`"),
+        },
+        CallOutcome::InvalidArguments { message } => CallResult::Invalid {
+            exit_code,
+            message: format!("invalid arguments: {message}"),
+        },
+        CallOutcome::Refused(refusal) => match refusal.rule {
+            Rule::SandboxRequired => CallResult::Sandbox {
+                exit_code,
+                message: refusal.message.clone(),
+            },
+            rule => CallResult::Denied {
+                exit_code,
+                rule,
+                message: refusal.message.clone(),
+            },
+        },
+        CallOutcome::Failed(err) => CallResult::Failed {
+            exit_code,
+            message: err.to_string(),
+        },
+        CallOutcome::Overran { budget } => CallResult::Overrun {
+            exit_code,
+            band,
+            message: format!("ran past {} ms and was stopped", budget.as_millis()),
+        },
+        CallOutcome::Cancelled { at } => CallResult::Cancelled {
+            exit_code: CANCELLED_EXIT_CODE,
+            message: match at {
+                CancelPoint::BeforeGate => "cancelled by its caller before it reached the gate",
+                CancelPoint::BeforeHandler => "cancelled by its caller before its handler started",
+                CancelPoint::DuringHandler => {
+                    "cancelled by its caller while its handler ran; the handler's worker was abandoned"
+                }
+            }
+            .to_owned(),
+        },
     }
 }
 

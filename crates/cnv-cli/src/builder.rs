@@ -14,70 +14,15 @@ use cnv_sandbox::Strictness;
 use cnv_typestate::{EscalationPolicy, TypedClass};
 
 use crate::binding::VerbBinding;
-use crate::cli::{Cli, Model};
+use crate::cli::{Cli, Grammar, NoServer};
 use crate::command::{self, GateText};
 use crate::execute::Workers;
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
-use crate::serve::{NoServer, Serve};
+use crate::serve::Serve;
+use crate::settings::{AgentMode, DEFAULT_AGENT_ENV, Settings};
 use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs};
-
-/// The environment variable that turns agent mode on, unless
-/// [`CliBuilder::agent_env`] names another.
-pub const DEFAULT_AGENT_ENV: &str = "CNV_AGENT";
-
-/// The environment variable in which a launcher names the audit log (beside the
-/// program's own, [`CliBuilder::audit_log`]).
-pub const AUDIT_LOG_ENV: &str = "CNV_AUDIT_LOG";
-
-/// The environment variable in which a launcher names the secret key that signs the
-/// audit logs (made with `cnv-audit keygen`, readable by its owner only), unless the
-/// program fixed it with [`CliBuilder::audit_key`]. With a key, the decision to run each
-/// call is signed before its handler starts, and every call's end is signed, so
-/// `cnv-audit verify --key` proves the trail was not rewritten by anyone without it.
-pub const AUDIT_KEY_ENV: &str = "CNV_AUDIT_KEY";
-
-/// The environment variable in which a launcher names the workspace, the directory the
-/// file classes may touch (unless the program fixed it with [`CliBuilder::workspace`];
-/// default: the current directory).
-pub const WORKSPACE_ENV: &str = "CNV_WORKSPACE";
-
-/// The environment variable with which a launcher demands a strict sandbox (`strict`):
-/// a call whose class the kernel cannot fully enforce is refused. It can only tighten
-/// what the program chose ([`CliBuilder::sandbox`]).
-pub const SANDBOX_ENV: &str = "CNV_SANDBOX";
-
-/// When a command line runs in agent mode.
-///
-/// The gate holds only as far as agent mode does: if whoever calls the program chooses
-/// its arguments and environment, they choose the mode. A program launched for an agent
-/// by code the agent does not control (an MCP server, a tool runner) can leave the choice
-/// to the launcher ([`FlagOrEnv`](Self::FlagOrEnv)); a program that only agents run, or
-/// whose launcher the agent could bypass, should be [`Always`](Self::Always).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AgentMode {
-    /// Agent mode when `--agent` is given or the agent environment variable is on.
-    #[default]
-    FlagOrEnv,
-    /// Always agent mode: no flag or variable can turn it off.
-    Always,
-}
-
-/// What the program (its author or the launcher that starts it) decides about every run,
-/// whatever the command line says.
-pub(crate) struct Settings {
-    pub(crate) policy: EscalationPolicy,
-    pub(crate) agent_env: String,
-    pub(crate) agent_mode: AgentMode,
-    pub(crate) audit_log: Option<PathBuf>,
-    pub(crate) audit_key: Option<PathBuf>,
-    pub(crate) audit_sinks: Vec<Arc<dyn AuditSink>>,
-    pub(crate) workspace: Option<PathBuf>,
-    pub(crate) strictness: Strictness,
-    pub(crate) sandbox: bool,
-}
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
 /// the grammar declares, and it keeps the contract typed by its class (`C`) or refuses it.
@@ -109,26 +54,33 @@ struct Typed {
 /// alone, MCP for the facade `cnv`'s builder.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct CliBuilder<S = NoServer> {
-    model: Model,
+    grammar: Grammar,
     bound: Vec<Bound>,
     pub(crate) settings: Settings,
     server: S,
 }
 
+impl<S: Serve> Cli<S> {
+    /// A builder for a constant grammar; same as [`CliBuilder::new`].
+    pub fn builder(model: &'static GrammarModel) -> CliBuilder<S> {
+        CliBuilder::new(model)
+    }
+}
+
 impl<S: Serve> CliBuilder<S> {
     /// A command line for a constant grammar (a `grammar_dsl!` static).
     pub fn new(model: &'static GrammarModel) -> Self {
-        Self::with(Model::Static(model))
+        Self::with(Grammar::Static(model))
     }
 
     /// A command line for a grammar built or loaded at run time.
     pub fn from_model(model: GrammarModel) -> Self {
-        Self::with(Model::Owned(Box::new(model)))
+        Self::with(Grammar::Owned(Box::new(model)))
     }
 
-    fn with(model: Model) -> Self {
+    fn with(grammar: Grammar) -> Self {
         Self {
-            model,
+            grammar,
             bound: Vec::new(),
             settings: Settings {
                 policy: EscalationPolicy::default(),
@@ -278,7 +230,7 @@ impl<S: Serve> CliBuilder<S> {
 
     /// Every run appends its audit entries to the hash-chained log at `path` (created if
     /// absent, with its signed head `path.head` beside it), whatever the command line
-    /// says; a launcher may name another in [`AUDIT_LOG_ENV`] (`CNV_AUDIT_LOG`), which
+    /// says; a launcher may name another in [`AUDIT_LOG_ENV`](crate::AUDIT_LOG_ENV) (`CNV_AUDIT_LOG`), which
     /// gets every entry too. No argument can add, move or remove a log. A call whose
     /// entries cannot be written does not run, and no handler's class may reach a log
     /// (rule `audit_out_of_reach`).
@@ -288,7 +240,7 @@ impl<S: Serve> CliBuilder<S> {
     }
 
     /// The secret key that signs every audit log (made with `cnv-audit keygen`), whatever
-    /// the launcher says in [`AUDIT_KEY_ENV`] (`CNV_AUDIT_KEY`). A key that cannot be
+    /// the launcher says in [`AUDIT_KEY_ENV`](crate::AUDIT_KEY_ENV) (`CNV_AUDIT_KEY`). A key that cannot be
     /// loaded — missing, malformed, or readable by anyone but its owner — refuses every
     /// call (rule `audit_required`), and no handler's class may reach it (rule
     /// `audit_out_of_reach`).
@@ -300,7 +252,7 @@ impl<S: Serve> CliBuilder<S> {
     /// The workspace: the one directory the file classes may touch, every path of a
     /// handler resolved beneath it and the kernel holding the rest closed. Fixed here, no
     /// launcher or argument can move it; otherwise the launcher names it in
-    /// [`WORKSPACE_ENV`] (`CNV_WORKSPACE`), and by default it is the current directory.
+    /// [`WORKSPACE_ENV`](crate::WORKSPACE_ENV) (`CNV_WORKSPACE`), and by default it is the current directory.
     pub fn workspace(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.workspace = Some(path.into());
         self
@@ -348,12 +300,12 @@ impl<S: Serve> CliBuilder<S> {
     /// two handlers for one verb, a verb without a handler.
     pub fn build(self) -> Result<Cli<S>, BuildErrors> {
         let mut errors = Vec::new();
-        if let Err(invalid) = self.model.validate() {
+        if let Err(invalid) = self.grammar.validate() {
             errors.push(BuildError::InvalidGrammar(invalid));
         }
         // Every verb's command (`"file write"`) and contract, in declaration order.
         let declared: Vec<(String, CapabilityContract)> = self
-            .model
+            .grammar
             .verbs()
             .map(|(path, verb)| (path.command(verb), verb.contract()))
             .collect();
@@ -384,14 +336,14 @@ impl<S: Serve> CliBuilder<S> {
             }
             if let Some(typed) = &bound.typed {
                 let declared_args: Vec<&str> = self
-                    .model
+                    .grammar
                     .find(&bound.command.split(' ').collect::<Vec<_>>())
                     .map(|verb| {
                         // The verb's own arguments, then the program's global ones, as
                         // the item form's structs hold them.
                         verb.args()
                             .iter()
-                            .chain(self.model.args())
+                            .chain(self.grammar.args())
                             .map(cnv_grammar::GrammarArgument::name)
                             .collect()
                     })
@@ -435,7 +387,7 @@ impl<S: Serve> CliBuilder<S> {
             return Err(BuildErrors(errors));
         }
         let mut command = command::build(
-            &self.model,
+            &self.grammar,
             &GateText {
                 policy: &self.settings.policy,
                 agent_env: &self.settings.agent_env,
@@ -450,7 +402,7 @@ impl<S: Serve> CliBuilder<S> {
         // command is built, and every run parses with this same command (no clone).
         command.build();
         Ok(Cli {
-            model: self.model,
+            grammar: self.grammar,
             handlers,
             command: Mutex::new(command),
             settings: self.settings,
@@ -464,7 +416,7 @@ impl<S: Serve> CliBuilder<S> {
 impl<S: Serve> fmt::Debug for CliBuilder<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CliBuilder")
-            .field("app", &self.model.app_name())
+            .field("app", &self.grammar.app_name())
             .field(
                 "bound",
                 &self

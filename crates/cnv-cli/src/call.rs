@@ -4,21 +4,21 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::time::Duration;
 
 use cnv_audit::{AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES};
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, SessionId};
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
-use cnv_typestate::{Rule, RunMode};
+use cnv_typestate::RunMode;
 use serde_json::{Map, Value};
 
-use crate::audit::Trail;
+use crate::audit::{Trail, call_result};
 use crate::cancel::CancelToken;
-use crate::cli::{CANCELLED_EXIT_CODE, Cli, Ended, Ending, Outcome};
+use crate::cli::Cli;
 use crate::console::Console;
-use crate::gate::Stop;
-use crate::output::{Exit, Output, type_label};
+use crate::dispatch::Early;
+use crate::outcome::{CallOutcome, CancelPoint};
+use crate::output::type_label;
 use crate::serve::Serve;
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
@@ -69,47 +69,6 @@ impl<'a> AgentCall<'a> {
     }
 }
 
-/// How a call on an agent's behalf ended.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum CallOutcome {
-    /// The handler ran and produced this.
-    Ran(Output),
-    /// No such command.
-    UnknownCommand {
-        /// The command asked for.
-        command: String,
-    },
-    /// The arguments do not fit the verb (an unknown name, a JSON value of the wrong
-    /// kind, a value its type refuses, a required one missing): nothing ran.
-    InvalidArguments {
-        /// What is wrong, as clap or the conversion says it.
-        message: String,
-    },
-    /// The gate or the sandbox refused: nothing ran.
-    Refused {
-        /// The rule that refused.
-        rule: Rule,
-        /// What happened.
-        message: String,
-        /// What to do.
-        hint: String,
-    },
-    /// The handler failed.
-    Failed {
-        /// Its message.
-        message: String,
-    },
-    /// The handler ran past its resource band's time and was stopped.
-    Overran {
-        /// The band's time.
-        budget: Duration,
-    },
-    /// The caller cancelled the call ([`AgentCall::with_cancel`]): it did not start, or
-    /// its handler was abandoned.
-    Cancelled,
-}
-
 impl<S: Serve> Cli<S> {
     /// Runs one call on an agent's behalf, as an MCP server does for `tools/call`: the
     /// JSON arguments become the verb's command-line arguments, and the call goes through
@@ -130,47 +89,38 @@ impl<S: Serve> Cli<S> {
         let mut console = Console::new(&mut out, &mut err);
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             // Cancelled before it reached the gate: nothing was decided, nothing ran.
-            self.record_refused(
-                call,
-                &console,
-                CallResult::Cancelled {
-                    exit_code: CANCELLED_EXIT_CODE,
-                    message: "cancelled by its caller before it reached the gate".to_owned(),
-                },
-            );
-            return CallOutcome::Cancelled;
+            let cancelled = CallOutcome::Cancelled {
+                at: CancelPoint::BeforeGate,
+            };
+            return self.refused_before_the_gate(call, &console, cancelled);
         }
         let args = match self.agent_argv(call) {
             Ok(args) => args,
-            Err(outcome) => return self.refused_as_invalid(call, &console, outcome),
+            Err(outcome) => return self.refused_before_the_gate(call, &console, outcome),
         };
         match self.dispatch(&args, &mut console, &call.origin, call.cancel.as_ref()) {
-            Outcome::Usage(err) => {
+            Err(Early::Usage(err)) => {
                 let outcome = CallOutcome::InvalidArguments {
                     message: clap_message(&err),
                 };
-                self.refused_as_invalid(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome)
             }
-            Outcome::Printed(_) => {
+            Err(Early::Printed(_)) => {
                 let outcome = CallOutcome::InvalidArguments {
                     message:
                         "the arguments asked the program to print something, not to run a command"
                             .to_owned(),
                 };
-                self.refused_as_invalid(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome)
             }
-            Outcome::Call {
-                report,
-                ended,
-                finish,
-            } => {
-                let exit = ended.exit();
-                if let Some(finish) = finish {
+            Ok(dispatched) => {
+                let outcome = worded_for_an_agent(dispatched.outcome, dispatched.report.class);
+                if let Some(finish) = dispatched.finish {
                     // The call is over either way; a trail that cannot say how is the
                     // operator's to see in the log (its head stops short).
-                    let _unrecorded = finish.record(Ending::of(&ended, report.band).result(exit));
+                    let _unrecorded = finish.record(&outcome, outcome.exit());
                 }
-                outcome(ended, report.class)
+                outcome
             }
         }
     }
@@ -186,29 +136,21 @@ impl<S: Serve> Cli<S> {
         let unknown = CallOutcome::UnknownCommand {
             command: call.command.to_owned(),
         };
-        self.refused_as_invalid(call, &console, unknown)
+        self.refused_before_the_gate(call, &console, unknown)
     }
 
-    /// Records `outcome`, a refusal of `call` before the gate (an unknown command or
-    /// invalid arguments), as an `invalid` call, and returns it.
-    fn refused_as_invalid(
+    /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid
+    /// arguments, a cancel), and returns it.
+    fn refused_before_the_gate(
         &self,
         call: &AgentCall<'_>,
         console: &Console<'_>,
         outcome: CallOutcome,
     ) -> CallOutcome {
-        let message = match &outcome {
-            CallOutcome::UnknownCommand { command } => format!("unknown command `{command}`"),
-            CallOutcome::InvalidArguments { message } => format!("invalid arguments: {message}"),
-            _ => "refused before the gate".to_owned(),
-        };
         self.record_refused(
             call,
             console,
-            CallResult::Invalid {
-                exit_code: i32::from(Exit::Usage.code()),
-                message,
-            },
+            call_result(&outcome, outcome.exit(), ResourceBand::Instant),
         );
         outcome
     }
@@ -336,31 +278,26 @@ impl<S: Serve> Cli<S> {
 /// no verb has) is cut.
 const MAX_RECORDED_COMMAND: usize = 256;
 
-/// What a call of a verb of `class` that reached the gate comes to for its caller.
-fn outcome(ended: Ended, class: CapabilityClass) -> CallOutcome {
-    match ended {
-        Ended::Output(output, _) => CallOutcome::Ran(output),
-        Ended::Stop(Stop::Denied(refusal) | Stop::NotConfirmed(refusal)) => CallOutcome::Refused {
-            rule: refusal.rule,
-            message: refusal.message,
-            // The caller gives a justification as an argument, not as `--justify`.
-            hint: match refusal.required {
-                Some(min_chars) => format!(
+/// `outcome` as an agent calling with JSON arguments reads it: a justification is an
+/// argument it passes, not a flag.
+fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutcome {
+    match outcome {
+        CallOutcome::Refused(mut refusal) => {
+            if let Some(min_chars) = refusal.required {
+                refusal.hint = format!(
                     "call again with a `{JUSTIFICATION_ARGUMENT}` argument of at least \
                      {min_chars} characters saying why this call needs `{class}` ({})",
                     class.describe()
-                ),
-                None => refusal.hint,
-            },
-        },
-        Ended::Stop(Stop::Failed(err)) if err.is_usage() => CallOutcome::InvalidArguments {
-            message: err.to_string(),
-        },
-        Ended::Stop(Stop::Failed(err)) => CallOutcome::Failed {
-            message: err.to_string(),
-        },
-        Ended::Overrun(budget) => CallOutcome::Overran { budget },
-        Ended::Cancelled { .. } => CallOutcome::Cancelled,
+                );
+            }
+            CallOutcome::Refused(refusal)
+        }
+        CallOutcome::Ran(_)
+        | CallOutcome::UnknownCommand { .. }
+        | CallOutcome::InvalidArguments { .. }
+        | CallOutcome::Failed(_)
+        | CallOutcome::Overran { .. }
+        | CallOutcome::Cancelled { .. } => outcome,
     }
 }
 

@@ -7,7 +7,15 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use cnv_typestate::{ApprovalError, ApprovalRequest, HumanApproval};
 
-use crate::gate::Prompt;
+/// Asks a person: a yes/no confirmation, or a [`HumanApproval`].
+pub(crate) trait Prompt {
+    /// Whether anyone can be asked: standard input and standard error are a terminal.
+    fn is_interactive(&self) -> bool;
+    /// Asks `question`; `Ok(true)` for yes.
+    fn confirm(&mut self, question: &str) -> io::Result<bool>;
+    /// Asks for an approval of `request`.
+    fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError>;
+}
 
 /// Where a run reads and writes: standard streams, the operator's environment, and the
 /// person who may be asked to confirm.

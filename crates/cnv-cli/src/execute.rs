@@ -20,16 +20,19 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
 
 use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::{
     Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
 };
 
+use cnv_caps::Rule;
+
 use crate::cancel::CancelToken;
 use crate::gate::{Job, RunHandler};
+use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::{HandlerError, Output};
+use crate::settings::WORKSPACE_ENV;
 
 /// What the operator decided about where and how handlers run.
 #[derive(Debug)]
@@ -48,41 +51,30 @@ pub(crate) struct Confinement<'a> {
     pub(crate) whole_process: bool,
 }
 
-/// How a call ended.
+/// How running an admitted call went: how it ended, and what the kernel enforced around
+/// its handler when the handler was started.
 #[derive(Debug)]
-pub(crate) enum Ran {
-    /// The handler returned.
-    Done {
-        result: Result<Output, HandlerError>,
-        enforcement: Option<Enforcement>,
-    },
-    /// The handler ran past its band's time; its worker was left behind.
-    Overran {
-        budget: Duration,
-        enforcement: Enforcement,
-    },
-    /// The call did not run: the sandbox, the workspace or the audit log's place refused it.
-    NotRun(NotRun),
-    /// The caller cancelled the call: before its handler started (no enforcement), or
-    /// while it ran (its worker was left behind).
-    Cancelled { enforcement: Option<Enforcement> },
+pub(crate) struct Ran {
+    pub(crate) outcome: CallOutcome,
+    pub(crate) enforcement: Option<Enforcement>,
 }
 
 impl Ran {
-    /// What the kernel enforced around the handler, when it was started.
-    pub(crate) fn enforcement(&self) -> Option<&Enforcement> {
-        match self {
-            Self::Done { enforcement, .. } => enforcement.as_ref(),
-            Self::Overran { enforcement, .. } => Some(enforcement),
-            Self::Cancelled { enforcement } => enforcement.as_ref(),
-            Self::NotRun(_) => None,
+    fn ended(outcome: CallOutcome, enforcement: Option<Enforcement>) -> Self {
+        Self {
+            outcome,
+            enforcement,
         }
+    }
+
+    fn not_run(not_run: NotRun, workspace: &Path) -> Self {
+        Self::ended(not_run.outcome(workspace), None)
     }
 }
 
 /// Why an admitted call did not run.
 #[derive(Debug)]
-pub(crate) enum NotRun {
+enum NotRun {
     /// The operator's workspace cannot be opened.
     Workspace(SandboxError),
     /// An audit log lies where the verb's class could reach it.
@@ -92,6 +84,47 @@ pub(crate) enum NotRun {
     Sandbox(SandboxError),
     /// The worker could not start, or ended without an answer (its handler panicked).
     Thread(String),
+}
+
+impl NotRun {
+    /// Why the call did not run, as its caller sees it.
+    fn outcome(self, workspace: &Path) -> CallOutcome {
+        match self {
+            Self::Workspace(err) => CallOutcome::Failed(HandlerError::msg(format!(
+                "the workspace {} cannot be opened ({err}); the operator sets it with `{WORKSPACE_ENV}` or `CliBuilder::workspace`",
+                workspace.display()
+            ))),
+            Self::AuditInReach { log } => CallOutcome::Refused(Refusal::new(
+                Rule::AuditOutOfReach,
+                format!(
+                    "the audit trail's file {} (a log, its head or its key) lies where this command could change or read it, so it does not run (rule `{}`)",
+                    log.display(),
+                    Rule::AuditOutOfReach
+                ),
+                format!(
+                    "the operator keeps the audit log, its head and its key outside the workspace ({})",
+                    workspace.display()
+                ),
+            )),
+            Self::Sandbox(err) => CallOutcome::Refused(Refusal::new(
+                Rule::SandboxRequired,
+                format!(
+                    "the kernel cannot confine this command as its class requires, so it does not run (rule `{}`): {err}",
+                    Rule::SandboxRequired
+                ),
+                "run it on a kernel with Landlock (ABI 6 or later for full enforcement), or ask the operator to drop CNV_SANDBOX=strict",
+            )),
+            Self::Thread(message) => CallOutcome::Failed(HandlerError::msg(message)),
+        }
+    }
+}
+
+/// What the handler returned, as the call's ending.
+fn returned(result: Result<Output, HandlerError>) -> CallOutcome {
+    match result {
+        Ok(output) => CallOutcome::Ran(output),
+        Err(err) => CallOutcome::Failed(err),
+    }
 }
 
 /// The idle workers of one command line, by what they are restricted to.
@@ -176,7 +209,7 @@ impl Workers {
         } else {
             match Workspace::open(confinement.workspace) {
                 Ok(workspace) => Some(workspace),
-                Err(err) => return Ran::NotRun(NotRun::Workspace(err)),
+                Err(err) => return Ran::not_run(NotRun::Workspace(err), confinement.workspace),
             }
         };
         if !confinement.sandbox {
@@ -184,12 +217,14 @@ impl Workers {
             // its handle, and its band's time (and its cancellation, once started) is the
             // program's to enforce.
             if cancel.is_some_and(CancelToken::is_cancelled) {
-                return Ran::Cancelled { enforcement: None };
+                return Ran::ended(
+                    CallOutcome::Cancelled {
+                        at: CancelPoint::BeforeHandler,
+                    },
+                    None,
+                );
             }
-            return Ran::Done {
-                result: (job.run)(workspace.as_ref()),
-                enforcement: None,
-            };
+            return Ran::ended(returned((job.run)(workspace.as_ref())), None);
         }
         if !grant.is_unrestricted() {
             for log in confinement.audit_paths {
@@ -197,7 +232,10 @@ impl Workers {
                 // would hold the trail of its own calls (what it may write, it may read).
                 let in_reach = grant.may_read(workspace.as_ref(), log).unwrap_or(true);
                 if in_reach {
-                    return Ran::NotRun(NotRun::AuditInReach { log: log.clone() });
+                    return Ran::not_run(
+                        NotRun::AuditInReach { log: log.clone() },
+                        confinement.workspace,
+                    );
                 }
             }
         }
@@ -212,7 +250,7 @@ impl Workers {
         let memory = confinement.whole_process.then_some(band);
         let worker = match self.take(&key, workspace, memory, command) {
             Ok(worker) => worker,
-            Err(not_run) => return Ran::NotRun(not_run),
+            Err(not_run) => return Ran::not_run(not_run, confinement.workspace),
         };
         let (reply, answer) = mpsc::channel();
         if let Some(cancel) = cancel {
@@ -223,7 +261,12 @@ impl Workers {
             if !waiting {
                 // Cancelled before the handler started: it never starts.
                 self.give_back(key, worker);
-                return Ran::Cancelled { enforcement: None };
+                return Ran::ended(
+                    CallOutcome::Cancelled {
+                        at: CancelPoint::BeforeHandler,
+                    },
+                    None,
+                );
             }
         }
         let task = Task {
@@ -249,25 +292,29 @@ impl Workers {
             Ok(Answer::Returned(result)) => {
                 let enforcement = worker.enforcement.clone();
                 self.give_back(key, worker);
-                Ran::Done {
-                    result,
-                    enforcement: Some(enforcement),
-                }
+                Ran::ended(returned(result), Some(enforcement))
             }
             // The worker is busy with a handler that did not stop: never again.
-            Ok(Answer::Cancelled) => Ran::Cancelled {
-                enforcement: Some(worker.enforcement),
-            },
-            Err(Some(budget)) => Ran::Overran {
-                budget,
-                enforcement: worker.enforcement,
-            },
-            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::NotRun(NotRun::Thread(
-                "the handler's worker ended before the call".to_owned(),
-            )),
-            Ok(Answer::Lost) | Err(None) => Ran::NotRun(NotRun::Thread(
-                "the handler's worker ended without an answer (the handler panicked)".to_owned(),
-            )),
+            Ok(Answer::Cancelled) => Ran::ended(
+                CallOutcome::Cancelled {
+                    at: CancelPoint::DuringHandler,
+                },
+                Some(worker.enforcement),
+            ),
+            Err(Some(budget)) => {
+                Ran::ended(CallOutcome::Overran { budget }, Some(worker.enforcement))
+            }
+            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::not_run(
+                NotRun::Thread("the handler's worker ended before the call".to_owned()),
+                confinement.workspace,
+            ),
+            Ok(Answer::Lost) | Err(None) => Ran::not_run(
+                NotRun::Thread(
+                    "the handler's worker ended without an answer (the handler panicked)"
+                        .to_owned(),
+                ),
+                confinement.workspace,
+            ),
         }
     }
 

@@ -19,12 +19,11 @@
 
 use core::cell::Cell;
 use core::marker::PhantomData;
-use std::io;
 use std::sync::Arc;
 
 use clap::ArgMatches;
 use cnv_audit::{AuditError, shown_argument};
-use cnv_caps::text::{escape_invisible, justification_len};
+use cnv_caps::text::escape_invisible;
 use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, ConstRisk, Pure, ReadOnlyFS,
     TypedContract,
@@ -32,25 +31,15 @@ use cnv_caps::{
 use cnv_grammar::GrammarVerb;
 use cnv_sandbox::Workspace;
 use cnv_typestate::{
-    AllowedIn, ApprovalError, ApprovalRequest, Authorized, Autonomous, ClassVisitor, EscalateFrom,
-    EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement, Rule, RunMode,
-    SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
-    Unverified,
+    AllowedIn, ApprovalError, Authorized, Autonomous, ClassVisitor, EscalateFrom, EscalationError,
+    EscalationPolicy, NoApprovalNeeded, Requirement, Rule, RunMode, SessionConfig, SessionId,
+    SessionMode, SessionState, Supervised, TypedClass, TypedSession, Unverified,
 };
-use serde::Serialize;
 
+use crate::console::Prompt;
 use crate::invocation::Invocation;
+use crate::outcome::{CallOutcome, Refusal};
 use crate::output::{HandlerError, Output};
-
-/// Asks a person: a yes/no confirmation, or a [`HumanApproval`].
-pub(crate) trait Prompt {
-    /// Whether anyone can be asked: standard input and standard error are a terminal.
-    fn is_interactive(&self) -> bool;
-    /// Asks `question`; `Ok(true)` for yes.
-    fn confirm(&mut self, question: &str) -> io::Result<bool>;
-    /// Asks for an approval of `request`.
-    fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError>;
-}
 
 /// Everything the gate needs to decide one call and run its handler.
 pub(crate) struct Dispatch<'a> {
@@ -79,30 +68,6 @@ impl<'a> Dispatch<'a> {
     }
 }
 
-/// Why a call did not produce output.
-#[derive(Debug)]
-pub(crate) enum Stop {
-    /// The gate refused (exit 3).
-    Denied(Refusal),
-    /// A person's confirmation was needed and not given (exit 4).
-    NotConfirmed(Refusal),
-    /// The handler failed (exit 1, or 2 for a bad argument value).
-    Failed(HandlerError),
-}
-
-/// What the gate tells the caller about a refusal: the rule, what happened, what to do,
-/// and the justification's lengths when they decided it.
-#[derive(Debug, Serialize)]
-pub(crate) struct Refusal {
-    pub(crate) rule: Rule,
-    pub(crate) message: String,
-    pub(crate) hint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) required: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) given: Option<usize>,
-}
-
 /// The handler of an admitted call, given the workspace handle its class receives.
 pub(crate) type RunHandler =
     Box<dyn FnOnce(Option<&Workspace>) -> Result<Output, HandlerError> + Send>;
@@ -118,7 +83,7 @@ pub(crate) struct Job {
 }
 
 /// A handler with its class erased, as the command line stores it.
-pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Job, Stop> + Send + Sync>;
+pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Job, CallOutcome> + Send + Sync>;
 
 /// Erases `handler`, keeping its class `C` — and the contract of its verb, typed by `C`,
 /// that the command line checked when it was built — in the code that runs it.
@@ -173,7 +138,7 @@ where
     }
 
     /// A new session for this call; refused if its creation could not be recorded.
-    fn session<M: SessionMode>(&self) -> Result<TypedSession<Unverified, M>, Stop> {
+    fn session<M: SessionMode>(&self) -> Result<TypedSession<Unverified, M>, CallOutcome> {
         let session = TypedSession::<Unverified, M>::with_config(
             self.dispatch.session_name,
             self.dispatch.config,
@@ -185,7 +150,7 @@ where
 
     /// The handler inside `session`, which holds `C`, as a job to run — only if every
     /// step that led there is in the audit trail.
-    fn run<S, M>(&self, session: TypedSession<S, M>) -> Result<Job, Stop>
+    fn run<S, M>(&self, session: TypedSession<S, M>) -> Result<Job, CallOutcome>
     where
         S: Authorized<Current = C>,
         M: SessionMode,
@@ -219,7 +184,7 @@ where
     /// What the requirement asks before the session moves to `C`, other than an approval
     /// (which only [`ClassVisitor::approval_required`] can obtain): nothing, a
     /// justification, a person's confirmation; or a refusal.
-    fn admit<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), Stop>
+    fn admit<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), CallOutcome>
     where
         S: SessionState,
         M: SessionMode,
@@ -242,22 +207,14 @@ where
         &self,
         session: &mut TypedSession<S, M>,
         required: usize,
-    ) -> Result<(), Stop>
+    ) -> Result<(), CallOutcome>
     where
         S: SessionState,
         M: SessionMode,
     {
-        let given = justification_len(self.justification());
-        if given >= required {
-            return Ok(());
-        }
-        let error = EscalationError::JustificationTooShort {
-            from: session.class().unwrap_or(CapabilityClass::Pure),
-            to: C::CLASS,
-            required,
-            given,
-        };
-        Err(self.refuse(session, &error))
+        let from = session.class().unwrap_or(CapabilityClass::Pure);
+        EscalationPolicy::check_justification(from, C::CLASS, required, self.justification())
+            .map_err(|error| self.refuse(session, &error))
     }
 
     /// The caller-facing form of `error` for this call.
@@ -273,21 +230,21 @@ where
 
     /// Records a refusal the gate decided and returns it: exit 4 for a missing
     /// confirmation in human mode, exit 3 for everything else.
-    fn refuse<S, M>(&self, session: &mut TypedSession<S, M>, error: &EscalationError) -> Stop
+    fn refuse<S, M>(&self, session: &mut TypedSession<S, M>, error: &EscalationError) -> CallOutcome
     where
         S: SessionState,
         M: SessionMode,
     {
         if let Err(err) = session.record_denial(C::CLASS, self.justification(), error) {
-            return Stop::Denied(audit_refusal(&err));
+            return CallOutcome::Refused(audit_refusal(&err));
         }
-        let refusal = self.refusal(error);
-        match (M::MODE, error) {
-            (RunMode::Supervised, EscalationError::NotConfirmed { .. }) => {
-                Stop::NotConfirmed(refusal)
-            }
-            _ => Stop::Denied(refusal),
-        }
+        let mut refusal = self.refusal(error);
+        // A person could have confirmed it at a terminal (exit 4); an agent never can.
+        refusal.unconfirmed = match (M::MODE, error) {
+            (RunMode::Supervised, EscalationError::NotConfirmed { .. }) => true,
+            (RunMode::Supervised | RunMode::Autonomous, _) => false,
+        };
+        CallOutcome::Refused(refusal)
     }
 
     /// A person's confirmation; `scripted` when `--yes` will do.
@@ -295,7 +252,7 @@ where
         &mut self,
         session: &mut TypedSession<S, M>,
         scripted: bool,
-    ) -> Result<(), Stop>
+    ) -> Result<(), CallOutcome>
     where
         S: SessionState,
         M: SessionMode,
@@ -325,7 +282,7 @@ where
     }
 
     /// The refusal of a call that never runs in this mode, by `rule`.
-    fn never<S, M>(&self, session: &mut TypedSession<S, M>, rule: Rule) -> Stop
+    fn never<S, M>(&self, session: &mut TypedSession<S, M>, rule: Rule) -> CallOutcome
     where
         S: SessionState,
         M: SessionMode,
@@ -372,9 +329,11 @@ fn confirmation_question(
 
 /// A step of `session` that its sink could not record stops the call: nothing runs
 /// unrecorded (rule `audit_required`).
-fn recorded<S: SessionState, M: SessionMode>(session: &TypedSession<S, M>) -> Result<(), Stop> {
+fn recorded<S: SessionState, M: SessionMode>(
+    session: &TypedSession<S, M>,
+) -> Result<(), CallOutcome> {
     match session.audit_error() {
-        Some(err) => Err(Stop::Denied(audit_refusal(err))),
+        Some(err) => Err(CallOutcome::Refused(audit_refusal(err))),
         None => Ok(()),
     }
 }
@@ -385,7 +344,7 @@ where
     M: SessionMode,
     F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
-    type Output = Result<Job, Stop>;
+    type Output = Result<Job, CallOutcome>;
 
     fn agent_safe(mut self) -> Self::Output
     where
@@ -418,7 +377,7 @@ where
                 match session.escalate(self.contract, self.justification()) {
                     Ok(session) => self.run(session),
                     // The refusal is already in the audit trail.
-                    Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+                    Err(denied) => Err(CallOutcome::Refused(self.refusal(denied.error()))),
                 }
             }
         }
@@ -459,7 +418,7 @@ where
             Ok(approval) => match session.escalate_approved(self.contract, justification, approval)
             {
                 Ok(session) => self.run(session),
-                Err(denied) => Err(Stop::Denied(self.refusal(denied.error()))),
+                Err(denied) => Err(CallOutcome::Refused(self.refusal(denied.error()))),
             },
             Err(err) => {
                 let error = EscalationError::NotConfirmed {
@@ -498,13 +457,7 @@ pub(crate) fn refusal(
     let rule = error.rule();
     let class = contract.class();
     let safety = contract.safety();
-    let plain = |message: String, hint: String| Refusal {
-        rule,
-        message,
-        hint,
-        required: None,
-        given: None,
-    };
+    let plain = |message: String, hint: String| Refusal::new(rule, message, hint);
     match error {
         EscalationError::JustificationTooShort { required, given, .. } => {
             let problem = if justification.is_none() {
@@ -578,14 +531,12 @@ fn confirmation_hint(contract: CapabilityContract, policy: &EscalationPolicy) ->
 
 /// The refusal when the audit trail cannot record: nothing runs unrecorded.
 pub(crate) fn audit_refusal(error: &AuditError) -> Refusal {
-    Refusal {
-        rule: Rule::AuditRequired,
-        message: format!(
+    Refusal::new(
+        Rule::AuditRequired,
+        format!(
             "the audit trail cannot record this call, so nothing was run (rule `{}`): {error}",
             Rule::AuditRequired
         ),
-        hint: "fix the audit log (its path, its permissions, the disk), then retry".to_owned(),
-        required: None,
-        given: None,
-    }
+        "fix the audit log (its path, its permissions, the disk), then retry",
+    )
 }

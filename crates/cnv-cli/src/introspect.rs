@@ -145,7 +145,7 @@ impl<S: Serve> Cli<S> {
     /// never runs for an agent is listed (so an agent knows it exists) and says so.
     #[must_use]
     pub fn mcp_tools(&self) -> serde_json::Value {
-        let mut manifest = self.model.to_mcp_tools();
+        let mut manifest = self.model().to_mcp_tools();
         let rows = self.capabilities();
         if let Some(tools) = manifest["tools"].as_array_mut() {
             for (tool, row) in tools.iter_mut().zip(&rows) {
@@ -159,7 +159,7 @@ impl<S: Serve> Cli<S> {
     /// them, in declaration order.
     #[must_use]
     pub fn capabilities(&self) -> Vec<CapabilityRow> {
-        self.model
+        self.model()
             .verbs()
             .map(|(path, verb)| {
                 CapabilityRow::new(path.command(verb), verb.contract(), &self.settings.policy)

@@ -117,30 +117,35 @@ mod cancel;
 mod cli;
 mod command;
 mod console;
+mod dispatch;
 mod execute;
 mod gate;
 mod introspect;
 mod invocation;
+mod outcome;
 mod output;
 mod report;
+mod run;
 mod serve;
+mod settings;
 mod typed;
 
 pub use binding::VerbBinding;
-pub use builder::{
-    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BuildError, BuildErrors, CliBuilder,
-    DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
-};
-pub use call::{AgentCall, CallOutcome};
+pub use builder::{BuildError, BuildErrors, CliBuilder};
+pub use call::AgentCall;
 pub use cancel::CancelToken;
-pub use cli::Cli;
+pub use cli::{Cli, NoServer};
 pub use cnv_audit::{CallOrigin, McpTransport};
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use console::{Console, switch_is_on};
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
+pub use outcome::{CallOutcome, CancelPoint, Refusal};
 pub use output::{ArgError, Exit, HandlerError, Output};
-pub use serve::{NoServer, Serve, ServeRequest};
+pub use serve::{Serve, ServeRequest};
+pub use settings::{
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
+};
 pub use typed::{
     ArgValue, ArgsOnly, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs, WithCall,
 };

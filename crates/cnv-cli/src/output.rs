@@ -134,8 +134,10 @@ impl Output {
     }
 
     /// The `result` of the JSON output: the data, or the text as a string.
-    pub(crate) fn into_result(self) -> Value {
-        self.data.unwrap_or(Value::String(self.text))
+    pub(crate) fn result(&self) -> Value {
+        self.data
+            .clone()
+            .unwrap_or_else(|| Value::String(self.text.clone()))
     }
 }
 
@@ -191,14 +193,6 @@ impl HandlerError {
     #[must_use]
     pub fn source(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         self.source.as_deref()
-    }
-
-    pub(crate) fn exit(&self) -> Exit {
-        if self.usage {
-            Exit::Usage
-        } else {
-            Exit::Failed
-        }
     }
 }
 
@@ -347,6 +341,7 @@ pub(crate) fn type_label(rust_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::CallOutcome;
 
     #[test]
     fn exit_codes_are_distinct_and_stable() {
@@ -368,8 +363,8 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         let err = HandlerError::from(io).context("reading notes.txt");
         assert_eq!(err.to_string(), "reading notes.txt: no such file");
-        assert_eq!(err.exit(), Exit::Failed);
         assert!(err.source().is_some());
+        assert_eq!(CallOutcome::Failed(err).exit(), Exit::Failed);
     }
 
     #[test]
@@ -379,11 +374,11 @@ mod tests {
             name: "path".into(),
         });
         assert!(err.is_usage());
-        assert_eq!(err.exit(), Exit::Usage);
         assert_eq!(
             err.to_string(),
             "`file write`: the argument `path` was not given and has no default"
         );
+        assert_eq!(CallOutcome::Failed(err).exit(), Exit::Usage);
     }
 
     #[test]
@@ -394,7 +389,7 @@ mod tests {
             declared: "`path`".into(),
         });
         assert!(!err.is_usage());
-        assert_eq!(err.exit(), Exit::Failed);
+        assert_eq!(CallOutcome::Failed(err).exit(), Exit::Failed);
     }
 
     #[test]
@@ -417,12 +412,9 @@ mod tests {
 
     #[test]
     fn output_result_prefers_data() {
-        assert_eq!(Output::text("hi").into_result(), Value::String("hi".into()));
+        assert_eq!(Output::text("hi").result(), Value::String("hi".into()));
         let data = serde_json::json!([1, 2]);
-        assert_eq!(
-            Output::text("1 2").with_data(data.clone()).into_result(),
-            data
-        );
+        assert_eq!(Output::text("1 2").with_data(data.clone()).result(), data);
         assert_eq!(Output::json(data.clone()).as_text(), "[\n  1,\n  2\n]");
     }
 }

@@ -5,15 +5,15 @@ use std::ffi::OsString;
 use std::io;
 
 use cnv_audit::AuditError;
-use cnv_caps::CapabilityClass;
 use cnv_caps::text::escape_invisible;
+use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::Enforcement;
 use cnv_typestate::{Rule, RunMode};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::console::Console;
-use crate::gate::{Refusal, Stop};
+use crate::outcome::{CallOutcome, Refusal};
 use crate::output::{Exit, Output};
 
 /// The object printed for a command that ran, with `--format json`.
@@ -86,10 +86,13 @@ impl<'a> ErrorBody<'a> {
 pub(crate) struct Report {
     pub(crate) command: String,
     pub(crate) class: CapabilityClass,
-    pub(crate) band: cnv_caps::ResourceBand,
+    pub(crate) band: ResourceBand,
     pub(crate) mode: RunMode,
     pub(crate) json: bool,
 }
+
+/// What to do about an overrun.
+const OVERRUN_HINT: &str = "if the command needs longer, declare it with a slower band (Fast 1 s, Medium 10 s, Slow 60 s, Cold unbounded)";
 
 impl Report {
     fn mode(&self) -> &'static str {
@@ -99,9 +102,73 @@ impl Report {
         }
     }
 
-    pub(crate) fn success(
+    /// Prints how the call ended (text, or one JSON object) and returns the exit status:
+    /// the outcome's, unless the answer could not be written.
+    pub(crate) fn print(
         &self,
-        output: Output,
+        outcome: &CallOutcome,
+        sandbox: Option<&Enforcement>,
+        console: &mut Console<'_>,
+    ) -> Exit {
+        let exit = outcome.exit();
+        let failed;
+        let body = match outcome {
+            CallOutcome::Ran(output) => return self.success(output, sandbox, console),
+            CallOutcome::Refused(refusal) => ErrorBody::refusal(exit, refusal),
+            CallOutcome::Failed(err) => {
+                failed = failure_message(&self.command, err.is_usage(), &err.to_string());
+                ErrorBody::message(exit, &failed)
+            }
+            CallOutcome::UnknownCommand { command } => {
+                failed = format!("unknown command `{command}`");
+                ErrorBody::message(exit, &failed)
+            }
+            CallOutcome::InvalidArguments { message } => {
+                failed = format!("`{}`: {message}", self.command);
+                ErrorBody::message(exit, &failed)
+            }
+            CallOutcome::Overran { budget } => {
+                failed = format!(
+                    "`{}` ran past its resource band's time ({} ms, band `{}`) and was stopped; nothing it produced is reported",
+                    self.command,
+                    budget.as_millis(),
+                    self.band
+                );
+                ErrorBody {
+                    hint: Some(OVERRUN_HINT),
+                    ..ErrorBody::message(exit, &failed)
+                }
+            }
+            // Only a call made with a cancel token (`Cli::call`) is cancelled.
+            CallOutcome::Cancelled { .. } => {
+                failed = format!("`{}` failed: the call was cancelled", self.command);
+                ErrorBody::message(exit, &failed)
+            }
+        };
+        if self.json {
+            let object = Failure {
+                ok: false,
+                command: Some(&self.command),
+                mode: Some(self.mode()),
+                class: Some(self.class),
+                exit_code: exit.code(),
+                error: body,
+            };
+            let written = print_json(&object, console);
+            return delivered(exit, written, console);
+        }
+        // What the message quotes (a path, a handler's words) may come from an agent:
+        // shown, never obeyed by the terminal.
+        let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
+        if let Some(hint) = body.hint {
+            let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
+        }
+        exit
+    }
+
+    fn success(
+        &self,
+        output: &Output,
         sandbox: Option<&Enforcement>,
         console: &mut Console<'_>,
     ) -> Exit {
@@ -111,7 +178,7 @@ impl Report {
                 command: &self.command,
                 mode: self.mode(),
                 class: self.class,
-                result: output.into_result(),
+                result: output.result(),
                 sandbox,
             };
             print_json(&object, console)
@@ -143,70 +210,6 @@ impl Report {
             self.command,
             escape_invisible(&err.to_string())
         );
-    }
-
-    /// A handler that ran past its band's time: exit 5.
-    pub(crate) fn overrun(&self, budget: std::time::Duration, console: &mut Console<'_>) -> Exit {
-        let message = format!(
-            "`{}` ran past its resource band's time ({} ms, band `{}`) and was stopped; nothing it produced is reported",
-            self.command,
-            budget.as_millis(),
-            self.band
-        );
-        let hint = "if the command needs longer, declare it with a slower band (Fast 1 s, Medium 10 s, Slow 60 s, Cold unbounded)";
-        if self.json {
-            let object = Failure {
-                ok: false,
-                command: Some(&self.command),
-                mode: Some(self.mode()),
-                class: Some(self.class),
-                exit_code: Exit::Overrun.code(),
-                error: ErrorBody {
-                    hint: Some(hint),
-                    ..ErrorBody::message(Exit::Overrun, &message)
-                },
-            };
-            let written = print_json(&object, console);
-            return delivered(Exit::Overrun, written, console);
-        }
-        let _ = writeln!(console.stderr, "error: {}", escape_invisible(&message));
-        let _ = writeln!(console.stderr, "  to proceed: {hint}");
-        Exit::Overrun
-    }
-
-    pub(crate) fn stop(&self, stop: Stop, console: &mut Console<'_>) -> Exit {
-        let failed;
-        let (exit, body) = match &stop {
-            Stop::Denied(refusal) => (Exit::Denied, ErrorBody::refusal(Exit::Denied, refusal)),
-            Stop::NotConfirmed(refusal) => (
-                Exit::ConfirmationRequired,
-                ErrorBody::refusal(Exit::ConfirmationRequired, refusal),
-            ),
-            Stop::Failed(err) => {
-                let exit = err.exit();
-                failed = failure_message(&self.command, err.is_usage(), &err.to_string());
-                (exit, ErrorBody::message(exit, &failed))
-            }
-        };
-        if self.json {
-            let object = Failure {
-                ok: false,
-                command: Some(&self.command),
-                mode: Some(self.mode()),
-                class: Some(self.class),
-                exit_code: exit.code(),
-                error: body,
-            };
-            let written = print_json(&object, console);
-            return delivered(exit, written, console);
-        }
-        // What the message quotes (a path, a handler's words) may come from an agent:
-        // shown, never obeyed by the terminal.
-        let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
-        if let Some(hint) = body.hint {
-            let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
-        }
-        exit
     }
 }
 

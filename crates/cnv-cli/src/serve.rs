@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use clap::ArgMatches;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, NoServer};
 use crate::command::global;
 use crate::console::Console;
 use crate::output::Exit;
@@ -67,12 +67,6 @@ pub trait Serve: Default + Send + Sync + Sized + 'static {
     /// standard error; standard output may be the protocol's.
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit;
 }
-
-/// No server: the serve flags are refused with a usage error (exit 2) that says how to
-/// get one. The server of a command line made with `cnv-cli` alone.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct NoServer;
 
 impl Serve for NoServer {
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {

@@ -967,8 +967,9 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
     }
     // Not agent-safe: refused without a justification, whatever the program's mode.
     match call(&cli, "do fetch", json!({})) {
-        CallOutcome::Refused { rule, message, .. } => {
-            assert_eq!(rule, cnv_typestate::Rule::MinJustification);
+        CallOutcome::Refused(refusal) => {
+            assert_eq!(refusal.rule, cnv_typestate::Rule::MinJustification);
+            let message = &refusal.message;
             assert!(message.contains("at least 30 characters"), "{message}");
         }
         other => panic!("{other:?}"),
@@ -986,8 +987,8 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
         "do wipe",
         json!({ "justification": "the user asked for it, twice, in writing" }),
     ) {
-        CallOutcome::Refused { rule, .. } => {
-            assert_eq!(rule, cnv_typestate::Rule::DangerousNeverAutonomous);
+        CallOutcome::Refused(refusal) => {
+            assert_eq!(refusal.rule, cnv_typestate::Rule::DangerousNeverAutonomous);
         }
         other => panic!("{other:?}"),
     }
@@ -1081,7 +1082,7 @@ fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
     let arguments = json!({ "n": 2 }).as_object().cloned().unwrap_or_default();
     let outcome = cli.call(&cnv_cli::AgentCall::new("do calc", &arguments).with_cancel(cancel));
     assert!(
-        matches!(outcome, cnv_cli::CallOutcome::Cancelled),
+        matches!(outcome, cnv_cli::CallOutcome::Cancelled { .. }),
         "{outcome:?}"
     );
     assert_eq!(runs.load(Ordering::SeqCst), 0, "nothing ran");

@@ -15,7 +15,7 @@ use cnv_audit::CallOrigin;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli};
+use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli, HandlerError};
 
 use crate::Mcp;
 
@@ -75,9 +75,10 @@ pub(crate) fn serve(cli: &Cli<Mcp>, jobs: &Jobs) {
             Called::Command(_) => cli.call(&call),
             Called::Unknown(_) => cli.refuse_unknown(&call),
         }))
-        .unwrap_or_else(|_| CallOutcome::Failed {
-            message: "the call failed inside the server (a bug in cnv); the server goes on"
-                .to_owned(),
+        .unwrap_or_else(|_| {
+            CallOutcome::Failed(HandlerError::msg(
+                "the call failed inside the server (a bug in cnv); the server goes on",
+            ))
         });
         let _ = job.reply.send(outcome);
     }

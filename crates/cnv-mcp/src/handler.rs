@@ -352,23 +352,16 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             ),
             None,
         )),
-        CallOutcome::InvalidArguments { message } => Ok(error_result(
-            "invalid_arguments",
-            &format!("invalid arguments: {message}"),
-            None,
-            Some("call the tool again with the arguments its inputSchema declares"),
-        )),
-        CallOutcome::Refused {
-            rule,
-            message,
-            hint,
-        } => Ok(error_result(
+        CallOutcome::InvalidArguments { message } => Ok(invalid_arguments(&message)),
+        // A value the handler's type refuses is the caller's to fix, as clap's are.
+        CallOutcome::Failed(err) if err.is_usage() => Ok(invalid_arguments(&err.to_string())),
+        CallOutcome::Refused(refusal) => Ok(error_result(
             "refused",
-            &message,
-            Some(&rule.to_string()),
-            Some(&hint),
+            &refusal.message,
+            Some(&refusal.rule.to_string()),
+            Some(&refusal.hint),
         )),
-        CallOutcome::Failed { message } => Ok(error_result("failed", &message, None, None)),
+        CallOutcome::Failed(err) => Ok(error_result("failed", &err.to_string(), None, None)),
         CallOutcome::Overran { budget } => Ok(error_result(
             "overrun",
             &format!(
@@ -378,9 +371,18 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             None,
             Some("the operator or the program's author can give the command a slower band"),
         )),
-        CallOutcome::Cancelled => Err(cancelled()),
-        other => Ok(error_result("failed", &format!("{other:?}"), None, None)),
+        CallOutcome::Cancelled { .. } => Err(cancelled()),
     }
+}
+
+/// The result of a call whose arguments the verb refused.
+fn invalid_arguments(message: &str) -> CallToolResult {
+    error_result(
+        "invalid_arguments",
+        &format!("invalid arguments: {message}"),
+        None,
+        Some("call the tool again with the arguments its inputSchema declares"),
+    )
 }
 
 /// An `isError` result: the message and what to do as text, and the same as

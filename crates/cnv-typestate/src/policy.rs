@@ -297,6 +297,24 @@ impl EscalationPolicy {
         if let Some(approval) = approval {
             approval.matches_request(to, justification)?;
         }
+        Self::check_justification(from, to, required, justification)
+    }
+
+    /// Whether `justification` has at least `required` characters, as
+    /// [`justification_len`] counts them: the one place a justification is measured, for
+    /// an escalation from `from` to `to` ([`check`](Self::check) asks it with the
+    /// threshold of `to`; a command line asks it with the threshold a
+    /// [`Requirement`] names).
+    ///
+    /// # Errors
+    ///
+    /// [`EscalationError::JustificationTooShort`] with both lengths.
+    pub fn check_justification(
+        from: CapabilityClass,
+        to: CapabilityClass,
+        required: usize,
+        justification: &str,
+    ) -> Result<(), EscalationError> {
         let given = justification_len(justification);
         if given < required {
             return Err(EscalationError::JustificationTooShort {

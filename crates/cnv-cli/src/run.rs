@@ -1,0 +1,89 @@
+//! The command line: [`Cli::run`] and its forms, which parse a process's arguments, take
+//! the command through the gate and the sandbox, print how it ended and record it.
+
+use std::ffi::OsString;
+use std::io;
+use std::process::ExitCode;
+
+use cnv_audit::CallOrigin;
+
+use crate::cli::Cli;
+use crate::console::Console;
+use crate::dispatch::Early;
+use crate::output::Exit;
+use crate::report;
+use crate::serve::Serve;
+
+impl<S: Serve> Cli<S> {
+    /// Runs the process's command line (`std::env::args_os`) with its standard streams
+    /// and environment, and returns the exit code for `main`.
+    ///
+    /// ```no_run
+    /// # fn cli() -> cnv_cli::Cli { unimplemented!() }
+    /// fn main() -> std::process::ExitCode {
+    ///     cli().run()
+    /// }
+    /// ```
+    #[must_use = "return the exit code from `main`"]
+    pub fn run(&self) -> ExitCode {
+        // Unlocked handles: the handler runs on a thread of its own, and holding the
+        // streams' locks here would block it at its first `eprintln!`.
+        self.run_args(std::env::args_os())
+    }
+
+    /// Runs `args` (the program name first) as [`run`](Self::run) runs the process's
+    /// own: with its standard streams, environment and terminal. For a program that
+    /// rewrites its arguments first; agent mode and every operator setting still come
+    /// from the environment, whatever the arguments say.
+    ///
+    /// ```no_run
+    /// # fn cli() -> cnv_cli::Cli { unimplemented!() }
+    /// fn main() -> std::process::ExitCode {
+    ///     // `notes ls` is short for `notes note list`.
+    ///     let args = std::env::args_os().map(|arg| if arg == "ls" { "note".into() } else { arg });
+    ///     let mut args: Vec<std::ffi::OsString> = args.collect();
+    ///     if args.get(1).is_some_and(|word| word == "note") && args.len() == 2 {
+    ///         args.push("list".into());
+    ///     }
+    ///     cli().run_args(args)
+    /// }
+    /// ```
+    #[must_use = "return the exit code from `main`"]
+    pub fn run_args<I, T>(&self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut out = io::stdout();
+        let mut err = io::stderr();
+        let mut console = Console::process(&mut out, &mut err);
+        self.run_in(args, &mut console).into()
+    }
+
+    /// Runs `args` (the program name first, as in `std::env::args_os`) against
+    /// `console`: [`Console::process`] for the process's own streams and environment,
+    /// [`Console::for_tests`] in tests.
+    pub fn run_in<I, T>(&self, args: I, console: &mut Console<'_>) -> Exit
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let json = report::wants_json(&args);
+        match self.dispatch(&args, console, &CallOrigin::CommandLine, None) {
+            Err(Early::Usage(err)) => report::clap_error(&err, json, console),
+            Err(Early::Printed(exit)) => exit,
+            Ok(call) => {
+                let exit = call
+                    .report
+                    .print(&call.outcome, call.enforcement.as_ref(), console);
+                if let Some(finish) = call.finish
+                    && let Err(err) = finish.record(&call.outcome, exit)
+                {
+                    call.report.unrecorded_end(&err, console);
+                }
+                exit
+            }
+        }
+    }
+}
