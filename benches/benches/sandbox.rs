@@ -5,12 +5,9 @@
 //! thread started and joined alone (the peer): the difference is the restriction. The
 //! kernel probe is done once per process and is not in these rows.
 //!
-//! Group `sandbox/deadline`: arming and finishing a deadline (a watchdog thread woken
-//! and joined) beside starting and joining a thread.
-//!
 //! Group `sandbox/process`: the program `sandboxed-exit` from start to exit, sandboxed
 //! the way a command-line program is before its handler (workspace opened, the
-//! Landlock probe, deadline armed, memory limited, thread restricted) beside the same
+//! Landlock probe, memory limited, thread restricted) beside the same
 //! program exiting at once, and, to tell the layers' costs apart, sandboxed with
 //! Landlock alone.
 
@@ -19,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 
 use cnv::CapabilityClass;
-use cnv_sandbox::{Deadline, Strictness, Workspace, probe, restrict_current_thread};
+use cnv_sandbox::{Strictness, Workspace, probe, restrict_current_thread};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_sandboxed-exit");
@@ -74,20 +71,6 @@ fn restrict_thread(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn deadline(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sandbox/deadline");
-    group.bench_function("cnv Deadline::arm + finish", |b| {
-        b.iter(|| {
-            let deadline = Deadline::arm(cnv::ResourceBand::Fast, |_| {}).expect("arm");
-            black_box(deadline.finish())
-        });
-    });
-    group.bench_function("spawn + join", |b| {
-        b.iter(|| thread::spawn(|| black_box(1)).join().expect("the thread"));
-    });
-    group.finish();
-}
-
 fn process(c: &mut Criterion) {
     let dir = workspace_dir();
     let mut group = c.benchmark_group("sandbox/process");
@@ -119,5 +102,5 @@ fn process(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, restrict_thread, deadline, process);
+criterion_group!(benches, restrict_thread, process);
 criterion_main!(benches);

@@ -3,8 +3,7 @@
 //! exit, with and without the sandbox.
 //!
 //! `sandboxed-exit` exits at once; `sandboxed-exit CLASS [WORKSPACE [landlock-only]]`
-//! first opens the workspace, arms the deadline of the class's default band, limits
-//! memory to that band and restricts its main thread to the class (with Landlock alone,
+//! first opens the workspace, limits memory to the class's default band and restricts its main thread to the class (with Landlock alone,
 //! leaving out the seccomp filter, when the third argument says so: for the bench's
 //! breakdown, never for a program).
 
@@ -13,9 +12,7 @@
 use std::process::ExitCode;
 
 use cnv::CapabilityClass;
-use cnv_sandbox::{
-    Deadline, Sandbox, Strictness, Workspace, limit_memory, restrict_current_thread,
-};
+use cnv_sandbox::{Sandbox, Strictness, Workspace, limit_memory, restrict_current_thread};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -41,10 +38,6 @@ fn sandbox(
     let class: CapabilityClass = class.parse()?;
     let workspace = workspace.map(Workspace::open).transpose()?;
     let band = class.default_band();
-    let deadline = Deadline::arm(band, |overrun| {
-        eprintln!("sandboxed-exit: {overrun}");
-        std::process::exit(124);
-    })?;
     limit_memory(band)?;
     if landlock_only {
         let mut sandbox = Sandbox::new(class).without_seccomp();
@@ -55,9 +48,5 @@ fn sandbox(
     } else {
         restrict_current_thread(class, workspace.as_ref(), Strictness::BestEffort)?;
     }
-    if deadline.finish().in_time() {
-        Ok(())
-    } else {
-        Err("overran".into())
-    }
+    Ok(())
 }

@@ -21,9 +21,26 @@ pub enum AuditEvent {
     Escalate,
     /// The session gave up capability, from `from` down to `to`.
     Narrow,
-    /// The call the session was made for ended; `result` says how. An
-    /// [`AuditLog`](crate::AuditLog) signs a checkpoint at this entry.
+    /// The handler of the call the session was made for starts, holding `to`: the
+    /// decision to run it, signed before it gets control.
+    Start,
+    /// The call the session was made for ended; `result` says how.
     Finish,
+}
+
+impl AuditEvent {
+    /// Whether an [`AuditLog`](crate::AuditLog) signs the line of this event (and writes
+    /// its signed head beside it): the start and the end of a call's handler, so the
+    /// decision to run a call is signed before the handler gets control and how it ended
+    /// once it has. With the genesis and each recovery, these are the log's checkpoints:
+    /// the one signing cadence, which the reader checks too.
+    #[must_use]
+    pub const fn is_checkpoint(self) -> bool {
+        match self {
+            Self::Start | Self::Finish => true,
+            Self::Create | Self::Verify | Self::Escalate | Self::Narrow => false,
+        }
+    }
 }
 
 /// Whether the transition happened: an entry's `outcome`.
@@ -157,6 +174,27 @@ impl AuditEntry {
             detail: result.message().map(str::to_owned),
             result: Some(result),
             ..Self::new(session, session_id, mode, AuditEvent::Finish, outcome)
+        }
+    }
+
+    /// The entry that starts a call's handler, holding `class`: the decision to run it,
+    /// which an [`AuditLog`](crate::AuditLog) signs before the handler gets control.
+    #[must_use]
+    pub fn start(
+        session: &str,
+        session_id: SessionId,
+        mode: RunMode,
+        class: CapabilityClass,
+    ) -> Self {
+        Self {
+            to: Some(class),
+            ..Self::new(
+                session,
+                session_id,
+                mode,
+                AuditEvent::Start,
+                Verdict::Allowed,
+            )
         }
     }
 

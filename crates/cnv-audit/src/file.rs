@@ -14,7 +14,7 @@ use crate::chain::{
 };
 use crate::error::{AuditError, ChainError};
 use crate::key::AuditKey;
-use crate::{AuditEntry, AuditEvent, AuditSink};
+use crate::{AuditEntry, AuditSink};
 
 /// The operator's audit log: hash-chained JSON Lines in a file that every run appends
 /// to, anchored by a genesis line, signed at checkpoints by the operator's
@@ -57,14 +57,13 @@ use crate::{AuditEntry, AuditEvent, AuditSink};
 ///
 /// A signature costs about five times what hashing and writing an entry costs (see
 /// `docs/PERFORMANCE.md`), so the log signs *checkpoints*, not entries: the genesis, each
-/// recovery, and each entry that ends a call ([`AuditEvent::Finish`]) carry a signature
-/// of the log's id, their number and their hash — which vouches for every line before
-/// them, since each line holds the hash of the one before. At each checkpoint the head
-/// beside the log is rewritten with the same signature. [`checkpoint`](Self::checkpoint)
-/// signs the head at any other moment (before a handler runs, say), and dropping the
-/// log does so if entries were written since the last one. Without a key the same
-/// happens unsigned: the chain and the head still catch a careless edit or cut, but not
-/// a forger.
+/// recovery, and each entry that starts or ends a call's handler
+/// ([`AuditEvent::is_checkpoint`](crate::AuditEvent::is_checkpoint): the one signing cadence) carry a signature of the
+/// log's id, their number and their hash — which vouches for every line before them,
+/// since each line holds the hash of the one before. At each checkpoint the head beside
+/// the log is rewritten with the same signature; dropping the log signs the head if
+/// entries were written since the last one. Without a key the same happens unsigned: the
+/// chain and the head still catch a careless edit or cut, but not a forger.
 ///
 /// # Repairs
 ///
@@ -159,15 +158,9 @@ impl AuditLog {
     }
 
     /// Signs the head beside the log for the chain as it stands, if entries were
-    /// written since the last checkpoint (by this process or another). Call it before
-    /// handing control to code that should not be able to erase what was recorded (a
-    /// handler), and at the end of a run; entries that end a call are checkpoints
-    /// already.
-    ///
-    /// # Errors
-    ///
-    /// [`AuditError::Io`] when the log or its head cannot be read or written.
-    pub fn checkpoint(&self) -> Result<(), AuditError> {
+    /// written since the last checkpoint (by this process or another): what dropping the
+    /// log does.
+    fn sign_head(&self) -> Result<(), AuditError> {
         self.locked(|state| {
             let id = self.attach(state, false)?;
             if state.checkpoint < state.tip.n {
@@ -487,7 +480,7 @@ impl AuditSink for AuditLog {
     fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
         self.locked(|state| {
             let id = self.attach(state, false)?;
-            let checkpoint = entry.event == AuditEvent::Finish;
+            let checkpoint = entry.event.is_checkpoint();
             self.append(state, id, &BodyOut::Entry(entry), checkpoint)?;
             if checkpoint {
                 self.write_head(state, id)?;
@@ -505,7 +498,7 @@ impl Drop for AuditLog {
         }
         // Best effort: a failure here has nobody to report to, and the next writer's
         // checkpoint covers these entries.
-        let _ = self.checkpoint();
+        let _ = self.sign_head();
     }
 }
 

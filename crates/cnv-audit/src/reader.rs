@@ -5,7 +5,6 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::AuditEvent;
 use crate::chain::{self, ChainHash, Genesis, LogId, MAX_LINE_BYTES, RecordBody, Tip};
 use crate::error::ChainError;
 use crate::key::AuditPublicKey;
@@ -59,7 +58,8 @@ pub struct ChainSummary {
 /// * every line's `n` is its place — else [`ChainError::Misnumbered`];
 /// * in a log whose genesis names a key, every signature verifies under it
 ///   ([`ChainError::BadSignature`], which names the last good one), and the lines the
-///   writer always signs (the genesis, a recovery, the end of a call) carry one
+///   writer always signs (the genesis, a recovery, the start and the end of a call's
+///   handler: [`AuditEvent::is_checkpoint`](crate::AuditEvent::is_checkpoint)) carry one
 ///   ([`ChainError::Unsigned`]);
 /// * a recovery that found the head disagreeing with the log is a problem
 ///   ([`ChainError::HeadDisagreed`]); one that removed a partial line is not (a writer
@@ -206,7 +206,7 @@ impl<R: BufRead> ChainReader<R> {
                 }
                 true
             }
-            (RecordBody::Entry(entry), _) => entry.event == AuditEvent::Finish,
+            (RecordBody::Entry(entry), _) => entry.event.is_checkpoint(),
         };
         let genesis = self
             .genesis
@@ -305,7 +305,7 @@ pub fn verify_chain<R: BufRead>(reader: R) -> Result<ChainSummary, ChainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuditEntry, AuditSink, JsonLinesSink, Verdict};
+    use crate::{AuditEntry, AuditEvent, AuditSink, JsonLinesSink, Verdict};
     use cnv_caps::RunMode;
     use cnv_caps::SessionId;
 

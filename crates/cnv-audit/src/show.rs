@@ -103,6 +103,7 @@ fn entry_columns(entry: &AuditEntry) -> (String, String, String, String, String,
         AuditEvent::Verify => "verify",
         AuditEvent::Escalate => "escalate",
         AuditEvent::Narrow => "narrow",
+        AuditEvent::Start => "start",
         AuditEvent::Finish => "finish",
     };
     let outcome = match entry.outcome {

@@ -293,7 +293,10 @@ fn tally(
                     }
                 }
                 AuditEvent::Finish => report.calls += 1,
-                AuditEvent::Create | AuditEvent::Verify | AuditEvent::Narrow => {}
+                AuditEvent::Create
+                | AuditEvent::Verify
+                | AuditEvent::Narrow
+                | AuditEvent::Start => {}
             }
         }
         RecordBody::Recovery(recovery) => {

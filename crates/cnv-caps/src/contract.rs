@@ -362,6 +362,20 @@ impl<C: ConstRisk> TypedContract<C> {
     pub const fn contract(&self) -> CapabilityContract {
         self.contract
     }
+
+    /// `contract` as a contract of `C`, for code whose class the compiler has already
+    /// checked (a command line's handler bound through its verb's generated arguments or
+    /// `verb!`, against the grammar it was checked with): the one place that does not
+    /// decide again. Not part of the public API; elsewhere, use `try_from`.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __checked_by_the_compiler(contract: CapabilityContract) -> Self {
+        debug_assert!(contract.class as u8 == C::CLASS as u8);
+        Self {
+            contract,
+            class: PhantomData,
+        }
+    }
 }
 
 impl<C: ConstRisk> Default for TypedContract<C> {

@@ -74,7 +74,6 @@ impl TrailPaths {
 /// The trail of one run: the sink every entry goes to, and the logs among its sinks.
 pub(crate) struct Trail {
     pub(crate) sink: Arc<dyn AuditSink>,
-    logs: Vec<Arc<AuditLog>>,
 }
 
 impl Trail {
@@ -88,34 +87,23 @@ impl Trail {
         paths: &TrailPaths,
         sinks: &[Arc<dyn AuditSink>],
     ) -> Result<Self, AuditError> {
-        let logs = paths
-            .logs
-            .iter()
-            .map(|path| open.open(path, paths.key.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut all: Vec<Arc<dyn AuditSink>> = sinks.to_vec();
-        all.extend(logs.iter().map(|log| Arc::clone(log) as Arc<dyn AuditSink>));
+        for path in &paths.logs {
+            all.push(open.open(path, paths.key.as_ref())?);
+        }
         let sink: Arc<dyn AuditSink> = match all.len() {
             0 => Arc::new(MemorySink::new()),
             1 => all.remove(0),
             _ => Arc::new(FanOutSink::new(all)),
         };
-        Ok(Self { sink, logs })
-    }
-
-    /// Signs what the logs hold so far: the decision to run a call is signed before the
-    /// handler gets control.
-    ///
-    /// # Errors
-    ///
-    /// The first log that cannot sign or write its head.
-    pub(crate) fn checkpoint(&self) -> Result<(), AuditError> {
-        self.logs.iter().try_for_each(|log| log.checkpoint())
+        Ok(Self { sink })
     }
 }
 
-/// The entry that closes one call's session, recorded once the caller has its answer.
-pub(crate) struct Finish {
+/// The entries of one call that its session does not record itself: the start of its
+/// handler (the decision to run it, which a log signs before the handler gets control)
+/// and how the call ended (recorded once the caller has its answer, signed too).
+pub(crate) struct CallLog {
     pub(crate) sink: Arc<dyn AuditSink>,
     pub(crate) session: String,
     pub(crate) id: SessionId,
@@ -126,14 +114,24 @@ pub(crate) struct Finish {
     pub(crate) enforcement: Option<Value>,
 }
 
-impl Finish {
+impl CallLog {
+    /// Records that the call's handler starts.
+    ///
+    /// # Errors
+    ///
+    /// The sink's error: the handler must not start.
+    pub(crate) fn start(&self) -> Result<(), AuditError> {
+        let entry = AuditEntry::start(&self.session, self.id, self.mode, self.contract.class());
+        self.sink.record(&entry)
+    }
+
     /// Records how the call ended, with the exit status its caller was given (a signed
     /// checkpoint in every log).
     ///
     /// # Errors
     ///
     /// The sink's error: the call has ended, but the trail does not say how.
-    pub(crate) fn record(self, outcome: &CallOutcome, exit: Exit) -> Result<(), AuditError> {
+    pub(crate) fn finish(self, outcome: &CallOutcome, exit: Exit) -> Result<(), AuditError> {
         let result = call_result(outcome, exit, self.contract.band());
         let mut entry = AuditEntry::finish(&self.session, self.id, self.mode, result);
         entry.to = Some(self.contract.class());

@@ -15,6 +15,8 @@ use cnv_grammar::GrammarModel;
 /// built at run time (checked by [`CliBuilder::build`](crate::CliBuilder::build)).
 pub struct VerbBinding<C: ConstRisk> {
     command: &'static str,
+    /// The grammar `verb!` checked the class against; `None` when nothing was checked.
+    checked_in: Option<&'static GrammarModel>,
     class: PhantomData<fn() -> C>,
 }
 
@@ -25,8 +27,28 @@ impl<C: ConstRisk> VerbBinding<C> {
     pub const fn new(command: &'static str) -> Self {
         Self {
             command,
+            checked_in: None,
             class: PhantomData,
         }
+    }
+
+    /// The verb `command` of `grammar`, whose class `C` `verb!` checked at compile time.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __checked(command: &'static str, grammar: &'static GrammarModel) -> Self {
+        Self {
+            command,
+            checked_in: Some(grammar),
+            class: PhantomData,
+        }
+    }
+
+    /// The grammar whose declaration of the verb the compiler checked the class against
+    /// (with [`verb!`](crate::verb)); `None` for a binding checked when the command line
+    /// is built.
+    #[must_use]
+    pub const fn checked_in(&self) -> Option<&'static GrammarModel> {
+        self.checked_in
     }
 
     /// The command, nouns then verb.
@@ -55,6 +77,7 @@ impl<C: ConstRisk> fmt::Debug for VerbBinding<C> {
         f.debug_struct("VerbBinding")
             .field("command", &self.command)
             .field("class", &C::CLASS)
+            .field("checked", &self.checked_in.is_some())
             .finish()
     }
 }
@@ -108,7 +131,7 @@ macro_rules! verb {
                 <$class as $crate::__private::ConstRisk>::CLASS,
             );
         };
-        $crate::VerbBinding::<$class>::new($command)
+        $crate::VerbBinding::<$class>::__checked($command, &$grammar)
     }};
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Command;
 use cnv_audit::AuditSink;
-use cnv_caps::{CapabilityClass, CapabilityContract};
+use cnv_caps::{CapabilityClass, CapabilityContract, TypedContract};
 use cnv_grammar::{GrammarErrors, GrammarModel};
 use cnv_sandbox::Strictness;
 use cnv_typestate::{EscalationPolicy, TypedClass};
@@ -25,13 +25,17 @@ use crate::settings::{AgentMode, DEFAULT_AGENT_ENV, Settings};
 use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs};
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
-/// the grammar declares, and it keeps the contract typed by its class (`C`) or refuses it.
+/// the grammar declares, and it keeps the contract typed by its class (`C`), refusing it
+/// when the class was not checked already and is not `C`.
 type Pending = Box<dyn FnOnce(CapabilityContract) -> Option<Erased> + Send>;
 
 struct Bound {
     command: String,
     class: CapabilityClass,
     handler: Pending,
+    /// The grammar the compiler checked the handler's class against (its arguments struct
+    /// or `verb!`); `None` on the dynamic path, whose class `build` checks.
+    checked_in: Option<&'static GrammarModel>,
     /// For a typed handler: the argument names its struct holds, and how it sets the
     /// value parsers of its verb's subcommand.
     typed: Option<Typed>,
@@ -138,7 +142,8 @@ impl<S: Serve> CliBuilder<S> {
         H: Handler<A, C, M>,
         H::Output: Returned,
     {
-        let mut bound = self.bound_handler::<C, _>(A::COMMAND, typed::untyped(handler));
+        let mut bound =
+            Self::bound_handler::<C, _>(A::COMMAND, Some(A::grammar()), typed::untyped(handler));
         bound.typed = Some(Typed {
             args: A::ARGS,
             configure: A::configure,
@@ -155,7 +160,7 @@ impl<S: Serve> CliBuilder<S> {
     ///
     /// The handler is a function or a closure; a closure's parameter needs no annotation.
     pub fn bind_verb<C, T>(
-        self,
+        mut self,
         binding: VerbBinding<C>,
         handler: impl NamedArgsHandler<C>
         + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
@@ -165,7 +170,9 @@ impl<S: Serve> CliBuilder<S> {
         C: TypedClass,
         T: cnv_caps::ConstRisk,
     {
-        self.handler::<C, T>(binding.command(), handler)
+        let bound = Self::bound_handler::<C, _>(binding.command(), binding.checked_in(), handler);
+        self.bound.push(bound);
+        self
     }
 
     /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,
@@ -187,23 +194,37 @@ impl<S: Serve> CliBuilder<S> {
         C: TypedClass,
         T: cnv_caps::ConstRisk,
     {
-        let bound = self.bound_handler::<C, _>(command, handler);
+        let bound = Self::bound_handler::<C, _>(command, None, handler);
         self.bound.push(bound);
         self
     }
 
-    fn bound_handler<C, F>(&self, command: &str, handler: F) -> Bound
+    /// `handler` bound to `command` with class `C`; `checked_in` is the grammar the
+    /// compiler checked `C` against, if it did.
+    fn bound_handler<C, F>(
+        command: &str,
+        checked_in: Option<&'static GrammarModel>,
+        handler: F,
+    ) -> Bound
     where
         C: TypedClass,
         F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
     {
+        let compiler_checked = checked_in.is_some();
         Bound {
             command: command.to_owned(),
             class: C::CLASS,
             handler: Box::new(move |contract| {
-                let contract = contract.try_into().ok()?;
+                // The one run-time decision about a handler's class, for the dynamic path
+                // only; `build` holds a checked binding to the grammar it was checked in.
+                let contract = if compiler_checked {
+                    TypedContract::__checked_by_the_compiler(contract)
+                } else {
+                    contract.try_into().ok()?
+                };
                 Some(gate::erase::<C, F>(contract, handler))
             }),
+            checked_in,
             typed: None,
         }
     }
@@ -334,7 +355,10 @@ impl<S: Serve> CliBuilder<S> {
                 });
                 continue;
             }
-            if let Some(typed) = &bound.typed {
+            // A binding the compiler checked holds for the grammar it was checked in only.
+            if let Some(checked_in) = bound.checked_in
+                && !std::ptr::eq(checked_in, &*self.grammar)
+            {
                 let declared_args: Vec<&str> = self
                     .grammar
                     .find(&bound.command.split(' ').collect::<Vec<_>>())
@@ -348,15 +372,15 @@ impl<S: Serve> CliBuilder<S> {
                             .collect()
                     })
                     .unwrap_or_default();
-                if declared_args != typed.args {
-                    mismatched.push(bound.command.clone());
-                    errors.push(BuildError::ArgumentsMismatch {
-                        command: bound.command,
-                        declared: declared_args.join(", "),
-                        taken: typed.args.join(", "),
-                    });
-                    continue;
-                }
+                mismatched.push(bound.command.clone());
+                errors.push(BuildError::ForeignGrammar {
+                    command: bound.command,
+                    declared: declared_args.join(", "),
+                    taken: bound.typed.map(|typed| typed.args.join(", ")),
+                });
+                continue;
+            }
+            if let Some(typed) = &bound.typed {
                 configure.push((bound.command.clone(), typed.configure));
             }
             // The handler keeps the contract typed by its own class, or refuses it: a
@@ -460,18 +484,20 @@ pub enum BuildError {
         /// The class of the binding.
         bound: CapabilityClass,
     },
-    /// A typed handler's arguments are not the ones the grammar declares for its verb:
-    /// the command line is made from another grammar than the handler's arguments struct.
+    /// A handler whose class the compiler checked against one grammar (through its
+    /// verb's arguments struct, or `verb!`) is bound to a command line made from another.
     #[error(
-        "the handler of `{command}` takes the arguments {taken}, but the grammar of this command line declares {declared}; build the command line from the grammar whose `grammar_dsl!` generated the handler's arguments"
+        "the handler of `{command}` was checked against another grammar than this command line's{}; build the command line from the grammar the handler was checked against (whose `grammar_dsl!` generated its arguments struct, or that `verb!` names)",
+        taken.as_ref().map(|taken| format!(" (it takes the arguments {taken}; this grammar declares {declared})")).unwrap_or_default()
     )]
-    ArgumentsMismatch {
+    ForeignGrammar {
         /// The command.
         command: String,
-        /// The argument names the grammar declares, comma-separated.
+        /// The argument names this command line's grammar declares, comma-separated.
         declared: String,
-        /// The argument names the handler's struct holds, comma-separated.
-        taken: String,
+        /// The argument names the handler's struct holds, comma-separated (a typed
+        /// handler's).
+        taken: Option<String>,
     },
     /// Two handlers for one verb.
     #[error("`{command}` has two handlers; bind each verb once")]

@@ -115,10 +115,10 @@ impl<S: Serve> Cli<S> {
             }
             Ok(dispatched) => {
                 let outcome = worded_for_an_agent(dispatched.outcome, dispatched.report.class);
-                if let Some(finish) = dispatched.finish {
+                if let Some(call_log) = dispatched.call_log {
                     // The call is over either way; a trail that cannot say how is the
                     // operator's to see in the log (its head stops short).
-                    let _unrecorded = finish.record(&outcome, outcome.exit());
+                    let _unrecorded = call_log.finish(&outcome, outcome.exit());
                 }
                 outcome
             }

@@ -14,7 +14,7 @@ use cnv_grammar::GrammarVerb;
 use cnv_sandbox::{Enforcement, Strictness};
 use cnv_typestate::{RunMode, SessionConfig};
 
-use crate::audit::{Finish, Trail, TrailPaths};
+use crate::audit::{CallLog, Trail, TrailPaths};
 use crate::cancel::CancelToken;
 use crate::cli::Cli;
 use crate::command::global;
@@ -42,7 +42,7 @@ pub(crate) struct Dispatched {
     pub(crate) report: Report,
     pub(crate) outcome: CallOutcome,
     pub(crate) enforcement: Option<Enforcement>,
-    pub(crate) finish: Option<Finish>,
+    pub(crate) call_log: Option<CallLog>,
 }
 
 /// One parsed command on its way through the gate.
@@ -141,12 +141,12 @@ impl<S: Serve> Cli<S> {
             origin,
             cancel,
         };
-        let (ran, finish) = self.decide_and_run(&call, console);
+        let (ran, call_log) = self.decide_and_run(&call, console);
         Ok(Dispatched {
             report,
             outcome: ran.outcome,
             enforcement: ran.enforcement,
-            finish,
+            call_log,
         })
     }
 
@@ -167,7 +167,7 @@ impl<S: Serve> Cli<S> {
 
     /// The gate, then the sandbox: how one parsed command ended, and the entry that will
     /// say so in its session (none when the session could not be created).
-    fn decide_and_run(&self, call: &Call<'_>, console: &mut Console<'_>) -> (Ran, Option<Finish>) {
+    fn decide_and_run(&self, call: &Call<'_>, console: &mut Console<'_>) -> (Ran, Option<CallLog>) {
         let refused = |outcome| Ran {
             outcome,
             enforcement: None,
@@ -202,7 +202,7 @@ impl<S: Serve> Cli<S> {
             prompt: console,
             session_id: &session_id,
         });
-        let finish = session_id.get().map(|id| Finish {
+        let call_log = session_id.get().map(|id| CallLog {
             sink: Arc::clone(&trail.sink),
             session: session_name.clone(),
             id,
@@ -212,13 +212,13 @@ impl<S: Serve> Cli<S> {
         });
         let job = match admitted {
             Ok(job) => job,
-            Err(outcome) => return (refused(outcome), finish),
+            Err(outcome) => return (refused(outcome), call_log),
         };
         // The decision is signed before the handler gets control.
-        if let Err(err) = trail.checkpoint() {
+        if let Some(Err(err)) = call_log.as_ref().map(CallLog::start) {
             return (
                 refused(CallOutcome::Refused(gate::audit_refusal(&err))),
-                finish,
+                call_log,
             );
         }
         let workspace = self.workspace(console);
@@ -241,14 +241,14 @@ impl<S: Serve> Cli<S> {
         let ran = self
             .workers
             .execute(job, call.command, &confinement, call.cancel);
-        let finish = finish.map(|finish| Finish {
+        let call_log = call_log.map(|call_log| CallLog {
             enforcement: ran
                 .enforcement
                 .as_ref()
                 .and_then(|enforcement| serde_json::to_value(enforcement).ok()),
-            ..finish
+            ..call_log
         });
-        (ran, finish)
+        (ran, call_log)
     }
 
     /// The workspace of this run: the program's, else the launcher's (`CNV_WORKSPACE`),

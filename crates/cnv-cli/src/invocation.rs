@@ -6,10 +6,9 @@ use core::fmt;
 use core::str::FromStr;
 
 use clap::ArgMatches;
-use cnv_caps::{ConstRisk, Dangerous, ReadOnlyFS, ReadWriteFS, Subprocess};
+use cnv_caps::ConstRisk;
 use cnv_grammar::GrammarVerb;
-use cnv_sandbox::cap_std::fs::Dir;
-use cnv_sandbox::{ReadOnlyDir, Workspace};
+use cnv_sandbox::{Workspace, WorkspaceHandle};
 use cnv_typestate::SessionRef;
 
 use crate::output::{ArgError, HandlerError, type_label};
@@ -51,37 +50,21 @@ fn no_workspace() -> HandlerError {
     )
 }
 
-impl<'a> Invocation<'a, ReadOnlyFS> {
-    /// The operator's workspace, for reading: every path is resolved beneath it, and the
-    /// handle offers no way to write.
+impl<'a, C: WorkspaceHandle> Invocation<'a, C> {
+    /// The operator's workspace, as the handle the class receives
+    /// ([`WorkspaceHandle`]): a [`ReadOnlyDir`](cnv_sandbox::ReadOnlyDir) that offers no
+    /// way to write for `ReadOnlyFS`, the workspace's [`Dir`](cnv_sandbox::cap_std::fs::Dir)
+    /// for `ReadWriteFS`, `Subprocess` and `Dangerous`. Every path is resolved beneath it
+    /// (`..`, absolute paths and links out of it fail, whatever the kernel allows); the
+    /// other classes have no workspace.
     ///
     /// # Errors
     ///
     /// When the call has no workspace (not through a command line).
-    pub fn workspace(&self) -> Result<ReadOnlyDir<'a>, HandlerError> {
-        self.workspace
-            .map(Workspace::read_only)
-            .ok_or_else(no_workspace)
+    pub fn workspace(&self) -> Result<C::Handle<'a>, HandlerError> {
+        self.workspace.map(C::handle).ok_or_else(no_workspace)
     }
 }
-
-macro_rules! read_write_workspace {
-    ($($class:ty),+) => {$(
-        impl<'a> Invocation<'a, $class> {
-            /// The operator's workspace: every path is resolved beneath it (`..`,
-            /// absolute paths and links out of it fail, whatever the kernel allows).
-            ///
-            /// # Errors
-            ///
-            /// When the call has no workspace (not through a command line).
-            pub fn workspace(&self) -> Result<&'a Dir, HandlerError> {
-                self.workspace.map(Workspace::dir).ok_or_else(no_workspace)
-            }
-        }
-    )+};
-}
-
-read_write_workspace!(ReadWriteFS, Subprocess, Dangerous);
 
 impl<'a, C: ConstRisk> Invocation<'a, C> {
     /// The session the handler runs under: it holds `C`.

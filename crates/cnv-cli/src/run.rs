@@ -77,8 +77,8 @@ impl<S: Serve> Cli<S> {
                 let exit = call
                     .report
                     .print(&call.outcome, call.enforcement.as_ref(), console);
-                if let Some(finish) = call.finish
-                    && let Err(err) = finish.record(&call.outcome, exit)
+                if let Some(call_log) = call.call_log
+                    && let Err(err) = call_log.finish(&call.outcome, exit)
                 {
                     call.report.unrecorded_end(&err, console);
                 }

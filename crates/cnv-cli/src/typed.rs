@@ -31,6 +31,7 @@ use core::str::FromStr;
 use clap::builder::ValueParser;
 use clap::{ArgMatches, Command};
 use cnv_caps::ConstRisk;
+use cnv_grammar::GrammarModel;
 use cnv_typestate::TypedClass;
 
 use crate::invocation::Invocation;
@@ -58,6 +59,11 @@ pub trait VerbArgs: Sized + Send + 'static {
     const COMMAND: &'static str;
     /// The verb's argument names, in declaration order.
     const ARGS: &'static [&'static str];
+
+    /// The grammar the struct was generated from: a handler that takes it may be bound
+    /// only to a command line made from that grammar, where the compiler has checked its
+    /// class.
+    fn grammar() -> &'static GrammarModel;
 
     /// The verb's subcommand with the value parser of each argument's Rust type, so that
     /// clap refuses a value the type cannot parse before anything runs.

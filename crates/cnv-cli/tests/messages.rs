@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use clap::{ArgMatches, Command};
 use cnv_caps::{CapabilityContract, Pure};
+use std::sync::LazyLock;
+
 use cnv_cli::{
     ArgError, ArgValue, Cli, CliBuilder, Console, Exit, HandlerError, Invocation, OfClass, Output,
     VerbArgs,
@@ -71,6 +73,11 @@ impl VerbArgs for Disagreeing {
     const COMMAND: &'static str = "note tag";
     const ARGS: &'static [&'static str] = &["title"];
 
+    fn grammar() -> &'static GrammarModel {
+        static GRAMMAR: LazyLock<GrammarModel> = LazyLock::new(grammar);
+        &GRAMMAR
+    }
+
     fn configure(command: Command) -> Command {
         command
     }
@@ -83,7 +90,7 @@ impl VerbArgs for Disagreeing {
 impl OfClass<Pure> for Disagreeing {}
 
 fn cli() -> Cli {
-    CliBuilder::from_model(grammar())
+    CliBuilder::new(Disagreeing::grammar())
         .handler::<Pure, _>("note list", |call| {
             let sort: Sort = call.value("sort")?;
             Ok(Output::text(format!("sorted by {sort}")))
@@ -199,7 +206,7 @@ fn typed_arguments_that_disagree_with_the_command_line_are_the_program_s_mistake
 
 #[test]
 fn a_handler_s_own_failure_names_its_command_once() {
-    let cli: Cli = CliBuilder::from_model(grammar())
+    let cli: Cli = CliBuilder::new(Disagreeing::grammar())
         .handler::<Pure, _>("note list", |call| {
             Err(HandlerError::msg(format!(
                 "`{}` found no notes directory",

@@ -24,6 +24,7 @@ use crate::vocab;
 pub fn modules(
     cli: &TokenStream,
     vis: &syn::Visibility,
+    name: &Ident,
     grammar: &Grammar,
     errors: &mut Vec<Error>,
 ) -> TokenStream {
@@ -34,7 +35,7 @@ pub fn modules(
     let mut out = TokenStream::new();
     for item in &grammar.app.items {
         if let Item::Noun(noun) = item {
-            out.extend(noun_module(cli, vis, noun, &[], &globals, errors));
+            out.extend(noun_module(cli, vis, name, noun, &[], &globals, errors));
         }
     }
     out
@@ -43,6 +44,7 @@ pub fn modules(
 fn noun_module(
     cli: &TokenStream,
     vis: &syn::Visibility,
+    grammar: &Ident,
     noun: &Noun,
     path: &[String],
     globals: &[&Arg],
@@ -58,9 +60,19 @@ fn noun_module(
     for item in &noun.items {
         match item {
             Item::Noun(nested) => {
-                body.extend(noun_module(cli, &pub_vis(), nested, &path, globals, errors));
+                body.extend(noun_module(
+                    cli,
+                    &pub_vis(),
+                    grammar,
+                    nested,
+                    &path,
+                    globals,
+                    errors,
+                ));
             }
-            Item::Verb(verb) => body.extend(verb_struct(cli, verb, &path, globals, errors)),
+            Item::Verb(verb) => {
+                body.extend(verb_struct(cli, grammar, verb, &path, globals, errors));
+            }
         }
     }
     let doc = format!(
@@ -84,6 +96,7 @@ fn pub_vis() -> syn::Visibility {
 
 fn verb_struct(
     cli: &TokenStream,
+    grammar: &Ident,
     verb: &Verb,
     nouns: &[String],
     globals: &[&Arg],
@@ -199,6 +212,8 @@ fn verb_struct(
         return definition;
     };
     let class = format_ident!("{}", class.name());
+    // The struct sits in one module per noun: the grammar's static is that many levels up.
+    let supers = nouns.iter().map(|_| format_ident!("super"));
     quote! {
         #definition
 
@@ -208,6 +223,10 @@ fn verb_struct(
             type Class = #cli::__private::caps::#class;
             const COMMAND: &'static str = #command;
             const ARGS: &'static [&'static str] = &[#(#names),*];
+
+            fn grammar() -> &'static #cli::__private::GrammarModel {
+                &#(#supers::)* #grammar
+            }
 
             fn configure(command: #cli::__private::Command) -> #cli::__private::Command {
                 #(#configure)*

@@ -71,7 +71,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     // The typed arguments check their own value types, once per argument.
     let modules = grammar
         .as_ref()
-        .map(|grammar| args::modules(&cli, &item.vis, grammar, &mut errors))
+        .map(|grammar| args::modules(&cli, &item.vis, &item.name, grammar, &mut errors))
         .unwrap_or_default();
     let value = match model {
         Ok(model) if errors.is_empty() => expand::model(&krate, &model, &TokenStream::new()),

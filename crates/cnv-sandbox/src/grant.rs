@@ -253,21 +253,6 @@ impl Grant {
         self.may(workspace, path.as_ref(), |_| true)
     }
 
-    /// Whether a thread restricted to this grant may write what `path` names (following
-    /// symbolic links; a path that does not exist yet is judged by its parent). For the
-    /// gate's checks: a verb must not run when its class can write the audit log.
-    ///
-    /// # Errors
-    ///
-    /// When neither the path nor its parent directory can be resolved.
-    pub fn may_write(
-        self,
-        workspace: Option<&Workspace>,
-        path: impl AsRef<Path>,
-    ) -> io::Result<bool> {
-        self.may(workspace, path.as_ref(), PathAccess::writes)
-    }
-
     fn may(
         self,
         workspace: Option<&Workspace>,

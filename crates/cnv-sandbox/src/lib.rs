@@ -10,9 +10,11 @@
 //! - [`restrict_current_thread`] / [`Sandbox`]: one Landlock ruleset per class (the
 //!   `landlock` crate), plus a seccomp filter (`seccompiler`) for the sockets Landlock
 //!   does not cover, and an [`Enforcement`] report of what the kernel enforced.
-//! - [`Deadline`]: a watchdog per call that fires when a handler runs past its
-//!   [`ResourceBand`](cnv_caps::ResourceBand)'s time; [`limit_memory`]: the band's
-//!   memory budget as the process's address-space limit.
+//! - [`limit_memory`]: a [`ResourceBand`](cnv_caps::ResourceBand)'s memory budget as the
+//!   process's address-space limit. (A band's time is the caller's to enforce: a command
+//!   line stops waiting for a handler at the end of it.)
+//! - [`WorkspaceHandle`]: the handle a class's handlers receive, at the type level, tied
+//!   at compile time to [`Grant::of`].
 //!
 //! # How a program uses it
 //!
@@ -21,30 +23,24 @@
 //!
 //! ```no_run
 //! use cnv_caps::{CapabilityClass, ResourceBand};
-//! use cnv_sandbox::{Deadline, Grant, Strictness, Workspace, limit_memory, restrict_current_thread};
+//! use cnv_sandbox::{Grant, Strictness, Workspace, limit_memory, restrict_current_thread};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let (class, band) = (CapabilityClass::ReadWriteFS, ResourceBand::Fast);
 //! // 1. Open what the handler must not reach by path, while the thread still can.
 //! let workspace = Workspace::open(std::env::var_os("CNV_WORKSPACE").unwrap_or(".".into()))?;
 //! let audit_log = std::fs::OpenOptions::new().append(true).create(true).open("/var/log/app.jsonl")?;
-//! if Grant::of(class).may_write(Some(&workspace), "/var/log/app.jsonl")? {
-//!     return Err("the audit log lies where this verb could change it".into());
+//! if Grant::of(class).may_read(Some(&workspace), "/var/log/app.jsonl")? {
+//!     return Err("the audit log lies where this verb could read or change it".into());
 //! }
-//! // 2. Arm the deadline: its thread starts now, unrestricted.
-//! let deadline = Deadline::arm(band, move |overrun| {
-//!     // audit through `audit_log`, print the error, exit with the overrun code
-//!     eprintln!("error: the handler {overrun}");
-//!     std::process::exit(124);
-//! })?;
-//! // 3. Limit memory (per process: a command-line program only).
+//! // 2. Limit memory (per process: a command-line program only).
 //! limit_memory(band)?;
-//! // 4. Restrict this thread to what the class grants, for good.
+//! // 3. Restrict this thread to what the class grants, for good.
 //! let enforcement = restrict_current_thread(class, Some(&workspace), Strictness::BestEffort)?;
 //! // record `enforcement` (Serialize, Display) in the audit entry, then run the handler
-//! // with `workspace.dir()` (or `workspace.read_only()`, or no handle: `Grant::of(class)`).
-//! let outcome = deadline.finish();
-//! # let _ = (audit_log, enforcement, outcome);
+//! // with its class's handle (`WorkspaceHandle`: `workspace.dir()`, `workspace.read_only()`
+//! // or none), waiting at most the band's time.
+//! # let _ = (audit_log, enforcement);
 //! # Ok(())
 //! # }
 //! ```
@@ -53,7 +49,7 @@
 //! *afterwards*; other threads are untouched, and a restriction cannot be lifted. A
 //! command-line process restricts its main thread once, before the handler. A
 //! long-running server (MCP) keeps one worker thread per class, restricted once when it
-//! starts and running every call of that class; it arms a [`Deadline`] per call.
+//! starts and running every call of that class.
 //!
 //! # What each class may do
 //!
@@ -70,8 +66,8 @@
 //! | `Dangerous` | not restricted | yes | yes | any | [`Dir`](cap_std::fs::Dir) |
 //!
 //! `Dangerous` runs only with a person's approval (the gate's rule); what the person
-//! approved is the action as a whole, so the thread is not restricted. Its deadline and
-//! memory budget still apply.
+//! approved is the action as a whole, so the thread is not restricted. Its band's time
+//! and memory budget still apply.
 //!
 //! # What is enforced on which kernel
 //!
@@ -115,32 +111,32 @@
 //!   workspace handle): they keep working, which is how the gate writes its audit entry
 //!   after the handler; they are also reachable by a handler that finds them.
 //! - **Other threads of the process**: not restricted (Landlock ABI 8 can restrict all
-//!   threads at once; this kernel has 7). The deadline's watchdog relies on it.
-//! - **CPU time, disk space, process counts**: not limited; the deadline bounds time,
-//!   [`limit_memory`] address space.
+//!   threads at once; this kernel has 7).
+//! - **CPU time, disk space, process counts**: not limited; the band's time bounds how
+//!   long the caller waits, [`limit_memory`] address space.
 //!
 //! [cnv]: https://docs.rs/cnv
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod deadline;
 mod enforcement;
 mod error;
 mod grant;
+mod handle;
 mod memory;
 mod sandbox;
 mod seccomp;
 mod workspace;
 
 pub use cap_std;
-pub use deadline::{Budget, Deadline, Outcome, Overrun};
 pub use enforcement::{Coverage, Enforcement, LandlockStatus, Strictness};
 pub use error::SandboxError;
 pub use grant::{
     FsAccess, Grant, NAME_RESOLUTION_PATHS, PROGRAM_PATHS, PathAccess, SYSTEM_READ_PATHS,
     SYSTEM_WRITE_PATHS, Sockets, WorkspaceAccess,
 };
+pub use handle::WorkspaceHandle;
 pub use memory::{MemoryLimit, address_space_bytes, limit_memory};
 pub use sandbox::{Sandbox, TARGET_ABI, probe, restrict_current_thread};
 pub use workspace::{ReadOnlyDir, ReadOnlyEntries, ReadOnlyEntry, ReadOnlyFile, Workspace};

@@ -1,7 +1,7 @@
 //! Processes that try to escape their capability class, and are stopped by the kernel.
 //!
 //! Each test starts this binary again with `CNV_ESCAPE_ROLE` set. The child restricts
-//! itself as a class (or arms a deadline, or limits its memory), tries what the test
+//! itself as a class (or limits its memory), tries what the test
 //! names and prints one `attempt=outcome` line per try; the parent asserts each outcome
 //! (`err:13:…` is Landlock's `EACCES`, `err:1:…` the seccomp filter's or a Landlock
 //! scope's `EPERM`) and what is, and is not, on disk or at its listeners.
@@ -20,11 +20,10 @@ use std::os::unix::fs::symlink;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Output};
-use std::time::Duration;
 
 use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::{
-    Deadline, LandlockStatus, Sandbox, SandboxError, Strictness, Workspace, limit_memory, probe,
+    LandlockStatus, Sandbox, SandboxError, Strictness, Workspace, limit_memory, probe,
 };
 use common::Scratch;
 use libtest_mimic::{Arguments, Trial};
@@ -42,11 +41,8 @@ const UDP: &str = "CNV_ESCAPE_UDP";
 const UNIX_PATH: &str = "CNV_ESCAPE_UNIX_PATH";
 const ABSTRACT: &str = "CNV_ESCAPE_ABSTRACT";
 const SECRET: &str = "CNV_ESCAPE_SECRET";
-/// The deadline child's mode (`in-time`) and the memory child's band.
+/// The memory child's band.
 const MODE: &str = "CNV_ESCAPE_MODE";
-
-/// The exit code the deadline child's overrun callback uses.
-const OVERRUN_EXIT: u8 = 75;
 
 fn main() -> ExitCode {
     if let Ok(role) = std::env::var(ROLE) {
@@ -119,10 +115,6 @@ fn main() -> ExitCode {
         (
             "known_gap_subprocess_reaches_unix_sockets_by_path",
             known_gap_subprocess_unix_path,
-        ),
-        (
-            "an_instant_handler_running_past_its_band_is_stopped_with_the_overrun_code",
-            instant_overrun_is_stopped,
         ),
         (
             "the_memory_limit_refuses_allocations_past_the_band",
@@ -732,27 +724,6 @@ fn known_gap_subprocess_unix_path() {
         .refused_with_eperm("unix-path");
 }
 
-fn instant_overrun_is_stopped() {
-    require_landlock();
-    let overrun = Child::new(CapabilityClass::Pure).role("deadline").run();
-    assert_eq!(
-        overrun.output.status.code(),
-        Some(i32::from(OVERRUN_EXIT)),
-        "{}",
-        overrun.context()
-    );
-    let message = overrun.get("overrun");
-    assert!(message.contains("past its budget of 100 ms"), "{message}");
-    // The handler never reported finishing.
-    assert!(!overrun.outcomes.contains_key("finished"));
-
-    let in_time = Child::new(CapabilityClass::Pure)
-        .role("deadline")
-        .env(MODE, "in-time")
-        .run();
-    in_time.exited_cleanly().assert("finished", "in-time");
-}
-
 fn memory_limit_refuses_large_allocations() {
     let limited = Child::new(CapabilityClass::Pure)
         .role("memory")
@@ -786,7 +757,6 @@ mod child {
             .expect("CNV_ESCAPE_CLASS names a class");
         match role {
             "attempts" => attempts(class),
-            "deadline" => deadline(class),
             "memory" => memory(),
             other => panic!("unknown child role {other}"),
         }
@@ -979,32 +949,6 @@ mod child {
                     .expect("the thread")
             }
             other => panic!("unknown attempt {other}"),
-        }
-    }
-
-    /// Arms an `Instant` deadline whose callback exits with the overrun code, restricts
-    /// the thread, and then either finishes at once or runs forever.
-    fn deadline(class: CapabilityClass) {
-        let deadline = Deadline::arm(ResourceBand::Instant, |overrun| {
-            report("overrun", &overrun.to_string());
-            std::process::exit(i32::from(OVERRUN_EXIT));
-        })
-        .expect("arm the deadline");
-        assert!(restrict(class, None));
-        if var(MODE).is_some() {
-            let finished = deadline.finish();
-            report(
-                "finished",
-                if finished.in_time() {
-                    "in-time"
-                } else {
-                    "late"
-                },
-            );
-            return;
-        }
-        loop {
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 

@@ -224,7 +224,7 @@ fn a_command_line_from_another_grammar_is_refused_when_built() {
         panic!("the struct's arguments are not this grammar's");
     };
     assert!(
-        matches!(errors.errors(), [BuildError::ArgumentsMismatch { command, declared, taken }]
+        matches!(errors.errors(), [BuildError::ForeignGrammar { command, declared, taken: Some(taken) }]
             if command == "file copy" && declared == "source" && taken.starts_with("to, from")),
         "{errors}"
     );
