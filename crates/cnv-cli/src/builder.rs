@@ -132,8 +132,10 @@ impl<S: Serve> CliBuilder<S> {
     ///     Ok(Output::text(format!("{} ← {} bytes ({})", args.path, args.content.len(), call.command())))
     /// }
     ///
-    /// let cli: Cli = Cli::builder(&GRAMMAR).bind(write).build().expect("every verb has a handler");
-    /// # let _ = cli;
+    /// fn main() {
+    ///     let cli: Cli = Cli::builder(&GRAMMAR).bind(write).build().expect("every verb has a handler");
+    ///     # let _ = cli;
+    /// }
     /// ```
     pub fn bind<A, C, M, H>(mut self, handler: H) -> Self
     where
