@@ -20,23 +20,15 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use proc_macro2::TokenStream;
 
 /// A grammar of `verbs` verbs, ten per noun, each with a positional and a named argument,
-/// the classes in turn (with `safety:` where `Dangerous` needs it).
+/// the classes in turn (with `safety:` where a class must declare it).
 fn source(verbs: usize) -> String {
-    const CLASSES: [&str; 7] = [
-        "Pure",
-        "ReadOnlyFS",
-        "Environment",
-        "Network",
-        "ReadWriteFS",
-        "Subprocess",
-        "Dangerous",
-    ];
+    let classes = CapabilityClass::ALL;
     let mut out = String::from("app \"bench\" version \"1.0.0\" {\n");
     for noun in 0..verbs.div_ceil(10) {
         out.push_str(&format!("  noun \"noun-{noun}\" help \"Noun {noun}\" {{\n"));
         for verb in (noun * 10)..((noun + 1) * 10).min(verbs) {
-            let class = CLASSES[verb % CLASSES.len()];
-            let safety = if class == "Dangerous" {
+            let class = classes[verb % classes.len()];
+            let safety = if class.must_declare_safety() {
                 "safety: InteractiveOnly, "
             } else {
                 ""

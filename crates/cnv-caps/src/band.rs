@@ -139,7 +139,12 @@ macro_rules! band_types {
     )+};
 }
 
-band_types! {
+/// The resource bands as zero-sized types, one per [`ResourceBand`] (all re-exported at
+/// the crate's root): what `ConstResourceBand` and the bounds are written against.
+pub mod bands {
+    use super::{ConstResourceBand, ResourceBand, Sealed};
+
+    band_types! {
     /// The `Instant` resource band as a type (100 ms, 10 MiB).
     Instant,
     /// The `Fast` resource band as a type (1 s, 100 MiB).
@@ -150,7 +155,10 @@ band_types! {
     Slow,
     /// The `Cold` resource band as a type (unbounded).
     Cold,
+    }
 }
+
+use bands::*;
 
 impl InstantOperation for Instant {}
 

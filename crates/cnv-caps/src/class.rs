@@ -4,7 +4,64 @@
 use crate::sealed::Sealed;
 use crate::{ResourceBand, SafetyProfile};
 
-vocabulary! {
+/// The one list of the capability classes, in the order of risk: it declares the run-time
+/// enum ([`CapabilityClass`], through `vocabulary!`), the zero-sized type of each class (in
+/// [`classes`](crate::classes)), and `__for_each_capability_class!`, with which other cnv
+/// crates generate what follows the list (the escalation lattice's order, say) instead of
+/// writing it again.
+macro_rules! classes {
+    (
+        $(#[$meta:meta])*
+        pub enum CapabilityClass, kind = $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident ),+ $(,)?
+        }
+    ) => {
+        vocabulary! {
+            $(#[$meta])*
+            pub enum CapabilityClass, kind = $kind {
+                $( $(#[$vmeta])* $variant ),+
+            }
+        }
+
+        /// The capability classes as zero-sized types, one per [`CapabilityClass`] (all
+        /// re-exported at the crate's root): what `ConstRisk` and the bounds are written
+        /// against.
+        pub mod classes {
+            use super::{CapabilityClass, ConstRisk, Sealed};
+
+            $(
+                #[doc = concat!(
+                    "The [`", stringify!($variant), "`](CapabilityClass::", stringify!($variant),
+                    ") capability class as a type."
+                )]
+                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+                pub struct $variant;
+
+                impl Sealed for $variant {}
+
+                impl ConstRisk for $variant {
+                    const CLASS: CapabilityClass = CapabilityClass::$variant;
+                }
+            )+
+        }
+
+        classes!(@for_each ($) $($variant),+);
+    };
+    (@for_each ($d:tt) $($variant:ident),+) => {
+        /// Calls `$callback!` with every capability class's name, in the order of risk:
+        /// for other cnv crates to generate what follows the list. Not part of the public
+        /// API.
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! __for_each_capability_class {
+            ($d callback:path) => {
+                $d callback!($($variant),+);
+            };
+        }
+    };
+}
+
+classes! {
     /// What a command may touch, from `Pure` (nothing) to `Dangerous` (anything).
     ///
     /// The declaration order is the order of risk, so `Ord` compares risk:
@@ -228,36 +285,7 @@ pub trait AgentSafeCapability: ConstRisk {}
 )]
 pub trait LowRiskCapability: ConstRisk {}
 
-macro_rules! class_types {
-    ($( $(#[$doc:meta])* $ty:ident ),+ $(,)?) => {$(
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $ty;
-
-        impl Sealed for $ty {}
-
-        impl ConstRisk for $ty {
-            const CLASS: CapabilityClass = CapabilityClass::$ty;
-        }
-    )+};
-}
-
-class_types! {
-    /// The `Pure` capability class as a type (risk 0, agent-safe).
-    Pure,
-    /// The `ReadOnlyFS` capability class as a type (risk 2, agent-safe).
-    ReadOnlyFS,
-    /// The `Environment` capability class as a type (risk 3, not agent-safe).
-    Environment,
-    /// The `Network` capability class as a type (risk 5, not agent-safe).
-    Network,
-    /// The `ReadWriteFS` capability class as a type (risk 6, not agent-safe).
-    ReadWriteFS,
-    /// The `Subprocess` capability class as a type (risk 8, not agent-safe).
-    Subprocess,
-    /// The `Dangerous` capability class as a type (risk 10, not agent-safe).
-    Dangerous,
-}
+use classes::*;
 
 impl AgentSafeCapability for Pure {}
 impl AgentSafeCapability for ReadOnlyFS {}
@@ -305,6 +333,20 @@ const _: () = {
     }
 };
 
+// The declaration order is the order of risk: no class is less risky than the one
+// declared before it. Neighbours may share a level (the levels are the specification's,
+// 0 to 10), so a class can be inserted anywhere in the order.
+const _: () = {
+    let mut i = 1;
+    while i < CapabilityClass::COUNT {
+        assert!(
+            CapabilityClass::ALL[i - 1].risk_level() <= CapabilityClass::ALL[i].risk_level(),
+            "the capability classes are declared in the order of risk"
+        );
+        i += 1;
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,7 +365,7 @@ mod tests {
     fn ord_follows_risk() {
         for pair in CapabilityClass::ALL.windows(2) {
             assert!(pair[0] < pair[1]);
-            assert!(pair[0].risk_level() < pair[1].risk_level());
+            assert!(pair[0].risk_level() <= pair[1].risk_level());
         }
     }
 

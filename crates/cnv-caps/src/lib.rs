@@ -101,13 +101,10 @@ mod rule;
 pub mod text;
 
 pub use assert::{assert_agent_safe, assert_risk_below, assert_runtime_below};
-pub use band::{
-    Cold, ConstResourceBand, Fast, Instant, InstantOperation, Medium, ResourceBand, Slow,
-};
-pub use class::{
-    AgentSafeCapability, CapabilityClass, ConstRisk, Dangerous, Environment, LowRiskCapability,
-    Network, Pure, ReadOnlyFS, ReadWriteFS, Subprocess,
-};
+pub use band::bands::{self, *};
+pub use band::{ConstResourceBand, InstantOperation, ResourceBand};
+pub use class::classes::{self, *};
+pub use class::{AgentSafeCapability, CapabilityClass, ConstRisk, LowRiskCapability};
 pub use command::ValidatedCommand;
 pub use contract::{CapabilityContract, TypedContract};
 pub use error::{ContractError, ParseError};

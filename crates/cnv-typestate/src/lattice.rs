@@ -157,6 +157,9 @@ pub trait ClassVisitor<C: ConstRisk, M: SessionMode> {
     fn forbidden(self) -> Self::Output;
 }
 
+/// The chain of the classes, from cnv-caps' one ordered list: every class is sealed, every
+/// pair (lower, higher) may escalate up and narrow down, and each class's risk level is at
+/// least its predecessor's.
 macro_rules! chain {
     // Every pair (lower, higher) of the chain, lowest first.
     (@pairs $low:ident $(, $high:ident)*) => {
@@ -169,21 +172,25 @@ macro_rules! chain {
         chain!(@pairs $($high),*);
     };
     (@pairs) => {};
+    // Every adjacent pair: the type-level order is the run-time risk order of cnv-caps.
+    (@adjacent $low:ident, $high:ident $(, $rest:ident)*) => {
+        const _: () = {
+            const fn raises<Low: ConstRisk, High: EscalateFrom<Low>>() -> bool {
+                Low::RISK_LEVEL <= High::RISK_LEVEL && (Low::CLASS as u8) < (High::CLASS as u8)
+            }
+            assert!(raises::<$low, $high>());
+        };
+        chain!(@adjacent $high $(, $rest)*);
+    };
+    (@adjacent $last:ident) => {};
     ($($class:ident),+) => {
         $(impl Sealed for $class {})+
         chain!(@pairs $($class),+);
+        chain!(@adjacent $($class),+);
     };
 }
 
-chain!(
-    Pure,
-    ReadOnlyFS,
-    Environment,
-    Network,
-    ReadWriteFS,
-    Subprocess,
-    Dangerous
-);
+cnv_caps::__for_each_capability_class!(chain);
 
 macro_rules! reachable_without_approval {
     ($visit:ident: $($class:ident),+) => {$(
@@ -237,17 +244,8 @@ const _: () = {
     }
 };
 
-// The type-level order must be the run-time risk order of cnv-caps.
+// Everything below `Dangerous` is allowed in an autonomous session.
 const _: () = {
-    const fn raises<Low: ConstRisk, High: EscalateFrom<Low>>() -> bool {
-        Low::RISK_LEVEL < High::RISK_LEVEL
-    }
-    assert!(raises::<Pure, ReadOnlyFS>());
-    assert!(raises::<ReadOnlyFS, Environment>());
-    assert!(raises::<Environment, Network>());
-    assert!(raises::<Network, ReadWriteFS>());
-    assert!(raises::<ReadWriteFS, Subprocess>());
-    assert!(raises::<Subprocess, Dangerous>());
     const fn allowed<C: AllowedIn<Autonomous>>() {}
     allowed::<Subprocess>();
 };

@@ -130,12 +130,16 @@ pub use cnv_audit::{AuditEntry, AuditLog};
 
 #[doc(inline)]
 pub use cnv_caps::{
-    AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, Confirmation,
-    ConstResourceBand, ConstRisk, ContractError, Dangerous, Environment, Fast, Instant,
-    InstantOperation, LowRiskCapability, Medium, Network, ParseError, Pure, ReadOnlyFS,
-    ReadWriteFS, ResourceBand, SafetyProfile, Slow, StabilityProfile, Subprocess, TypedContract,
-    ValidatedCommand, assert_agent_safe, assert_risk_below, assert_runtime_below,
+    AgentSafeCapability, CapabilityClass, CapabilityContract, Confirmation, ConstResourceBand,
+    ConstRisk, ContractError, InstantOperation, LowRiskCapability, ParseError, ResourceBand,
+    SafetyProfile, StabilityProfile, TypedContract, ValidatedCommand, assert_agent_safe,
+    assert_risk_below, assert_runtime_below,
 };
+
+/// Every capability class and resource band as a type (`Pure`, `Network`, `Fast`, …),
+/// from cnv-caps' one list of each.
+#[doc(inline)]
+pub use cnv_caps::{bands::*, classes::*};
 
 /// What a program that declares a grammar and binds handlers needs in scope:
 /// `use cnv::prelude::*;`.
@@ -153,12 +157,14 @@ pub use cnv_caps::{
 pub mod prelude {
     #[doc(no_inline)]
     pub use cnv_caps::{
-        AgentSafeCapability, CapabilityClass, CapabilityContract, Cold, Confirmation,
-        ConstResourceBand, ConstRisk, Dangerous, Environment, Fast, Instant, InstantOperation,
-        LowRiskCapability, Medium, Network, Pure, ReadOnlyFS, ReadWriteFS, ResourceBand,
-        SafetyProfile, SessionId, Slow, StabilityProfile, Subprocess, TypedContract,
-        ValidatedCommand, assert_agent_safe, assert_risk_below, assert_runtime_below,
+        AgentSafeCapability, CapabilityClass, CapabilityContract, Confirmation, ConstResourceBand,
+        ConstRisk, InstantOperation, LowRiskCapability, ResourceBand, SafetyProfile, SessionId,
+        StabilityProfile, TypedContract, ValidatedCommand, assert_agent_safe, assert_risk_below,
+        assert_runtime_below,
     };
+
+    #[doc(no_inline)]
+    pub use cnv_caps::{bands::*, classes::*};
     #[doc(no_inline)]
     pub use cnv_grammar::{
         ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, PossibleValues,
