@@ -237,6 +237,9 @@ const LOW_RISK_LIMIT: u8 = 5;
 /// at run time. The trait is **sealed**: only this crate's types implement it, so no
 /// crate can invent a class and declare it agent-safe.
 ///
+/// The name is the specification's (`<Pure as ConstRisk>::RISK_LEVEL`); read it as "a
+/// capability class as a type": every bound on a class (`C: ConstRisk`) means that.
+///
 /// ```
 /// use cnv_caps::{CapabilityClass, ConstRisk, Network, Pure};
 ///

@@ -150,7 +150,7 @@ where
 
     /// The handler inside `session`, which holds `C`, as a job to run — only if every
     /// step that led there is in the audit trail.
-    fn run<S, M>(&self, session: TypedSession<S, M>) -> Result<Job, CallOutcome>
+    fn job<S, M>(&self, session: TypedSession<S, M>) -> Result<Job, CallOutcome>
     where
         S: Authorized<Current = C>,
         M: SessionMode,
@@ -353,10 +353,10 @@ where
         let mut session = self.session::<M>()?;
         self.admit(&mut session)?;
         let session = session.verify(self.contract);
-        self.run(session)
+        self.job(session)
     }
 
-    fn justified(mut self) -> Self::Output
+    fn justified_or_confirmed(mut self) -> Self::Output
     where
         C: NoApprovalNeeded<M> + EscalateFrom<Pure> + EscalateFrom<ReadOnlyFS>,
     {
@@ -366,7 +366,7 @@ where
                 let mut session = session;
                 self.admit(&mut session)?;
                 let session = session.verify(self.contract);
-                self.run(session)
+                self.job(session)
             }
             // Agent mode: start at `Pure`, escalate with the caller's justification, which
             // the policy checks again in the typed escalation.
@@ -375,7 +375,7 @@ where
                 recorded(&session)?;
                 self.admit(&mut session)?;
                 match session.escalate(self.contract, self.justification()) {
-                    Ok(session) => self.run(session),
+                    Ok(session) => self.job(session),
                     // The refusal is already in the audit trail.
                     Err(denied) => Err(CallOutcome::Refused(self.refusal(denied.error()))),
                 }
@@ -417,7 +417,7 @@ where
         match approval {
             Ok(approval) => match session.escalate_approved(self.contract, justification, approval)
             {
-                Ok(session) => self.run(session),
+                Ok(session) => self.job(session),
                 Err(denied) => Err(CallOutcome::Refused(self.refusal(denied.error()))),
             },
             Err(err) => {

@@ -88,7 +88,7 @@ pub trait AllowedIn<M: SessionMode>: ConstRisk + Sealed {}
 ///         let session = self.session.verify(CapabilityContract::of::<C>());
 ///         Ok(session.execute(|| format!("ran {}", C::NAME)))
 ///     }
-///     fn justified(self) -> Self::Output
+///     fn justified_or_confirmed(self) -> Self::Output
 ///     where
 ///         C: NoApprovalNeeded<M> + EscalateFrom<Pure> + EscalateFrom<cnv_caps::ReadOnlyFS>,
 ///     {
@@ -123,7 +123,7 @@ pub trait AllowedIn<M: SessionMode>: ConstRisk + Sealed {}
 pub trait TypedClass: ConstRisk + Sealed {
     /// Calls the method of `visitor` that applies to `Self` in mode `M`:
     /// [`agent_safe`](ClassVisitor::agent_safe) for `Pure` and `ReadOnlyFS`,
-    /// [`justified`](ClassVisitor::justified) for `Environment`, `Network`,
+    /// [`justified_or_confirmed`](ClassVisitor::justified_or_confirmed) for `Environment`, `Network`,
     /// `ReadWriteFS` and `Subprocess`, and for `Dangerous`
     /// [`approval_required`](ClassVisitor::approval_required) in a `Supervised`
     /// session or [`forbidden`](ClassVisitor::forbidden) in an `Autonomous` one.
@@ -142,8 +142,10 @@ pub trait ClassVisitor<C: ConstRisk, M: SessionMode> {
         C: AgentSafeCapability + NoApprovalNeeded<M>;
 
     /// `C` is `Environment`, `Network`, `ReadWriteFS` or `Subprocess`: reachable in either
-    /// mode with a justification the policy accepts.
-    fn justified(self) -> Self::Output
+    /// mode without a human's approval, with what the policy asks of the mode — a
+    /// justification from an agent, a person's confirmation in a supervised session
+    /// (unless the contract is routine).
+    fn justified_or_confirmed(self) -> Self::Output
     where
         C: NoApprovalNeeded<M> + EscalateFrom<Pure> + EscalateFrom<ReadOnlyFS>;
 
@@ -207,7 +209,7 @@ macro_rules! reachable_without_approval {
 }
 
 reachable_without_approval!(agent_safe: Pure, ReadOnlyFS);
-reachable_without_approval!(justified: Environment, Network, ReadWriteFS, Subprocess);
+reachable_without_approval!(justified_or_confirmed: Environment, Network, ReadWriteFS, Subprocess);
 
 #[diagnostic::do_not_recommend]
 impl AllowedIn<Supervised> for Dangerous {}

@@ -371,7 +371,12 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
     /// Runs `f` under the session's capability and returns what it returns.
     ///
     /// Only a session that holds a capability (verified or escalated) can execute. The
-    /// call is the closure call: nothing is recorded, allocated, locked or cloned.
+    /// call is the closure call: nothing is recorded, allocated, locked or cloned — and
+    /// nothing is confined. The name is the specification's; what the session proves is
+    /// that the capability was granted, by type. Keeping `f` to what the capability allows
+    /// is the kernel's job: a command line runs each handler in a worker its
+    /// `cnv-sandbox` confines to the class (`cnv-cli`'s `execute.rs`), and a program that
+    /// calls `execute` itself confines its own code.
     #[inline]
     pub fn execute<R>(&self, f: impl FnOnce() -> R) -> R
     where

@@ -455,7 +455,7 @@ impl<C: ConstRisk, M: SessionMode> ClassVisitor<C, M> for Enter<'_, M> {
         Ok(session.view().class())
     }
 
-    fn justified(self) -> Self::Output
+    fn justified_or_confirmed(self) -> Self::Output
     where
         C: NoApprovalNeeded<M> + EscalateFrom<Pure> + EscalateFrom<ReadOnlyFS>,
     {
