@@ -4,8 +4,9 @@
 //!
 //! What counts as a list: a line of code, or a paragraph of comments, that names at least
 //! five classes by their bare names (`Pure`, `ReadOnlyFS`, …). Paths such as
-//! `CapabilityClass::Network` are `match` arms and the like, and `use` declarations import
-//! what they need: the compiler checks both. Documents outside the code (the guide, the
+//! `CapabilityClass::Network` are `match` arms and the like, `use` declarations import what
+//! they need, and a macro's arguments (`chain!(…)`) are code it generates: the compiler
+//! checks all three. Documents outside the code (the guide, the
 //! snapshots) are read by people and updated with them.
 
 use std::fs;
@@ -58,7 +59,7 @@ fn every_written_list_of_the_classes_names_every_class() {
 #[test]
 fn a_list_missing_a_class_is_found_and_a_match_arm_is_not() {
     let all = "the classes are `Pure`, `ReadOnlyFS`, `Environment`, `Network`, `ReadWriteFS`, `Subprocess` and `Dangerous`";
-    assert_eq!(named_classes(all).len(), CapabilityClass::COUNT);
+    assert_eq!(named_classes(all).len(), 7);
     let short = "Pure (0) < ReadOnlyFS (2) < Environment (3) < Network (5) < ReadWriteFS (6)";
     assert_eq!(named_classes(short).len(), 5);
     let arm = "Self::Environment | Self::Network | Self::ReadWriteFS | Self::Subprocess | Self::Dangerous => false,";
@@ -107,7 +108,9 @@ fn chunks(text: &str) -> Vec<(usize, String)> {
             text.push_str(trimmed);
         } else {
             out.extend(paragraph.take());
-            out.push((index + 1, line.to_owned()));
+            if !trimmed.contains("!(") {
+                out.push((index + 1, line.to_owned()));
+            }
         }
     }
     out.extend(paragraph);
