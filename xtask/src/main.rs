@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's automation, as a plain Rust program (matklad's pattern).
 //!
-//! * `cargo xtask ci` — format check, clippy, docs, the loom models, every test. If it
-//!   passes locally, CI is green.
+//! * `cargo xtask ci` — format check, the module check (no import circles within a
+//!   crate), clippy, docs, the loom models, every test. If it passes locally, CI is green.
 //! * `cargo xtask ui` — re-bless the trybuild snapshots (`TRYBUILD=overwrite`).
 //! * `cargo xtask bench` — run the criterion benches and write `docs/PERFORMANCE.md`.
 //! * `cargo xtask doc` — build the API documentation as CI does.
@@ -16,13 +16,15 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod modules;
 mod venv;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      format check, clippy (-D warnings), docs (-D warnings), loom models, every test
+  ci      format check, module circles, clippy (-D warnings), docs (-D warnings), loom
+          models, every test
   ui      re-bless the trybuild snapshots (TRYBUILD=overwrite)
   bench   run the criterion benches and write docs/PERFORMANCE.md
           (extra arguments go to criterion, e.g. `cargo xtask bench registry`)
@@ -59,6 +61,8 @@ fn main() -> ExitCode {
 fn ci() -> Result<(), String> {
     let started = Instant::now();
     step("format", cargo(&["fmt", "--all", "--check"]))?;
+    println!("\n==> modules: no file of a crate imports another in a circle");
+    modules::check(&workspace_root())?;
     step(
         "clippy",
         cargo(&[

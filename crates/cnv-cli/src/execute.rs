@@ -66,57 +66,48 @@ impl Ran {
             enforcement,
         }
     }
-
-    fn not_run(not_run: NotRun, workspace: &Path) -> Self {
-        Self::ended(not_run.outcome(workspace), None)
-    }
 }
 
-/// Why an admitted call did not run.
-#[derive(Debug)]
-enum NotRun {
-    /// The operator's workspace cannot be opened.
-    Workspace(SandboxError),
-    /// An audit log lies where the verb's class could reach it.
-    AuditInReach { log: PathBuf },
-    /// The kernel cannot enforce what the class grants, and the operator demands it, or
-    /// restricting failed.
-    Sandbox(SandboxError),
-    /// The worker could not start, or ended without an answer (its handler panicked).
-    Thread(String),
+/// The workspace `path` cannot be opened: the call does not run.
+fn workspace_unopened(err: &SandboxError, path: &Path) -> CallOutcome {
+    CallOutcome::Failed(HandlerError::msg(format!(
+        "the workspace {} cannot be opened ({err}); the operator sets it with `{WORKSPACE_ENV}` or `CliBuilder::workspace`",
+        path.display()
+    )))
 }
 
-impl NotRun {
-    /// Why the call did not run, as its caller sees it.
-    fn outcome(self, workspace: &Path) -> CallOutcome {
-        match self {
-            Self::Workspace(err) => CallOutcome::Failed(HandlerError::msg(format!(
-                "the workspace {} cannot be opened ({err}); the operator sets it with `{WORKSPACE_ENV}` or `CliBuilder::workspace`",
-                workspace.display()
-            ))),
-            Self::AuditInReach { log } => CallOutcome::Refused(Refusal::new(
-                Rule::AuditOutOfReach,
-                format!(
-                    "the audit trail's file {} (a log, its head or its key) lies where this command could change or read it, so it does not run (rule `{}`)",
-                    log.display(),
-                    Rule::AuditOutOfReach
-                ),
-                format!(
-                    "the operator keeps the audit log, its head and its key outside the workspace ({})",
-                    workspace.display()
-                ),
-            )),
-            Self::Sandbox(err) => CallOutcome::Refused(Refusal::new(
-                Rule::SandboxRequired,
-                format!(
-                    "the kernel cannot confine this command as its class requires, so it does not run (rule `{}`): {err}",
-                    Rule::SandboxRequired
-                ),
-                "run it on a kernel with Landlock (ABI 6 or later for full enforcement), or ask the operator to drop CNV_SANDBOX=strict",
-            )),
-            Self::Thread(message) => CallOutcome::Failed(HandlerError::msg(message)),
-        }
-    }
+/// An audit file lies where the verb's class could reach it: the call does not run.
+fn audit_in_reach(log: &Path, workspace: &Path) -> CallOutcome {
+    CallOutcome::Refused(Refusal::new(
+        Rule::AuditOutOfReach,
+        format!(
+            "the audit trail's file {} (a log, its head or its key) lies where this command could change or read it, so it does not run (rule `{}`)",
+            log.display(),
+            Rule::AuditOutOfReach
+        ),
+        format!(
+            "the operator keeps the audit log, its head and its key outside the workspace ({})",
+            workspace.display()
+        ),
+    ))
+}
+
+/// The kernel cannot enforce what the class grants, and the operator demands it, or
+/// restricting failed: the call does not run.
+fn unconfined(err: &SandboxError) -> CallOutcome {
+    CallOutcome::Refused(Refusal::new(
+        Rule::SandboxRequired,
+        format!(
+            "the kernel cannot confine this command as its class requires, so it does not run (rule `{}`): {err}",
+            Rule::SandboxRequired
+        ),
+        "run it on a kernel with Landlock (ABI 6 or later for full enforcement), or ask the operator to drop CNV_SANDBOX=strict",
+    ))
+}
+
+/// The worker could not start, or ended without an answer.
+fn worker_failed(message: impl Into<String>) -> CallOutcome {
+    CallOutcome::Failed(HandlerError::msg(message.into()))
 }
 
 /// What the handler returned, as the call's ending.
@@ -209,7 +200,9 @@ impl Workers {
         } else {
             match Workspace::open(confinement.workspace) {
                 Ok(workspace) => Some(workspace),
-                Err(err) => return Ran::not_run(NotRun::Workspace(err), confinement.workspace),
+                Err(err) => {
+                    return Ran::ended(workspace_unopened(&err, confinement.workspace), None);
+                }
             }
         };
         if !confinement.sandbox {
@@ -232,10 +225,7 @@ impl Workers {
                 // would hold the trail of its own calls (what it may write, it may read).
                 let in_reach = grant.may_read(workspace.as_ref(), log).unwrap_or(true);
                 if in_reach {
-                    return Ran::not_run(
-                        NotRun::AuditInReach { log: log.clone() },
-                        confinement.workspace,
-                    );
+                    return Ran::ended(audit_in_reach(log, confinement.workspace), None);
                 }
             }
         }
@@ -250,7 +240,7 @@ impl Workers {
         let memory = confinement.whole_process.then_some(band);
         let worker = match self.take(&key, workspace, memory, command) {
             Ok(worker) => worker,
-            Err(not_run) => return Ran::not_run(not_run, confinement.workspace),
+            Err(outcome) => return Ran::ended(outcome, None),
         };
         let (reply, answer) = mpsc::channel();
         if let Some(cancel) = cancel {
@@ -304,16 +294,15 @@ impl Workers {
             Err(Some(budget)) => {
                 Ran::ended(CallOutcome::Overran { budget }, Some(worker.enforcement))
             }
-            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::not_run(
-                NotRun::Thread("the handler's worker ended before the call".to_owned()),
-                confinement.workspace,
+            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::ended(
+                worker_failed("the handler's worker ended before the call"),
+                None,
             ),
-            Ok(Answer::Lost) | Err(None) => Ran::not_run(
-                NotRun::Thread(
-                    "the handler's worker ended without an answer (the handler panicked)"
-                        .to_owned(),
+            Ok(Answer::Lost) | Err(None) => Ran::ended(
+                worker_failed(
+                    "the handler's worker ended without an answer (the handler panicked)",
                 ),
-                confinement.workspace,
+                None,
             ),
         }
     }
@@ -325,7 +314,7 @@ impl Workers {
         workspace: Option<Workspace>,
         memory: Option<ResourceBand>,
         command: &str,
-    ) -> Result<Worker, NotRun> {
+    ) -> Result<Worker, CallOutcome> {
         let idle = self
             .pool
             .lock()
@@ -363,20 +352,20 @@ fn start(
     workspace: Option<Workspace>,
     memory: Option<ResourceBand>,
     command: &str,
-) -> Result<Worker, NotRun> {
+) -> Result<Worker, CallOutcome> {
     let (started_tx, started) = mpsc::channel();
     let (tasks, inbox) = mpsc::channel::<Task>();
     thread::Builder::new()
         .name(format!("cnv {class} worker (first: {command})"))
         .spawn(move || serve(class, strictness, workspace, memory, &started_tx, &inbox))
-        .map_err(|err| NotRun::Thread(format!("the handler's worker could not start: {err}")))?;
+        .map_err(|err| worker_failed(format!("the handler's worker could not start: {err}")))?;
     match started.recv() {
         Ok(Started::Restricted(enforcement)) => Ok(Worker { tasks, enforcement }),
-        Ok(Started::NotRestricted(err)) => Err(NotRun::Sandbox(err)),
-        Ok(Started::NoMemoryLimit(err)) => Err(NotRun::Thread(format!(
+        Ok(Started::NotRestricted(err)) => Err(unconfined(&err)),
+        Ok(Started::NoMemoryLimit(err)) => Err(worker_failed(format!(
             "the memory budget of the command's band could not be set: {err}"
         ))),
-        Err(_) => Err(NotRun::Thread(
+        Err(_) => Err(worker_failed(
             "the handler's worker ended before it was restricted".to_owned(),
         )),
     }
