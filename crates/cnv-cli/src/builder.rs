@@ -16,7 +16,6 @@ use cnv_typestate::{EscalationPolicy, TypedClass};
 use crate::binding::VerbBinding;
 use crate::cli::{Cli, Grammar, NoServer};
 use crate::command::{self, GateText};
-use crate::execute::Workers;
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
@@ -79,7 +78,7 @@ impl<S: Serve> CliBuilder<S> {
 
     /// A command line for a grammar built or loaded at run time.
     pub fn from_model(model: GrammarModel) -> Self {
-        Self::with(Grammar::Owned(Box::new(model)))
+        Self::with(Grammar::Owned(Arc::new(model)))
     }
 
     fn with(grammar: Grammar) -> Self {
@@ -429,12 +428,12 @@ impl<S: Serve> CliBuilder<S> {
         command.build();
         Ok(Cli {
             grammar: self.grammar,
-            handlers,
-            command: Mutex::new(command),
-            settings: self.settings,
-            workers: Workers::default(),
-            logs: crate::audit::OpenLogs::default(),
-            server: self.server,
+            handlers: Arc::new(handlers),
+            command: Arc::new(Mutex::new(command)),
+            settings: Arc::new(self.settings),
+            workers: Arc::default(),
+            logs: Arc::default(),
+            server: Arc::new(self.server),
         })
     }
 }

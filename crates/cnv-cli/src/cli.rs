@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use clap::Command;
 use cnv_grammar::GrammarModel;
@@ -17,7 +17,16 @@ use crate::settings::Settings;
 /// The grammar a command line is made from: a constant or a model built at run time.
 pub(crate) enum Grammar {
     Static(&'static GrammarModel),
-    Owned(Box<GrammarModel>),
+    Owned(Arc<GrammarModel>),
+}
+
+impl Clone for Grammar {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Static(model) => Self::Static(model),
+            Self::Owned(model) => Self::Owned(Arc::clone(model)),
+        }
+    }
 }
 
 impl std::ops::Deref for Grammar {
@@ -46,18 +55,35 @@ pub struct NoServer;
 /// command line made with `cnv-cli` alone, MCP for the facade `cnv`'s `Cli`. With
 /// `cnv-cli` alone, name the type where a command line is built (`let cli: Cli = …`), as
 /// the builder's server is otherwise not known.
+///
+/// A clone is the same command line (its handlers, settings, workers and open logs are
+/// shared), for a server that hands one to each of its tasks.
 pub struct Cli<S = NoServer> {
     pub(crate) grammar: Grammar,
-    pub(crate) handlers: HashMap<String, Erased>,
+    pub(crate) handlers: Arc<HashMap<String, Erased>>,
     /// Parsing needs `&mut Command`; the lock is held only while clap parses or renders.
-    pub(crate) command: Mutex<Command>,
-    pub(crate) settings: Settings,
+    pub(crate) command: Arc<Mutex<Command>>,
+    pub(crate) settings: Arc<Settings>,
     /// The confined workers that run handlers, by class and workspace.
-    pub(crate) workers: Workers,
+    pub(crate) workers: Arc<Workers>,
     /// The audit logs opened so far, kept open for the next call.
-    pub(crate) logs: OpenLogs,
+    pub(crate) logs: Arc<OpenLogs>,
     /// The server behind the serve flags, with the operator's settings for it.
-    pub(crate) server: S,
+    pub(crate) server: Arc<S>,
+}
+
+impl<S> Clone for Cli<S> {
+    fn clone(&self) -> Self {
+        Self {
+            grammar: self.grammar.clone(),
+            handlers: Arc::clone(&self.handlers),
+            command: Arc::clone(&self.command),
+            settings: Arc::clone(&self.settings),
+            workers: Arc::clone(&self.workers),
+            logs: Arc::clone(&self.logs),
+            server: Arc::clone(&self.server),
+        }
+    }
 }
 
 impl<S> Cli<S> {
