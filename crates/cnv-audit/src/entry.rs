@@ -102,6 +102,11 @@ pub struct AuditEntry {
     /// the handler's thread is restricted, so after the session's creation).
     #[serde(default)]
     pub enforcement: Option<serde_json::Value>,
+    /// On a [`Finish`](AuditEvent::Finish) entry of a call whose handler ran in a worker
+    /// process: what it wrote to its standard output and error, escaped (control
+    /// characters as `\u{…}`) and cut to a bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<String>,
 }
 
 impl AuditEntry {
@@ -131,6 +136,7 @@ impl AuditEntry {
             call: None,
             result: None,
             enforcement: None,
+            console: None,
         }
     }
 
@@ -203,6 +209,16 @@ impl AuditEntry {
     pub fn with_enforcement(self, enforcement: serde_json::Value) -> Self {
         Self {
             enforcement: Some(enforcement),
+            ..self
+        }
+    }
+
+    /// The same entry, with what the call's handler wrote to its standard output and error
+    /// (escaped, and cut to a bound, by the caller).
+    #[must_use]
+    pub fn with_console(self, console: String) -> Self {
+        Self {
+            console: Some(console),
             ..self
         }
     }

@@ -138,6 +138,9 @@ impl CallLog {
         if let Some(enforcement) = self.enforcement {
             entry = entry.with_enforcement(enforcement);
         }
+        if let Some(console) = console_of(outcome) {
+            entry = entry.with_console(recorded_console(console));
+        }
         self.sink.record(&entry)
     }
 }
@@ -176,10 +179,14 @@ pub(crate) fn call_result(outcome: &CallOutcome, exit: Exit, band: ResourceBand)
             exit_code,
             message: err.to_string(),
         },
-        CallOutcome::Overran { budget } => CallResult::Overrun {
+        CallOutcome::Overran { budget, after, .. } => CallResult::Overrun {
             exit_code,
             band,
-            message: format!("ran past {} ms and was stopped", budget.as_millis()),
+            message: format!(
+                "killed {} ms after its arrival, past its band's {} ms, with every process it started",
+                after.as_millis(),
+                budget.as_millis()
+            ),
         },
         CallOutcome::Cancelled { at } => CallResult::Cancelled {
             exit_code: CANCELLED_EXIT_CODE,
@@ -187,12 +194,45 @@ pub(crate) fn call_result(outcome: &CallOutcome, exit: Exit, band: ResourceBand)
                 CancelPoint::BeforeGate => "cancelled by its caller before it reached the gate",
                 CancelPoint::BeforeHandler => "cancelled by its caller before its handler started",
                 CancelPoint::DuringHandler => {
-                    "cancelled by its caller while its handler ran; the handler's worker was abandoned"
+                    "cancelled by its caller while its handler ran; its worker was killed"
                 }
             }
             .to_owned(),
         },
     }
+}
+
+/// What the handler wrote to its standard output and error, as its call ended.
+pub(crate) fn console_of(outcome: &CallOutcome) -> Option<&str> {
+    match outcome {
+        CallOutcome::Ran(output) => output.console(),
+        CallOutcome::Failed(err) => err.console(),
+        CallOutcome::Overran { console, .. } => console.as_deref(),
+        CallOutcome::UnknownCommand { .. }
+        | CallOutcome::InvalidArguments { .. }
+        | CallOutcome::Refused(_)
+        | CallOutcome::Cancelled { .. } => None,
+    }
+}
+
+/// The most of a handler's console a `finish` entry records, in bytes (the rest is cut,
+/// and the entry says so): an entry is one line of a log, which has a limit.
+const MAX_RECORDED_CONSOLE: usize = 16 * 1024;
+
+/// `console`, cut to what an entry records.
+fn recorded_console(console: &str) -> String {
+    if console.len() <= MAX_RECORDED_CONSOLE {
+        return console.to_owned();
+    }
+    let mut end = MAX_RECORDED_CONSOLE;
+    while !console.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n[… {} more bytes not recorded]",
+        &console[..end],
+        console.len() - end
+    )
 }
 
 /// The arguments of a parsed call, in full, as the audit trail and the approval prompt

@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex};
 
 use clap::Command;
 use cnv_audit::AuditSink;
-use cnv_caps::{CapabilityClass, CapabilityContract, TypedContract};
+use cnv_caps::{CapabilityClass, CapabilityContract, ResourceBand, TypedContract};
 use cnv_grammar::{GrammarErrors, GrammarModel};
 use cnv_sandbox::Strictness;
+use cnv_sandbox::worker::Budgets;
 use cnv_typestate::{EscalationPolicy, TypedClass};
 
 use crate::binding::VerbBinding;
 use crate::cli::{Cli, Grammar, NoServer};
 use crate::command::{self, GateText};
+use crate::execute::Workers;
 use crate::gate::{self, Erased};
 use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
@@ -95,6 +97,7 @@ impl<S: Serve> CliBuilder<S> {
                 workspace: None,
                 strictness: Strictness::BestEffort,
                 sandbox: true,
+                budgets: HashMap::new(),
             },
             server: S::default(),
         }
@@ -290,6 +293,26 @@ impl<S: Serve> CliBuilder<S> {
         self
     }
 
+    /// What one call of `band` may use in its worker process (memory, processes, bytes
+    /// written, the answer's size, the console kept), instead of the band's defaults
+    /// ([`Budgets::of`], whose table says what each band gets). A launcher can only lower
+    /// them (`CNV_BUDGET`).
+    ///
+    /// ```
+    /// use cnv_caps::ResourceBand;
+    /// use cnv_cli::{Budgets, Cli};
+    /// # let model: &'static cnv_grammar::GrammarModel =
+    /// #     Box::leak(Box::new(cnv_grammar::GrammarModel::new("app")));
+    /// let mut fast = Budgets::of(ResourceBand::Fast);
+    /// fast.output_bytes = 64 << 20; // answers of up to 64 MiB
+    /// let builder = Cli::builder(model).budgets(ResourceBand::Fast, fast);
+    /// # let _: cnv_cli::CliBuilder = builder;
+    /// ```
+    pub fn budgets(mut self, band: ResourceBand, budgets: Budgets) -> Self {
+        self.settings.budgets.insert(band, budgets);
+        self
+    }
+
     /// Runs handlers without the kernel sandbox (the scoped workspace handle, the
     /// deadline and the gate remain): only for a program that embeds cnv in a sandbox of
     /// its own, and for measuring what the sandbox costs. Nothing on the command line or
@@ -430,8 +453,8 @@ impl<S: Serve> CliBuilder<S> {
             grammar: self.grammar,
             handlers: Arc::new(handlers),
             command: Arc::new(Mutex::new(command)),
+            workers: Arc::new(Workers::new(self.settings.operator_vars())),
             settings: Arc::new(self.settings),
-            workers: Arc::default(),
             logs: Arc::default(),
             server: Arc::new(self.server),
         })

@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::io;
+use std::time::Instant;
 
 use cnv_audit::{AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES};
 use cnv_caps::{CapabilityClass, ResourceBand, SessionId};
@@ -36,6 +37,9 @@ pub struct AgentCall<'a> {
     pub origin: CallOrigin,
     /// What stops the call when its caller no longer wants it, if anything.
     pub cancel: Option<CancelToken>,
+    /// When the call arrived (a server's request was read), if before
+    /// [`Cli::call`](crate::Cli::call): the band's time runs from here to the answer.
+    pub arrival: Option<Instant>,
 }
 
 impl<'a> AgentCall<'a> {
@@ -48,6 +52,17 @@ impl<'a> AgentCall<'a> {
             arguments,
             origin: CallOrigin::Program,
             cancel: None,
+            arrival: None,
+        }
+    }
+
+    /// The same call, arrived at `arrival` (when its request was read): its band's time
+    /// runs from then, so the time it waited in the server counts.
+    #[must_use]
+    pub fn with_arrival(self, arrival: Instant) -> Self {
+        Self {
+            arrival: Some(arrival),
+            ..self
         }
     }
 
@@ -85,6 +100,7 @@ impl<S: Serve> Cli<S> {
     /// was asked for and the result `invalid` (or `cancelled`).
     #[must_use]
     pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
+        let arrival = call.arrival.unwrap_or_else(Instant::now);
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
@@ -98,7 +114,13 @@ impl<S: Serve> Cli<S> {
             Ok(args) => args,
             Err(outcome) => return self.refused_before_the_gate(call, &console, outcome),
         };
-        match self.dispatch(&args, &mut console, &call.origin, call.cancel.as_ref()) {
+        match self.dispatch(
+            &args,
+            &mut console,
+            &call.origin,
+            call.cancel.as_ref(),
+            arrival,
+        ) {
             Err(Early::Usage(err)) => {
                 let outcome = CallOutcome::InvalidArguments {
                     message: clap_message(&err),
@@ -160,7 +182,27 @@ impl<S: Serve> Cli<S> {
     /// A command or arguments too long for a log's line are cut (the entry says so), so
     /// no length hides a refusal. Nothing ran either way: a trail that cannot be opened
     /// or written leaves the refusal unrecorded, and the operator sees the log stop short.
-    fn record_refused(&self, call: &AgentCall<'_>, console: &Console<'_>, mut result: CallResult) {
+    fn record_refused(&self, call: &AgentCall<'_>, console: &Console<'_>, result: CallResult) {
+        self.record_without_session(
+            call.command,
+            call.arguments.clone(),
+            &call.origin,
+            console,
+            result,
+        );
+    }
+
+    /// Records a call that ended before it had a session (refused before the gate, or a
+    /// command line in agent mode that did not parse): one `finish` entry of a session of
+    /// its own, with `command` and `arguments` as they were asked for.
+    pub(crate) fn record_without_session(
+        &self,
+        command: &str,
+        arguments: Map<String, Value>,
+        origin: &CallOrigin,
+        console: &Console<'_>,
+        mut result: CallResult,
+    ) {
         let Ok(trail) = Trail::open(
             &self.logs,
             &self.trail_paths(console),
@@ -168,7 +210,7 @@ impl<S: Serve> Cli<S> {
         ) else {
             return;
         };
-        let mut command = call.command.to_owned();
+        let mut command = command.to_owned();
         if command.len() > MAX_RECORDED_COMMAND {
             let mut end = MAX_RECORDED_COMMAND;
             while !command.is_char_boundary(end) {
@@ -177,7 +219,7 @@ impl<S: Serve> Cli<S> {
             command.truncate(end);
             command.push('…');
         }
-        let mut args = call.arguments.clone();
+        let mut args = arguments;
         let size = serde_json::to_string(&args).map_or(usize::MAX, |json| json.len());
         if size > MAX_LINE_BYTES / 4 {
             args = Map::new();
@@ -191,7 +233,7 @@ impl<S: Serve> Cli<S> {
         }
         let session = format!("{} {command}", self.model().app_name());
         let entry = AuditEntry::finish(&session, SessionId::new_v4(), RunMode::Autonomous, result)
-            .with_call(CallRecord::new(command, args, call.origin.clone()));
+            .with_call(CallRecord::new(command, args, origin.clone()));
         let _unrecorded = trail.sink.record(&entry);
     }
 
@@ -342,7 +384,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// clap's message without its `error: ` prefix, its usage lines and its `--help` hint.
-fn clap_message(err: &clap::Error) -> String {
+pub(crate) fn clap_message(err: &clap::Error) -> String {
     let text = err.render().to_string();
     let message: Vec<&str> = text
         .lines()

@@ -1,11 +1,11 @@
 //! `CancelToken`: how the caller of [`Cli::call`](crate::Cli::call) stops a call it no
 //! longer wants (an MCP client's `notifications/cancelled`, a client gone).
 //!
-//! A handler is synchronous code on a confined worker thread, and nothing can stop a
-//! thread from outside. Cancelling does what an overrun does: the thread that waits for
-//! the handler's answer stops waiting, the worker is abandoned (never given another
-//! call), and the call ends as cancelled, in the audit trail too. A call cancelled before
-//! its handler started never starts.
+//! A call cancelled before its handler started never starts. One cancelled while its
+//! handler runs is stopped as an overrun one is: its worker process is killed, with every
+//! process the handler started, and the call ends as cancelled, in the audit trail too.
+//! (A program that runs handlers on threads of its own, not in worker processes, can only
+//! stop waiting: the thread is abandoned.)
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,12 +45,12 @@ impl CancelToken {
     /// Cancels the call (and every call given a clone of this token). Cancelling twice
     /// is cancelling once.
     pub fn cancel(&self) {
-        let waker = {
-            let mut state = self.lock();
-            state.cancelled = true;
-            state.waker.take()
-        };
-        if let Some(wake) = waker {
+        let mut state = self.lock();
+        state.cancelled = true;
+        // Woken under the lock, so that once `clear` returns the waker has either run to
+        // its end or never will (the command line gives a worker back to its pool only
+        // then). A waker is short: it shuts a socket or sends on a channel.
+        if let Some(wake) = state.waker.take() {
             wake();
         }
     }

@@ -6,6 +6,7 @@ use std::cell::Cell;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use clap::ArgMatches;
 use clap::error::ErrorKind;
@@ -19,13 +20,15 @@ use crate::cancel::CancelToken;
 use crate::cli::Cli;
 use crate::command::global;
 use crate::console::Console;
-use crate::execute::{Confinement, Ran};
+use crate::execute::{CallParts, Confinement, Ran};
 use crate::gate::{self, Dispatch, Erased};
 use crate::outcome::CallOutcome;
-use crate::output::Exit;
+use crate::output::{Exit, HandlerError};
 use crate::report::Report;
 use crate::serve::{Serve, ServeRequest};
-use crate::settings::{AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, SANDBOX_ENV, WORKSPACE_ENV};
+use crate::settings::{
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BUDGET_ENV, SANDBOX_ENV, WORKSPACE_ENV,
+};
 
 /// What the command line did instead of making a call.
 pub(crate) enum Early {
@@ -55,6 +58,8 @@ struct Call<'a> {
     mode: RunMode,
     origin: &'a CallOrigin,
     cancel: Option<&'a CancelToken>,
+    /// When the call arrived: its band's time runs from here.
+    arrival: Instant,
 }
 
 impl<S: Serve> Cli<S> {
@@ -68,6 +73,7 @@ impl<S: Serve> Cli<S> {
         console: &mut Console<'_>,
         origin: &CallOrigin,
         cancel: Option<&CancelToken>,
+        arrival: Instant,
     ) -> Result<Dispatched, Early> {
         let parsed = self.lock_command().try_get_matches_from_mut(args);
         let matches = parsed.map_err(Early::Usage)?;
@@ -91,6 +97,19 @@ impl<S: Serve> Cli<S> {
         if *origin == CallOrigin::CommandLine
             && let Some(request) = ServeRequest::of(&matches)
         {
+            if self.agent_mode_is_set(console) {
+                // Serving is the operator's decision, never an agent's: a server the
+                // agent's arguments started would take calls from anyone who reaches it.
+                let err = self.lock_command().error(
+                    ErrorKind::ArgumentConflict,
+                    format!(
+                        "{} starts a server, which is the operator's to start: agent mode is on ({}=1 or the program's setting), so it does not start; an operator starts the server without agent mode, and every call it serves is an agent's",
+                        request.flag(),
+                        self.settings.agent_env
+                    ),
+                );
+                return Err(Early::Usage(err));
+            }
             return Err(self.serve(request, &matches, console));
         }
         if words.is_empty() {
@@ -111,10 +130,7 @@ impl<S: Serve> Cli<S> {
             return Err(Early::Usage(err));
         };
         let on_behalf = *origin != CallOrigin::CommandLine;
-        let agent = on_behalf
-            || self.settings.agent_mode == AgentMode::Always
-            || flags.agent
-            || console.agent_env_is_on(&self.settings.agent_env);
+        let agent = on_behalf || flags.agent || self.agent_mode_is_set(console);
         let report = Report {
             command: name.clone(),
             class: verb.contract().class(),
@@ -140,6 +156,7 @@ impl<S: Serve> Cli<S> {
             mode: report.mode,
             origin,
             cancel,
+            arrival,
         };
         let (ran, call_log) = self.decide_and_run(&call, console);
         Ok(Dispatched {
@@ -189,7 +206,7 @@ impl<S: Serve> Cli<S> {
             .with_call(record);
         let session_name = format!("{} {}", self.grammar.app_name(), call.command);
         let session_id = Cell::new(None);
-        let admitted = (call.handler)(Dispatch {
+        let admitted = (call.handler.admit)(Dispatch {
             command: call.command,
             verb: call.verb,
             globals: self.grammar.args(),
@@ -222,25 +239,37 @@ impl<S: Serve> Cli<S> {
             );
         }
         let workspace = self.workspace(console);
-        let strictness = if console
-            .var(SANDBOX_ENV)
-            .is_some_and(|value| value.trim().eq_ignore_ascii_case("strict"))
-        {
-            Strictness::Strict
-        } else {
-            self.settings.strictness
-        };
+        let strictness = self.strictness(console);
         let protected = paths.protected();
+        let band = call.verb.contract().band();
+        let budgets = match self
+            .settings
+            .budgets(band, console.var(BUDGET_ENV).as_deref())
+        {
+            Ok(budgets) => budgets,
+            Err(message) => {
+                let outcome = CallOutcome::Failed(HandlerError::msg(format!(
+                    "the operator's budgets cannot be read, so nothing ran: {message}"
+                )));
+                return (refused(outcome), call_log);
+            }
+        };
         let confinement = Confinement {
             workspace: &workspace,
             audit_paths: &protected,
             strictness,
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
+            budgets,
+            arrival: call.arrival,
         };
-        let ran = self
-            .workers
-            .execute(job, call.command, &confinement, call.cancel);
+        let parts = CallParts {
+            command: call.command,
+            verb: call.verb,
+            globals: self.grammar.args(),
+            matches: call.matches,
+        };
+        let ran = self.workers.execute(job, &parts, &confinement, call.cancel);
         let call_log = call_log.map(|call_log| CallLog {
             enforcement: ran
                 .enforcement
@@ -251,9 +280,29 @@ impl<S: Serve> Cli<S> {
         (ran, call_log)
     }
 
+    /// Whether agent mode is on whatever the arguments say: the program's setting, or the
+    /// launcher's variable.
+    pub(crate) fn agent_mode_is_set(&self, console: &Console<'_>) -> bool {
+        self.settings.agent_mode == AgentMode::Always
+            || console.agent_env_is_on(&self.settings.agent_env)
+    }
+
+    /// How strictly the kernel must confine this run's handler: the program's setting, or
+    /// strict when the launcher demands it (`CNV_SANDBOX=strict`).
+    pub(crate) fn strictness(&self, console: &Console<'_>) -> Strictness {
+        if console
+            .var(SANDBOX_ENV)
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("strict"))
+        {
+            Strictness::Strict
+        } else {
+            self.settings.strictness
+        }
+    }
+
     /// The workspace of this run: the program's, else the launcher's (`CNV_WORKSPACE`),
     /// else the current directory.
-    fn workspace(&self, console: &Console<'_>) -> PathBuf {
+    pub(crate) fn workspace(&self, console: &Console<'_>) -> PathBuf {
         self.settings
             .workspace
             .clone()

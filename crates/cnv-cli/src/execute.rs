@@ -1,40 +1,61 @@
-//! Running a call the gate admitted: on a thread restricted by the kernel to what the
-//! verb's class grants (`cnv-sandbox`), and stopped at the end of its resource band's
-//! time.
+//! Running a call the gate admitted: in a **worker process** confined to what the verb's
+//! class grants (`cnv-sandbox`'s workers), killed — with every process it started — when
+//! the call runs past its resource band's time, counted from the call's arrival.
 //!
-//! The thread that runs the command line never runs a handler: it opens the workspace
-//! and the audit log, decides, waits, and records. Landlock restricts only the thread
-//! that asks and what it starts afterwards, and for good, so handlers run on **workers**:
-//! threads restricted to one class (and workspace) once, when they start. A worker runs
-//! one call at a time and goes back to the pool when it answers, for the next call of its
-//! class; calls that arrive together (a server's) get a worker each. A process that runs
-//! one command starts one worker. A worker whose handler overran its band, panicked or
-//! was abandoned never returns to the pool.
+//! The process that runs the command line (or the server) never runs a handler: it opens
+//! the workspace and the audit log, decides, sends the call to a worker and records how it
+//! ended. A worker is this same program started again in worker mode (`Cli::run` and the
+//! server enter it first), confined once when it starts to one class, band, workspace and
+//! set of budgets, and then runs one call after another of that kind; calls that arrive
+//! together get a worker each. The workers of a command line are kept by what confines
+//! them, so a server reuses them; one that was killed (an overrun, a cancel, a budget) is
+//! never reused, and a server starts its replacement at once.
 //!
-//! A call made with a [`CancelToken`] (an MCP server's) is also abandoned when its caller
-//! cancels it: the waiting thread wakes on the token as it wakes on the answer, and the
-//! worker is left behind like one that overran.
+//! A program that embeds cnv and never enters through `Cli::run` or a server has no way to
+//! start a worker of itself (its `main` is not cnv's): its handlers run on confined
+//! **threads** of its own process instead, which the band's time stops waiting for but
+//! cannot kill; the enforcement report says so ([`Containment::Thread`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::Instant;
 
-use cnv_caps::{CapabilityClass, ResourceBand};
+use clap::ArgMatches;
+use cnv_caps::text::escape_invisible;
+use cnv_caps::{CapabilityClass, ResourceBand, Rule};
+use cnv_grammar::{GrammarArgument, GrammarVerb};
+use cnv_sandbox::worker::{Budgets, Stopped, Worker, WorkerSpec};
 use cnv_sandbox::{
-    Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
+    Containment, Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
 };
-
-use cnv_caps::Rule;
 
 use crate::cancel::CancelToken;
 use crate::gate::{Job, RunHandler};
 use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::{HandlerError, Output};
-use crate::settings::WORKSPACE_ENV;
+use crate::protocol::{Reply, Request, worker_argv};
+use crate::settings::{BUDGET_ENV, WORKSPACE_ENV};
 
-/// What the operator decided about where and how handlers run.
+/// Whether this process can start workers of itself: its entry point (`Cli::run`, a
+/// server) checked that it is not one, so a worker started from `/proc/self/exe` reaches
+/// the same check and serves.
+static WORKER_PROCESSES: AtomicBool = AtomicBool::new(false);
+
+/// Says that this process's entry point serves as a worker when started as one, so its
+/// handlers run in worker processes from now on.
+pub(crate) fn enable_worker_processes() {
+    WORKER_PROCESSES.store(true, Ordering::SeqCst);
+}
+
+fn worker_processes() -> bool {
+    WORKER_PROCESSES.load(Ordering::SeqCst)
+}
+
+/// What the operator decided about where and how handlers run, for one call.
 #[derive(Debug)]
 pub(crate) struct Confinement<'a> {
     /// The workspace directory of the file classes.
@@ -43,12 +64,25 @@ pub(crate) struct Confinement<'a> {
     pub(crate) audit_paths: &'a [PathBuf],
     /// Whether a gap in the kernel's enforcement refuses the call.
     pub(crate) strictness: Strictness,
-    /// Whether handlers run restricted at all (only a program embedding cnv in a
-    /// sandbox of its own turns this off).
+    /// Whether handlers run confined at all (only a program embedding cnv in a sandbox of
+    /// its own turns this off).
     pub(crate) sandbox: bool,
-    /// Whether the run is a whole process (`Cli::run`), so the band's memory budget may
-    /// be set as the process's limit.
+    /// Whether the run is a whole process (`Cli::run`), so that a handler run on a thread
+    /// may have the band's memory budget as the process's limit.
     pub(crate) whole_process: bool,
+    /// What one call of the verb's band may use.
+    pub(crate) budgets: Budgets,
+    /// When the call arrived: its band's time runs from here to its answer.
+    pub(crate) arrival: Instant,
+}
+
+/// The call as the worker process needs it besides the job: the command and its
+/// arguments as the gate saw them.
+pub(crate) struct CallParts<'a> {
+    pub(crate) command: &'a str,
+    pub(crate) verb: &'a GrammarVerb,
+    pub(crate) globals: &'a [GrammarArgument],
+    pub(crate) matches: &'a ArgMatches,
 }
 
 /// How running an admitted call went: how it ended, and what the kernel enforced around
@@ -93,7 +127,7 @@ fn audit_in_reach(log: &Path, workspace: &Path) -> CallOutcome {
 }
 
 /// The kernel cannot enforce what the class grants, and the operator demands it, or
-/// restricting failed: the call does not run.
+/// confining failed: the call does not run.
 fn unconfined(err: &SandboxError) -> CallOutcome {
     CallOutcome::Refused(Refusal::new(
         Rule::SandboxRequired,
@@ -118,79 +152,61 @@ fn returned(result: Result<Output, HandlerError>) -> CallOutcome {
     }
 }
 
-/// The idle workers of one command line, by what they are restricted to.
-#[derive(Debug, Default)]
-pub(crate) struct Workers {
-    pool: Mutex<HashMap<WorkerKey, Vec<Worker>>>,
+/// What a handler wrote to its standard output and error, as its answer and its audit
+/// entry carry it: each line escaped ([`escape_invisible`]: no control character reaches
+/// a terminal), and how much was cut beyond the budget. `None` when it wrote nothing.
+fn captured(bytes: &[u8], cut: u64) -> Option<String> {
+    if bytes.is_empty() && cut == 0 {
+        return None;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut shown: Vec<String> = text
+        .trim_end_matches('\n')
+        .split('\n')
+        .map(escape_invisible)
+        .collect();
+    if cut > 0 {
+        shown.push(format!("[… {cut} more bytes cut]"));
+    }
+    Some(shown.join("\n"))
 }
 
-/// How many idle workers of one key the pool keeps; more end when they are returned.
+/// The confined workers of one command line (or server): processes, by what confines
+/// them; threads, for a program that cannot start processes of itself.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    processes: Mutex<HashMap<WorkerSpec, Vec<Worker>>>,
+    threads: Mutex<HashMap<ThreadKey, Vec<ThreadWorker>>>,
+    /// Whether a killed worker is replaced at once (a server's pool is kept warm).
+    keep_warm: AtomicBool,
+    /// The operator's variables (`CNV_AUDIT_KEY`, …), which no worker inherits.
+    operator_vars: Vec<String>,
+}
+
+/// How many idle workers of one kind the pool keeps; more end when they are returned.
 const IDLE_PER_KEY: usize = 8;
 
-/// What a worker's restriction depends on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct WorkerKey {
-    class: CapabilityClass,
-    workspace: Option<PathBuf>,
-    strictness: Strictness,
-}
-
-/// A worker thread: restricted once, then running one task after another.
-#[derive(Debug)]
-struct Worker {
-    tasks: Sender<Task>,
-    enforcement: Enforcement,
-}
-
-/// One call for a worker.
-struct Task {
-    run: RunHandler,
-    reply: Reply,
-}
-
-/// What the thread waiting for a call hears.
-enum Answer {
-    /// The handler returned.
-    Returned(Result<Output, HandlerError>),
-    /// The handler ended without returning (it panicked).
-    Lost,
-    /// The caller cancelled the call.
-    Cancelled,
-}
-
-/// Where a worker sends its answer. Dropped unanswered (the handler panicked), it says
-/// so: the waiting thread cannot count on the channel closing, since a cancel token may
-/// hold a sender of it too.
-struct Reply(Option<Sender<Answer>>);
-
-impl Reply {
-    fn send(mut self, result: Result<Output, HandlerError>) {
-        if let Some(reply) = self.0.take() {
-            let _ = reply.send(Answer::Returned(result));
-        }
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if let Some(reply) = self.0.take() {
-            let _ = reply.send(Answer::Lost);
-        }
-    }
-}
-
 impl Workers {
+    /// No workers yet; none will inherit the variables `operator_vars`.
+    pub(crate) fn new(operator_vars: Vec<String>) -> Self {
+        Self {
+            processes: Mutex::default(),
+            threads: Mutex::default(),
+            keep_warm: AtomicBool::new(false),
+            operator_vars,
+        }
+    }
+
     /// Runs `job` as `confinement` says (see the module documentation), until it answers,
     /// overruns its band or `cancel` is cancelled.
     pub(crate) fn execute(
-        &self,
+        self: &Arc<Self>,
         job: Job,
-        command: &str,
+        parts: &CallParts<'_>,
         confinement: &Confinement<'_>,
         cancel: Option<&CancelToken>,
     ) -> Ran {
         let class = job.contract.class();
-        let band = job.contract.band();
         let grant = Grant::of(class);
         // The classes whose handlers receive a handle get the workspace (and a
         // `Dangerous` handler, not restricted by the kernel, still reaches it through
@@ -229,7 +245,346 @@ impl Workers {
                 }
             }
         }
-        let key = WorkerKey {
+        if let Some(overran) = overran_before_start(job.contract.band(), confinement) {
+            return Ran::ended(overran, None);
+        }
+        if worker_processes() {
+            self.in_worker_process(&job, parts, workspace.as_ref(), confinement, cancel)
+        } else {
+            self.on_thread(job, workspace, confinement, cancel)
+        }
+    }
+
+    /// Starts one worker of each spec now, for a server that wants its first calls
+    /// answered without a worker's start-up, and keeps the pool warm from then on.
+    pub(crate) fn prestart(self: &Arc<Self>, specs: &[WorkerSpec]) {
+        self.keep_warm.store(true, Ordering::SeqCst);
+        if !worker_processes() {
+            return;
+        }
+        for spec in specs {
+            if let Ok(worker) = Worker::start(spec, &worker_env(spec, &self.operator_vars)) {
+                self.give_back(worker);
+            }
+        }
+    }
+
+    /// Runs the call in a worker process of its spec (see the module documentation).
+    fn in_worker_process(
+        self: &Arc<Self>,
+        job: &Job,
+        parts: &CallParts<'_>,
+        workspace: Option<&Workspace>,
+        confinement: &Confinement<'_>,
+        cancel: Option<&CancelToken>,
+    ) -> Ran {
+        let band = job.contract.band();
+        let spec = worker_spec(
+            job.contract.class(),
+            band,
+            confinement.budgets,
+            workspace,
+            confinement.strictness,
+        );
+        let worker = match self.take(&spec) {
+            Ok(worker) => worker,
+            Err(outcome) => return Ran::ended(outcome, None),
+        };
+        let enforcement = worker.enforcement().clone();
+        if let Some(cancel) = cancel {
+            let stop = match worker.cancel_handle() {
+                Ok(stop) => stop,
+                Err(err) => {
+                    return Ran::ended(
+                        worker_failed(format!(
+                            "the handler's worker process cannot be stopped from here ({err}), so it was not given the call"
+                        )),
+                        None,
+                    );
+                }
+            };
+            if !cancel.on_cancel(move || stop.cancel()) {
+                // Cancelled before the handler started: it never starts.
+                self.give_back(worker);
+                return Ran::ended(
+                    CallOutcome::Cancelled {
+                        at: CancelPoint::BeforeHandler,
+                    },
+                    Some(enforcement),
+                );
+            }
+        }
+        let request = Request {
+            command: parts.command.to_owned(),
+            argv: worker_argv(parts.command, parts.verb, parts.globals, parts.matches),
+            session: job.session.name.clone(),
+            session_id: job.session.id,
+            mode: job.session.mode,
+            justification: job.session.justification.clone(),
+        };
+        let deadline = band
+            .max_runtime()
+            .map(|budget| confinement.arrival + budget);
+        let answered = worker.call(&request.encode(), deadline);
+        if let Some(cancel) = cancel {
+            // After this, the cancel's waker has run to its end or never will.
+            cancel.clear();
+        }
+        let outcome = match answered {
+            Ok((answer, worker)) => {
+                if worker.was_cancelled() {
+                    // The answer came first; the worker, its socket shut, ends here.
+                    drop(worker);
+                } else {
+                    self.give_back(worker);
+                }
+                let console = captured(&answer.console, answer.console_cut);
+                match Reply::decode(&answer.body) {
+                    Some(Reply::Output { text, data }) => {
+                        let data = data.and_then(|data| serde_json::from_str(&data).ok());
+                        let output = match data {
+                            Some(data) => Output::text(text).with_data(data),
+                            None => Output::text(text),
+                        };
+                        CallOutcome::Ran(output.with_console(console))
+                    }
+                    Some(Reply::Failed { message, usage }) => CallOutcome::Failed(
+                        HandlerError::reported(message, usage).with_console(console),
+                    ),
+                    None => worker_failed(
+                        "the handler's worker process answered something that is not an answer",
+                    ),
+                }
+            }
+            Err(stopped) => {
+                self.replace(&spec);
+                stopped_outcome(stopped, band, confinement)
+            }
+        };
+        Ran::ended(outcome, Some(enforcement))
+    }
+
+    /// An idle worker process for `spec`, or a new one (confined before it is returned).
+    fn take(&self, spec: &WorkerSpec) -> Result<Worker, CallOutcome> {
+        let idle = self
+            .processes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(spec)
+            .and_then(Vec::pop);
+        match idle {
+            Some(worker) => Ok(worker),
+            None => {
+                Worker::start(spec, &worker_env(spec, &self.operator_vars)).map_err(|err| match err
+                {
+                    SandboxError::NotEnforced { .. } => unconfined(&err),
+                    other => worker_failed(format!(
+                        "the handler's worker process could not start, so nothing ran: {other}"
+                    )),
+                })
+            }
+        }
+    }
+
+    /// Puts a worker process that answered back in the pool (or lets it end, when enough
+    /// of its kind are idle).
+    fn give_back(&self, worker: Worker) {
+        let mut pool = self
+            .processes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let idle = pool.entry(worker.spec().clone()).or_default();
+        if idle.len() < IDLE_PER_KEY {
+            idle.push(worker);
+        }
+    }
+
+    /// Starts a worker for `spec` in the background in place of one that was killed, when
+    /// the pool is kept warm.
+    fn replace(self: &Arc<Self>, spec: &WorkerSpec) {
+        if !self.keep_warm.load(Ordering::SeqCst) {
+            return;
+        }
+        let workers = Arc::clone(self);
+        let spec = spec.clone();
+        let _ = thread::Builder::new()
+            .name("cnv worker replacement".to_owned())
+            .spawn(move || {
+                if let Ok(worker) = Worker::start(&spec, &worker_env(&spec, &workers.operator_vars))
+                {
+                    workers.give_back(worker);
+                }
+            });
+    }
+}
+
+/// What confines the worker of a call of `class` in `band`: the one place a spec is made,
+/// so that a call finds the workers started for it beforehand.
+pub(crate) fn worker_spec(
+    class: CapabilityClass,
+    band: ResourceBand,
+    budgets: Budgets,
+    workspace: Option<&Workspace>,
+    strictness: Strictness,
+) -> WorkerSpec {
+    let spec = WorkerSpec::new(class, band)
+        .budgets(budgets)
+        .strictness(strictness);
+    match workspace {
+        Some(workspace) => spec.workspace(workspace.path()),
+        None => spec,
+    }
+}
+
+/// The call's band's time, counted from its arrival, was spent before its handler could
+/// start (parsing, the gate, the audit trail): it does not start.
+fn overran_before_start(band: ResourceBand, confinement: &Confinement<'_>) -> Option<CallOutcome> {
+    let budget = band.max_runtime()?;
+    let after = confinement.arrival.elapsed();
+    (after >= budget).then_some(CallOutcome::Overran {
+        budget,
+        after,
+        console: None,
+    })
+}
+
+/// How a call whose worker was stopped ended.
+fn stopped_outcome(
+    stopped: Stopped,
+    band: ResourceBand,
+    confinement: &Confinement<'_>,
+) -> CallOutcome {
+    match stopped {
+        Stopped::Overran { console, .. } => CallOutcome::Overran {
+            budget: band.max_runtime().unwrap_or_default(),
+            after: confinement.arrival.elapsed(),
+            console: captured(&console, 0),
+        },
+        Stopped::Cancelled { .. } => CallOutcome::Cancelled {
+            at: CancelPoint::DuringHandler,
+        },
+        Stopped::TooLarge { bytes, limit } => CallOutcome::Failed(HandlerError::msg(format!(
+            "the answer is {bytes} bytes, over the {limit}-byte answer budget of the `{band}` band, so it was refused before it was read; ask for less (a part, a filter), or the operator raises the budget (`{BUDGET_ENV}`)"
+        ))),
+        Stopped::Died { how, console } => CallOutcome::Failed(
+            HandlerError::msg(format!(
+                "the handler's worker process ended without an answer ({how})"
+            ))
+            .with_console(captured(&console, 0)),
+        ),
+        Stopped::Io(err) => CallOutcome::Failed(HandlerError::msg(format!(
+            "the handler's worker process could not be reached ({err}); it was killed"
+        ))),
+        other => CallOutcome::Failed(HandlerError::msg(format!(
+            "the handler's worker process stopped without an answer ({other:?})"
+        ))),
+    }
+}
+
+/// The paths a worker's programs find everything by: the system's, never the caller's.
+const WORKER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The environment of a worker process for `spec`: for `Environment` (whose handlers read
+/// variables) and `Dangerous` (run only with a person's approval), this process's, less
+/// the operator's settings (`operator_vars`); for every other class nothing of this
+/// process's, only `PATH` (the system's programs), `HOME` and `TMPDIR` (the workspace, or
+/// `/` for a class without one) and `LANG=C.UTF-8`.
+fn worker_env(spec: &WorkerSpec, operator_vars: &[String]) -> Vec<(String, String)> {
+    let inherited = || {
+        std::env::vars()
+            .filter(|(name, _)| !operator_vars.contains(name))
+            .collect()
+    };
+    match spec.class {
+        CapabilityClass::Environment | CapabilityClass::Dangerous => inherited(),
+        CapabilityClass::Pure
+        | CapabilityClass::ReadOnlyFS
+        | CapabilityClass::ReadWriteFS
+        | CapabilityClass::Network
+        | CapabilityClass::Subprocess => {
+            let home = spec
+                .workspace
+                .as_deref()
+                .and_then(Path::to_str)
+                .unwrap_or("/")
+                .to_owned();
+            vec![
+                ("PATH".to_owned(), WORKER_PATH.to_owned()),
+                ("HOME".to_owned(), home.clone()),
+                ("TMPDIR".to_owned(), home),
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+            ]
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Confined threads: for a program that cannot start workers of itself.
+
+/// What a thread worker's restriction depends on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ThreadKey {
+    class: CapabilityClass,
+    workspace: Option<PathBuf>,
+    strictness: Strictness,
+}
+
+/// A worker thread: restricted once, then running one task after another.
+#[derive(Debug)]
+struct ThreadWorker {
+    tasks: Sender<Task>,
+    enforcement: Enforcement,
+}
+
+/// One call for a worker thread.
+struct Task {
+    run: RunHandler,
+    reply: ReplyTo,
+}
+
+/// What the thread waiting for a call hears.
+enum Heard {
+    /// The handler returned.
+    Returned(Result<Output, HandlerError>),
+    /// The handler ended without returning (it panicked).
+    Lost,
+    /// The caller cancelled the call.
+    Cancelled,
+}
+
+/// Where a worker thread sends its answer. Dropped unanswered (the handler panicked), it
+/// says so: the waiting thread cannot count on the channel closing, since a cancel token
+/// may hold a sender of it too.
+struct ReplyTo(Option<Sender<Heard>>);
+
+impl ReplyTo {
+    fn send(mut self, result: Result<Output, HandlerError>) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Heard::Returned(result));
+        }
+    }
+}
+
+impl Drop for ReplyTo {
+    fn drop(&mut self) {
+        if let Some(reply) = self.0.take() {
+            let _ = reply.send(Heard::Lost);
+        }
+    }
+}
+
+impl Workers {
+    /// Runs `job` on a confined thread of this process (see the module documentation).
+    fn on_thread(
+        &self,
+        job: Job,
+        workspace: Option<Workspace>,
+        confinement: &Confinement<'_>,
+        cancel: Option<&CancelToken>,
+    ) -> Ran {
+        let class = job.contract.class();
+        let band = job.contract.band();
+        let key = ThreadKey {
             class,
             workspace: workspace.as_ref().map(|w| w.path().to_path_buf()),
             strictness: confinement.strictness,
@@ -238,19 +593,19 @@ impl Workers {
         // set by the worker before it restricts itself (the size it starts from is read
         // from /proc, which the restriction closes).
         let memory = confinement.whole_process.then_some(band);
-        let worker = match self.take(&key, workspace, memory, command) {
+        let worker = match self.take_thread(&key, workspace, memory) {
             Ok(worker) => worker,
             Err(outcome) => return Ran::ended(outcome, None),
         };
-        let (reply, answer) = mpsc::channel();
+        let (reply, heard) = mpsc::channel();
         if let Some(cancel) = cancel {
             let wake = reply.clone();
             let waiting = cancel.on_cancel(move || {
-                let _ = wake.send(Answer::Cancelled);
+                let _ = wake.send(Heard::Cancelled);
             });
             if !waiting {
                 // Cancelled before the handler started: it never starts.
-                self.give_back(key, worker);
+                self.give_back_thread(key, worker);
                 return Ran::ended(
                     CallOutcome::Cancelled {
                         at: CancelPoint::BeforeHandler,
@@ -261,44 +616,54 @@ impl Workers {
         }
         let task = Task {
             run: job.run,
-            reply: Reply(Some(reply)),
+            reply: ReplyTo(Some(reply)),
         };
         let sent = worker.tasks.send(task);
-        let answer = if sent.is_err() {
+        let deadline = band
+            .max_runtime()
+            .map(|budget| (budget, confinement.arrival + budget));
+        let heard = if sent.is_err() {
             Err(None)
         } else {
-            match band.max_runtime() {
-                Some(budget) => answer.recv_timeout(budget).map_err(|err| match err {
-                    mpsc::RecvTimeoutError::Timeout => Some(budget),
-                    mpsc::RecvTimeoutError::Disconnected => None,
-                }),
-                None => answer.recv().map_err(|_| None),
+            match deadline {
+                Some((budget, deadline)) => heard
+                    .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                    .map_err(|err| match err {
+                        mpsc::RecvTimeoutError::Timeout => Some(budget),
+                        mpsc::RecvTimeoutError::Disconnected => None,
+                    }),
+                None => heard.recv().map_err(|_| None),
             }
         };
         if let Some(cancel) = cancel {
             cancel.clear();
         }
-        match answer {
-            Ok(Answer::Returned(result)) => {
+        match heard {
+            Ok(Heard::Returned(result)) => {
                 let enforcement = worker.enforcement.clone();
-                self.give_back(key, worker);
+                self.give_back_thread(key, worker);
                 Ran::ended(returned(result), Some(enforcement))
             }
             // The worker is busy with a handler that did not stop: never again.
-            Ok(Answer::Cancelled) => Ran::ended(
+            Ok(Heard::Cancelled) => Ran::ended(
                 CallOutcome::Cancelled {
                     at: CancelPoint::DuringHandler,
                 },
                 Some(worker.enforcement),
             ),
-            Err(Some(budget)) => {
-                Ran::ended(CallOutcome::Overran { budget }, Some(worker.enforcement))
-            }
-            Ok(Answer::Lost) | Err(None) if sent.is_err() => Ran::ended(
+            Err(Some(budget)) => Ran::ended(
+                CallOutcome::Overran {
+                    budget,
+                    after: confinement.arrival.elapsed(),
+                    console: None,
+                },
+                Some(worker.enforcement),
+            ),
+            Ok(Heard::Lost) | Err(None) if sent.is_err() => Ran::ended(
                 worker_failed("the handler's worker ended before the call"),
                 None,
             ),
-            Ok(Answer::Lost) | Err(None) => Ran::ended(
+            Ok(Heard::Lost) | Err(None) => Ran::ended(
                 worker_failed(
                     "the handler's worker ended without an answer (the handler panicked)",
                 ),
@@ -307,30 +672,29 @@ impl Workers {
         }
     }
 
-    /// An idle worker for `key`, or a new one (restricted before it is returned).
-    fn take(
+    /// An idle worker thread for `key`, or a new one (restricted before it is returned).
+    fn take_thread(
         &self,
-        key: &WorkerKey,
+        key: &ThreadKey,
         workspace: Option<Workspace>,
         memory: Option<ResourceBand>,
-        command: &str,
-    ) -> Result<Worker, CallOutcome> {
+    ) -> Result<ThreadWorker, CallOutcome> {
         let idle = self
-            .pool
+            .threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get_mut(key)
             .and_then(Vec::pop);
         match idle {
             Some(worker) => Ok(worker),
-            None => start(key.class, key.strictness, workspace, memory, command),
+            None => start_thread(key.class, key.strictness, workspace, memory),
         }
     }
 
-    /// Puts a worker that answered back in the pool (or lets it end, when enough of its
-    /// kind are idle).
-    fn give_back(&self, key: WorkerKey, worker: Worker) {
-        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Puts a worker thread that answered back in the pool (or lets it end, when enough
+    /// of its kind are idle).
+    fn give_back_thread(&self, key: ThreadKey, worker: ThreadWorker) {
+        let mut pool = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
         let idle = pool.entry(key).or_default();
         if idle.len() < IDLE_PER_KEY {
             idle.push(worker);
@@ -338,29 +702,31 @@ impl Workers {
     }
 }
 
-/// What a starting worker tells the command line.
+/// What a starting worker thread tells the command line.
 enum Started {
     Restricted(Enforcement),
     NotRestricted(SandboxError),
     NoMemoryLimit(SandboxError),
 }
 
-/// Starts a worker for `class`, which restricts itself before it takes a task.
-fn start(
+/// The gap of a handler run on a thread: nothing can stop it, or what it starts.
+const THREAD_GAP: &str = "killing an overrunning call, and the processes it starts (the handler runs on a thread of the calling process: the program does not enter through `Cli::run` or a server, so it cannot start workers of itself)";
+
+/// Starts a worker thread for `class`, which restricts itself before it takes a task.
+fn start_thread(
     class: CapabilityClass,
     strictness: Strictness,
     workspace: Option<Workspace>,
     memory: Option<ResourceBand>,
-    command: &str,
-) -> Result<Worker, CallOutcome> {
+) -> Result<ThreadWorker, CallOutcome> {
     let (started_tx, started) = mpsc::channel();
     let (tasks, inbox) = mpsc::channel::<Task>();
     thread::Builder::new()
-        .name(format!("cnv {class} worker (first: {command})"))
-        .spawn(move || serve(class, strictness, workspace, memory, &started_tx, &inbox))
+        .name(format!("cnv {class} worker"))
+        .spawn(move || serve_thread(class, strictness, workspace, memory, &started_tx, &inbox))
         .map_err(|err| worker_failed(format!("the handler's worker could not start: {err}")))?;
     match started.recv() {
-        Ok(Started::Restricted(enforcement)) => Ok(Worker { tasks, enforcement }),
+        Ok(Started::Restricted(enforcement)) => Ok(ThreadWorker { tasks, enforcement }),
         Ok(Started::NotRestricted(err)) => Err(unconfined(&err)),
         Ok(Started::NoMemoryLimit(err)) => Err(worker_failed(format!(
             "the memory budget of the command's band could not be set: {err}"
@@ -371,9 +737,9 @@ fn start(
     }
 }
 
-/// A worker's life: restrict this thread to `class`, then run tasks until the command
-/// line drops its end of the channel.
-fn serve(
+/// A worker thread's life: restrict this thread to `class`, then run tasks until the
+/// command line drops its end of the channel.
+fn serve_thread(
     class: CapabilityClass,
     strictness: Strictness,
     workspace: Option<Workspace>,
@@ -389,18 +755,27 @@ fn serve(
         let _ = started.send(Started::NoMemoryLimit(err));
         return;
     }
-    let plan = Sandbox::new(class).strictness(strictness);
+    let plan = Sandbox::new(class)
+        .strictness(strictness)
+        .contained_by(Containment::Thread);
     let plan = match &workspace {
         Some(workspace) => plan.workspace(workspace),
         None => plan,
     };
-    let enforcement = match plan.restrict_current_thread() {
+    let mut enforcement = match plan.restrict_current_thread() {
         Ok(enforcement) => enforcement,
         Err(err) => {
             let _ = started.send(Started::NotRestricted(err));
             return;
         }
     };
+    enforcement.gaps.push(THREAD_GAP.to_owned());
+    if strictness == Strictness::Strict && !Grant::of(class).is_unrestricted() {
+        let _ = started.send(Started::NotRestricted(SandboxError::NotEnforced {
+            report: Box::new(enforcement),
+        }));
+        return;
+    }
     if started.send(Started::Restricted(enforcement)).is_err() {
         return;
     }

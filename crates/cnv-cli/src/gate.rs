@@ -31,9 +31,10 @@ use cnv_caps::{
 use cnv_grammar::GrammarVerb;
 use cnv_sandbox::Workspace;
 use cnv_typestate::{
-    AllowedIn, ApprovalError, Authorized, Autonomous, ClassVisitor, EscalateFrom, EscalationError,
-    EscalationPolicy, NoApprovalNeeded, Requirement, Rule, RunMode, SessionConfig, SessionId,
-    SessionMode, SessionState, Supervised, TypedClass, TypedSession, Unverified,
+    AdmittedElsewhere, AllowedIn, ApprovalError, Authorized, Autonomous, ClassVisitor,
+    EscalateFrom, EscalationError, EscalationPolicy, NoApprovalNeeded, Requirement, Rule, RunMode,
+    SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
+    Unverified,
 };
 
 use crate::console::Prompt;
@@ -73,17 +74,48 @@ pub(crate) type RunHandler =
     Box<dyn FnOnce(Option<&Workspace>) -> Result<Output, HandlerError> + Send>;
 
 /// A call the gate admitted: the handler, inside the session that holds its class,
-/// ready to run on the thread the command line restricts to that class.
+/// ready to run where the command line confines that class (a worker process, or a
+/// thread of this process).
 pub(crate) struct Job {
     /// The contract of the verb (its class and band decide the sandbox and the deadline).
     pub(crate) contract: CapabilityContract,
-    /// Runs the handler with the workspace handle the class is given (none for classes
-    /// that touch no files).
+    /// The session the call runs under, as a worker process is told it.
+    pub(crate) session: JobSession,
+    /// Runs the handler here with the workspace handle the class is given (none for
+    /// classes that touch no files): for a command line that runs handlers in its own
+    /// process.
     pub(crate) run: RunHandler,
 }
 
-/// A handler with its class erased, as the command line stores it.
-pub(crate) type Erased = Box<dyn Fn(Dispatch<'_>) -> Result<Job, CallOutcome> + Send + Sync>;
+/// The session of an admitted call, for a worker process to run the handler under.
+pub(crate) struct JobSession {
+    pub(crate) name: String,
+    pub(crate) id: SessionId,
+    pub(crate) mode: RunMode,
+    pub(crate) justification: Option<String>,
+}
+
+/// An admitted call as a worker process runs it: what its handler's `Invocation` holds.
+pub(crate) struct WorkerCall<'a> {
+    pub(crate) command: &'a str,
+    pub(crate) verb: &'a GrammarVerb,
+    pub(crate) globals: &'a [cnv_grammar::GrammarArgument],
+    pub(crate) matches: &'a ArgMatches,
+    pub(crate) session: &'a str,
+    pub(crate) session_id: SessionId,
+    pub(crate) mode: RunMode,
+    pub(crate) justification: Option<&'a str>,
+    pub(crate) workspace: Option<&'a Workspace>,
+}
+
+/// A handler with its class erased, as the command line stores it: the gate that admits
+/// its calls, and the handler as a worker process runs it.
+pub(crate) struct Erased {
+    /// The gate: a call's session from `Unverified` to the verb's class, and its job.
+    pub(crate) admit: Box<dyn Fn(Dispatch<'_>) -> Result<Job, CallOutcome> + Send + Sync>,
+    /// The handler, for a call the parent process admitted.
+    pub(crate) in_worker: Box<dyn Fn(WorkerCall<'_>) -> Result<Output, HandlerError> + Send + Sync>,
+}
 
 /// Erases `handler`, keeping its class `C` — and the contract of its verb, typed by `C`,
 /// that the command line checked when it was built — in the code that runs it.
@@ -93,13 +125,35 @@ where
     F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
 {
     let handler = Arc::new(handler);
-    Box::new(move |dispatch: Dispatch<'_>| {
-        if dispatch.agent {
-            C::visit::<Autonomous, _>(Gate::new(dispatch, contract, &handler))
-        } else {
-            C::visit::<Supervised, _>(Gate::new(dispatch, contract, &handler))
-        }
-    })
+    let in_worker = {
+        let handler = Arc::clone(&handler);
+        Box::new(move |call: WorkerCall<'_>| {
+            // The parent's gate admitted the call in this session, which holds `C`.
+            let session =
+                AdmittedElsewhere::__new(call.session, call.session_id, call.mode, contract);
+            let invocation = Invocation {
+                session: session.view(),
+                command: call.command,
+                verb: call.verb,
+                globals: call.globals,
+                matches: call.matches,
+                agent: call.mode == RunMode::Autonomous,
+                justification: call.justification,
+                workspace: call.workspace,
+            };
+            handler(&invocation)
+        })
+    };
+    Erased {
+        admit: Box::new(move |dispatch: Dispatch<'_>| {
+            if dispatch.agent {
+                C::visit::<Autonomous, _>(Gate::new(dispatch, contract, &handler))
+            } else {
+                C::visit::<Supervised, _>(Gate::new(dispatch, contract, &handler))
+            }
+        }),
+        in_worker,
+    }
 }
 
 struct Gate<'a, 'f, C: ConstRisk, F> {
@@ -163,8 +217,15 @@ where
         let matches = self.dispatch.matches.clone();
         let agent = self.dispatch.agent;
         let justification = self.dispatch.justification.map(str::to_owned);
+        let job_session = JobSession {
+            name: session.name().to_owned(),
+            id: session.id(),
+            mode: M::MODE,
+            justification: justification.clone(),
+        };
         Ok(Job {
             contract: self.contract.contract(),
+            session: job_session,
             run: Box::new(move |workspace: Option<&Workspace>| {
                 let invocation = Invocation {
                     session: session.view::<S::Origin, C>(),

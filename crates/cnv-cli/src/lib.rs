@@ -124,11 +124,13 @@ mod introspect;
 mod invocation;
 mod outcome;
 mod output;
+mod protocol;
 mod report;
 mod run;
 mod serve;
 mod settings;
 mod typed;
+mod worker;
 
 pub use binding::VerbBinding;
 pub use builder::{BuildError, BuildErrors, CliBuilder};
@@ -136,6 +138,7 @@ pub use call::AgentCall;
 pub use cancel::CancelToken;
 pub use cli::{Cli, NoServer};
 pub use cnv_audit::{CallOrigin, McpTransport};
+pub use cnv_sandbox::worker::Budgets;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
 pub use console::{Console, switch_is_on};
 pub use introspect::CapabilityRow;
@@ -144,7 +147,8 @@ pub use outcome::{CallOutcome, CancelPoint, Refusal};
 pub use output::{ArgError, Exit, HandlerError, Output};
 pub use serve::{Serve, ServeRequest};
 pub use settings::{
-    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, DEFAULT_AGENT_ENV, SANDBOX_ENV, WORKSPACE_ENV,
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV, SANDBOX_ENV,
+    WORKSPACE_ENV,
 };
 pub use typed::{
     ArgValue, ArgsOnly, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs, WithCall,

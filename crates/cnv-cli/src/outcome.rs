@@ -39,10 +39,18 @@ pub enum CallOutcome {
     /// The handler ran and failed (a usage error when its error is the caller's to fix:
     /// [`HandlerError::is_usage`]), or the call could not be started.
     Failed(HandlerError),
-    /// The handler ran past its resource band's time and was stopped.
+    /// The call ran past its resource band's time, counted from its arrival: its worker
+    /// process was killed, with every process the handler started.
     Overran {
         /// The band's time.
         budget: Duration,
+        /// How long after the call's arrival it was killed (a little past `budget`; or
+        /// `budget` and more when the time was spent before the handler started, which
+        /// then never started).
+        after: Duration,
+        /// What the handler wrote to its standard output and error before it was
+        /// killed, escaped (as [`Output::console`]).
+        console: Option<String>,
     },
     /// The caller cancelled the call ([`AgentCall::with_cancel`](crate::AgentCall::with_cancel)).
     Cancelled {
@@ -58,7 +66,8 @@ pub enum CancelPoint {
     BeforeGate,
     /// After the gate admitted it, before its handler started: it never started.
     BeforeHandler,
-    /// While its handler ran: the handler's worker was abandoned.
+    /// While its handler ran: the handler's worker process was killed, with every process
+    /// it started.
     DuringHandler,
 }
 

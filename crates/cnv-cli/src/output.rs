@@ -84,6 +84,7 @@ impl From<Exit> for ExitCode {
 pub struct Output {
     text: String,
     data: Option<Value>,
+    console: Option<String>,
 }
 
 impl Output {
@@ -93,6 +94,7 @@ impl Output {
         Self {
             text: text.into(),
             data: None,
+            console: None,
         }
     }
 
@@ -103,6 +105,7 @@ impl Output {
         Self {
             text,
             data: Some(data),
+            console: None,
         }
     }
 
@@ -133,6 +136,19 @@ impl Output {
         self.data.as_ref()
     }
 
+    /// What the handler (and the programs it ran) wrote to its standard output and
+    /// error, captured by its worker process, escaped so that no control character
+    /// reaches a terminal; `None` when it wrote nothing (or ran in the calling process).
+    #[must_use]
+    pub fn console(&self) -> Option<&str> {
+        self.console.as_deref()
+    }
+
+    /// The same output with the handler's captured console.
+    pub(crate) fn with_console(self, console: Option<String>) -> Self {
+        Self { console, ..self }
+    }
+
     /// The `result` of the JSON output: the data, or the text as a string.
     pub(crate) fn result(&self) -> Value {
         self.data
@@ -159,6 +175,7 @@ pub struct HandlerError {
     message: String,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
     usage: bool,
+    console: Option<String>,
 }
 
 impl HandlerError {
@@ -169,7 +186,31 @@ impl HandlerError {
             message: message.to_string(),
             source: None,
             usage: false,
+            console: None,
         }
+    }
+
+    /// A failure a worker process reported: its message, and whether it is the caller's
+    /// to fix.
+    pub(crate) fn reported(message: String, usage: bool) -> Self {
+        Self {
+            message,
+            source: None,
+            usage,
+            console: None,
+        }
+    }
+
+    /// The same failure with the handler's captured console.
+    pub(crate) fn with_console(self, console: Option<String>) -> Self {
+        Self { console, ..self }
+    }
+
+    /// What the handler wrote to its standard output and error before it failed, as
+    /// [`Output::console`] describes.
+    #[must_use]
+    pub fn console(&self) -> Option<&str> {
+        self.console.as_deref()
     }
 
     /// The same failure with `context` in front of its message
@@ -214,6 +255,7 @@ impl<E: StdError + Send + Sync + 'static> From<E> for HandlerError {
             message,
             source: Some(Box::new(error)),
             usage,
+            console: None,
         }
     }
 }

@@ -12,6 +12,7 @@ use cnv_typestate::{Rule, RunMode};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::audit::console_of;
 use crate::console::Console;
 use crate::outcome::{CallOutcome, Refusal};
 use crate::output::{Exit, Output};
@@ -27,6 +28,9 @@ struct Success<'a> {
     /// What the kernel enforced while the handler ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     sandbox: Option<&'a Enforcement>,
+    /// What the handler wrote to its standard output and error, escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console: Option<&'a str>,
 }
 
 /// The object printed for a command that did not run or failed, with `--format json`.
@@ -41,6 +45,9 @@ struct Failure<'a> {
     class: Option<CapabilityClass>,
     exit_code: u8,
     error: ErrorBody<'a>,
+    /// What the handler wrote to its standard output and error, escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console: Option<&'a str>,
 }
 
 /// What went wrong: the kind of exit, the message and, for a refusal, its rule, what to
@@ -127,12 +134,13 @@ impl Report {
                 failed = format!("`{}`: {message}", self.command);
                 ErrorBody::message(exit, &failed)
             }
-            CallOutcome::Overran { budget } => {
+            CallOutcome::Overran { budget, after, .. } => {
                 failed = format!(
-                    "`{}` ran past its resource band's time ({} ms, band `{}`) and was stopped; nothing it produced is reported",
+                    "`{}` ran past its resource band's time ({} ms, band `{}`): it was killed {} ms after it arrived, with every process it started; nothing it produced is reported",
                     self.command,
                     budget.as_millis(),
-                    self.band
+                    self.band,
+                    after.as_millis()
                 );
                 ErrorBody {
                     hint: Some(OVERRUN_HINT),
@@ -145,6 +153,7 @@ impl Report {
                 ErrorBody::message(exit, &failed)
             }
         };
+        let handler_console = console_of(outcome);
         if self.json {
             let object = Failure {
                 ok: false,
@@ -153,10 +162,12 @@ impl Report {
                 class: Some(self.class),
                 exit_code: exit.code(),
                 error: body,
+                console: handler_console,
             };
             let written = print_json(&object, console);
             return delivered(exit, written, console);
         }
+        print_handler_console(handler_console, console);
         // What the message quotes (a path, a handler's words) may come from an agent:
         // shown, never obeyed by the terminal.
         let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
@@ -180,11 +191,14 @@ impl Report {
                 class: self.class,
                 result: output.result(),
                 sandbox,
+                console: output.console(),
             };
             print_json(&object, console)
         } else if output.as_text().is_empty() {
+            print_handler_console(output.console(), console);
             Ok(())
         } else {
+            print_handler_console(output.console(), console);
             let text = output.as_text();
             console.stdout.write_all(text.as_bytes()).and_then(|()| {
                 if text.ends_with('\n') {
@@ -210,6 +224,17 @@ impl Report {
             self.command,
             escape_invisible(&err.to_string())
         );
+    }
+}
+
+/// What a handler wrote to its standard output and error (captured by its worker process
+/// and escaped), on standard error, each line marked as the handler's.
+fn print_handler_console(handler_console: Option<&str>, console: &mut Console<'_>) {
+    let Some(text) = handler_console else {
+        return;
+    };
+    for line in text.lines() {
+        let _ = writeln!(console.stderr, "  | {line}");
     }
 }
 
@@ -280,6 +305,7 @@ pub(crate) fn clap_error(err: &clap::Error, json: bool, console: &mut Console<'_
             class: None,
             exit_code: Exit::Usage.code(),
             error: ErrorBody::message(Exit::Usage, message),
+            console: None,
         };
         let written = print_json(&object, console);
         return delivered(Exit::Usage, written, console);

@@ -4,9 +4,12 @@
 use std::ffi::OsString;
 use std::io;
 use std::process::ExitCode;
+use std::time::Instant;
 
-use cnv_audit::CallOrigin;
+use cnv_audit::{CallOrigin, CallResult};
+use serde_json::{Map, Value};
 
+use crate::call::clap_message;
 use crate::cli::Cli;
 use crate::console::Console;
 use crate::dispatch::Early;
@@ -54,6 +57,7 @@ impl<S: Serve> Cli<S> {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
+        self.serve_as_worker_if_asked();
         let mut out = io::stdout();
         let mut err = io::stderr();
         let mut console = Console::process(&mut out, &mut err);
@@ -69,9 +73,15 @@ impl<S: Serve> Cli<S> {
         T: Into<OsString> + Clone,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let arrival = Instant::now();
         let json = report::wants_json(&args);
-        match self.dispatch(&args, console, &CallOrigin::CommandLine, None) {
-            Err(Early::Usage(err)) => report::clap_error(&err, json, console),
+        match self.dispatch(&args, console, &CallOrigin::CommandLine, None, arrival) {
+            Err(Early::Usage(err)) => {
+                if err.exit_code() != 0 && self.is_agent_run(&args, console) {
+                    self.record_usage_error(&args, &err, console);
+                }
+                report::clap_error(&err, json, console)
+            }
             Err(Early::Printed(exit)) => exit,
             Ok(call) => {
                 let exit = call
@@ -85,5 +95,43 @@ impl<S: Serve> Cli<S> {
                 exit
             }
         }
+    }
+
+    /// Whether a command line that did not parse was an agent's: agent mode set by the
+    /// program or the launcher, or `--agent` among its words.
+    fn is_agent_run(&self, args: &[OsString], console: &Console<'_>) -> bool {
+        self.agent_mode_is_set(console) || args.iter().skip(1).any(|arg| arg == "--agent")
+    }
+
+    /// Records an agent's command line that did not parse as an `invalid` call: its words
+    /// as given (lossily, if not UTF-8), and clap's message.
+    fn record_usage_error(&self, args: &[OsString], err: &clap::Error, console: &Console<'_>) {
+        let words: Vec<String> = args
+            .iter()
+            .skip(1)
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect();
+        // The command as far as its words name nouns and verbs; all of them are recorded.
+        let command: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .take_while(|word| !word.starts_with('-'))
+            .collect();
+        let mut arguments = Map::new();
+        arguments.insert(
+            "argv".to_owned(),
+            Value::Array(words.iter().cloned().map(Value::String).collect()),
+        );
+        let result = CallResult::Invalid {
+            exit_code: i32::from(Exit::Usage.code()),
+            message: format!("invalid command line: {}", clap_message(err)),
+        };
+        self.record_without_session(
+            &command.join(" "),
+            arguments,
+            &CallOrigin::CommandLine,
+            console,
+            result,
+        );
     }
 }

@@ -2,11 +2,14 @@
 //! settings a [`CliBuilder`](crate::CliBuilder) collects, and the environment variables in
 //! which a launcher sets them.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use cnv_audit::AuditSink;
+use cnv_caps::ResourceBand;
 use cnv_sandbox::Strictness;
+use cnv_sandbox::worker::Budgets;
 use cnv_typestate::EscalationPolicy;
 
 /// The environment variable that turns agent mode on, unless
@@ -33,6 +36,16 @@ pub const WORKSPACE_ENV: &str = "CNV_WORKSPACE";
 /// a call whose class the kernel cannot fully enforce is refused. It can only tighten
 /// what the program chose ([`CliBuilder::sandbox`](crate::CliBuilder::sandbox)).
 pub const SANDBOX_ENV: &str = "CNV_SANDBOX";
+
+/// The environment variable in which a launcher lowers the budgets of a band's calls
+/// below the program's ([`CliBuilder::budgets`](crate::CliBuilder::budgets), whose
+/// defaults are [`Budgets::of`]): space-separated `band.budget=value` settings, as
+/// `CNV_BUDGET="fast.memory=64MiB instant.output=256KiB slow.processes=16"`. The budgets
+/// are `memory`, `processes`, `written`, `output` and `console`; a value is a count, or
+/// bytes with an optional `KiB`, `MiB` or `GiB`. It can only lower a budget: a higher
+/// value leaves the program's. A setting that does not read so refuses every call, with
+/// a message that names it.
+pub const BUDGET_ENV: &str = "CNV_BUDGET";
 
 /// When a command line runs in agent mode.
 ///
@@ -63,4 +76,148 @@ pub(crate) struct Settings {
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) strictness: Strictness,
     pub(crate) sandbox: bool,
+    /// The program's budgets, where they are not a band's defaults.
+    pub(crate) budgets: HashMap<ResourceBand, Budgets>,
+}
+
+impl Settings {
+    /// The names of the variables in which a launcher sets what this program's runs may
+    /// do: a worker process never inherits them.
+    pub(crate) fn operator_vars(&self) -> Vec<String> {
+        [
+            AUDIT_LOG_ENV,
+            AUDIT_KEY_ENV,
+            WORKSPACE_ENV,
+            SANDBOX_ENV,
+            BUDGET_ENV,
+            self.agent_env.as_str(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    /// What one call of `band` may use: the program's budgets, lowered by the launcher's
+    /// `CNV_BUDGET` (`launcher`, when set).
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with the launcher's setting.
+    pub(crate) fn budgets(
+        &self,
+        band: ResourceBand,
+        launcher: Option<&str>,
+    ) -> Result<Budgets, String> {
+        let mut budgets = self
+            .budgets
+            .get(&band)
+            .copied()
+            .unwrap_or_else(|| Budgets::of(band));
+        let Some(launcher) = launcher else {
+            return Ok(budgets);
+        };
+        for setting in launcher.split_whitespace() {
+            let invalid = |why: &str| {
+                format!(
+                    "`{BUDGET_ENV}` has `{setting}`, which {why}; it takes space-separated `band.budget=value` settings (`fast.memory=64MiB`: budgets memory, processes, written, output, console; values a count or bytes with KiB, MiB or GiB)"
+                )
+            };
+            let (name, value) = setting
+                .split_once('=')
+                .ok_or_else(|| invalid("has no `=`"))?;
+            let (band_name, budget) = name
+                .split_once('.')
+                .ok_or_else(|| invalid("names no band (`fast.memory`)"))?;
+            let named: ResourceBand = band_name
+                .parse()
+                .map_err(|_| invalid("names no band (instant, fast, medium, slow, cold)"))?;
+            if named != band {
+                continue;
+            }
+            let value = quantity(value).ok_or_else(|| invalid("has no number it can read"))?;
+            let lower = |current: Option<u64>| Some(current.map_or(value, |c| c.min(value)));
+            match budget {
+                "memory" => budgets.memory_bytes = lower(budgets.memory_bytes),
+                "processes" => budgets.processes = lower(budgets.processes),
+                "written" => budgets.written_bytes = lower(budgets.written_bytes),
+                "output" => budgets.output_bytes = budgets.output_bytes.min(value),
+                "console" => budgets.console_bytes = budgets.console_bytes.min(value),
+                _ => return Err(invalid("names no budget")),
+            }
+        }
+        Ok(budgets)
+    }
+}
+
+/// A count, or bytes with an optional binary unit (`64MiB`).
+fn quantity(text: &str) -> Option<u64> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let scale: u64 = match unit {
+        "" => 1,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            policy: EscalationPolicy::default(),
+            agent_env: DEFAULT_AGENT_ENV.to_owned(),
+            agent_mode: AgentMode::default(),
+            audit_log: None,
+            audit_key: None,
+            audit_sinks: Vec::new(),
+            workspace: None,
+            strictness: Strictness::BestEffort,
+            sandbox: true,
+            budgets: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_launcher_lowers_a_band_s_budgets_and_never_raises_them() {
+        let settings = settings();
+        let fast = settings
+            .budgets(
+                ResourceBand::Fast,
+                Some("fast.memory=64MiB fast.output=100GiB slow.processes=1"),
+            )
+            .unwrap();
+        assert_eq!(fast.memory_bytes, Some(64 << 20));
+        assert_eq!(
+            fast.output_bytes,
+            Budgets::of(ResourceBand::Fast).output_bytes
+        );
+        assert_eq!(fast.processes, Budgets::of(ResourceBand::Fast).processes);
+        let cold = settings
+            .budgets(ResourceBand::Cold, Some("cold.memory=1G"))
+            .unwrap();
+        assert_eq!(
+            cold.memory_bytes,
+            Some(1 << 30),
+            "a band without a limit gets one"
+        );
+    }
+
+    #[test]
+    fn a_setting_that_does_not_read_is_an_error_that_names_it() {
+        let settings = settings();
+        for bad in [
+            "fast.memory",
+            "memory=1",
+            "warp.memory=1",
+            "fast.disk=1",
+            "fast.memory=1TB",
+        ] {
+            let err = settings.budgets(ResourceBand::Fast, Some(bad)).unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
+    }
 }

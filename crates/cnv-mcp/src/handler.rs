@@ -342,7 +342,7 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             let mut result =
                 CallToolResult::success(vec![ContentBlock::text(output.as_text().to_owned())]);
             result.structured_content = structured;
-            Ok(result)
+            Ok(with_console(result, output.console()))
         }
         // Not finding the tool is a protocol error, as the specification's example.
         CallOutcome::UnknownCommand { command } => Err(ErrorData::invalid_params(
@@ -361,18 +361,40 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
             Some(&refusal.rule.to_string()),
             Some(&refusal.hint),
         )),
-        CallOutcome::Failed(err) => Ok(error_result("failed", &err.to_string(), None, None)),
-        CallOutcome::Overran { budget } => Ok(error_result(
-            "overrun",
-            &format!(
-                "the call ran past its resource band's {} ms and was stopped",
-                budget.as_millis()
+        CallOutcome::Failed(err) => Ok(with_console(
+            error_result("failed", &err.to_string(), None, None),
+            err.console(),
+        )),
+        CallOutcome::Overran {
+            budget,
+            after,
+            console,
+        } => Ok(with_console(
+            error_result(
+                "overrun",
+                &format!(
+                    "the call ran past its resource band's {} ms: it was killed {} ms after it arrived, with every process it started",
+                    budget.as_millis(),
+                    after.as_millis()
+                ),
+                None,
+                Some("the operator or the program's author can give the command a slower band"),
             ),
-            None,
-            Some("the operator or the program's author can give the command a slower band"),
+            console.as_deref(),
         )),
         CallOutcome::Cancelled { .. } => Err(cancelled()),
     }
+}
+
+/// `result` with what the handler wrote to its standard output and error (captured by its
+/// worker process, escaped) as one more text block, marked as the handler's console.
+fn with_console(mut result: CallToolResult, console: Option<&str>) -> CallToolResult {
+    if let Some(console) = console {
+        result.content.push(ContentBlock::text(format!(
+            "the handler's console (its standard output and error):\n{console}"
+        )));
+    }
+    result
 }
 
 /// The result of a call whose arguments the verb refused.

@@ -104,6 +104,34 @@ impl fmt::Display for Coverage {
     }
 }
 
+/// What holds a handler and the processes it starts, so that none outlives its call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Containment {
+    /// A thread of the calling process (a program that embeds cnv and calls it in
+    /// process): a thread cannot be stopped, and nothing holds the programs it starts.
+    #[default]
+    Thread,
+    /// A worker process that is the first process of a PID namespace of its own:
+    /// killing it kills every process the handler started, whatever they did, and no
+    /// other process of the machine is visible to it.
+    PidNamespace,
+    /// A worker process whose process group holds what it starts (the programs may not
+    /// leave the group); killing the group kills them.
+    ProcessGroup,
+}
+
+impl fmt::Display for Containment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Thread => "a thread of the calling process",
+            Self::PidNamespace => "a worker process in a PID namespace of its own",
+            Self::ProcessGroup => "a worker process and its process group",
+        })
+    }
+}
+
 /// What a restriction enforced, aspect by aspect: for the audit entry, for
 /// `--capabilities`, and for the strict policy's refusal.
 ///
@@ -144,11 +172,40 @@ pub struct Enforcement {
     /// Whether the thread can no longer gain privileges through `execve` (set-user-ID
     /// programs, file capabilities).
     pub no_new_privs: bool,
+    /// What holds the handler and the processes it starts.
+    #[serde(default)]
+    pub containment: Containment,
+    /// The budgets the worker process runs under, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budgets: Option<crate::worker::Budgets>,
     /// What the class withholds and the kernel does not refuse, in words.
     pub gaps: Vec<String>,
 }
 
 impl Enforcement {
+    /// The report of a restriction not known yet: nothing enforced.
+    #[must_use]
+    pub fn unknown(class: CapabilityClass) -> Self {
+        Self {
+            class,
+            restricted: false,
+            landlock: LandlockStatus::Unknown {
+                reason: "not probed".to_owned(),
+            },
+            applied_abi: 0,
+            simulated: false,
+            filesystem: Coverage::NotEnforced,
+            execution: Coverage::NotEnforced,
+            tcp: Coverage::NotEnforced,
+            scopes: Coverage::NotEnforced,
+            sockets: Coverage::NotEnforced,
+            no_new_privs: false,
+            containment: Containment::Thread,
+            budgets: None,
+            gaps: Vec::new(),
+        }
+    }
+
     /// Whether everything the class withholds is refused by the kernel.
     #[must_use]
     pub fn is_full(&self) -> bool {

@@ -72,12 +72,12 @@ pub enum SandboxError {
         /// What the operating system said.
         error: io::Error,
     },
-    /// The deadline's watchdog thread could not be started.
+    /// A worker process could not be started or confined, or ended before it was ready.
     #[error(
-        "cannot start the deadline watchdog thread: {error}; the system may be out of threads or memory"
+        "the worker process that runs the handler {reason}; the program must reach `Cli::run` (or serve) from its `main` with nothing before it that a second start would repeat"
     )]
-    Watchdog {
-        /// What the operating system said.
-        error: io::Error,
+    Worker {
+        /// What went wrong, in words.
+        reason: String,
     },
 }

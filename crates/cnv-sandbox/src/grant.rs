@@ -156,6 +156,11 @@ pub enum Sockets {
     /// IPv4 and IPv6 stream and datagram sockets only (TCP, UDP for DNS); no raw, packet,
     /// netlink or unix sockets, no `io_uring`.
     Internet,
+    /// Any socket but a unix one (pathname or abstract: `/run/docker.sock`, an ssh agent,
+    /// a session bus), and no `io_uring`: what the programs a `Subprocess` handler starts
+    /// may open. (Landlock controls pathname sockets only from ABI 9; until then seccomp
+    /// refuses them by domain, inside the workspace too.)
+    NotUnix,
     /// Any socket.
     Any,
 }
@@ -208,7 +213,7 @@ impl Grant {
                 true,
                 true,
                 false,
-                Sockets::Any,
+                Sockets::NotUnix,
             ),
             CapabilityClass::Dangerous => (FsAccess::Unrestricted, true, true, true, Sockets::Any),
         };
@@ -355,6 +360,7 @@ impl fmt::Display for Sockets {
         f.write_str(match self {
             Self::None => "no sockets",
             Self::Internet => "TCP and UDP sockets only",
+            Self::NotUnix => "any socket but a unix one",
             Self::Any => "any socket",
         })
     }

@@ -127,10 +127,11 @@ mod handle;
 mod memory;
 mod sandbox;
 mod seccomp;
+pub mod worker;
 mod workspace;
 
 pub use cap_std;
-pub use enforcement::{Coverage, Enforcement, LandlockStatus, Strictness};
+pub use enforcement::{Containment, Coverage, Enforcement, LandlockStatus, Strictness};
 pub use error::SandboxError;
 pub use grant::{
     FsAccess, Grant, NAME_RESOLUTION_PATHS, PROGRAM_PATHS, PathAccess, SYSTEM_READ_PATHS,

@@ -12,8 +12,8 @@ use landlock::{
 };
 
 use crate::{
-    Coverage, Enforcement, Grant, LandlockStatus, PathAccess, SandboxError, Sockets, Strictness,
-    Workspace, seccomp,
+    Containment, Coverage, Enforcement, Grant, LandlockStatus, PathAccess, SandboxError, Sockets,
+    Strictness, Workspace, seccomp,
 };
 
 /// The Landlock ABI this crate requests rights of, and is tested against: a newer kernel
@@ -157,6 +157,7 @@ pub struct Sandbox<'a> {
     strictness: Strictness,
     simulated_abi: Option<u8>,
     seccomp: bool,
+    containment: Containment,
 }
 
 impl<'a> Sandbox<'a> {
@@ -168,7 +169,16 @@ impl<'a> Sandbox<'a> {
             strictness: Strictness::BestEffort,
             simulated_abi: None,
             seccomp: true,
+            containment: Containment::Thread,
         }
+    }
+
+    /// What holds the processes the handler starts (a worker process's PID namespace, or
+    /// its process group): a class that starts programs may not leave a process group that
+    /// is all that holds them. Default: [`Containment::Thread`].
+    pub const fn contained_by(mut self, containment: Containment) -> Self {
+        self.containment = containment;
+        self
     }
 
     /// The workspace the class's file rules are written against (opened beforehand).
@@ -247,8 +257,8 @@ impl<'a> Sandbox<'a> {
         let applied_abi = plan.applied_abi;
         self.demand(plan)?;
         // Compiled before anything is restricted, so a mistake leaves the thread as it was.
-        let program = match planned {
-            SeccompPlan::Install => seccomp::filter(self.grant.sockets)
+        let programs = match planned {
+            SeccompPlan::Install => seccomp::filters(self.grant.sockets, self.processes())
                 .transpose()
                 .map_err(|error| SandboxError::Seccomp { class, error })?,
             SeccompPlan::NotNeeded | SeccompPlan::Failed(_) => None,
@@ -263,8 +273,11 @@ impl<'a> Sandbox<'a> {
         } else {
             None
         };
-        let outcome = match program {
-            Some(program) => match seccompiler::apply_filter(&program) {
+        let outcome = match programs {
+            Some(programs) => match programs
+                .iter()
+                .try_for_each(|program| seccompiler::apply_filter(program))
+            {
                 Ok(()) => SeccompPlan::Install,
                 Err(error) => SeccompPlan::Failed(error.to_string()),
             },
@@ -293,13 +306,23 @@ impl<'a> Sandbox<'a> {
         }
     }
 
+    /// What the filter does about new processes: none for a class that runs no programs;
+    /// for one that does, only inside what holds them.
+    fn processes(&self) -> seccomp::Processes {
+        match (self.grant.execute, self.containment) {
+            (false, _) => seccomp::Processes::Refused,
+            (true, Containment::ProcessGroup) => seccomp::Processes::InGroup,
+            (true, Containment::PidNamespace | Containment::Thread) => seccomp::Processes::Allowed,
+        }
+    }
+
     fn seccomp_plan(&self) -> SeccompPlan {
         match self.grant.sockets {
             Sockets::Any => SeccompPlan::NotNeeded,
-            Sockets::None | Sockets::Internet if !self.seccomp => {
+            Sockets::None | Sockets::Internet | Sockets::NotUnix if !self.seccomp => {
                 SeccompPlan::Failed("left out on request".to_owned())
             }
-            Sockets::None | Sockets::Internet => match seccomp::target_arch() {
+            Sockets::None | Sockets::Internet | Sockets::NotUnix => match seccomp::target_arch() {
                 Ok(_) => SeccompPlan::Install,
                 Err(error) => SeccompPlan::Failed(error.to_string()),
             },
@@ -331,6 +354,8 @@ impl<'a> Sandbox<'a> {
             scopes: Coverage::Granted,
             sockets: Coverage::Granted,
             no_new_privs: false,
+            containment: self.containment,
+            budgets: None,
             gaps: Vec::new(),
         };
         if grant.is_unrestricted() {
@@ -369,7 +394,7 @@ impl<'a> Sandbox<'a> {
 
         let seccomp_closes_all_sockets = match (grant.sockets, &seccomp) {
             (Sockets::None, SeccompPlan::Install) => true,
-            (Sockets::None | Sockets::Internet | Sockets::Any, _) => false,
+            (Sockets::None | Sockets::Internet | Sockets::NotUnix | Sockets::Any, _) => false,
         };
         report.tcp = match (grant.tcp_connect, grant.tcp_bind) {
             (true, true) => Coverage::Granted,
@@ -406,6 +431,7 @@ impl<'a> Sandbox<'a> {
                         Sockets::None => "UDP, raw, netlink and unix sockets, io_uring",
                         Sockets::Internet | Sockets::Any =>
                             "raw, packet, netlink and unix sockets, io_uring",
+                        Sockets::NotUnix => "unix sockets, io_uring",
                     }
                 ));
                 Coverage::NotEnforced
@@ -487,7 +513,7 @@ fn degrade_to(report: &mut Enforcement, status: &RestrictionStatus, sockets: Soc
     ];
     match sockets {
         Sockets::None => {}
-        Sockets::Internet | Sockets::Any => aspects.push(&mut report.tcp),
+        Sockets::Internet | Sockets::NotUnix | Sockets::Any => aspects.push(&mut report.tcp),
     }
     for aspect in aspects {
         *aspect = aspect.min_with(lowered);

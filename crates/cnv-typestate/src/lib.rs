@@ -86,7 +86,7 @@ pub use lattice::{
     Supervised, TypedClass,
 };
 pub use policy::{EscalationPolicy, Requirement, default_min_justification};
-pub use session::{Denied, SessionConfig, SessionRef, TypedSession};
+pub use session::{AdmittedElsewhere, Denied, SessionConfig, SessionRef, TypedSession};
 pub use state::{Authorized, Escalated, Holds, SessionState, Unverified, Verified};
 
 /// Sealing for the type-level traits: only this crate's states, modes and classes

@@ -587,6 +587,60 @@ impl<S: SessionState, M: SessionMode> fmt::Debug for TypedSession<S, M> {
     }
 }
 
+/// A session that another process admitted to hold `C`, as the worker process that runs
+/// its call sees it: `cnv-cli` runs each handler in a confined worker process, and the
+/// session whose transitions its gate recorded lives in the parent. Only that command
+/// line makes one, for a call its gate admitted; it records nothing. Not part of the
+/// public API.
+#[doc(hidden)]
+pub struct AdmittedElsewhere<C: ConstRisk> {
+    core: Core,
+    mode: RunMode,
+    class: PhantomData<fn() -> C>,
+}
+
+impl<C: ConstRisk> AdmittedElsewhere<C> {
+    /// The session `name` (`id`, in `mode`) that the parent process's gate brought to
+    /// `contract`'s class `C`.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __new(name: &str, id: SessionId, mode: RunMode, contract: TypedContract<C>) -> Self {
+        Self {
+            core: Core {
+                name: name.into(),
+                id,
+                contract: Some(contract.contract()),
+                policy: Arc::new(EscalationPolicy::default()),
+                sink: Arc::new(MemorySink::new()),
+                memory: None,
+                audit_error: None,
+            },
+            mode,
+            class: PhantomData,
+        }
+    }
+
+    /// The view a handler receives.
+    #[must_use]
+    pub fn view(&self) -> SessionRef<'_, C> {
+        SessionRef {
+            core: &self.core,
+            mode: self.mode,
+            class: PhantomData,
+        }
+    }
+}
+
+impl<C: ConstRisk> fmt::Debug for AdmittedElsewhere<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdmittedElsewhere")
+            .field("name", &self.core.name)
+            .field("id", &self.core.id)
+            .field("class", &C::CLASS)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A borrowed view of a session that holds class `C`, however it got there (verified or
 /// escalated) and in whichever mode. Handlers that are stored (and so cannot be generic)
 /// take one; only a session that holds `C` can make it ([`TypedSession::view`]).
