@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 use cnv_caps::text::escape_invisible;
@@ -286,9 +286,17 @@ impl Workers {
             workspace,
             confinement.strictness,
         );
-        let worker = match self.take(&spec) {
-            Ok(worker) => worker,
+        let asked = Instant::now();
+        let (worker, started) = match self.take(&spec) {
+            Ok(taken) => taken,
             Err(outcome) => return Ran::ended(outcome, None),
+        };
+        // Starting a worker is the sandbox's time, not the call's: a command line starts
+        // one per run, a server one per kind of call (and beforehand).
+        let start_up = if started {
+            asked.elapsed()
+        } else {
+            Duration::ZERO
         };
         let enforcement = worker.enforcement().clone();
         if let Some(cancel) = cancel {
@@ -324,7 +332,7 @@ impl Workers {
         };
         let deadline = band
             .max_runtime()
-            .map(|budget| confinement.arrival + budget);
+            .map(|budget| confinement.arrival + budget + start_up);
         let answered = worker.call(&request.encode(), deadline);
         if let Some(cancel) = cancel {
             // After this, the cancel's waker has run to its end or never will.
@@ -364,25 +372,24 @@ impl Workers {
         Ran::ended(outcome, Some(enforcement))
     }
 
-    /// An idle worker process for `spec`, or a new one (confined before it is returned).
-    fn take(&self, spec: &WorkerSpec) -> Result<Worker, CallOutcome> {
+    /// An idle worker process for `spec`, or a new one (confined before it is returned,
+    /// and said to be new).
+    fn take(&self, spec: &WorkerSpec) -> Result<(Worker, bool), CallOutcome> {
         let idle = self
             .processes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get_mut(spec)
             .and_then(Vec::pop);
-        match idle {
-            Some(worker) => Ok(worker),
-            None => {
-                Worker::start(spec, &worker_env(spec, &self.operator_vars)).map_err(|err| match err
-                {
-                    SandboxError::NotEnforced { .. } => unconfined(&err),
-                    other => worker_failed(format!(
-                        "the handler's worker process could not start, so nothing ran: {other}"
-                    )),
-                })
-            }
+        if let Some(worker) = idle {
+            return Ok((worker, false));
+        }
+        match Worker::start(spec, &worker_env(spec, &self.operator_vars)) {
+            Ok(worker) => Ok((worker, true)),
+            Err(err @ SandboxError::NotEnforced { .. }) => Err(unconfined(&err)),
+            Err(other) => Err(worker_failed(format!(
+                "the handler's worker process could not start, so nothing ran: {other}"
+            ))),
         }
     }
 

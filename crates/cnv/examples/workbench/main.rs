@@ -162,16 +162,18 @@ fn net_send(_call: &Invocation<'_, Network>, args: net::Send) -> Result<Output, 
 
 fn proc_run(_call: &Invocation<'_, Subprocess>, args: proc::Run) -> Result<Output, HandlerError> {
     let proc::Run { program, args } = args;
+    // Its standard error is the handler's: the worker captures it into the answer.
     let output = std::process::Command::new(&program)
         .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|err| HandlerError::from(err).context(format!("starting `{program}`")))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         return Err(HandlerError::msg(format!(
-            "`{program}` exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
+            "`{program}` exited with {}",
+            output.status
         )));
     }
     Ok(Output::text(stdout.clone()).with_data(json!({
