@@ -2,7 +2,7 @@
 //! class draws.
 //!
 //! A class is a promise about what a handler touches. This crate makes the promise
-//! true on Linux, for the thread that runs the handler:
+//! true on Linux, for the process (or thread) that runs the handler:
 //!
 //! - [`Workspace`]: the operator's directory, opened once; every path a handler names is
 //!   resolved *beneath* it ([`cap_std`]), and a `ReadOnlyFS` handler gets a
@@ -10,9 +10,13 @@
 //! - [`restrict_current_thread`] / [`Sandbox`]: one Landlock ruleset per class (the
 //!   `landlock` crate), plus a seccomp filter (`seccompiler`) for the sockets Landlock
 //!   does not cover, and an [`Enforcement`] report of what the kernel enforced.
+//! - [`worker`]: **worker processes** — the program started again as `cnv-worker`,
+//!   confined once (budgets, capabilities dropped, Landlock, seccomp; a PID namespace of
+//!   its own where the kernel allows) and then running one call after another, each
+//!   killed with everything it started when it runs past its deadline. This is where
+//!   `cnv-cli` runs every handler.
 //! - [`limit_memory`]: a [`ResourceBand`](cnv_caps::ResourceBand)'s memory budget as the
-//!   process's address-space limit. (A band's time is the caller's to enforce: a command
-//!   line stops waiting for a handler at the end of it.)
+//!   process's address-space limit.
 //! - [`WorkspaceHandle`]: the handle a class's handlers receive, at the type level, tied
 //!   at compile time to [`Grant::of`].
 //!
@@ -46,10 +50,10 @@
 //! ```
 //!
 //! Landlock restricts the calling thread and every thread and process it starts
-//! *afterwards*; other threads are untouched, and a restriction cannot be lifted. A
-//! command-line process restricts its main thread once, before the handler. A
-//! long-running server (MCP) keeps one worker thread per class, restricted once when it
-//! starts and running every call of that class.
+//! *afterwards*; other threads are untouched, and a restriction cannot be lifted. So a
+//! handler runs in a [`worker`] process of one thread, restricted once when it starts
+//! and running every call of its class, band and workspace; a thread cannot be stopped
+//! from outside, a process can.
 //!
 //! # What each class may do
 //!
@@ -62,7 +66,7 @@
 //! | `ReadOnlyFS` | read beneath the workspace | no | no | none | [`ReadOnlyDir`] |
 //! | `ReadWriteFS` | read and write beneath the workspace (no device files) | no | no | none | [`Dir`](cap_std::fs::Dir) |
 //! | `Network` | read the name-resolution and TLS files ([`NAME_RESOLUTION_PATHS`]) | no | connect, no listening | TCP and UDP only | none |
-//! | `Subprocess` | read and execute the system's programs ([`PROGRAM_PATHS`]), read its configuration ([`SYSTEM_READ_PATHS`]); read, write and execute beneath the workspace; write `/dev/null` | yes | connect, no listening | any | [`Dir`](cap_std::fs::Dir) |
+//! | `Subprocess` | read and execute the system's programs ([`PROGRAM_PATHS`]), read its configuration ([`SYSTEM_READ_PATHS`]); read, write and execute beneath the workspace; write `/dev/null` | yes | connect, no listening | any but unix sockets | [`Dir`](cap_std::fs::Dir) |
 //! | `Dangerous` | not restricted | yes | yes | any | [`Dir`](cap_std::fs::Dir) |
 //!
 //! `Dangerous` runs only with a person's approval (the gate's rule); what the person
@@ -94,14 +98,20 @@
 //!   closed by the seccomp filter, which refuses `socket(2)` outright for classes
 //!   without network and all but IPv4/IPv6 stream and datagram sockets for `Network`.
 //! - **Pathname unix sockets** (`connect` to `/run/docker.sock` is not a file open
-//!   before Landlock ABI 9): closed by the same filter for every class but `Subprocess`
-//!   and `Dangerous`.
+//!   before Landlock ABI 9): closed by the same filter for every class but `Dangerous`
+//!   (for `Subprocess`, whose programs may open other sockets, by refusing `AF_UNIX`),
+//!   and datagram socket pairs, which can send to any pathname socket, for every class.
+//! - **New processes** for the classes that run no programs, and **new namespaces** for
+//!   all: refused by the filter.
 //! - **`io_uring`**, which can create sockets without `socket(2)`: refused by the filter
 //!   wherever sockets are filtered.
 //! - **Abstract unix sockets and signals** to processes outside the sandbox: Landlock
 //!   ABI 6 scopes (and the socket filter, for abstract sockets).
 //! - **ptrace** of processes outside the sandbox (and so `/proc/<pid>/mem`,
-//!   `process_vm_readv`): refused by Landlock itself since ABI 1.
+//!   `/proc/<pid>/environ`, `process_vm_readv`): refused by Landlock itself since ABI 1 —
+//!   but for a process that holds `CAP_SYS_ADMIN` or `CAP_PERFMON`, which the kernel lets
+//!   read `/proc/<pid>/environ` first. A worker drops every capability; as root it also
+//!   lives in a PID namespace of its own, whose `/proc` shows no other process.
 //! - **Environment variables already in the process's memory**: nothing in the kernel
 //!   can hide them from code in the process; `/proc/self/environ` is closed (it is a
 //!   file outside the grant), `std::env::var` is not. A program that must keep secrets
@@ -111,9 +121,11 @@
 //!   workspace handle): they keep working, which is how the gate writes its audit entry
 //!   after the handler; they are also reachable by a handler that finds them.
 //! - **Other threads of the process**: not restricted (Landlock ABI 8 can restrict all
-//!   threads at once; this kernel has 7).
-//! - **CPU time, disk space, process counts**: not limited; the band's time bounds how
-//!   long the caller waits, [`limit_memory`] address space.
+//!   threads at once; this kernel has 7). A worker process has one thread; one that has
+//!   more when it confines itself says so in its report (a gap).
+//! - **Time, memory, processes, bytes written, the answer's size**: a worker's budgets
+//!   ([`worker::Budgets`]): it is killed at its deadline, and its `rlimit`s (and a `pids`
+//!   cgroup where one can be made) hold the rest.
 //!
 //! [cnv]: https://docs.rs/cnv
 
