@@ -4,7 +4,7 @@
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display;
 
 use crate::error::ToolError;
 use crate::verify::open_log;
@@ -145,7 +145,7 @@ fn entry_columns(entry: &AuditEntry) -> (String, String, String, String, String,
 
 /// `text` with invisible characters escaped, cut to `width` characters.
 fn clip(text: &str, width: usize) -> String {
-    let escaped = escape_invisible(text);
+    let escaped = escape_for_display(text);
     if escaped.chars().count() <= width {
         return escaped;
     }

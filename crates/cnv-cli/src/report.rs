@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io;
 
 use cnv_audit::AuditError;
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display;
 use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::Enforcement;
 use cnv_typestate::{Rule, RunMode};
@@ -159,9 +159,13 @@ impl Report {
         }
         // What the message quotes (a path, a handler's words) may come from an agent:
         // shown, never obeyed by the terminal.
-        let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
+        let _ = writeln!(
+            console.stderr,
+            "error: {}",
+            escape_for_display(body.message)
+        );
         if let Some(hint) = body.hint {
-            let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
+            let _ = writeln!(console.stderr, "  to proceed: {}", escape_for_display(hint));
         }
         exit
     }
@@ -208,7 +212,7 @@ impl Report {
             console.stderr,
             "warning: the audit trail could not record how `{}` ended: {}",
             self.command,
-            escape_invisible(&err.to_string())
+            escape_for_display(&err.to_string())
         );
     }
 }
