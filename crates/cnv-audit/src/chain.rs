@@ -18,9 +18,11 @@
 //!
 //! Line 1 is the genesis (`"genesis":{…}`), which names the log and its public key; a
 //! `"recovery":{…}` line says what a writer found wrong and repaired; every other line
-//! is an [`AuditEntry`](crate::AuditEntry). Strings are written with every control and
-//! invisible character (see [`is_invisible`](crate::is_invisible)) as a `\uXXXX` escape,
-//! so the bytes of a log never move a terminal's cursor or hide text.
+//! is an [`AuditEntry`](crate::AuditEntry). Strings are written with every character
+//! that is escaped when shown (controls, format characters, line and paragraph
+//! separators, default-ignorable code points: see
+//! [`is_escaped_when_shown`](cnv_caps::text::is_escaped_when_shown)) as a `\uXXXX`
+//! escape, so the bytes of a log never move a terminal's cursor or hide text.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -33,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::entry::rfc3339;
 use crate::error::{AuditError, ChainError};
-use cnv_caps::text::is_invisible;
+use cnv_caps::text::is_escaped_when_shown;
 
 /// The longest line a log may hold, in bytes (1 MiB): a writer refuses an entry that
 /// would be longer ([`AuditError::TooLong`]), and a reader never buffers more than this
@@ -618,8 +620,8 @@ pub(crate) fn quick_number(text: &str) -> Option<(ChainHash, u64)> {
 }
 
 /// A `serde_json` formatter that also escapes, as `\uXXXX`, every character that
-/// [`is_invisible`] names (DEL, C1 controls, bidirectional overrides, zero-width
-/// characters, …) and the line and paragraph separators: JSON escapes only C0 controls,
+/// [`is_escaped_when_shown`] names (DEL, C1 controls, bidirectional overrides, zero-width
+/// characters, the line and paragraph separators, …): JSON escapes only C0 controls,
 /// and a terminal reading the log must see no raw escape. `$` and `` ` `` are escaped
 /// too, so a shell that sources a log by mistake finds no expansion in it: each line
 /// is one word (the command is not found), and no string in it expands.
@@ -666,7 +668,7 @@ impl serde_json::ser::Formatter for Escaping {
 }
 
 fn needs_escape(c: char) -> bool {
-    is_invisible(c as u32) || matches!(c, '\u{2028}' | '\u{2029}' | '$' | '`')
+    is_escaped_when_shown(c as u32) || matches!(c, '$' | '`')
 }
 
 #[cfg(test)]

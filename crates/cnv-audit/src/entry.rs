@@ -519,8 +519,8 @@ pub(crate) mod rfc3339 {
 }
 
 /// One argument of a call as a person reads it before deciding: `name: value`, a text
-/// value as written and any other as JSON, every invisible character (line breaks
-/// included) escaped, so the argument stays on one line and cannot pose as another.
+/// value as written and any other as JSON, every character that is escaped when shown
+/// (controls, line breaks included, and format characters) escaped, so the argument stays on one line and cannot pose as another.
 ///
 /// ```
 /// use cnv_audit::shown_argument;
@@ -535,10 +535,10 @@ pub(crate) mod rfc3339 {
 #[must_use]
 pub fn shown_argument(name: &str, value: &serde_json::Value) -> String {
     let value = match value {
-        serde_json::Value::String(text) => cnv_caps::text::escape_invisible(text),
-        other => cnv_caps::text::escape_invisible(&other.to_string()),
+        serde_json::Value::String(text) => cnv_caps::text::escape_for_display(text),
+        other => cnv_caps::text::escape_for_display(&other.to_string()),
     };
-    format!("{}: {value}", cnv_caps::text::escape_invisible(name))
+    format!("{}: {value}", cnv_caps::text::escape_for_display(name))
 }
 
 #[cfg(test)]

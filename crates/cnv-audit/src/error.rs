@@ -280,4 +280,17 @@ pub enum ToolError {
         /// The file.
         path: PathBuf,
     },
+    /// [`show_line`](crate::show_line) was asked for a line the log does not have.
+    #[error(
+        "{} has no line {line}: it has {lines} intact lines (line 1 is its genesis)",
+        path.display()
+    )]
+    NoSuchLine {
+        /// The log.
+        path: PathBuf,
+        /// The line asked for.
+        line: usize,
+        /// How many lines the log has.
+        lines: usize,
+    },
 }

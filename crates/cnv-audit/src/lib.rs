@@ -17,12 +17,13 @@
 //!   0600, and `PREFIX.pub`).
 //!
 //! The `cnv-audit` binary (feature `cli`, on by default) is a thin command line over
-//! [`keygen`], [`verify`] and [`show`]:
+//! [`keygen`], [`verify`], [`show`] and [`show_line`]:
 //!
 //! ```text
 //! cnv-audit keygen --out PREFIX          writes PREFIX.key (mode 0600) and PREFIX.pub
 //! cnv-audit verify FILE [--key PUBKEY]   exit 0 only for an intact log
 //! cnv-audit show FILE                    a table of the log's decisions
+//! cnv-audit show FILE --line N           line N whole: a call with every argument in full
 //! ```
 //!
 //! ```no_run
@@ -76,7 +77,7 @@ pub use jsonl::JsonLinesSink;
 pub use key::{AuditKey, AuditPublicKey};
 pub use keygen::{KeyFiles, keygen, public_key};
 pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
-pub use show::show;
+pub use show::{show, show_line};
 pub use sink::{AuditSink, FanOutSink, MemorySink};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;

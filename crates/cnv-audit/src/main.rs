@@ -4,6 +4,7 @@
 //! cnv-audit keygen --out PREFIX          writes PREFIX.key (mode 0600) and PREFIX.pub
 //! cnv-audit verify FILE [--key PUBKEY]   exit 0 only for an intact log
 //! cnv-audit show FILE                    a table of the log's decisions
+//! cnv-audit show FILE --line N           line N whole: a call with every argument in full
 //! ```
 
 #![forbid(unsafe_code)]
@@ -41,11 +42,17 @@ enum Command {
         #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
     },
-    /// Print the log's decisions as a table (control characters escaped). Checks the
-    /// chain as it goes; use `verify` for the key and the head.
+    /// Print the log's decisions as a table (control and format characters escaped).
+    /// A call shows its command whole and every argument by name (the log keeps them
+    /// by name, not in the order given), each value cut on its own; `--line N` prints
+    /// line N whole. Checks the chain as it goes; use `verify` for the key and the head.
     Show {
         /// The audit log.
         file: PathBuf,
+        /// Print only this line, whole: the call's command, how it arrived and every
+        /// argument in full, one per line, and every other field uncut.
+        #[arg(long, value_name = "N")]
+        line: Option<usize>,
     },
 }
 
@@ -93,13 +100,21 @@ fn run(command: Command) -> Result<ExitCode, cnv_audit::ToolError> {
                 ExitCode::FAILURE
             })
         }
-        Command::Show { file } => {
-            let problem = cnv_audit::show(&file, &mut stdout)?;
+        Command::Show { file, line } => {
+            let problem = match line {
+                None => cnv_audit::show(&file, &mut stdout)?,
+                Some(line) => cnv_audit::show_line(&file, line, &mut stdout)?,
+            };
             stdout.flush().map_err(written)?;
             match problem {
                 None => Ok(ExitCode::SUCCESS),
                 Some(problem) => {
-                    eprintln!("cnv-audit: the rows stop here: {problem}");
+                    match line {
+                        None => eprintln!("cnv-audit: the rows stop here: {problem}"),
+                        Some(line) => {
+                            eprintln!("cnv-audit: line {line} is not shown: {problem}");
+                        }
+                    }
                     Ok(ExitCode::FAILURE)
                 }
             }

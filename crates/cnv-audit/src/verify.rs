@@ -9,7 +9,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use cnv_caps::SessionId;
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display;
 
 use crate::error::ToolError;
 use crate::{
@@ -459,7 +459,7 @@ pub(crate) fn open_log(path: &Path) -> Result<File, ToolError> {
 
 impl fmt::Display for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = escape_invisible(&self.path.display().to_string());
+        let path = escape_for_display(&self.path.display().to_string());
         match &self.problem {
             None => writeln!(f, "{path}: intact")?,
             Some(problem) => {

@@ -535,7 +535,10 @@ fn show_prints_the_decisions_with_control_characters_escaped() {
     assert!(table.contains("genesis"), "{table}");
     assert!(table.contains("Pure → ReadWriteFS"), "{table}");
     assert!(table.contains("min_justification"), "{table}");
-    assert!(table.contains("call file write {"), "{table}");
+    assert!(
+        table.contains(r#"call file write: content="meeting notes", path="notes.txt""#),
+        "{table}"
+    );
     assert!(table.contains("ran (exit 0)"), "{table}");
     assert_eq!(table.lines().count(), 1 + 9, "a header and a row a line");
 

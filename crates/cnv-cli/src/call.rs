@@ -20,6 +20,7 @@ use crate::console::Console;
 use crate::dispatch::Early;
 use crate::outcome::{CallOutcome, CancelPoint};
 use crate::output::type_label;
+use crate::report::clap_text;
 use crate::serve::Serve;
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
@@ -383,9 +384,11 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// clap's message without its `error: ` prefix, its usage lines and its `--help` hint.
+/// clap's message without its `error: ` prefix, its usage lines and its `--help` hint,
+/// escaped as the command line shows it ([`clap_text`]): the words it quotes are the
+/// agent's, and the message reaches the audit trail and whoever reads the answer.
 pub(crate) fn clap_message(err: &clap::Error) -> String {
-    let text = err.render().to_string();
+    let text = clap_text(err);
     let message: Vec<&str> = text
         .lines()
         .map(str::trim_end)

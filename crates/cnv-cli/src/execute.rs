@@ -25,7 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display_keeping_line_feeds;
 use cnv_caps::{CapabilityClass, ResourceBand, Rule};
 use cnv_grammar::{GrammarArgument, GrammarVerb};
 use cnv_sandbox::worker::{Budgets, Stopped, Worker, WorkerSpec};
@@ -153,22 +153,19 @@ fn returned(result: Result<Output, HandlerError>) -> CallOutcome {
 }
 
 /// What a handler wrote to its standard output and error, as its answer and its audit
-/// entry carry it: each line escaped ([`escape_invisible`]: no control character reaches
-/// a terminal), and how much was cut beyond the budget. `None` when it wrote nothing.
+/// entry carry it: escaped ([`escape_for_display_keeping_line_feeds`]: no control
+/// character but the line feed reaches a terminal), and how much was cut beyond the
+/// budget. `None` when it wrote nothing.
 fn captured(bytes: &[u8], cut: u64) -> Option<String> {
     if bytes.is_empty() && cut == 0 {
         return None;
     }
     let text = String::from_utf8_lossy(bytes);
-    let mut shown: Vec<String> = text
-        .trim_end_matches('\n')
-        .split('\n')
-        .map(escape_invisible)
-        .collect();
+    let mut shown = escape_for_display_keeping_line_feeds(text.trim_end_matches('\n'));
     if cut > 0 {
-        shown.push(format!("[… {cut} more bytes cut]"));
+        shown.push_str(&format!("\n[… {cut} more bytes cut]"));
     }
-    Some(shown.join("\n"))
+    Some(shown)
 }
 
 /// The confined workers of one command line (or server): processes, by what confines

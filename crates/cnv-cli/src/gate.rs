@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use clap::ArgMatches;
 use cnv_audit::{AuditError, shown_argument};
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display;
 use cnv_caps::{
     AgentSafeCapability, CapabilityClass, CapabilityContract, ConstRisk, Pure, ReadOnlyFS,
     TypedContract,
@@ -371,7 +371,7 @@ fn confirmation_question(
 ) -> String {
     let mut question = format!(
         "`{}` needs `{class}` (risk {}: {})",
-        escape_invisible(command),
+        escape_for_display(command),
         class.risk_level(),
         class.describe(),
     );

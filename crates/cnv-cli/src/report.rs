@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io;
 
 use cnv_audit::AuditError;
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::{escape_for_display, escape_for_display_keeping_line_feeds};
 use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_sandbox::Enforcement;
 use cnv_typestate::{Rule, RunMode};
@@ -154,6 +154,16 @@ impl Report {
             }
         };
         let handler_console = console_of(outcome);
+        // What the message quotes (a path, a handler's words, a command an agent named)
+        // may come from an agent: shown, never obeyed by a terminal, in JSON too (which
+        // escapes only C0 controls on its own).
+        let message = escape_for_display(body.message);
+        let hint = body.hint.map(escape_for_display);
+        let body = ErrorBody {
+            message: &message,
+            hint: hint.as_deref(),
+            ..body
+        };
         if self.json {
             let object = Failure {
                 ok: false,
@@ -168,11 +178,9 @@ impl Report {
             return delivered(exit, written, console);
         }
         print_handler_console(handler_console, console);
-        // What the message quotes (a path, a handler's words) may come from an agent:
-        // shown, never obeyed by the terminal.
-        let _ = writeln!(console.stderr, "error: {}", escape_invisible(body.message));
+        let _ = writeln!(console.stderr, "error: {}", body.message);
         if let Some(hint) = body.hint {
-            let _ = writeln!(console.stderr, "  to proceed: {}", escape_invisible(hint));
+            let _ = writeln!(console.stderr, "  to proceed: {hint}");
         }
         exit
     }
@@ -222,7 +230,7 @@ impl Report {
             console.stderr,
             "warning: the audit trail could not record how `{}` ended: {}",
             self.command,
-            escape_invisible(&err.to_string())
+            escape_for_display(&err.to_string())
         );
     }
 }
@@ -286,16 +294,60 @@ pub(crate) fn wants_json(args: &[OsString]) -> bool {
         || args.iter().any(|arg| arg == "--format=json")
 }
 
-/// Prints a clap error (or help, or version) and returns its exit status.
+/// A clap error as it may be shown: clap's text, with every character that is escaped
+/// when shown ([`escape_for_display`]) escaped but clap's own line feeds, which lay the
+/// message out. The words clap quotes (an unknown flag, an invalid value, a value
+/// parser's message about it) may be an agent's, so each of them that holds a line feed
+/// is escaped whole first: only clap's layout keeps its lines.
+///
+/// Where clap is built with its `color` feature (any crate of the program may turn it
+/// on), clap's text has lost every ANSI sequence, the agent's too: the words are looked
+/// for as clap shows them (`StyledStr`'s text) as well as given.
+pub(crate) fn clap_text(err: &clap::Error) -> String {
+    use clap::error::ContextValue;
+    let mut text = err.render().to_string();
+    let mut quoted: Vec<String> = err
+        .context()
+        .flat_map(|(_, value)| match value {
+            ContextValue::String(word) => vec![word.clone()],
+            ContextValue::Strings(words) => words.clone(),
+            // Clap's own: flags, numbers, and styled text built from the words above.
+            ContextValue::None
+            | ContextValue::Bool(_)
+            | ContextValue::StyledStr(_)
+            | ContextValue::StyledStrs(_)
+            | ContextValue::Number(_) => Vec::new(),
+            // A kind of value a later clap adds: nothing of it is quoted here.
+            _ => Vec::new(),
+        })
+        .collect();
+    if let Some(source) = std::error::Error::source(err) {
+        quoted.push(source.to_string());
+    }
+    // Longest first, so a word inside another is not escaped before the longer one.
+    quoted.sort_by_key(|word| std::cmp::Reverse(word.len()));
+    for word in quoted.iter().filter(|word| word.contains('\n')) {
+        let shown = clap::builder::StyledStr::from(word.clone()).to_string();
+        for form in [word.as_str(), shown.as_str()] {
+            text = text.replace(form, &escape_for_display(form));
+        }
+    }
+    escape_for_display_keeping_line_feeds(&text)
+}
+
+/// Prints a clap error (or help, or version) and returns its exit status. An error is
+/// shown through [`clap_text`]; help and version are the program's own text, printed as
+/// they are.
 pub(crate) fn clap_error(err: &clap::Error, json: bool, console: &mut Console<'_>) -> Exit {
-    let text = err.render().to_string();
     if err.exit_code() == 0 {
+        let text = err.render().to_string();
         let written = console
             .stdout
             .write_all(text.as_bytes())
             .and_then(|()| console.stdout.flush());
         return delivered(Exit::Success, written, console);
     }
+    let text = clap_text(err);
     if json {
         let message = text.trim_end().trim_start_matches("error: ");
         let object = Failure {
@@ -313,4 +365,78 @@ pub(crate) fn clap_error(err: &clap::Error, json: bool, console: &mut Console<'_
         let _ = console.stderr.write_all(text.as_bytes());
     }
     Exit::Usage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(args: &[&str]) -> clap::Error {
+        clap::Command::new("t")
+            .arg(
+                clap::Arg::new("count")
+                    .long("count")
+                    .value_parser(clap::value_parser!(u8)),
+            )
+            .arg(
+                clap::Arg::new("mode")
+                    .long("mode")
+                    .value_parser(["fast", "slow"]),
+            )
+            .try_get_matches_from(args)
+            .expect_err("clap refuses")
+    }
+
+    #[test]
+    fn an_unknown_flag_is_shown_escaped_with_clap_s_layout() {
+        let err = refused(&["t", "--\u{1b}[2Jx\u{202e}"]);
+        let text = clap_text(&err);
+        // The ANSI sequence is escaped, or (clap's `color` feature) clap dropped it.
+        assert!(
+            text.contains("unexpected argument '--\\u{001b}[2Jx\\u{202e}' found")
+                || text.contains("unexpected argument '--x\\u{202e}' found"),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{text}"
+        );
+        // clap's own lines are kept: the usage is on a line of its own.
+        assert!(
+            text.lines().any(|line| line.starts_with("Usage: t")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_agent_s_line_feed_cannot_start_a_line() {
+        for args in [
+            &["t", "--count", "1\nUsage: rm -rf /"][..],
+            &["t", "--mode", "x\nUsage: rm -rf /"],
+            &["t", "--co\nUsage: rm -rf /"],
+        ] {
+            let text = clap_text(&refused(args));
+            assert!(
+                text.contains("\\u{000a}Usage: rm -rf /"),
+                "{args:?}: {text}"
+            );
+            assert!(
+                !text.lines().any(|line| line.starts_with("Usage: rm")),
+                "{args:?}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_parser_s_message_is_escaped_too() {
+        let text = clap_text(&refused(&["t", "--count", "\u{9b}31m\u{7f}"]));
+        // DEL is escaped, or (clap's `color` feature) clap dropped it.
+        assert!(
+            text.contains("invalid value '\\u{009b}31m\\u{007f}'")
+                || text.contains("invalid value '\\u{009b}31m'"),
+            "{text}"
+        );
+        assert!(!text.contains(['\u{9b}', '\u{7f}']), "{text}");
+        assert!(text.contains("invalid digit"), "{text}");
+    }
 }

@@ -1000,11 +1000,22 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
         ("do calc", json!({ "m": 1 }), "takes no argument `m`"),
         ("do calc", json!({}), "required"),
         ("do calc", json!({ "n": "-5" }), "invalid value '-5'"),
+        // What clap quotes of an agent's value is escaped in the answer and the trail.
+        (
+            "do calc",
+            json!({ "n": "\u{1b}[2J\u{202e}\n9" }),
+            // The ANSI sequence is escaped, or dropped by clap (its `color` feature).
+            "\\u{202e}\\u{000a}9'",
+        ),
         ("do fetch", json!({ "justification": 5 }), "is a string"),
     ] {
         match call(&cli, command, arguments.clone()) {
             CallOutcome::InvalidArguments { message } => {
                 assert!(message.contains(needle), "{arguments}: {message}");
+                assert!(
+                    !message.contains(['\u{1b}', '\u{202e}', '\n']),
+                    "{arguments}: {message}"
+                );
             }
             other => panic!("{arguments}: {other:?}"),
         }

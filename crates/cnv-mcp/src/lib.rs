@@ -112,7 +112,12 @@ impl Serve for Mcp {
         match served {
             Ok(()) => Exit::Success,
             Err(err) => {
-                let _ = writeln!(console.stderr(), "error: {err}");
+                // A connection's error may quote what the client sent.
+                let _ = writeln!(
+                    console.stderr(),
+                    "error: {}",
+                    cnv_caps::text::escape_for_display(&err.to_string())
+                );
                 err.exit()
             }
         }

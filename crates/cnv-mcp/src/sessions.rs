@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::SessionId;
+use cnv_caps::text::escape_for_display;
 use cnv_registry::{DuplicateSession, SessionBuilder, SessionRegistry};
 
 /// The longest client name or version kept (in characters): they reach the registry,
@@ -87,12 +88,13 @@ impl Sessions {
             .build();
         self.registry.register(Arc::new(handle))?;
         if !self.quiet.load(Ordering::Relaxed) {
+            // The client names itself: shown to the operator, never obeyed by a terminal.
             eprintln!(
-                "cnv mcp: session {} opened over {} by {:?} {:?} ({} open)",
+                "cnv mcp: session {} opened over {} by \"{}\" \"{}\" ({} open)",
                 session.id,
                 transport_name(session.transport),
-                session.client_name,
-                session.client_version,
+                escape_for_display(&session.client_name),
+                escape_for_display(&session.client_version),
                 self.registry.len()
             );
         }

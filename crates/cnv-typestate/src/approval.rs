@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use cnv_audit::{format_timestamp, shown_argument};
-use cnv_caps::text::escape_invisible;
+use cnv_caps::text::escape_for_display;
 use cnv_caps::{CapabilityClass, RunMode, SessionId};
 
 use crate::error::EscalationError;
@@ -39,8 +39,8 @@ impl<'a> ApprovalRequest<'a> {
     }
 
     /// The same request, showing the person the arguments the action runs with, one
-    /// per line: `name: value`, a text value as written (its invisible characters,
-    /// line breaks included, escaped), any other value as JSON. A value cannot start a
+    /// per line: `name: value`, a text value as written (its controls and format
+    /// characters, line breaks included, escaped), any other value as JSON. A value cannot start a
     /// line of its own, so no argument can pose as another or as the prompt.
     #[must_use]
     pub fn with_arguments(self, arguments: &'a serde_json::Map<String, serde_json::Value>) -> Self {
@@ -90,15 +90,15 @@ impl ApprovalRequest<'_> {
 }
 
 /// What the person reads. Every text the requester wrote (session name, action,
-/// justification) is shown with its invisible characters escaped
-/// ([`escape_invisible`](cnv_caps::text::escape_invisible)), so a justification cannot move the
-/// cursor, erase the prompt or hide words.
+/// justification) is shown with its controls and format characters escaped
+/// ([`escape_for_display`](cnv_caps::text::escape_for_display)), so a justification cannot
+/// move the cursor, erase the prompt or hide words.
 impl fmt::Display for ApprovalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "Session `{}` ({}, {}) asks for capability `{}` (risk {}).",
-            escape_invisible(self.session_name),
+            escape_for_display(self.session_name),
             self.session_id,
             self.mode,
             self.to,
@@ -109,7 +109,7 @@ impl fmt::Display for ApprovalRequest<'_> {
             None => writeln!(f, "It holds no capability yet.")?,
         }
         if let Some(action) = self.action {
-            writeln!(f, "If approved, it runs: {}", escape_invisible(action))?;
+            writeln!(f, "If approved, it runs: {}", escape_for_display(action))?;
         }
         if let Some(arguments) = self.arguments.filter(|arguments| !arguments.is_empty()) {
             writeln!(f, "With the arguments:")?;
@@ -123,7 +123,7 @@ impl fmt::Display for ApprovalRequest<'_> {
             writeln!(
                 f,
                 "Its justification: {}",
-                escape_invisible(self.justification.trim())
+                escape_for_display(self.justification.trim())
             )
         }
     }

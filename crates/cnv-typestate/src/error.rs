@@ -57,7 +57,9 @@ pub enum EscalationError {
         to: CapabilityClass,
         /// The threshold of the policy for `to`.
         required: usize,
-        /// The justification's length: Unicode scalar values after trimming whitespace.
+        /// The justification's length, as
+        /// [`justification_len`](cnv_caps::text::justification_len) counts it: visible
+        /// characters, whitespace at either end trimmed.
         given: usize,
     },
     /// A person's confirmation was needed and not given: a program's own rule, recorded

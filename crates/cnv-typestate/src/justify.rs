@@ -51,7 +51,7 @@ impl<'a, C: ConstRisk> Justification<'a, C> {
                 .push(C::NAME)
                 .push("`: the default policy needs at least ")
                 .number(required as u64)
-                .push(" characters (Unicode scalar values, after trimming whitespace); say in a sentence ")
+                .push(" visible characters (no controls, format characters or combining marks; whitespace at either end trimmed); say in a sentence ")
                 .push(what_to_say(C::CLASS));
             panic!("{}", message.as_str());
         }

@@ -44,8 +44,10 @@
 //!
 //! # The policy
 //!
-//! [`EscalationPolicy`] checks the justification at run time: its length in characters
-//! (Unicode scalar values after trimming) must reach the target's threshold —
+//! [`EscalationPolicy`] checks the justification at run time: its length in visible
+//! characters (as [`cnv_caps::text::justification_len`] counts them: no controls,
+//! format characters or combining marks, whitespace at either end trimmed) must reach
+//! the target's threshold —
 //! `ReadOnlyFS` 0, `Environment` 20, `ReadWriteFS` 20, `Network` 30, `Subprocess` 50,
 //! `Dangerous` 50 (and a human's approval, in a supervised session only). A refused
 //! escalation returns the session in [`Denied`], so the caller can retry or go on.

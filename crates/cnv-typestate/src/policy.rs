@@ -10,7 +10,7 @@ use crate::approval::HumanApproval;
 use crate::error::EscalationError;
 
 /// The minimum justification length for each target class under the default policy, in
-/// Unicode scalar values after trimming whitespace.
+/// visible characters ([`justification_len`]).
 ///
 /// | target | default | why |
 /// |---|---:|---|
@@ -119,8 +119,10 @@ impl fmt::Display for Requirement {
 /// that learns the target at run time (a CLI) call [`check`](Self::check), which asks the
 /// same table. There is one rule set.
 ///
-/// Lengths are counted in Unicode scalar values (`char`s) after trimming whitespace, so
-/// `"éééééééééé"` (20 bytes) is 10 characters and `"   "` is 0.
+/// Lengths are counted by [`justification_len`]: the characters that show (`char`s, not
+/// counting controls, format characters such as zero-width spaces, combining marks or
+/// blank-looking characters such as U+2800), whitespace at either end trimmed. So
+/// `"éééééééééé"` (20 bytes) is 10 characters, and `"   "` and fifty U+200B are 0.
 ///
 /// ```
 /// use cnv_caps::CapabilityClass::{Network, Pure, ReadOnlyFS, ReadWriteFS};

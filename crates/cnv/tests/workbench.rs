@@ -114,6 +114,100 @@ fn a_usage_error_is_clap_s_with_exit_code_2() {
     assert_no_panic(&out);
 }
 
+/// Whether `stderr` holds a raw control or bidirectional character: anything a terminal
+/// would obey rather than show, but the line feeds of the layout.
+fn holds_raw_controls(stderr: &str) -> bool {
+    stderr
+        .chars()
+        .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn an_agent_s_escape_sequences_in_a_refused_argument_reach_the_terminal_escaped() {
+    // An unknown flag: clap refuses it and quotes it.
+    let out = launch(
+        &[
+            "file",
+            "write",
+            "notes.txt",
+            "--content",
+            "x",
+            "--\u{1b}[2Jx\u{202e}",
+        ],
+        &[agent()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    // The ANSI sequence is escaped, or dropped by clap (its `color` feature, which some
+    // crate of a program may turn on).
+    assert!(
+        stderr.contains("unexpected argument '--\\u{001b}[2Jx\\u{202e}' found")
+            || stderr.contains("unexpected argument '--x\\u{202e}' found"),
+        "{stderr}"
+    );
+    assert!(!out.stderr.contains(&0x1b), "{stderr}");
+    assert!(!holds_raw_controls(&stderr), "{stderr}");
+    // clap's layout is kept.
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("Usage: workbench file write")),
+        "{stderr}"
+    );
+    assert_no_panic(&out);
+
+    // An invalid value of a typed argument, with a line feed that would forge a line.
+    let out = launch(
+        &[
+            "net",
+            "send",
+            "1.2.3.4:x\u{1b}]0;owned\u{7}\u{202e}\nUsage: workbench workspace wipe",
+        ],
+        &[agent()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "invalid value '1.2.3.4:x\\u{001b}]0;owned\\u{0007}\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<addr>'"
+        ) || stderr.contains(
+            "invalid value '1.2.3.4:x\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<addr>'"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.stderr.contains(&0x1b), "{stderr}");
+    assert!(!holds_raw_controls(&stderr), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|line| line.starts_with("Usage: workbench workspace")),
+        "{stderr}"
+    );
+    assert_no_panic(&out);
+
+    // The same refusal as JSON: the message is escaped there too.
+    let out = launch(
+        &[
+            "--format",
+            "json",
+            "calc",
+            "sum",
+            "1",
+            "t\u{1b}[2J\u{202e}o",
+        ],
+        &[agent()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let message = answer["error"]["message"].as_str().expect("a message");
+    assert!(
+        message.contains("invalid value 't\\u{001b}[2J\\u{202e}o'")
+            || message.contains("invalid value 't\\u{202e}o'"),
+        "{message}"
+    );
+    assert!(!holds_raw_controls(message), "{message}");
+}
+
 #[test]
 fn an_agent_without_a_justification_is_denied_audited_and_nothing_is_written() {
     let dir = scratch("denied");
