@@ -108,13 +108,22 @@ pub(crate) struct WorkerCall<'a> {
     pub(crate) workspace: Option<&'a Workspace>,
 }
 
+/// The gate of one verb: a call's session from `Unverified` to the verb's class, and its
+/// job.
+pub(crate) type Admit = Box<dyn Fn(Dispatch<'_>) -> Result<Job, CallOutcome> + Send + Sync>;
+
+/// The handler of one verb as a worker process runs it, for a call the command line
+/// admitted.
+pub(crate) type InWorker =
+    Box<dyn Fn(WorkerCall<'_>) -> Result<Output, HandlerError> + Send + Sync>;
+
 /// A handler with its class erased, as the command line stores it: the gate that admits
 /// its calls, and the handler as a worker process runs it.
 pub(crate) struct Erased {
-    /// The gate: a call's session from `Unverified` to the verb's class, and its job.
-    pub(crate) admit: Box<dyn Fn(Dispatch<'_>) -> Result<Job, CallOutcome> + Send + Sync>,
-    /// The handler, for a call the parent process admitted.
-    pub(crate) in_worker: Box<dyn Fn(WorkerCall<'_>) -> Result<Output, HandlerError> + Send + Sync>,
+    /// The gate.
+    pub(crate) admit: Admit,
+    /// The handler, in a worker.
+    pub(crate) in_worker: InWorker,
 }
 
 /// Erases `handler`, keeping its class `C` — and the contract of its verb, typed by `C`,

@@ -215,17 +215,18 @@ impl Worker {
         };
         match hello {
             Hello::Ready(mut enforcement) => {
-                if may_start_processes && spec.budgets.processes.is_some() {
-                    if worker.cgroup.is_none() {
-                        enforcement.gaps.push(
-                            "the process-count budget (no pids cgroup could be made)".to_owned(),
-                        );
-                        if spec.strictness == Strictness::Strict {
-                            worker.kill();
-                            return Err(SandboxError::NotEnforced {
-                                report: enforcement,
-                            });
-                        }
+                if may_start_processes
+                    && spec.budgets.processes.is_some()
+                    && worker.cgroup.is_none()
+                {
+                    enforcement.gaps.push(
+                        "the process-count budget (no pids cgroup could be made)".to_owned(),
+                    );
+                    if spec.strictness == Strictness::Strict {
+                        worker.kill();
+                        return Err(SandboxError::NotEnforced {
+                            report: enforcement,
+                        });
                     }
                 }
                 worker.enforcement = *enforcement;
