@@ -14,9 +14,18 @@
 //!   handler that reads its arguments by name (`call.value("count")`, parsed by the
 //!   handler); the two differ only in how the arguments are read. Both run with the
 //!   sandbox off (`CliBuilder::without_sandbox`), to compare the gate with clap; a third
-//!   row runs the by-name handler as a command line does, on a worker thread the sandbox
-//!   confines to the verb's class, taken from the command line's pool (the first call
-//!   starts it; the sandbox's own cost per process is `sandbox/`).
+//!   row runs the by-name handler on a worker thread the sandbox confines to the verb's
+//!   class, taken from the command line's pool: what a program that embeds cnv without
+//!   entering through `Cli::run` gets (the bench's own process cannot start workers of
+//!   itself).
+//! * `cli/process` — a whole command-line call, from the process's start to its exit: the
+//!   `cli-process` program runs `calc sum 1 2 3` (`Pure`) and `file read` of a small file
+//!   (`ReadOnlyFS`) with its handler in a confined worker process, as every program made
+//!   with cnv does, beside the same program with the sandbox off (`without_sandbox`: the
+//!   handler in the command line's process), the peer. Criterion measures one after the
+//!   other, so before the group the bench also runs them interleaved (rounds of 20 calls
+//!   to each in turn, 15 rounds) and prints each one's median time per call and their
+//!   ratio: the figure to trust on a shared machine.
 
 use std::hint::black_box;
 
@@ -348,5 +357,79 @@ fn dispatch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build, dispatch);
+/// The `cli-process` program, which cargo builds for the benches.
+const CLI_PROCESS: &str = env!("CARGO_BIN_EXE_cli-process");
+
+fn process(c: &mut Criterion) {
+    let workspace = std::env::temp_dir().join(format!("cnv-bench-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&workspace).expect("a workspace");
+    std::fs::write(workspace.join("notes.txt"), "a note\n").expect("a file");
+    let run = |args: &[&str], bare: bool| {
+        let mut command = std::process::Command::new(CLI_PROCESS);
+        command
+            .args(args)
+            .env("CNV_WORKSPACE", &workspace)
+            .env_remove("CNV_AGENT")
+            .env_remove("CNV_AUDIT_LOG")
+            .stdin(std::process::Stdio::null());
+        if bare {
+            command.env("BENCH_BARE", "1");
+        }
+        let out = command.output().expect("cli-process runs");
+        assert!(
+            out.status.success(),
+            "cli-process {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        black_box(out.stdout)
+    };
+    for (name, args) in [
+        ("Pure", &["calc", "sum", "1", "2", "3"][..]),
+        ("ReadOnlyFS", &["file", "read", "notes.txt"][..]),
+    ] {
+        const ROUNDS: usize = 15;
+        const CALLS: u32 = 20;
+        let mut sandboxed = Vec::with_capacity(ROUNDS);
+        let mut bare = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            for (bare_run, times) in [(false, &mut sandboxed), (true, &mut bare)] {
+                let started = std::time::Instant::now();
+                for _ in 0..CALLS {
+                    run(args, bare_run);
+                }
+                times.push(started.elapsed().as_secs_f64() * 1e6 / f64::from(CALLS));
+            }
+        }
+        let median = |times: &mut Vec<f64>| {
+            times.sort_by(f64::total_cmp);
+            times[times.len() / 2]
+        };
+        let (sandboxed, bare) = (median(&mut sandboxed), median(&mut bare));
+        println!(
+            "cli/process interleaved ({name}, median of {ROUNDS} rounds of {CALLS} calls): sandboxed {sandboxed:.1} µs, bare {bare:.1} µs: {:.2}×",
+            sandboxed / bare
+        );
+    }
+    let mut group = c.benchmark_group("cli/process");
+    group.sample_size(30);
+    for (name, args) in [
+        ("Pure", &["calc", "sum", "1", "2", "3"][..]),
+        ("ReadOnlyFS", &["file", "read", "notes.txt"][..]),
+    ] {
+        group.bench_with_input(
+            BenchmarkId::new("cnv, its handler in a confined worker process", name),
+            &args,
+            |b, args| b.iter(|| run(args, false)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("cnv without the sandbox (handler in process)", name),
+            &args,
+            |b, args| b.iter(|| run(args, true)),
+        );
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&workspace);
+}
+
+criterion_group!(benches, build, dispatch, process);
 criterion_main!(benches);

@@ -44,7 +44,10 @@ pub(crate) enum Hello {
 /// A worker process, confined, waiting for a call. Dropping it kills it.
 #[derive(Debug)]
 pub struct Worker {
-    child: Child,
+    /// The worker process (`None` once it is handed to the spawner thread to reap).
+    child: Option<Child>,
+    /// Its process id.
+    pid: u32,
     socket: UnixStream,
     /// The worker's standard output and error: a memory file the parent empties before
     /// each call and reads after it, even when the worker died.
@@ -162,7 +165,8 @@ impl Worker {
             .process_group(0);
         let child = spawn(command).map_err(|error| failed("cannot start", error))?;
         let mut worker = Self {
-            child,
+            pid: child.id(),
+            child: Some(child),
             socket: ours,
             console,
             spec: spec.clone(),
@@ -173,7 +177,7 @@ impl Worker {
         };
         let may_start_processes = crate::Grant::of(spec.class).execute;
         if may_start_processes && let Some(limit) = spec.budgets.processes {
-            worker.cgroup = pids_cgroup(worker.child.id(), limit);
+            worker.cgroup = pids_cgroup(worker.pid, limit);
         }
         let spec_json = serde_json::to_vec(spec).map_err(|error| SandboxError::Worker {
             reason: format!("cannot describe its confinement: {error}"),
@@ -219,9 +223,9 @@ impl Worker {
                     && spec.budgets.processes.is_some()
                     && worker.cgroup.is_none()
                 {
-                    enforcement.gaps.push(
-                        "the process-count budget (no pids cgroup could be made)".to_owned(),
-                    );
+                    enforcement
+                        .gaps
+                        .push("the process-count budget (no pids cgroup could be made)".to_owned());
                     if spec.strictness == Strictness::Strict {
                         worker.kill();
                         return Err(SandboxError::NotEnforced {
@@ -257,7 +261,7 @@ impl Worker {
     /// The worker's process id.
     #[must_use]
     pub fn id(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     /// Whether a [`WorkerCancel`] of this worker was used: its socket is shut, and it can
@@ -340,7 +344,7 @@ impl Worker {
     fn died_or(&mut self, otherwise: Stopped) -> Stopped {
         // A worker that closed its socket is ending: give it a moment to be reaped.
         for _ in 0..50 {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.status() {
                 self.alive = false;
                 self.kill();
                 return Stopped::Died {
@@ -369,7 +373,9 @@ impl Worker {
     }
 
     fn status(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
     }
 
     fn lost(&mut self, what: &str, error: io::Error) -> SandboxError {
@@ -383,11 +389,10 @@ impl Worker {
     /// every process in it), and waits until it has ended.
     fn kill(&mut self) {
         if self.alive {
-            if let Some(pid) = Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0)) {
-                let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+            self.signal_kill();
+            if let Some(child) = self.child.as_mut() {
+                let _ = child.wait();
             }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
             self.alive = false;
         }
         if let Some(cgroup) = self.cgroup.take() {
@@ -396,9 +401,42 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Sends `SIGKILL` to the worker's process group and to the worker.
+    fn signal_kill(&mut self) {
+        if let Some(pid) = Pid::from_raw(i32::try_from(self.pid).unwrap_or(0)) {
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+        }
+    }
+}
+
 impl Drop for Worker {
+    /// Kills the worker, with everything it started; the spawner thread reaps it, so that
+    /// a command line that is ending does not wait for a PID namespace to be torn down.
     fn drop(&mut self) {
-        self.kill();
+        if !self.alive {
+            self.kill();
+            return;
+        }
+        self.signal_kill();
+        if self.status().is_some() {
+            self.alive = false;
+            self.kill();
+            return;
+        }
+        self.alive = false;
+        if let Some(child) = self.child.take() {
+            let cgroup = self.cgroup.take();
+            if let Err(Task::Reap { mut child, cgroup }) = send(Task::Reap { child, cgroup }) {
+                let _ = child.wait();
+                if let Some(cgroup) = cgroup {
+                    let _ = fs::remove_dir(cgroup);
+                }
+            }
+        }
     }
 }
 
@@ -460,10 +498,54 @@ fn pids_cgroup(pid: u32, limit: u64) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// One spawn, on the spawner thread.
-struct Spawn {
-    command: Command,
-    reply: Sender<io::Result<Child>>,
+/// What the spawner thread does.
+enum Task {
+    /// Starts a worker.
+    Spawn {
+        command: Box<Command>,
+        reply: Sender<io::Result<Child>>,
+    },
+    /// Waits for a killed worker to end, then removes its cgroup.
+    Reap {
+        child: Child,
+        cgroup: Option<PathBuf>,
+    },
+}
+
+/// Sends `task` to the spawner thread (started on first use), or gives it back when there
+/// is none.
+fn send(task: Task) -> Result<(), Task> {
+    static SPAWNER: OnceLock<Option<Mutex<Sender<Task>>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (send, receive) = mpsc::channel::<Task>();
+        std::thread::Builder::new()
+            .name("cnv worker spawner".to_owned())
+            .spawn(move || {
+                for task in receive {
+                    match task {
+                        Task::Spawn { command, reply } => {
+                            let _ = reply.send(spawn_in_own_pid_namespace(*command));
+                        }
+                        Task::Reap { mut child, cgroup } => {
+                            let _ = child.wait();
+                            if let Some(cgroup) = cgroup {
+                                let _ = fs::remove_dir(cgroup);
+                            }
+                        }
+                    }
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(send))
+    });
+    match spawner {
+        Some(sender) => sender
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(task)
+            .map_err(|mpsc::SendError(task)| task),
+        None => Err(task),
+    }
 }
 
 /// Starts `command` on the spawner thread: a thread that lives as long as the process, so
@@ -471,31 +553,12 @@ struct Spawn {
 /// no call and no call's thread; and whose own PID namespace for children it may change
 /// without touching any other thread.
 fn spawn(command: Command) -> io::Result<Child> {
-    static SPAWNER: OnceLock<Mutex<Sender<Spawn>>> = OnceLock::new();
-    let spawner = SPAWNER.get_or_init(|| {
-        let (send, receive) = mpsc::channel::<Spawn>();
-        let started = std::thread::Builder::new()
-            .name("cnv worker spawner".to_owned())
-            .spawn(move || {
-                for spawn in receive {
-                    let Spawn { command, reply } = spawn;
-                    let _ = reply.send(spawn_in_own_pid_namespace(command));
-                }
-            });
-        if let Err(error) = started {
-            // Nothing will receive: every spawn then fails with this error's words.
-            let (send, _) = mpsc::channel();
-            drop(error);
-            return Mutex::new(send);
-        }
-        Mutex::new(send)
-    });
     let (reply, answer) = mpsc::channel();
-    spawner
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .send(Spawn { command, reply })
-        .map_err(|_| io::Error::other("the worker spawner thread is gone"))?;
+    send(Task::Spawn {
+        command: Box::new(command),
+        reply,
+    })
+    .map_err(|_| io::Error::other("the worker spawner thread could not be started"))?;
     answer
         .recv()
         .map_err(|_| io::Error::other("the worker spawner thread is gone"))?
