@@ -60,6 +60,12 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(args.command) {
         Ok(code) => code,
+        // The reader went away (`cnv-audit show LOG | head`): nothing more to say.
+        Err(cnv_audit::ToolError::Io { error, .. })
+            if error.kind() == io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("cnv-audit: {err}");
             ExitCode::FAILURE

@@ -154,3 +154,30 @@ fn a_line_the_log_does_not_have_is_an_error() {
     assert!(whole.contains("event: genesis"), "{whole}");
     assert!(whole.contains("said: log "), "{whole}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    let scratch = Scratch::new("pipe");
+    let log = scratch.0.join("audit.jsonl");
+    // Enough rows that the output outgrows a pipe's buffer after its reader has gone.
+    for _ in 0..400 {
+        write_call(&log);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cnv-audit"))
+        .args(["show", log.to_str().expect("a UTF-8 path")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cnv-audit runs");
+    // `| head -1`: read one line, then close the pipe.
+    let mut stdout = child.stdout.take().expect("its output");
+    let mut first = [0u8; 64];
+    std::io::Read::read(&mut stdout, &mut first).expect("a first row");
+    drop(stdout);
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}

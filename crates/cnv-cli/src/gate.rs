@@ -289,10 +289,16 @@ where
 
     /// The caller-facing form of `error` for this call.
     fn refusal(&self, error: &EscalationError) -> Refusal {
+        let mode = if self.dispatch.agent {
+            RunMode::Autonomous
+        } else {
+            RunMode::Supervised
+        };
         refusal(
             self.dispatch.command,
             self.contract.contract(),
             self.policy(),
+            mode,
             self.dispatch.justification,
             error,
         )
@@ -521,6 +527,7 @@ pub(crate) fn refusal(
     command: &str,
     contract: CapabilityContract,
     policy: &EscalationPolicy,
+    mode: RunMode,
     justification: Option<&str>,
     error: &EscalationError,
 ) -> Refusal {
@@ -535,21 +542,35 @@ pub(crate) fn refusal(
             } else {
                 format!("the one given has {given}")
             };
-            Refusal {
-                required: Some(*required),
-                given: Some(*given),
-                ..plain(
+            let why = format!(
+                "saying in at least {required} characters why this command needs `{class}` ({})",
+                class.describe()
+            );
+            let (message, hint) = match mode {
+                RunMode::Autonomous => (
                     format!(
                         "`{command}` is not agent-safe (`{class}`, safety `{safety}`): in agent \
                          mode it needs a justification of at least {required} characters, and \
                          {problem} (rule `{rule}`)"
                     ),
+                    format!("re-run with --justify \"…\", {why}"),
+                ),
+                // A person: the justification comes before their own approval.
+                RunMode::Supervised => (
                     format!(
-                        "re-run with --justify \"…\", saying in at least {required} characters \
-                         why this command needs `{class}` ({})",
-                        class.describe()
+                        "`{command}` (`{class}`, safety `{safety}`) needs a justification of at \
+                         least {required} characters before you approve it, and {problem} \
+                         (rule `{rule}`)"
                     ),
-                )
+                    format!(
+                        "re-run with --justify \"…\", {why}; you are then asked to approve it"
+                    ),
+                ),
+            };
+            Refusal {
+                required: Some(*required),
+                given: Some(*given),
+                ..plain(message, hint)
             }
         }
         EscalationError::DangerousInAutonomousMode { .. } => plain(

@@ -157,7 +157,21 @@ impl Report {
         // What the message quotes (a path, a handler's words, a command an agent named)
         // may come from an agent: shown, never obeyed by a terminal, in JSON too (which
         // escapes only C0 controls on its own).
-        let message = escape_for_display(body.message);
+        let message = match outcome {
+            // A handler's own message may run over several lines (a program's errors):
+            // they stay lines, each after the first indented under the `error:` line, so
+            // no line of it can pose as one of the command line's own.
+            CallOutcome::Failed(_) if !self.json => {
+                escape_for_display_keeping_line_feeds(body.message.trim_end()).replace('\n', "\n  ")
+            }
+            CallOutcome::Failed(_) => escape_for_display_keeping_line_feeds(body.message),
+            CallOutcome::Ran(_)
+            | CallOutcome::UnknownCommand { .. }
+            | CallOutcome::InvalidArguments { .. }
+            | CallOutcome::Refused(_)
+            | CallOutcome::Overran { .. }
+            | CallOutcome::Cancelled { .. } => escape_for_display(body.message),
+        };
         let hint = body.hint.map(escape_for_display);
         let body = ErrorBody {
             message: &message,

@@ -240,6 +240,32 @@ fn a_handler_s_own_failure_names_its_command_once() {
 }
 
 #[test]
+fn a_failure_of_several_lines_keeps_them_indented_and_escaped() {
+    let cli: Cli = CliBuilder::new(Disagreeing::grammar())
+        .handler::<Pure, _>("note list", |_| {
+            Err(HandlerError::msg(
+                "git failed:\nfatal: not a repository\nerror: \u{1b}[2Jforged\n",
+            ))
+        })
+        .handler::<Pure, _>("note show", |_| Ok(Output::none()))
+        .bind(|_: Disagreeing| Ok(Output::none()))
+        .build()
+        .expect("builds");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = cli.run_in(
+        ["notes", "note", "list"],
+        &mut Console::for_tests(&mut out, &mut err),
+    );
+    assert_eq!(exit, Exit::Failed);
+    // Its lines stay lines (no `\u{000a}`), each under the first, so none poses as the
+    // command line's own `error:`; the control sequence is escaped.
+    assert_eq!(
+        String::from_utf8(err).expect("utf-8"),
+        "error: `note list` failed: git failed:\n  fatal: not a repository\n  error: \\u{001b}[2Jforged\n"
+    );
+}
+
+#[test]
 fn argument_errors_know_whose_mistake_they_are() {
     let unknown = ArgError::Unknown {
         command: "note show".into(),

@@ -549,3 +549,36 @@ fn budgets_that_do_not_read_are_a_clear_error_and_nothing_runs() {
     );
     assert!(!scratch.workspace().join("a.txt").exists());
 }
+
+#[test]
+fn a_program_s_errors_keep_their_lines() {
+    require_landlock();
+    let scratch = Scratch::new("lines");
+    let out = scratch.person(
+        &[
+            "--yes",
+            "proc",
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo 'fatal: one' >&2; echo 'hint: two' >&2; exit 3",
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.contains("\\u{000a}"),
+        "line feeds shown as escapes: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.contains(&"  | fatal: one"), "{stderr}");
+    assert!(lines.contains(&"  | hint: two"), "{stderr}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("error: `proc run` failed")),
+        "{stderr}"
+    );
+}

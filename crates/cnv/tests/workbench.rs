@@ -361,6 +361,29 @@ fn dangerous_is_refused_in_agent_mode_whatever_the_justification() {
 }
 
 #[test]
+fn a_person_without_a_justification_for_dangerous_is_not_told_about_agent_mode() {
+    let dir = scratch("person-dangerous");
+    std::fs::write(dir.join("keep.txt"), "keep").expect("a file to keep");
+    let out = launch(&["workspace", "wipe"], &[("CNV_WORKSPACE", dir.as_path())]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.contains("agent"),
+        "a person is told about agent mode: {stderr}"
+    );
+    assert!(
+        stderr.contains("needs a justification of at least 50 characters before you approve it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("you are then asked to approve it"),
+        "{stderr}"
+    );
+    assert!(dir.join("keep.txt").exists(), "nothing was deleted");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
 fn dangerous_runs_for_a_person_who_approves_at_a_terminal() {
     // `script` (util-linux) gives the example a pseudo-terminal, as a person's shell does.
     // Without it the test cannot run, and says so: it never passes unrun.
