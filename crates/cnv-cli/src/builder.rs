@@ -449,7 +449,13 @@ impl<S: Serve> CliBuilder<S> {
         // Built once: clap propagates the global flags through the whole tree when a
         // command is built, and every run parses with this same command (no clone).
         command.build();
+        let env_clauses = self.grammar.args().iter().any(|arg| arg.env().is_some())
+            || self
+                .grammar
+                .verbs()
+                .any(|(_, verb)| verb.args().iter().any(|arg| arg.env().is_some()));
         Ok(Cli {
+            env_clauses,
             grammar: self.grammar,
             handlers: Arc::new(handlers),
             command: Arc::new(Mutex::new(command)),

@@ -70,6 +70,8 @@ pub struct Cli<S = NoServer> {
     pub(crate) logs: Arc<OpenLogs>,
     /// The server behind the serve flags, with the operator's settings for it.
     pub(crate) server: Arc<S>,
+    /// Whether any argument reads an environment variable (an `env:` clause).
+    pub(crate) env_clauses: bool,
 }
 
 impl<S> Clone for Cli<S> {
@@ -82,6 +84,7 @@ impl<S> Clone for Cli<S> {
             workers: Arc::clone(&self.workers),
             logs: Arc::clone(&self.logs),
             server: Arc::clone(&self.server),
+            env_clauses: self.env_clauses,
         }
     }
 }

@@ -609,3 +609,31 @@ where
         parse.parse_ref(cmd, arg, value)
     }
 }
+
+/// `command` (a built command line) with every argument that reads an environment variable
+/// (an `env:` clause) reading it from `var` instead of the process: the variable's value
+/// becomes the argument's default, and the process's environment is not read. For a test
+/// console, which sees only the variables set on it. (`mut_args` keeps the arguments in
+/// their places, which the built command's parser indexes.)
+pub(crate) fn with_env_from(command: Command, var: &dyn Fn(&str) -> Option<String>) -> Command {
+    let command = command.mut_args(|arg| {
+        let Some(name) = arg
+            .get_env()
+            .map(|name| name.to_string_lossy().into_owned())
+        else {
+            return arg;
+        };
+        let arg = arg.env(None::<&'static str>);
+        match var(&name) {
+            Some(value) => arg.default_value(value),
+            None => arg,
+        }
+    });
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    subcommands.into_iter().fold(command, |command, name| {
+        command.mut_subcommand(name, |sub| with_env_from(sub, var))
+    })
+}

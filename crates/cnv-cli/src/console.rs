@@ -47,6 +47,51 @@ pub struct Console<'a> {
     input: Input<'a>,
 }
 
+/// `name` in the variables `set` (the last setting wins), else in the process's
+/// environment when `process`; lossy when not UTF-8.
+fn var(set: &[(String, String)], process: bool, name: &str) -> Option<String> {
+    let set = set
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone());
+    set.or_else(|| {
+        process
+            .then(|| std::env::var_os(name))
+            .flatten()
+            .map(|value| value.to_string_lossy().into_owned())
+    })
+}
+
+/// The environment one call sees: its console's variables, then (but for a test console)
+/// the process's; never the operator's settings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Vars {
+    set: Vec<(String, String)>,
+    process: bool,
+    hidden: Vec<String>,
+}
+
+impl Vars {
+    /// The process's environment without the operator's variables `hidden`: what a
+    /// worker process reads (its environment is already the command line's choice).
+    pub(crate) fn of_process(hidden: &[String]) -> Self {
+        Self {
+            set: Vec::new(),
+            process: true,
+            hidden: hidden.to_vec(),
+        }
+    }
+
+    /// The variable `name`, unless it is one of the operator's.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        if self.hidden.iter().any(|hidden| hidden == name) {
+            return None;
+        }
+        var(&self.set, self.process, name)
+    }
+}
+
 enum Input<'a> {
     /// The process's terminal, if stdin and stderr are one.
     Process,
@@ -120,18 +165,23 @@ impl<'a> Console<'a> {
     /// that is not UTF-8 is `Some` of its lossy form.
     #[must_use]
     pub fn var(&self, name: &str) -> Option<String> {
-        let set = self
-            .env
-            .iter()
-            .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone());
-        set.or_else(|| {
-            self.process_env
-                .then(|| std::env::var_os(name))
-                .flatten()
-                .map(|value| value.to_string_lossy().into_owned())
-        })
+        var(&self.env, self.process_env, name)
+    }
+
+    /// The environment a call of this run sees ([`Invocation::env`](crate::Invocation)),
+    /// without the operator's variables `hidden`.
+    pub(crate) fn vars(&self, hidden: &[String]) -> Vars {
+        Vars {
+            set: self.env.clone(),
+            process: self.process_env,
+            hidden: hidden.to_vec(),
+        }
+    }
+
+    /// Whether this console reads nothing of the process's environment (a test console):
+    /// the grammar's `env` clauses then read the console's variables instead.
+    pub(crate) fn is_isolated(&self) -> bool {
+        !self.process_env
     }
 
     pub(crate) fn agent_env_is_on(&self, name: &str) -> bool {

@@ -18,7 +18,7 @@ use cnv_typestate::{RunMode, SessionConfig};
 use crate::audit::{CallLog, Trail, TrailPaths};
 use crate::cancel::CancelToken;
 use crate::cli::Cli;
-use crate::command::global;
+use crate::command::{self, global};
 use crate::console::Console;
 use crate::execute::{CallParts, Confinement, Ran};
 use crate::gate::{self, Dispatch, Erased};
@@ -75,7 +75,13 @@ impl<S: Serve> Cli<S> {
         cancel: Option<&CancelToken>,
         arrival: Instant,
     ) -> Result<Dispatched, Early> {
-        let parsed = self.lock_command().try_get_matches_from_mut(args);
+        let parsed = if console.is_isolated() && self.env_clauses {
+            // A test console: the grammar's `env` clauses read its variables only.
+            let mut command = command::with_env_from(self.command(), &|name| console.var(name));
+            command.try_get_matches_from_mut(args)
+        } else {
+            self.lock_command().try_get_matches_from_mut(args)
+        };
         let matches = parsed.map_err(Early::Usage)?;
         let mut words = Vec::new();
         let mut levels = vec![&matches];
@@ -206,6 +212,7 @@ impl<S: Serve> Cli<S> {
             .with_call(record);
         let session_name = format!("{} {}", self.grammar.app_name(), call.command);
         let session_id = Cell::new(None);
+        let vars = console.vars(&self.settings.operator_vars());
         let admitted = (call.handler.admit)(Dispatch {
             command: call.command,
             verb: call.verb,
@@ -218,6 +225,7 @@ impl<S: Serve> Cli<S> {
             session_name: &session_name,
             prompt: console,
             session_id: &session_id,
+            vars: &vars,
         });
         let call_log = session_id.get().map(|id| CallLog {
             sink: Arc::clone(&trail.sink),

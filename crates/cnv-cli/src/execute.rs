@@ -28,7 +28,7 @@ use clap::ArgMatches;
 use cnv_caps::text::escape_for_display_keeping_line_feeds;
 use cnv_caps::{CapabilityClass, ResourceBand, Rule};
 use cnv_grammar::{GrammarArgument, GrammarVerb};
-use cnv_sandbox::worker::{Budgets, Stopped, Worker, WorkerSpec};
+use cnv_sandbox::worker::{Budgets, Stopped, Worker, WorkerSpec, program_env};
 use cnv_sandbox::{
     Containment, Enforcement, Grant, Sandbox, SandboxError, Strictness, Workspace, WorkspaceAccess,
 };
@@ -485,40 +485,24 @@ fn stopped_outcome(
     }
 }
 
-/// The paths a worker's programs find everything by: the system's, never the caller's.
-const WORKER_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 /// The environment of a worker process for `spec`: for `Environment` (whose handlers read
 /// variables) and `Dangerous` (run only with a person's approval), this process's, less
 /// the operator's settings (`operator_vars`); for every other class nothing of this
-/// process's, only `PATH` (the system's programs), `HOME` and `TMPDIR` (the workspace, or
-/// `/` for a class without one) and `LANG=C.UTF-8`.
+/// process's, only [`program_env`]'s (`PATH`, `HOME` and `TMPDIR` the workspace,
+/// `LANG`).
 fn worker_env(spec: &WorkerSpec, operator_vars: &[String]) -> Vec<(String, String)> {
-    let inherited = || {
-        std::env::vars()
-            .filter(|(name, _)| !operator_vars.contains(name))
-            .collect()
-    };
     match spec.class {
-        CapabilityClass::Environment | CapabilityClass::Dangerous => inherited(),
+        CapabilityClass::Environment | CapabilityClass::Dangerous => std::env::vars()
+            .filter(|(name, _)| !operator_vars.contains(name))
+            .collect(),
         CapabilityClass::Pure
         | CapabilityClass::ReadOnlyFS
         | CapabilityClass::ReadWriteFS
         | CapabilityClass::Network
-        | CapabilityClass::Subprocess => {
-            let home = spec
-                .workspace
-                .as_deref()
-                .and_then(Path::to_str)
-                .unwrap_or("/")
-                .to_owned();
-            vec![
-                ("PATH".to_owned(), WORKER_PATH.to_owned()),
-                ("HOME".to_owned(), home.clone()),
-                ("TMPDIR".to_owned(), home),
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-            ]
-        }
+        | CapabilityClass::Subprocess => program_env(spec.workspace.as_deref())
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
     }
 }
 

@@ -37,7 +37,7 @@ use cnv_typestate::{
     Unverified,
 };
 
-use crate::console::Prompt;
+use crate::console::{Prompt, Vars};
 use crate::invocation::Invocation;
 use crate::outcome::{CallOutcome, Refusal};
 use crate::output::{HandlerError, Output};
@@ -59,6 +59,8 @@ pub(crate) struct Dispatch<'a> {
     /// Set to the id of the call's session once it exists, so the command line can
     /// record how the call ended in the same session.
     pub(crate) session_id: &'a Cell<Option<SessionId>>,
+    /// The environment the handler sees.
+    pub(crate) vars: &'a Vars,
 }
 
 impl<'a> Dispatch<'a> {
@@ -106,6 +108,7 @@ pub(crate) struct WorkerCall<'a> {
     pub(crate) mode: RunMode,
     pub(crate) justification: Option<&'a str>,
     pub(crate) workspace: Option<&'a Workspace>,
+    pub(crate) vars: &'a Vars,
 }
 
 /// The gate of one verb: a call's session from `Unverified` to the verb's class, and its
@@ -149,6 +152,7 @@ where
                 agent: call.mode == RunMode::Autonomous,
                 justification: call.justification,
                 workspace: call.workspace,
+                vars: call.vars,
             };
             handler(&invocation)
         })
@@ -226,6 +230,7 @@ where
         let matches = self.dispatch.matches.clone();
         let agent = self.dispatch.agent;
         let justification = self.dispatch.justification.map(str::to_owned);
+        let vars = self.dispatch.vars.clone();
         let job_session = JobSession {
             name: session.name().to_owned(),
             id: session.id(),
@@ -245,6 +250,7 @@ where
                     agent,
                     justification: justification.as_deref(),
                     workspace,
+                    vars: &vars,
                 };
                 session.execute(|| handler(&invocation))
             }),

@@ -6,11 +6,12 @@ use core::fmt;
 use core::str::FromStr;
 
 use clap::ArgMatches;
-use cnv_caps::ConstRisk;
+use cnv_caps::{ConstRisk, Environment, Subprocess};
 use cnv_grammar::GrammarVerb;
 use cnv_sandbox::{Workspace, WorkspaceHandle};
 use cnv_typestate::SessionRef;
 
+use crate::console::Vars;
 use crate::output::{ArgError, HandlerError, type_label};
 
 /// One call of a verb, handed to its handler.
@@ -40,6 +41,8 @@ pub struct Invocation<'a, C: ConstRisk> {
     pub(crate) agent: bool,
     pub(crate) justification: Option<&'a str>,
     pub(crate) workspace: Option<&'a Workspace>,
+    /// The environment the call sees.
+    pub(crate) vars: &'a Vars,
 }
 
 /// The error when a handler of a file class runs without the operator's workspace (a
@@ -48,6 +51,54 @@ fn no_workspace() -> HandlerError {
     HandlerError::msg(
         "this call has no workspace; the operator sets it with `CliBuilder::workspace` or `CNV_WORKSPACE`",
     )
+}
+
+impl Invocation<'_, Environment> {
+    /// The environment variable `name`, as the call sees it: the process's environment
+    /// (in a test, the test console's variables only, [`Console::with_env`](crate::Console::with_env));
+    /// never one of the operator's settings (`CNV_AUDIT_LOG`, `CNV_AUDIT_KEY`,
+    /// `CNV_WORKSPACE`, `CNV_SANDBOX`, `CNV_BUDGET`, the agent variable). `None` when it is
+    /// not set; a value that is not UTF-8 is read lossily.
+    #[must_use]
+    pub fn env(&self, name: &str) -> Option<String> {
+        self.vars.get(name)
+    }
+}
+
+impl Invocation<'_, Subprocess> {
+    /// A program to run in the workspace, set up as the sandbox runs programs: its working
+    /// directory the workspace, a clean environment (`PATH` the system's, `HOME` and
+    /// `TMPDIR` the workspace, `LANG=C.UTF-8`: so `git` finds no `~/.gitconfig` outside
+    /// it), standard input empty, standard output and error captured (`.output()` returns
+    /// them). Add its arguments and run it:
+    ///
+    /// ```no_run
+    /// # use cnv_cli::{HandlerError, Invocation, Output};
+    /// # use cnv_caps::Subprocess;
+    /// fn status(call: &Invocation<'_, Subprocess>) -> Result<Output, HandlerError> {
+    ///     let out = call.program("git")?.args(["status", "--short"]).output()?;
+    ///     Ok(Output::text(String::from_utf8_lossy(&out.stdout)))
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the call has no workspace (a command line always gives one).
+    pub fn program(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> Result<std::process::Command, HandlerError> {
+        let workspace = self.workspace.ok_or_else(no_workspace)?;
+        let mut command = std::process::Command::new(program);
+        command
+            .current_dir(workspace.path())
+            .env_clear()
+            .envs(cnv_sandbox::worker::program_env(Some(workspace.path())))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        Ok(command)
+    }
 }
 
 impl<'a, C: WorkspaceHandle> Invocation<'a, C> {

@@ -14,7 +14,7 @@ use cnv_sandbox::worker::{self, WorkerContext};
 use cnv_sandbox::{Grant, Workspace, WorkspaceAccess};
 
 use crate::cli::Cli;
-use crate::console::Console;
+use crate::console::{Console, Vars};
 use crate::execute::worker_spec;
 use crate::gate::WorkerCall;
 use crate::protocol::{Reply, Request, os_argv};
@@ -114,6 +114,7 @@ impl<S: Serve> Cli<S> {
                 request.command
             ));
         };
+        let vars = Vars::of_process(&self.settings.operator_vars());
         let result = (handler.in_worker)(WorkerCall {
             command: &request.command,
             verb,
@@ -124,6 +125,7 @@ impl<S: Serve> Cli<S> {
             mode: request.mode,
             justification: request.justification.as_deref(),
             workspace: context.workspace,
+            vars: &vars,
         });
         match result {
             Ok(output) => Reply::Output {

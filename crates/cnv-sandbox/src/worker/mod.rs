@@ -22,7 +22,7 @@ mod frame;
 mod process;
 mod serve;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cnv_caps::{CapabilityClass, ResourceBand};
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,26 @@ pub use serve::{WorkerContext, is_worker, serve};
 pub const WORKER_NAME: &str = "cnv-worker";
 
 const MIB: u64 = 1 << 20;
+
+/// Where the programs of a worker are found: the system's directories, never the caller's.
+pub const PROGRAM_SEARCH_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The environment of the programs a confined handler runs, and of a worker of a class
+/// that reads no variables: `PATH` ([`PROGRAM_SEARCH_PATH`]), `HOME` and `TMPDIR` the
+/// workspace (or `/` without one: nothing of the operator's home is in reach, and a
+/// program that writes its settings there writes them in the workspace), `LANG=C.UTF-8`,
+/// and nothing else.
+#[must_use]
+pub fn program_env(workspace: Option<&Path>) -> [(&'static str, String); 4] {
+    let home = workspace.and_then(Path::to_str).unwrap_or("/").to_owned();
+    [
+        ("PATH", PROGRAM_SEARCH_PATH.to_owned()),
+        ("HOME", home.clone()),
+        ("TMPDIR", home),
+        ("LANG", "C.UTF-8".to_owned()),
+    ]
+}
 
 /// What one call in a worker may use, beyond the worker's own start-up.
 ///
