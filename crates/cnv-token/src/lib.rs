@@ -11,6 +11,9 @@
 //!   the operator's [`TokenPublicKey`] and authorises each call ([`Capability::authorize`]),
 //!   with the chain of delegates for the audit trail. A narrowing can only narrow: a
 //!   later block holds checks, never grants.
+//! - [`AccessPolicy`]: **OAuth access tokens** (JWT) as a resource server checks them —
+//!   signed by a key of the authorization server's JWKS ([`KeySet`]), for this server's
+//!   audience — and who they name ([`Principal`]).
 //! - [`CallCounter`]: the budgets' counters ([`MemoryCounter`] in one process).
 //!
 //! The format is [biscuit](https://www.biscuitsec.org/) (`biscuit-auth`): public-key
@@ -45,12 +48,16 @@
 
 mod counter;
 mod error;
+mod jwt;
 mod key;
 mod scope;
 mod token;
 
 pub use counter::{CallCounter, MemoryCounter};
 pub use error::{KeyError, TokenError};
+pub use jwt::{
+    ALGORITHMS, Access, AccessPolicy, BearerError, JwksError, KeySet, LEEWAY_SECONDS, Principal,
+};
 pub use key::{KeyFiles, TokenKey, TokenPublicKey, keygen};
 pub use scope::{SCOPE_PREFIX, Scope, ScopeError, Scopes, at_or_below, ceilings_of, classes_below};
 pub use token::{
