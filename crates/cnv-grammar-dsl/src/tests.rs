@@ -189,15 +189,15 @@ fn every_mistake_is_reported_once() {
         "`1` is not a semantic version",
         "unknown capability class `ReadOnlyFs` (did you mean `ReadOnlyFS`?)",
         "unknown resource band `Fats` (did you mean `Fast`?)",
-        "noun `file` already has a noun or verb called `read`",
+        "noun `file` already has a noun, verb or verb alias called `read`",
         "the help text is empty",
         "a `Network` contract cannot be `AgentSafe`",
         "a `Dangerous` verb must say who reviews it",
         "verb `copy` has no `capability:`",
         "verb `copy` has no `resource:`",
-        "this verb already has an argument called `src`",
+        "this verb already has an argument or alias called `src`",
         "the default `300` is not a valid `u8`",
-        "app `My App` already has a noun or verb called `file`",
+        "app `My App` already has a noun, verb or verb alias called `file`",
     ];
     let found = |needle: &str| errors.iter().filter(|e| e.contains(needle)).count();
     for needle in expected {
@@ -291,7 +291,7 @@ fn expansion_is_one_block_of_constants() {
     );
     assert!(out.contains("CapabilityClass :: Network"), "{out}");
     assert!(!out.contains("compile_error"), "{out}");
-    assert_eq!(out.matches("GrammarVerb :: __from_static").count(), 3);
+    assert_eq!(out.matches("GrammarVerb :: __from_parts").count(), 3);
 }
 
 #[test]
