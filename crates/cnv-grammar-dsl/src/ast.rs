@@ -281,7 +281,35 @@ impl Grammar {
                     .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
             );
         }
+        for set in &self.app.sets {
+            types.extend(
+                set.args
+                    .list
+                    .iter()
+                    .map(|arg| crate::types::value_type(&arg.ty))
+                    .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
+            );
+        }
         collect_types(&self.app.items, &mut types);
+        types
+    }
+}
+
+impl Grammar {
+    /// Every verb's `output:` type, for the compile-time `OutputSchema` check made beside
+    /// the errors (a model that expands checks each where it reads it).
+    #[must_use]
+    pub fn output_types(&self) -> Vec<&Type> {
+        fn collect<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
+            for item in items {
+                match item {
+                    Item::Noun(noun) => collect(&noun.items, types),
+                    Item::Verb(verb) => types.extend(verb.fields.output.given()),
+                }
+            }
+        }
+        let mut types = Vec::new();
+        collect(&self.app.items, &mut types);
         types
     }
 }
@@ -298,6 +326,7 @@ fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
                     types.extend(
                         args.list
                             .iter()
+                            .filter(|arg| arg.from_set.is_none())
                             .map(|arg| crate::types::value_type(&arg.ty))
                             .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
                     );

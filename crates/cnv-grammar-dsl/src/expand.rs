@@ -65,6 +65,21 @@ pub fn fallback(krate: &TokenStream, errors: Vec<Error>, checks: &TokenStream) -
     }}
 }
 
+/// `const _: &str = <T as OutputSchema>::SCHEMA;` for each verb's output type, spanned on
+/// the type: made beside the errors, so a type without a schema is reported in the same
+/// compile.
+#[must_use]
+pub fn output_checks(krate: &TokenStream, types: &[&Type]) -> TokenStream {
+    types
+        .iter()
+        .map(|ty| {
+            quote_spanned! {ty.span()=>
+                const _: &str = <#ty as #krate::OutputSchema>::SCHEMA;
+            }
+        })
+        .collect()
+}
+
 /// `const _: fn() = assert_value_type::<T>;` for each argument's value type, spanned on
 /// the type so the compiler's message points at it.
 #[must_use]
@@ -134,6 +149,11 @@ impl Emitter<'_> {
         };
         // The default's text: the literal, or a constant made from the program's constant
         // (checked by the compiler against the type, the range and the values).
+        // How the default is written, for the compiler's messages.
+        let written = match (default_const, default) {
+            (Some(PathTokens(path)), _) => Some(quote!(#path).to_string().replace(' ', "")),
+            (None, default) => default.clone(),
+        };
         let default_text: Option<TokenStream> = match (default_const, default) {
             (Some(PathTokens(path)), _) => Some(self.default_from_constant(arg, path)),
             (None, Some(text)) => Some(quote!(#text)),
@@ -153,9 +173,9 @@ impl Emitter<'_> {
             // The type's own list; a default must be on it, which the compiler checks
             // here (a grammar from a list is checked by the macro itself).
             Some(TypeTokens(ty)) => {
-                if let Some(default) = &default_text {
+                if let (Some(default), Some(written)) = (&default_text, &written) {
                     let message = format_message(&format!(
-                        "the default of `{name}` is not one of the values of `{}`",
+                        "the default `{written}` of `{name}` is not one of the values of `{}`",
                         quote!(#ty)
                     ));
                     self.items.extend(quote_spanned! {ty.span()=>

@@ -857,7 +857,7 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
         errors.push(Error::new_spanned(
             &default.tokens,
             format!(
-                "a `{value_type}` default is written as a literal (`0.5`): the text of a float constant cannot be made while the program compiles"
+                "a default of type `{value_type}` is written as a literal (`0.5`): the text of a float constant cannot be made while the program compiles"
             ),
         ));
     }
