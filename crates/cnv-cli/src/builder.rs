@@ -307,7 +307,7 @@ impl<S: Serve, B> CliBuilder<S, B> {
     /// let mut fast = Budgets::of(ResourceBand::Fast);
     /// fast.output_bytes = 64 << 20; // answers of up to 64 MiB
     /// let builder = Cli::builder(model).budgets(ResourceBand::Fast, fast);
-    /// # let _: cnv_cli::CliBuilder = builder;
+    /// # let _: cnv_cli::CliBuilder<cnv_cli::NoServer, cnv_cli::NothingBound> = builder;
     /// ```
     pub fn budgets(mut self, band: ResourceBand, budgets: Budgets) -> Self {
         self.settings.budgets.insert(band, budgets);

@@ -115,9 +115,9 @@ impl<S> Cli<S> {
 
     /// The verbs without a handler (`"note add"`: nouns, then the verb), in the grammar's
     /// order: possible only when the handlers were checked when the command line was built
-    /// (a grammar made at run time, or a handler bound by name). Calling one fails (exit
-    /// 1) saying so; `--help` and introspection show it as declared. A program or its test
-    /// can assert that none is left.
+    /// (a grammar made at run time, or a handler bound by name). Calling one fails with
+    /// exit code 1, saying so; `--help` and introspection show it as declared. A program
+    /// or its test can assert that none is left.
     #[must_use]
     pub fn unbound(&self) -> Vec<String> {
         self.grammar

@@ -152,7 +152,7 @@ fn handlers(
     );
     quote! {
         #[doc(hidden)]
-        #[allow(non_snake_case, missing_debug_implementations, unreachable_pub)]
+        #[allow(non_snake_case, missing_debug_implementations, unreachable_pub, dead_code)]
         #vis mod #module {
             #[allow(unused_imports)]
             use super::*;

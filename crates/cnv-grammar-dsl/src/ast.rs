@@ -37,8 +37,8 @@ pub struct App {
 pub enum Item {
     /// `noun "…" … { … }`.
     Noun(Noun),
-    /// `verb "…" { … }`.
-    Verb(Verb),
+    /// `verb "…" { … }` (boxed: a verb's fields are many times a noun's size).
+    Verb(Box<Verb>),
 }
 
 /// `noun "name" help "…" long_help "…" { … }`.

@@ -243,17 +243,14 @@ fn arg_sets(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Vec<ArgSet> {
     };
     while !content.is_empty() {
         let mut name_tokens = TokenStream::new();
-        let name = match kebab(&content, &mut name_tokens) {
-            Ok(name) => name,
-            Err(_) => {
-                let stray = skip_to_comma(&content);
-                errors.push(Error::new_spanned(
-                    first_token(stray),
-                    "expected a set: `name: [ arguments ]`, e.g. `folder: [--folder: String \"The folder\"]`",
-                ));
-                eat_comma(&content);
-                continue;
-            }
+        let Ok(name) = kebab(&content, &mut name_tokens) else {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                "expected a set: `name: [ arguments ]`, e.g. `folder: [--folder: String \"The folder\"]`",
+            ));
+            eat_comma(&content);
+            continue;
         };
         let key = Ident::new("sets", Span::call_site());
         let args = if content.peek(Token![:]) && !content.peek(Token![::]) {
@@ -623,7 +620,7 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
                     ));
                     poisoned = true;
                 }
-                Some(verb) => items.push(Item::Verb(verb)),
+                Some(verb) => items.push(Item::Verb(Box::new(verb))),
                 None => poisoned = true,
             }
         } else if in_app && (peek_word(input, "args") || peek_word(input, "sets")) {

@@ -852,7 +852,7 @@ impl GrammarVerb {
     }
 
     /// The declared name of its MCP tool, if any (otherwise the name comes from the
-    /// command: [`GrammarModel::tool_name`]).
+    /// command: [`NounPath::tool_name`](crate::NounPath::tool_name)).
     #[must_use]
     pub fn mcp_name(&self) -> Option<&str> {
         self.mcp_name.as_deref()

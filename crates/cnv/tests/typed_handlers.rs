@@ -286,7 +286,7 @@ mod release {
             sets: [
                 target: [
                     --channel: String = DEFAULT_CHANNEL in ["stable", "beta"] "Where to release",
-                    --dry-run: bool "Only say what would happen",
+                    --dry-run: bool env "RELEASE_DRY_RUN" "Only say what would happen",
                 ],
             ],
             noun "rel" help "Releases" {
@@ -351,8 +351,15 @@ fn release_cli() -> Cli {
 }
 
 fn release_run(cli: &Cli, args: &[&str]) -> Run {
+    release_run_with(cli, args, &[])
+}
+
+fn release_run_with(cli: &Cli, args: &[&str], env: &[(&str, &str)]) -> Run {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut console = Console::for_tests(&mut out, &mut err);
+    for (name, value) in env {
+        console = console.with_env(*name, *value);
+    }
     let mut argv = vec!["release"];
     argv.extend_from_slice(args);
     let exit = cli.run_in(argv, &mut console);
@@ -396,6 +403,15 @@ fn clap_attributes_of_the_grammar_arrive_typed() {
     assert!(out.stdout.contains("verbose=0 "), "{}", out.stdout);
     let out = release_run(&cli, &["rel", "show-notes", "--channel", "beta"]);
     assert_eq!(out.stdout.trim_end(), "beta false", "{}", out.stderr);
+    // A switch read from a variable: `true` or `false`, as clap reads a flag's.
+    let out = release_run_with(&cli, &["rel", "show-notes"], &[("RELEASE_DRY_RUN", "true")]);
+    assert_eq!(out.stdout.trim_end(), "stable true", "{}", out.stderr);
+    let out = release_run_with(
+        &cli,
+        &["rel", "show-notes"],
+        &[("RELEASE_DRY_RUN", "false")],
+    );
+    assert_eq!(out.stdout.trim_end(), "stable false", "{}", out.stderr);
 }
 
 #[test]
