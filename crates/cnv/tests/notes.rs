@@ -69,7 +69,19 @@ fn a_global_flag_is_read_by_the_handler_before_the_noun_or_after_the_verb() {
             "{args:?}: {}",
             text(&out.stderr)
         );
+        assert!(
+            !text(&out.stderr).contains("milk: "),
+            "{args:?}: one -v says less"
+        );
     }
+    // A count reaches the handler's worker as given: `-vv` says more.
+    let out = run(&ws, &["note", "list", "-vv"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("  milk: 10 bytes"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The grammar of the `notes` example, in its own file so that its tests can use the same
-//! constant: a global `--verbose`, a folder that can come from the environment (declared
+//! constant: a global, counted `-v`, a folder that can come from the environment (declared
 //! once, in a set every verb uses), a sort order with a fixed list of values, and a
 //! routine write that no person confirms.
 
@@ -20,7 +20,7 @@ value_enum! {
 grammar_dsl! {
     /// Every command of the notes tool.
     pub(crate) static GRAMMAR = app "notes" version "0.1.0" help "Notes kept as text files in the operator's workspace" {
-        args: [-v --verbose: bool "Say what each command does, on standard error"],
+        args: [-v --verbose: u8 count "Say what each command does, on standard error (-vv: more)"],
         sets: [
             folder: [--folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace"],
         ],
