@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +24,10 @@ use crate::invocation::Invocation;
 use crate::output::{HandlerError, Output};
 use crate::serve::Serve;
 use crate::settings::{AgentMode, DEFAULT_AGENT_ENV, Settings};
-use crate::typed::{self, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs};
+use crate::typed::{
+    self, BindStep, Buildable, CheckedAtBuild, Handler, NamedArgsHandler, NothingBound, OfClass,
+    Returned, SameClass, VerbArgs,
+};
 
 /// A handler waiting for its verb's contract: [`CliBuilder::build`] hands it the contract
 /// the grammar declares, and it keeps the contract typed by its class (`C`), refusing it
@@ -49,40 +53,55 @@ struct Typed {
 
 /// Builds a [`Cli`] from a grammar and one handler per verb.
 ///
-/// Each handler is bound with the capability class of its verb — by
-/// [`bind`](Self::bind) with [`verb!`](crate::verb) (checked at compile time) or by
-/// [`handler`](Self::handler) — and [`build`](Self::build) checks everything the
-/// compiler could not: every verb has exactly one handler of its declared class, and the
-/// grammar follows the grammar rules (no argument takes the name of a global flag, …).
+/// Each handler is bound with the capability class of its verb — typed, by
+/// [`bind`](Self::bind) with the arguments struct `grammar_dsl!` generated (checked at
+/// compile time), or by name with [`bind_verb`](Self::bind_verb) and
+/// [`verb!`](crate::verb), or [`handler`](Self::handler) — and [`build`](Self::build)
+/// checks everything the compiler could not: a handler bound to a verb the grammar does
+/// not have, or with another class, two handlers for one verb, and the grammar rules (no
+/// argument takes the name of a global flag, …).
+///
+/// `B` is what the compiler knows of the handlers bound so far: [`NothingBound`] for a
+/// constant grammar before the first binding; the grammar's own state once a typed handler
+/// is bound (a grammar in item form: one parameter per verb, and `build` exists only when
+/// every verb has a handler, so a forgotten `.bind` is a compile error naming the verb);
+/// [`CheckedAtBuild`] for a grammar made at run time or once a handler is bound by name,
+/// where a verb without a handler fails when it is called.
 ///
 /// `S` is the server behind the serve flags ([`Serve`]): [`NoServer`] with `cnv-cli`
 /// alone, MCP for the facade `cnv`'s builder.
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct CliBuilder<S = NoServer> {
+pub struct CliBuilder<S = NoServer, B = CheckedAtBuild> {
     grammar: Grammar,
     bound: Vec<Bound>,
     pub(crate) settings: Settings,
     server: S,
+    state: PhantomData<fn() -> B>,
 }
 
 impl<S: Serve> Cli<S> {
     /// A builder for a constant grammar; same as [`CliBuilder::new`].
-    pub fn builder(model: &'static GrammarModel) -> CliBuilder<S> {
+    pub fn builder(model: &'static GrammarModel) -> CliBuilder<S, NothingBound> {
         CliBuilder::new(model)
     }
 }
 
-impl<S: Serve> CliBuilder<S> {
+impl<S: Serve> CliBuilder<S, NothingBound> {
     /// A command line for a constant grammar (a `grammar_dsl!` static).
     pub fn new(model: &'static GrammarModel) -> Self {
         Self::with(Grammar::Static(model))
     }
+}
 
-    /// A command line for a grammar built or loaded at run time.
+impl<S: Serve> CliBuilder<S, CheckedAtBuild> {
+    /// A command line for a grammar built or loaded at run time: its handlers are checked
+    /// when it is built, and a verb without a handler fails when it is called.
     pub fn from_model(model: GrammarModel) -> Self {
         Self::with(Grammar::Owned(Arc::new(model)))
     }
+}
 
+impl<S: Serve, B> CliBuilder<S, B> {
     fn with(grammar: Grammar) -> Self {
         Self {
             grammar,
@@ -100,6 +119,18 @@ impl<S: Serve> CliBuilder<S> {
                 budgets: HashMap::new(),
             },
             server: S::default(),
+            state: PhantomData,
+        }
+    }
+
+    /// The same builder in the state `N`.
+    fn into_state<N>(self) -> CliBuilder<S, N> {
+        CliBuilder {
+            grammar: self.grammar,
+            bound: self.bound,
+            settings: self.settings,
+            server: self.server,
+            state: PhantomData,
         }
     }
 
@@ -139,21 +170,21 @@ impl<S: Serve> CliBuilder<S> {
     ///     # let _ = cli;
     /// }
     /// ```
-    pub fn bind<A, C, M, H>(mut self, handler: H) -> Self
+    pub fn bind<A, C, M, H>(mut self, handler: H) -> CliBuilder<S, A::Next>
     where
-        A: VerbArgs + OfClass<C>,
+        A: VerbArgs + OfClass<C> + BindStep<B>,
         C: TypedClass,
         H: Handler<A, C, M>,
         H::Output: Returned,
     {
         let mut bound =
-            Self::bound_handler::<C, _>(A::COMMAND, Some(A::grammar()), typed::untyped(handler));
+            bound_handler::<C, _>(A::COMMAND, Some(A::grammar()), typed::untyped(handler));
         bound.typed = Some(Typed {
             args: A::ARGS,
             configure: A::configure,
         });
         self.bound.push(bound);
-        self
+        self.into_state()
     }
 
     /// Binds `handler`, which reads its arguments by name (`call.value("path")`), to the
@@ -169,14 +200,14 @@ impl<S: Serve> CliBuilder<S> {
         handler: impl NamedArgsHandler<C>
         + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
         + SameClass<C, T>,
-    ) -> Self
+    ) -> CliBuilder<S, CheckedAtBuild>
     where
         C: TypedClass,
         T: cnv_caps::ConstRisk,
     {
-        let bound = Self::bound_handler::<C, _>(binding.command(), binding.checked_in(), handler);
+        let bound = bound_handler::<C, _>(binding.command(), binding.checked_in(), handler);
         self.bound.push(bound);
-        self
+        self.into_state()
     }
 
     /// Binds `handler` to `command` (nouns then verb: `"file write"`) with class `C`,
@@ -193,44 +224,14 @@ impl<S: Serve> CliBuilder<S> {
         handler: impl NamedArgsHandler<C>
         + Fn(&Invocation<'_, T>) -> Result<Output, HandlerError>
         + SameClass<C, T>,
-    ) -> Self
+    ) -> CliBuilder<S, CheckedAtBuild>
     where
         C: TypedClass,
         T: cnv_caps::ConstRisk,
     {
-        let bound = Self::bound_handler::<C, _>(command, None, handler);
+        let bound = bound_handler::<C, _>(command, None, handler);
         self.bound.push(bound);
-        self
-    }
-
-    /// `handler` bound to `command` with class `C`; `checked_in` is the grammar the
-    /// compiler checked `C` against, if it did.
-    fn bound_handler<C, F>(
-        command: &str,
-        checked_in: Option<&'static GrammarModel>,
-        handler: F,
-    ) -> Bound
-    where
-        C: TypedClass,
-        F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
-    {
-        let compiler_checked = checked_in.is_some();
-        Bound {
-            command: command.to_owned(),
-            class: C::CLASS,
-            handler: Box::new(move |contract| {
-                // The one run-time decision about a handler's class, for the dynamic path
-                // only; `build` holds a checked binding to the grammar it was checked in.
-                let contract = if compiler_checked {
-                    TypedContract::__checked_by_the_compiler(contract)
-                } else {
-                    contract.try_into().ok()?
-                };
-                Some(gate::erase::<C, F>(contract, handler))
-            }),
-            checked_in,
-            typed: None,
-        }
+        self.into_state()
     }
 
     /// The escalation policy of agent mode (default: [`EscalationPolicy::default`]).
@@ -306,7 +307,7 @@ impl<S: Serve> CliBuilder<S> {
     /// let mut fast = Budgets::of(ResourceBand::Fast);
     /// fast.output_bytes = 64 << 20; // answers of up to 64 MiB
     /// let builder = Cli::builder(model).budgets(ResourceBand::Fast, fast);
-    /// # let _: cnv_cli::CliBuilder = builder;
+    /// # let _: cnv_cli::CliBuilder<cnv_cli::NoServer, cnv_cli::NothingBound> = builder;
     /// ```
     pub fn budgets(mut self, band: ResourceBand, budgets: Budgets) -> Self {
         self.settings.budgets.insert(band, budgets);
@@ -338,12 +339,21 @@ impl<S: Serve> CliBuilder<S> {
 
     /// Checks the bindings against the grammar and builds the command line.
     ///
+    /// There only when the builder is [`Buildable`]: every verb of a grammar in item form
+    /// has a typed handler (the compiler names a verb that has none), or the handlers are
+    /// checked here ([`CheckedAtBuild`]). A verb left without a handler on that path is
+    /// not an error here: `--help`, completions and introspection work, and calling that
+    /// verb fails (exit 1) saying it has no handler; [`Cli::unbound`] lists such verbs.
+    ///
     /// # Errors
     ///
     /// [`BuildErrors`] with every problem found: an invalid grammar, a handler bound to a
     /// verb the grammar does not have or with another class than the grammar declares,
-    /// two handlers for one verb, a verb without a handler.
-    pub fn build(self) -> Result<Cli<S>, BuildErrors> {
+    /// two handlers for one verb, a typed handler checked against another grammar.
+    pub fn build(self) -> Result<Cli<S>, BuildErrors>
+    where
+        B: Buildable,
+    {
         let mut errors = Vec::new();
         if let Err(invalid) = self.grammar.validate() {
             errors.push(BuildError::InvalidGrammar(invalid));
@@ -423,14 +433,6 @@ impl<S: Serve> CliBuilder<S> {
                 }
             }
         }
-        for (command, contract) in &declared {
-            if !handlers.contains_key(command) && !mismatched.contains(command) {
-                errors.push(BuildError::MissingHandler {
-                    command: command.clone(),
-                    class: contract.class(),
-                });
-            }
-        }
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
@@ -467,7 +469,37 @@ impl<S: Serve> CliBuilder<S> {
     }
 }
 
-impl<S: Serve> fmt::Debug for CliBuilder<S> {
+/// `handler` bound to `command` with class `C`; `checked_in` is the grammar the compiler
+/// checked `C` against, if it did.
+fn bound_handler<C, F>(
+    command: &str,
+    checked_in: Option<&'static GrammarModel>,
+    handler: F,
+) -> Bound
+where
+    C: TypedClass,
+    F: Fn(&Invocation<'_, C>) -> Result<Output, HandlerError> + Send + Sync + 'static,
+{
+    let compiler_checked = checked_in.is_some();
+    Bound {
+        command: command.to_owned(),
+        class: C::CLASS,
+        handler: Box::new(move |contract| {
+            // The one run-time decision about a handler's class, for the dynamic path
+            // only; `build` holds a checked binding to the grammar it was checked in.
+            let contract = if compiler_checked {
+                TypedContract::__checked_by_the_compiler(contract)
+            } else {
+                contract.try_into().ok()?
+            };
+            Some(gate::erase::<C, F>(contract, handler))
+        }),
+        checked_in,
+        typed: None,
+    }
+}
+
+impl<S: Serve, B> fmt::Debug for CliBuilder<S, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CliBuilder")
             .field("app", &self.grammar.app_name())
@@ -535,20 +567,9 @@ pub enum BuildError {
         /// The command.
         command: String,
     },
-    /// A verb without a handler.
-    #[error(
-        "`{command}` has no handler; bind one that takes the verb's arguments struct with `.bind(handler)`, or one that reads them by name with `.bind_verb(verb!(GRAMMAR, \"{command}\", {class}), handler)`"
-    )]
-    MissingHandler {
-        /// The command.
-        command: String,
-        /// Its class in the grammar.
-        class: CapabilityClass,
-    },
 }
 
-/// Every problem [`CliBuilder::build`] found, in order: the grammar, then the bindings,
-/// then the verbs without a handler.
+/// Every problem [`CliBuilder::build`] found, in order: the grammar, then the bindings.
 #[derive(Debug)]
 pub struct BuildErrors(Vec<BuildError>);
 

@@ -279,6 +279,18 @@ impl<S: Serve> Cli<S> {
             let Some(value) = call.arguments.get(arg.name()).filter(|v| !v.is_null()) else {
                 continue;
             };
+            if arg.is_counted() {
+                // How many times the switch is given: `-vvv` is 3.
+                let Some(count) = value.as_u64().filter(|count| *count <= u64::from(u8::MAX))
+                else {
+                    return Err(invalid(format!(
+                        "`{}` is a count: an integer from 0 to 255, not {value}",
+                        arg.name(),
+                    )));
+                };
+                args.extend((0..count).map(|_| OsString::from(format!("--{}", arg.name()))));
+                continue;
+            }
             let values = words_of(arg, value).map_err(invalid)?;
             if arg.is_positional() {
                 positional.extend(values);

@@ -112,6 +112,20 @@ impl<S> Cli<S> {
     pub fn model(&self) -> &GrammarModel {
         &self.grammar
     }
+
+    /// The verbs without a handler (`"note add"`: nouns, then the verb), in the grammar's
+    /// order: possible only when the handlers were checked when the command line was built
+    /// (a grammar made at run time, or a handler bound by name). Calling one fails with
+    /// exit code 1, saying so; `--help` and introspection show it as declared. A program
+    /// or its test can assert that none is left.
+    #[must_use]
+    pub fn unbound(&self) -> Vec<String> {
+        self.grammar
+            .verbs()
+            .map(|(path, verb)| path.command(verb))
+            .filter(|command| !self.handlers.contains_key(command))
+            .collect()
+    }
 }
 
 impl<S> fmt::Debug for Cli<S> {

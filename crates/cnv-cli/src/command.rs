@@ -3,10 +3,12 @@
 //! introspection are added to every command.
 
 use clap::builder::{PossibleValuesParser, StringValueParser, TypedValueParser, ValueParser};
-use clap::{Arg, ArgAction, Command, value_parser};
+use clap::{Arg, ArgAction, ArgGroup, Command, value_parser};
 
 use cnv_grammar::rules::Scalar;
-use cnv_grammar::{ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
+use cnv_grammar::{
+    ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, ValueRange,
+};
 use cnv_typestate::{EscalationPolicy, Requirement, Rule, RunMode};
 
 /// The ids of the global flags; a verb argument may not use them.
@@ -25,6 +27,12 @@ pub(crate) mod global {
 
     /// The gate's flags: given at any level (before the noun, after the verb), once.
     pub(crate) const GATE: [&str; 4] = [AGENT, JUSTIFY, YES, FORMAT];
+
+    /// The heading of the program's own global arguments in `--help`.
+    pub(crate) const GLOBAL_HEADING: &str = "Global options";
+
+    /// The heading of the gate's flags in `--help`, after the program's own options.
+    pub(crate) const GATE_HEADING: &str = "Gate options";
 
     /// Every name reserved for these flags (and clap's `help` and `version`) is in
     /// `cnv_grammar::rules::RESERVED_ARGUMENT_NAMES`, the one table that both
@@ -63,18 +71,26 @@ pub(crate) fn build(model: &GrammarModel, gate: &GateText<'_>) -> Command {
         root = root.about(help.to_owned());
     }
     root = root
-        .args(gate_args(gate.agent_env))
         .args(introspection_args())
-        .args(model.args().iter().map(|arg| {
-            // The program's own global arguments: accepted at every level and read by
-            // every handler, listed once under their own heading.
-            argument(arg).global(true).help_heading("Global options")
-        }));
+        .args(global_args(model))
+        .args(gate_args(gate.agent_env));
     root = root.args(serve_args(gate.http_help));
     for noun in model.nouns() {
-        root = root.subcommand(noun_command(noun, gate));
+        root = root.subcommand(noun_command(noun, model, gate));
     }
     root
+}
+
+/// The program's own global arguments: accepted at every level and read by every
+/// handler, under their own heading. Declared on every command (clap would append them
+/// to each subcommand after its own arguments, which would put the gate's heading before
+/// them in `--help`): the program's options come before cnv's.
+fn global_args(model: &GrammarModel) -> impl Iterator<Item = Arg> + '_ {
+    model.args().iter().map(|arg| {
+        argument(arg)
+            .global(true)
+            .help_heading(global::GLOBAL_HEADING)
+    })
 }
 
 /// The gate's flags, declared at every level of the tree (the root, each noun, each
@@ -107,6 +123,7 @@ fn gate_args(agent_env: &str) -> [Arg; 4] {
             .action(ArgAction::Set)
             .value_parser(PossibleValuesParser::new(["text", "json"])),
     ]
+    .map(|arg| arg.help_heading(global::GATE_HEADING))
 }
 
 /// The flags that print something about the program and exit: asked of the program as a
@@ -184,38 +201,52 @@ pub(crate) fn configure_verb(
     }
 }
 
-fn noun_command(noun: &GrammarNoun, gate: &GateText<'_>) -> Command {
+fn noun_command(noun: &GrammarNoun, model: &GrammarModel, gate: &GateText<'_>) -> Command {
     let mut command = Command::new(noun.name().to_owned())
         .about(noun.help().to_owned())
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .args(global_args(model))
         .args(gate_args(gate.agent_env));
     if let Some(long) = noun.long_help() {
         command = command.long_about(long.to_owned());
     }
     for verb in noun.verbs() {
-        command = command.subcommand(verb_command(verb, gate));
+        command = command.subcommand(verb_command(verb, model, gate));
     }
     for nested in noun.nouns() {
-        command = command.subcommand(noun_command(nested, gate));
+        command = command.subcommand(noun_command(nested, model, gate));
     }
     command
 }
 
-fn verb_command(verb: &GrammarVerb, gate: &GateText<'_>) -> Command {
+fn verb_command(verb: &GrammarVerb, model: &GrammarModel, gate: &GateText<'_>) -> Command {
     let about = match verb.deprecation() {
         Some(note) => format!("{} [deprecated: {note}]", verb.help()),
         None => verb.help().to_owned(),
     };
     let mut command = Command::new(verb.name().to_owned())
         .about(about)
-        .after_help(gate_help(verb, gate));
+        .after_help(gate_help(verb, gate))
+        .visible_aliases(verb.aliases().iter().map(ToString::to_string));
     if let Some(long) = verb.long_help() {
         command = command.long_about(format!("{}\n\n{long}", verb.help()));
     }
-    command
-        .args(gate_args(gate.agent_env))
+    // The verb's own arguments first, then the program's global ones, then the gate's:
+    // `--help` lists them in that order.
+    command = command
         .args(verb.args().iter().map(argument))
+        .args(global_args(model))
+        .args(gate_args(gate.agent_env));
+    for group in verb.groups() {
+        command = command.group(
+            ArgGroup::new(group.name().to_owned())
+                .args(group.args().iter().map(ToString::to_string))
+                .required(group.is_required())
+                .multiple(group.is_multiple()),
+        );
+    }
+    command
 }
 
 /// The gate's rule for `verb`, for its `--help`.
@@ -267,18 +298,35 @@ fn gate_help(verb: &GrammarVerb, gate: &GateText<'_>) -> String {
 }
 
 fn argument(arg: &GrammarArgument) -> Arg {
+    let mut help = arg.help().to_owned();
+    if let Some(range) = arg.range() {
+        help.push_str(&format!(" [range: {range}]"));
+    }
     let mut clap_arg = Arg::new(arg.name().to_owned())
-        .help(arg.help().to_owned())
+        .help(help)
         .required(arg.is_required())
-        .value_name(arg.name().to_owned());
+        .value_name(arg.placeholder())
+        .hide(arg.is_hidden())
+        .conflicts_with_all(arg.conflicts().iter().map(ToString::to_string))
+        .requires_ifs(
+            arg.requirements()
+                .iter()
+                .map(|other| (clap::builder::ArgPredicate::IsPresent, other.to_string())),
+        );
     if let ArgumentKind::Named { short } = arg.kind() {
-        clap_arg = clap_arg.long(arg.name().to_owned());
+        clap_arg = clap_arg
+            .long(arg.name().to_owned())
+            .visible_aliases(arg.aliases().iter().map(ToString::to_string));
         if let Some(short) = short {
             clap_arg = clap_arg.short(short);
         }
     }
     if let Some(env) = arg.env() {
         clap_arg = clap_arg.env(env.to_owned());
+    }
+    if arg.is_counted() {
+        // `-vvv` is 3: a `u8`, 0 when absent.
+        return clap_arg.action(ArgAction::Count);
     }
     if arg.is_switch() {
         return clap_arg.action(ArgAction::SetTrue);
@@ -298,14 +346,35 @@ fn argument(arg: &GrammarArgument) -> Arg {
     clap_arg
 }
 
-/// The parser of `arg`: its scalar's ([`scalar_parser`]), and only its possible values
-/// when the grammar lists them.
+/// The parser of `arg`: its scalar's ([`scalar_parser`]), only its possible values when
+/// the grammar lists them, and only its range when it declares one.
 fn parser_for(arg: &GrammarArgument) -> ValueParser {
     let values: Vec<String> = arg
         .possible_values()
         .iter()
         .map(ToString::to_string)
         .collect();
+    if let Some(range) = arg.range() {
+        let ranged = |range| match arg.scalar() {
+            Scalar::U8 => in_range(range, FromStrParser::<u8>::new()),
+            Scalar::U16 => in_range(range, FromStrParser::<u16>::new()),
+            Scalar::U32 => in_range(range, FromStrParser::<u32>::new()),
+            Scalar::U64 => in_range(range, FromStrParser::<u64>::new()),
+            Scalar::U128 => in_range(range, FromStrParser::<u128>::new()),
+            Scalar::Usize => in_range(range, FromStrParser::<usize>::new()),
+            Scalar::I8 => in_range(range, FromStrParser::<i8>::new()),
+            Scalar::I16 => in_range(range, FromStrParser::<i16>::new()),
+            Scalar::I32 => in_range(range, FromStrParser::<i32>::new()),
+            Scalar::I64 => in_range(range, FromStrParser::<i64>::new()),
+            Scalar::I128 => in_range(range, FromStrParser::<i128>::new()),
+            Scalar::Isize => in_range(range, FromStrParser::<isize>::new()),
+            // The rules allow a range on integers only.
+            Scalar::F32 | Scalar::F64 | Scalar::Bool | Scalar::Char | Scalar::Text => {
+                scalar_parser(arg.scalar())
+            }
+        };
+        return ranged(range);
+    }
     if values.is_empty() {
         return scalar_parser(arg.scalar());
     }
@@ -495,6 +564,86 @@ mod tests {
     }
 
     #[test]
+    fn clap_attributes_of_the_grammar_reach_the_command() {
+        use cnv_grammar::GrammarGroup;
+        let mut model = GrammarModel::new("tool")
+            .with_arg(GrammarArgument::counted("verbose", "Say more").with_short('v'));
+        model.add_noun(
+            GrammarNoun::new("rel", "Releases").with_verb(
+                GrammarVerb::new("publish", "Publish", CapabilityContract::network())
+                    .with_alias("ship")
+                    .with_arg(
+                        GrammarArgument::named("level", "u8", "How loud")
+                            .with_range(ValueRange::new(Some(1), Some(10)))
+                            .with_default("3")
+                            .with_alias("lvl"),
+                    )
+                    .with_arg(GrammarArgument::named("json", "bool", "JSON").conflicts_with("yaml"))
+                    .with_arg(GrammarArgument::named("yaml", "bool", "YAML"))
+                    .with_arg(GrammarArgument::named("sign", "bool", "Sign").requires("key"))
+                    .with_arg(GrammarArgument::named("key", "String", "Key").optional())
+                    .with_arg(GrammarArgument::named("trace", "bool", "Trace").hidden())
+                    .with_group(GrammarGroup::new("output", ["json", "yaml"]).required()),
+            ),
+        );
+        let mut command = build(&model, &gate());
+        command.build();
+        let parse = |args: &[&str]| {
+            command
+                .clone()
+                .try_get_matches_from(["tool", "rel"].iter().chain(args))
+        };
+        let publish = |matches: &clap::ArgMatches| {
+            matches
+                .subcommand_matches("rel")
+                .and_then(|rel| rel.subcommand_matches("publish"))
+                .cloned()
+                .expect("rel publish")
+        };
+        // An alias of the verb and of an argument, a counted switch anywhere.
+        let matches = parse(&["-vv", "ship", "--lvl", "10", "--json"]).expect("valid");
+        let leaf = publish(&matches);
+        assert_eq!(leaf.get_one::<u8>("level"), Some(&10));
+        assert_eq!(leaf.get_count("verbose"), 2);
+        assert_eq!(
+            leaf.get_raw("verbose").and_then(|mut raw| raw.next()),
+            Some(std::ffi::OsStr::new("2")),
+            "a count's text is its number, which `Invocation::value` reads"
+        );
+        // The range, the conflict, the requirement and the required group are clap's.
+        let err = parse(&["publish", "--level", "11", "--json"]).expect_err("out of range");
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("11 is not in 1..=10"), "{err}");
+        let err = parse(&["publish", "--json", "--yaml"]).expect_err("conflict");
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let err = parse(&["publish", "--json", "--sign"]).expect_err("requires");
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let err = parse(&["publish"]).expect_err("one of the group");
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let leaf = publish(&parse(&["publish", "--yaml", "--trace"]).expect("hidden, accepted"));
+        assert!(leaf.get_flag("trace"));
+        assert_eq!(leaf.get_count("verbose"), 0);
+        // Help: capitals for values, aliases, the range, nothing hidden, and the program's
+        // options before the gate's.
+        let help = command
+            .find_subcommand_mut("rel")
+            .and_then(|rel| rel.find_subcommand_mut("publish"))
+            .expect("publish")
+            .render_help()
+            .to_string();
+        assert!(help.contains("--level <LEVEL>"), "{help}");
+        assert!(help.contains("[alias: --lvl]"), "{help}");
+        assert!(help.contains("[range: 1..=10]"), "{help}");
+        assert!(!help.contains("--trace"), "{help}");
+        let global = help.find("Global options:").expect(&help);
+        let gate = help.find("Gate options:").expect(&help);
+        assert!(
+            help.find("Options:").expect(&help) < global && global < gate,
+            "{help}"
+        );
+    }
+
+    #[test]
     fn the_reserved_names_are_exactly_the_global_flags_and_clap_s_own() {
         let command = build(&model(), &gate());
         for name in global::RESERVED {
@@ -579,6 +728,54 @@ where
         Some(Box::new(self.values.iter().map(|value| {
             clap::builder::PossibleValue::new(value.clone())
         })))
+    }
+}
+
+/// A value parser that accepts only integers within `range`, parsed by `inner` (the
+/// scalar's own parser, so the value keeps its type): anything outside is clap's usage
+/// error (exit 2), saying the range, before a handler runs.
+#[derive(Clone)]
+struct InRange<P> {
+    range: ValueRange,
+    inner: P,
+}
+
+/// See [`InRange`].
+fn in_range<P>(range: ValueRange, inner: P) -> ValueParser
+where
+    P: TypedValueParser + Send + Sync + 'static,
+    P::Value: Clone + Send + Sync + 'static,
+{
+    ValueParser::new(InRange { range, inner })
+}
+
+impl<P> TypedValueParser for InRange<P>
+where
+    P: TypedValueParser + Send + Sync + 'static,
+    P::Value: Clone + Send + Sync + 'static,
+{
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let parsed = self.inner.parse_ref(cmd, arg, value)?;
+        let text = value.to_string_lossy();
+        if !self.range.contains_text(&text) {
+            // clap's own words for a value its parser refuses, with the range.
+            let arg = arg.map_or_else(|| "...".to_owned(), ToString::to_string);
+            let message = format!(
+                "invalid value '{text}' for '{arg}': {text} is not in {}",
+                self.range
+            );
+            return Err(cmd
+                .clone()
+                .error(clap::error::ErrorKind::ValueValidation, message));
+        }
+        Ok(parsed)
     }
 }
 

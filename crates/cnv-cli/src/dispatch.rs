@@ -126,9 +126,8 @@ impl<S: Serve> Cli<S> {
             return Err(Early::Usage(err));
         }
         let name = words.join(" ");
-        let (Some(verb), Some(handler)) = (self.grammar.find(&words), self.handlers.get(&name))
-        else {
-            // `build` gave every verb a handler, and clap accepts only the grammar's verbs.
+        let Some(verb) = self.grammar.find(&words) else {
+            // clap accepts only the grammar's verbs.
             let err = self.lock_command().error(
                 ErrorKind::InvalidSubcommand,
                 format!("unknown command `{name}`"),
@@ -147,6 +146,19 @@ impl<S: Serve> Cli<S> {
                 RunMode::Supervised
             },
             json: flags.json,
+        };
+        let Some(handler) = self.handlers.get(&name) else {
+            // A verb the program bound no handler to (possible only where handlers are
+            // checked when the command line is built): calling it fails, nothing else.
+            let message = format!(
+                "`{name}` has no handler: the program declares it but bound none to it (its author binds one with `.bind(handler)`)"
+            );
+            return Ok(Dispatched {
+                report,
+                outcome: CallOutcome::Failed(HandlerError::msg(message)),
+                enforcement: None,
+                call_log: None,
+            });
         };
         if let Some(note) = verb.deprecation()
             && !flags.json

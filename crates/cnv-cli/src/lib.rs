@@ -13,9 +13,12 @@
 //!   names the verb and its class; the compiler checks the class, every argument's name
 //!   and type). A grammar in expression form binds with [`CliBuilder::bind_verb`] and
 //!   [`verb!`], one built at run time with [`CliBuilder::handler`]; those handlers read
-//!   arguments by name. [`CliBuilder::build`] checks every binding again and refuses a
-//!   verb without a handler. A handler receives an [`Invocation`]: a type-state session
-//!   that holds its class and, for a file class, the workspace handle.
+//!   arguments by name. With typed handlers only, `build` is there only once every verb
+//!   has one (a missing `.bind` is a compile error naming the verb); otherwise
+//!   [`CliBuilder::build`] checks every binding when the command line is built, and a
+//!   verb left without a handler fails when called (`--help` still works). A handler
+//!   receives an [`Invocation`]: a type-state session that holds its class and, for a file
+//!   class, the workspace handle.
 //! * **The gate**: in agent mode (`--agent`, or the environment variable `CNV_AGENT=1`)
 //!   a verb that is not `AgentSafe` runs only with a `--justify` text that the escalation
 //!   policy accepts, `InteractiveOnly` verbs and `Dangerous` ones never run, and every
@@ -151,7 +154,8 @@ pub use settings::{
     WORKSPACE_ENV,
 };
 pub use typed::{
-    ArgValue, ArgsOnly, Handler, NamedArgsHandler, OfClass, Returned, SameClass, VerbArgs, WithCall,
+    ArgValue, ArgsOnly, BindStep, Bound, Buildable, CheckedAtBuild, Handler, NamedArgsHandler,
+    NothingBound, OfClass, Returned, SameClass, Unbound, VerbArgs, WithCall,
 };
 
 /// What the code `verb!` generates names. Not part of the public API.

@@ -124,6 +124,14 @@ pub(crate) fn worker_argv(
             }
             continue;
         }
+        if arg.is_counted() {
+            // A counted switch takes no value: given as many times as it was.
+            let count = matches.try_get_one::<u8>(id).ok().flatten().copied();
+            for _ in 0..count.unwrap_or(0) {
+                argv.push(format!("--{id}").into_bytes());
+            }
+            continue;
+        }
         let Ok(Some(values)) = matches.try_get_raw(id) else {
             continue;
         };

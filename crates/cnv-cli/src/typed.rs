@@ -180,6 +180,67 @@ where
 {
 }
 
+/// The state of a [`CliBuilder`](crate::CliBuilder) made from a constant grammar before
+/// any handler is bound. Binding a typed handler ([`CliBuilder::bind`](crate::CliBuilder::bind))
+/// moves it to the grammar's own state, which knows every verb; binding one by name moves
+/// it to [`CheckedAtBuild`]. A builder in this state cannot be built: it has no handler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NothingBound;
+
+/// The state of a [`CliBuilder`](crate::CliBuilder) whose handlers are checked when it is
+/// built: one made from a grammar built or loaded at run time
+/// ([`CliBuilder::from_model`](crate::CliBuilder::from_model)), or one to which a handler
+/// was bound by name ([`bind_verb`](crate::CliBuilder::bind_verb),
+/// [`handler`](crate::CliBuilder::handler)). `build` refuses a handler bound to no verb or
+/// of another class; a verb left without a handler fails when it is called, and `--help`
+/// and introspection still work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckedAtBuild;
+
+/// In the state `grammar_dsl!` generates for a grammar in item form (one parameter per
+/// verb): this verb has a handler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bound;
+
+/// In the state `grammar_dsl!` generates for a grammar in item form (one parameter per
+/// verb): this verb has no handler yet, so `build` is not there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unbound;
+
+/// Binding the handler of the verb whose arguments are `Self`, in the builder state `B`,
+/// leads to the state `Next`. `grammar_dsl!` implements it for each verb's struct of a
+/// grammar in item form (from [`NothingBound`] and from the grammar's own state); every
+/// arguments struct keeps [`CheckedAtBuild`] as it is.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are the arguments of a verb of another grammar than the handlers bound before",
+    label = "this handler is for another grammar",
+    note = "a command line is made from one grammar: bind the handlers of its verbs, whose arguments structs its `grammar_dsl!` generated"
+)]
+pub trait BindStep<B> {
+    /// The state after the binding.
+    type Next;
+}
+
+impl<A: VerbArgs> BindStep<CheckedAtBuild> for A {
+    type Next = CheckedAtBuild;
+}
+
+/// A builder state in which [`CliBuilder::build`](crate::CliBuilder::build) is there:
+/// [`CheckedAtBuild`], or the state of a grammar in item form in which every verb is
+/// [`Bound`] (when one is not, the compiler names it: "`note add` has no handler").
+#[diagnostic::on_unimplemented(
+    message = "no handler is bound to this command line",
+    label = "`build` needs the verbs' handlers",
+    note = "bind a handler for each verb with `.bind(handler)` (a grammar in item form checks at compile time that none is missing), or by name with `.bind_verb(verb!(…), handler)` or `.handler(\"noun verb\", handler)`"
+)]
+pub trait Buildable {}
+
+impl Buildable for CheckedAtBuild {}
+
 /// What a handler returns: `Result<Output, HandlerError>`.
 #[diagnostic::on_unimplemented(
     message = "a handler returns `Result<Output, HandlerError>`, not `{Self}`",

@@ -429,7 +429,7 @@ fn handler_failures_and_usage_errors_have_their_own_codes() {
     );
     let out = run(&cli, &["do", "calc"]);
     assert_eq!(out.exit, Exit::Usage);
-    assert!(out.stderr.contains("<n>"), "{}", out.stderr);
+    assert!(out.stderr.contains("<N>"), "{}", out.stderr);
     let out = run(&cli, &["--help"]);
     assert_eq!(out.exit, Exit::Success);
     assert!(out.stdout.contains("Usage: tool"), "{}", out.stdout);
@@ -705,7 +705,8 @@ fn build_reports_every_binding_problem_at_once() {
             .any(|e| matches!(e, BuildError::InvalidGrammar(invalid) if invalid.to_string().contains("`justify` is taken by cnv's global flag `--justify`"))),
         "{text}"
     );
-    assert!(kinds.iter().any(|e| matches!(e, BuildError::MissingHandler { command, class: CapabilityClass::Dangerous } if command == "do wipe")), "{text}");
+    // A verb left without a handler is no build error: it fails when it is called.
+    assert_eq!(kinds.len(), 4, "{text}");
     assert!(text.contains("the handler of `do calc` is bound as `Network`, but the grammar declares the verb with `Pure`"), "{text}");
     assert!(text.contains("(did you mean `do read`?)"), "{text}");
 }
@@ -1154,4 +1155,43 @@ fn a_call_refused_before_the_gate_is_recorded_as_asked_and_never_as_a_run() {
         "{}",
         detail(5)
     );
+}
+
+#[test]
+fn a_verb_without_a_handler_fails_when_called_and_help_still_works() {
+    // A grammar made at run time, with one of its verbs bound: the command line builds.
+    let cli: Cli = CliBuilder::from_model(grammar())
+        .handler::<Pure, _>("do calc", |_: &Invocation<'_, Pure>| Ok(Output::text("ok")))
+        .build()
+        .expect("the handlers bound are sound");
+    let unbound = cli.unbound();
+    assert!(unbound.contains(&"do read".to_owned()), "{unbound:?}");
+    assert!(!unbound.contains(&"do calc".to_owned()), "{unbound:?}");
+    for args in [
+        &["--help"][..],
+        &["do", "--help"],
+        &["do", "read", "--help"],
+    ] {
+        let out = run(&cli, args);
+        assert_eq!(out.exit, Exit::Success, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("Usage: tool"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    let out = run(&cli, &["--grammar"]);
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+    assert!(out.stdout.contains(r#""name": "read""#), "{}", out.stdout);
+    // Only calling it fails: before the gate, saying why.
+    let out = run(&cli, &["--agent", "do", "read"]);
+    assert_eq!(out.exit, Exit::Failed, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`do read` has no handler: the program declares it but bound none to it"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&cli, &["do", "calc", "1"]);
+    assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
 }

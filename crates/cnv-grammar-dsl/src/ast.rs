@@ -24,6 +24,9 @@ pub struct App {
     pub help: Option<LitStr>,
     /// `args: [ … ]`: the global arguments.
     pub args: Slot<Args>,
+    /// `sets: [ name: [ … ], … ]`: named argument sets, each used by verbs with
+    /// `..name` in their `args`.
+    pub sets: Vec<ArgSet>,
     /// The nouns (and misplaced verbs, which validation refuses).
     pub items: Vec<Item>,
     /// Whether an item failed to parse (so "no nouns" would be a follow-on error).
@@ -34,8 +37,8 @@ pub struct App {
 pub enum Item {
     /// `noun "…" … { … }`.
     Noun(Noun),
-    /// `verb "…" { … }`.
-    Verb(Verb),
+    /// `verb "…" { … }` (boxed: a verb's fields are many times a noun's size).
+    Verb(Box<Verb>),
 }
 
 /// `noun "name" help "…" long_help "…" { … }`.
@@ -121,18 +124,83 @@ pub struct Fields {
     pub deprecated: Slot<LitStr>,
     /// `args: [ … ]`.
     pub args: Slot<Args>,
+    /// `aliases: ["ls", …]`.
+    pub aliases: Slot<Vec<LitStr>>,
+    /// `title: "…"`.
+    pub title: Slot<LitStr>,
+    /// `mcp_name: "…"`.
+    pub mcp_name: Slot<LitStr>,
+    /// `output: Type`.
+    pub output: Slot<Type>,
+    /// `groups: [ name: [a, b] required multiple, … ]`.
+    pub groups: Slot<Vec<Group>>,
+}
+
+/// `name: [ … ]` in the app's `sets:`: arguments declared once, for the verbs that write
+/// `..name` among theirs.
+#[derive(Debug)]
+pub struct ArgSet {
+    /// The name, as written.
+    pub name: String,
+    /// Its tokens (where its errors point).
+    pub name_tokens: TokenStream,
+    /// Its arguments.
+    pub args: Args,
+    /// Whether a verb uses it.
+    pub used: bool,
+}
+
+/// One argument group: `name: [a, b] required multiple`.
+#[derive(Debug)]
+pub struct Group {
+    /// The name.
+    pub name: Name,
+    /// Its arguments' names.
+    pub args: Vec<Name>,
+    /// The tokens of the list.
+    pub list_tokens: TokenStream,
+    /// `required`.
+    pub required: bool,
+    /// `multiple`.
+    pub multiple: bool,
+}
+
+/// A kebab-case name written bare (`dry-run`), with its tokens.
+#[derive(Clone, Debug)]
+pub struct Name {
+    /// The name.
+    pub text: String,
+    /// Its tokens.
+    pub tokens: TokenStream,
+}
+
+/// `range 1..=10`, `range 1..`, `range ..=10`, `range 1..11`: inclusive bounds.
+#[derive(Clone, Debug)]
+pub struct RangeClause {
+    /// The smallest value.
+    pub min: Option<i128>,
+    /// The largest value.
+    pub max: Option<i128>,
+    /// The clause's tokens.
+    pub tokens: TokenStream,
 }
 
 /// The arguments of a verb.
 #[derive(Default)]
 pub struct Args {
-    /// Those that parsed.
+    /// Those that parsed (and, once the sets are spliced in, the arguments of the sets
+    /// the verb uses, where it uses them).
     pub list: Vec<Arg>,
+    /// `..name`: each set used, and the index in `list` where its arguments go (emptied
+    /// once they are spliced in).
+    pub uses: Vec<(usize, Name)>,
     /// Whether one failed to parse.
     pub poisoned: bool,
 }
 
-/// One argument: `path: PathBuf "help"`, `-t --timeout-ms: u64 = 500 "help"`.
+/// One argument: `path: PathBuf "help"`, `-t --timeout-ms: u64 = 500 "help"`, with
+/// optional clauses between the type (and default) and the help.
+#[derive(Clone)]
 pub struct Arg {
     /// The name, without dashes.
     pub name: String,
@@ -150,11 +218,34 @@ pub struct Arg {
     pub values: Option<PossibleValues>,
     /// `env "NAME"`: the environment variable read when the argument is not given.
     pub env: Option<LitStr>,
-    /// The help text.
-    pub help: LitStr,
+    /// `value_name "LEVEL"`.
+    pub value_name: Option<LitStr>,
+    /// `alias "lvl"`, each one.
+    pub aliases: Vec<LitStr>,
+    /// `count`.
+    pub count: Option<Ident>,
+    /// `conflicts_with [a, b]`.
+    pub conflicts_with: Vec<Name>,
+    /// `requires [a, b]`.
+    pub requires: Vec<Name>,
+    /// `range 1..=10`.
+    pub range: Option<RangeClause>,
+    /// `hidden`.
+    pub hidden: Option<Ident>,
+    /// `mcp`.
+    pub mcp: Option<Ident>,
+    /// The help text (`None` when a clause before it could not be read).
+    pub help: Option<LitStr>,
+    /// Whether a clause could not be read (reported): the argument keeps its name and
+    /// type (so its field), and what followed the mistake is unknown.
+    pub broken: bool,
+    /// `..name`: the set it came from and the tokens of that use, when it was declared in
+    /// a set.
+    pub from_set: Option<(String, TokenStream)>,
 }
 
 /// `in ["name", "date"]`, or `in Sort` for a type that lists its values.
+#[derive(Clone)]
 pub struct PossibleValues {
     /// The values, each as a user would type it (none for `in Type`).
     pub values: Vec<DefaultValue>,
@@ -165,11 +256,15 @@ pub struct PossibleValues {
 }
 
 /// A default value: the text a user would type, and the tokens it came from.
+#[derive(Clone)]
 pub struct DefaultValue {
-    /// `500`, `hello` (a string literal's value), `-1`, `true`.
+    /// `500`, `hello` (a string literal's value), `-1`, `true`; for a constant, its path
+    /// (`MAX_RETRIES`).
     pub text: String,
     /// The literal's tokens.
     pub tokens: TokenStream,
+    /// `= MAX_RETRIES`: the constant whose value is the default.
+    pub constant: Option<syn::Path>,
 }
 
 impl Grammar {
@@ -186,7 +281,35 @@ impl Grammar {
                     .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
             );
         }
+        for set in &self.app.sets {
+            types.extend(
+                set.args
+                    .list
+                    .iter()
+                    .map(|arg| crate::types::value_type(&arg.ty))
+                    .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
+            );
+        }
         collect_types(&self.app.items, &mut types);
+        types
+    }
+}
+
+impl Grammar {
+    /// Every verb's `output:` type, for the compile-time `OutputSchema` check made beside
+    /// the errors (a model that expands checks each where it reads it).
+    #[must_use]
+    pub fn output_types(&self) -> Vec<&Type> {
+        fn collect<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
+            for item in items {
+                match item {
+                    Item::Noun(noun) => collect(&noun.items, types),
+                    Item::Verb(verb) => types.extend(verb.fields.output.given()),
+                }
+            }
+        }
+        let mut types = Vec::new();
+        collect(&self.app.items, &mut types);
         types
     }
 }
@@ -203,6 +326,7 @@ fn collect_types<'a>(items: &'a [Item], types: &mut Vec<&'a Type>) {
                     types.extend(
                         args.list
                             .iter()
+                            .filter(|arg| arg.from_set.is_none())
                             .map(|arg| crate::types::value_type(&arg.ty))
                             .filter(|ty| crate::types::shape(ty).0 == crate::types::Shape::One),
                     );
@@ -261,6 +385,10 @@ impl fmt::Debug for App {
             .field("version", &self.version.as_ref().map(LitStr::value))
             .field("help", &self.help.as_ref().map(LitStr::value))
             .field("args", &self.args)
+            .field(
+                "sets",
+                &self.sets.iter().map(|set| &set.name).collect::<Vec<_>>(),
+            )
             .field("items", &self.items)
             .field("poisoned", &self.poisoned)
             .finish()
@@ -309,6 +437,17 @@ impl fmt::Debug for Fields {
             .field("long_help", &self.long_help)
             .field("deprecated", &self.deprecated)
             .field("args", &self.args)
+            .field(
+                "aliases",
+                &self
+                    .aliases
+                    .given()
+                    .map(|a| a.iter().map(LitStr::value).collect::<Vec<_>>()),
+            )
+            .field("title", &self.title)
+            .field("mcp_name", &self.mcp_name)
+            .field("output", &self.output)
+            .field("groups", &self.groups.given().map(Vec::len))
             .finish()
     }
 }
@@ -338,7 +477,8 @@ impl fmt::Debug for Arg {
                     .map(|v| v.values.iter().map(|d| &d.text).collect::<Vec<_>>()),
             )
             .field("env", &self.env.as_ref().map(LitStr::value))
-            .field("help", &self.help.value())
+            .field("help", &self.help.as_ref().map(LitStr::value))
+            .field("broken", &self.broken)
             .finish_non_exhaustive()
     }
 }

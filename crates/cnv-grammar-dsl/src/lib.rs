@@ -57,13 +57,17 @@ pub fn expand(input: TokenStream) -> TokenStream {
     // The crate path is kept whatever else failed: the fallback names the same crate as
     // the expansion would have, so it adds no unresolved-path error of its own.
     let krate = krate.map_or_else(expand::default_crate, |path| path.to_token_stream());
+    let outputs = grammar
+        .as_ref()
+        .map(|grammar| expand::output_checks(&krate, &grammar.output_types()))
+        .unwrap_or_default();
     let Some(item) = item else {
         let checks = grammar
             .map(|grammar| expand::type_checks(&krate, &grammar.arg_types()))
             .unwrap_or_default();
         return match model {
             Ok(model) => expand::model(&krate, &model, &checks),
-            Err(errors) => expand::fallback(&krate, errors, &checks),
+            Err(errors) => expand::fallback(&krate, errors, &quote::quote!(#checks #outputs)),
         };
     };
     let cli = cli.map_or_else(expand::default_cli, |path| path.to_token_stream());
@@ -75,10 +79,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
         .unwrap_or_default();
     let value = match model {
         Ok(model) if errors.is_empty() => expand::model(&krate, &model, &TokenStream::new()),
-        Ok(_) => expand::fallback(&krate, errors, &TokenStream::new()),
+        Ok(_) => expand::fallback(&krate, errors, &outputs),
         Err(mut model_errors) => {
             model_errors.extend(errors);
-            expand::fallback(&krate, model_errors, &TokenStream::new())
+            expand::fallback(&krate, model_errors, &outputs)
         }
     };
     let parse::ItemHeader { attrs, vis, name } = item;

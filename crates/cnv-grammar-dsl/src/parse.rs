@@ -14,7 +14,8 @@ use syn::parse::{ParseBuffer, ParseStream, Parser};
 use syn::{Error, Ident, Lit, LitStr, Path, Token, Type, token};
 
 use crate::ast::{
-    App, Arg, Args, DefaultValue, Fields, Grammar, Item, Noun, PossibleValues, Slot, Verb,
+    App, Arg, ArgSet, Args, DefaultValue, Fields, Grammar, Group, Item, Name, Noun, PossibleValues,
+    RangeClause, Slot, Verb,
 };
 use crate::vocab::{list, suggest};
 
@@ -32,6 +33,25 @@ pub const VERB_FIELDS: &[&str] = &[
     "long_help",
     "deprecated",
     "args",
+    "aliases",
+    "title",
+    "mcp_name",
+    "output",
+    "groups",
+];
+
+/// The clauses an argument may have between its type (and default) and its help.
+pub const ARG_CLAUSES: &[&str] = &[
+    "in",
+    "env",
+    "value_name",
+    "alias",
+    "count",
+    "conflicts_with",
+    "requires",
+    "range",
+    "hidden",
+    "mcp",
 ];
 
 /// The item form's header, `pub static GRAMMAR =` before `app`: the grammar becomes that
@@ -163,8 +183,19 @@ fn grammar(
     }
     let content;
     syn::braced!(content in input);
-    let args = global_args(&content, errors);
-    let (items, poisoned) = items(&content, errors, true);
+    let mut args = Slot::Absent;
+    let mut sets = Vec::new();
+    loop {
+        if peek_word(&content, "args") && !args.is_written() {
+            args = global_args(&content, errors);
+        } else if peek_word(&content, "sets") && peek_colon_after_word(&content) {
+            sets.extend(arg_sets(&content, errors));
+        } else {
+            break;
+        }
+    }
+    let (mut items, poisoned) = items(&content, errors, true);
+    use_sets(&mut args, &mut sets, &mut items, errors);
     if !input.is_empty() {
         let stray: TokenTree = input.parse()?;
         let _rest: TokenStream = input.parse()?;
@@ -179,10 +210,176 @@ fn grammar(
             version: headers.take("version").into_given(),
             help: headers.take("help").into_given(),
             args,
+            sets,
             items,
             poisoned,
         },
     })
+}
+
+/// Whether the word next is followed by `:` (a list such as `sets: [ … ]`).
+fn peek_colon_after_word(input: ParseStream<'_>) -> bool {
+    input.peek2(Token![:]) && !input.peek2(Token![::])
+}
+
+/// `sets: [ name: [ … ], … ],`: argument lists declared once, for the verbs that write
+/// `..name` in their `args`.
+fn arg_sets(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Vec<ArgSet> {
+    let Ok(key) = input.call(Ident::parse_any) else {
+        return Vec::new();
+    };
+    let _ = input.parse::<Token![:]>();
+    let mut sets = Vec::new();
+    if !input.peek(token::Bracket) {
+        errors.push(Error::new_spanned(
+            &key,
+            "expected `[ … ]` after `sets:`, e.g. `sets: [folder: [--folder: String = \"notes\" \"The folder\"]],`",
+        ));
+        skip_to_item(input);
+        return sets;
+    }
+    let Ok(content) = brackets(input) else {
+        return sets;
+    };
+    while !content.is_empty() {
+        let mut name_tokens = TokenStream::new();
+        let Ok(name) = kebab(&content, &mut name_tokens) else {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                "expected a set: `name: [ arguments ]`, e.g. `folder: [--folder: String \"The folder\"]`",
+            ));
+            eat_comma(&content);
+            continue;
+        };
+        let key = Ident::new("sets", Span::call_site());
+        let args = if content.peek(Token![:]) && !content.peek(Token![::]) {
+            let _ = content.parse::<Token![:]>();
+            match args_value(&content, errors, &key) {
+                Value::Args(args) => args,
+                _ => Args {
+                    poisoned: true,
+                    ..Args::default()
+                },
+            }
+        } else {
+            errors.push(Error::new_spanned(
+                &name_tokens,
+                format!("expected `:` and the set's arguments after `{name}`, e.g. `{name}: [--{name}: String \"…\"]`"),
+            ));
+            skip_to_comma(&content);
+            Args {
+                poisoned: true,
+                ..Args::default()
+            }
+        };
+        if sets.iter().any(|set: &ArgSet| set.name == name) {
+            errors.push(Error::new_spanned(
+                &name_tokens,
+                format!("there is already a set called `{name}`; give this one another name"),
+            ));
+        } else {
+            sets.push(ArgSet {
+                name,
+                name_tokens,
+                args,
+                used: false,
+            });
+        }
+        if !content.is_empty() && !eat_comma(&content) {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                "unexpected tokens after the set's arguments; sets are separated by `,`",
+            ));
+            eat_comma(&content);
+        }
+    }
+    eat_comma(input);
+    sets
+}
+
+/// Puts each set's arguments where a verb writes `..name`, marking the sets used; an
+/// unknown set, a set used among global arguments or inside a set, and a set no verb uses
+/// are reported.
+fn use_sets(
+    args: &mut Slot<Args>,
+    sets: &mut [ArgSet],
+    items: &mut [Item],
+    errors: &mut Vec<Error>,
+) {
+    let refuse = |uses: &[(usize, Name)], errors: &mut Vec<Error>, message: &str| {
+        for (_, name) in uses {
+            errors.push(Error::new_spanned(&name.tokens, message));
+        }
+    };
+    if let Slot::Given(globals) = args {
+        refuse(
+            &std::mem::take(&mut globals.uses),
+            errors,
+            "a set's arguments belong to the verbs that use it; write the app's global arguments in `args:` itself",
+        );
+    }
+    for set in sets.iter_mut() {
+        refuse(
+            &std::mem::take(&mut set.args.uses),
+            errors,
+            "a set cannot use another set; write its arguments in it",
+        );
+    }
+    splice_sets(items, sets, errors);
+    for set in sets.iter() {
+        if !set.used {
+            errors.push(Error::new_spanned(
+                &set.name_tokens,
+                format!(
+                    "no verb uses the set `{}`; write `..{}` in the `args` of the verbs it is for, or remove it",
+                    set.name, set.name
+                ),
+            ));
+        }
+    }
+}
+
+fn splice_sets(items: &mut [Item], sets: &mut [ArgSet], errors: &mut Vec<Error>) {
+    for item in items {
+        match item {
+            Item::Noun(noun) => splice_sets(&mut noun.items, sets, errors),
+            Item::Verb(verb) => {
+                let Slot::Given(args) = &mut verb.fields.args else {
+                    continue;
+                };
+                let uses = std::mem::take(&mut args.uses);
+                // From the last, so each index still points where it was written.
+                for (index, name) in uses.into_iter().rev() {
+                    let Some(set) = sets.iter_mut().find(|set| set.name == name.text) else {
+                        let names: Vec<&str> = sets.iter().map(|set| set.name.as_str()).collect();
+                        let hint = suggest(&name.text, &names)
+                            .map(|s| format!(" (did you mean `..{s}`?)"))
+                            .unwrap_or_default();
+                        errors.push(Error::new_spanned(
+                            &name.tokens,
+                            format!(
+                                "there is no set `{}`{hint}; declare it in the app's `sets: [{}: [ … ]],`",
+                                name.text, name.text
+                            ),
+                        ));
+                        args.poisoned = true;
+                        continue;
+                    };
+                    set.used = true;
+                    if set.args.poisoned {
+                        args.poisoned = true;
+                    }
+                    let spliced = set.args.list.iter().cloned().map(|mut arg| {
+                        arg.from_set = Some((set.name.clone(), name.tokens.clone()));
+                        arg
+                    });
+                    args.list.splice(index..index, spliced);
+                }
+            }
+        }
+    }
 }
 
 /// The app's global arguments, `args: [ … ],` first inside its braces (absent when the
@@ -423,16 +620,18 @@ fn items(input: ParseStream<'_>, errors: &mut Vec<Error>, in_app: bool) -> (Vec<
                     ));
                     poisoned = true;
                 }
-                Some(verb) => items.push(Item::Verb(verb)),
+                Some(verb) => items.push(Item::Verb(Box::new(verb))),
                 None => poisoned = true,
             }
-        } else if in_app && peek_word(input, "args") {
+        } else if in_app && (peek_word(input, "args") || peek_word(input, "sets")) {
             let Ok(word) = input.call(Ident::parse_any) else {
                 break;
             };
             errors.push(Error::new_spanned(
-                word,
-                "the app's global `args: [ … ],` come first inside its braces, before its nouns",
+                &word,
+                format!(
+                    "the app's `{word}: [ … ],` come first inside its braces, before its nouns"
+                ),
             ));
             poisoned = true;
             skip_to_item(input);
@@ -659,6 +858,31 @@ fn fields(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Fields {
                     StoreTo::Args(&mut f.args)
                 });
             }
+            "title" | "mcp_name" => {
+                let value = string_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| match name.as_str() {
+                    "title" => StoreTo::Text(&mut f.title),
+                    _ => StoreTo::Text(&mut f.mcp_name),
+                });
+            }
+            "aliases" => {
+                let value = strings_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| {
+                    StoreTo::Strings(&mut f.aliases)
+                });
+            }
+            "output" => {
+                let value = type_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| {
+                    StoreTo::Type(&mut f.output)
+                });
+            }
+            "groups" => {
+                let value = groups_value(input, errors, &key);
+                store(&mut fields, &key, value, errors, |f| {
+                    StoreTo::Groups(&mut f.groups)
+                });
+            }
             _ => {
                 let close = suggest(&name, VERB_FIELDS);
                 let hint = close
@@ -718,6 +942,9 @@ enum StoreTo<'a> {
     Word(&'a mut Slot<Ident>),
     Text(&'a mut Slot<LitStr>),
     Args(&'a mut Slot<Args>),
+    Strings(&'a mut Slot<Vec<LitStr>>),
+    Type(&'a mut Slot<Type>),
+    Groups(&'a mut Slot<Vec<Group>>),
 }
 
 /// A parsed field value: read, or unreadable (already reported).
@@ -725,6 +952,9 @@ enum Value {
     Word(Ident),
     Text(LitStr),
     Args(Args),
+    Strings(Vec<LitStr>),
+    Type(Type),
+    Groups(Vec<Group>),
     Broken,
 }
 
@@ -745,12 +975,21 @@ fn store(
         (StoreTo::Word(slot), _) if slot.is_written() => duplicate(errors),
         (StoreTo::Text(slot), _) if slot.is_written() => duplicate(errors),
         (StoreTo::Args(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Strings(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Type(slot), _) if slot.is_written() => duplicate(errors),
+        (StoreTo::Groups(slot), _) if slot.is_written() => duplicate(errors),
         (StoreTo::Word(slot), Value::Word(word)) => *slot = Slot::Given(word),
         (StoreTo::Text(slot), Value::Text(text)) => *slot = Slot::Given(text),
         (StoreTo::Args(slot), Value::Args(args)) => *slot = Slot::Given(args),
+        (StoreTo::Strings(slot), Value::Strings(list)) => *slot = Slot::Given(list),
+        (StoreTo::Type(slot), Value::Type(ty)) => *slot = Slot::Given(ty),
+        (StoreTo::Groups(slot), Value::Groups(groups)) => *slot = Slot::Given(groups),
         (StoreTo::Word(slot), _) => *slot = Slot::Broken,
         (StoreTo::Text(slot), _) => *slot = Slot::Broken,
         (StoreTo::Args(slot), _) => *slot = Slot::Broken,
+        (StoreTo::Strings(slot), _) => *slot = Slot::Broken,
+        (StoreTo::Type(slot), _) => *slot = Slot::Broken,
+        (StoreTo::Groups(slot), _) => *slot = Slot::Broken,
     }
 }
 
@@ -765,6 +1004,11 @@ fn slot_written(fields: &Fields, name: &str) -> bool {
         "long_help" => fields.long_help.is_written(),
         "deprecated" => fields.deprecated.is_written(),
         "args" => fields.args.is_written(),
+        "aliases" => fields.aliases.is_written(),
+        "title" => fields.title.is_written(),
+        "mcp_name" => fields.mcp_name.is_written(),
+        "output" => fields.output.is_written(),
+        "groups" => fields.groups.is_written(),
         _ => false,
     }
 }
@@ -780,6 +1024,11 @@ fn mark_broken(fields: &mut Fields, name: &str) {
         "long_help" => fields.long_help = Slot::Broken,
         "deprecated" => fields.deprecated = Slot::Broken,
         "args" => fields.args = Slot::Broken,
+        "aliases" => fields.aliases = Slot::Broken,
+        "title" => fields.title = Slot::Broken,
+        "mcp_name" => fields.mcp_name = Slot::Broken,
+        "output" => fields.output = Slot::Broken,
+        "groups" => fields.groups = Slot::Broken,
         _ => {}
     }
 }
@@ -889,6 +1138,187 @@ fn string_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) ->
     Value::Broken
 }
 
+/// The value of `aliases:`: `["ls", "l"]`.
+fn strings_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    let field = key.to_string();
+    let message = format!("expected a list of strings after `{field}:`, e.g. `{field}: [\"ls\"]`");
+    if !input.peek(token::Bracket) {
+        if input.is_empty() || input.peek(Token![,]) {
+            errors.push(Error::new_spanned(key, message));
+        } else {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(first_token(stray), message));
+        }
+        return Value::Broken;
+    }
+    let Ok(content) = brackets(input) else {
+        return Value::Broken;
+    };
+    let mut list = Vec::new();
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            match string(&content, errors) {
+                Ok(text) => list.push(text),
+                Err(_) => return Value::Broken,
+            }
+        } else {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(first_token(stray), &message));
+            return Value::Broken;
+        }
+        if !content.is_empty() && !eat_comma(&content) {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                "strings in a list are separated by `,`",
+            ));
+            return Value::Broken;
+        }
+    }
+    Value::Strings(list)
+}
+
+/// The value of `output:`: a type.
+fn type_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    let message = "expected the type the verb returns as its structured output after `output:`, e.g. `output: Added` (a type implementing `OutputSchema`)";
+    if input.is_empty() || input.peek(Token![,]) || input.peek(LitStr) {
+        errors.push(Error::new_spanned(key, message));
+        skip_to_comma(input);
+        return Value::Broken;
+    }
+    match input.parse::<Type>() {
+        Ok(ty) => Value::Type(ty),
+        Err(_) => {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(first_token(stray), message));
+            Value::Broken
+        }
+    }
+}
+
+/// The value of `groups:`: `[ name: [a, b] required multiple, … ]`.
+fn groups_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
+    const EXAMPLE: &str = "`groups: [output: [json, yaml] required]`";
+    if !input.peek(token::Bracket) {
+        let message = format!("expected `[ … ]` after `groups:`, e.g. {EXAMPLE}");
+        if input.is_empty() || input.peek(Token![,]) {
+            errors.push(Error::new_spanned(key, message));
+        } else {
+            let stray = skip_to_comma(input);
+            errors.push(Error::new_spanned(first_token(stray), message));
+        }
+        return Value::Broken;
+    }
+    let Ok(content) = brackets(input) else {
+        return Value::Broken;
+    };
+    let mut groups = Vec::new();
+    while !content.is_empty() {
+        match group(&content) {
+            Ok(group) => groups.push(group),
+            Err(error) => {
+                errors.push(error);
+                skip_to_comma(&content);
+                eat_comma(&content);
+                return Value::Broken;
+            }
+        }
+        if !content.is_empty() && !eat_comma(&content) {
+            let stray = skip_to_comma(&content);
+            errors.push(Error::new_spanned(
+                first_token(stray),
+                format!("expected `,` between groups, `required` or `multiple` after a group's list, e.g. {EXAMPLE}"),
+            ));
+            return Value::Broken;
+        }
+    }
+    Value::Groups(groups)
+}
+
+/// One group: `name: [a, b] required multiple`.
+fn group(input: ParseStream<'_>) -> syn::Result<Group> {
+    let mut tokens = TokenStream::new();
+    let text = kebab(input, &mut tokens).map_err(|_| {
+        Error::new(
+            input.span(),
+            "expected a group: `name: [argument, argument]`, e.g. `output: [json, yaml]`",
+        )
+    })?;
+    let name = Name { text, tokens };
+    if !input.peek(Token![:]) || input.peek(Token![::]) {
+        return Err(Error::new_spanned(
+            &name.tokens,
+            format!(
+                "expected `:` and the group's arguments after `{}`, e.g. `{}: [json, yaml]`",
+                name.text, name.text
+            ),
+        ));
+    }
+    input.parse::<Token![:]>()?;
+    let (args, list_tokens) = names_list(input, "the group's arguments")?;
+    let mut required = false;
+    let mut multiple = false;
+    while input.peek(Ident::peek_any) {
+        let word = input.call(Ident::parse_any)?;
+        match word.to_string().as_str() {
+            "required" if !required => required = true,
+            "multiple" if !multiple => multiple = true,
+            other => {
+                let hint = suggest(other, &["required", "multiple"])
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(Error::new_spanned(
+                    word,
+                    format!(
+                        "unknown word `{other}`{hint} after a group's list; a group may say `required` (at least one is given) and `multiple` (several may be given), once each"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Group {
+        name,
+        args,
+        list_tokens,
+        required,
+        multiple,
+    })
+}
+
+/// `[a, dry-run]`: argument names written bare, and the tokens of the whole list.
+fn names_list(input: ParseStream<'_>, what: &str) -> syn::Result<(Vec<Name>, TokenStream)> {
+    if !input.peek(token::Bracket) {
+        return Err(Error::new(
+            input.span(),
+            format!("expected {what} in brackets, e.g. `[json, yaml]`"),
+        ));
+    }
+    let content;
+    let bracket = syn::bracketed!(content in input);
+    let mut names = Vec::new();
+    while !content.is_empty() {
+        let mut tokens = TokenStream::new();
+        if content.peek(Token![-]) {
+            return Err(Error::new(
+                content.span(),
+                "name arguments without dashes here: `[json, dry-run]`, not `[--json]`",
+            ));
+        }
+        let text = kebab(&content, &mut tokens)?;
+        names.push(Name { text, tokens });
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    let mut tokens = TokenStream::new();
+    bracket.surround(&mut tokens, |inner| {
+        for name in &names {
+            name.tokens.to_tokens(inner);
+        }
+    });
+    Ok((names, tokens))
+}
+
 /// The value of `args:`: `[ arg, arg, … ]`.
 fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> Value {
     if !input.peek(token::Bracket) {
@@ -911,12 +1341,34 @@ fn args_value(input: ParseStream<'_>, errors: &mut Vec<Error>, key: &Ident) -> V
     let mut args = Args::default();
     let mut semicolons = Semicolons::default();
     while !content.is_empty() {
-        match arg(&content, errors) {
-            Ok(arg) => args.list.push(arg),
-            Err(error) => {
-                errors.push(error);
-                args.poisoned = true;
-                skip_to_comma(&content);
+        if content.peek(Token![..]) {
+            let mut tokens = TokenStream::new();
+            let parsed = content
+                .parse::<Token![..]>()
+                .map(|dots| dots.to_tokens(&mut tokens))
+                .and_then(|()| kebab(&content, &mut tokens));
+            match parsed {
+                Ok(text) => args.uses.push((args.list.len(), Name { text, tokens })),
+                Err(_) => {
+                    errors.push(Error::new_spanned(
+                        &tokens,
+                        "expected a set's name after `..`, e.g. `..folder`",
+                    ));
+                    args.poisoned = true;
+                    skip_to_comma(&content);
+                }
+            }
+        } else {
+            match arg(&content, errors) {
+                Ok(arg) => {
+                    args.poisoned |= arg.broken;
+                    args.list.push(arg);
+                }
+                Err(error) => {
+                    errors.push(error);
+                    args.poisoned = true;
+                    skip_to_comma(&content);
+                }
             }
         }
         if content.is_empty()
@@ -990,59 +1442,240 @@ fn arg(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Arg> {
         ));
     }
     let ty: Type = input.parse()?;
-    let default = if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        Some(default_value(input, errors)?)
-    } else {
-        None
-    };
-    let values = if input.peek(Token![in]) {
-        Some(possible_values(input, errors, &name)?)
-    } else {
-        None
-    };
-    let env = if peek_word(input, "env") {
-        let keyword = input.call(Ident::parse_any)?;
-        if !input.peek(LitStr) {
-            return Err(Error::new_spanned(
-                keyword,
-                format!(
-                    "expected the variable's name after `env`, e.g. `{name}: PathBuf env \"NOTES_DIR\" \"…\"`"
-                ),
-            ));
-        }
-        Some(string(input, errors)?)
-    } else {
-        None
-    };
-    if !input.peek(LitStr) {
-        let message = format!(
-            "argument `{name}` needs a help text after its type{}, e.g. `{name}: {} \"what it is\"`",
-            if default.is_some() {
-                " and default"
-            } else {
-                ""
-            },
-            crate::types::type_name(&ty),
-        );
-        return Err(if input.is_empty() || input.peek(Token![,]) {
-            Error::new_spanned(&name_tokens, message)
-        } else {
-            Error::new(input.span(), message)
-        });
-    }
-    let help = string(input, errors)?;
-    Ok(Arg {
+    let mut arg = Arg {
         name,
         name_tokens,
         short,
         positional,
         ty,
-        default,
-        values,
-        env,
-        help,
-    })
+        default: None,
+        values: None,
+        env: None,
+        value_name: None,
+        aliases: Vec::new(),
+        count: None,
+        conflicts_with: Vec::new(),
+        requires: Vec::new(),
+        range: None,
+        hidden: None,
+        mcp: None,
+        help: None,
+        broken: false,
+        from_set: None,
+    };
+    // From here on the argument has a name and a type, so its field exists whatever
+    // follows: a mistake is reported, the rest of the argument skipped, and the argument
+    // kept (marked broken).
+    if let Err(error) = clauses(input, errors, &mut arg) {
+        errors.push(error);
+        arg.broken = true;
+        skip_to_comma(input);
+    }
+    Ok(arg)
+}
+
+/// The default, the clauses and the help of `arg`, after its type.
+fn clauses(input: ParseStream<'_>, errors: &mut Vec<Error>, arg: &mut Arg) -> syn::Result<()> {
+    let name = arg.name.clone();
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        arg.default = Some(default_value(input, errors)?);
+    }
+    loop {
+        if input.peek(LitStr) {
+            arg.help = Some(string(input, errors)?);
+            return Ok(());
+        }
+        if input.is_empty() || input.peek(Token![,]) {
+            let message = format!(
+                "argument `{name}` needs a help text after its type{}, e.g. `{name}: {} \"what it is\"`",
+                if arg.default.is_some() {
+                    " and default"
+                } else {
+                    ""
+                },
+                crate::types::type_name(&arg.ty),
+            );
+            arg.broken = true;
+            errors.push(Error::new_spanned(&arg.name_tokens, message));
+            return Ok(());
+        }
+        if input.peek(Token![in]) {
+            let clause = possible_values(input, errors, &name)?;
+            if arg.values.is_some() {
+                return Err(twice(&clause.tokens, "in"));
+            }
+            arg.values = Some(clause);
+            continue;
+        }
+        if !input.peek(Ident::peek_any) {
+            return Err(Error::new(
+                input.span(),
+                format!(
+                    "expected the help text of `{name}` (a string), or a clause before it: {}",
+                    list(ARG_CLAUSES)
+                ),
+            ));
+        }
+        let keyword = input.call(Ident::parse_any)?;
+        match keyword.to_string().as_str() {
+            "env" => {
+                let value = clause_string(
+                    input,
+                    errors,
+                    &keyword,
+                    &format!("{name}: PathBuf env \"NOTES_DIR\" \"…\""),
+                )?;
+                set_once(&mut arg.env, value, &keyword)?;
+            }
+            "value_name" => {
+                let value = clause_string(
+                    input,
+                    errors,
+                    &keyword,
+                    &format!("--{name}: u8 value_name \"LEVEL\" \"…\""),
+                )?;
+                set_once(&mut arg.value_name, value, &keyword)?;
+            }
+            "alias" => {
+                let value = clause_string(
+                    input,
+                    errors,
+                    &keyword,
+                    &format!("--{name}: u8 alias \"lvl\" \"…\""),
+                )?;
+                arg.aliases.push(value);
+            }
+            "count" => set_once(&mut arg.count, keyword.clone(), &keyword)?,
+            "hidden" => set_once(&mut arg.hidden, keyword.clone(), &keyword)?,
+            "mcp" => set_once(&mut arg.mcp, keyword.clone(), &keyword)?,
+            "conflicts_with" | "requires" => {
+                let (names, _) = names_list(input, &format!("the arguments after `{keyword}`"))?;
+                let list = if keyword == "requires" {
+                    &mut arg.requires
+                } else {
+                    &mut arg.conflicts_with
+                };
+                if !list.is_empty() {
+                    return Err(twice(&keyword, &keyword.to_string()));
+                }
+                *list = names;
+            }
+            "range" => {
+                let range = range_clause(input, &keyword)?;
+                if arg.range.is_some() {
+                    return Err(twice(&keyword, "range"));
+                }
+                arg.range = Some(range);
+            }
+            other => {
+                let hint = suggest(other, ARG_CLAUSES)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(Error::new_spanned(
+                    &keyword,
+                    format!(
+                        "unknown clause `{other}`{hint} in argument `{name}`; after the type (and default) come {}, then the help text",
+                        list(ARG_CLAUSES)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// The string after `env`, `value_name` or `alias`.
+fn clause_string(
+    input: ParseStream<'_>,
+    errors: &mut Vec<Error>,
+    keyword: &Ident,
+    example: &str,
+) -> syn::Result<LitStr> {
+    if !input.peek(LitStr) {
+        return Err(Error::new_spanned(
+            keyword,
+            format!("expected a string after `{keyword}`, e.g. `{example}`"),
+        ));
+    }
+    string(input, errors)
+}
+
+/// `slot = value`, or an error when the clause was given already.
+fn set_once<T>(slot: &mut Option<T>, value: T, keyword: &Ident) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(twice(keyword, &keyword.to_string()));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn twice(tokens: &impl ToTokens, clause: &str) -> Error {
+    Error::new_spanned(
+        tokens,
+        format!("`{clause}` is given twice in this argument; keep one"),
+    )
+}
+
+/// `range 1..=10`, `range 1..`, `range ..=10` or `range 1..11`, as inclusive bounds.
+fn range_clause(input: ParseStream<'_>, keyword: &Ident) -> syn::Result<RangeClause> {
+    const EXAMPLE: &str = "e.g. `range 1..=10`, `range 1..` or `range ..=10`";
+    let mut tokens = keyword.to_token_stream();
+    let bound = |input: ParseStream<'_>, tokens: &mut TokenStream| -> syn::Result<i128> {
+        let negative = if input.peek(Token![-]) {
+            input.parse::<Token![-]>()?.to_tokens(tokens);
+            true
+        } else {
+            false
+        };
+        let digits: syn::LitInt = input.parse().map_err(|_| {
+            Error::new(
+                input.span(),
+                format!("expected an integer bound, {EXAMPLE}"),
+            )
+        })?;
+        digits.to_tokens(tokens);
+        let text = if negative {
+            format!("-{}", digits.base10_digits())
+        } else {
+            digits.base10_digits().to_owned()
+        };
+        text.parse::<i128>().map_err(|_| {
+            Error::new_spanned(&digits, "this bound is beyond every integer type's values")
+        })
+    };
+    let min = if input.peek(Token![..]) || input.peek(Token![..=]) {
+        None
+    } else {
+        Some(bound(input, &mut tokens)?)
+    };
+    let max = if input.peek(Token![..=]) {
+        input.parse::<Token![..=]>()?.to_tokens(&mut tokens);
+        Some(bound(input, &mut tokens)?)
+    } else if input.peek(Token![..]) {
+        input.parse::<Token![..]>()?.to_tokens(&mut tokens);
+        if input.peek(syn::LitInt) || input.peek(Token![-]) {
+            // `1..11`: up to 10.
+            let end = bound(input, &mut tokens)?;
+            Some(
+                end.checked_sub(1)
+                    .ok_or_else(|| Error::new_spanned(&tokens, "this range holds no value"))?,
+            )
+        } else {
+            None
+        }
+    } else {
+        return Err(Error::new(
+            input.span(),
+            format!("expected `..=` or `..` in the range, {EXAMPLE}"),
+        ));
+    };
+    if min.is_none() && max.is_none() {
+        return Err(Error::new_spanned(
+            &tokens,
+            format!("a range needs at least one bound, {EXAMPLE}"),
+        ));
+    }
+    Ok(RangeClause { min, max, tokens })
 }
 
 /// `in ["name", "date"]`: the only values an argument accepts, each written like a
@@ -1075,7 +1708,14 @@ fn possible_values(
     let bracket = syn::bracketed!(content in input);
     let mut values = Vec::new();
     while !content.is_empty() {
-        values.push(default_value(&content, errors)?);
+        let value = default_value(&content, errors)?;
+        if value.constant.is_some() {
+            return Err(Error::new_spanned(
+                &value.tokens,
+                "a possible value is a literal a user types (`\"name\"`, `3`); a list from a type is written `in Type`",
+            ));
+        }
+        values.push(value);
         if !content.is_empty() {
             content.parse::<Token![,]>()?;
         }
@@ -1125,10 +1765,21 @@ fn default_value(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result
     } else {
         false
     };
+    if !negative && !input.peek(Lit) && input.peek(Ident::peek_any) {
+        let path = input.call(Path::parse_mod_style)?;
+        path.to_tokens(&mut tokens);
+        // A mod-style path (`limits::MAX`) needs no space anywhere.
+        let text = path.to_token_stream().to_string().replace(' ', "");
+        return Ok(DefaultValue {
+            text,
+            tokens,
+            constant: Some(path),
+        });
+    }
     let literal: Lit = input.parse().map_err(|_| {
         Error::new(
             input.span(),
-            "expected a literal default such as `500`, `true` or `\"text\"` after `=`",
+            "expected a default after `=`: a literal such as `500`, `true` or `\"text\"`, or a constant such as `MAX_RETRIES`",
         )
     })?;
     literal.to_tokens(&mut tokens);
@@ -1151,7 +1802,11 @@ fn default_value(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result
         }
     };
     let text = if negative { format!("-{text}") } else { text };
-    Ok(DefaultValue { text, tokens })
+    Ok(DefaultValue {
+        text,
+        tokens,
+        constant: None,
+    })
 }
 
 /// A string literal. A suffix (`"text"sfx`) is reported on the literal, and the string

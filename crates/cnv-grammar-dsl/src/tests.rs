@@ -189,15 +189,15 @@ fn every_mistake_is_reported_once() {
         "`1` is not a semantic version",
         "unknown capability class `ReadOnlyFs` (did you mean `ReadOnlyFS`?)",
         "unknown resource band `Fats` (did you mean `Fast`?)",
-        "noun `file` already has a noun or verb called `read`",
+        "noun `file` already has a noun, verb or verb alias called `read`",
         "the help text is empty",
         "a `Network` contract cannot be `AgentSafe`",
         "a `Dangerous` verb must say who reviews it",
         "verb `copy` has no `capability:`",
         "verb `copy` has no `resource:`",
-        "this verb already has an argument called `src`",
+        "this verb already has an argument or alias called `src`",
         "the default `300` is not a valid `u8`",
-        "app `My App` already has a noun or verb called `file`",
+        "app `My App` already has a noun, verb or verb alias called `file`",
     ];
     let found = |needle: &str| errors.iter().filter(|e| e.contains(needle)).count();
     for needle in expected {
@@ -291,7 +291,7 @@ fn expansion_is_one_block_of_constants() {
     );
     assert!(out.contains("CapabilityClass :: Network"), "{out}");
     assert!(!out.contains("compile_error"), "{out}");
-    assert_eq!(out.matches("GrammarVerb :: __from_static").count(), 3);
+    assert_eq!(out.matches("GrammarVerb :: __from_parts").count(), 3);
 }
 
 #[test]
@@ -701,5 +701,203 @@ fn an_app_s_stray_word_suggests_only_what_an_app_holds() {
     assert!(
         errors[0].contains("expected `noun \"name\" help \"…\" { … }` or `verb \"name\" { … }`"),
         "{errors:?}"
+    );
+}
+
+/// A release helper's grammar with every clause and field of issue 23.
+const RELEASE: &str = r#"
+    app "release" version "1.0.0" {
+        args: [-v --verbose: u8 count "Say more", --profile: String = "default" mcp "Profile"],
+        sets: [target: [--channel: String = CHANNEL in ["stable", "beta"] "Where", --dry-run: bool "Only say"]],
+        noun "rel" help "Releases" {
+            verb "publish" {
+                capability: Network, resource: Slow, help: "Publish",
+                title: "Publish a release", mcp_name: "publish", output: Published, aliases: ["ship"],
+                args: [
+                    --retries: u32 = RETRIES range 1..=10 value_name "TIMES" alias "tries" "Tries",
+                    --json: bool conflicts_with [yaml] "JSON",
+                    --yaml: bool "YAML",
+                    --sign: bool requires [key] "Sign",
+                    --key: Option<String> "Key",
+                    --trace: bool hidden "Trace",
+                    ..target,
+                    --last: i8 range -5..5 "Last",
+                ],
+                groups: [output: [json, yaml] required multiple],
+            }
+            verb "show-notes" { capability: Pure, resource: Instant, help: "Notes", args: [..target] }
+        }
+    }
+"#;
+
+#[test]
+fn every_new_field_and_clause_reaches_the_model() {
+    let model = model(RELEASE);
+    assert!(model.args[0].counted && !model.args[0].required);
+    assert!(model.args[1].mcp);
+    let publish = &model.nouns[0].verbs[0];
+    assert_eq!(publish.title.as_deref(), Some("Publish a release"));
+    assert_eq!(publish.mcp_name.as_deref(), Some("publish"));
+    assert_eq!(publish.aliases, ["ship"]);
+    assert!(publish.output.is_some());
+    let names: Vec<&str> = publish.args.iter().map(|arg| arg.name.as_str()).collect();
+    // The set's arguments where the verb uses it.
+    assert_eq!(
+        names,
+        [
+            "retries", "json", "yaml", "sign", "key", "trace", "channel", "dry-run", "last"
+        ]
+    );
+    let retries = &publish.args[0];
+    assert_eq!(
+        retries.range,
+        Some(cnv_grammar::ValueRange::new(Some(1), Some(10)))
+    );
+    assert_eq!(retries.value_name.as_deref(), Some("TIMES"));
+    assert_eq!(retries.aliases, ["tries"]);
+    assert!(retries.default.is_none() && retries.default_const.is_some() && !retries.required);
+    assert_eq!(publish.args[1].conflicts_with, ["yaml"]);
+    assert_eq!(publish.args[3].requires, ["key"]);
+    assert!(publish.args[5].hidden);
+    // `-5..5` is `-5..=4`.
+    assert_eq!(
+        publish.args[8].range,
+        Some(cnv_grammar::ValueRange::new(Some(-5), Some(4)))
+    );
+    assert!(publish.groups[0].required && publish.groups[0].multiple);
+    assert_eq!(publish.groups[0].args, ["json", "yaml"]);
+    assert_eq!(model.nouns[0].verbs[1].args.len(), 2);
+}
+
+#[test]
+fn defaults_from_constants_and_output_types_are_checked_by_the_compiler() {
+    let out = crate::expand(tokens(RELEASE)).to_string();
+    for needle in [
+        // The constant is read as the argument's type, and written as text.
+        ":: core :: primitive :: u32 = RETRIES",
+        "DefaultText :: unsigned",
+        // The range of a constant default, and the list of values.
+        "the default `RETRIES` of `retries` is outside the range `1..=10`",
+        "the default `CHANNEL` of `channel` is not one of its possible values",
+        // The output schema.
+        "< Published as :: cnv :: grammar :: OutputSchema > :: SCHEMA",
+        "starts_like_an_object",
+    ] {
+        assert!(out.contains(needle), "{needle}\n{out}");
+    }
+}
+
+#[test]
+fn the_item_form_generates_the_builder_s_state() {
+    let source = RELEASE.replacen("app", "pub static GRAMMAR = app", 1);
+    let out = crate::expand(tokens(&source)).to_string();
+    for needle in [
+        "mod __cnv_handlers_of_GRAMMAR",
+        "pub struct Handlers < P0 , P1 >",
+        "message = \"`rel publish` has no handler\"",
+        "pub trait RelPublishHandler",
+        "impl < P0 , P1 > :: cnv :: cli :: Buildable for Handlers < P0 , P1 > where P0 : RelPublishHandler , P1 : RelShowNotesHandler ,",
+        "impl :: cnv :: cli :: BindStep < :: cnv :: cli :: NothingBound > for rel :: Publish { type Next = Handlers < :: cnv :: cli :: Bound , :: cnv :: cli :: Unbound > ; }",
+        // The set's fields are the verb's, and a count is a `u8`.
+        "pub dry_run : bool",
+        "pub verbose : u8",
+    ] {
+        assert!(out.contains(needle), "{needle}\n{out}");
+    }
+}
+
+#[test]
+fn an_argument_keeps_its_field_after_a_mistake_in_its_clauses() {
+    let source = r#"
+        pub static GRAMMAR = app "release" {
+            noun "rel" help "Releases" {
+                verb "publish" {
+                    capability: Nework, resource: Slow, help: "Publish",
+                    args: [--channel: String = "stable" evn "CHANNEL" "Where", --retries: u32 "Tries"],
+                }
+            }
+        }"#;
+    let errors = messages(source);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("unknown clause `evn` (did you mean `env`?)"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].contains("unknown capability class `Nework`"),
+        "{errors:#?}"
+    );
+    let out = crate::expand(tokens(source)).to_string();
+    // Both fields are there, and the struct binds to a handler of any class.
+    assert!(out.contains("pub channel : String"), "{out}");
+    assert!(out.contains("pub retries : u32"), "{out}");
+    assert!(
+        out.contains("impl < C : :: cnv :: cli :: __private :: caps :: ConstRisk > :: cnv :: cli :: OfClass < C > for Publish"),
+        "{out}"
+    );
+}
+
+#[test]
+fn clause_and_group_mistakes_say_what_to_write() {
+    let verb = |args: &str| {
+        format!(
+            r#"app "a" {{ noun "n" help "N" {{ verb "v" {{ capability: Pure, resource: Fast, help: "V", {args} }} }} }}"#
+        )
+    };
+    for (source, expected) in [
+        (
+            verb(r#"args: [--n: u8 range .. "N"]"#),
+            "a range needs at least one bound",
+        ),
+        (
+            verb(r#"args: [--n: u8 range 1 "N"]"#),
+            "expected `..=` or `..` in the range",
+        ),
+        (
+            verb(r#"args: [--n: u8 count count "N"]"#),
+            "`count` is given twice in this argument",
+        ),
+        (
+            verb(r#"args: [--n: u8 in [LIMIT] "N"]"#),
+            "a possible value is a literal a user types",
+        ),
+        (
+            verb(r#"args: [--a: bool "A", --b: bool "B"], groups: [ab: [a, b] requried]"#),
+            "unknown word `requried` (did you mean `required`?) after a group's list",
+        ),
+        (
+            verb(r#"args: [--a: bool conflicts_with [--b] "A", --b: bool "B"]"#),
+            "name arguments without dashes here",
+        ),
+        (
+            verb(r#"output: "Schema""#),
+            "expected the type the verb returns",
+        ),
+        (
+            verb(r#"aliases: [ls]"#),
+            "expected a list of strings after `aliases:`",
+        ),
+    ] {
+        let errors = messages(&source);
+        assert!(
+            errors.iter().any(|error| error.contains(expected)),
+            "{expected}\n{errors:#?}"
+        );
+    }
+    // A set among the global arguments, or inside a set.
+    let errors = messages(
+        r#"app "a" { args: [..s], sets: [s: [--x: bool "X"], t: [..s]], noun "n" help "N" { verb "v" { capability: Pure, resource: Fast, help: "V", args: [..s, ..t] } } }"#,
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("write the app's global arguments in `args:` itself")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("a set cannot use another set")),
+        "{errors:#?}"
     );
 }

@@ -11,10 +11,14 @@ use cnv_caps::{
     CapabilityClass, CapabilityContract, Confirmation, ResourceBand, SafetyProfile,
     StabilityProfile,
 };
-use cnv_grammar::rules::{self, ArgDecl, ArgPart, ArgRules, Scalar, Siblings};
+use cnv_grammar::ValueRange;
+use cnv_grammar::rules::{
+    self, ArgDecl, ArgPart, ArgProblem, ArgRules, GroupDecl, Scalar, Siblings, ToolNames,
+};
+use quote::ToTokens;
 use syn::{Error, Ident, LitStr};
 
-use crate::ast::{App, Arg, Args, Fields, Grammar, Item, Noun, Slot, Verb};
+use crate::ast::{App, Arg, Args, Fields, Grammar, Group, Item, Name, Noun, Slot, Verb};
 use crate::types::{Shape, shape, type_name};
 use crate::vocab::{self, Word};
 
@@ -71,6 +75,29 @@ pub struct VerbModel {
     pub deprecated: Option<String>,
     /// Arguments.
     pub args: Vec<ArgModel>,
+    /// Other names on the command line.
+    pub aliases: Vec<String>,
+    /// The MCP tool's title, when declared.
+    pub title: Option<String>,
+    /// The MCP tool's name, when declared.
+    pub mcp_name: Option<String>,
+    /// `output: Type`: the type whose `OutputSchema` is the tool's `outputSchema`.
+    pub output: Option<TypeTokens>,
+    /// Argument groups.
+    pub groups: Vec<GroupModel>,
+}
+
+/// A checked argument group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupModel {
+    /// Name.
+    pub name: String,
+    /// Its arguments' names.
+    pub args: Vec<String>,
+    /// At least one is given.
+    pub required: bool,
+    /// Several may be given.
+    pub multiple: bool,
 }
 
 /// A checked argument.
@@ -98,6 +125,42 @@ pub struct ArgModel {
     pub values: Vec<String>,
     /// `in Type`: the type that lists the values.
     pub values_from: Option<TypeTokens>,
+    /// The value name, when declared.
+    pub value_name: Option<String>,
+    /// Other long names.
+    pub aliases: Vec<String>,
+    /// A counted switch.
+    pub counted: bool,
+    /// The arguments and groups it may not be given with.
+    pub conflicts_with: Vec<String>,
+    /// The arguments and groups it may be given only with.
+    pub requires: Vec<String>,
+    /// The bounds of an integer's values.
+    pub range: Option<ValueRange>,
+    /// Left out of help and MCP schemas.
+    pub hidden: bool,
+    /// A global argument in MCP tool schemas.
+    pub mcp: bool,
+    /// `= CONSTANT`: the constant whose value is the default (`default` is `None`).
+    pub default_const: Option<PathTokens>,
+}
+
+/// A path as written, compared and printed as its tokens.
+#[derive(Clone)]
+pub struct PathTokens(pub syn::Path);
+
+impl PartialEq for PathTokens {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_token_stream().to_string() == other.0.to_token_stream().to_string()
+    }
+}
+
+impl Eq for PathTokens {}
+
+impl std::fmt::Debug for PathTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_token_stream().to_string())
+    }
 }
 
 /// A type as written, compared and printed as its tokens (syn's own impls need a feature
@@ -157,15 +220,26 @@ fn app(app: &App, errors: &mut Vec<Error>) -> Model {
     }
     let mut globals = ArgRules::new();
     let args = match &app.args {
-        Slot::Given(list) => args(list, &mut globals, true, errors),
+        Slot::Given(list) => {
+            let models = args(list, &mut globals, Scope::Global, errors);
+            references(list, &models, &globals, true, errors);
+            models
+        }
         Slot::Absent | Slot::Broken => Vec::new(),
     };
+    // Each set is checked once where it is declared, beside the global arguments; where a
+    // verb uses it, only how its arguments sit beside the verb's is checked.
+    for set in &app.sets {
+        let _ = self::args(&set.args, &mut globals.clone(), Scope::Set, errors);
+    }
+    let mut tools = ToolNames::new();
     let (nouns, _) = items(
         &app.items,
         &format!("app `{name}`"),
         "",
         1,
         &globals,
+        &mut tools,
         errors,
     );
     Model {
@@ -186,6 +260,7 @@ fn items(
     command: &str,
     depth: usize,
     globals: &ArgRules,
+    tools: &mut ToolNames,
     errors: &mut Vec<Error>,
 ) -> (Vec<NounModel>, Vec<VerbModel>) {
     let names: Vec<String> = items
@@ -206,9 +281,30 @@ fn items(
             };
             errors.push(Error::new_spanned(token, problem));
         }
+    }
+    // A verb's aliases are names among its siblings too, after every sibling's own name.
+    let aliases: Vec<(String, &LitStr)> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Verb(verb) => verb.fields.aliases.given(),
+            Item::Noun(_) => None,
+        })
+        .flatten()
+        .map(|alias| (alias.value(), alias))
+        .collect();
+    for (alias, token) in &aliases {
+        if let Err(problem) = rules::check_command_name(alias, "verb alias") {
+            errors.push(Error::new_spanned(token, problem));
+        } else if let Err(problem) = siblings.add(alias) {
+            errors.push(Error::new_spanned(token, problem));
+        }
+    }
+    for item in items {
         match item {
-            Item::Noun(noun) => nouns.push(self::noun(noun, command, depth, globals, errors)),
-            Item::Verb(verb) => verbs.push(self::verb(verb, command, globals, errors)),
+            Item::Noun(noun) => {
+                nouns.push(self::noun(noun, command, depth, globals, tools, errors));
+            }
+            Item::Verb(verb) => verbs.push(self::verb(verb, command, globals, tools, errors)),
         }
     }
     (nouns, verbs)
@@ -219,6 +315,7 @@ fn noun(
     command: &str,
     depth: usize,
     globals: &ArgRules,
+    tools: &mut ToolNames,
     errors: &mut Vec<Error>,
 ) -> NounModel {
     let name = noun.name.value();
@@ -255,6 +352,7 @@ fn noun(
             &command,
             depth + 1,
             globals,
+            tools,
             errors,
         )
     };
@@ -270,13 +368,49 @@ fn noun(
     }
 }
 
-fn verb(verb: &Verb, nouns: &str, globals: &ArgRules, errors: &mut Vec<Error>) -> VerbModel {
+fn verb(
+    verb: &Verb,
+    nouns: &str,
+    globals: &ArgRules,
+    tools: &mut ToolNames,
+    errors: &mut Vec<Error>,
+) -> VerbModel {
     let name = verb.name.value();
     let fields = &verb.fields;
     check_command_name(&verb.name, "verb", errors);
-    if let Err(problem) = rules::check_command_len(&format!("{nouns} {name}")) {
+    let command = format!("{nouns} {name}");
+    if let Err(problem) = rules::check_command_len(&command) {
         errors.push(Error::new_spanned(&verb.name, problem));
     }
+    let mcp_name = fields.mcp_name.given().map(LitStr::value);
+    let tool = match (&mcp_name, fields.mcp_name.given()) {
+        (Some(declared), Some(token)) => match rules::check_tool_name(declared) {
+            Ok(()) => Some((declared.clone(), token.to_token_stream())),
+            Err(problem) => {
+                errors.push(Error::new_spanned(token, problem));
+                None
+            }
+        },
+        _ if fields.mcp_name.is_written() => None,
+        _ => Some((
+            rules::tool_name(command.split(' ')),
+            verb.name.to_token_stream(),
+        )),
+    };
+    if let Some((tool, token)) = tool
+        && let Err(problem) = tools.add(&tool, &command)
+    {
+        errors.push(Error::new_spanned(token, problem));
+    }
+    let title = fields.title.given().map(|title| {
+        if rules::is_blank(&title.value()) {
+            errors.push(Error::new_spanned(
+                title,
+                "the title is empty; write the tool's title, or remove `title:` (the help is the title then)",
+            ));
+        }
+        title.value()
+    });
     let missing = |field: &str, hint: &str| {
         Error::new_spanned(
             &verb.name,
@@ -339,9 +473,18 @@ fn verb(verb: &Verb, nouns: &str, globals: &ArgRules, errors: &mut Vec<Error>) -
     } else {
         stability.flatten().unwrap_or(StabilityProfile::Stable)
     };
-    let args = match &fields.args {
-        Slot::Given(args) => self::args(args, &mut globals.clone(), false, errors),
-        _ => Vec::new(),
+    let mut rules = globals.clone();
+    let (args, groups) = match &fields.args {
+        Slot::Given(list) => {
+            let models = args(list, &mut rules, Scope::Verb, errors);
+            let groups = groups(fields.groups.given(), &mut rules, errors);
+            references(list, &models, &rules, false, errors);
+            (models, groups)
+        }
+        _ => (
+            Vec::new(),
+            groups(fields.groups.given(), &mut rules, errors),
+        ),
     };
     VerbModel {
         name,
@@ -357,6 +500,67 @@ fn verb(verb: &Verb, nouns: &str, globals: &ArgRules, errors: &mut Vec<Error>) -
         stability,
         deprecated,
         args,
+        aliases: fields
+            .aliases
+            .given()
+            .map(|aliases| aliases.iter().map(LitStr::value).collect())
+            .unwrap_or_default(),
+        title,
+        mcp_name,
+        output: fields.output.given().cloned().map(TypeTokens),
+        groups,
+    }
+}
+
+/// The groups of a verb, after its arguments.
+fn groups(
+    groups: Option<&Vec<Group>>,
+    rules: &mut ArgRules,
+    errors: &mut Vec<Error>,
+) -> Vec<GroupModel> {
+    let Some(groups) = groups else {
+        return Vec::new();
+    };
+    let mut models = Vec::new();
+    for group in groups {
+        let members: Vec<&str> = group.args.iter().map(|name| name.text.as_str()).collect();
+        let decl = GroupDecl {
+            name: &group.name.text,
+            args: &members,
+            required: group.required,
+            multiple: group.multiple,
+        };
+        for problem in rules.group(&decl) {
+            let token = problem
+                .member()
+                .and_then(|member| group.args.iter().find(|name| name.text == member))
+                .map_or(&group.name.tokens, |name| &name.tokens);
+            errors.push(Error::new_spanned(token, problem));
+        }
+        models.push(GroupModel {
+            name: group.name.text.clone(),
+            args: members.iter().map(ToString::to_string).collect(),
+            required: group.required,
+            multiple: group.multiple,
+        });
+    }
+    models
+}
+
+/// The problems of the names each argument refers to, once all the arguments and groups
+/// of its verb (or the global arguments) were checked.
+fn references(
+    args: &Args,
+    models: &[ArgModel],
+    rules: &ArgRules,
+    global: bool,
+    errors: &mut Vec<Error>,
+) {
+    for (arg, model) in args.list.iter().zip(models) {
+        let problems = with_decl(model, |decl| rules.references(decl, global));
+        for problem in problems {
+            errors.push(locate(arg, &problem, Scope::Verb));
+        }
     }
 }
 
@@ -463,66 +667,174 @@ fn check_long_help(long_help: &LitStr, errors: &mut Vec<Error>) {
     }
 }
 
+/// Where a list of arguments is: which rules apply, and where each problem is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// The app's global arguments.
+    Global,
+    /// A set's arguments where the set is declared: checked alone, once (how they sit
+    /// beside a verb's is checked where the verb uses the set).
+    Set,
+    /// A verb's arguments, those of the sets it uses among them: a set's argument reports
+    /// only how it sits beside the verb's, where the verb uses the set.
+    Verb,
+}
+
 /// The arguments of a verb checked against `rules` (a clone of the global arguments'),
-/// or the global arguments themselves when `global` (added to `rules`).
-fn args(args: &Args, rules: &mut ArgRules, global: bool, errors: &mut Vec<Error>) -> Vec<ArgModel> {
+/// the global arguments themselves (added to `rules`), or a set's.
+fn args(args: &Args, rules: &mut ArgRules, scope: Scope, errors: &mut Vec<Error>) -> Vec<ArgModel> {
     let mut models = Vec::new();
     for arg in &args.list {
-        let model = self::arg(arg, errors);
-        let optional = shape(&arg.ty).0 == Shape::Optional;
-        let decl = ArgDecl {
-            name: &model.name,
-            positional: model.positional,
-            short: model.short,
-            value_type: &model.value_type,
-            required: model.required,
-            multiple: model.multiple,
-            // An `Option`'s default is refused by `arg` (an `Option` has none).
-            default: arg
-                .default
-                .as_ref()
-                .filter(|_| !optional)
-                .map(|default| default.text.as_str()),
-            help: &model.help,
-            env: model.env.as_deref(),
-            values: &model.values.iter().map(String::as_str).collect::<Vec<_>>(),
-        };
-        let problems = if global {
-            rules.global(&decl)
+        // What only the source tells is reported where the argument is written: once for
+        // an argument of a set, where the set is declared.
+        let mut scratch = Vec::new();
+        let own_errors = if arg.from_set.is_some() && scope == Scope::Verb {
+            &mut scratch
         } else {
-            rules.check(&decl)
+            &mut *errors
         };
+        let model = self::arg(arg, own_errors);
+        let problems = with_decl(&model, |decl| {
+            let decl = ArgDecl {
+                default: rules_default(arg, &model),
+                ..*decl
+            };
+            if scope == Scope::Global {
+                rules.global(&decl)
+            } else {
+                rules.check(&decl)
+            }
+        });
         for problem in problems {
-            // An argument that failed to parse leaves the order of the others unknown.
-            if args.poisoned && problem.is_order() {
+            // An argument that failed to parse leaves the order of the others unknown, and
+            // a broken one may have lost its help and default.
+            if (args.poisoned && problem.is_order())
+                || (arg.broken && matches!(problem.part(), ArgPart::Help))
+            {
                 continue;
             }
-            let error = match problem.part() {
-                ArgPart::Name => Error::new_spanned(&arg.name_tokens, problem),
-                ArgPart::Short => match &arg.short {
-                    Some((_, tokens)) => Error::new_spanned(tokens, problem),
-                    None => Error::new_spanned(&arg.name_tokens, problem),
-                },
-                ArgPart::Type => Error::new_spanned(&arg.ty, problem),
-                ArgPart::Default => match &arg.default {
-                    Some(default) => Error::new_spanned(&default.tokens, problem),
-                    None => Error::new_spanned(&arg.ty, problem),
-                },
-                ArgPart::Help => Error::new_spanned(&arg.help, problem),
-                ArgPart::Env => match &arg.env {
-                    Some(env) => Error::new_spanned(env, problem),
-                    None => Error::new_spanned(&arg.name_tokens, problem),
-                },
-                ArgPart::Values => match &arg.values {
-                    Some(values) => Error::new_spanned(&values.tokens, problem),
-                    None => Error::new_spanned(&arg.ty, problem),
-                },
+            let relational = problem.is_relational();
+            let reported = match (scope, &arg.from_set) {
+                (Scope::Set, _) => !relational,
+                (Scope::Verb, Some(_)) => relational,
+                _ => true,
             };
-            errors.push(error);
+            if reported {
+                errors.push(locate(arg, &problem, scope));
+            }
         }
         models.push(model);
     }
     models
+}
+
+/// The default the rules see: the literal, or for a constant only what its presence says
+/// (a constant's value is the compiler's to check, in the expansion).
+fn rules_default<'a>(arg: &'a Arg, model: &'a ArgModel) -> Option<&'a str> {
+    let default = arg.default.as_ref()?;
+    // An `Option`'s default is refused by `arg` (an `Option` has none).
+    if shape(&arg.ty).0 == Shape::Optional {
+        return None;
+    }
+    match &default.constant {
+        None => Some(default.text.as_str()),
+        // A list, a switch or a count takes no default at all: the rules say so, naming
+        // the constant.
+        Some(_) if model.multiple || model.counted || is_switch(model) => {
+            Some(default.text.as_str())
+        }
+        Some(_) => None,
+    }
+}
+
+fn is_switch(model: &ArgModel) -> bool {
+    !model.positional && Scalar::of(&model.value_type) == Scalar::Bool
+}
+
+/// Where `problem` of `arg` is reported: on the part it is about, or where a verb uses
+/// the set `arg` comes from.
+fn locate(arg: &Arg, problem: &ArgProblem, scope: Scope) -> Error {
+    if let (Scope::Verb, Some((set, tokens))) = (scope, &arg.from_set) {
+        let flag = if arg.positional {
+            format!("`{}`", arg.name)
+        } else {
+            format!("`--{}`", arg.name)
+        };
+        return Error::new_spanned(tokens, format!("`..{set}` brings {flag} here: {problem}"));
+    }
+    let named = |names: &[Name]| {
+        problem
+            .reference()
+            .and_then(|reference| names.iter().find(|name| name.text == reference))
+            .map(|name| name.tokens.clone())
+    };
+    let tokens = match problem.part() {
+        ArgPart::Name => None,
+        ArgPart::Short => arg.short.as_ref().map(|(_, tokens)| tokens.clone()),
+        ArgPart::Type => Some(arg.ty.to_token_stream()),
+        ArgPart::Default => Some(arg.default.as_ref().map_or_else(
+            || arg.ty.to_token_stream(),
+            |default| default.tokens.clone(),
+        )),
+        ArgPart::Help => arg.help.as_ref().map(ToTokens::to_token_stream),
+        ArgPart::Env => arg.env.as_ref().map(ToTokens::to_token_stream),
+        ArgPart::Values => Some(
+            arg.values
+                .as_ref()
+                .map_or_else(|| arg.ty.to_token_stream(), |values| values.tokens.clone()),
+        ),
+        ArgPart::ValueName => arg.value_name.as_ref().map(ToTokens::to_token_stream),
+        ArgPart::Alias => problem
+            .reference()
+            .and_then(|alias| arg.aliases.iter().find(|token| token.value() == alias))
+            .or(arg.aliases.first())
+            .map(ToTokens::to_token_stream),
+        ArgPart::Count => Some(
+            arg.count
+                .as_ref()
+                .map_or_else(|| arg.ty.to_token_stream(), ToTokens::to_token_stream),
+        ),
+        ArgPart::Range => arg.range.as_ref().map(|range| range.tokens.clone()),
+        ArgPart::Hidden => arg.hidden.as_ref().map(ToTokens::to_token_stream),
+        ArgPart::Mcp => arg.mcp.as_ref().map(ToTokens::to_token_stream),
+        ArgPart::ConflictsWith => named(&arg.conflicts_with),
+        ArgPart::Requires => named(&arg.requires).or_else(|| named(&arg.conflicts_with)),
+    };
+    match tokens {
+        Some(tokens) => Error::new_spanned(tokens, problem),
+        None => Error::new_spanned(&arg.name_tokens, problem),
+    }
+}
+
+/// `check` of `model` as the rules see it.
+fn with_decl<T>(model: &ArgModel, check: impl FnOnce(&ArgDecl<'_>) -> T) -> T {
+    fn strs(list: &[String]) -> Vec<&str> {
+        list.iter().map(String::as_str).collect()
+    }
+    let values = strs(&model.values);
+    let aliases = strs(&model.aliases);
+    let conflicts_with = strs(&model.conflicts_with);
+    let requires = strs(&model.requires);
+    check(&ArgDecl {
+        name: &model.name,
+        positional: model.positional,
+        short: model.short,
+        value_type: &model.value_type,
+        required: model.required,
+        multiple: model.multiple,
+        default: model.default.as_deref(),
+        help: &model.help,
+        env: model.env.as_deref(),
+        values: &values,
+        value_name: model.value_name.as_deref(),
+        aliases: &aliases,
+        counted: model.counted,
+        conflicts_with: &conflicts_with,
+        requires: &requires,
+        range: model.range,
+        hidden: model.hidden,
+        mcp: model.mcp,
+    })
 }
 
 /// One argument: what only its source can tell (the shape of its type, a short flag of
@@ -531,7 +843,24 @@ fn args(args: &Args, rules: &mut ArgRules, global: bool, errors: &mut Vec<Error>
 fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
     let (shape, inner) = shape(&arg.ty);
     let value_type = type_name(inner);
-    let switch = !arg.positional && Scalar::of(&value_type) == Scalar::Bool;
+    let scalar = Scalar::of(&value_type);
+    let counted = arg.count.is_some();
+    let switch = !arg.positional && scalar == Scalar::Bool && !counted;
+    if counted && shape != Shape::One {
+        errors.push(Error::new_spanned(&arg.ty, ArgProblem::CountedShape));
+    }
+    if let Some(default) = &arg.default
+        && default.constant.is_some()
+        && matches!(scalar, Scalar::F32 | Scalar::F64)
+        && shape == Shape::One
+    {
+        errors.push(Error::new_spanned(
+            &default.tokens,
+            format!(
+                "a default of type `{value_type}` is written as a literal (`0.5`): the text of a float constant cannot be made while the program compiles"
+            ),
+        ));
+    }
     let ty_error = |message: &str| Error::new_spanned(&arg.ty, message);
     if shape != Shape::One && self::shape(inner).0 != Shape::One {
         errors.push(ty_error(
@@ -545,7 +874,7 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
             _ => {
                 errors.push(Error::new_spanned(
                     tokens,
-                    rules::ArgProblem::ShortNotALetter {
+                    ArgProblem::ShortNotALetter {
                         short: letter.clone(),
                     },
                 ));
@@ -556,7 +885,7 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
     if switch && let Some(values) = arg.values.as_ref().filter(|values| values.from.is_some()) {
         errors.push(Error::new_spanned(
             &values.tokens,
-            rules::ArgProblem::ValuesOnSwitch,
+            ArgProblem::ValuesOnSwitch,
         ));
     }
     if switch && shape == Shape::Optional {
@@ -576,21 +905,32 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
         ));
     }
     let (required, multiple) = match shape {
-        Shape::One => (!switch && arg.default.is_none(), false),
+        Shape::One => (!switch && !counted && arg.default.is_none(), false),
         Shape::Optional => (false, false),
         Shape::Repeated => (false, true),
     };
+    let literal = arg
+        .default
+        .as_ref()
+        .filter(|default| default.constant.is_none());
     let default = if switch {
         Some("false".to_string())
-    } else if shape == Shape::One {
-        arg.default.as_ref().map(|default| default.text.clone())
+    } else if shape == Shape::One && !counted {
+        literal.map(|default| default.text.clone())
     } else {
         None
     };
+    let default_const = arg
+        .default
+        .as_ref()
+        .and_then(|default| default.constant.clone())
+        .filter(|_| shape == Shape::One && !switch && !counted)
+        .map(PathTokens);
+    let names = |list: &[Name]| list.iter().map(|name| name.text.clone()).collect();
     ArgModel {
         name: arg.name.clone(),
         value_type,
-        help: arg.help.value(),
+        help: arg.help.as_ref().map(LitStr::value).unwrap_or_default(),
         positional: arg.positional,
         short,
         required,
@@ -607,5 +947,17 @@ fn arg(arg: &Arg, errors: &mut Vec<Error>) -> ArgModel {
             .as_ref()
             .and_then(|values| values.from.clone())
             .map(TypeTokens),
+        value_name: arg.value_name.as_ref().map(LitStr::value),
+        aliases: arg.aliases.iter().map(LitStr::value).collect(),
+        counted,
+        conflicts_with: names(&arg.conflicts_with),
+        requires: names(&arg.requires),
+        range: arg
+            .range
+            .as_ref()
+            .map(|range| ValueRange::new(range.min, range.max)),
+        hidden: arg.hidden.is_some(),
+        mcp: arg.mcp.is_some(),
+        default_const,
     }
 }

@@ -41,6 +41,15 @@ fn token() -> impl Strategy<Value = String> {
         Just("-1".to_string()),
         Just("'x'".to_string()),
         Just("true".to_string()),
+        Just("sets".to_string()),
+        Just("groups".to_string()),
+        Just("range".to_string()),
+        Just("count".to_string()),
+        Just("alias".to_string()),
+        Just("conflicts_with".to_string()),
+        Just("..".to_string()),
+        Just("..=".to_string()),
+        Just("pub static G =".to_string()),
         "[a-z_][a-z0-9_]{0,6}",
     ]
 }
@@ -64,9 +73,10 @@ fn stream() -> impl Strategy<Value = String> {
 
 /// A valid grammar with some tokens replaced, removed or duplicated.
 fn mutated_grammar() -> impl Strategy<Value = String> {
-    const VALID: &str = r#"app "myapp" version "1.0.0" { noun "file" help "Files" {
-        verb "write" { capability: ReadWriteFS, resource: Medium, help: "Write",
-                       args: [path: PathBuf "P", -t --timeout-ms: u64 = 500 "T", --tag: Vec<String> "G"] } } }"#;
+    const VALID: &str = r#"app "myapp" version "1.0.0" { sets: [s: [--x: u8 = MAX range 1..=9 "X"]],
+        noun "file" help "Files" {
+        verb "write" { capability: ReadWriteFS, resource: Medium, help: "Write", groups: [g: [tag, x] required],
+                       args: [path: PathBuf "P", -t --timeout-ms: u64 = 500 alias "t-ms" "T", --tag: Vec<String> conflicts_with [x] "G", ..s] } } }"#;
     let words: Vec<String> = VALID.split_whitespace().map(str::to_string).collect();
     let len = words.len();
     (prop::collection::vec((0..len, token(), 0..3u8), 1..4)).prop_map(move |edits| {

@@ -45,6 +45,19 @@ impl<'a> NounPath<'a> {
         self.nouns().map(GrammarNoun::name)
     }
 
+    /// The name of the MCP tool of `verb`, one of this path's verbs: its declared
+    /// `mcp_name`, or else the command's words joined by `_` with each `-` written `_`
+    /// ([`rules::tool_name`](crate::rules::tool_name): `env show-token` is
+    /// `env_show_token`). Tools are named, and found back by name
+    /// ([`GrammarModel::find_tool`](crate::GrammarModel::find_tool)), by this one rule.
+    #[must_use]
+    pub fn tool_name(&self, verb: &GrammarVerb) -> String {
+        match verb.mcp_name() {
+            Some(name) => name.into(),
+            None => crate::rules::tool_name(self.names().chain([verb.name()])),
+        }
+    }
+
     /// The command of `verb`, one of this path's verbs: the nouns' names and then the
     /// verb's, separated by single spaces (`"cloud bucket list"`). Handlers are bound to
     /// it, audit entries and refusals name it; its words joined by `_` are the verb's MCP

@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::value::Scalar;
 use crate::{
     ArgumentKind, GrammarArgument, GrammarErrors, GrammarModel, GrammarVerb, NounPath, Text,
+    ValueRange,
 };
 
 /// An argument as it is written in JSON: flat fields, `positional` and `short` instead
@@ -35,6 +36,22 @@ pub(crate) struct ArgumentFields {
     env: Option<Text>,
     #[serde(default, skip_serializing_if = "<[Text]>::is_empty")]
     values: alloc::vec::Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value_name: Option<Text>,
+    #[serde(default, skip_serializing_if = "<[Text]>::is_empty")]
+    aliases: alloc::vec::Vec<Text>,
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    counted: bool,
+    #[serde(default, skip_serializing_if = "<[Text]>::is_empty")]
+    conflicts_with: alloc::vec::Vec<Text>,
+    #[serde(default, skip_serializing_if = "<[Text]>::is_empty")]
+    requires: alloc::vec::Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    range: Option<ValueRange>,
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    hidden: bool,
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    mcp: bool,
 }
 
 /// A JSON argument that is positional and has a short flag.
@@ -66,6 +83,14 @@ impl TryFrom<ArgumentFields> for GrammarArgument {
             multiple: fields.multiple,
             env: fields.env,
             values: fields.values.into(),
+            value_name: fields.value_name,
+            aliases: fields.aliases.into(),
+            counted: fields.counted,
+            conflicts_with: fields.conflicts_with.into(),
+            requires: fields.requires.into(),
+            range: fields.range,
+            hidden: fields.hidden,
+            mcp: fields.mcp,
         })
     }
 }
@@ -87,7 +112,50 @@ impl From<GrammarArgument> for ArgumentFields {
             multiple: arg.multiple,
             env: arg.env,
             values: arg.values.into_owned(),
+            value_name: arg.value_name,
+            aliases: arg.aliases.into_owned(),
+            counted: arg.counted,
+            conflicts_with: arg.conflicts_with.into_owned(),
+            requires: arg.requires.into_owned(),
+            range: arg.range,
+            hidden: arg.hidden,
+            mcp: arg.mcp,
         }
+    }
+}
+
+/// A verb's output schema: JSON text in the model, a JSON value in the grammar's JSON
+/// form (so a document shows the schema itself, not a string holding it).
+pub(crate) mod schema_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    use crate::Text;
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `with` hands the field by reference"
+    )]
+    pub(crate) fn serialize<S: Serializer>(
+        schema: &Option<Text>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match schema.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(value)) => value.serialize(serializer),
+            // Not JSON (`validate` refuses it): kept as the text it is.
+            Some(Err(_)) => schema.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Text>, D::Error> {
+        Ok(match Option::<Value>::deserialize(deserializer)? {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.into()),
+            Some(value) => Some(value.to_string().into()),
+        })
     }
 }
 
@@ -125,13 +193,16 @@ impl GrammarModel {
     /// The grammar as an MCP `tools/list` result: `{"tools": [...]}` with one tool per
     /// verb.
     ///
-    /// * `name` is the command's words joined by `_` (`file_read`, `cloud_bucket_list`;
-    ///   names never contain `_`, so the join is unambiguous), `title` the words joined by
-    ///   spaces.
+    /// * `name` is the verb's `mcp_name`, or else the command's words joined by `_` with
+    ///   each `-` written `_` (`file_read`, `env_show_token`: one rule,
+    ///   [`NounPath::tool_name`]); `title` the verb's title, or else its help.
     /// * `description` is the help, then the long help and the deprecation note, each
     ///   after a blank line.
-    /// * `inputSchema` is a JSON Schema object with one property per argument (see
-    ///   `docs/grammar-json.md` for the types), `required` listing the required ones.
+    /// * `inputSchema` is a JSON Schema object with one property per argument that is not
+    ///   hidden (see `docs/grammar-json.md` for the types), and per global argument
+    ///   declared for MCP; `required` lists the required ones, `dependentRequired` what
+    ///   each argument requires.
+    /// * `outputSchema` is the verb's output schema, when it declares one.
     /// * `annotations` follow from the capability class: `readOnlyHint`,
     ///   `destructiveHint`, `idempotentHint` and `openWorldHint` as
     ///   [`CapabilityClass`](cnv_caps::CapabilityClass) defines them.
@@ -151,7 +222,6 @@ impl GrammarModel {
 }
 
 fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb, globals: &[GrammarArgument]) -> Value {
-    let words: Vec<&str> = path.names().chain([verb.name()]).collect();
     let mut description = verb.help().to_string();
     if let Some(long_help) = verb.long_help() {
         description.push_str("\n\n");
@@ -163,27 +233,62 @@ fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb, globals: &[GrammarArgument])
     }
     let mut properties = Map::new();
     let mut required = Vec::new();
-    // The program's global arguments are every tool's too (none is required).
-    for arg in verb.args().iter().chain(globals) {
+    let mut dependent = Map::new();
+    // The program's global arguments are a tool's only when declared for MCP (none is
+    // required); hidden arguments are nobody's to see.
+    let args = verb
+        .args()
+        .iter()
+        .chain(globals.iter().filter(|arg| arg.is_in_mcp()))
+        .filter(|arg| !arg.is_hidden());
+    let listed: Vec<&str> = args.clone().map(GrammarArgument::name).collect();
+    for arg in args {
         properties.insert(arg.name().to_string(), argument_schema(arg));
         if arg.is_required() {
             required.push(Value::from(arg.name()));
         }
+        let requires: Vec<Value> = arg
+            .requirements()
+            .iter()
+            .filter(|name| listed.contains(&name.as_ref()))
+            .map(|name| Value::from(name.as_ref()))
+            .collect();
+        if !requires.is_empty() {
+            dependent.insert(arg.name().to_string(), Value::Array(requires));
+        }
     }
+    let mut input = Map::new();
+    input.insert("type".into(), "object".into());
+    input.insert("properties".into(), Value::Object(properties));
+    input.insert("required".into(), Value::Array(required));
+    if !dependent.is_empty() {
+        input.insert("dependentRequired".into(), Value::Object(dependent));
+    }
+    let groups: Vec<Value> = verb
+        .groups()
+        .iter()
+        .map(|group| {
+            json!({
+                "name": group.name(),
+                "args": group.args(),
+                "required": group.is_required(),
+                "multiple": group.is_multiple(),
+            })
+        })
+        .collect();
+    if !groups.is_empty() {
+        input.insert("x-cnv-groups".into(), Value::Array(groups));
+    }
+    input.insert("additionalProperties".into(), false.into());
     let contract = verb.contract();
     let class = contract.class();
-    json!({
-        "name": words.join("_"),
-        "title": words.join(" "),
+    let mut tool = json!({
+        "name": path.tool_name(verb),
+        "title": verb.title(),
         "description": description,
-        "inputSchema": {
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": false,
-        },
+        "inputSchema": input,
         "annotations": {
-            "title": words.join(" "),
+            "title": verb.title(),
             "readOnlyHint": class.read_only_hint(),
             "destructiveHint": class.destructive_hint(),
             "idempotentHint": class.idempotent_hint(),
@@ -193,7 +298,15 @@ fn mcp_tool(path: NounPath<'_>, verb: &GrammarVerb, globals: &[GrammarArgument])
             "cnv/contract": contract,
             "cnv/risk": contract.risk_score(),
         },
-    })
+    });
+    // A schema that is not JSON is left out (`validate` refuses it).
+    if let Some(schema) = verb
+        .output_schema()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        tool["outputSchema"] = schema;
+    }
+    tool
 }
 
 /// The JSON Schema of one argument's value (an array of them when repeatable).
@@ -201,7 +314,7 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
     let scalar = Scalar::of(arg.value_type());
     let mut value = Map::new();
     let json_type = match scalar {
-        _ if scalar.is_unsigned() || scalar.is_signed() => "integer",
+        _ if arg.is_counted() || scalar.is_integer() => "integer",
         Scalar::F32 | Scalar::F64 => "number",
         Scalar::Bool => "boolean",
         _ => "string",
@@ -215,8 +328,12 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
             .collect();
         value.insert("enum".into(), Value::Array(values));
     }
-    if scalar.is_unsigned() {
+    if arg.is_counted() {
+        // How many times the switch is given: `-vvv` is 3.
         value.insert("minimum".into(), 0.into());
+        value.insert("maximum".into(), u8::MAX.into());
+    } else if scalar.is_integer() {
+        bounds(scalar, arg.range(), &mut value);
     } else if scalar == Scalar::Char {
         value.insert("minLength".into(), 1.into());
         value.insert("maxLength".into(), 1.into());
@@ -230,7 +347,9 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
         value
     };
     schema.insert("description".into(), arg.help().into());
-    if let Some(default) = arg
+    if arg.is_counted() {
+        schema.insert("default".into(), 0.into());
+    } else if let Some(default) = arg
         .default_value()
         .and_then(|text| typed_default(scalar, text))
     {
@@ -240,7 +359,30 @@ fn argument_schema(arg: &GrammarArgument) -> Value {
     if !arg.is_positional() {
         schema.insert("x-cnv-flag".into(), flag(arg).into());
     }
+    if !arg.conflicts().is_empty() {
+        schema.insert("x-cnv-conflicts-with".into(), arg.conflicts().into());
+    }
     Value::Object(schema)
+}
+
+/// `minimum` and `maximum` of an integer: its range's bounds, or 0 for an unsigned type
+/// (a bound JSON cannot hold as a 64-bit integer is left out).
+fn bounds(scalar: Scalar, range: Option<ValueRange>, value: &mut Map<String, Value>) {
+    let number = |bound: i128| {
+        i64::try_from(bound)
+            .map(Value::from)
+            .or_else(|_| u64::try_from(bound).map(Value::from))
+            .ok()
+    };
+    let min = range
+        .and_then(|range| range.min())
+        .or_else(|| scalar.is_unsigned().then_some(0));
+    if let Some(min) = min.and_then(number) {
+        value.insert("minimum".into(), min);
+    }
+    if let Some(max) = range.and_then(|range| range.max()).and_then(number) {
+        value.insert("maximum".into(), max);
+    }
 }
 
 /// The flag as typed on a command line: `--timeout-ms` or `-t, --timeout-ms`.

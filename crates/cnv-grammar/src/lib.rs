@@ -64,6 +64,7 @@ mod iter;
 mod json;
 mod model;
 pub mod rules;
+mod schema;
 mod validate;
 mod value;
 mod values;
@@ -72,9 +73,11 @@ pub use iter::{NounPath, Verbs};
 #[cfg(feature = "serde")]
 pub use json::{LoadError, MCP_PROTOCOL_VERSION};
 pub use model::{
-    ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, List, Text,
+    ArgumentKind, GrammarArgument, GrammarGroup, GrammarModel, GrammarNoun, GrammarVerb, List,
+    Text, ValueRange,
 };
 pub use rules::{MAX_COMMAND_LEN, MAX_NOUN_DEPTH, is_kebab_word};
+pub use schema::OutputSchema;
 pub use validate::{GrammarError, GrammarErrors};
 pub use values::{NotAPossibleValue, PossibleValues};
 
@@ -82,6 +85,8 @@ pub use values::{NotAPossibleValue, PossibleValues};
 /// with the macro, which the `cnv` facade pins to this crate's exact version.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::model::{ArgumentParts, VerbParts};
+    pub use crate::schema::{DefaultText, starts_like_an_object};
     pub use crate::values::contains;
     pub use alloc::borrow::Cow;
     pub use cnv_caps::{

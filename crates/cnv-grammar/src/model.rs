@@ -5,6 +5,7 @@
 //! program can still build one at run time (owned data) or load one from JSON.
 
 use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
 
 use cnv_caps::CapabilityContract;
 
@@ -110,6 +111,162 @@ pub struct GrammarVerb {
     pub(crate) deprecated: Option<Text>,
     #[cfg_attr(feature = "serde", serde(default))]
     pub(crate) args: List<GrammarArgument>,
+    /// Other names of the verb on the command line (`ls` for `list`), listed in `--help`.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "<[Text]>::is_empty")
+    )]
+    pub(crate) aliases: List<Text>,
+    /// The argument groups: named sets of the verb's arguments of which at most one (or
+    /// at least one) is given.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "<[GrammarGroup]>::is_empty")
+    )]
+    pub(crate) groups: List<GrammarGroup>,
+    /// The MCP tool's title, when it is not the help.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) title: Option<Text>,
+    /// The MCP tool's name, when it is not the one derived from the command.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub(crate) mcp_name: Option<Text>,
+    /// The JSON Schema of the verb's structured output, as JSON text.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::json::schema_text"
+        )
+    )]
+    pub(crate) output_schema: Option<Text>,
+}
+
+/// An argument group of a verb: a name for several of its arguments, of which at most
+/// one may be given (`multiple: false`), and at least one must be (`required: true`).
+/// Other arguments may name the group in `conflicts_with` and `requires`.
+///
+/// ```
+/// use cnv_grammar::GrammarGroup;
+///
+/// let format = GrammarGroup::new("format", ["json", "yaml"]).required();
+/// assert_eq!(format.args(), ["json", "yaml"]);
+/// assert!(format.is_required() && !format.is_multiple());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct GrammarGroup {
+    pub(crate) name: Text,
+    pub(crate) args: List<Text>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) required: bool,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) multiple: bool,
+}
+
+/// The inclusive bounds of an integer argument's values (`1..=10`, `1..`, `..=10`):
+/// the command line refuses a value outside them before a handler runs, and the MCP
+/// schema says `minimum` and `maximum`.
+///
+/// ```
+/// use cnv_grammar::ValueRange;
+///
+/// let level = ValueRange::new(Some(1), Some(10));
+/// assert!(level.contains(10) && !level.contains(11));
+/// assert_eq!(level.to_string(), "1..=10");
+/// assert_eq!(ValueRange::new(Some(1), None).to_string(), "1..");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct ValueRange {
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    min: Option<i128>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    max: Option<i128>,
+}
+
+impl ValueRange {
+    /// The values from `min` to `max`, both included; `None` leaves that side open.
+    #[must_use]
+    pub const fn new(min: Option<i128>, max: Option<i128>) -> Self {
+        Self { min, max }
+    }
+
+    /// The smallest value accepted, if bounded below.
+    #[must_use]
+    pub const fn min(&self) -> Option<i128> {
+        self.min
+    }
+
+    /// The largest value accepted, if bounded above.
+    #[must_use]
+    pub const fn max(&self) -> Option<i128> {
+        self.max
+    }
+
+    /// Whether `value` is within the bounds.
+    #[must_use]
+    pub const fn contains(&self, value: i128) -> bool {
+        let above = match self.min {
+            Some(min) => value >= min,
+            None => true,
+        };
+        let below = match self.max {
+            Some(max) => value <= max,
+            None => true,
+        };
+        above && below
+    }
+
+    /// Whether the text `value` is an integer within the bounds (a value beyond `i128`
+    /// is beyond any bound, so outside a bounded side).
+    #[must_use]
+    pub fn contains_text(&self, value: &str) -> bool {
+        match value.parse::<i128>() {
+            Ok(value) => self.contains(value),
+            Err(_) => {
+                let negative = value.starts_with('-');
+                if negative {
+                    self.min.is_none()
+                } else {
+                    self.max.is_none()
+                }
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for ValueRange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if let Some(min) = self.min {
+            write!(f, "{min}")?;
+        }
+        f.write_str("..")?;
+        if let Some(max) = self.max {
+            write!(f, "={max}")?;
+        }
+        Ok(())
+    }
 }
 
 /// One argument of a verb: a positional value (`<path>`) or a named option
@@ -148,6 +305,14 @@ pub struct GrammarArgument {
     pub(crate) multiple: bool,
     pub(crate) env: Option<Text>,
     pub(crate) values: List<Text>,
+    pub(crate) value_name: Option<Text>,
+    pub(crate) aliases: List<Text>,
+    pub(crate) counted: bool,
+    pub(crate) conflicts_with: List<Text>,
+    pub(crate) requires: List<Text>,
+    pub(crate) range: Option<ValueRange>,
+    pub(crate) hidden: bool,
+    pub(crate) mcp: bool,
 }
 
 /// How an argument is given on the command line.
@@ -312,6 +477,14 @@ impl GrammarModel {
             noun = noun.noun(word.as_ref())?;
         }
         noun.verb(verb.as_ref())
+    }
+
+    /// The verb whose MCP tool is named `name` ([`NounPath::tool_name`](crate::NounPath::tool_name)),
+    /// with the path of nouns that leads to it.
+    #[must_use]
+    pub fn find_tool(&self, name: &str) -> Option<(crate::NounPath<'_>, &GrammarVerb)> {
+        self.verbs()
+            .find(|(path, verb)| path.tool_name(verb) == name)
     }
 
     /// Every verb of the grammar with the path of nouns that leads to it, depth first in
@@ -528,6 +701,11 @@ impl GrammarVerb {
             contract: contract.into(),
             deprecated: None,
             args: Cow::Borrowed(&[]),
+            aliases: Cow::Borrowed(&[]),
+            groups: Cow::Borrowed(&[]),
+            title: None,
+            mcp_name: None,
+            output_schema: None,
         }
     }
 
@@ -542,13 +720,37 @@ impl GrammarVerb {
         deprecated: Option<&'static str>,
         args: &'static [GrammarArgument],
     ) -> Self {
-        Self {
-            name: Cow::Borrowed(name),
-            help: Cow::Borrowed(help),
-            long_help: borrowed(long_help),
+        Self::__from_parts(VerbParts {
+            name,
+            help,
+            long_help,
             contract,
-            deprecated: borrowed(deprecated),
-            args: Cow::Borrowed(args),
+            deprecated,
+            args,
+            aliases: &[],
+            groups: &[],
+            title: None,
+            mcp_name: None,
+            output_schema: None,
+        })
+    }
+
+    /// The verb `grammar_dsl!` emits, from its named parts. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_parts(parts: VerbParts) -> Self {
+        Self {
+            name: Cow::Borrowed(parts.name),
+            help: Cow::Borrowed(parts.help),
+            long_help: borrowed(parts.long_help),
+            contract: parts.contract,
+            deprecated: borrowed(parts.deprecated),
+            args: Cow::Borrowed(parts.args),
+            aliases: Cow::Borrowed(parts.aliases),
+            groups: Cow::Borrowed(parts.groups),
+            title: borrowed(parts.title),
+            mcp_name: borrowed(parts.mcp_name),
+            output_schema: borrowed(parts.output_schema),
         }
     }
 
@@ -581,6 +783,85 @@ impl GrammarVerb {
     pub fn with_arg(mut self, arg: GrammarArgument) -> Self {
         self.add_arg(arg);
         self
+    }
+
+    /// The same verb with another name on the command line (`ls` for `list`), shown in
+    /// its `--help` and accepted wherever its name is. MCP tools keep the verb's name.
+    #[must_use]
+    pub fn with_alias(mut self, alias: impl Into<Text>) -> Self {
+        self.aliases.to_mut().push(alias.into());
+        self
+    }
+
+    /// The same verb with one more argument group (see [`GrammarGroup`]).
+    #[must_use]
+    pub fn with_group(mut self, group: GrammarGroup) -> Self {
+        self.groups.to_mut().push(group);
+        self
+    }
+
+    /// The same verb with the title of its MCP tool (by default its help).
+    #[must_use]
+    pub fn with_title(mut self, title: impl Into<Text>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The same verb with its MCP tool named `name` instead of the name derived from its
+    /// command ([`rules::tool_name`](crate::rules::tool_name)): lowercase ASCII letters,
+    /// digits and `_`, starting with a letter, unique among the grammar's tools.
+    #[must_use]
+    pub fn with_mcp_name(mut self, name: impl Into<Text>) -> Self {
+        self.mcp_name = Some(name.into());
+        self
+    }
+
+    /// The same verb declaring the JSON Schema of its structured output (the `data` of
+    /// its [`Output`](https://docs.rs/cnv-cli/latest/cnv_cli/struct.Output.html)), as
+    /// JSON text: an object schema (`{"type": "object", …}`), which its MCP tool
+    /// declares as `outputSchema`. `grammar_dsl!` takes it from a type with `output:
+    /// Type` ([`OutputSchema`](crate::OutputSchema)).
+    #[must_use]
+    pub fn with_output_schema(mut self, schema: impl Into<Text>) -> Self {
+        self.output_schema = Some(schema.into());
+        self
+    }
+
+    /// The other names of the verb on the command line.
+    #[must_use]
+    pub fn aliases(&self) -> &[Text] {
+        &self.aliases
+    }
+
+    /// The argument groups, in declaration order.
+    #[must_use]
+    pub fn groups(&self) -> &[GrammarGroup] {
+        &self.groups
+    }
+
+    /// The title of its MCP tool: the declared one, or else the help.
+    #[must_use]
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.help)
+    }
+
+    /// The declared title of its MCP tool, if any.
+    #[must_use]
+    pub fn declared_title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// The declared name of its MCP tool, if any (otherwise the name comes from the
+    /// command: [`NounPath::tool_name`](crate::NounPath::tool_name)).
+    #[must_use]
+    pub fn mcp_name(&self) -> Option<&str> {
+        self.mcp_name.as_deref()
+    }
+
+    /// The JSON Schema of its structured output, as JSON text, if declared.
+    #[must_use]
+    pub fn output_schema(&self) -> Option<&str> {
+        self.output_schema.as_deref()
     }
 
     /// The verb's name.
@@ -650,6 +931,14 @@ impl GrammarArgument {
             multiple: false,
             env: None,
             values: Cow::Borrowed(&[]),
+            value_name: None,
+            aliases: Cow::Borrowed(&[]),
+            counted: false,
+            conflicts_with: Cow::Borrowed(&[]),
+            requires: Cow::Borrowed(&[]),
+            range: None,
+            hidden: false,
+            mcp: false,
         }
     }
 
@@ -673,6 +962,26 @@ impl GrammarArgument {
             multiple: false,
             env: None,
             values: Cow::Borrowed(&[]),
+            value_name: None,
+            aliases: Cow::Borrowed(&[]),
+            counted: false,
+            conflicts_with: Cow::Borrowed(&[]),
+            requires: Cow::Borrowed(&[]),
+            range: None,
+            hidden: false,
+            mcp: false,
+        }
+    }
+
+    /// A counted switch `--<name>` (`-vvv` with a short flag): its value is how many times
+    /// it was given, a `u8` that is `0` when absent.
+    #[must_use]
+    pub fn counted(name: impl Into<Text>, help: impl Into<Text>) -> Self {
+        Self {
+            counted: true,
+            required: false,
+            default: None,
+            ..Self::named(name, "u8", help)
         }
     }
 
@@ -695,20 +1004,55 @@ impl GrammarArgument {
         env: Option<&'static str>,
         values: &'static [Text],
     ) -> Self {
+        Self::__from_parts(ArgumentParts {
+            name,
+            value_type,
+            help,
+            positional,
+            short,
+            required,
+            default,
+            multiple,
+            env,
+            values,
+            value_name: None,
+            aliases: &[],
+            counted: false,
+            conflicts_with: &[],
+            requires: &[],
+            range: None,
+            hidden: false,
+            mcp: false,
+        })
+    }
+
+    /// The argument `grammar_dsl!` emits, from its named parts. Not part of the public
+    /// API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_parts(parts: ArgumentParts) -> Self {
         Self {
-            name: Cow::Borrowed(name),
-            value_type: Cow::Borrowed(value_type),
-            help: Cow::Borrowed(help),
-            kind: if positional {
+            name: Cow::Borrowed(parts.name),
+            value_type: Cow::Borrowed(parts.value_type),
+            help: Cow::Borrowed(parts.help),
+            kind: if parts.positional {
                 ArgumentKind::Positional
             } else {
-                ArgumentKind::Named { short }
+                ArgumentKind::Named { short: parts.short }
             },
-            required,
-            default: borrowed(default),
-            multiple,
-            env: borrowed(env),
-            values: Cow::Borrowed(values),
+            required: parts.required,
+            default: borrowed(parts.default),
+            multiple: parts.multiple,
+            env: borrowed(parts.env),
+            values: Cow::Borrowed(parts.values),
+            value_name: borrowed(parts.value_name),
+            aliases: Cow::Borrowed(parts.aliases),
+            counted: parts.counted,
+            conflicts_with: Cow::Borrowed(parts.conflicts_with),
+            requires: Cow::Borrowed(parts.requires),
+            range: parts.range,
+            hidden: parts.hidden,
+            mcp: parts.mcp,
         }
     }
 
@@ -767,6 +1111,60 @@ impl GrammarArgument {
     pub fn multiple(mut self) -> Self {
         self.multiple = true;
         self.required = false;
+        self
+    }
+
+    /// The same argument shown as `<NAME>` in `--help` and usage lines (by default its
+    /// name in capitals, `-` written `_`: `<TIMEOUT_MS>`).
+    #[must_use]
+    pub fn with_value_name(mut self, value_name: impl Into<Text>) -> Self {
+        self.value_name = Some(value_name.into());
+        self
+    }
+
+    /// The same argument with another long name (`--lvl` for `--level`), shown in
+    /// `--help`. MCP tool schemas keep the argument's name.
+    #[must_use]
+    pub fn with_alias(mut self, alias: impl Into<Text>) -> Self {
+        self.aliases.to_mut().push(alias.into());
+        self
+    }
+
+    /// The same argument, refused beside `other` (an argument or group of the same verb).
+    #[must_use]
+    pub fn conflicts_with(mut self, other: impl Into<Text>) -> Self {
+        self.conflicts_with.to_mut().push(other.into());
+        self
+    }
+
+    /// The same argument, accepted only with `other` (an argument or group of the same
+    /// verb).
+    #[must_use]
+    pub fn requires(mut self, other: impl Into<Text>) -> Self {
+        self.requires.to_mut().push(other.into());
+        self
+    }
+
+    /// The same integer argument, accepting only values within `range`.
+    #[must_use]
+    pub fn with_range(mut self, range: ValueRange) -> Self {
+        self.range = Some(range);
+        self
+    }
+
+    /// The same argument, left out of `--help`, completions and MCP tool schemas (the
+    /// command line still accepts it; it cannot be required).
+    #[must_use]
+    pub fn hidden(mut self) -> Self {
+        self.hidden = true;
+        self
+    }
+
+    /// The same global argument, in every MCP tool's schema too (a global argument is
+    /// otherwise the command line's only: `--verbose` means nothing to an agent).
+    #[must_use]
+    pub fn in_mcp(mut self) -> Self {
+        self.mcp = true;
         self
     }
 
@@ -849,6 +1247,64 @@ impl GrammarArgument {
         &self.values
     }
 
+    /// The declared value name (`<LEVEL>` in `--help`), if any.
+    #[must_use]
+    pub fn value_name(&self) -> Option<&str> {
+        self.value_name.as_deref()
+    }
+
+    /// The value name shown in `--help`: the declared one, or the name in capitals with
+    /// `-` written `_` ([`rules::default_value_name`](crate::rules::default_value_name)).
+    #[must_use]
+    pub fn placeholder(&self) -> String {
+        self.value_name.as_deref().map_or_else(
+            || crate::rules::default_value_name(&self.name),
+            ToString::to_string,
+        )
+    }
+
+    /// The other long names of a named argument.
+    #[must_use]
+    pub fn aliases(&self) -> &[Text] {
+        &self.aliases
+    }
+
+    /// Whether it is a counted switch (`-vvv`: a `u8`, how many times it was given).
+    #[must_use]
+    pub fn is_counted(&self) -> bool {
+        self.counted
+    }
+
+    /// The arguments and groups it may not be given with.
+    #[must_use]
+    pub fn conflicts(&self) -> &[Text] {
+        &self.conflicts_with
+    }
+
+    /// The arguments and groups it may be given only with.
+    #[must_use]
+    pub fn requirements(&self) -> &[Text] {
+        &self.requires
+    }
+
+    /// The bounds of an integer argument's values, if declared.
+    #[must_use]
+    pub fn range(&self) -> Option<ValueRange> {
+        self.range
+    }
+
+    /// Whether it is left out of `--help`, completions and MCP tool schemas.
+    #[must_use]
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+
+    /// Whether a global argument is in every MCP tool's schema too.
+    #[must_use]
+    pub fn is_in_mcp(&self) -> bool {
+        self.mcp
+    }
+
     /// The value type as the [rules](crate::rules) know it: a number type, `bool`,
     /// `char`, or [`Text`](crate::rules::Scalar::Text) (parsed by the program's
     /// `FromStr`). A command line chooses its parser with it.
@@ -862,6 +1318,120 @@ impl GrammarArgument {
     pub fn is_switch(&self) -> bool {
         !self.is_positional() && crate::value::is_switch_type(&self.value_type)
     }
+}
+
+impl GrammarGroup {
+    /// A group called `name` of the arguments `args`, at most one of which may be given
+    /// (none need be).
+    #[must_use]
+    pub fn new<I, V>(name: impl Into<Text>, args: I) -> Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Text>,
+    {
+        Self {
+            name: name.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            required: false,
+            multiple: false,
+        }
+    }
+
+    /// The group `grammar_dsl!` emits. Not part of the public API.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __from_static(
+        name: &'static str,
+        args: &'static [Text],
+        required: bool,
+        multiple: bool,
+    ) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            args: Cow::Borrowed(args),
+            required,
+            multiple,
+        }
+    }
+
+    /// The same group, of which at least one argument must be given.
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The same group, of which several arguments may be given together.
+    #[must_use]
+    pub fn multiple(mut self) -> Self {
+        self.multiple = true;
+        self
+    }
+
+    /// The group's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The names of its arguments.
+    #[must_use]
+    pub fn args(&self) -> &[Text] {
+        &self.args
+    }
+
+    /// Whether at least one of its arguments must be given.
+    #[must_use]
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// Whether several of its arguments may be given together.
+    #[must_use]
+    pub fn is_multiple(&self) -> bool {
+        self.multiple
+    }
+}
+
+/// The parts of a verb, as `grammar_dsl!` emits them. Not part of the public API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct VerbParts {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub long_help: Option<&'static str>,
+    pub contract: CapabilityContract,
+    pub deprecated: Option<&'static str>,
+    pub args: &'static [GrammarArgument],
+    pub aliases: &'static [Text],
+    pub groups: &'static [GrammarGroup],
+    pub title: Option<&'static str>,
+    pub mcp_name: Option<&'static str>,
+    pub output_schema: Option<&'static str>,
+}
+
+/// The parts of an argument, as `grammar_dsl!` emits them. Not part of the public API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct ArgumentParts {
+    pub name: &'static str,
+    pub value_type: &'static str,
+    pub help: &'static str,
+    pub positional: bool,
+    pub short: Option<char>,
+    pub required: bool,
+    pub default: Option<&'static str>,
+    pub multiple: bool,
+    pub env: Option<&'static str>,
+    pub values: &'static [Text],
+    pub value_name: Option<&'static str>,
+    pub aliases: &'static [Text],
+    pub counted: bool,
+    pub conflicts_with: &'static [Text],
+    pub requires: &'static [Text],
+    pub range: Option<ValueRange>,
+    pub hidden: bool,
+    pub mcp: bool,
 }
 
 const fn borrowed(text: Option<&'static str>) -> Option<Text> {

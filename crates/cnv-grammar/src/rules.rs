@@ -24,11 +24,12 @@
 //! assert_eq!(args.check(&path).len(), 1); // declared twice
 //! ```
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use crate::model::ValueRange;
 pub use crate::value::Scalar;
 
 /// How deeply nouns may nest: `app a b c … verb` has at most this many nouns.
@@ -372,8 +373,8 @@ impl fmt::Display for DuplicateSibling {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} already has a noun or verb called `{}`; give each noun and verb under one \
-             parent its own name",
+            "{} already has a noun, verb or verb alias called `{}`; give each noun and verb \
+             under one parent its own name, and each alias a name no sibling has",
             self.parent, self.name
         )
     }
@@ -402,6 +403,22 @@ pub struct ArgDecl<'a> {
     pub env: Option<&'a str>,
     /// The only values it accepts (empty: any value of its type).
     pub values: &'a [&'a str],
+    /// The name shown for its value in `--help` (`LEVEL`), when declared.
+    pub value_name: Option<&'a str>,
+    /// Its other long names.
+    pub aliases: &'a [&'a str],
+    /// Whether it is a counted switch (`-vvv`).
+    pub counted: bool,
+    /// The arguments and groups it may not be given with.
+    pub conflicts_with: &'a [&'a str],
+    /// The arguments and groups it may be given only with.
+    pub requires: &'a [&'a str],
+    /// The bounds of an integer's values.
+    pub range: Option<ValueRange>,
+    /// Whether it is left out of `--help` and MCP schemas.
+    pub hidden: bool,
+    /// Whether a global argument is in MCP tool schemas.
+    pub mcp: bool,
 }
 
 impl<'a> ArgDecl<'a> {
@@ -419,6 +436,14 @@ impl<'a> ArgDecl<'a> {
             help,
             env: None,
             values: &[],
+            value_name: None,
+            aliases: &[],
+            counted: false,
+            conflicts_with: &[],
+            requires: &[],
+            range: None,
+            hidden: false,
+            mcp: false,
         }
     }
 
@@ -446,6 +471,23 @@ pub enum ArgPart {
     Env,
     /// The list of possible values.
     Values,
+    /// The value name.
+    ValueName,
+    /// An alias: the one named in the problem ([`ArgProblem::reference`]).
+    Alias,
+    /// The `count` clause.
+    Count,
+    /// The range.
+    Range,
+    /// The `hidden` clause.
+    Hidden,
+    /// The `mcp` clause.
+    Mcp,
+    /// A name in `conflicts_with`: the one named in the problem
+    /// ([`ArgProblem::reference`]).
+    ConflictsWith,
+    /// A name in `requires`: the one named in the problem ([`ArgProblem::reference`]).
+    Requires,
 }
 
 /// An argument that breaks a rule, alone or beside its siblings.
@@ -556,12 +598,95 @@ pub enum ArgProblem {
         /// The flag.
         short: char,
     },
+    /// A value name on an argument that takes no value (a switch, a counted switch).
+    ValueNameWithoutValue,
+    /// A value name that is not one word.
+    ValueNameInvalid {
+        /// The value name as written.
+        value_name: String,
+    },
+    /// An alias on a positional argument, which has no flag.
+    AliasOnPositional,
+    /// An alias that breaks a name rule.
+    AliasName {
+        /// The alias.
+        alias: String,
+        /// What is wrong with it.
+        problem: NameProblem,
+    },
+    /// An alias that another argument of the verb (or a global one) already has as its
+    /// name or alias.
+    AliasTaken {
+        /// The alias.
+        alias: String,
+    },
+    /// A counted switch that is positional.
+    CountedPositional,
+    /// A counted switch whose value type is not `u8`.
+    CountedType {
+        /// The value type.
+        value_type: String,
+    },
+    /// A counted switch that repeats as a list, is required, has a default, a range or
+    /// possible values: it is a number of times, `0` unless given.
+    CountedShape,
+    /// A range on a value type that is not an integer.
+    RangeNotInteger {
+        /// The value type.
+        value_type: String,
+    },
+    /// A range whose start is after its end.
+    RangeEmpty {
+        /// The range.
+        range: ValueRange,
+    },
+    /// A bound of a range that is not a value of the type.
+    RangeBound {
+        /// The bound.
+        bound: i128,
+        /// The value type.
+        value_type: String,
+    },
+    /// Both a range and a list of possible values.
+    RangeWithValues,
+    /// A default outside the range.
+    DefaultOutOfRange {
+        /// The default.
+        default: String,
+        /// The range.
+        range: ValueRange,
+    },
+    /// A hidden argument that is required: nobody reading the help could give it.
+    HiddenRequired,
+    /// `mcp` on a verb's argument (a verb's arguments are always in its tool's schema).
+    McpOnVerbArgument,
+    /// A name in `conflicts_with` or `requires` that is no argument or group of the verb.
+    UnknownReference {
+        /// `"conflicts_with"` or `"requires"`.
+        clause: &'static str,
+        /// The name.
+        name: String,
+        /// The closest argument or group name.
+        suggestion: Option<String>,
+    },
+    /// An argument that names itself in `conflicts_with` or `requires`.
+    SelfReference {
+        /// `"conflicts_with"` or `"requires"`.
+        clause: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// An argument both in `conflicts_with` and in `requires`.
+    ConflictsAndRequires {
+        /// The other argument.
+        name: String,
+    },
 }
 
 impl ArgProblem {
     /// The part of the argument the problem is about.
     #[must_use]
-    pub const fn part(&self) -> ArgPart {
+    pub fn part(&self) -> ArgPart {
         match self {
             Self::Name(_) | Self::Duplicate { .. } | Self::ShadowsGlobal { .. } => ArgPart::Name,
             Self::AfterRepeated { .. }
@@ -586,7 +711,62 @@ impl ArgProblem {
             | Self::EmptyValue
             | Self::DuplicateValue { .. }
             | Self::InvalidValue { .. } => ArgPart::Values,
+            Self::ValueNameWithoutValue | Self::ValueNameInvalid { .. } => ArgPart::ValueName,
+            Self::AliasOnPositional | Self::AliasName { .. } | Self::AliasTaken { .. } => {
+                ArgPart::Alias
+            }
+            Self::CountedPositional | Self::CountedType { .. } | Self::CountedShape => {
+                ArgPart::Count
+            }
+            Self::RangeNotInteger { .. }
+            | Self::RangeEmpty { .. }
+            | Self::RangeBound { .. }
+            | Self::RangeWithValues => ArgPart::Range,
+            Self::DefaultOutOfRange { .. } => ArgPart::Default,
+            Self::HiddenRequired => ArgPart::Hidden,
+            Self::McpOnVerbArgument => ArgPart::Mcp,
+            Self::UnknownReference { clause, .. } | Self::SelfReference { clause, .. } => {
+                if *clause == CONFLICTS_WITH {
+                    ArgPart::ConflictsWith
+                } else {
+                    ArgPart::Requires
+                }
+            }
+            Self::ConflictsAndRequires { .. } => ArgPart::Requires,
         }
+    }
+
+    /// The alias or the referenced name the problem is about, for the parts that hold
+    /// several ([`ArgPart::Alias`], [`ArgPart::ConflictsWith`], [`ArgPart::Requires`]).
+    #[must_use]
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Self::AliasName { alias, .. } | Self::AliasTaken { alias } => Some(alias),
+            Self::UnknownReference { name, .. }
+            | Self::SelfReference { name, .. }
+            | Self::ConflictsAndRequires { name } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether the problem is about how the argument relates to the others of its verb
+    /// (a name, alias or short flag taken, the order of positional arguments, a
+    /// reference): when one argument stands for several verbs (a set used by each), these
+    /// are reported where it is used, the others where it is declared.
+    #[must_use]
+    pub const fn is_relational(&self) -> bool {
+        matches!(
+            self,
+            Self::Duplicate { .. }
+                | Self::ShortTaken { .. }
+                | Self::ShadowsGlobal { .. }
+                | Self::ShortOfGlobal { .. }
+                | Self::AliasTaken { .. }
+                | Self::AfterRepeated { .. }
+                | Self::RequiredAfterOptional { .. }
+                | Self::UnknownReference { .. }
+                | Self::SelfReference { .. }
+        )
     }
 
     /// Whether the problem is about the order of positional arguments (which a parser
@@ -618,7 +798,25 @@ impl ArgProblem {
             | Self::GlobalPositional
             | Self::GlobalRequired
             | Self::ShadowsGlobal { .. }
-            | Self::ShortOfGlobal { .. } => false,
+            | Self::ShortOfGlobal { .. }
+            | Self::ValueNameWithoutValue
+            | Self::ValueNameInvalid { .. }
+            | Self::AliasOnPositional
+            | Self::AliasName { .. }
+            | Self::AliasTaken { .. }
+            | Self::CountedPositional
+            | Self::CountedType { .. }
+            | Self::CountedShape
+            | Self::RangeNotInteger { .. }
+            | Self::RangeEmpty { .. }
+            | Self::RangeBound { .. }
+            | Self::RangeWithValues
+            | Self::DefaultOutOfRange { .. }
+            | Self::HiddenRequired
+            | Self::McpOnVerbArgument
+            | Self::UnknownReference { .. }
+            | Self::SelfReference { .. }
+            | Self::ConflictsAndRequires { .. } => false,
         }
     }
 }
@@ -629,7 +827,7 @@ impl fmt::Display for ArgProblem {
             Self::Name(problem) => problem.fmt(f),
             Self::Duplicate { name } => write!(
                 f,
-                "this verb already has an argument called `{name}`; give this one another name"
+                "this verb already has an argument or alias called `{name}`; give this one another name"
             ),
             Self::ShortNotALetter { short } => write!(
                 f,
@@ -719,17 +917,134 @@ impl fmt::Display for ArgProblem {
                 f,
                 "`-{short}` is the short flag of a global argument of the program; choose another letter"
             ),
+            Self::ValueNameWithoutValue => f.write_str(
+                "a switch takes no value, so it has no value name; remove `value_name`",
+            ),
+            Self::ValueNameInvalid { value_name } => write!(
+                f,
+                "`{value_name}` is not a value name: write one word of ASCII letters, digits, `_` or `-`, e.g. `LEVEL`"
+            ),
+            Self::AliasOnPositional => f.write_str(
+                "a positional argument has no flag to give another name; remove the alias or make the argument named (`--name`)",
+            ),
+            Self::AliasName { alias, problem } => write!(f, "the alias `{alias}`: {problem}"),
+            Self::AliasTaken { alias } => write!(
+                f,
+                "`--{alias}` is already an argument or alias of this verb (or a global argument); choose another alias"
+            ),
+            Self::CountedPositional => f.write_str(
+                "only a named argument can be counted (`-v --verbose: u8 count \"…\"`, given as `-vvv`)",
+            ),
+            Self::CountedType { value_type } => write!(
+                f,
+                "a counted switch is a `u8` (how many times it was given), not `{value_type}`; write `u8`"
+            ),
+            Self::CountedShape => f.write_str(
+                "a counted switch is how many times it was given, `0` unless given: it takes no default, range or possible values and is never required or a list; write `u8 count`",
+            ),
+            Self::RangeNotInteger { value_type } => write!(
+                f,
+                "a range bounds an integer, and `{value_type}` is not one; use an integer type (`u8`, `i64`, …) or list the values with `in [ … ]`"
+            ),
+            Self::RangeEmpty { range } => write!(
+                f,
+                "the range `{range}` holds no value: its start is after its end"
+            ),
+            Self::RangeBound { bound, value_type } => {
+                write!(f, "the bound `{bound}` is not a valid `{value_type}`")
+            }
+            Self::RangeWithValues => f.write_str(
+                "an argument takes a range or a list of possible values, not both; keep one",
+            ),
+            Self::DefaultOutOfRange { default, range } => write!(
+                f,
+                "the default `{default}` is outside the range `{range}`; every call that leaves the argument out would be refused"
+            ),
+            Self::HiddenRequired => f.write_str(
+                "a hidden argument cannot be required: nobody reading the help could know to give it; give it a default or make it optional",
+            ),
+            Self::McpOnVerbArgument => f.write_str(
+                "`mcp` is for the app's global arguments (a verb's own arguments are always in its MCP tool's schema); remove it, or use `hidden` to keep the argument out of help and MCP",
+            ),
+            Self::UnknownReference {
+                clause,
+                name,
+                suggestion,
+            } => {
+                write!(
+                    f,
+                    "`{clause}` names `{name}`, which is no argument or group of this verb"
+                )?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, " (did you mean `{suggestion}`?)")?;
+                }
+                f.write_str("; name an argument or group of the same verb by its name (not an alias)")
+            }
+            Self::SelfReference { clause, name } => write!(
+                f,
+                "`{name}` names itself in `{clause}`; name the other arguments only"
+            ),
+            Self::ConflictsAndRequires { name } => write!(
+                f,
+                "`{name}` is both in `conflicts_with` and in `requires`, so the argument could never be given; keep one"
+            ),
         }
     }
 }
 
+/// The clause `conflicts_with`, as problems name it.
+pub const CONFLICTS_WITH: &str = "conflicts_with";
+
+/// The clause `requires`, as problems name it.
+pub const REQUIRES: &str = "requires";
+
+/// The value name a named or positional argument shows in `--help` when none is
+/// declared: its name in capitals, with `-` written `_` (`timeout-ms` is `TIMEOUT_MS`).
+///
+/// ```
+/// assert_eq!(cnv_grammar::rules::default_value_name("timeout-ms"), "TIMEOUT_MS");
+/// ```
+#[must_use]
+pub fn default_value_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
+
+/// Whether `text` is a value name: one word of ASCII letters, digits, `_` and `-`.
+#[must_use]
+pub fn is_value_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The argument rules of one verb: each argument alone, and beside the ones before it
-/// (names and short flags unique, positional arguments in an order a parser can follow).
+/// (names, aliases and short flags unique, positional arguments in an order a parser can
+/// follow), then its groups ([`group`](Self::group)) and the names each argument refers to
+/// ([`references`](Self::references)).
 #[derive(Clone, Debug, Default)]
 pub struct ArgRules {
+    /// The verb's argument names.
     names: BTreeSet<String>,
+    /// Every long name taken in the verb: names and aliases, with the argument each
+    /// belongs to.
+    taken: BTreeMap<String, String>,
     shorts: BTreeSet<char>,
+    /// The verb's required arguments.
+    required: BTreeSet<String>,
+    /// The verb's groups.
+    groups: BTreeSet<String>,
     global_names: BTreeSet<String>,
+    /// The global arguments' names and aliases.
+    global_taken: BTreeSet<String>,
     global_shorts: BTreeSet<char>,
     optional_positional: Option<String>,
     repeated_positional: Option<String>,
@@ -745,20 +1060,26 @@ impl ArgRules {
     /// Checks `arg` as the next global argument of the program, and returns every problem
     /// it has (a global argument is named and never required, besides every rule of a
     /// verb's argument). Clone the rules after the last global argument for each verb: a
-    /// verb's argument may not take a global argument's name or short flag.
+    /// verb's argument may not take a global argument's name, alias or short flag.
     pub fn global(&mut self, arg: &ArgDecl<'_>) -> Vec<ArgProblem> {
         let mut problems = Vec::new();
         if arg.positional {
             problems.push(ArgProblem::GlobalPositional);
-        } else if arg.required && !arg.is_switch() {
+        } else if arg.required && !arg.is_switch() && !arg.counted {
             problems.push(ArgProblem::GlobalRequired);
         }
-        problems.extend(self.check(arg));
+        problems.extend(self.check_one(arg, true));
         self.global_names.insert(arg.name.to_string());
+        self.global_taken.insert(arg.name.to_string());
+        for alias in arg.aliases {
+            self.global_taken.insert((*alias).to_string());
+        }
         if let Some(short) = arg.short {
             self.global_shorts.insert(short);
         }
         self.names.remove(arg.name);
+        self.taken.retain(|_, owner| owner != arg.name);
+        self.required.remove(arg.name);
         if let Some(short) = arg.short {
             self.shorts.remove(&short);
         }
@@ -768,18 +1089,27 @@ impl ArgRules {
     /// Checks `arg`, the next argument of the verb in declaration order, and returns every
     /// problem it has (empty when none).
     pub fn check(&mut self, arg: &ArgDecl<'_>) -> Vec<ArgProblem> {
+        self.check_one(arg, false)
+    }
+
+    fn check_one(&mut self, arg: &ArgDecl<'_>, global: bool) -> Vec<ArgProblem> {
         let mut problems = Vec::new();
         if let Err(problem) = check_argument_name(arg.name) {
             problems.push(ArgProblem::Name(problem));
-        } else if self.global_names.contains(arg.name) {
+        } else if self.global_taken.contains(arg.name) {
             problems.push(ArgProblem::ShadowsGlobal {
                 name: arg.name.to_string(),
             });
-        } else if !self.names.insert(arg.name.to_string()) {
+        } else if self.taken.contains_key(arg.name) {
             problems.push(ArgProblem::Duplicate {
                 name: arg.name.to_string(),
             });
+        } else {
+            self.names.insert(arg.name.to_string());
+            self.taken
+                .insert(arg.name.to_string(), arg.name.to_string());
         }
+        self.aliases(arg, &mut problems);
         if let Some(short) = arg.short {
             if !short.is_ascii_alphanumeric() {
                 problems.push(ArgProblem::ShortNotALetter {
@@ -808,14 +1138,67 @@ impl ArgRules {
         if is_blank(arg.value_type) {
             problems.push(ArgProblem::NoValueType);
         }
-        self.values(arg, &mut problems);
+        if arg.counted {
+            counted(arg, &mut problems);
+        } else {
+            self.values(arg, &mut problems);
+        }
+        if let Some(range) = arg.range {
+            range_rules(arg, range, &mut problems);
+        }
+        if let Some(value_name) = arg.value_name {
+            if arg.is_switch() || arg.counted {
+                problems.push(ArgProblem::ValueNameWithoutValue);
+            } else if !is_value_name(value_name) {
+                problems.push(ArgProblem::ValueNameInvalid {
+                    value_name: value_name.to_string(),
+                });
+            }
+        }
+        if arg.hidden && arg.required {
+            problems.push(ArgProblem::HiddenRequired);
+        }
+        if arg.mcp && !global {
+            problems.push(ArgProblem::McpOnVerbArgument);
+        }
         if is_blank(arg.help) {
             problems.push(ArgProblem::EmptyHelp);
+        }
+        if arg.required {
+            self.required.insert(arg.name.to_string());
         }
         if arg.positional {
             self.order(arg, &mut problems);
         }
         problems
+    }
+
+    fn aliases(&mut self, arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
+        if arg.aliases.is_empty() {
+            return;
+        }
+        if arg.positional {
+            problems.push(ArgProblem::AliasOnPositional);
+            return;
+        }
+        for alias in arg.aliases {
+            if let Err(problem) = check_argument_name(alias) {
+                problems.push(ArgProblem::AliasName {
+                    alias: (*alias).to_string(),
+                    problem,
+                });
+            } else if *alias == arg.name
+                || self.global_taken.contains(*alias)
+                || self.taken.contains_key(*alias)
+            {
+                problems.push(ArgProblem::AliasTaken {
+                    alias: (*alias).to_string(),
+                });
+            } else {
+                self.taken
+                    .insert((*alias).to_string(), arg.name.to_string());
+            }
+        }
     }
 
     fn values(&self, arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
@@ -848,6 +1231,14 @@ impl ArgRules {
                 default: default.to_string(),
                 value_type: arg.value_type.to_string(),
             });
+        } else if let Some(range) = arg.range
+            && Scalar::of(arg.value_type).is_integer()
+            && !range.contains_text(default)
+        {
+            problems.push(ArgProblem::DefaultOutOfRange {
+                default: default.to_string(),
+                range,
+            });
         }
     }
 
@@ -869,6 +1260,437 @@ impl ArgRules {
             self.repeated_positional = Some(arg.name.to_string());
         } else if !arg.required {
             self.optional_positional = Some(arg.name.to_string());
+        }
+    }
+
+    /// Checks `group`, the next group of the verb, after all its arguments were
+    /// [`check`](Self::check)ed, and returns every problem it has.
+    pub fn group(&mut self, group: &GroupDecl<'_>) -> Vec<GroupProblem> {
+        let mut problems = Vec::new();
+        if let Err(problem) = check_argument_name(group.name) {
+            problems.push(GroupProblem::Name(problem));
+        } else if self.taken.contains_key(group.name) || self.global_taken.contains(group.name) {
+            problems.push(GroupProblem::NameTaken {
+                name: group.name.to_string(),
+            });
+        } else if !self.groups.insert(group.name.to_string()) {
+            problems.push(GroupProblem::Duplicate {
+                name: group.name.to_string(),
+            });
+        }
+        if group.args.len() < 2 {
+            problems.push(GroupProblem::TooFew);
+        }
+        let mut seen = BTreeSet::new();
+        for member in group.args {
+            if !self.names.contains(*member) {
+                problems.push(GroupProblem::UnknownMember {
+                    member: (*member).to_string(),
+                    suggestion: cnv_caps::__private::closest(
+                        member,
+                        self.names.iter().map(String::as_str),
+                    )
+                    .map(ToString::to_string),
+                });
+            } else if !seen.insert(*member) {
+                problems.push(GroupProblem::DuplicateMember {
+                    member: (*member).to_string(),
+                });
+            } else if self.required.contains(*member) {
+                problems.push(GroupProblem::RequiredMember {
+                    member: (*member).to_string(),
+                });
+            }
+        }
+        problems
+    }
+
+    /// The problems of the names `arg` refers to (`conflicts_with`, `requires`), once
+    /// every argument and group of its verb was checked: each must be another argument
+    /// (by its name) or a group of the same verb — of the global arguments, for a global
+    /// one (`global`).
+    #[must_use]
+    pub fn references(&self, arg: &ArgDecl<'_>, global: bool) -> Vec<ArgProblem> {
+        let mut problems = Vec::new();
+        let (names, groups) = if global {
+            (&self.global_names, &BTreeSet::new())
+        } else {
+            (&self.names, &self.groups)
+        };
+        for (clause, list) in [
+            (CONFLICTS_WITH, arg.conflicts_with),
+            (REQUIRES, arg.requires),
+        ] {
+            for name in list {
+                if *name == arg.name {
+                    problems.push(ArgProblem::SelfReference {
+                        clause,
+                        name: (*name).to_string(),
+                    });
+                } else if !names.contains(*name) && !groups.contains(*name) {
+                    problems.push(ArgProblem::UnknownReference {
+                        clause,
+                        name: (*name).to_string(),
+                        suggestion: cnv_caps::__private::closest(
+                            name,
+                            names
+                                .iter()
+                                .chain(groups)
+                                .map(String::as_str)
+                                .filter(|candidate| *candidate != arg.name),
+                        )
+                        .map(ToString::to_string),
+                    });
+                }
+            }
+        }
+        for name in arg.conflicts_with {
+            if arg.requires.contains(name) {
+                problems.push(ArgProblem::ConflictsAndRequires {
+                    name: (*name).to_string(),
+                });
+            }
+        }
+        problems
+    }
+}
+
+/// The rules of a counted switch.
+fn counted(arg: &ArgDecl<'_>, problems: &mut Vec<ArgProblem>) {
+    if arg.positional {
+        problems.push(ArgProblem::CountedPositional);
+        return;
+    }
+    if Scalar::of(arg.value_type) != Scalar::U8 {
+        problems.push(ArgProblem::CountedType {
+            value_type: arg.value_type.to_string(),
+        });
+    }
+    if arg.multiple
+        || arg.required
+        || arg.default.is_some()
+        || arg.range.is_some()
+        || !arg.values.is_empty()
+    {
+        problems.push(ArgProblem::CountedShape);
+    }
+}
+
+/// The rules of a range (a counted switch's range is its own mistake, reported there).
+fn range_rules(arg: &ArgDecl<'_>, range: ValueRange, problems: &mut Vec<ArgProblem>) {
+    if arg.counted {
+        return;
+    }
+    let scalar = Scalar::of(arg.value_type);
+    if !scalar.is_integer() {
+        problems.push(ArgProblem::RangeNotInteger {
+            value_type: arg.value_type.to_string(),
+        });
+        return;
+    }
+    for bound in [range.min(), range.max()].into_iter().flatten() {
+        if !scalar.accepts(&bound.to_string()) {
+            problems.push(ArgProblem::RangeBound {
+                bound,
+                value_type: arg.value_type.to_string(),
+            });
+        }
+    }
+    if let (Some(min), Some(max)) = (range.min(), range.max())
+        && min > max
+    {
+        problems.push(ArgProblem::RangeEmpty { range });
+    }
+    if !arg.values.is_empty() {
+        problems.push(ArgProblem::RangeWithValues);
+    }
+}
+
+/// One argument group as both the macro and the model see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupDecl<'a> {
+    /// The group's name.
+    pub name: &'a str,
+    /// The names of its arguments.
+    pub args: &'a [&'a str],
+    /// Whether at least one must be given.
+    pub required: bool,
+    /// Whether several may be given together.
+    pub multiple: bool,
+}
+
+/// An argument group that breaks a rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupProblem {
+    /// The name breaks a name rule.
+    Name(NameProblem),
+    /// An argument of the verb (or a global one) has this name.
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// Another group of the verb has this name.
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// A group of fewer than two arguments.
+    TooFew,
+    /// A member that is no argument of the verb.
+    UnknownMember {
+        /// The member.
+        member: String,
+        /// The closest argument name.
+        suggestion: Option<String>,
+    },
+    /// A member listed twice.
+    DuplicateMember {
+        /// The member.
+        member: String,
+    },
+    /// A required member: the group could not say "at most one".
+    RequiredMember {
+        /// The member.
+        member: String,
+    },
+}
+
+impl GroupProblem {
+    /// The member the problem is about, if it is about one.
+    #[must_use]
+    pub fn member(&self) -> Option<&str> {
+        match self {
+            Self::UnknownMember { member, .. }
+            | Self::DuplicateMember { member }
+            | Self::RequiredMember { member } => Some(member),
+            Self::Name(_) | Self::NameTaken { .. } | Self::Duplicate { .. } | Self::TooFew => None,
+        }
+    }
+}
+
+impl fmt::Display for GroupProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(problem) => problem.fmt(f),
+            Self::NameTaken { name } => write!(
+                f,
+                "`{name}` is already an argument or alias; a group needs a name of its own"
+            ),
+            Self::Duplicate { name } => write!(
+                f,
+                "this verb already has a group called `{name}`; give this one another name"
+            ),
+            Self::TooFew => f.write_str(
+                "a group names at least two arguments of the verb; a group of one says nothing",
+            ),
+            Self::UnknownMember { member, suggestion } => {
+                write!(f, "`{member}` is no argument of this verb")?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, " (did you mean `{suggestion}`?)")?;
+                }
+                f.write_str("; a group lists the verb's own arguments by name")
+            }
+            Self::DuplicateMember { member } => {
+                write!(f, "`{member}` is listed twice in this group")
+            }
+            Self::RequiredMember { member } => write!(
+                f,
+                "`{member}` is required, so a group could not make it one of several choices; make it optional or leave it out of the group (`required` on the group says at least one is given)"
+            ),
+        }
+    }
+}
+
+/// The MCP tool name of a command (`words`: its nouns, then its verb): the words joined by
+/// `_`, each `-` written `_` (`env show-token` is `env_show_token`), so every tool name is
+/// lowercase ASCII letters, digits and `_` — the names every MCP client accepts. Two
+/// commands whose tool names would be equal are refused ([`ToolNames`]); a verb may
+/// declare its own name instead (`mcp_name:`, [`check_tool_name`]).
+///
+/// ```
+/// assert_eq!(cnv_grammar::rules::tool_name(["env", "show-token"]), "env_show_token");
+/// ```
+#[must_use]
+pub fn tool_name<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let mut name = String::new();
+    for word in words {
+        if !name.is_empty() {
+            name.push('_');
+        }
+        name.extend(word.chars().map(|c| if c == '-' { '_' } else { c }));
+    }
+    name
+}
+
+/// A declared MCP tool name that breaks the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolNameProblem {
+    /// Not lowercase ASCII letters, digits and `_` starting with a letter.
+    NotAToolName {
+        /// The name.
+        name: String,
+    },
+    /// Longer than [`MAX_COMMAND_LEN`].
+    TooLong {
+        /// The name.
+        name: String,
+        /// Its length.
+        len: usize,
+    },
+}
+
+impl fmt::Display for ToolNameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAToolName { name } => write!(
+                f,
+                "`{name}` is not an MCP tool name: use lowercase ASCII letters, digits and `_`, starting with a letter (e.g. `show_token`)"
+            ),
+            Self::TooLong { name, len } => write!(
+                f,
+                "the MCP tool name `{name}` is {len} characters long; at most {MAX_COMMAND_LEN} are allowed"
+            ),
+        }
+    }
+}
+
+/// A declared MCP tool name (`mcp_name:`): lowercase ASCII letters, digits and `_`,
+/// starting with a letter, at most [`MAX_COMMAND_LEN`] characters.
+///
+/// # Errors
+///
+/// [`ToolNameProblem`].
+pub fn check_tool_name(name: &str) -> Result<(), ToolNameProblem> {
+    let well_formed = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !well_formed {
+        return Err(ToolNameProblem::NotAToolName {
+            name: name.to_string(),
+        });
+    }
+    let len = name.len();
+    if len > MAX_COMMAND_LEN {
+        return Err(ToolNameProblem::TooLong {
+            name: name.to_string(),
+            len,
+        });
+    }
+    Ok(())
+}
+
+/// The MCP tool names of a grammar, each once: two verbs whose tools would have one name
+/// (`env show-token` and `env show token` are both `env_show_token`) are refused.
+#[derive(Clone, Debug, Default)]
+pub struct ToolNames {
+    seen: BTreeMap<String, String>,
+}
+
+impl ToolNames {
+    /// No tool seen yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the tool `name` of the verb `command`.
+    ///
+    /// # Errors
+    ///
+    /// [`ToolNameTaken`] when another verb's tool has that name (not the same command
+    /// declared twice, which is reported as a duplicate name).
+    pub fn add(&mut self, name: &str, command: &str) -> Result<(), ToolNameTaken> {
+        match self.seen.get(name) {
+            Some(first) if first == command => Ok(()),
+            Some(first) => Err(ToolNameTaken {
+                name: name.to_string(),
+                first: first.clone(),
+                command: command.to_string(),
+            }),
+            None => {
+                self.seen.insert(name.to_string(), command.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Two verbs with one MCP tool name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolNameTaken {
+    /// The tool name.
+    pub name: String,
+    /// The verb that has it first.
+    pub first: String,
+    /// The verb that would have it too.
+    pub command: String,
+}
+
+impl fmt::Display for ToolNameTaken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the MCP tool of `{}` would be named `{}`, like the tool of `{}` (a tool name joins the command's words with `_` and writes `-` as `_`); give one of the verbs its own `mcp_name: \"…\"`",
+            self.command, self.name, self.first
+        )
+    }
+}
+
+/// A declared MCP title or output schema that breaks the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputSchemaProblem {
+    /// Not JSON.
+    NotJson {
+        /// What the parser said.
+        reason: String,
+    },
+    /// JSON, but not an object schema (`{"type": "object", …}`).
+    NotAnObjectSchema,
+}
+
+impl fmt::Display for OutputSchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotJson { reason } => write!(
+                f,
+                "the output schema is not JSON ({reason}); write a JSON Schema object such as `{{\"type\": \"object\", \"properties\": {{…}}}}`"
+            ),
+            Self::NotAnObjectSchema => f.write_str(
+                "the output schema must describe an object (`{\"type\": \"object\", …}`): MCP carries a tool's structured output as a JSON object",
+            ),
+        }
+    }
+}
+
+/// A verb's output schema: JSON text of an object schema (`{"type": "object", …}`), as MCP
+/// requires of a tool's `outputSchema`. Without the `serde` feature only its first
+/// character is checked (`{`).
+///
+/// # Errors
+///
+/// [`OutputSchemaProblem`].
+pub fn check_output_schema(schema: &str) -> Result<(), OutputSchemaProblem> {
+    #[cfg(feature = "serde")]
+    {
+        let value: serde_json::Value =
+            serde_json::from_str(schema).map_err(|err| OutputSchemaProblem::NotJson {
+                reason: err.to_string(),
+            })?;
+        if value.get("type").and_then(serde_json::Value::as_str) != Some("object") {
+            return Err(OutputSchemaProblem::NotAnObjectSchema);
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "serde"))]
+    {
+        if schema.trim_start().starts_with('{') {
+            Ok(())
+        } else {
+            Err(OutputSchemaProblem::NotAnObjectSchema)
         }
     }
 }

@@ -12,8 +12,9 @@ use core::fmt;
 use cnv_caps::StabilityProfile;
 
 use crate::rules::{
-    self, ArgDecl, ArgProblem, ArgRules, CommandTooLong, DuplicateSibling, NameProblem, Siblings,
-    TooDeep, VersionProblem,
+    self, ArgDecl, ArgProblem, ArgRules, CommandTooLong, DuplicateSibling, GroupDecl, GroupProblem,
+    NameProblem, OutputSchemaProblem, Siblings, TooDeep, ToolNameProblem, ToolNameTaken, ToolNames,
+    VersionProblem,
 };
 use crate::{GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb};
 
@@ -91,6 +92,48 @@ pub enum GrammarError {
         at: String,
         /// Its declared stability.
         stability: StabilityProfile,
+    },
+    /// An argument group that breaks a rule.
+    #[error("{at}, group `{name}`: {problem}")]
+    InvalidGroup {
+        /// The verb.
+        at: String,
+        /// The group.
+        name: String,
+        /// What is wrong and what to do.
+        problem: GroupProblem,
+    },
+    /// A declared MCP tool name that is not one.
+    #[error("{at}: {problem}")]
+    InvalidToolName {
+        /// The verb.
+        at: String,
+        /// What is wrong with it.
+        problem: ToolNameProblem,
+    },
+    /// Two verbs whose MCP tools would have one name.
+    #[error("{at}: {problem}")]
+    ToolNameTaken {
+        /// The second verb.
+        at: String,
+        /// Both verbs and the name.
+        problem: ToolNameTaken,
+    },
+    /// A declared title that is empty.
+    #[error(
+        "{at}: the title is empty; write the tool's title, or remove it (the help is the title then)"
+    )]
+    EmptyTitle {
+        /// The verb.
+        at: String,
+    },
+    /// A declared output schema that is not a JSON object schema.
+    #[error("{at}: {problem}")]
+    InvalidOutputSchema {
+        /// The verb.
+        at: String,
+        /// What is wrong with it.
+        problem: OutputSchemaProblem,
     },
     /// An argument that contradicts itself or its siblings.
     #[error("{at}, argument `{name}`: {problem}")]
@@ -205,17 +248,28 @@ impl GrammarModel {
         }
         check_siblings("the application", &self.nouns, &[], &mut errors);
         let mut globals = ArgRules::new();
+        let at = "the application's global arguments";
         for arg in self.args.iter() {
             for problem in check_arg(&mut globals, arg, true) {
                 errors.push(GrammarError::InvalidArgument {
-                    at: "the application's global arguments".to_string(),
+                    at: at.to_string(),
                     name: arg.name.to_string(),
                     problem,
                 });
             }
         }
+        for arg in self.args.iter() {
+            for problem in with_decl(arg, |decl| globals.references(decl, true)) {
+                errors.push(GrammarError::InvalidArgument {
+                    at: at.to_string(),
+                    name: arg.name.to_string(),
+                    problem,
+                });
+            }
+        }
+        let mut tools = ToolNames::new();
         for noun in self.nouns.iter() {
-            check_noun(noun, "", "", 1, &globals, &mut errors);
+            check_noun(noun, "", "", 1, &globals, &mut tools, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
@@ -233,6 +287,7 @@ fn check_noun(
     command: &str,
     depth: usize,
     globals: &ArgRules,
+    tools: &mut ToolNames,
     errors: &mut Vec<GrammarError>,
 ) {
     let (at, command) = if parent.is_empty() {
@@ -264,10 +319,10 @@ fn check_noun(
     }
     check_siblings(&at, &noun.nouns, &noun.verbs, errors);
     for verb in noun.verbs.iter() {
-        check_verb(verb, &at, &command, globals, errors);
+        check_verb(verb, &at, &command, globals, tools, errors);
     }
     for child in noun.nouns.iter() {
-        check_noun(child, &at, &command, depth + 1, globals, errors);
+        check_noun(child, &at, &command, depth + 1, globals, tools, errors);
     }
 }
 
@@ -281,7 +336,12 @@ fn check_siblings(
     let names = nouns
         .iter()
         .map(GrammarNoun::name)
-        .chain(verbs.iter().map(GrammarVerb::name));
+        .chain(verbs.iter().map(GrammarVerb::name))
+        .chain(
+            verbs
+                .iter()
+                .flat_map(|verb| verb.aliases.iter().map(AsRef::as_ref)),
+        );
     for name in names {
         if let Err(problem) = siblings.add(name) {
             errors.push(GrammarError::DuplicateName(problem));
@@ -294,11 +354,53 @@ fn check_verb(
     noun: &str,
     nouns: &str,
     globals: &ArgRules,
+    tools: &mut ToolNames,
     errors: &mut Vec<GrammarError>,
 ) {
     let at = format!("{noun} › verb `{}`", verb.name);
     if let Err(problem) = rules::check_command_name(&verb.name, "verb") {
         errors.push(GrammarError::InvalidName {
+            at: at.clone(),
+            problem,
+        });
+    }
+    for alias in verb.aliases.iter() {
+        if let Err(problem) = rules::check_command_name(alias, "verb alias") {
+            errors.push(GrammarError::InvalidName {
+                at: at.clone(),
+                problem,
+            });
+        }
+    }
+    let command = format!("{nouns} {}", verb.name);
+    let tool = match verb.mcp_name.as_deref() {
+        Some(name) => match rules::check_tool_name(name) {
+            Ok(()) => Some(name.to_string()),
+            Err(problem) => {
+                errors.push(GrammarError::InvalidToolName {
+                    at: at.clone(),
+                    problem,
+                });
+                None
+            }
+        },
+        None => Some(rules::tool_name(command.split(' '))),
+    };
+    if let Some(tool) = tool
+        && let Err(problem) = tools.add(&tool, &command)
+    {
+        errors.push(GrammarError::ToolNameTaken {
+            at: at.clone(),
+            problem,
+        });
+    }
+    if verb.title.as_deref().is_some_and(rules::is_blank) {
+        errors.push(GrammarError::EmptyTitle { at: at.clone() });
+    }
+    if let Some(schema) = verb.output_schema.as_deref()
+        && let Err(problem) = rules::check_output_schema(schema)
+    {
+        errors.push(GrammarError::InvalidOutputSchema {
             at: at.clone(),
             problem,
         });
@@ -334,12 +436,54 @@ fn check_verb(
             });
         }
     }
+    for group in verb.groups.iter() {
+        let members: Vec<&str> = group.args.iter().map(AsRef::as_ref).collect();
+        let decl = GroupDecl {
+            name: &group.name,
+            args: &members,
+            required: group.required,
+            multiple: group.multiple,
+        };
+        for problem in rules.group(&decl) {
+            errors.push(GrammarError::InvalidGroup {
+                at: at.clone(),
+                name: group.name.to_string(),
+                problem,
+            });
+        }
+    }
+    for arg in verb.args.iter() {
+        for problem in with_decl(arg, |decl| rules.references(decl, false)) {
+            errors.push(GrammarError::InvalidArgument {
+                at: at.clone(),
+                name: arg.name.to_string(),
+                problem,
+            });
+        }
+    }
 }
 
 /// The problems of `arg`, next in `rules` (as a global argument when `global`).
 fn check_arg(rules: &mut ArgRules, arg: &GrammarArgument, global: bool) -> Vec<ArgProblem> {
-    let values: Vec<&str> = arg.values.iter().map(AsRef::as_ref).collect();
-    let decl = ArgDecl {
+    with_decl(arg, |decl| {
+        if global {
+            rules.global(decl)
+        } else {
+            rules.check(decl)
+        }
+    })
+}
+
+/// `check` of `arg` as the rules see it.
+fn with_decl<T>(arg: &GrammarArgument, check: impl FnOnce(&ArgDecl<'_>) -> T) -> T {
+    fn strs(list: &[crate::Text]) -> Vec<&str> {
+        list.iter().map(AsRef::as_ref).collect()
+    }
+    let values = strs(&arg.values);
+    let aliases = strs(&arg.aliases);
+    let conflicts_with = strs(&arg.conflicts_with);
+    let requires = strs(&arg.requires);
+    check(&ArgDecl {
         name: &arg.name,
         positional: arg.is_positional(),
         short: arg.short(),
@@ -350,12 +494,15 @@ fn check_arg(rules: &mut ArgRules, arg: &GrammarArgument, global: bool) -> Vec<A
         help: &arg.help,
         env: arg.env.as_deref(),
         values: &values,
-    };
-    if global {
-        rules.global(&decl)
-    } else {
-        rules.check(&decl)
-    }
+        value_name: arg.value_name.as_deref(),
+        aliases: &aliases,
+        counted: arg.counted,
+        conflicts_with: &conflicts_with,
+        requires: &requires,
+        range: arg.range,
+        hidden: arg.hidden,
+        mcp: arg.mcp,
+    })
 }
 
 #[cfg(test)]

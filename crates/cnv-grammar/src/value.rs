@@ -121,6 +121,12 @@ impl Scalar {
         )
     }
 
+    /// An integer type, signed or not.
+    #[must_use]
+    pub const fn is_integer(self) -> bool {
+        self.is_unsigned() || self.is_signed()
+    }
+
     /// Whether `text` is a valid value of this scalar, as the type's `FromStr` decides
     /// (every text is a [`Text`](Self::Text); the program's own `FromStr` decides at run
     /// time).

@@ -394,3 +394,242 @@ fn tool_names_are_at_most_128_characters() {
         "{errors}"
     );
 }
+
+/// A release helper's grammar: what a first user reached for (issue 23).
+fn release() -> GrammarModel {
+    use cnv_grammar::{GrammarGroup, ValueRange};
+    let publish = GrammarVerb::new(
+        "publish",
+        "Publish a release",
+        CapabilityContract::network(),
+    )
+    .with_title("Publish")
+    .with_mcp_name("publish_release")
+    .with_output_schema(
+        r#"{"type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]}"#,
+    )
+    .with_alias("ship")
+    .with_arg(
+        GrammarArgument::named("level", "u8", "How loud")
+            .with_range(ValueRange::new(Some(1), Some(10)))
+            .with_default("3")
+            .with_value_name("LEVEL")
+            .with_alias("lvl"),
+    )
+    .with_arg(GrammarArgument::named("json", "bool", "Answer in JSON").conflicts_with("yaml"))
+    .with_arg(GrammarArgument::named("yaml", "bool", "Answer in YAML"))
+    .with_arg(GrammarArgument::named("sign", "bool", "Sign it").requires("key"))
+    .with_arg(GrammarArgument::named("key", "String", "The key").optional())
+    .with_arg(GrammarArgument::named("trace", "bool", "Trace everything").hidden())
+    .with_group(GrammarGroup::new("output", ["json", "yaml"]));
+    GrammarModel::new("release")
+        .with_arg(GrammarArgument::counted("verbose", "Say more").with_short('v'))
+        .with_arg(
+            GrammarArgument::named("profile", "String", "Which profile")
+                .with_default("default")
+                .in_mcp(),
+        )
+        .with_noun(
+            GrammarNoun::new("env", "The environment")
+                .with_verb(GrammarVerb::new(
+                    "show-token",
+                    "Show the token",
+                    CapabilityContract::environment(),
+                ))
+                .with_verb(publish),
+        )
+}
+
+#[test]
+fn tool_names_are_lowercase_words_joined_by_underscores_and_found_back_by_the_same_rule() {
+    let grammar = release();
+    assert_eq!(grammar.validate(), Ok(()));
+    let tools = grammar.to_mcp_tools();
+    assert_valid(&validator("ListToolsResult"), &tools);
+    let names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["env_show_token", "publish_release"]);
+    for name in names {
+        let (path, verb) = grammar.find_tool(name).expect("found by its tool name");
+        assert_eq!(path.tool_name(verb), name);
+    }
+    assert!(
+        grammar.find_tool("env_publish").is_none(),
+        "declared names replace the derived"
+    );
+    // `env show-token` and `env show token` would share a tool name: refused, until one
+    // declares its own.
+    let clash = |mcp_name: Option<&'static str>| {
+        let mut token = GrammarVerb::new("token", "The token", CapabilityContract::pure());
+        if let Some(name) = mcp_name {
+            token = token.with_mcp_name(name);
+        }
+        GrammarModel::new("app").with_noun(
+            GrammarNoun::new("env", "Env")
+                .with_verb(GrammarVerb::new(
+                    "show-token",
+                    "Show",
+                    CapabilityContract::pure(),
+                ))
+                .with_noun(GrammarNoun::new("show", "Show").with_verb(token)),
+        )
+    };
+    let errors = clash(None).validate().unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert!(
+        errors.to_string().contains(
+            "the MCP tool of `env show token` would be named `env_show_token`, like the tool of `env show-token`"
+        ),
+        "{errors}"
+    );
+    assert_eq!(clash(Some("env_token")).validate(), Ok(()));
+    let errors = clash(Some("Env-Token")).validate().unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("`Env-Token` is not an MCP tool name"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn titles_output_schemas_and_mcp_globals_reach_the_manifest() {
+    let tools = release().to_mcp_tools();
+    let show = &tools["tools"][0];
+    let publish = &tools["tools"][1];
+    // Without a declared title, the help is the title.
+    assert_eq!(show["title"], "Show the token");
+    assert_eq!(show["annotations"]["title"], "Show the token");
+    assert_eq!(publish["title"], "Publish");
+    assert_eq!(publish["outputSchema"]["required"], json!(["url"]));
+    assert!(show.get("outputSchema").is_none());
+    // `--verbose` is the command line's; `--profile` is declared for MCP.
+    let properties = show["inputSchema"]["properties"].as_object().unwrap();
+    assert!(!properties.contains_key("verbose"), "{properties:?}");
+    assert_eq!(properties["profile"]["default"], "default");
+    let tool_validator = validator("Tool");
+    for tool in tools["tools"].as_array().unwrap() {
+        assert_valid(&tool_validator, tool);
+    }
+}
+
+#[test]
+fn clap_attributes_reach_the_tool_schemas() {
+    let tools = release().to_mcp_tools();
+    let input = &tools["tools"][1]["inputSchema"];
+    let properties = input["properties"].as_object().unwrap();
+    assert_eq!(properties["level"]["minimum"], 1);
+    assert_eq!(properties["level"]["maximum"], 10);
+    assert_eq!(properties["level"]["default"], 3);
+    assert!(
+        !properties.contains_key("trace"),
+        "hidden arguments are nobody's to see"
+    );
+    assert_eq!(properties["json"]["x-cnv-conflicts-with"], json!(["yaml"]));
+    assert_eq!(input["dependentRequired"], json!({"sign": ["key"]}));
+    assert_eq!(
+        input["x-cnv-groups"],
+        json!([{"name": "output", "args": ["json", "yaml"], "required": false, "multiple": false}])
+    );
+    // A counted switch is an integer, wherever it is declared for MCP.
+    let counted = GrammarModel::new("app").with_noun(
+        GrammarNoun::new("n", "N").with_verb(
+            GrammarVerb::new("v", "V", CapabilityContract::pure())
+                .with_arg(GrammarArgument::counted("verbose", "Say more").with_short('v')),
+        ),
+    );
+    assert_eq!(counted.validate(), Ok(()));
+    let tools = counted.to_mcp_tools();
+    assert_eq!(
+        tools["tools"][0]["inputSchema"]["properties"]["verbose"],
+        json!({"type": "integer", "minimum": 0, "maximum": 255, "default": 0,
+               "description": "Say more", "x-cnv-value-type": "u8", "x-cnv-flag": "-v, --verbose"})
+    );
+    assert_valid(&validator("ListToolsResult"), &tools);
+}
+
+#[test]
+fn the_new_fields_survive_the_json_round_trip() {
+    let grammar = release();
+    let json = serde_json::to_string_pretty(&grammar).expect("serializes");
+    let back = GrammarModel::from_json(&json).expect("loads and validates");
+    // Equal as JSON: the output schema is kept as JSON, so its text comes back compact.
+    let value: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), value);
+    assert_eq!(back.to_mcp_tools(), grammar.to_mcp_tools());
+    let publish = &value["nouns"][0]["verbs"][1];
+    // The output schema is written as JSON, not as a string holding it.
+    assert_eq!(publish["output_schema"]["type"], "object");
+    assert_eq!(publish["aliases"], json!(["ship"]));
+    assert_eq!(publish["mcp_name"], "publish_release");
+    assert_eq!(
+        publish["args"][0],
+        json!({"name": "level", "value_type": "u8", "help": "How loud", "positional": false,
+               "required": false, "default": "3", "multiple": false, "value_name": "LEVEL",
+               "aliases": ["lvl"], "range": {"min": 1, "max": 10}})
+    );
+    assert_eq!(value["args"][0]["counted"], true);
+    assert_eq!(value["args"][1]["mcp"], true);
+}
+
+#[test]
+fn every_new_rule_is_checked_when_a_model_is_validated() {
+    use cnv_grammar::{GrammarGroup, ValueRange};
+    let verb = GrammarVerb::new("v", "V", CapabilityContract::pure())
+        .with_title(" ")
+        .with_output_schema("[1, 2]")
+        .with_alias("help")
+        .with_arg(
+            GrammarArgument::named("level", "f64", "L").with_range(ValueRange::new(Some(1), None)),
+        )
+        .with_arg(
+            GrammarArgument::named("n", "u8", "N")
+                .with_range(ValueRange::new(Some(5), Some(300)))
+                .with_default("4"),
+        )
+        .with_arg(GrammarArgument::named("force", "bool", "F").with_value_name("YES"))
+        .with_arg(GrammarArgument::positional("path", "String", "P").with_alias("file"))
+        .with_arg(GrammarArgument::named("x", "String", "X").hidden())
+        .with_arg(
+            GrammarArgument::named("y", "String", "Y")
+                .optional()
+                .in_mcp(),
+        )
+        .with_arg(
+            GrammarArgument::named("z", "bool", "Z")
+                .conflicts_with("z")
+                .conflicts_with("yy")
+                .requires("force")
+                .conflicts_with("force"),
+        )
+        .with_arg(GrammarArgument::counted("verbose", "V").with_default("1"))
+        .with_group(GrammarGroup::new("pick", ["force", "path", "nope"]));
+    let grammar = GrammarModel::new("app").with_noun(GrammarNoun::new("n", "N").with_verb(verb));
+    let errors = grammar.validate().unwrap_err();
+    let text = errors.to_string();
+    for expected in [
+        "verb `v`: `help` is reserved",
+        "the title is empty",
+        "the output schema must describe an object",
+        "argument `level`: a range bounds an integer, and `f64` is not one",
+        "argument `n`: the bound `300` is not a valid `u8`",
+        "argument `n`: the default `4` is outside the range `5..=300`",
+        "argument `force`: a switch takes no value, so it has no value name",
+        "argument `path`: a positional argument has no flag to give another name",
+        "argument `x`: a hidden argument cannot be required",
+        "argument `y`: `mcp` is for the app's global arguments",
+        "argument `z`: `z` names itself in `conflicts_with`",
+        "argument `z`: `conflicts_with` names `yy`, which is no argument or group of this verb (did you mean `y`?)",
+        "argument `z`: `force` is both in `conflicts_with` and in `requires`",
+        "argument `verbose`: a counted switch is how many times it was given",
+        "group `pick`: `path` is required, so a group could not make it one of several choices",
+        "group `pick`: `nope` is no argument of this verb",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    assert_eq!(errors.len(), 16, "{text}");
+}

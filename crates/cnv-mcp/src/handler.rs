@@ -54,13 +54,12 @@ impl Shared {
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
-        // The manifest lists the verbs in the grammar's order: the n-th tool is the n-th
-        // verb (the same pairing `Cli::mcp_tools` makes with the capability rows).
-        let commands = list
-            .tools
-            .iter()
-            .zip(cli.model().verbs())
-            .map(|(tool, (path, verb))| (tool.name.to_string(), path.command(verb)))
+        // Each verb's tool is named by the grammar's one rule (`NounPath::tool_name`), the
+        // one the manifest was written with.
+        let commands = cli
+            .model()
+            .verbs()
+            .map(|(path, verb)| (path.tool_name(verb), path.command(verb)))
             .collect();
         let model = cli.model();
         let app = model.app_name();

@@ -142,7 +142,7 @@ pub trait McpBuilder: Sized {
     fn mcp_allow_remote(self) -> Self;
 }
 
-impl McpBuilder for CliBuilder<Mcp> {
+impl<B> McpBuilder for CliBuilder<Mcp, B> {
     fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self {
         self.configure_server(|mcp| mcp.idle_timeout = Some(timeout))
     }

@@ -114,13 +114,17 @@ pub type Cli = cnv_cli::Cli<cnv_mcp::Mcp>;
 #[cfg(not(feature = "mcp"))]
 pub type Cli = cnv_cli::Cli<cnv_cli::NoServer>;
 
-/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one.
+/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one. `B`
+/// is what the compiler knows of the handlers bound so far ([`cli::CheckedAtBuild`] for a
+/// grammar made at run time).
 #[cfg(feature = "mcp")]
-pub type CliBuilder = cnv_cli::CliBuilder<cnv_mcp::Mcp>;
+pub type CliBuilder<B = cnv_cli::CheckedAtBuild> = cnv_cli::CliBuilder<cnv_mcp::Mcp, B>;
 
-/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one.
+/// The builder of a [`Cli`] (see [`cli::CliBuilder`]): [`Cli::builder`] makes one. `B`
+/// is what the compiler knows of the handlers bound so far ([`cli::CheckedAtBuild`] for a
+/// grammar made at run time).
 #[cfg(not(feature = "mcp"))]
-pub type CliBuilder = cnv_cli::CliBuilder<cnv_cli::NoServer>;
+pub type CliBuilder<B = cnv_cli::CheckedAtBuild> = cnv_cli::CliBuilder<cnv_cli::NoServer, B>;
 
 #[doc(inline)]
 pub use cnv_typestate::{EscalationError, EscalationPolicy, HumanApproval, TypedSession};
@@ -167,8 +171,8 @@ pub mod prelude {
     pub use cnv_caps::{bands::*, classes::*};
     #[doc(no_inline)]
     pub use cnv_grammar::{
-        ArgumentKind, GrammarArgument, GrammarModel, GrammarNoun, GrammarVerb, PossibleValues,
-        value_enum,
+        ArgumentKind, GrammarArgument, GrammarGroup, GrammarModel, GrammarNoun, GrammarVerb,
+        OutputSchema, PossibleValues, ValueRange, value_enum,
     };
     #[doc(no_inline)]
     pub use cnv_grammar_macros::grammar_dsl;

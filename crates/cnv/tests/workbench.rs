@@ -94,7 +94,7 @@ fn help_lists_every_noun_and_the_gate() {
         help.contains("Capability: ReadWriteFS (risk 6), band Fast"),
         "{help}"
     );
-    assert!(help.contains("--content <content>"), "{help}");
+    assert!(help.contains("--content <CONTENT>"), "{help}");
     assert!(help.contains("-a, --append"), "{help}");
 }
 
@@ -169,9 +169,9 @@ fn an_agent_s_escape_sequences_in_a_refused_argument_reach_the_terminal_escaped(
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(
-            "invalid value '1.2.3.4:x\\u{001b}]0;owned\\u{0007}\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<addr>'"
+            "invalid value '1.2.3.4:x\\u{001b}]0;owned\\u{0007}\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<ADDR>'"
         ) || stderr.contains(
-            "invalid value '1.2.3.4:x\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<addr>'"
+            "invalid value '1.2.3.4:x\\u{202e}\\u{000a}Usage: workbench workspace wipe' for '<ADDR>'"
         ),
         "{stderr}"
     );
@@ -550,7 +550,7 @@ fn malformed_input_is_a_clear_error_and_never_a_panic() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr)
-            .contains("invalid value 'not-an-address' for '<addr>': invalid socket address syntax"),
+            .contains("invalid value 'not-an-address' for '<ADDR>': invalid socket address syntax"),
         "{}",
         text(&out.stderr)
     );

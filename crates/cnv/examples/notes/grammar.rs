@@ -1,6 +1,7 @@
 //! The grammar of the `notes` example, in its own file so that its tests can use the same
-//! constant: a global `--verbose`, a folder that can come from the environment, a sort
-//! order with a fixed list of values, and a routine write that no person confirms.
+//! constant: a global, counted `-v`, a folder that can come from the environment (declared
+//! once, in a set every verb uses), a sort order with a fixed list of values, and a
+//! routine write that no person confirms.
 
 use cnv::prelude::*;
 
@@ -19,7 +20,10 @@ value_enum! {
 grammar_dsl! {
     /// Every command of the notes tool.
     pub(crate) static GRAMMAR = app "notes" version "0.1.0" help "Notes kept as text files in the operator's workspace" {
-        args: [-v --verbose: bool "Say what each command does, on standard error"],
+        args: [-v --verbose: u8 count "Say what each command does, on standard error (-vv: more)"],
+        sets: [
+            folder: [--folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace"],
+        ],
         noun "note" help "Notes, one text file each" {
             verb "add" {
                 capability: ReadWriteFS,
@@ -29,7 +33,7 @@ grammar_dsl! {
                 args: [
                     title: String "The note's title: its file name, without `.txt`",
                     --body: String "The text of the note",
-                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                    ..folder,
                 ],
             }
             verb "list" {
@@ -38,7 +42,7 @@ grammar_dsl! {
                 help: "List the notes",
                 args: [
                     --sort: Sort = "name" in Sort "How to order them",
-                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                    ..folder,
                 ],
             }
             verb "show" {
@@ -47,7 +51,7 @@ grammar_dsl! {
                 help: "Print a note",
                 args: [
                     title: String "The note's title",
-                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                    ..folder,
                 ],
             }
             verb "delete" {
@@ -56,7 +60,7 @@ grammar_dsl! {
                 help: "Delete a note (a person confirms)",
                 args: [
                     title: String "The note's title",
-                    --folder: String = "notes" env "NOTES_FOLDER" "The folder of notes, in the workspace",
+                    ..folder,
                 ],
             }
         }

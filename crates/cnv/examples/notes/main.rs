@@ -51,7 +51,7 @@ fn add(call: &Invocation<'_, ReadWriteFS>, args: note::Add) -> Result<Output, Ha
     let path = file_of(&args.folder, &args.title)?;
     workspace.create_dir_all(&args.folder)?;
     workspace.write(&path, args.body.as_bytes())?;
-    if args.verbose {
+    if args.verbose > 0 {
         eprintln!("wrote {} bytes to {}", args.body.len(), path.display());
     }
     Ok(Output::text(format!("added {}", args.title))
@@ -78,8 +78,13 @@ fn list(call: &Invocation<'_, ReadOnlyFS>, args: note::List) -> Result<Output, H
         Sort::Name => notes.sort(),
         Sort::Size => notes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
     }
-    if args.verbose {
+    if args.verbose > 0 {
         eprintln!("{} notes in {}, by {}", notes.len(), args.folder, args.sort);
+    }
+    if args.verbose > 1 {
+        for (title, size) in &notes {
+            eprintln!("  {title}: {size} bytes");
+        }
     }
     let text: Vec<String> = notes.iter().map(|(title, _)| title.clone()).collect();
     let data: Vec<_> = notes
@@ -102,7 +107,7 @@ fn delete(call: &Invocation<'_, ReadWriteFS>, args: note::Delete) -> Result<Outp
     call.workspace()?.remove_file(&path).map_err(|err| {
         HandlerError::from(err).context(format!("deleting the note {}", args.title))
     })?;
-    if args.verbose {
+    if args.verbose > 0 {
         eprintln!("removed {}", path.display());
     }
     Ok(Output::text(format!("deleted {}", args.title)).with_data(json!({ "title": args.title })))
