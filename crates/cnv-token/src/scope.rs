@@ -4,7 +4,7 @@
 //!
 //! | scope | grants |
 //! |---|---|
-//! | `cnv:ReadWriteFS` | every verb of `ReadWriteFS` and of every class below it in the escalation order (`Pure`, `ReadOnlyFS`, `Environment`, `Network`) |
+//! | `cnv:ReadWriteFS` | every verb of `ReadWriteFS` and of every class below it in the escalation order (the classes' one ordered list: `cnv_caps::CapabilityClass::ALL`) |
 //! | `cnv:file.write` | the verb `file write` alone (nested nouns joined with `.`: `cnv:cloud.bucket.list`) |
 //!
 //! A scope is a ceiling, never a pass: the gate still asks what the verb needs (a

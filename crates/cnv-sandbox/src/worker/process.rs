@@ -414,10 +414,13 @@ impl Worker {
 }
 
 impl Drop for Worker {
-    /// Kills the worker, with everything it started; the spawner thread reaps it, so that
-    /// a command line that is ending does not wait for a PID namespace to be torn down.
+    /// Kills the worker, with everything it started. A worker of a class that runs no
+    /// programs has nothing else to wait for: the spawner thread reaps it, so a command line
+    /// that is ending does not wait for its PID namespace to be torn down. One that may have
+    /// started programs is waited for here, so none of them is still ending when the
+    /// command line has.
     fn drop(&mut self) {
-        if !self.alive {
+        if !self.alive || crate::Grant::of(self.spec.class).execute {
             self.kill();
             return;
         }
