@@ -7,7 +7,7 @@ use std::io;
 use std::time::Instant;
 
 use cnv_audit::{AuditEntry, CallOrigin, CallRecord, CallResult, MAX_LINE_BYTES};
-use cnv_caps::{CapabilityClass, ResourceBand, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, Rule, SessionId};
 use cnv_grammar::GrammarArgument;
 use cnv_grammar::rules::JUSTIFICATION_ARGUMENT;
 use cnv_typestate::RunMode;
@@ -124,7 +124,7 @@ impl<S: Serve> Cli<S> {
         ) {
             Err(Early::Usage(err)) => {
                 let outcome = CallOutcome::InvalidArguments {
-                    message: clap_message(&err),
+                    message: self.worded_for_a_tool_call(call.command, &clap_message(&err)),
                 };
                 self.refused_before_the_gate(call, &console, outcome)
             }
@@ -345,6 +345,21 @@ fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutc
                     class.describe()
                 );
             }
+            // The command line's hints (`--agent`, `--yes`, a terminal) mean nothing to a
+            // tool call: say who can run it instead.
+            match refusal.rule {
+                Rule::DangerousNeverAutonomous | Rule::HumanApproval => {
+                    refusal.hint = "no tool call can run it: only a person can, from the \
+                                    program's own command line, where they approve it"
+                        .to_owned();
+                }
+                Rule::HumanConfirmation => {
+                    refusal.hint = "no tool call can run it: only a person can, from the \
+                                    program's own command line, where they confirm it"
+                        .to_owned();
+                }
+                _ => {}
+            }
             CallOutcome::Refused(refusal)
         }
         CallOutcome::Ran(_)
@@ -396,6 +411,48 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+impl<S: Serve> Cli<S> {
+    /// clap's `message` about a call of `command` as a tool call reads it: each argument
+    /// named as the agent named it (``argument `level` ``), not as the command line spells
+    /// it (`'--level <LEVEL>'`), and no tip about the command line's own syntax.
+    fn worded_for_a_tool_call(&self, command: &str, message: &str) -> String {
+        let mut spelled: Vec<(String, String)> = Vec::new();
+        {
+            let root = self.lock_command();
+            let mut level: &clap::Command = &root;
+            let mut levels = vec![level];
+            for word in command.split(' ') {
+                match level.find_subcommand(word) {
+                    Some(sub) => {
+                        level = sub;
+                        levels.push(sub);
+                    }
+                    None => break,
+                }
+            }
+            for arg in levels.iter().flat_map(|level| level.get_arguments()) {
+                // The gate's `--justify` is the agent's `justification`.
+                let name = match arg.get_id().as_str() {
+                    crate::command::global::JUSTIFY => JUSTIFICATION_ARGUMENT.to_owned(),
+                    other => other.to_owned(),
+                };
+                spelled.push((arg.to_string(), name));
+            }
+        }
+        // The longest spelling first, so `--level <LEVEL>` is replaced before `--level`.
+        spelled.sort_by_key(|(spelling, _)| std::cmp::Reverse(spelling.len()));
+        let mut worded = message.split(" tip: ").next().unwrap_or(message).to_owned();
+        for (spelling, name) in &spelled {
+            for quoted in [format!("'{spelling}'"), spelling.clone()] {
+                if worded.contains(&quoted) {
+                    worded = worded.replace(&quoted, &format!("argument `{name}`"));
+                }
+            }
+        }
+        worded
+    }
+}
+
 /// clap's message without its `error: ` prefix, its usage lines and its `--help` hint,
 /// escaped as the command line shows it ([`clap_text`]): the words it quotes are the
 /// agent's, and the message reaches the audit trail and whoever reads the answer.
@@ -403,7 +460,7 @@ pub(crate) fn clap_message(err: &clap::Error) -> String {
     let text = clap_text(err);
     let message: Vec<&str> = text
         .lines()
-        .map(str::trim_end)
+        .map(str::trim)
         .filter(|line| {
             !line.is_empty()
                 && !line.starts_with("Usage:")

@@ -990,17 +990,37 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
     ) {
         CallOutcome::Refused(refusal) => {
             assert_eq!(refusal.rule, cnv_typestate::Rule::DangerousNeverAutonomous);
+            // Worded for a tool call: no command-line flag to try.
+            assert!(!refusal.hint.contains("--"), "{}", refusal.hint);
+            assert!(
+                refusal.hint.contains("only a person can"),
+                "{}",
+                refusal.hint
+            );
         }
         other => panic!("{other:?}"),
     }
     let before = runs.load(Ordering::SeqCst);
     // Malformed arguments: answered, nothing runs.
     for (command, arguments, needle) in [
-        ("do calc", json!({ "n": "many" }), "invalid value 'many'"),
+        // Worded for a tool call: the argument by its name, never as a flag.
+        (
+            "do calc",
+            json!({ "n": "many" }),
+            "invalid value 'many' for argument `n`",
+        ),
         ("do calc", json!({ "n": [1, 2] }), "not a list"),
         ("do calc", json!({ "m": 1 }), "takes no argument `m`"),
-        ("do calc", json!({}), "required"),
-        ("do calc", json!({ "n": "-5" }), "invalid value '-5'"),
+        (
+            "do calc",
+            json!({}),
+            "required arguments were not provided: argument `n`",
+        ),
+        (
+            "do calc",
+            json!({ "n": "-5" }),
+            "invalid value '-5' for argument `n`",
+        ),
         // What clap quotes of an agent's value is escaped in the answer and the trail.
         (
             "do calc",
@@ -1017,6 +1037,11 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
                     !message.contains(['\u{1b}', '\u{202e}', '\n']),
                     "{arguments}: {message}"
                 );
+                assert!(
+                    !message.contains("--"),
+                    "a flag in a tool call's error: {message}"
+                );
+                assert!(!message.contains("tip:"), "{message}");
             }
             other => panic!("{arguments}: {other:?}"),
         }
