@@ -210,3 +210,8 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide.md")]
 pub struct GuideDoctests;
+
+/// "Coming from clap": its example compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/coming-from-clap.md")]
+pub struct ComingFromClapDoctests;
