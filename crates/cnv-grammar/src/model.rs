@@ -1258,7 +1258,7 @@ impl GrammarArgument {
     #[must_use]
     pub fn placeholder(&self) -> String {
         self.value_name.as_deref().map_or_else(
-            || crate::rules::default_value_name(&self.name),
+            || crate::value::default_value_name(&self.name),
             ToString::to_string,
         )
     }
@@ -1309,8 +1309,8 @@ impl GrammarArgument {
     /// `char`, or [`Text`](crate::rules::Scalar::Text) (parsed by the program's
     /// `FromStr`). A command line chooses its parser with it.
     #[must_use]
-    pub fn scalar(&self) -> crate::rules::Scalar {
-        crate::rules::Scalar::of(&self.value_type)
+    pub fn scalar(&self) -> crate::value::Scalar {
+        crate::value::Scalar::of(&self.value_type)
     }
 
     /// Whether it is a switch: a named `bool` argument, `true` when present.

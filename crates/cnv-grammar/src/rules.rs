@@ -30,7 +30,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use crate::model::ValueRange;
-pub use crate::value::Scalar;
+pub use crate::value::{Scalar, default_value_name};
 
 /// How deeply nouns may nest: `app a b c … verb` has at most this many nouns.
 pub const MAX_NOUN_DEPTH: usize = 8;
@@ -997,25 +997,6 @@ pub const CONFLICTS_WITH: &str = "conflicts_with";
 
 /// The clause `requires`, as problems name it.
 pub const REQUIRES: &str = "requires";
-
-/// The value name a named or positional argument shows in `--help` when none is
-/// declared: its name in capitals, with `-` written `_` (`timeout-ms` is `TIMEOUT_MS`).
-///
-/// ```
-/// assert_eq!(cnv_grammar::rules::default_value_name("timeout-ms"), "TIMEOUT_MS");
-/// ```
-#[must_use]
-pub fn default_value_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_uppercase()
-            }
-        })
-        .collect()
-}
 
 /// Whether `text` is a value name: one word of ASCII letters, digits, `_` and `-`.
 #[must_use]

@@ -194,3 +194,22 @@ mod tests {
         assert!(Scalar::Text.accepts(""));
     }
 }
+
+/// The value name a named or positional argument shows in `--help` when none is
+/// declared: its name in capitals, with `-` written `_` (`timeout-ms` is `TIMEOUT_MS`).
+///
+/// ```
+/// assert_eq!(cnv_grammar::rules::default_value_name("timeout-ms"), "TIMEOUT_MS");
+/// ```
+#[must_use]
+pub fn default_value_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
