@@ -216,7 +216,7 @@ impl Drop for StopOnDrop {
 /// Serves `server` over `transport` on a thread of `scope` and connects a client to it.
 fn serve_cnv<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
-    server: &'scope McpServer<'_>,
+    server: &'scope McpServer,
     transport: Transport,
     client_runtime: &tokio::runtime::Runtime,
 ) -> (Client, StopOnDrop) {
@@ -352,7 +352,7 @@ fn interleaved_report(transport: Transport) {
         "cnv without the sandbox",
         "rmcp plain (no gate)",
     ];
-    let servers: Vec<McpServer<'_>> = clis
+    let servers: Vec<McpServer> = clis
         .iter()
         .map(|cli| cli.mcp_server().expect("settings").quiet())
         .collect();
