@@ -479,6 +479,8 @@ impl Probe {
     fn start(which: &str) -> Option<Self> {
         let mut child = Command::new(std::env::current_exe().ok()?)
             .env("CNV_MCP_PROBE", which)
+            // The probe holds 10,100 sessions open: ten times cnv's default cap.
+            .env("CNV_MCP_MAX_SESSIONS", "20000")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
