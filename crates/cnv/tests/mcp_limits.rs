@@ -874,7 +874,7 @@ fn a_handler_s_console_is_in_its_result() {
     assert!(
         !said
             .iter()
-            .any(|line| line.contains(MARKER) || line.chars().any(|c| c.is_control())),
+            .any(|line| line.contains(MARKER) || line.chars().any(char::is_control)),
         "the handler's console reached the server's standard error: {said:?}"
     );
 }
