@@ -8,7 +8,10 @@
 //! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
 //! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
 //! program that serves by itself calls [`McpCli::mcp_server`] and one of
-//! [`McpServer`]'s `serve_*` methods; the builder's MCP settings are [`McpBuilder`]'s.
+//! [`McpServer`]'s `serve_*` methods, after calling
+//! [`Cli::serve_as_worker_if_asked`](cnv_cli::Cli::serve_as_worker_if_asked) at the top
+//! of its `main` (so that its handlers run in worker processes of itself); the builder's
+//! MCP settings are [`McpBuilder`]'s.
 //!
 //! * **One source of tools**: `tools/list` is [`Cli::mcp_tools`](cnv_cli::Cli::mcp_tools), the manifest
 //!   `--mcp-tools` prints. No tool has an argument that reaches the workspace, the audit
@@ -25,7 +28,6 @@
 //!   and version and removed when the connection ends, on HTTP `DELETE` or after the
 //!   operator's idle timeout ([`MCP_IDLE_TIMEOUT_ENV`]). A request of a session that is
 //!   not in the registry is refused.
-//!
 //! * **Bounded by the operator** ([`McpLimits`]): at most 1,000 HTTP sessions at once
 //!   (one more `initialize` is answered `503` with `Retry-After`); a request's header
 //!   must arrive within 10 s and its body within 30 s (a half-sent request is dropped);
@@ -374,6 +376,8 @@ impl McpError {
 /// use cnv_mcp::{Mcp, McpCli};
 /// # fn cli() -> cnv_cli::Cli<Mcp> { unimplemented!() }
 /// let cli = cli();
+/// // Started again as one of its own workers, the program serves calls and exits here.
+/// cli.serve_as_worker_if_asked();
 /// let server = cli.mcp_server()?;
 /// server.serve_http("127.0.0.1:0".parse()?, |addr| eprintln!("serving http://{addr}/mcp"))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
