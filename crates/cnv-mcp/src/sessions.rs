@@ -4,8 +4,8 @@
 //! on standard error with the number of sessions open; and the operator's cap on how many
 //! HTTP sessions may be open at once ([`SessionCap`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::SessionId;
@@ -20,6 +20,10 @@ const MAX_CLIENT_TEXT: usize = 128;
 pub(crate) struct Sessions {
     registry: Arc<SessionRegistry>,
     quiet: AtomicBool,
+    /// Held while a change is made and told, so that the lines say the counts in the
+    /// order the changes were made (two sessions closing at once used to print their
+    /// counts the other way round, and the last line said one was still open).
+    telling: Mutex<()>,
 }
 
 /// One open MCP session, as its handler keeps it.
@@ -60,6 +64,7 @@ impl Sessions {
         Self {
             registry,
             quiet: AtomicBool::new(false),
+            telling: Mutex::new(()),
         }
     }
 
@@ -86,6 +91,7 @@ impl Sessions {
                 session.client_version
             ))
             .build();
+        let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         self.registry.register(Arc::new(handle))?;
         if !self.quiet.load(Ordering::Relaxed) {
             eprintln!(
@@ -111,6 +117,7 @@ impl Sessions {
     /// Removes the session of `id` (closed first, so that a handle still held elsewhere
     /// says so); `why` says what ended it. Removing it twice is removing it once.
     pub(crate) fn close(&self, id: &SessionId, why: &str) {
+        let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(handle) = self.registry.remove(id) {
             let _ = handle.close();
             if !self.quiet.load(Ordering::Relaxed) {
