@@ -3,12 +3,15 @@
 //! * `mcp/call_stdio` — one `tools/call` round trip of a `Pure` verb (`calc add`) over
 //!   the stdio transport, here an in-memory pipe (a process's pipes add the same system
 //!   calls to both), measured from rmcp's own client. `cnv` is the server every `Cli`
-//!   serves with `--mcp-serve`: the registry lookup of the session, the dispatcher hop
-//!   off the async runtime, clap's parsing, the gate's type-state session audited to
-//!   memory (no log configured), the handler on a worker the kernel confines to `Pure`.
-//!   `cnv audited` adds the operator's signed log (hash-chained, a signature at each
-//!   call's end). `rmcp plain` is an rmcp `ServerHandler` that lists the same tool and runs
-//!   the same arithmetic inline in `call_tool`.
+//!   serves with `--mcp-serve`: the registry lookup of the session, the call run on a
+//!   thread of the runtime's blocking pool, clap's parsing, the gate's type-state session
+//!   audited to memory (no log configured), the handler in a worker process the kernel
+//!   confines to `Pure` (this bench's `main` serves as that worker when it is started as
+//!   one, as a program built on cnv does). `cnv audited` adds the operator's signed log
+//!   (hash-chained, a signature at each call's end). `cnv without the sandbox` runs the
+//!   handler on the calling thread (`CliBuilder::without_sandbox`). `rmcp plain` is an
+//!   rmcp `ServerHandler` that lists the same tool and runs the same arithmetic inline in
+//!   `call_tool`.
 //! * `mcp/call_http` — the same over streamable HTTP (rmcp's reqwest client, loopback);
 //!   the plain peer is rmcp's `StreamableHttpService` on its `LocalSessionManager`, in
 //!   axum, as cnv's is.
@@ -216,7 +219,7 @@ impl Drop for StopOnDrop {
 /// Serves `server` over `transport` on a thread of `scope` and connects a client to it.
 fn serve_cnv<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
-    server: &'scope McpServer<'_>,
+    server: &'scope McpServer,
     transport: Transport,
     client_runtime: &tokio::runtime::Runtime,
 ) -> (Client, StopOnDrop) {
@@ -352,7 +355,7 @@ fn interleaved_report(transport: Transport) {
         "cnv without the sandbox",
         "rmcp plain (no gate)",
     ];
-    let servers: Vec<McpServer<'_>> = clis
+    let servers: Vec<McpServer> = clis
         .iter()
         .map(|cli| cli.mcp_server().expect("settings").quiet())
         .collect();
@@ -476,6 +479,8 @@ impl Probe {
     fn start(which: &str) -> Option<Self> {
         let mut child = Command::new(std::env::current_exe().ok()?)
             .env("CNV_MCP_PROBE", which)
+            // The probe holds 10,100 sessions open: ten times cnv's default cap.
+            .env("CNV_MCP_MAX_SESSIONS", "20000")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -665,6 +670,10 @@ fn sessions_report() {
 criterion::criterion_group!(benches, call_stdio, call_http);
 
 fn main() {
+    // Started again as a worker, this program serves the handler's calls in a confined
+    // process and exits; otherwise every server below runs its handlers in such workers,
+    // as a program's users get (the command lines all bind the same handler).
+    cli(None).serve_as_worker_if_asked();
     if let Ok(which) = std::env::var("CNV_MCP_PROBE") {
         probe(&which);
         return;

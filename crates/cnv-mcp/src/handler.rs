@@ -1,14 +1,16 @@
 //! The MCP handler: one instance per MCP session (the stdio connection; each HTTP
-//! session, made by the transport's factory), sharing the server's tools, registry and
-//! call queue.
+//! session, made by the transport's factory), sharing the server's tools, registry,
+//! command line and calls.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
+use axum::http::request::Parts;
 use cnv_audit::McpTransport;
 use cnv_caps::SessionId;
+use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
     CustomResult, ErrorCode, Implementation, InitializeRequestParams, InitializeResult,
@@ -18,13 +20,13 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::Semaphore;
 
 use cnv_cli::{CallOutcome, CancelToken, Cli};
 
-use crate::dispatch::{Called, Job};
-use crate::sessions::{Session, Sessions};
-use crate::{Mcp, McpError};
+use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
+use crate::sessions::{Session, SessionPlace, Sessions};
+use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
 /// sessions (2026-07-28 has neither, and a session is what the registry holds).
@@ -38,7 +40,11 @@ pub(crate) struct Shared {
     commands: HashMap<String, String>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
-    jobs: mpsc::Sender<Job>,
+    /// The command line the calls go to (a clone: its parts are shared).
+    cli: Cli<Mcp>,
+    /// The server's calls: its places, those under way.
+    pub(crate) calls: Arc<Calls>,
+    pub(crate) limits: McpLimits,
 }
 
 impl Shared {
@@ -50,7 +56,7 @@ impl Shared {
     pub(crate) fn new(
         cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
-        jobs: mpsc::Sender<Job>,
+        limits: McpLimits,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
@@ -84,7 +90,9 @@ impl Shared {
             commands,
             info,
             sessions,
-            jobs,
+            cli: cli.clone(),
+            calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
+            limits,
         }))
     }
 }
@@ -96,8 +104,13 @@ pub(crate) struct CnvServer {
     /// Set by `initialize`; its registry entry is removed when the handler is dropped
     /// (the connection or the HTTP session's worker ended).
     session: OnceLock<Session>,
-    /// Calls under way (stdio: the idle timeout waits for them).
-    busy: Option<Arc<AtomicUsize>>,
+    /// Its place under the HTTP sessions cap, kept while the session lives.
+    place: OnceLock<SessionPlace>,
+    /// The places of its calls that run at once.
+    running: Arc<Semaphore>,
+    /// Its calls under way, counted here when the transport does not (HTTP; the stdio
+    /// transport gives each call a ticket as it reads it).
+    under_way: Arc<Counter>,
 }
 
 /// The extension the HTTP session manager puts on an `initialize` message: the id of
@@ -106,18 +119,38 @@ pub(crate) struct CnvServer {
 pub(crate) struct HttpSession(pub(crate) SessionId);
 
 impl CnvServer {
-    /// A handler for a session over `transport`; `busy` counts its calls under way.
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        transport: McpTransport,
-        busy: Option<Arc<AtomicUsize>>,
-    ) -> Self {
+    /// A handler for a session over `transport`.
+    pub(crate) fn new(shared: Arc<Shared>, transport: McpTransport) -> Self {
+        let running = Arc::new(Semaphore::new(shared.limits.calls_per_session));
         Self {
             shared,
             transport,
             session: OnceLock::new(),
-            busy,
+            place: OnceLock::new(),
+            running,
+            under_way: Arc::default(),
         }
+    }
+
+    /// The ticket that counts a call among its session's while it is under way: the one
+    /// the stdio transport gave it when it read it, or one of the handler's own, refused
+    /// when the session already has as many calls running and waiting as it may.
+    fn ticket(&self, extensions: &Extensions) -> Result<Ticket, ErrorData> {
+        if let Some(ticket) = extensions.get::<Ticket>() {
+            return Ok(ticket.clone());
+        }
+        let per_session = self.shared.limits.calls_per_session;
+        let ticket = self.under_way.enter();
+        if self.under_way.get() > 2 * per_session {
+            return Err(ErrorData::new(
+                ErrorCode(-32000),
+                format!(
+                    "this session has {per_session} calls running and {per_session} waiting, the most the operator allows ({MCP_CALLS_PER_SESSION_ENV}); wait for an answer, then call again"
+                ),
+                Some(json!({ "calls_per_session": per_session })),
+            ));
+        }
+        Ok(ticket)
     }
 
     /// This handler's session, if `initialize` made one and the registry still holds it.
@@ -194,6 +227,11 @@ impl ServerHandler for CnvServer {
                 None,
             ));
         }
+        if let Some(place) =
+            http_parts(&context.extensions).and_then(|parts| parts.extensions.get::<SessionPlace>())
+        {
+            let _ = self.place.set(place.clone());
+        }
         context.peer.set_peer_info(request);
         Ok(result)
     }
@@ -221,41 +259,32 @@ impl ServerHandler for CnvServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let session = self.session()?;
-        // An unknown tool goes to a dispatcher too, which records the refusal in the
-        // operator's trail; its answer is a protocol error (`tool_result`).
+        let arrival = arrival(&context.extensions).unwrap_or_else(Instant::now);
+        let ticket = self.ticket(&context.extensions)?;
+        // An unknown tool is handed to the command line too, which records the refusal
+        // in the operator's trail; its answer is a protocol error (`tool_result`).
         let tool = match self.shared.commands.get(request.name.as_ref()) {
             Some(command) => Called::Command(command.clone()),
             None => Called::Unknown(request.name.to_string()),
         };
-        let _busy = self.busy.as_deref().map(Busy::enter);
         let cancel = CancelToken::new();
-        // Dropped before the answer (the client cancelled, went away, or the server is
-        // stopping): the call is cancelled.
+        // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let job = Job::new(
+            self.shared.cli.clone(),
+            &self.shared.calls,
             tool,
-            arguments: request.arguments.unwrap_or_default(),
-            origin: session.origin(),
+            request.arguments.unwrap_or_default(),
+            session.origin(),
             cancel,
-            reply,
-        };
-        tokio::select! {
-            sent = self.shared.jobs.send(job) => {
-                if sent.is_err() {
-                    return Err(ErrorData::internal_error("the server is stopping", None));
-                }
-            }
+            arrival,
+            ticket,
+        );
+        match job.run(&self.running, &context.ct).await {
+            Some(outcome) => tool_result(outcome).map(Into::into),
             // No answer is sent for a cancelled request.
-            () = context.ct.cancelled() => return Err(cancelled()),
+            None => Err(cancelled()),
         }
-        let outcome = tokio::select! {
-            outcome = answer => outcome,
-            () = context.ct.cancelled() => return Err(cancelled()),
-        };
-        let outcome = outcome
-            .map_err(|_| ErrorData::internal_error("the call ended without an answer", None))?;
-        tool_result(outcome).map(Into::into)
     }
 
     /// A known method whose parameters did not parse reaches the server as a custom
@@ -311,20 +340,18 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// One call under way, counted while it lasts.
-struct Busy<'a>(&'a AtomicUsize);
-
-impl<'a> Busy<'a> {
-    fn enter(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Self(count)
-    }
+/// The `Parts` of the HTTP request a message came in, which rmcp puts in its
+/// extensions.
+fn http_parts(extensions: &Extensions) -> Option<&Parts> {
+    extensions.get::<Parts>()
 }
 
-impl Drop for Busy<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+/// When the request was read, as its transport noted it.
+fn arrival(extensions: &Extensions) -> Option<Instant> {
+    extensions
+        .get::<Arrival>()
+        .or_else(|| http_parts(extensions).and_then(|parts| parts.extensions.get::<Arrival>()))
+        .map(|arrival| arrival.0)
 }
 
 /// A call's outcome as a tool result: what ran is its text and its data as

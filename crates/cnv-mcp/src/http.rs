@@ -1,6 +1,6 @@
 //! MCP over streamable HTTP at `/mcp`: rmcp's `StreamableHttpService` with a session
-//! manager that keeps the registry in step, behind a thin edge that answers a body that
-//! is not JSON with a JSON-RPC parse error.
+//! manager that keeps the registry in step, behind an edge that holds the operator's
+//! limits, on an HTTP/1 accept loop of our own.
 //!
 //! rmcp's `LocalSessionManager` keeps what the protocol needs per session (the worker
 //! task, its channels, the SSE streams and their resumption caches, the idle timer); the
@@ -9,20 +9,29 @@
 //! with the client's name), answers "is there such a session" from the registry first, and
 //! removes the session from the registry whenever rmcp closes it (`DELETE`, the idle
 //! timeout, the server's shutdown).
+//!
+//! The accept loop is hyper's HTTP/1 connection with a timer, so that a request's header
+//! must arrive within the operator's time (axum's `serve` sets none, and 500 half-sent
+//! requests held their connections for as long as their clients liked). The edge
+//! ([`edge`]) bounds the rest before rmcp sees a request: the sessions cap, the body's
+//! time and size (its length refused before it is read, a body without one stopped at the
+//! cap), and the JSON values of the message.
 
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use cnv_audit::McpTransport;
 use cnv_caps::SessionId;
 use futures::Stream;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::ServerSseMessage;
 use rmcp::transport::streamable_http_server::session::local::{
@@ -31,15 +40,24 @@ use rmcp::transport::streamable_http_server::session::local::{
 use rmcp::transport::streamable_http_server::{
     SessionId as HttpSessionId, SessionManager, StreamableHttpServerConfig, StreamableHttpService,
 };
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::McpError;
+use crate::calls::Arrival;
 use crate::handler::{CnvServer, HttpSession, Shared};
-use crate::sessions::Sessions;
+use crate::message::{self, Refused, ValueCount};
+use crate::sessions::{SessionCap, Sessions};
+use crate::{MCP_MAX_SESSIONS_ENV, McpError, McpLimits};
 
-/// The largest request body read (rmcp's own limit).
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The `Retry-After` of a refused `initialize`, in seconds: sessions end with a client's
+/// `DELETE` or their idle timeout, not at once.
+const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// How long a server that stops waits for its connections to end (their sessions are
+/// cancelled, so their streams end at once; a client still sending is cut off).
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// What the operator decided for the HTTP server.
 #[derive(Clone, Copy, Debug)]
@@ -48,6 +66,8 @@ pub(crate) struct Options {
     pub(crate) idle: Option<Duration>,
     /// Whether a `Host` other than loopback is accepted.
     pub(crate) remote: bool,
+    /// Sessions, times, the message cap.
+    pub(crate) limits: McpLimits,
 }
 
 /// Serves `/mcp` on `listener` until `stop` completes; then every session ends.
@@ -58,8 +78,10 @@ pub(crate) async fn serve(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), McpError> {
     let ct = CancellationToken::new();
+    let limits = options.limits;
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(ct.child_token())
+        .with_max_request_body_bytes(limits.max_message_bytes)
         // A browser's request (it carries an `Origin`) is refused: no web page may call
         // the tools of a server on this machine.
         .enforce_origin_validation();
@@ -78,32 +100,58 @@ pub(crate) async fn serve(
             Ok(CnvServer::new(
                 Arc::clone(&shared),
                 McpTransport::StreamableHttp,
-                None,
             ))
         }
     };
     let service = StreamableHttpService::new(factory, sessions, config);
+    let edge = Edge {
+        limits,
+        cap: SessionCap::new(limits.max_sessions),
+    };
     let router = axum::Router::new()
         .route_service("/mcp", service)
-        .layer(middleware::from_fn(jsonrpc_edge));
-    let shutdown = {
-        let ct = ct.clone();
-        async move {
-            stop.await;
-            // Ends every session's worker and stream.
-            ct.cancel();
-        }
-    };
-    // Answers go out as several small writes (SSE events); without TCP_NODELAY, Nagle's
-    // algorithm holds each after the first until the client's delayed ACK (40 ms).
-    let listener = listener.tap_io(|stream| {
+        .layer(middleware::from_fn_with_state(Arc::new(edge), self::edge));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let connections = TaskTracker::new();
+    let mut stop = pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            // Out of descriptors, or a connection reset before it was accepted: wait a
+            // little rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        // Answers go out as several small writes (SSE events); without TCP_NODELAY,
+        // Nagle's algorithm holds each after the first until the client's delayed ACK
+        // (40 ms).
         let _ = stream.set_nodelay(true);
-    });
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let closing = ct.clone();
+        connections.spawn(async move {
+            let mut connection = pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = closing.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    // Ends every session's worker and stream, then every connection.
     ct.cancel();
-    served.map_err(|err| McpError::Connection(err.to_string()))
+    connections.close();
+    let _ = tokio::time::timeout(CLOSE_WAIT, connections.wait()).await;
+    Ok(())
 }
 
 /// rmcp's local session manager, with the registry as the record of which sessions
@@ -197,32 +245,22 @@ impl SessionManager for RegistrySessionManager {
     }
 }
 
-/// What rmcp leaves to the application at the edge: a POST body that is not JSON gets a
-/// JSON-RPC parse error (rmcp answers `415 text/plain`), and `DELETE`'s `202` becomes
-/// `204` (a client expects 200 or 204 for a session it ended).
-async fn jsonrpc_edge(request: Request, next: Next) -> Response {
+/// What the edge holds: the operator's limits and the sessions cap's places.
+struct Edge {
+    limits: McpLimits,
+    cap: Arc<SessionCap>,
+}
+
+/// What rmcp leaves to the application at the edge. A POST that may make a session (it
+/// has no `Mcp-Session-Id`) takes a place under the sessions cap first (`503` with
+/// `Retry-After` when none is free); its body must arrive within the body timeout (`408`)
+/// and fit the message cap (`413`, refused from its `Content-Length` before it is read, or
+/// at the cap for one without), and hold no more JSON values than the cap allows (`413`);
+/// a body that is not JSON gets a JSON-RPC parse error (rmcp answers `415 text/plain`).
+/// `DELETE`'s `202` becomes `204` (a client expects 200 or 204 for a session it ended).
+async fn edge(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
     match *request.method() {
-        Method::POST => {
-            let (parts, body) = request.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-            };
-            // Checked, not built: rmcp parses the message itself.
-            if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-                let body = serde_json::json!({
-                    "jsonrpc": "2.0",
-                    "error": { "code": -32700, "message": format!("Parse error: {err}") },
-                });
-                return (
-                    StatusCode::BAD_REQUEST,
-                    [(CONTENT_TYPE, "application/json")],
-                    body.to_string(),
-                )
-                    .into_response();
-            }
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        Method::POST => post(&edge, request, next).await,
         Method::DELETE => {
             let mut response = next.run(request).await;
             if response.status() == StatusCode::ACCEPTED {
@@ -232,4 +270,119 @@ async fn jsonrpc_edge(request: Request, next: Next) -> Response {
         }
         _ => next.run(request).await,
     }
+}
+
+async fn post(edge: &Edge, request: Request, next: Next) -> Response {
+    let limits = &edge.limits;
+    let (mut parts, body) = request.into_parts();
+    let place = if parts.headers.contains_key("mcp-session-id") {
+        None
+    } else {
+        let Some(place) = edge.cap.take() else {
+            let max = edge.cap.max();
+            let mut response = refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32000,
+                format!(
+                    "the server has {max} MCP sessions open, the most the operator allows ({MCP_MAX_SESSIONS_ENV}); try again after {RETRY_AFTER_SECONDS} s, or end a session you no longer use (DELETE)"
+                ),
+                None,
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            return response;
+        };
+        Some(place)
+    };
+    let max = limits.max_message_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return too_large(Refused::TooLong(max), None);
+    }
+    let read = axum::body::to_bytes(body, max);
+    let read = match limits.body_timeout {
+        Some(limit) => match tokio::time::timeout(limit, read).await {
+            Ok(read) => read,
+            Err(_) => {
+                return refusal(
+                    StatusCode::REQUEST_TIMEOUT,
+                    -32700,
+                    format!(
+                        "Parse error: the request's body did not arrive within {} s",
+                        limit.as_secs()
+                    ),
+                    None,
+                );
+            }
+        },
+        None => read.await,
+    };
+    let Ok(bytes) = read else {
+        // Over the cap (without a length), or the client went away.
+        return too_large(Refused::TooLong(max), None);
+    };
+    let values = limits.max_message_values();
+    if ValueCount::exceeds(&bytes, values) {
+        return too_large(
+            Refused::TooManyValues(values),
+            message::leading_id(&bytes[..bytes.len().min(message::ID_PREFIX)]),
+        );
+    }
+    // Checked, not built: rmcp parses the message itself.
+    if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        let body = json!({
+            "jsonrpc": "2.0",
+            "error": { "code": -32700, "message": format!("Parse error: {err}") },
+        });
+        return (
+            StatusCode::BAD_REQUEST,
+            [(CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    parts.extensions.insert(Arrival(Instant::now()));
+    if let Some(place) = place {
+        // Kept by the session's handler if this request makes one.
+        parts.extensions.insert(place);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// `413` for a message over the cap, its connection closed (its body may be unread).
+fn too_large(why: Refused, id: Option<Value>) -> Response {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        -32700,
+        format!("Parse error: {}", why.message()),
+        id,
+    )
+}
+
+/// A refusal at the edge: `status`, a JSON-RPC error as the body, and the connection
+/// closed after it (the request's body may not have been read).
+fn refusal(status: StatusCode, code: i64, message: String, id: Option<Value>) -> Response {
+    let mut body = json!({
+        "jsonrpc": "2.0",
+        "id": Value::Null,
+        "error": { "code": code, "message": message },
+    });
+    if let Some(id) = id {
+        body["id"] = id;
+    }
+    (
+        status,
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (CONNECTION, HeaderValue::from_static("close")),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }

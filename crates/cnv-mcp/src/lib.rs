@@ -8,7 +8,10 @@
 //! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
 //! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
 //! program that serves by itself calls [`McpCli::mcp_server`] and one of
-//! [`McpServer`]'s `serve_*` methods; the builder's MCP settings are [`McpBuilder`]'s.
+//! [`McpServer`]'s `serve_*` methods, after calling
+//! [`Cli::serve_as_worker_if_asked`](cnv_cli::Cli::serve_as_worker_if_asked) at the top
+//! of its `main` (so that its handlers run in worker processes of itself); the builder's
+//! MCP settings are [`McpBuilder`]'s.
 //!
 //! * **One source of tools**: `tools/list` is [`Cli::mcp_tools`](cnv_cli::Cli::mcp_tools), the manifest
 //!   `--mcp-tools` prints. No tool has an argument that reaches the workspace, the audit
@@ -25,21 +28,33 @@
 //!   and version and removed when the connection ends, on HTTP `DELETE` or after the
 //!   operator's idle timeout ([`MCP_IDLE_TIMEOUT_ENV`]). A request of a session that is
 //!   not in the registry is refused.
+//! * **Bounded by the operator** ([`McpLimits`]): at most 1,000 HTTP sessions at once
+//!   (one more `initialize` is answered `503` with `Retry-After`); a request's header
+//!   must arrive within 10 s and its body within 30 s (a half-sent request is dropped);
+//!   a message (a stdio line, an HTTP body) of more than 4 MiB, or of more JSON values
+//!   than one per 64 bytes of that, is refused while it is read, never held whole, and
+//!   the server goes on; 16 calls of one session run at once and 16 more wait their
+//!   turn. Over stdio the server reads no further message while the client leaves
+//!   answers unread or the session's calls are all taken, so a client that stops reading
+//!   stops its own requests, not the server's memory.
 //!
-//! Handlers are synchronous and borrow nothing from the server's async runtime: a small
-//! pool of dispatcher threads, scoped to the call that serves and holding `&Cli`, takes
-//! the calls from the protocol's tasks through a bounded queue (at most
-//! [`McpServer::MAX_CONCURRENT_CALLS`] run at once; more wait their turn).
+//! Handlers are synchronous: a call runs on a thread of the runtime's blocking pool
+//! (`Cli::call`, which hands the handler to a confined worker process), and at most
+//! [`McpServer::MAX_CONCURRENT_CALLS`] run at once in the whole server; more wait their
+//! turn. Every call the server takes reaches `Cli::call`, one cancelled before it started
+//! too, so every try is in the audit trail.
 //!
 //! [cnv]: https://docs.rs/cnv
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod dispatch;
+mod calls;
 mod handler;
 mod http;
+mod message;
 mod sessions;
+mod settings;
 mod stdio;
 
 use std::fmt;
@@ -54,6 +69,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::handler::Shared;
 use self::sessions::Sessions;
+use self::settings::Fixed;
 
 /// The environment variable in which the operator sets how long an MCP session may stay
 /// idle before the server ends it, in whole seconds (`0`: never), unless the program
@@ -68,8 +84,91 @@ pub const MCP_IDLE_TIMEOUT_ENV: &str = "CNV_MCP_IDLE_TIMEOUT";
 /// of its own: whoever reaches the address can call every tool an agent may call.
 pub const MCP_ALLOW_REMOTE_ENV: &str = "CNV_MCP_ALLOW_REMOTE";
 
+/// The environment variable in which the operator sets how many MCP sessions an HTTP
+/// server holds open at once, unless the program fixed it with
+/// [`McpBuilder::mcp_max_sessions`]. Default: 1,000. One more `initialize` is answered
+/// with HTTP `503 Service Unavailable` and a `Retry-After` header, until a session ends
+/// (`DELETE`, its idle timeout). Over stdio the connection is the one session.
+pub const MCP_MAX_SESSIONS_ENV: &str = "CNV_MCP_MAX_SESSIONS";
+
+/// The environment variable in which the operator sets how long an HTTP client may take
+/// to send a request's header, in whole seconds (`0`: no limit), unless the program fixed
+/// it with [`McpBuilder::mcp_header_timeout`]. Default: 10 s. A connection whose header
+/// is not whole by then (a half-sent request, or an idle connection kept alive) is
+/// closed, so no client can hold the server's connections by sending slowly.
+pub const MCP_HEADER_TIMEOUT_ENV: &str = "CNV_MCP_HEADER_TIMEOUT";
+
+/// The environment variable in which the operator sets how long an HTTP client may take
+/// to send a request's body, in whole seconds (`0`: no limit), unless the program fixed
+/// it with [`McpBuilder::mcp_body_timeout`]. Default: 30 s. A body not whole by then is
+/// answered `408 Request Timeout` and its connection closed.
+pub const MCP_BODY_TIMEOUT_ENV: &str = "CNV_MCP_BODY_TIMEOUT";
+
+/// The environment variable in which the operator sets the largest message the server
+/// reads, in bytes (at least 4096), unless the program fixed it with
+/// [`McpBuilder::mcp_max_message_bytes`]. Default: 4 MiB (4194304). It bounds a line over
+/// stdio and a body over HTTP, and with it the JSON values one message may hold (one per
+/// 64 bytes of it: 65,536 by default). A message over either is refused while it is
+/// read, without being held whole: a JSON-RPC error `-32700` over stdio, HTTP
+/// `413 Payload Too Large` over HTTP; the server goes on.
+pub const MCP_MAX_MESSAGE_ENV: &str = "CNV_MCP_MAX_MESSAGE";
+
+/// The environment variable in which the operator sets how many calls of one MCP session
+/// run at once, unless the program fixed it with [`McpBuilder::mcp_calls_per_session`].
+/// Default: 16. As many more wait their turn, in the order they came. Beyond those, over
+/// stdio the server reads nothing more of the session until a call ends (the client's
+/// writes wait in the pipe); over HTTP such a call is answered at once with the JSON-RPC
+/// error `-32000` (nothing of it ran or was decided, and it is not in the audit trail).
+pub const MCP_CALLS_PER_SESSION_ENV: &str = "CNV_MCP_CALLS_PER_SESSION";
+
 /// The idle timeout of HTTP sessions when the operator sets none: rmcp's own default.
 const DEFAULT_HTTP_IDLE: Duration = Duration::from_secs(300);
+
+/// What one server allows its clients: the operator's settings (the builder's
+/// [`McpBuilder`] methods, else the `CNV_MCP_*` variables, else [`McpLimits::DEFAULT`]),
+/// as [`McpServer::limits`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct McpLimits {
+    /// HTTP sessions open at once ([`MCP_MAX_SESSIONS_ENV`]).
+    pub max_sessions: usize,
+    /// How long an HTTP request's header may take to arrive (`None`: no limit;
+    /// [`MCP_HEADER_TIMEOUT_ENV`]).
+    pub header_timeout: Option<Duration>,
+    /// How long an HTTP request's body may take to arrive (`None`: no limit;
+    /// [`MCP_BODY_TIMEOUT_ENV`]).
+    pub body_timeout: Option<Duration>,
+    /// The largest message read, in bytes ([`MCP_MAX_MESSAGE_ENV`]).
+    pub max_message_bytes: usize,
+    /// Calls of one session that run at once ([`MCP_CALLS_PER_SESSION_ENV`]).
+    pub calls_per_session: usize,
+}
+
+impl McpLimits {
+    /// The defaults: 1,000 sessions, 10 s for a header, 30 s for a body, messages of
+    /// 4 MiB, 16 calls of a session at once.
+    pub const DEFAULT: Self = Self {
+        max_sessions: 1000,
+        header_timeout: Some(Duration::from_secs(10)),
+        body_timeout: Some(Duration::from_secs(30)),
+        max_message_bytes: 4 * 1024 * 1024,
+        calls_per_session: 16,
+    };
+
+    /// The most JSON values (array elements and object members) a message may hold: one
+    /// per 64 bytes of [`max_message_bytes`](Self::max_message_bytes), so that parsing
+    /// a message costs a small multiple of the cap in memory whatever its shape.
+    #[must_use]
+    pub const fn max_message_values(&self) -> usize {
+        message::max_values(self.max_message_bytes)
+    }
+}
+
+impl Default for McpLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
 
 /// The MCP server of a command line: the server behind `--mcp-serve` and
 /// `--mcp-serve-http ADDR` (the [`Serve`] type parameter of [`Cli`]), holding what the
@@ -78,9 +177,7 @@ const DEFAULT_HTTP_IDLE: Duration = Duration::from_secs(300);
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Mcp {
-    /// `Some(None)`: sessions never expire; `None`: the launcher's or the default.
-    idle_timeout: Option<Option<Duration>>,
-    allow_remote: bool,
+    settings: Fixed,
 }
 
 impl Serve for Mcp {
@@ -89,7 +186,7 @@ impl Serve for Mcp {
 
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {
         let app = cli.model().app_name().to_owned();
-        let server = McpServer::new(cli, |name| console.var(name)).map(|mut server| {
+        let server = McpServer::new(cli.clone(), |name| console.var(name)).map(|mut server| {
             server.signals = true;
             server
         });
@@ -125,7 +222,8 @@ impl Serve for Mcp {
 }
 
 /// The builder's MCP settings: the program's author's decisions about serving, which the
-/// launcher's variables cannot loosen. In the facade's prelude.
+/// launcher's variables cannot change. Each one left unset is the launcher's (its
+/// `CNV_MCP_*` variable) or the default ([`McpLimits::DEFAULT`]). In the facade's prelude.
 pub trait McpBuilder: Sized {
     /// How long an MCP session may stay idle before the server ends it (`None`: never),
     /// whatever the launcher sets in [`MCP_IDLE_TIMEOUT_ENV`]. Over standard input and
@@ -140,34 +238,84 @@ pub trait McpBuilder: Sized {
     /// every tool an agent may call.
     #[must_use]
     fn mcp_allow_remote(self) -> Self;
+
+    /// How many HTTP sessions the server holds open at once (at least 1; default 1,000),
+    /// whatever the launcher sets in [`MCP_MAX_SESSIONS_ENV`]. One more `initialize` is
+    /// answered `503` with `Retry-After`.
+    #[must_use]
+    fn mcp_max_sessions(self, sessions: usize) -> Self;
+
+    /// How long an HTTP request's header may take to arrive (`None`: no limit; default
+    /// 10 s), whatever the launcher sets in [`MCP_HEADER_TIMEOUT_ENV`]. A connection whose
+    /// header is not whole by then is closed.
+    #[must_use]
+    fn mcp_header_timeout(self, timeout: Option<Duration>) -> Self;
+
+    /// How long an HTTP request's body may take to arrive (`None`: no limit; default
+    /// 30 s), whatever the launcher sets in [`MCP_BODY_TIMEOUT_ENV`]. A body not whole by
+    /// then is answered `408` and its connection closed.
+    #[must_use]
+    fn mcp_body_timeout(self, timeout: Option<Duration>) -> Self;
+
+    /// The largest message the server reads, in bytes (at least 4096; default 4 MiB),
+    /// whatever the launcher sets in [`MCP_MAX_MESSAGE_ENV`]; a message may also hold at
+    /// most one JSON value per 64 of these bytes. A longer or fuller one is refused while
+    /// it is read.
+    #[must_use]
+    fn mcp_max_message_bytes(self, bytes: usize) -> Self;
+
+    /// How many calls of one session run at once (at least 1; default 16), whatever the
+    /// launcher sets in [`MCP_CALLS_PER_SESSION_ENV`] (which says what happens beyond).
+    #[must_use]
+    fn mcp_calls_per_session(self, calls: usize) -> Self;
 }
 
 impl<B> McpBuilder for CliBuilder<Mcp, B> {
     fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self {
-        self.configure_server(|mcp| mcp.idle_timeout = Some(timeout))
+        self.configure_server(|mcp| mcp.settings.idle_timeout = Some(timeout))
     }
 
     fn mcp_allow_remote(self) -> Self {
-        self.configure_server(|mcp| mcp.allow_remote = true)
+        self.configure_server(|mcp| mcp.settings.allow_remote = true)
+    }
+
+    fn mcp_max_sessions(self, sessions: usize) -> Self {
+        self.configure_server(|mcp| mcp.settings.max_sessions = Some(sessions))
+    }
+
+    fn mcp_header_timeout(self, timeout: Option<Duration>) -> Self {
+        self.configure_server(|mcp| mcp.settings.header_timeout = Some(timeout))
+    }
+
+    fn mcp_body_timeout(self, timeout: Option<Duration>) -> Self {
+        self.configure_server(|mcp| mcp.settings.body_timeout = Some(timeout))
+    }
+
+    fn mcp_max_message_bytes(self, bytes: usize) -> Self {
+        self.configure_server(|mcp| mcp.settings.max_message_bytes = Some(bytes))
+    }
+
+    fn mcp_calls_per_session(self, calls: usize) -> Self {
+        self.configure_server(|mcp| mcp.settings.calls_per_session = Some(calls))
     }
 }
 
 /// Serving a command line from code: [`mcp_server`](Self::mcp_server). In the facade's
 /// prelude.
 pub trait McpCli {
-    /// An MCP server of this command line, with the operator's settings from the builder
-    /// and the process's environment ([`MCP_IDLE_TIMEOUT_ENV`], [`MCP_ALLOW_REMOTE_ENV`]);
-    /// what `--mcp-serve` and `--mcp-serve-http` run.
+    /// An MCP server of this command line (a clone of it: the server owns what it serves),
+    /// with the operator's settings from the builder and the process's environment (the
+    /// `CNV_MCP_*` variables); what `--mcp-serve` and `--mcp-serve-http` run.
     ///
     /// # Errors
     ///
     /// [`McpError::InvalidSetting`] when a variable has a value the server cannot use.
-    fn mcp_server(&self) -> Result<McpServer<'_>, McpError>;
+    fn mcp_server(&self) -> Result<McpServer, McpError>;
 }
 
 impl McpCli for Cli<Mcp> {
-    fn mcp_server(&self) -> Result<McpServer<'_>, McpError> {
-        McpServer::new(self, |name| std::env::var(name).ok())
+    fn mcp_server(&self) -> Result<McpServer, McpError> {
+        McpServer::new(self.clone(), |name| std::env::var(name).ok())
     }
 }
 
@@ -176,14 +324,14 @@ impl McpCli for Cli<Mcp> {
 #[non_exhaustive]
 pub enum McpError {
     /// An operator's variable has a value the server cannot use.
-    #[error(
-        "{name}={value:?} is not a whole number of seconds; set it to one (0: sessions never expire) or unset it"
-    )]
+    #[error("{name}={value:?} is not {expected}; set it to one, or unset it for the default")]
     InvalidSetting {
         /// The variable.
         name: &'static str,
         /// Its value.
         value: String,
+        /// What it should be (`"a whole number of seconds (0: no limit)"`).
+        expected: &'static str,
     },
     /// The HTTP address is not loopback, and the operator did not allow it.
     #[error(
@@ -233,54 +381,48 @@ impl McpError {
 /// use cnv_mcp::{Mcp, McpCli};
 /// # fn cli() -> cnv_cli::Cli<Mcp> { unimplemented!() }
 /// let cli = cli();
+/// // Started again as one of its own workers, the program serves calls and exits here.
+/// cli.serve_as_worker_if_asked();
 /// let server = cli.mcp_server()?;
 /// server.serve_http("127.0.0.1:0".parse()?, |addr| eprintln!("serving http://{addr}/mcp"))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct McpServer<'cli> {
-    cli: &'cli Cli<Mcp>,
+pub struct McpServer {
+    /// The command line served (a clone: its handlers, settings, workers and logs are
+    /// shared with the one it was made from).
+    cli: Cli<Mcp>,
     sessions: Arc<Sessions>,
     shutdown: CancellationToken,
     /// The idle timeout: of HTTP sessions, and of the stdio connection.
     idle_http: Option<Duration>,
     idle_stdio: Option<Duration>,
     allow_remote: bool,
+    limits: McpLimits,
     /// Whether SIGINT and SIGTERM shut the server down (the command line's flags).
     signals: bool,
 }
 
-impl<'cli> McpServer<'cli> {
-    /// How many calls run at once; more wait in a queue (four times as long) and then
-    /// hold their client's request until a place frees.
+impl McpServer {
+    /// How many calls run at once in the whole server, whatever their sessions; more wait
+    /// their turn, each holding only its request (a session's own calls are bounded by
+    /// [`McpLimits::calls_per_session`]).
     pub const MAX_CONCURRENT_CALLS: usize = 16;
 
-    fn new(cli: &'cli Cli<Mcp>, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
-        let settings = cli.server();
-        let idle = match settings.idle_timeout {
-            Some(fixed) => Some(fixed),
-            None => match var(MCP_IDLE_TIMEOUT_ENV).filter(|v| !v.trim().is_empty()) {
-                None => None,
-                Some(value) => match value.trim().parse::<u64>() {
-                    Ok(0) => Some(None),
-                    Ok(seconds) => Some(Some(Duration::from_secs(seconds))),
-                    Err(_) => {
-                        return Err(McpError::InvalidSetting {
-                            name: MCP_IDLE_TIMEOUT_ENV,
-                            value,
-                        });
-                    }
-                },
-            },
-        };
-        let allow_remote = settings.allow_remote
-            || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| cnv_cli::switch_is_on(&value));
+    /// How long a server that stops waits for the calls under way (all cancelled by then)
+    /// to end and be recorded.
+    const WIND_DOWN: Duration = Duration::from_secs(10);
+
+    fn new(cli: Cli<Mcp>, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
+        let resolved = settings::resolve(&cli.server().settings, var)?;
+        let idle = resolved.idle_timeout;
         Ok(Self {
             cli,
             sessions: Arc::new(Sessions::new(Arc::new(SessionRegistry::default()))),
             shutdown: CancellationToken::new(),
             idle_http: idle.unwrap_or(Some(DEFAULT_HTTP_IDLE)),
             idle_stdio: idle.flatten(),
-            allow_remote,
+            allow_remote: resolved.allow_remote,
+            limits: resolved.limits,
             signals: false,
         })
     }
@@ -303,6 +445,13 @@ impl<'cli> McpServer<'cli> {
         self.idle_http
     }
 
+    /// What this server allows its clients (sessions, time to send a request, the size of
+    /// a message, calls of a session at once), as the operator set it.
+    #[must_use]
+    pub fn limits(&self) -> McpLimits {
+        self.limits
+    }
+
     /// The same server, silent: it does not write a line to standard error when a
     /// session opens or closes (it does by default, with the number of open sessions,
     /// for the operator).
@@ -318,29 +467,34 @@ impl<'cli> McpServer<'cli> {
     ///
     /// # Errors
     ///
-    /// [`McpError::Runtime`] or [`McpError::Connection`].
+    /// [`McpError::Runtime`], [`McpError::Manifest`] or [`McpError::Connection`].
     pub fn serve_stdio(&self) -> Result<(), McpError> {
         self.serve_io(tokio::io::stdin(), tokio::io::stdout())
     }
 
     /// Serves one MCP session over `read` and `write` (newline-delimited JSON-RPC, as on
     /// standard input and output) until `read` ends. A line that is not JSON gets a
-    /// JSON-RPC parse error (`-32700`); a line longer than 4 MiB is refused whole.
+    /// JSON-RPC parse error (`-32700`), as does a line over the message cap
+    /// ([`McpLimits::max_message_bytes`], or its JSON values), refused as it is read. No
+    /// message is read while more than a message's worth of answers is unwritten, or
+    /// while the session's calls are all taken (running or waiting): the client's writes
+    /// wait until it reads.
     ///
     /// # Errors
     ///
-    /// [`McpError::Runtime`] or [`McpError::Connection`].
+    /// [`McpError::Runtime`], [`McpError::Manifest`] or [`McpError::Connection`].
     pub fn serve_io<R, W>(&self, read: R, write: W) -> Result<(), McpError>
     where
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let runtime = runtime()?;
-        let transport = stdio::LineTransport::new(read, write, self.idle_stdio);
+        let shared = self.shared()?;
+        let transport = stdio::LineTransport::new(read, write, self.idle_stdio, &self.limits);
         let stop = self.stop_signal();
-        self.with_dispatchers(runtime, |runtime, shared| {
-            runtime.block_on(stdio::serve(shared, transport, stop))
-        })
+        let result = runtime.block_on(stdio::serve(Arc::clone(&shared), transport, stop));
+        Self::wind_down(runtime, &shared);
+        result
     }
 
     /// Serves MCP over streamable HTTP at `http://ADDR/mcp` until
@@ -349,11 +503,15 @@ impl<'cli> McpServer<'cli> {
     ///
     /// Every request's `Host` must be loopback unless remote calls are allowed, and a
     /// request with an `Origin` (a browser's) is refused. A body that is not JSON gets a
-    /// JSON-RPC parse error (`-32700`, status 400).
+    /// JSON-RPC parse error (`-32700`, status 400). The operator's [`McpLimits`] hold: a
+    /// header or body that does not arrive in time ends its connection (a body with
+    /// `408`), a body over the message cap is `413`, an `initialize` past the sessions
+    /// cap is `503` with `Retry-After`.
     ///
     /// # Errors
     ///
-    /// [`McpError::RemoteNotAllowed`], [`McpError::Bind`], [`McpError::Runtime`].
+    /// [`McpError::RemoteNotAllowed`], [`McpError::Bind`], [`McpError::Runtime`],
+    /// [`McpError::Manifest`].
     pub fn serve_http(
         &self,
         addr: SocketAddr,
@@ -367,15 +525,34 @@ impl<'cli> McpServer<'cli> {
             .block_on(tokio::net::TcpListener::bind(addr))
             .and_then(|listener| listener.local_addr().map(|local| (listener, local)));
         let (listener, local) = listener.map_err(|error| McpError::Bind { addr, error })?;
+        let shared = self.shared()?;
         bound(local);
         let options = http::Options {
             idle: self.idle_http,
             remote: self.allow_remote,
+            limits: self.limits,
         };
         let stop = self.stop_signal();
-        self.with_dispatchers(runtime, |runtime, shared| {
-            runtime.block_on(http::serve(shared, listener, options, stop))
-        })
+        let result = runtime.block_on(http::serve(Arc::clone(&shared), listener, options, stop));
+        Self::wind_down(runtime, &shared);
+        result
+    }
+
+    /// What every session of a `serve_*` call shares; the command line's workers are
+    /// started now, so that the first calls do not wait for them.
+    fn shared(&self) -> Result<Arc<Shared>, McpError> {
+        let shared = Shared::new(&self.cli, Arc::clone(&self.sessions), self.limits)?;
+        self.cli.prestart_workers();
+        Ok(shared)
+    }
+
+    /// Ends a `serve_*` call: the runtime is shut down, which drops every request still
+    /// under way (cancelling its call), then the calls still running are waited for, so
+    /// that each is in the audit trail before `serve_*` returns. A read of standard input
+    /// cannot be cancelled: it is left behind.
+    fn wind_down(runtime: tokio::runtime::Runtime, shared: &Shared) {
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        shared.calls.wait_idle(Self::WIND_DOWN);
     }
 
     /// What ends the server: its shutdown handle, and the signals when it serves a
@@ -394,42 +571,9 @@ impl<'cli> McpServer<'cli> {
             }
         }
     }
-
-    /// Runs `serve` with the dispatcher threads started (scoped to this call, each
-    /// holding `&Cli`), then shuts the runtime down and waits for them.
-    fn with_dispatchers(
-        &self,
-        runtime: tokio::runtime::Runtime,
-        serve: impl FnOnce(&tokio::runtime::Runtime, Arc<Shared>) -> Result<(), McpError>,
-    ) -> Result<(), McpError> {
-        let (queue, jobs) = dispatch::queue(Self::MAX_CONCURRENT_CALLS);
-        let shared = Shared::new(self.cli, Arc::clone(&self.sessions), queue)?;
-        std::thread::scope(|scope| {
-            for n in 0..Self::MAX_CONCURRENT_CALLS {
-                let jobs = &jobs;
-                let cli = self.cli;
-                let started = std::thread::Builder::new()
-                    .name(format!("cnv mcp dispatcher {n}"))
-                    .spawn_scoped(scope, move || dispatch::serve(cli, jobs));
-                if let Err(err) = started {
-                    // Fewer dispatchers serve as well, only fewer at once; none cannot.
-                    if n == 0 {
-                        return Err(McpError::Runtime(err));
-                    }
-                    break;
-                }
-            }
-            let result = serve(&runtime, shared);
-            // The protocol's tasks hold the queue's senders: shutting the runtime down
-            // drops them (cancelling their calls), so the dispatchers see the queue close
-            // and end. A read of standard input cannot be cancelled: it is left behind.
-            runtime.shutdown_timeout(Duration::from_millis(100));
-            result
-        })
-    }
 }
 
-impl fmt::Debug for McpServer<'_> {
+impl fmt::Debug for McpServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpServer")
             .field("app", &self.cli.model().app_name())
@@ -437,6 +581,7 @@ impl fmt::Debug for McpServer<'_> {
             .field("idle_http", &self.idle_http)
             .field("idle_stdio", &self.idle_stdio)
             .field("allow_remote", &self.allow_remote)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }

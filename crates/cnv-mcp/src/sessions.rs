@@ -1,10 +1,11 @@
 //! MCP sessions as sessions of the registry: registered at `initialize`, looked up on
 //! every request, removed once (whichever of the connection's end, HTTP `DELETE`, the
 //! idle timeout or the server's shutdown comes first), each change told to the operator
-//! on standard error with the number of sessions open.
+//! on standard error with the number of sessions open; and the operator's cap on how many
+//! HTTP sessions may be open at once ([`SessionCap`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::SessionId;
@@ -20,6 +21,10 @@ const MAX_CLIENT_TEXT: usize = 128;
 pub(crate) struct Sessions {
     registry: Arc<SessionRegistry>,
     quiet: AtomicBool,
+    /// Held while a change is made and told, so that the lines say the counts in the
+    /// order the changes were made (two sessions closing at once used to print their
+    /// counts the other way round, and the last line said one was still open).
+    telling: Mutex<()>,
 }
 
 /// One open MCP session, as its handler keeps it.
@@ -60,6 +65,7 @@ impl Sessions {
         Self {
             registry,
             quiet: AtomicBool::new(false),
+            telling: Mutex::new(()),
         }
     }
 
@@ -86,6 +92,7 @@ impl Sessions {
                 session.client_version
             ))
             .build();
+        let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         self.registry.register(Arc::new(handle))?;
         if !self.quiet.load(Ordering::Relaxed) {
             // The client names itself: shown to the operator, never obeyed by a terminal.
@@ -112,6 +119,7 @@ impl Sessions {
     /// Removes the session of `id` (closed first, so that a handle still held elsewhere
     /// says so); `why` says what ended it. Removing it twice is removing it once.
     pub(crate) fn close(&self, id: &SessionId, why: &str) {
+        let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(handle) = self.registry.remove(id) {
             let _ = handle.close();
             if !self.quiet.load(Ordering::Relaxed) {
@@ -121,6 +129,53 @@ impl Sessions {
                 );
             }
         }
+    }
+}
+
+/// The operator's cap on HTTP sessions: a place is taken by each request that may make a
+/// session (one without an `Mcp-Session-Id`) before it is read, and kept by the session's
+/// handler for as long as the session lives; at the cap, the request is refused (`503`).
+#[derive(Debug)]
+pub(crate) struct SessionCap {
+    taken: AtomicUsize,
+    max: usize,
+}
+
+impl SessionCap {
+    pub(crate) fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            taken: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// The most sessions open at once.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    /// A place, if fewer than the cap are taken.
+    pub(crate) fn take(self: &Arc<Self>) -> Option<SessionPlace> {
+        self.taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |taken| {
+                (taken < self.max).then_some(taken + 1)
+            })
+            .ok()?;
+        Some(SessionPlace(Arc::new(Taken(Arc::clone(self)))))
+    }
+}
+
+/// A place under the sessions cap, free again once every clone is dropped (it travels
+/// in the `initialize` request's extensions to the session's handler, which keeps it).
+#[derive(Clone, Debug)]
+pub(crate) struct SessionPlace(#[allow(dead_code, reason = "held for its Drop")] Arc<Taken>);
+
+#[derive(Debug)]
+struct Taken(Arc<SessionCap>);
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -211,7 +211,7 @@ type Client = RunningService<RoleClient, ClientConfig>;
 /// Serves `cli` over an in-memory pipe on a thread of its own while `test` runs as an MCP
 /// client (rmcp's), and returns once the server has stopped.
 fn with_session<T>(
-    server: &McpServer<'_>,
+    server: &McpServer,
     test: impl AsyncFnOnce(&Client) -> T,
 ) -> (T, Result<(), McpError>) {
     let (server_io, client_io) = tokio::io::duplex(64 * 1024);

@@ -370,7 +370,14 @@ async def many_sessions(url, count, hold):
         async with streamable_http_client(url) as (read, write):
             async with ClientSession(read, write, client_info=types.Implementation(name=f"py-{n}", version="1")) as session:
                 await session.initialize()
-                result = await session.call_tool("calc_sum", {"numbers": [n, 1]})
+                # A call's band runs from its request's arrival, waiting included: in a burst
+                # of sessions on a small machine an `Instant` call (100 ms) may wait past it
+                # and be refused as an overrun, by design. It is called again.
+                for _ in range(5):
+                    result = await session.call_tool("calc_sum", {"numbers": [n, 1]})
+                    error = (result.structured_content or {}).get("error", {})
+                    if not (result.is_error and error.get("kind") == "overrun"):
+                        break
                 assert not result.is_error and result.structured_content == {"sum": n + 1}, result
                 called[0] += 1
                 if called[0] == count:

@@ -1,0 +1,218 @@
+//! The operator's settings of a server, decided once when it is made: what the program's
+//! author fixed with the builder ([`McpBuilder`](crate::McpBuilder)) first, then the
+//! launcher's `CNV_MCP_*` variables, then the defaults. A variable whose value the server
+//! cannot use refuses to serve rather than falling back.
+
+use std::time::Duration;
+
+use crate::{
+    MCP_ALLOW_REMOTE_ENV, MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV,
+    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, McpError, McpLimits,
+};
+
+/// What the program's author fixed with the builder; `None` leaves it to the launcher's
+/// variable or the default.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fixed {
+    /// `Some(None)`: sessions never expire.
+    pub(crate) idle_timeout: Option<Option<Duration>>,
+    pub(crate) allow_remote: bool,
+    pub(crate) max_sessions: Option<usize>,
+    /// `Some(None)`: no limit.
+    pub(crate) header_timeout: Option<Option<Duration>>,
+    /// `Some(None)`: no limit.
+    pub(crate) body_timeout: Option<Option<Duration>>,
+    pub(crate) max_message_bytes: Option<usize>,
+    pub(crate) calls_per_session: Option<usize>,
+}
+
+/// The settings a server serves with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resolved {
+    /// `None`: the transport's default; `Some(None)`: never.
+    pub(crate) idle_timeout: Option<Option<Duration>>,
+    pub(crate) allow_remote: bool,
+    pub(crate) limits: McpLimits,
+}
+
+/// The smallest message cap: an `initialize` must fit.
+pub(crate) const MIN_MESSAGE_BYTES: usize = 4096;
+
+/// `fixed`, with the variables `var` reads for what it leaves open.
+pub(crate) fn resolve(
+    fixed: &Fixed,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Resolved, McpError> {
+    // An empty or blank variable is an unset one.
+    let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    let idle_timeout = match fixed.idle_timeout {
+        Some(fixed) => Some(fixed),
+        None => var(MCP_IDLE_TIMEOUT_ENV)
+            .map(|value| {
+                seconds(
+                    MCP_IDLE_TIMEOUT_ENV,
+                    value,
+                    "a whole number of seconds (0: sessions never expire)",
+                )
+            })
+            .transpose()?,
+    };
+    let allow_remote = fixed.allow_remote
+        || var(MCP_ALLOW_REMOTE_ENV).is_some_and(|value| cnv_cli::switch_is_on(&value));
+    let defaults = McpLimits::DEFAULT;
+    let timeout = |fixed: Option<Option<Duration>>, name: &'static str, default| match fixed {
+        Some(fixed) => Ok(fixed),
+        None => var(name).map_or(Ok(default), |value| {
+            seconds(name, value, "a whole number of seconds (0: no limit)")
+        }),
+    };
+    let count =
+        |fixed: Option<usize>, name: &'static str, min: usize, default, expected| match fixed {
+            Some(fixed) => Ok(fixed.max(min)),
+            None => var(name).map_or(Ok(default), |value| at_least(name, value, min, expected)),
+        };
+    let limits = McpLimits {
+        max_sessions: count(
+            fixed.max_sessions,
+            MCP_MAX_SESSIONS_ENV,
+            1,
+            defaults.max_sessions,
+            "a whole number of sessions, at least 1",
+        )?,
+        header_timeout: timeout(
+            fixed.header_timeout,
+            MCP_HEADER_TIMEOUT_ENV,
+            defaults.header_timeout,
+        )?,
+        body_timeout: timeout(
+            fixed.body_timeout,
+            MCP_BODY_TIMEOUT_ENV,
+            defaults.body_timeout,
+        )?,
+        max_message_bytes: count(
+            fixed.max_message_bytes,
+            MCP_MAX_MESSAGE_ENV,
+            MIN_MESSAGE_BYTES,
+            defaults.max_message_bytes,
+            "a whole number of bytes, at least 4096",
+        )?,
+        calls_per_session: count(
+            fixed.calls_per_session,
+            MCP_CALLS_PER_SESSION_ENV,
+            1,
+            defaults.calls_per_session,
+            "a whole number of calls, at least 1",
+        )?,
+    };
+    Ok(Resolved {
+        idle_timeout,
+        allow_remote,
+        limits,
+    })
+}
+
+/// `value` of the variable `name` as whole seconds (`0`: none).
+fn seconds(
+    name: &'static str,
+    value: String,
+    expected: &'static str,
+) -> Result<Option<Duration>, McpError> {
+    match value.trim().parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(seconds) => Ok(Some(Duration::from_secs(seconds))),
+        Err(_) => Err(McpError::InvalidSetting {
+            name,
+            value,
+            expected,
+        }),
+    }
+}
+
+/// `value` of the variable `name` as a whole number of at least `min`.
+fn at_least(
+    name: &'static str,
+    value: String,
+    min: usize,
+    expected: &'static str,
+) -> Result<usize, McpError> {
+    match value.trim().parse::<usize>() {
+        Ok(number) if number >= min => Ok(number),
+        _ => Err(McpError::InvalidSetting {
+            name,
+            value,
+            expected,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Resolved, McpError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        resolve(&Fixed::default(), |name| {
+            vars.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, value)| value.clone())
+        })
+    }
+
+    #[test]
+    fn the_defaults_hold_until_a_variable_or_the_builder_says_otherwise() {
+        let limits = with(&[]).expect("defaults").limits;
+        assert_eq!(limits, McpLimits::DEFAULT);
+        assert_eq!(limits.max_sessions, 1000);
+        assert_eq!(limits.header_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(limits.body_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(limits.max_message_bytes, 4 * 1024 * 1024);
+        assert_eq!(limits.calls_per_session, 16);
+
+        let set = with(&[
+            (MCP_MAX_SESSIONS_ENV, "3"),
+            (MCP_HEADER_TIMEOUT_ENV, "0"),
+            (MCP_BODY_TIMEOUT_ENV, " 2 "),
+            (MCP_MAX_MESSAGE_ENV, "65536"),
+            (MCP_CALLS_PER_SESSION_ENV, "1"),
+        ])
+        .expect("valid")
+        .limits;
+        assert_eq!(set.max_sessions, 3);
+        assert_eq!(set.header_timeout, None);
+        assert_eq!(set.body_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(set.max_message_bytes, 65536);
+        assert_eq!(set.calls_per_session, 1);
+
+        let fixed = Fixed {
+            max_sessions: Some(0),
+            max_message_bytes: Some(10),
+            ..Fixed::default()
+        };
+        let limits = resolve(&fixed, |_| Some("7".to_owned()))
+            .expect("the builder's")
+            .limits;
+        assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
+        assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn a_value_the_server_cannot_use_is_refused_with_what_it_should_be() {
+        for (name, value, said) in [
+            (MCP_MAX_SESSIONS_ENV, "0", "at least 1"),
+            (MCP_MAX_MESSAGE_ENV, "1024", "at least 4096"),
+            (MCP_MAX_MESSAGE_ENV, "4MiB", "a whole number of bytes"),
+            (MCP_HEADER_TIMEOUT_ENV, "1.5", "whole number of seconds"),
+            (MCP_CALLS_PER_SESSION_ENV, "-1", "at least 1"),
+        ] {
+            let err = with(&[(name, value)]).expect_err("refused");
+            let message = err.to_string();
+            assert!(
+                message.contains(name) && message.contains(said),
+                "{message}"
+            );
+        }
+    }
+}
