@@ -56,6 +56,8 @@ mod file;
 mod jsonl;
 mod key;
 mod keygen;
+pub mod merkle;
+pub mod note;
 mod reader;
 mod show;
 mod sink;
