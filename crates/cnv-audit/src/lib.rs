@@ -53,6 +53,7 @@ mod chain;
 mod entry;
 mod error;
 mod file;
+mod http;
 mod jsonl;
 mod key;
 mod keygen;
@@ -64,6 +65,7 @@ mod sink;
 #[cfg(any(feature = "tracing", test))]
 mod tracing_sink;
 mod verify;
+mod witness;
 
 pub use chain::{
     ChainHash, ChainHead, Genesis, HeadFinding, LogId, MAX_LINE_BYTES, RecordBody, Recovery,
@@ -84,3 +86,8 @@ pub use sink::{AuditSink, FanOutSink, MemorySink};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
 pub use verify::{HeadCheck, Problem, Verification, verify};
+pub use http::{UrlError, WitnessUrl};
+pub use note::origin;
+pub use witness::{
+    MAX_REQUEST, SIZE_CONTENT_TYPE, TrustedLog, Witness, WitnessConfig, WitnessError, origin_hash,
+};

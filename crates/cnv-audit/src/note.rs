@@ -372,7 +372,7 @@ impl NoteKey {
         }
     }
 
-    fn matches(&self, line: &NoteSignature) -> bool {
+    pub(crate) fn matches(&self, line: &NoteSignature) -> bool {
         self.name.as_ref().is_none_or(|name| *name == line.name)
             && line.key_id == key_id(&line.name, self.signature_type, self.key.as_bytes())
     }
