@@ -80,7 +80,9 @@ impl FromStr for WitnessUrl {
             .strip_prefix("http://")
             .ok_or_else(|| error("only http:// is spoken"))?;
         if s.len() > 2048 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(error("it holds a space, a control or a non-ASCII character"));
+            return Err(error(
+                "it holds a space, a control or a non-ASCII character",
+            ));
         }
         if s.contains(['?', '#', '@']) {
             return Err(error("it has a query, a fragment or a user name"));
@@ -104,7 +106,9 @@ impl FromStr for WitnessUrl {
             return Err(error("it names no host"));
         }
         let port = match port {
-            Some(port) => port.parse().map_err(|_| error("its port is not a number"))?,
+            Some(port) => port
+                .parse()
+                .map_err(|_| error("its port is not a number"))?,
             None => 80,
         };
         Ok(Self {
@@ -120,7 +124,6 @@ impl FromStr for WitnessUrl {
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) content_type: String,
     pub(crate) body: Vec<u8>,
 }
 
@@ -133,7 +136,10 @@ pub(crate) fn call(
     body: &[u8],
     timeout: Duration,
 ) -> io::Result<Answer> {
-    let addrs = (url.host.trim_start_matches('[').trim_end_matches(']'), url.port)
+    let addrs = (
+        url.host.trim_start_matches('[').trim_end_matches(']'),
+        url.port,
+    )
         .to_socket_addrs()?;
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     let mut stream = None;
@@ -174,11 +180,7 @@ pub(crate) fn call(
     } else {
         read_body(&mut stream, rest, headers.length, MAX_ANSWER)?
     };
-    Ok(Answer {
-        status,
-        content_type: headers.content_type,
-        body,
-    })
+    Ok(Answer { status, body })
 }
 
 fn protocol(what: &str) -> io::Error {
@@ -188,14 +190,12 @@ fn protocol(what: &str) -> io::Error {
 struct Headers {
     length: Option<usize>,
     chunked: bool,
-    content_type: String,
 }
 
 fn headers<'a>(lines: impl Iterator<Item = &'a str>) -> io::Result<Headers> {
     let mut out = Headers {
         length: None,
         chunked: false,
-        content_type: String::new(),
     };
     for line in lines {
         let (name, value) = line
@@ -212,8 +212,6 @@ fn headers<'a>(lines: impl Iterator<Item = &'a str>) -> io::Result<Headers> {
             out.length = Some(length);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             out.chunked = true;
-        } else if name.eq_ignore_ascii_case("content-type") {
-            value.clone_into(&mut out.content_type);
         }
     }
     Ok(out)
@@ -462,7 +460,10 @@ pub(crate) fn serve(
                 // Let the client read the answer before the socket closes: drain what it
                 // still sends, briefly.
                 let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-                let _ = io::copy(&mut Read::by_ref(&mut stream).take(64 * 1024), &mut io::sink());
+                let _ = io::copy(
+                    &mut Read::by_ref(&mut stream).take(64 * 1024),
+                    &mut io::sink(),
+                );
                 count.fetch_sub(1, Ordering::AcqRel);
             });
         if spawned.is_err() {
@@ -481,9 +482,15 @@ mod tests {
     fn witness_urls_are_read_strictly() {
         let url: WitnessUrl = "http://127.0.0.1:7380/".parse().expect("a URL");
         assert_eq!(url.as_str(), "http://127.0.0.1:7380");
-        assert_eq!((url.host.as_str(), url.port, url.prefix.as_str()), ("127.0.0.1", 7380, ""));
+        assert_eq!(
+            (url.host.as_str(), url.port, url.prefix.as_str()),
+            ("127.0.0.1", 7380, "")
+        );
         let url: WitnessUrl = "http://w.example/a/b".parse().expect("a URL");
-        assert_eq!((url.host.as_str(), url.port, url.prefix.as_str()), ("w.example", 80, "/a/b"));
+        assert_eq!(
+            (url.host.as_str(), url.port, url.prefix.as_str()),
+            ("w.example", 80, "/a/b")
+        );
         let url: WitnessUrl = "http://[::1]:9/".parse().expect("a URL");
         assert_eq!((url.host.as_str(), url.port), ("[::1]", 9));
         for bad in [
@@ -506,26 +513,44 @@ mod tests {
         let request = read(b"POST /add-checkpoint HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
             .expect("read")
             .expect("a request");
-        assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/add-checkpoint"));
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/add-checkpoint")
+        );
         assert_eq!(request.body, b"abc");
         assert!(matches!(read(b""), Ok(None)));
         let status = |bytes: &[u8]| read(bytes).expect_err("refused").status;
         assert_eq!(status(b"POST / HTTP/1.1\r\n\r\n"), 411);
-        assert_eq!(status(b"POST / HTTP/1.1\r\nContent-Length: 17\r\n\r\n"), 413);
-        assert_eq!(status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 411);
-        assert_eq!(status(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"), 400);
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nContent-Length: 17\r\n\r\n"),
+            413
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            411
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"),
+            400
+        );
         assert_eq!(status(b"GARBAGE\r\n\r\n"), 400);
         assert_eq!(status(b"GET x HTTP/1.1\r\n\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
-        assert_eq!(status(b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), 400);
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            400
+        );
         assert_eq!(status(&[b'a'; MAX_HEAD + 10]), 413);
         assert_eq!(status(b"GET / HTTP/1.1\r\n"), 400);
     }
 
     #[test]
     fn chunked_answers_are_read() {
-        let body = read_chunked(&mut &b""[..], b"3\r\nabc\r\n2;x\r\nde\r\n0\r\n\r\n".to_vec())
-            .expect("chunks");
+        let body = read_chunked(
+            &mut &b""[..],
+            b"3\r\nabc\r\n2;x\r\nde\r\n0\r\n\r\n".to_vec(),
+        )
+        .expect("chunks");
         assert_eq!(body, b"abcde");
         assert!(read_chunked(&mut &b""[..], b"zz\r\n".to_vec()).is_err());
         assert!(read_chunked(&mut &b""[..], b"9\r\nabc".to_vec()).is_err());

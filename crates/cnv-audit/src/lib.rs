@@ -59,9 +59,11 @@ mod key;
 mod keygen;
 pub mod merkle;
 pub mod note;
+mod proofs;
 mod reader;
 mod show;
 mod sink;
+mod submit;
 #[cfg(any(feature = "tracing", test))]
 mod tracing_sink;
 mod verify;
@@ -77,17 +79,22 @@ pub use entry::{
 };
 pub use error::{AuditError, ChainError, KeyError, ToolError};
 pub use file::AuditLog;
+pub use http::{UrlError, WitnessUrl};
 pub use jsonl::JsonLinesSink;
 pub use key::{AuditKey, AuditPublicKey};
 pub use keygen::{KeyFiles, keygen, public_key};
+pub use note::origin;
+pub use proofs::{InclusionProof, ProofCheck, check_proof, prove};
 pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
 pub use show::{show, show_line};
 pub use sink::{AuditSink, FanOutSink, MemorySink};
+pub use submit::{Submitted, WitnessRecord, WitnessReport, Witnessing, witness_path};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
-pub use verify::{HeadCheck, Problem, Verification, verify};
-pub use http::{UrlError, WitnessUrl};
-pub use note::origin;
+pub use verify::{
+    HeadCheck, Problem, Verification, WitnessCheck, WitnessFinding, WitnessKey, verify,
+    verify_witnessed,
+};
 pub use witness::{
     MAX_REQUEST, SIZE_CONTENT_TYPE, TrustedLog, Witness, WitnessConfig, WitnessError, origin_hash,
 };

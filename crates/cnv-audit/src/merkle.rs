@@ -573,7 +573,13 @@ mod tests {
             }
             assert!(!verify_inclusion(&all[m], 13, 13, &proof, &whole));
             if (m ^ 1) < 13 {
-                assert!(!verify_inclusion(&all[m], (m ^ 1) as u64, 13, &proof, &whole));
+                assert!(!verify_inclusion(
+                    &all[m],
+                    (m ^ 1) as u64,
+                    13,
+                    &proof,
+                    &whole
+                ));
             }
         }
         assert!(verify_consistency(0, 13, &[], &empty_root(), &whole));

@@ -95,7 +95,10 @@ pub fn origin(log: &crate::LogId) -> String {
 /// space or `+`.
 #[must_use]
 pub fn is_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c < ' ')
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c < ' ')
 }
 
 /// A tree head as C2SP `tlog-checkpoint` writes it: the origin, the size and the root,
@@ -125,7 +128,12 @@ impl Checkpoint {
     /// The note text: `origin\nsize\nbase64(root)\n`.
     #[must_use]
     pub fn text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Reads a note text. Extension lines (after the root) are accepted and ignored, as
@@ -136,9 +144,9 @@ impl Checkpoint {
     ///
     /// [`NoteError::Malformed`] with what is wrong.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
-        let body = text
-            .strip_suffix('\n')
-            .ok_or(NoteError::Malformed("the checkpoint does not end in a newline"))?;
+        let body = text.strip_suffix('\n').ok_or(NoteError::Malformed(
+            "the checkpoint does not end in a newline",
+        ))?;
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or_default();
         if !is_key_name(origin) {
@@ -269,9 +277,9 @@ impl SignedNote {
         if !note.ends_with('\n') {
             return Err(NoteError::Malformed("the note does not end in a newline"));
         }
-        let split = note
-            .rfind("\n\n")
-            .ok_or(NoteError::Malformed("the note has no blank line before its signatures"))?;
+        let split = note.rfind("\n\n").ok_or(NoteError::Malformed(
+            "the note has no blank line before its signatures",
+        ))?;
         let text = &note[..=split];
         let block = &note[split + 2..];
         let mut signatures = Vec::new();
@@ -382,7 +390,9 @@ impl NoteKey {
         match self.signature_type {
             ED25519 => {
                 let sig: [u8; 64] = line.signature.as_slice().try_into().ok()?;
-                self.key.verifies(text.as_bytes(), &Sig(sig)).then_some(None)
+                self.key
+                    .verifies(text.as_bytes(), &Sig(sig))
+                    .then_some(None)
             }
             COSIGNATURE_V1 => {
                 let timestamp = line.timestamp()?;
@@ -477,7 +487,8 @@ mod tests {
 
     #[test]
     fn the_c2sp_checkpoint_example_parses() {
-        let text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let text =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let checkpoint = Checkpoint::parse(text).expect("a checkpoint");
         assert_eq!(checkpoint.origin, "example.com/behind-the-sofa");
         assert_eq!(checkpoint.size, 20_852_163);
@@ -559,7 +570,10 @@ mod tests {
         ] {
             assert!(SignedNote::parse(bad).is_err(), "{bad:?}");
         }
-        let many = format!("t\n\n{}", "\u{2014} n AAAAAAAA\n".repeat(MAX_SIGNATURES + 1));
+        let many = format!(
+            "t\n\n{}",
+            "\u{2014} n AAAAAAAA\n".repeat(MAX_SIGNATURES + 1)
+        );
         assert!(SignedNote::parse(&many).is_err());
         assert_eq!(decimal("0"), Some(0));
         assert_eq!(decimal("00"), None);

@@ -284,9 +284,9 @@ impl Witness {
             format!("cnv-audit-witness/{}", String::from_utf8_lossy(&hex))
         });
         if !note::is_key_name(&name) {
-            return Err(WitnessError::Name(
-                cnv_caps::text::escape_for_display(&name),
-            ));
+            return Err(WitnessError::Name(cnv_caps::text::escape_for_display(
+                &name,
+            )));
         }
         if let Some(log) = config.logs.iter().find(|log| log.key == public) {
             return Err(WitnessError::SharedKey {
@@ -395,7 +395,10 @@ impl Witness {
     #[must_use]
     pub fn add_checkpoint(&self, body: &[u8]) -> (u16, String) {
         let reply = self.add(body);
-        (reply.status, String::from_utf8_lossy(&reply.body).into_owned())
+        (
+            reply.status,
+            String::from_utf8_lossy(&reply.body).into_owned(),
+        )
     }
 
     fn add(&self, body: &[u8]) -> Reply {
@@ -472,7 +475,13 @@ impl Witness {
             Some("from size 0 the proof is empty")
         } else if old > 0
             && known.is_some_and(|known| {
-                !merkle::verify_consistency(old, checkpoint.size, &proof, &known.root, &checkpoint.root)
+                !merkle::verify_consistency(
+                    old,
+                    checkpoint.size,
+                    &proof,
+                    &known.root,
+                    &checkpoint.root,
+                )
             })
         {
             Some(if old == checkpoint.size {
@@ -502,7 +511,9 @@ impl Witness {
         if let Err(err) = self.save(&hash, &text) {
             return Reply::text(
                 500,
-                format!("the witness could not save the checkpoint, so it does not cosign it: {err}\n"),
+                format!(
+                    "the witness could not save the checkpoint, so it does not cosign it: {err}\n"
+                ),
             );
         }
         latest.insert(
@@ -572,7 +583,9 @@ impl Witness {
         let hash = path
             .strip_prefix('/')
             .and_then(|rest| rest.strip_suffix("/checkpoint"))
-            .filter(|hash| hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+            .filter(|hash| {
+                hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            });
         match (hash, request.method.as_str()) {
             (Some(hash), "GET") => match self.lock().get(hash) {
                 Some(latest) => Reply {
@@ -581,7 +594,10 @@ impl Witness {
                     body: latest.note.clone().into_bytes(),
                     no_cache: true,
                 },
-                None => Reply::text(404, "this witness never cosigned a checkpoint of that log\n"),
+                None => Reply::text(
+                    404,
+                    "this witness never cosigned a checkpoint of that log\n",
+                ),
             },
             (Some(_), _) => Reply::text(405, "a checkpoint takes a GET\n"),
             (None, _) => Reply::text(
@@ -652,7 +668,10 @@ mod tests {
     }
 
     fn signed(log: &AuditKey, origin: &str, leaves: &[Hash]) -> SignedNote {
-        sign_checkpoint(log, &Checkpoint::new(origin, leaves.len() as u64, root(leaves)))
+        sign_checkpoint(
+            log,
+            &Checkpoint::new(origin, leaves.len() as u64, root(leaves)),
+        )
     }
 
     fn witness(dir: &Dir, log: &AuditKey) -> Witness {
@@ -690,7 +709,9 @@ mod tests {
         let (status, size) = w.add_checkpoint(&body(0, &[], &signed(&log, ORIGIN, &all[..5])));
         assert_eq!((status, size.as_str()), (409, "3\n"));
         // A proof from 3 to 5.
-        let proof = Frontier::of(&all[..3]).consistency_proof(&all[3..5]).expect("a proof");
+        let proof = Frontier::of(&all[..3])
+            .consistency_proof(&all[3..5])
+            .expect("a proof");
         let (status, _) = w.add_checkpoint(&body(3, &proof, &signed(&log, ORIGIN, &all[..5])));
         assert_eq!(status, 200);
         // The same again: cosigned again.
@@ -698,20 +719,35 @@ mod tests {
         assert_eq!(status, 200);
         // A fork: 5 -> 9 over other leaves.
         let forked = leaves(9, " forked");
-        let proof = Frontier::of(&forked[..5]).consistency_proof(&forked[5..]).expect("a proof");
+        let proof = Frontier::of(&forked[..5])
+            .consistency_proof(&forked[5..])
+            .expect("a proof");
         let (status, why) = w.add_checkpoint(&body(5, &proof, &signed(&log, ORIGIN, &forked)));
         assert_eq!(status, 422, "{why}");
-        assert_eq!(fs::read_dir(dir.0.join("evidence")).expect("dir").count(), 1);
+        assert_eq!(
+            fs::read_dir(dir.0.join("evidence")).expect("dir").count(),
+            1
+        );
         // The same size with another root.
         let (status, why) = w.add_checkpoint(&body(5, &[], &signed(&log, ORIGIN, &forked[..5])));
         assert_eq!(status, 422, "{why}");
         assert!(why.contains("forked"), "{why}");
         // A wrong proof.
-        let proof = Frontier::of(&all[..5]).consistency_proof(&all[5..]).expect("a proof");
+        let proof = Frontier::of(&all[..5])
+            .consistency_proof(&all[5..])
+            .expect("a proof");
         let mut wrong = proof.clone();
         wrong[0][0] ^= 1;
-        assert_eq!(w.add_checkpoint(&body(5, &wrong, &signed(&log, ORIGIN, &all))).0, 422);
-        assert_eq!(w.add_checkpoint(&body(5, &proof, &signed(&log, ORIGIN, &all))).0, 200);
+        assert_eq!(
+            w.add_checkpoint(&body(5, &wrong, &signed(&log, ORIGIN, &all)))
+                .0,
+            422
+        );
+        assert_eq!(
+            w.add_checkpoint(&body(5, &proof, &signed(&log, ORIGIN, &all)))
+                .0,
+            200
+        );
         // What is served: the checkpoint of 9, the log's signature and the cosignature.
         let served = SignedNote::parse(&w.latest(ORIGIN).expect("cosigned")).expect("a note");
         assert_eq!(served.checkpoint().expect("a checkpoint").size, 9);
@@ -726,7 +762,10 @@ mod tests {
         let all = leaves(4, "");
         let other = AuditKey::from_seed([8; 32]);
         let status = |body: Vec<u8>| w.add_checkpoint(&body).0;
-        assert_eq!(status(body(0, &[], &signed(&log, "example.com/log", &all))), 404);
+        assert_eq!(
+            status(body(0, &[], &signed(&log, "example.com/log", &all))),
+            404
+        );
         assert_eq!(status(body(0, &[], &signed(&other, ORIGIN, &all))), 403);
         let mut tampered = signed(&log, ORIGIN, &all);
         tampered.signatures[0].signature[0] ^= 1;
@@ -737,7 +776,10 @@ mod tests {
         assert_eq!(status(body(0, &[], &empty([1; 32]))), 422);
         assert_eq!(status(body(0, &[], &empty(merkle::empty_root()))), 200);
         let mut long = body(0, &[], &signed(&log, ORIGIN, &all));
-        long.splice(6..6, format!("{}\n", note::b64(&[0; 32])).repeat(64).into_bytes());
+        long.splice(
+            6..6,
+            format!("{}\n", note::b64(&[0; 32])).repeat(64).into_bytes(),
+        );
         assert_eq!(status(long), 400);
         for garbage in [
             &b""[..],
@@ -760,13 +802,20 @@ mod tests {
         let all = leaves(6, "");
         {
             let w = witness(&dir, &log);
-            assert_eq!(w.add_checkpoint(&body(0, &[], &signed(&log, ORIGIN, &all))).0, 200);
+            assert_eq!(
+                w.add_checkpoint(&body(0, &[], &signed(&log, ORIGIN, &all)))
+                    .0,
+                200
+            );
             let second = Witness::open(WitnessConfig::new(
                 AuditKey::from_seed([9; 32]),
                 &dir.0,
                 Vec::new(),
             ));
-            assert!(matches!(second, Err(WitnessError::Locked { .. })), "{second:?}");
+            assert!(
+                matches!(second, Err(WitnessError::Locked { .. })),
+                "{second:?}"
+            );
         }
         let w = witness(&dir, &log);
         let (status, size) = w.add_checkpoint(&body(0, &[], &signed(&log, ORIGIN, &all)));
@@ -786,7 +835,10 @@ mod tests {
             &dir.0,
             Vec::new(),
         ));
-        assert!(matches!(damaged, Err(WitnessError::Damaged { .. })), "{damaged:?}");
+        assert!(
+            matches!(damaged, Err(WitnessError::Damaged { .. })),
+            "{damaged:?}"
+        );
     }
 
     #[test]
@@ -804,8 +856,14 @@ mod tests {
         };
         assert_eq!(get("GET", "/"), 200);
         assert_eq!(get("GET", "/add-checkpoint"), 405);
-        assert_eq!(get("GET", &format!("/{}/checkpoint", origin_hash(ORIGIN))), 404);
-        assert_eq!(get("POST", &format!("/{}/checkpoint", origin_hash(ORIGIN))), 405);
+        assert_eq!(
+            get("GET", &format!("/{}/checkpoint", origin_hash(ORIGIN))),
+            404
+        );
+        assert_eq!(
+            get("POST", &format!("/{}/checkpoint", origin_hash(ORIGIN))),
+            405
+        );
         assert_eq!(get("GET", "/../../etc/passwd"), 404);
         assert_eq!(w.vkey().split('+').next(), Some("w.example/1"));
         assert_eq!(
@@ -818,7 +876,12 @@ mod tests {
         assert!(trusted.covers(ORIGIN) && !trusted.covers("example.com/x"));
         let exact: TrustedLog = format!("{ORIGIN}={key}").parse().expect("a setting");
         assert!(exact.covers(ORIGIN) && !exact.covers("cnv-audit/other"));
-        for bad in ["no-equals", "a b=00", &format!("x+y={key}"), "o=/nonexistent.pub"] {
+        for bad in [
+            "no-equals",
+            "a b=00",
+            &format!("x+y={key}"),
+            "o=/nonexistent.pub",
+        ] {
             assert!(bad.parse::<TrustedLog>().is_err(), "{bad}");
         }
         let shared = Witness::open(WitnessConfig::new(
