@@ -30,7 +30,13 @@ use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cnv::audit::{AuditEntry, AuditKey, AuditLog, AuditSink, CallResult, ChainReader};
+use std::net::TcpListener;
+
+use cnv::audit::merkle::{self, Frontier, Hash};
+use cnv::audit::{
+    AuditEntry, AuditKey, AuditLog, AuditSink, CallResult, ChainReader, DEFAULT_WITNESS_INTERVAL,
+    Submitted, TrustedLog, Witness, WitnessConfig, WitnessUrl, note,
+};
 use cnv::caps::{CapabilityClass, ResourceBand, SessionId};
 use cnv::typestate::{EscalationError, RunMode};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -189,5 +195,174 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, entry, verify);
+/// A witness served on a loopback port by a thread of this process, for logs signed by
+/// `log_key`: its URL (the witness's state is kept in `scratch`).
+fn serve_witness(scratch: &Scratch, log_key: &AuditKey) -> WitnessUrl {
+    let trusted: TrustedLog = format!("cnv-audit/*={}", log_key.public_key())
+        .parse()
+        .expect("a trusted log");
+    let witness = Witness::open(WitnessConfig::new(
+        AuditKey::generate().expect("random"),
+        scratch.0.join("witness"),
+        vec![trusted],
+    ))
+    .expect("the witness opens");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    std::thread::spawn(move || witness.serve(&listener));
+    url.parse().expect("a witness URL")
+}
+
+/// Times `calls` calls of five entries each (created, verified, escalated, started,
+/// finished) to a fresh log: witnessed by `witness` at `interval` in the background, or
+/// before each call returns (`sync`), or not at all.
+fn calls(
+    calls: u64,
+    key: &AuditKey,
+    witness: Option<&WitnessUrl>,
+    interval: Duration,
+    sync: bool,
+) -> Duration {
+    let scratch = Scratch::new();
+    let log = match witness {
+        Some(url) => AuditLog::open_witnessed(scratch.log(), key, vec![url.clone()], interval),
+        None => AuditLog::open(scratch.log(), Some(key)),
+    }
+    .expect("opens");
+    let session = SessionId::new_v4();
+    let start = Instant::now();
+    for i in 0..calls * 5 {
+        log.record(&decision(session, i, 5)).expect("recorded");
+        if sync && i % 5 == 4 {
+            let reports = log.witness_now(Duration::from_secs(10)).expect("answered");
+            assert!(
+                matches!(reports[0].outcome, Submitted::Cosigned { .. }),
+                "{reports:?}"
+            );
+        }
+    }
+    let elapsed = start.elapsed();
+    drop(log);
+    elapsed
+}
+
+fn witness(c: &mut Criterion) {
+    let mut group = c.benchmark_group("audit/witness");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    let key = AuditKey::generate().expect("random");
+    let scratch = Scratch::new();
+    let url = serve_witness(&scratch, &key);
+    group.bench_function(
+        "cnv: a call, witnessed in the background, every 100 ms at most",
+        |b| b.iter_custom(|iters| calls(iters, &key, Some(&url), DEFAULT_WITNESS_INTERVAL, false)),
+    );
+    group.bench_function(
+        "a call, witnessed in the background, every call's end",
+        |b| {
+            b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::ZERO, false));
+        },
+    );
+    group.bench_function("a call, its tree kept, submitted once an hour", |b| {
+        b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::from_secs(3600), false));
+    });
+    group.bench_function("a call, witnessed before it returns", |b| {
+        b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::ZERO, true));
+    });
+    group.bench_function("a call, not witnessed", |b| {
+        b.iter_custom(|iters| calls(iters, &key, None, Duration::ZERO, false));
+    });
+    group.finish();
+}
+
+/// A log of a million lines, as its Merkle tree sees it.
+fn tlog(c: &mut Criterion) {
+    const LINES: usize = 1_000_000;
+    let mut group = c.benchmark_group("audit/tlog");
+    group.sample_size(10);
+    let leaves: Vec<Hash> = (0..LINES)
+        .map(|i| merkle::leaf_hash(format!("{{\"prev\":\"…\",\"n\":{}}}", i + 1).as_bytes()))
+        .collect();
+    let frontier = Frontier::of(&leaves);
+    let root = frontier.root();
+    let key = AuditKey::generate().expect("random");
+    let origin = cnv::audit::origin(
+        &AuditLog::open(Scratch::new().log(), None)
+            .expect("opens")
+            .id()
+            .expect("an id"),
+    );
+    let mut note = note::sign_checkpoint(&key, &note::Checkpoint::new(origin, LINES as u64, root));
+    let checkpoint_alone = note.to_string().len();
+    for i in 0..3 {
+        let witness = AuditKey::generate().expect("random");
+        note.signatures.push(note::cosign(
+            &witness,
+            &format!("witness.example/w{i}"),
+            1_700_000_000,
+            &note.text,
+        ));
+    }
+    let inclusion = merkle::inclusion_proof(LINES / 2, &leaves).expect("a leaf");
+    let older = Frontier::of(&leaves[..LINES - 5]);
+    let consistency = older
+        .consistency_proof(&leaves[LINES - 5..])
+        .expect("a proof");
+    let far = Frontier::of(&leaves[..LINES / 3]);
+    let far_proof = far
+        .consistency_proof(&leaves[LINES / 3..])
+        .expect("a proof");
+    // Sizes as sent: base64 hashes of 44 characters, one a line.
+    eprintln!(
+        "audit/tlog sizes at {LINES} lines: checkpoint {checkpoint_alone} B signed, {} B with 3 cosignatures; inclusion proof {} hashes ({} B); consistency proof {} hashes ({} B) from 5 lines back, {} hashes ({} B) from a third of the log",
+        note.to_string().len(),
+        inclusion.len(),
+        inclusion.len() * 45,
+        consistency.len(),
+        consistency.len() * 45,
+        far_proof.len(),
+        far_proof.len() * 45,
+    );
+    group.bench_function(
+        "cnv: frontier of 1M leaves (the tree of a log read once)",
+        |b| {
+            b.iter(|| Frontier::of(black_box(&leaves)).root());
+        },
+    );
+    group.bench_function("root of 1M leaves (RFC 6962 recursion)", |b| {
+        b.iter(|| merkle::root(black_box(&leaves)));
+    });
+    group.bench_function("inclusion proof at 1M (prove)", |b| {
+        b.iter(|| merkle::inclusion_proof(black_box(LINES / 2), &leaves));
+    });
+    group.bench_function("consistency proof from a frontier, 5 lines", |b| {
+        b.iter(|| older.consistency_proof(black_box(&leaves[LINES - 5..])));
+    });
+    group.bench_function("verify an inclusion proof at 1M", |b| {
+        b.iter(|| {
+            merkle::verify_inclusion(
+                &leaves[LINES / 2],
+                (LINES / 2) as u64,
+                LINES as u64,
+                black_box(&inclusion),
+                &root,
+            )
+        });
+    });
+    group.bench_function("verify a consistency proof at 1M", |b| {
+        b.iter(|| {
+            merkle::verify_consistency(
+                (LINES - 5) as u64,
+                LINES as u64,
+                black_box(&consistency),
+                &older.root(),
+                &root,
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, entry, verify, witness, tlog);
 criterion_main!(benches);

@@ -113,7 +113,14 @@ struct State {
     side: Option<File>,
     /// The tree of the log's lines as far as this writer extended it (witnessed logs).
     tree: Option<Point>,
+    /// The tree at the last submission and the leaves appended since: the proof from
+    /// there, without reading the log again.
+    recent: Option<(Point, Vec<merkle::Hash>)>,
 }
+
+/// The most leaves [`State::recent`] keeps (1 MiB of hashes); past them a proof reads the
+/// log.
+const MAX_RECENT: usize = 32 * 1024;
 
 impl AuditLog {
     /// Opens the log at `path` (creating it when absent) and its head `path.head`,
@@ -252,6 +259,7 @@ impl Log {
                 checkpoint: 0,
                 side,
                 tree: None,
+                recent: None,
             }),
         };
         this.locked(|state| this.attach(state, true))?;
@@ -491,14 +499,23 @@ impl Log {
             return Err(self.io(err));
         }
         // The tree follows the line when it stood where the line was written.
+        let (tip, end) = (state.tip.n, state.end);
         if let Some(tree) = state
             .tree
             .as_mut()
-            .filter(|tree| tree.size() == state.tip.n && tree.end == state.end)
+            .filter(|tree| tree.size() == tip && tree.end == end)
         {
-            tree.frontier.push(merkle::line_leaf(&line.bytes));
+            let leaf = merkle::line_leaf(&line.bytes);
+            tree.frontier.push(leaf);
             tree.end += line.bytes.len() as u64;
             tree.hash = line.tip.hash;
+            if let Some((_, leaves)) = state.recent.as_mut()
+                && leaves.len() < MAX_RECENT
+            {
+                leaves.push(leaf);
+            } else {
+                state.recent = None;
+            }
         }
         state.end += line.bytes.len() as u64;
         state.tip = line.tip;
@@ -744,6 +761,7 @@ impl Log {
             });
         }
         state.tree = Some(tree.clone());
+        let recent = state.recent.replace((tree.clone(), Vec::new()));
         let mut jobs = Vec::new();
         let mut settled = Vec::new();
         for url in witnesses {
@@ -763,10 +781,17 @@ impl Log {
                     cosigned: None,
                 }),
                 known => {
-                    let proof = match &known {
-                        Some(known) => submit::proof_between(&state.log, known, &tree)
+                    let proof = match (&known, &recent) {
+                        // Where the last submission left it: from the leaves kept since.
+                        (Some(known), Some((base, leaves)))
+                            if base == known
+                                && base.size() + leaves.len() as u64 == tree.size() =>
+                        {
+                            known.frontier.consistency_proof(leaves)
+                        }
+                        (Some(known), _) => submit::proof_between(&state.log, known, &tree)
                             .map_err(|err| self.io(err))?,
-                        None => None,
+                        (None, _) => None,
                     };
                     // Without a proof from where the writers left it (a new witness,
                     // or a point the log no longer holds), it is asked its size.

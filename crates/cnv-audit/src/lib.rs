@@ -88,7 +88,9 @@ pub use proofs::{InclusionProof, ProofCheck, check_proof, prove};
 pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
 pub use show::{show, show_line};
 pub use sink::{AuditSink, FanOutSink, MemorySink};
-pub use submit::{Submitted, WitnessRecord, WitnessReport, Witnessing, witness_path};
+pub use submit::{
+    DEFAULT_WITNESS_INTERVAL, Submitted, WitnessRecord, WitnessReport, Witnessing, witness_path,
+};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
 pub use verify::{

@@ -475,6 +475,18 @@ fn a_line_is_proved_against_the_cosigned_checkpoint_and_checked_offline() {
     for _ in 0..3 {
         run(&log, &key, &[&w], "file write");
     }
+    // Rounds with nothing new to cosign keep the cosignatures gathered for the checkpoint.
+    let audit = open(&log, &key, &[&w]);
+    for _ in 0..2 {
+        let reports = audit
+            .witness_now(Duration::from_secs(20))
+            .expect("answered");
+        assert!(
+            matches!(reports[0].outcome, Submitted::Cosigned { size: 13 }),
+            "{reports:?}"
+        );
+    }
+    drop(audit);
     let out = cnv_audit(&["prove", s(&log), "6"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let proof = text(&out.stdout);
@@ -585,6 +597,37 @@ fn a_witness_refuses_logs_it_does_not_trust_and_survives_garbage() {
     assert!(!ok, "{report}");
     assert!(
         report.contains("never cosigned a checkpoint of this log"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_server_s_log_is_witnessed_as_its_calls_end() {
+    let dir = Scratch::new("server");
+    let (key, public) = dir.keygen("operator");
+    let (wkey, wpub) = dir.keygen("witness");
+    let w = WitnessProcess::start(&wkey, &dir.path("state"), &public, 0);
+    let log = dir.log();
+    // One log kept open across calls, as a server keeps it: each submission proves
+    // from the last one with the leaves kept since.
+    let audit = Arc::new(open(&log, &key, &[&w]));
+    for _ in 0..3 {
+        call(&audit, "file write");
+        let reports = audit
+            .witness_now(Duration::from_secs(20))
+            .expect("answered");
+        let lines = line_count(&log) as u64;
+        assert_eq!(
+            reports[0].outcome,
+            Submitted::Cosigned { size: lines },
+            "{reports:?}"
+        );
+    }
+    drop(audit);
+    let (ok, report) = verify(&log, &public, &[format!("--witness={}", w.arg(&wpub))]);
+    assert!(ok, "{report}");
+    assert!(
+        report.contains(&format!("confirms lines 1–{}", line_count(&log))),
         "{report}"
     );
 }
