@@ -23,6 +23,29 @@
 //! hash, link and number checked), signed at each call's end or not: verification is
 //! what the operator pays for each signature again, at about twice the cost of making
 //! it.
+//!
+//! Group `audit/witness` times a call (five entries, two of them signed) to a signed log
+//! whose checkpoints a witness on loopback cosigns (a `Witness` served by a thread of
+//! the bench), per call:
+//!
+//! * `cnv: … every 100 ms at most` — the subject, the cadence chosen
+//!   (`DEFAULT_WITNESS_INTERVAL`): the log's thread submits at a call's end, at most one
+//!   round per 100 ms;
+//! * `… every call's end` — rounds back to back, as many as the witness answers;
+//! * `… its tree kept, submitted once an hour` — what the Merkle tree costs alone;
+//! * `… before it returns` — the call waits for the witness (what a command line pays
+//!   once, at its exit);
+//! * `… not witnessed` — the same calls to a signed log without witnesses.
+//!
+//! Each sample alternates chunks of 20 calls to its own log with as many to a log of the
+//! other kind of its pair (the subject's with the unwitnessed, and back), timing only its
+//! own: the machine is shared, and its load drifts between two rows run one after the
+//! other by more than witnessing costs.
+//!
+//! Group `audit/tlog` is a million-line log's tree: its frontier and its root computed
+//! once, an inclusion proof (what `cnv-audit prove` computes), a consistency proof from
+//! a frontier (what a writer sends a witness), and checking each. The sizes of a
+//! checkpoint and of the proofs at a million lines are printed to standard error.
 
 use std::fs::{self, OpenOptions};
 use std::hint::black_box;
@@ -213,27 +236,41 @@ fn serve_witness(scratch: &Scratch, log_key: &AuditKey) -> WitnessUrl {
     url.parse().expect("a witness URL")
 }
 
-/// Times `calls` calls of five entries each (created, verified, escalated, started,
-/// finished) to a fresh log: witnessed by `witness` at `interval` in the background, or
-/// before each call returns (`sync`), or not at all.
-fn calls(
-    calls: u64,
+/// How a log in the `audit/witness` bench is witnessed.
+#[derive(Clone, Copy)]
+enum Witnessed {
+    /// Not at all: a signed log.
+    Not,
+    /// By the log's thread, at most once per interval.
+    Every(Duration),
+    /// Before each call returns.
+    Waited,
+}
+
+/// A log opened for a sample of the `audit/witness` bench.
+fn witnessed_log(
+    scratch: &Scratch,
+    name: &str,
     key: &AuditKey,
-    witness: Option<&WitnessUrl>,
-    interval: Duration,
-    sync: bool,
-) -> Duration {
-    let scratch = Scratch::new();
-    let log = match witness {
-        Some(url) => AuditLog::open_witnessed(scratch.log(), key, vec![url.clone()], interval),
-        None => AuditLog::open(scratch.log(), Some(key)),
+    url: &WitnessUrl,
+    how: Witnessed,
+) -> AuditLog {
+    let path = scratch.0.join(name);
+    match how {
+        Witnessed::Not => AuditLog::open(path, Some(key)),
+        Witnessed::Every(interval) => {
+            AuditLog::open_witnessed(path, key, vec![url.clone()], interval)
+        }
+        Witnessed::Waited => AuditLog::open_witnessed(path, key, vec![url.clone()], Duration::ZERO),
     }
-    .expect("opens");
-    let session = SessionId::new_v4();
-    let start = Instant::now();
-    for i in 0..calls * 5 {
+    .expect("opens")
+}
+
+/// `calls` calls of five entries each (created, verified, escalated, started, finished).
+fn run_calls(log: &AuditLog, session: SessionId, from: u64, calls: u64, how: Witnessed) {
+    for i in from * 5..(from + calls) * 5 {
         log.record(&decision(session, i, 5)).expect("recorded");
-        if sync && i % 5 == 4 {
+        if matches!(how, Witnessed::Waited) && i % 5 == 4 {
             let reports = log.witness_now(Duration::from_secs(10)).expect("answered");
             assert!(
                 matches!(reports[0].outcome, Submitted::Cosigned { .. }),
@@ -241,8 +278,35 @@ fn calls(
             );
         }
     }
-    let elapsed = start.elapsed();
-    drop(log);
+}
+
+/// Times `calls` calls to a fresh log witnessed as `timed` says, in chunks that
+/// alternate with as many untimed calls to a log witnessed as `other` says: both rows
+/// of a pair run under the same load (the machine is shared, and its load drifts more
+/// between two rows run one after the other than witnessing costs).
+fn paired(
+    calls: u64,
+    key: &AuditKey,
+    url: &WitnessUrl,
+    timed: Witnessed,
+    other: Witnessed,
+) -> Duration {
+    const CHUNK: u64 = 20;
+    let scratch = Scratch::new();
+    let timed_log = witnessed_log(&scratch, "timed.jsonl", key, url, timed);
+    let other_log = witnessed_log(&scratch, "other.jsonl", key, url, other);
+    let session = SessionId::new_v4();
+    let mut elapsed = Duration::ZERO;
+    let mut done = 0;
+    while done < calls {
+        let chunk = CHUNK.min(calls - done);
+        run_calls(&other_log, session, done, chunk, other);
+        let start = Instant::now();
+        run_calls(&timed_log, session, done, chunk, timed);
+        elapsed += start.elapsed();
+        done += chunk;
+    }
+    drop((timed_log, other_log));
     elapsed
 }
 
@@ -250,28 +314,45 @@ fn witness(c: &mut Criterion) {
     let mut group = c.benchmark_group("audit/witness");
     group.throughput(Throughput::Elements(1));
     group.sample_size(20);
-    group.measurement_time(Duration::from_secs(5));
+    group.measurement_time(Duration::from_secs(6));
     let key = AuditKey::generate().expect("random");
     let scratch = Scratch::new();
     let url = serve_witness(&scratch, &key);
+    let chosen = Witnessed::Every(DEFAULT_WITNESS_INTERVAL);
     group.bench_function(
         "cnv: a call, witnessed in the background, every 100 ms at most",
-        |b| b.iter_custom(|iters| calls(iters, &key, Some(&url), DEFAULT_WITNESS_INTERVAL, false)),
+        |b| b.iter_custom(|iters| paired(iters, &key, &url, chosen, Witnessed::Not)),
     );
     group.bench_function(
         "a call, witnessed in the background, every call's end",
         |b| {
-            b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::ZERO, false));
+            b.iter_custom(|iters| {
+                paired(
+                    iters,
+                    &key,
+                    &url,
+                    Witnessed::Every(Duration::ZERO),
+                    Witnessed::Not,
+                )
+            });
         },
     );
     group.bench_function("a call, its tree kept, submitted once an hour", |b| {
-        b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::from_secs(3600), false));
+        b.iter_custom(|iters| {
+            paired(
+                iters,
+                &key,
+                &url,
+                Witnessed::Every(Duration::from_secs(3600)),
+                Witnessed::Not,
+            )
+        });
     });
     group.bench_function("a call, witnessed before it returns", |b| {
-        b.iter_custom(|iters| calls(iters, &key, Some(&url), Duration::ZERO, true));
+        b.iter_custom(|iters| paired(iters, &key, &url, Witnessed::Waited, Witnessed::Not));
     });
     group.bench_function("a call, not witnessed", |b| {
-        b.iter_custom(|iters| calls(iters, &key, None, Duration::ZERO, false));
+        b.iter_custom(|iters| paired(iters, &key, &url, Witnessed::Not, chosen));
     });
     group.finish();
 }

@@ -36,8 +36,8 @@ use crate::note;
 
 /// How often a log's thread submits checkpoints to its witnesses at most, as cnv's
 /// command lines and servers set it: 100 ms. Submitting at every call's end, back to
-/// back, cost an audited call 1.36× its time in the bench (`audit/witness`: the rounds
-/// take the machine's other core); once every 100 ms it costs 1.08× (see
+/// back, cost an audited call 1.28–1.41× its time in the bench (`audit/witness`: the
+/// rounds take the machine's other core); once every 100 ms, 0.97–1.13× (see
 /// docs/decisions.md, witnessing). A command line that ends submits at once.
 pub const DEFAULT_WITNESS_INTERVAL: Duration = Duration::from_millis(100);
 
