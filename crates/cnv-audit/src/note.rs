@@ -106,7 +106,7 @@ pub fn is_key_name(name: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Checkpoint {
-    /// The log's origin (for a cnv log, [`origin`](crate::origin) of its id).
+    /// The log's origin (for a cnv log, [`origin`] of its id).
     pub origin: String,
     /// How many leaves (lines) the tree has.
     pub size: u64,

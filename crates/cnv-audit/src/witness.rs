@@ -1,46 +1,4 @@
-//! [`Witness`]: a C2SP `tlog-witness` that cosigns the checkpoints of the logs it trusts,
-//! each only when it extends the last one it cosigned for that log — so that a log and
-//! its head rolled back together, or forked, no longer match what the witness vouches
-//! for.
-//!
-//! # The protocol
-//!
-//! `POST <prefix>/add-checkpoint` with the body
-//!
-//! ```text
-//! old <size of the checkpoint the client believes the witness cosigned last>
-//! <consistency proof from that size, one base64 hash a line, at most 63>
-//!
-//! <the log's signed checkpoint: origin, size, root, a blank line, signature lines>
-//! ```
-//!
-//! is answered, in this order of checks:
-//!
-//! | status | when |
-//! |---|---|
-//! | 400 | the body is not that, or `old` is above the checkpoint's size |
-//! | 404 | the origin is not one the witness trusts |
-//! | 403 | no signature of the origin's trusted key, or one that does not verify |
-//! | 409 | `old` is not the size the witness cosigned last for the origin (0 if none); the body is that size and a newline, `Content-Type: text/x.tlog.size` |
-//! | 422 | the proof does not show the checkpoint extends the one cosigned (a fork), the same size has another root, a proof was sent from size 0, or a checkpoint of size 0 has a root other than the empty tree's |
-//! | 200 | cosigned: the body is the cosignature line, `— <name> base64(key ID, timestamp, signature)` |
-//!
-//! A checkpoint of the size cosigned last, with the same root, is cosigned again with a
-//! fresh timestamp. `GET <prefix>/<origin hash>/checkpoint` (the origin hash: SHA-256 of
-//! the origin in lower-case hex) answers the latest checkpoint cosigned for the origin —
-//! the log's verified signature and the witness's cosignature — or 404 when it never
-//! cosigned one. `GET <prefix>/` says the witness's name and vkey.
-//!
-//! # The state
-//!
-//! `DIR/checkpoints/<origin hash>` holds the latest cosigned note of each log, replaced
-//! atomically (written beside, `fsync`ed, renamed over, the directory `fsync`ed) before
-//! the 200 is sent, while the witness holds the lock that every check of that log takes:
-//! a crash before the rename leaves the previous checkpoint, and nothing was cosigned.
-//! `DIR/evidence/` keeps signed checkpoints refused with 422 (a log's own key signed a
-//! fork). `DIR/lock` is held while a witness serves the directory, so one at a time does.
-//! A witness refuses to start on a state it cannot read: forgetting a log's checkpoint
-//! would let that log be rolled back unseen.
+//! The witness: a C2SP `tlog-witness` server for the operator's logs (see [`Witness`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -231,7 +189,49 @@ struct Latest {
     note: String,
 }
 
-/// A C2SP witness: see [the module](self).
+/// A C2SP `tlog-witness` that cosigns the checkpoints of the logs it trusts,
+/// each only when it extends the last one it cosigned for that log — so that a log and
+/// its head rolled back together, or forked, no longer match what the witness vouches
+/// for.
+///
+/// # The protocol
+///
+/// `POST <prefix>/add-checkpoint` with the body
+///
+/// ```text
+/// old <size of the checkpoint the client believes the witness cosigned last>
+/// <consistency proof from that size, one base64 hash a line, at most 63>
+///
+/// <the log's signed checkpoint: origin, size, root, a blank line, signature lines>
+/// ```
+///
+/// is answered, in this order of checks:
+///
+/// | status | when |
+/// |---|---|
+/// | 400 | the body is not that, or `old` is above the checkpoint's size |
+/// | 404 | the origin is not one the witness trusts |
+/// | 403 | no signature of the origin's trusted key, or one that does not verify |
+/// | 409 | `old` is not the size the witness cosigned last for the origin (0 if none); the body is that size and a newline, `Content-Type: text/x.tlog.size` |
+/// | 422 | the proof does not show the checkpoint extends the one cosigned (a fork), the same size has another root, a proof was sent from size 0, or a checkpoint of size 0 has a root other than the empty tree's |
+/// | 200 | cosigned: the body is the cosignature line, `— <name> base64(key ID, timestamp, signature)` |
+///
+/// A checkpoint of the size cosigned last, with the same root, is cosigned again with a
+/// fresh timestamp. `GET <prefix>/<origin hash>/checkpoint` (the origin hash: SHA-256 of
+/// the origin in lower-case hex) answers the latest checkpoint cosigned for the origin —
+/// the log's verified signature and the witness's cosignature — or 404 when it never
+/// cosigned one. `GET <prefix>/` says the witness's name and vkey.
+///
+/// # The state
+///
+/// `DIR/checkpoints/<origin hash>` holds the latest cosigned note of each log, replaced
+/// atomically (written beside, `fsync`ed, renamed over, the directory `fsync`ed) before
+/// the 200 is sent, while the witness holds the lock that every check of that log takes:
+/// a crash before the rename leaves the previous checkpoint, and nothing was cosigned.
+/// `DIR/evidence/` keeps signed checkpoints refused with 422 (a log's own key signed a
+/// fork). `DIR/lock` is held while a witness serves the directory, so one at a time does.
+/// A witness refuses to start on a state it cannot read: forgetting a log's checkpoint
+/// would let that log be rolled back unseen.
 pub struct Witness {
     key: AuditKey,
     name: String,
@@ -391,7 +391,7 @@ impl Witness {
     }
 
     /// Answers an add-checkpoint request's body: the status, and the body of the answer
-    /// (see [the module](self)). Never panics on any input.
+    /// (see [`Witness`]). Never panics on any input.
     #[must_use]
     pub fn add_checkpoint(&self, body: &[u8]) -> (u16, String) {
         let reply = self.add(body);
