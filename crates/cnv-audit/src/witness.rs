@@ -18,13 +18,16 @@ use crate::error::KeyError;
 use crate::http::{self, Reply, Request};
 use crate::key::{AuditKey, AuditPublicKey};
 use crate::merkle::{self, Hash};
-use crate::note::{self, COSIGNATURE_V1, Checkpoint, NoteKey, SignedNote};
+use crate::note::{self, COSIGNATURE_V1, NoteKey, SignedNote};
 
 /// The most bytes of an add-checkpoint request's body.
 pub const MAX_REQUEST: usize = 16 * 1024;
 
 /// The most consistency proof lines a request may carry.
 const MAX_PROOF: usize = 63;
+
+/// The most refused checkpoints a witness keeps as evidence for one origin.
+const MAX_EVIDENCE: usize = 16;
 
 /// The content type of a 409's body.
 pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
@@ -229,9 +232,9 @@ struct Latest {
 /// the 200 is sent, while the witness holds the lock that every check of that log takes:
 /// a crash before the rename leaves the previous checkpoint, and nothing was cosigned.
 /// `DIR/evidence/` keeps signed checkpoints refused with 422 (a log's own key signed a
-/// fork). `DIR/lock` is held while a witness serves the directory, so one at a time does.
-/// A witness refuses to start on a state it cannot read: forgetting a log's checkpoint
-/// would let that log be rolled back unseen.
+/// fork), the first 16 of each log. `DIR/lock` is held while a witness serves the
+/// directory, so one at a time does. A witness refuses to start on a state it cannot
+/// read: forgetting a log's checkpoint would let that log be rolled back unseen.
 pub struct Witness {
     key: AuditKey,
     name: String,
@@ -493,7 +496,7 @@ impl Witness {
             None
         };
         if let Some(why) = refused {
-            self.keep_evidence(&hash, &checkpoint, &note);
+            self.keep_evidence(&hash, &note);
             return Reply::text(422, format!("{why}\n"));
         }
         // The note kept: the checkpoint, the log's signatures (each verified, since a
@@ -545,16 +548,25 @@ impl Witness {
         File::open(&dir)?.sync_all()
     }
 
-    /// Keeps a signed checkpoint refused as a fork, once per origin, size and root.
-    fn keep_evidence(&self, hash: &str, checkpoint: &Checkpoint, note: &SignedNote) {
-        let mut root = Vec::new();
-        push_hex(&mut root, &checkpoint.root[..8]);
-        let name = format!(
-            "{hash}.{}.{}",
-            checkpoint.size,
-            String::from_utf8_lossy(&root)
-        );
-        let _ = fs::write(self.dir.join("evidence").join(name), note.to_string());
+    /// Keeps a signed checkpoint refused as a fork: at most [`MAX_EVIDENCE`] per origin
+    /// (the first ones: a writer that goes on forking is not let fill the disk).
+    fn keep_evidence(&self, hash: &str, note: &SignedNote) {
+        let dir = self.dir.join("evidence");
+        for n in 0..MAX_EVIDENCE {
+            let created = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.join(format!("{hash}.{n}")));
+            match created {
+                Ok(mut file) => {
+                    let _ = file.write_all(note.to_string().as_bytes());
+                    return;
+                }
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(_) => return,
+            }
+        }
     }
 
     fn handle(&self, request: &Request) -> Reply {
@@ -628,7 +640,7 @@ impl Witness {
 mod tests {
     use super::*;
     use crate::merkle::{Frontier, leaf_hash, root};
-    use crate::note::sign_checkpoint;
+    use crate::note::{Checkpoint, sign_checkpoint};
 
     struct Dir(PathBuf);
 
