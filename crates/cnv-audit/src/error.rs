@@ -87,6 +87,12 @@ pub enum AuditError {
         /// What the system said.
         reason: String,
     },
+    /// The log's witnesses cannot be set up.
+    #[error("cannot have the audit log witnessed: {reason}")]
+    Witness {
+        /// What is wrong.
+        reason: String,
+    },
     /// A sink of the program's own (an [`AuditSink`](crate::AuditSink) it implemented)
     /// could not record the entry.
     #[error("the audit sink {sink} cannot record the entry: {error}")]
@@ -280,6 +286,65 @@ pub enum ToolError {
         /// The file.
         path: PathBuf,
     },
+    /// A witness cannot start, or a trusted log given to it cannot be read.
+    #[error(transparent)]
+    Witness(#[from] crate::WitnessError),
+    /// A witness URL cannot be read.
+    #[error(transparent)]
+    Url(#[from] crate::UrlError),
+    /// A `--witness URL=PUBKEY` cannot be read.
+    #[error(
+        "`{spec}` does not name a witness ({reason}): write URL=PUBKEY, the witness's URL (http://HOST:PORT) and its public key (the .pub file `cnv-audit keygen` made for it, or its 64 hex digits)"
+    )]
+    WitnessSpec {
+        /// The text given (escaped).
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The witness cannot listen where it was told to.
+    #[error("cannot listen on {addr}: {error}; give a free ADDR, as 127.0.0.1:7380")]
+    Listen {
+        /// The address given (escaped).
+        addr: String,
+        /// The I/O error.
+        error: io::Error,
+    },
+    /// The log has no signed checkpoint to prove a line against.
+    #[error(
+        "{} has no signed checkpoint to prove against ({reason}): a log's checkpoints are signed when its writer has witnesses (CNV_AUDIT_WITNESS)",
+        path.display()
+    )]
+    NoCheckpoint {
+        /// The log.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The line asked for is not in the latest signed checkpoint.
+    #[error(
+        "line {line} is not in the latest signed checkpoint, which covers lines 1–{size}: prove it once the end of a later call is witnessed"
+    )]
+    NotCheckpointed {
+        /// The line asked for.
+        line: u64,
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// The log no longer holds the tree its latest checkpoint signs.
+    #[error(
+        "{} does not hold the tree its latest signed checkpoint names ({size} lines): it was cut or rewritten since; run `cnv-audit verify` on it",
+        path.display()
+    )]
+    CheckpointMismatch {
+        /// The log.
+        path: PathBuf,
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// An inclusion proof does not hold.
+    #[error("the inclusion proof does not hold: {0}")]
+    Proof(String),
     /// [`show_line`](crate::show_line) was asked for a line the log does not have.
     #[error(
         "{} has no line {line}: it has {lines} intact lines (line 1 is its genesis)",

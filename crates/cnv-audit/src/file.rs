@@ -7,13 +7,21 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crate::chain::{
     self, BodyOut, ChainHash, ChainHead, Genesis, HEAD_BYTES, HeadFinding, LogId, MAX_LINE_BYTES,
     RecordBody, Recovery, Sig, Tip, TornTail,
 };
 use crate::error::{AuditError, ChainError};
+use crate::http::WitnessUrl;
 use crate::key::AuditKey;
+use crate::merkle;
+use crate::note::{self, Checkpoint};
+use crate::submit::{
+    self, Answer, FLUSH_TIMEOUT, Job, Outcome, Point, SideFile, Submitted, Submitter,
+    WitnessReport, Witnessing,
+};
 use crate::{AuditEntry, AuditSink};
 
 /// The operator's audit log: hash-chained JSON Lines in a file that every run appends
@@ -74,6 +82,13 @@ use crate::{AuditEntry, AuditSink};
 /// head survived, or the head was deleted) is recorded the same way, and
 /// `cnv-audit verify` reports it as the place where the trail breaks.
 pub struct AuditLog {
+    log: Arc<Log>,
+    /// The thread that submits checkpoints to the log's witnesses, if it has any.
+    witnessing: Option<Submitter>,
+}
+
+/// The log's files and what this writer knows of them, shared with the submitter.
+pub(crate) struct Log {
     path: PathBuf,
     key: Option<AuditKey>,
     state: Mutex<State>,
@@ -94,7 +109,18 @@ struct State {
     tip_sig: Option<Sig>,
     /// The line the head beside the log vouches for.
     checkpoint: u64,
+    /// The side file of a witnessed log (`FILE.witness`).
+    side: Option<File>,
+    /// The tree of the log's lines as far as this writer extended it (witnessed logs).
+    tree: Option<Point>,
+    /// The tree at the last submission and the leaves appended since: the proof from
+    /// there, without reading the log again.
+    recent: Option<(Point, Vec<merkle::Hash>)>,
 }
+
+/// The most leaves [`State::recent`] keeps (1 MiB of hashes); past them a proof reads the
+/// log.
+const MAX_RECENT: usize = 32 * 1024;
 
 impl AuditLog {
     /// Opens the log at `path` (creating it when absent) and its head `path.head`,
@@ -111,7 +137,94 @@ impl AuditLog {
     ///   than any entry may be);
     /// * [`AuditError::Io`] when a file cannot be opened, read or written.
     pub fn open(path: impl AsRef<Path>, key: Option<&AuditKey>) -> Result<Self, AuditError> {
-        let path = path.as_ref().to_path_buf();
+        Ok(Self {
+            log: Arc::new(Log::open(path.as_ref(), key, false)?),
+            witnessing: None,
+        })
+    }
+
+    /// Opens the log at `path` as [`open`](Self::open) does, and has its checkpoints
+    /// cosigned by `witnesses` (their URLs: `http://HOST[:PORT][/PREFIX]`): at the end of
+    /// each call (each [`Finish`](crate::AuditEvent::Finish) entry) a thread of the log's
+    /// own signs a C2SP checkpoint of the log with `key` and submits it to each witness,
+    /// with the consistency proof from the last checkpoint that witness cosigned. The
+    /// call does not wait for it; a newer call's end asked for during a submission is
+    /// submitted by the next one, at most one submission every `interval`. A witness
+    /// that is down does not stop calls: the lines stay *unwitnessed* by it
+    /// ([`witnessing`](Self::witnessing) says so) until a later submission covers them.
+    /// Dropping the log submits what is left, waiting for it at most 10 s. The state of
+    /// witnessing is kept beside the log in `FILE.witness` ([`witness_path`](crate::witness_path)).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open); [`AuditError::Witness`] without a key (a witness
+    /// cosigns only signed checkpoints), or when the submitting thread cannot start.
+    pub fn open_witnessed(
+        path: impl AsRef<Path>,
+        key: &AuditKey,
+        witnesses: Vec<WitnessUrl>,
+        interval: Duration,
+    ) -> Result<Self, AuditError> {
+        let log = Arc::new(Log::open(path.as_ref(), Some(key), true)?);
+        if witnesses.is_empty() {
+            return Ok(Self {
+                log,
+                witnessing: None,
+            });
+        }
+        let theirs = Arc::clone(&log);
+        let witnessing =
+            Submitter::start(interval, move || theirs.submit(&witnesses)).map_err(|err| {
+                AuditError::Witness {
+                    reason: format!("the thread that submits checkpoints cannot start: {err}"),
+                }
+            })?;
+        Ok(Self {
+            log,
+            witnessing: Some(witnessing),
+        })
+    }
+
+    /// The log's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.log.path
+    }
+
+    /// The log's id, from its genesis.
+    #[must_use]
+    pub fn id(&self) -> Option<LogId> {
+        self.log.lock().id
+    }
+
+    /// Submits the log's latest checkpoint to its witnesses now and waits for their
+    /// answers (at most `timeout`); `None` when the log has no witnesses, or they did
+    /// not all answer in time.
+    #[must_use]
+    pub fn witness_now(&self, timeout: Duration) -> Option<Vec<WitnessReport>> {
+        self.witnessing.as_ref()?.flush(timeout)
+    }
+
+    /// What the log's writers recorded about its witnesses: the latest checkpoint
+    /// signed for them, and how far each has cosigned the log.
+    #[must_use]
+    pub fn witnessing(&self) -> Option<Witnessing> {
+        self.log
+            .locked(|state| {
+                Ok(state
+                    .side
+                    .as_ref()
+                    .zip(state.id)
+                    .map(|(side, id)| Witnessing::from(&SideFile::read(side, id))))
+            })
+            .ok()
+            .flatten()
+    }
+}
+
+impl Log {
+    fn open(path: &Path, key: Option<&AuditKey>, witnessed: bool) -> Result<Self, AuditError> {
+        let path = path.to_path_buf();
         let (log, _) = open_regular(&path, true)?;
         // A file that is not a log is refused before anything is created beside it.
         let len = log.metadata().map_err(|err| io_error(&path, err))?.len();
@@ -127,6 +240,11 @@ impl AuditLog {
         }
         let head_path = chain::head_path(&path);
         let (head, head_created) = open_regular(&head_path, false)?;
+        let side = if witnessed {
+            Some(open_regular(&crate::witness_path(&path), false)?.0)
+        } else {
+            None
+        };
         let this = Self {
             path,
             key: key.cloned(),
@@ -139,22 +257,13 @@ impl AuditLog {
                 tip: Tip::EMPTY,
                 tip_sig: None,
                 checkpoint: 0,
+                side,
+                tree: None,
+                recent: None,
             }),
         };
         this.locked(|state| this.attach(state, true))?;
         Ok(this)
-    }
-
-    /// The log's path.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The log's id, from its genesis.
-    #[must_use]
-    pub fn id(&self) -> Option<LogId> {
-        self.lock().id
     }
 
     /// Signs the head beside the log for the chain as it stands, if entries were
@@ -389,6 +498,25 @@ impl AuditLog {
             let _ = state.log.set_len(state.end);
             return Err(self.io(err));
         }
+        // The tree follows the line when it stood where the line was written.
+        let (tip, end) = (state.tip.n, state.end);
+        if let Some(tree) = state
+            .tree
+            .as_mut()
+            .filter(|tree| tree.size() == tip && tree.end == end)
+        {
+            let leaf = merkle::line_leaf(&line.bytes);
+            tree.frontier.push(leaf);
+            tree.end += line.bytes.len() as u64;
+            tree.hash = line.tip.hash;
+            if let Some((_, leaves)) = state.recent.as_mut()
+                && leaves.len() < MAX_RECENT
+            {
+                leaves.push(leaf);
+            } else {
+                state.recent = None;
+            }
+        }
         state.end += line.bytes.len() as u64;
         state.tip = line.tip;
         state.tip_sig = signed.get();
@@ -476,7 +604,7 @@ impl AuditLog {
     }
 }
 
-impl AuditSink for AuditLog {
+impl Log {
     fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
         self.locked(|state| {
             let id = self.attach(state, false)?;
@@ -490,26 +618,328 @@ impl AuditSink for AuditLog {
     }
 }
 
+/// What a round of submission prepared under the lock.
+struct Prepared {
+    tree: Point,
+    origin: String,
+    side: SideFile,
+    jobs: Vec<Job>,
+    /// Witnesses that need nothing this round, with their outcome.
+    settled: Vec<Outcome>,
+}
+
+impl Log {
+    /// One round of submission to `witnesses` (the submitter thread's): the tree brought
+    /// up to the log's last line under the lock; the checkpoint signed and sent to each
+    /// witness at once, unlocked; a witness that holds another size than the writers
+    /// knew is sent the proof from that size; the outcomes merged into the side file
+    /// under the lock.
+    fn submit(&self, witnesses: &[WitnessUrl]) -> Vec<WitnessReport> {
+        let all_failed = |reason: String| {
+            witnesses
+                .iter()
+                .map(|url| WitnessReport {
+                    url: url.clone(),
+                    outcome: Submitted::Failed {
+                        reason: reason.clone(),
+                    },
+                })
+                .collect()
+        };
+        let Some(key) = self.key.as_ref() else {
+            return all_failed("the log has no key to sign its checkpoints".to_owned());
+        };
+        let prepared = match self.locked(|state| self.prepare(state, witnesses)) {
+            Ok(prepared) => prepared,
+            Err(err) => return all_failed(err.to_string()),
+        };
+        let Prepared {
+            tree,
+            origin,
+            side,
+            jobs,
+            mut settled,
+        } = prepared;
+        let checkpoint = Checkpoint::new(origin, tree.size(), tree.frontier.root());
+        let note = note::sign_checkpoint(key, &checkpoint).to_string();
+        let answered: Vec<(Job, Answer)> = std::thread::scope(|scope| {
+            let running: Vec<_> = jobs
+                .into_iter()
+                .map(|job| {
+                    let note = &note;
+                    scope.spawn(move || {
+                        let answer = submit::post(&job, note);
+                        (job, answer)
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .filter_map(|thread| thread.join().ok())
+                .collect()
+        });
+        for (job, answer) in answered {
+            settled.push(self.settle(job, answer, &tree, &side, &note));
+        }
+        let written = self.locked(|state| {
+            let Some(file) = state.side.as_ref() else {
+                return Ok(());
+            };
+            let Some(id) = state.id else { return Ok(()) };
+            for outcome in &mut settled {
+                if let Submitted::Covered { size } = outcome.submitted
+                    && size > state.tip.n
+                {
+                    outcome.submitted = Submitted::Ahead {
+                        size,
+                        lines: state.tip.n,
+                    };
+                }
+            }
+            let mut side = SideFile::read(file, id);
+            submit::merge(&mut side, &tree, &note, &settled);
+            side.write(file).map_err(|err| self.side_error(err))
+        });
+        if let Err(err) = written {
+            for outcome in &mut settled {
+                if matches!(outcome.submitted, Submitted::Cosigned { .. }) {
+                    outcome.submitted = Submitted::Failed {
+                        reason: format!("cosigned, but not recorded beside the log: {err}"),
+                    };
+                }
+            }
+        }
+        settled
+            .into_iter()
+            .map(|outcome| WitnessReport {
+                url: outcome.url,
+                outcome: outcome.submitted,
+            })
+            .collect()
+    }
+
+    fn side_error(&self, err: io::Error) -> AuditError {
+        AuditError::Io {
+            target: crate::witness_path(&self.path).display().to_string(),
+            error: Arc::new(err),
+        }
+    }
+
+    /// Under the lock: the tree brought to the log's last line (extended from where
+    /// this writer or the side file left it, else from line 1), and what to send each
+    /// witness.
+    fn prepare(&self, state: &mut State, witnesses: &[WitnessUrl]) -> Result<Prepared, AuditError> {
+        let id = self.attach(state, false)?;
+        let Some(file) = state.side.as_ref() else {
+            return Err(AuditError::Witness {
+                reason: "the log was opened without witnesses".to_owned(),
+            });
+        };
+        let side = SideFile::read(file, id);
+        let tip = state.tip;
+        let fits = |tree: &Point| tree.size() == tip.n && tree.hash == tip.hash;
+        let mut tree = state
+            .tree
+            .take()
+            .or_else(|| side.tree())
+            .unwrap_or_else(Point::start);
+        let extended = submit::extend(&state.log, &mut tree, state.end, u64::MAX, None)
+            .map_err(|err| self.io(err))?;
+        if !extended || !fits(&tree) {
+            // Not a place in this log (it was cut or replaced since): from line 1.
+            tree = Point::start();
+            submit::extend(&state.log, &mut tree, state.end, u64::MAX, None)
+                .map_err(|err| self.io(err))?;
+        }
+        if !fits(&tree) {
+            return Err(AuditError::Witness {
+                reason: format!(
+                    "the log's lines do not read as one chain up to line {}: run `cnv-audit verify {}`",
+                    tip.n,
+                    self.path.display()
+                ),
+            });
+        }
+        state.tree = Some(tree.clone());
+        let recent = state.recent.replace((tree.clone(), Vec::new()));
+        let mut jobs = Vec::new();
+        let mut settled = Vec::new();
+        for url in witnesses {
+            let known = side.cosigned(url);
+            match known {
+                Some(known) if known == tree => settled.push(Outcome {
+                    url: url.clone(),
+                    submitted: Submitted::Cosigned { size: tree.size() },
+                    cosigned: None,
+                }),
+                Some(known) if known.size() > tree.size() => settled.push(Outcome {
+                    url: url.clone(),
+                    submitted: Submitted::Ahead {
+                        size: known.size(),
+                        lines: tree.size(),
+                    },
+                    cosigned: None,
+                }),
+                known => {
+                    let proof = match (&known, &recent) {
+                        // Where the last submission left it: from the leaves kept since.
+                        (Some(known), Some((base, leaves)))
+                            if base == known
+                                && base.size() + leaves.len() as u64 == tree.size() =>
+                        {
+                            known.frontier.consistency_proof(leaves)
+                        }
+                        (Some(known), _) => submit::proof_between(&state.log, known, &tree)
+                            .map_err(|err| self.io(err))?,
+                        (None, _) => None,
+                    };
+                    // Without a proof from where the writers left it (a new witness,
+                    // or a point the log no longer holds), it is asked its size.
+                    let (old, proof) = match (known, proof) {
+                        (Some(known), Some(proof)) => (known.size(), proof),
+                        _ => (0, Vec::new()),
+                    };
+                    jobs.push(Job {
+                        url: url.clone(),
+                        old,
+                        proof,
+                    });
+                }
+            }
+        }
+        Ok(Prepared {
+            tree,
+            origin: crate::origin(&id),
+            side,
+            jobs,
+            settled,
+        })
+    }
+
+    /// What a witness's answer means; a 409 with a size below the checkpoint's is
+    /// answered again with the proof from that size.
+    fn settle(
+        &self,
+        job: Job,
+        answer: Answer,
+        tree: &Point,
+        side: &SideFile,
+        note: &str,
+    ) -> Outcome {
+        let outcome = |submitted, cosigned| Outcome {
+            url: job.url.clone(),
+            submitted,
+            cosigned,
+        };
+        let cosigned = |line: String| {
+            outcome(
+                Submitted::Cosigned { size: tree.size() },
+                Some((tree.clone(), line)),
+            )
+        };
+        match answer {
+            Answer::Cosigned(line) => cosigned(line),
+            Answer::Failed(reason) => outcome(Submitted::Failed { reason }, None),
+            Answer::Holds(size) if size > tree.size() => outcome(Submitted::Covered { size }, None),
+            Answer::Holds(size) if size == job.old => outcome(
+                Submitted::Failed {
+                    reason: format!("it answered that it holds {size} lines, the size it was sent"),
+                },
+                None,
+            ),
+            Answer::Holds(size) => {
+                let proof = self.locked(|state| {
+                    let point = submit::point_at(&state.log, side, state.end, size)
+                        .map_err(|err| self.io(err))?;
+                    Ok(match point {
+                        Some(point) => submit::proof_between(&state.log, &point, tree)
+                            .map_err(|err| self.io(err))?,
+                        None => None,
+                    })
+                });
+                let proof = match proof {
+                    Ok(Some(proof)) => proof,
+                    Ok(None) => {
+                        return outcome(
+                            Submitted::Failed {
+                                reason: format!(
+                                    "it holds a checkpoint of {size} lines, and the log's first {size} lines cannot be read as a chain"
+                                ),
+                            },
+                            None,
+                        );
+                    }
+                    Err(err) => {
+                        return outcome(
+                            Submitted::Failed {
+                                reason: err.to_string(),
+                            },
+                            None,
+                        );
+                    }
+                };
+                let again = Job {
+                    url: job.url.clone(),
+                    old: size,
+                    proof,
+                };
+                match submit::post(&again, note) {
+                    Answer::Cosigned(line) => cosigned(line),
+                    Answer::Holds(now) if now > tree.size() => {
+                        outcome(Submitted::Covered { size: now }, None)
+                    }
+                    Answer::Holds(now) => outcome(
+                        Submitted::Failed {
+                            reason: format!(
+                                "it moved from {size} to {now} lines while it was sent a proof; the next submission tries again"
+                            ),
+                        },
+                        None,
+                    ),
+                    Answer::Failed(reason) => outcome(Submitted::Failed { reason }, None),
+                }
+            }
+        }
+    }
+}
+
+impl AuditSink for AuditLog {
+    fn record(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+        self.log.record(entry)?;
+        if entry.event == crate::AuditEvent::Finish
+            && let Some(witnessing) = &self.witnessing
+        {
+            witnessing.ask();
+        }
+        Ok(())
+    }
+}
+
 impl Drop for AuditLog {
     fn drop(&mut self) {
         // A log that `open` refused was never attached: leave its files alone.
-        if self.lock().id.is_none() {
+        if self.log.lock().id.is_none() {
             return;
         }
         // Best effort: a failure here has nobody to report to, and the next writer's
         // checkpoint covers these entries.
-        let _ = self.sign_head();
+        let _ = self.log.sign_head();
+        // A command line that ends submits its last checkpoint before it exits.
+        if let Some(witnessing) = self.witnessing.take() {
+            witnessing.finish(FLUSH_TIMEOUT);
+        }
     }
 }
 
 impl fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let state = self.log.lock();
         f.debug_struct("AuditLog")
-            .field("path", &self.path)
+            .field("path", &self.log.path)
             .field("id", &state.id)
             .field("lines", &state.tip.n)
-            .field("signed", &self.key.is_some())
+            .field("signed", &self.log.key.is_some())
+            .field("witnessed", &self.witnessing.is_some())
             .finish_non_exhaustive()
     }
 }

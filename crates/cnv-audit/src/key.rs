@@ -113,6 +113,19 @@ impl AuditKey {
         AuditPublicKey(self.signing.verifying_key())
     }
 
+    /// The key of a fixed seed (test vectors).
+    #[cfg(test)]
+    pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
+        Self {
+            signing: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// The Ed25519 signature of `message` (a C2SP note or cosignature).
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+
     /// Signs the checkpoint of line `entries` of `log`, whose hash is `hash`.
     pub(crate) fn sign_checkpoint(&self, log: &LogId, entries: u64, hash: &ChainHash) -> Sig {
         Sig(self

@@ -15,15 +15,27 @@
 //!   trail breaks; [`show`] prints the decisions as a table, escaped.
 //! * **Keys**: [`keygen`] writes the operator's ed25519 key pair (`PREFIX.key`, mode
 //!   0600, and `PREFIX.pub`).
+//! * **Witnessing**: a log's lines are the leaves of an RFC 6962 Merkle tree
+//!   ([`merkle`]); [`AuditLog::open_witnessed`] signs C2SP checkpoints of it ([`note`];
+//!   one [`origin`] per log) and submits them to the operator's witnesses at each call's
+//!   end; a [`Witness`] (C2SP `tlog-witness`) cosigns a checkpoint only when it extends
+//!   the last one it cosigned for that log; [`verify_witnessed`] asks the witnesses and
+//!   catches a log rolled back or forked after they saw it; [`prove`] and
+//!   [`check_proof`] show one line is in a cosigned checkpoint, offline.
 //!
 //! The `cnv-audit` binary (feature `cli`, on by default) is a thin command line over
-//! [`keygen`], [`verify`], [`show`] and [`show_line`]:
+//! [`keygen`], [`verify_witnessed`], [`show`], [`show_line`], [`prove`],
+//! [`check_proof`] and [`Witness`]:
 //!
 //! ```text
 //! cnv-audit keygen --out PREFIX          writes PREFIX.key (mode 0600) and PREFIX.pub
 //! cnv-audit verify FILE [--key PUBKEY]   exit 0 only for an intact log
+//!     [--witness URL=PUBKEY]… [--quorum K]   … that enough of its witnesses confirm
 //! cnv-audit show FILE                    a table of the log's decisions
 //! cnv-audit show FILE --line N           line N whole: a call with every argument in full
+//! cnv-audit prove FILE N                 an inclusion proof of line N in the log's checkpoint
+//! cnv-audit prove --check PROOF --key PUBKEY [--witness-key PUBKEY]…
+//! cnv-audit witness serve ADDR --key W.key --state DIR --log ORIGIN=PUBKEY…
 //! ```
 //!
 //! ```no_run
@@ -38,7 +50,8 @@
 //!
 //! # Features
 //!
-//! * `cli` (default) — the `cnv-audit` binary (adds `clap`'s derive).
+//! * `cli` (default) — the `cnv-audit` binary (adds `clap`'s derive). The witness and
+//!   its clients are in the library without it: they need only `std::net`.
 //! * `tracing` — `TracingSink`, which emits each entry as a `tracing` event with target
 //!   `cnv::audit`.
 //!
@@ -53,15 +66,21 @@ mod chain;
 mod entry;
 mod error;
 mod file;
+mod http;
 mod jsonl;
 mod key;
 mod keygen;
+pub mod merkle;
+pub mod note;
+mod proofs;
 mod reader;
 mod show;
 mod sink;
+mod submit;
 #[cfg(any(feature = "tracing", test))]
 mod tracing_sink;
 mod verify;
+mod witness;
 
 pub use chain::{
     ChainHash, ChainHead, Genesis, HeadFinding, LogId, MAX_LINE_BYTES, RecordBody, Recovery,
@@ -73,12 +92,24 @@ pub use entry::{
 };
 pub use error::{AuditError, ChainError, KeyError, ToolError};
 pub use file::AuditLog;
+pub use http::{UrlError, WitnessUrl};
 pub use jsonl::JsonLinesSink;
 pub use key::{AuditKey, AuditPublicKey};
 pub use keygen::{KeyFiles, keygen, public_key};
+pub use note::origin;
+pub use proofs::{InclusionProof, ProofCheck, check_proof, prove};
 pub use reader::{ChainReader, ChainRecord, ChainSummary, verify_chain};
 pub use show::{show, show_line};
 pub use sink::{AuditSink, FanOutSink, MemorySink};
+pub use submit::{
+    DEFAULT_WITNESS_INTERVAL, Submitted, WitnessRecord, WitnessReport, Witnessing, witness_path,
+};
 #[cfg(any(feature = "tracing", test))]
 pub use tracing_sink::TracingSink;
-pub use verify::{HeadCheck, Problem, Verification, verify};
+pub use verify::{
+    HeadCheck, Problem, Verification, WitnessCheck, WitnessFinding, WitnessKey, verify,
+    verify_witnessed,
+};
+pub use witness::{
+    MAX_REQUEST, SIZE_CONTENT_TYPE, TrustedLog, Witness, WitnessConfig, WitnessError, origin_hash,
+};

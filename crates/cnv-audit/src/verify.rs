@@ -12,9 +12,14 @@ use cnv_caps::SessionId;
 use cnv_caps::text::escape_for_display;
 
 use crate::error::ToolError;
+use crate::http::{self, WitnessUrl};
+use crate::merkle::{Frontier, Hash};
+use crate::note::{Checkpoint, NoteKey, SignedNote};
+use crate::submit::{SideFile, TIMEOUT, Witnessing};
+use crate::witness::origin_hash;
 use crate::{
     AuditEvent, AuditPublicKey, ChainError, ChainHash, ChainHead, ChainReader, ChainRecord, LogId,
-    RecordBody, Verdict, head_path,
+    RecordBody, Verdict, head_path, witness_path,
 };
 /// The first problem [`verify`] found, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +101,15 @@ pub struct Verification {
     pub signed_through: usize,
     /// The head beside the log.
     pub head: HeadCheck,
+    /// The log's origin, the name its witnesses know it by.
+    pub origin: Option<String>,
+    /// What the log's writers recorded about its witnesses (`FILE.witness`), when they
+    /// keep one.
+    pub witnessing: Option<Witnessing>,
+    /// What each witness asked ([`verify_witnessed`]) vouches for.
+    pub witnesses: Vec<WitnessCheck>,
+    /// How many of them had to confirm the log.
+    pub quorum: usize,
     /// The first problem, if any: the log is intact only without one.
     pub problem: Option<Problem>,
 }
@@ -125,6 +139,10 @@ impl Verification {
             key_given,
             signed_through: 0,
             head: HeadCheck::NotChecked,
+            origin: None,
+            witnessing: None,
+            witnesses: Vec::new(),
+            quorum: 0,
             problem: None,
         }
     }
@@ -218,6 +236,13 @@ pub fn verify(path: &Path, key: Option<&AuditPublicKey>) -> Verification {
                 report.fail(Some(1), message);
             }
             Err(err) => report.fail(err.line(), err.to_string()),
+        }
+    }
+    if let Some(log) = reader.summary().log {
+        report.origin = Some(crate::origin(&log));
+        let side = witness_path(path);
+        if let Ok(side) = open_log(&side) {
+            report.witnessing = Some(Witnessing::from(&SideFile::read(&side, log)));
         }
     }
     let _ = file.unlock();
@@ -521,6 +546,42 @@ impl fmt::Display for Verification {
                 }
             )?,
         }
+        if let Some(origin) = &self.origin {
+            writeln!(f, "  origin      {origin}")?;
+        }
+        if let Some(witnessing) = &self.witnessing {
+            for record in &witnessing.witnesses {
+                let url = escape_for_display(&record.url);
+                let cosigned = record.cosigned.map_or_else(
+                    || "nothing cosigned yet".to_owned(),
+                    |size| format!("cosigned lines 1–{size}"),
+                );
+                match &record.error {
+                    Some(error) => writeln!(
+                        f,
+                        "  submitted   {url}: {cosigned}; the latest checkpoint is unwitnessed by it: {}",
+                        escape_for_display(error)
+                    )?,
+                    None => writeln!(f, "  submitted   {url}: {cosigned}")?,
+                }
+            }
+        }
+        for check in &self.witnesses {
+            writeln!(f, "  witness     {}: {}", check.url, check.finding)?;
+        }
+        if !self.witnesses.is_empty() {
+            let confirmed = self
+                .witnesses
+                .iter()
+                .filter(|check| matches!(check.finding, WitnessFinding::Confirmed { .. }))
+                .count();
+            writeln!(
+                f,
+                "  quorum      {confirmed} of {} witnesses confirm the log (needed: {})",
+                self.witnesses.len(),
+                self.quorum
+            )?;
+        }
         for (line, bytes) in &self.repairs {
             writeln!(
                 f,
@@ -548,4 +609,325 @@ mod tests {
         };
         assert_eq!(problem.to_string(), "line 4 of the audit log was changed");
     }
+}
+
+/// A witness to ask, and its public key: `URL=PUBKEY` on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WitnessKey {
+    /// Its URL.
+    pub url: WitnessUrl,
+    /// Its public key (made by `cnv-audit keygen`).
+    pub key: AuditPublicKey,
+}
+
+impl WitnessKey {
+    /// A witness at `url` with the key `key`.
+    #[must_use]
+    pub fn new(url: WitnessUrl, key: AuditPublicKey) -> Self {
+        Self { url, key }
+    }
+}
+
+impl std::str::FromStr for WitnessKey {
+    type Err = ToolError;
+
+    /// Reads `URL=PUBKEY`: the URL up to the first `=`, then a `.pub` file or 64 hex
+    /// digits.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let error = |reason: String| ToolError::WitnessSpec {
+            spec: escape_for_display(s),
+            reason,
+        };
+        let (url, key) = s
+            .split_once('=')
+            .ok_or_else(|| error("it has no `=`".to_owned()))?;
+        let url = url
+            .parse()
+            .map_err(|err: crate::UrlError| error(err.reason.to_owned()))?;
+        let key = crate::public_key(key).map_err(|err| error(err.to_string()))?;
+        Ok(Self { url, key })
+    }
+}
+
+/// What one witness vouches for about a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WitnessFinding {
+    /// It cosigned a checkpoint of `size` lines that the log holds: the log was not
+    /// rolled back or forked before that line.
+    Confirmed {
+        /// The checkpoint's size.
+        size: u64,
+        /// When it cosigned it (seconds since the epoch).
+        time: u64,
+    },
+    /// It never cosigned a checkpoint of this log.
+    NeverCosigned,
+    /// It could not be asked.
+    Unreachable {
+        /// Why.
+        reason: String,
+    },
+    /// What it answered is not a checkpoint of this log signed by its key and cosigned
+    /// by the witness's.
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+    /// It cosigned more lines than the log has: the log and its head were rolled back
+    /// (or cut).
+    RolledBack {
+        /// The size it cosigned.
+        size: u64,
+        /// The lines the log has.
+        lines: u64,
+    },
+    /// It cosigned `size` lines, and the log's first `size` lines have another root: the
+    /// log was rewritten (forked) after the witness saw it.
+    Forked {
+        /// The size it cosigned.
+        size: u64,
+    },
+}
+
+impl fmt::Display for WitnessFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Confirmed { size, time } => {
+                let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(*time);
+                write!(
+                    f,
+                    "confirms lines 1–{size} (cosigned at {})",
+                    humantime::format_rfc3339_seconds(when)
+                )
+            }
+            Self::NeverCosigned => f.write_str("never cosigned a checkpoint of this log"),
+            Self::Unreachable { reason } => write!(f, "cannot be asked: {reason}"),
+            Self::Invalid { reason } => write!(f, "answered no valid checkpoint: {reason}"),
+            Self::RolledBack { size, lines } => write!(
+                f,
+                "ROLLED BACK: it cosigned {size} lines of this log, and the log has {lines}"
+            ),
+            Self::Forked { size } => write!(
+                f,
+                "FORKED: it cosigned {size} lines of this log, and the log's first {size} lines have another root"
+            ),
+        }
+    }
+}
+
+/// What one witness was found to vouch for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WitnessCheck {
+    /// The witness.
+    pub url: WitnessUrl,
+    /// What it vouches for.
+    pub finding: WitnessFinding,
+}
+
+/// Checks the log at `path` as [`verify`] does, then asks each of `witnesses` for the
+/// latest checkpoint it cosigned for the log's origin, and checks it against the log:
+/// signed by the log's key (`key`, else the one the log names) and cosigned by the
+/// witness's, of a size the log holds, with the root of the log's first lines. A witness
+/// that cosigned more lines than the log has (the log and its head were rolled back) or
+/// another root (the log was forked) is the report's problem, naming the witness and
+/// the sizes, whatever the others say; fewer than `quorum` witnesses confirming the log
+/// is one too.
+#[must_use]
+pub fn verify_witnessed(
+    path: &Path,
+    key: Option<&AuditPublicKey>,
+    witnesses: &[WitnessKey],
+    quorum: usize,
+) -> Verification {
+    let mut report = verify(path, key);
+    report.quorum = quorum;
+    if witnesses.is_empty() {
+        return report;
+    }
+    let (Some(origin), Some(log_key)) = (report.origin.clone(), key.copied().or(report.public_key))
+    else {
+        report.fail(
+            None,
+            "the log names no id or no key, so its witnesses cannot be asked about it",
+        );
+        return report;
+    };
+    let fetched: Vec<Result<(Checkpoint, u64), WitnessFinding>> = std::thread::scope(|scope| {
+        let asking: Vec<_> = witnesses
+            .iter()
+            .map(|witness| {
+                let origin = &origin;
+                scope.spawn(move || fetch(witness, origin, log_key))
+            })
+            .collect();
+        asking
+            .into_iter()
+            .map(|thread| {
+                thread.join().unwrap_or_else(|_| {
+                    Err(WitnessFinding::Unreachable {
+                        reason: "asking it failed".to_owned(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let sizes: Vec<u64> = fetched
+        .iter()
+        .filter_map(|fetched| fetched.as_ref().ok().map(|(checkpoint, _)| checkpoint.size))
+        .collect();
+    let (lines, roots) = match tree_roots(path, &sizes) {
+        Ok(found) => found,
+        Err(err) => {
+            report.fail(None, err.to_string());
+            return report;
+        }
+    };
+    for (witness, fetched) in witnesses.iter().zip(fetched) {
+        let finding = match fetched {
+            Err(finding) => finding,
+            Ok((checkpoint, _)) if checkpoint.size > lines => WitnessFinding::RolledBack {
+                size: checkpoint.size,
+                lines,
+            },
+            Ok((checkpoint, _)) if roots.get(&checkpoint.size) != Some(&checkpoint.root) => {
+                WitnessFinding::Forked {
+                    size: checkpoint.size,
+                }
+            }
+            Ok((checkpoint, time)) => WitnessFinding::Confirmed {
+                size: checkpoint.size,
+                time,
+            },
+        };
+        match &finding {
+            WitnessFinding::RolledBack { size, lines } => report.fail(
+                None,
+                format!(
+                    "witness {} cosigned a checkpoint of {size} lines of this log, but the log has {lines} lines: the log and its head were rolled back (or cut) after the witness saw them",
+                    witness.url
+                ),
+            ),
+            WitnessFinding::Forked { size } => report.fail(
+                Some(usize::try_from(*size).unwrap_or(usize::MAX)),
+                format!(
+                    "witness {} cosigned a checkpoint of {size} lines of this log, and the log's first {size} lines have another root: the log was rewritten (forked) after the witness saw it",
+                    witness.url
+                ),
+            ),
+            _ => {}
+        }
+        report.witnesses.push(WitnessCheck {
+            url: witness.url.clone(),
+            finding,
+        });
+    }
+    let confirmed = report
+        .witnesses
+        .iter()
+        .filter(|check| matches!(check.finding, WitnessFinding::Confirmed { .. }))
+        .count();
+    if confirmed < quorum {
+        let others: Vec<String> = report
+            .witnesses
+            .iter()
+            .filter(|check| !matches!(check.finding, WitnessFinding::Confirmed { .. }))
+            .map(|check| format!("{}: {}", check.url, check.finding))
+            .collect();
+        report.fail(
+            None,
+            format!(
+                "{confirmed} of {} witnesses confirm the log, fewer than the quorum of {quorum} ({})",
+                witnesses.len(),
+                others.join("; ")
+            ),
+        );
+    }
+    report
+}
+
+/// The latest checkpoint `witness` cosigned for `origin`, checked: signed by `log_key`,
+/// cosigned by the witness; and the cosignature's time.
+fn fetch(
+    witness: &WitnessKey,
+    origin: &str,
+    log_key: AuditPublicKey,
+) -> Result<(Checkpoint, u64), WitnessFinding> {
+    let invalid = |reason: String| WitnessFinding::Invalid { reason };
+    let answer = http::call(
+        &witness.url,
+        "GET",
+        &format!("/{}/checkpoint", origin_hash(origin)),
+        b"",
+        TIMEOUT,
+    )
+    .map_err(|err| WitnessFinding::Unreachable {
+        reason: err.to_string(),
+    })?;
+    match answer.status {
+        200 => {}
+        404 => return Err(WitnessFinding::NeverCosigned),
+        status => return Err(invalid(format!("it answered {status}"))),
+    }
+    let text = String::from_utf8(answer.body).map_err(|_| invalid("not UTF-8".to_owned()))?;
+    let note = SignedNote::parse(&text).map_err(|err| invalid(err.to_string()))?;
+    let checkpoint = note.checkpoint().map_err(|err| invalid(err.to_string()))?;
+    if checkpoint.origin != origin {
+        return Err(invalid("a checkpoint of another log".to_owned()));
+    }
+    let keys = [
+        NoteKey::log(origin, log_key),
+        NoteKey::cosigner(witness.key),
+    ];
+    let verified = note.verify(&keys).map_err(|err| invalid(err.to_string()))?;
+    if !verified.iter().any(|(index, _)| *index == 0) {
+        return Err(invalid(
+            "the checkpoint is not signed by the log's key".to_owned(),
+        ));
+    }
+    let time = verified
+        .iter()
+        .find_map(|(index, time)| (*index == 1).then_some(*time).flatten())
+        .ok_or_else(|| invalid("the checkpoint is not cosigned by the witness's key".to_owned()))?;
+    Ok((checkpoint, time))
+}
+
+/// The roots of the log's first lines at each of `sizes`, and how many complete lines
+/// it has (counted up to the largest size asked for, or to its end).
+fn tree_roots(
+    path: &Path,
+    sizes: &[u64],
+) -> Result<(u64, std::collections::HashMap<u64, Hash>), ToolError> {
+    use std::io::BufRead;
+    let mut roots = std::collections::HashMap::new();
+    let Some(&max) = sizes.iter().max() else {
+        return Ok((0, roots));
+    };
+    let file = open_log(path)?;
+    let _ = file.lock_shared();
+    let mut reader = BufReader::with_capacity(64 * 1024, &file);
+    let mut frontier = Frontier::new();
+    let mut line = Vec::new();
+    while frontier.size() < max {
+        line.clear();
+        let read = Read::by_ref(&mut reader)
+            .take(crate::MAX_LINE_BYTES as u64 + 2)
+            .read_until(b'\n', &mut line)
+            .map_err(|error| ToolError::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                error,
+            })?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        frontier.push(crate::merkle::line_leaf(&line));
+        if sizes.contains(&frontier.size()) {
+            roots.insert(frontier.size(), frontier.root());
+        }
+    }
+    let _ = file.unlock();
+    Ok((frontier.size(), roots))
 }

@@ -4,7 +4,8 @@
 //!
 //! Every log is the operator's: the program's own (`CliBuilder::audit_log`) and the one
 //! its launcher names in `CNV_AUDIT_LOG`, signed with the key the launcher names in
-//! `CNV_AUDIT_KEY`. No argument can add, move or remove one.
+//! `CNV_AUDIT_KEY`, witnessed by `CliBuilder::audit_witness` and `CNV_AUDIT_WITNESS`. No
+//! argument can add, move or remove one.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,8 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::ArgMatches;
 use cnv_audit::{
-    AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, FanOutSink, MemorySink,
-    head_path,
+    AuditEntry, AuditError, AuditKey, AuditLog, AuditSink, CallResult, DEFAULT_WITNESS_INTERVAL,
+    FanOutSink, MemorySink, WitnessUrl, head_path, witness_path,
 };
 use cnv_caps::{CapabilityContract, ResourceBand, Rule, SessionId};
 use cnv_grammar::{GrammarArgument, GrammarVerb};
@@ -22,6 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::outcome::{CANCELLED_EXIT_CODE, CallOutcome, CancelPoint};
 use crate::output::Exit;
+use crate::settings::{AUDIT_KEY_ENV, AUDIT_WITNESS_ENV};
 
 /// The logs a command line has opened, by log and key path: a server records every call
 /// to the same open files, and a command line opens each once.
@@ -30,20 +32,44 @@ pub(crate) struct OpenLogs {
     open: Mutex<HashMap<LogAndKey, Arc<AuditLog>>>,
 }
 
-/// A log's path and the path of the key that signs it.
-type LogAndKey = (PathBuf, Option<PathBuf>);
+/// A log's path, the path of the key that signs it, and its witnesses' URLs.
+type LogAndKey = (PathBuf, Option<PathBuf>, Vec<String>);
 
 impl OpenLogs {
     /// The log at `path`, signed with the key at `key`: the one already open, or opened
     /// now (the key loaded first, so a key that cannot be used refuses the call).
-    fn open(&self, path: &PathBuf, key: Option<&PathBuf>) -> Result<Arc<AuditLog>, AuditError> {
+    fn open(
+        &self,
+        path: &PathBuf,
+        key: Option<&PathBuf>,
+        witnesses: &[String],
+    ) -> Result<Arc<AuditLog>, AuditError> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let id = (path.clone(), key.cloned());
+        let id = (path.clone(), key.cloned(), witnesses.to_vec());
         if let Some(log) = open.get(&id) {
             return Ok(Arc::clone(log));
         }
         let key = key.map(AuditKey::load).transpose()?;
-        let log = Arc::new(AuditLog::open(path, key.as_ref())?);
+        let log = if witnesses.is_empty() {
+            AuditLog::open(path, key.as_ref())?
+        } else {
+            let urls = witnesses
+                .iter()
+                .map(|url| url.parse::<WitnessUrl>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|err| AuditError::Witness {
+                    reason: format!(
+                        "{err} (in `{AUDIT_WITNESS_ENV}` or `CliBuilder::audit_witness`)"
+                    ),
+                })?;
+            let key = key.ok_or_else(|| AuditError::Witness {
+                reason: format!(
+                    "a witness cosigns only signed checkpoints, and no audit key is set: set `{AUDIT_KEY_ENV}` (or `CliBuilder::audit_key`), or unset `{AUDIT_WITNESS_ENV}`"
+                ),
+            })?;
+            AuditLog::open_witnessed(path, &key, urls, DEFAULT_WITNESS_INTERVAL)?
+        };
+        let log = Arc::new(log);
         open.insert(id, Arc::clone(&log));
         Ok(log)
     }
@@ -56,15 +82,19 @@ pub(crate) struct TrailPaths {
     pub(crate) logs: Vec<PathBuf>,
     /// The key that signs them, if any.
     pub(crate) key: Option<PathBuf>,
+    /// The URLs of their witnesses.
+    pub(crate) witnesses: Vec<String>,
 }
 
 impl TrailPaths {
-    /// Every file no handler may reach: each log, the head beside it, and the key.
+    /// Every file no handler may reach: each log, the head and the witnessing state
+    /// beside it, and the key.
     pub(crate) fn protected(&self) -> Vec<PathBuf> {
-        let mut paths = Vec::with_capacity(self.logs.len() * 2 + 1);
+        let mut paths = Vec::with_capacity(self.logs.len() * 3 + 1);
         for log in &self.logs {
             paths.push(log.clone());
             paths.push(head_path(log));
+            paths.push(witness_path(log));
         }
         paths.extend(self.key.iter().cloned());
         paths
@@ -89,7 +119,7 @@ impl Trail {
     ) -> Result<Self, AuditError> {
         let mut all: Vec<Arc<dyn AuditSink>> = sinks.to_vec();
         for path in &paths.logs {
-            all.push(open.open(path, paths.key.as_ref())?);
+            all.push(open.open(path, paths.key.as_ref(), &paths.witnesses)?);
         }
         let sink: Arc<dyn AuditSink> = match all.len() {
             0 => Arc::new(MemorySink::new()),
@@ -267,4 +297,115 @@ pub(crate) fn arguments(
         arguments.insert(name.to_owned(), value);
     }
     arguments
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use cnv_audit::{
+        AuditEvent, TrustedLog, Witness, WitnessConfig, WitnessFinding, WitnessKey,
+        verify_witnessed,
+    };
+
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("cnv-cli-witness-{name}-{}", SessionId::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn paths(dir: &std::path::Path, key: Option<PathBuf>, witnesses: &[&str]) -> TrailPaths {
+        TrailPaths {
+            logs: vec![dir.join("audit.jsonl")],
+            key,
+            witnesses: witnesses.iter().map(|url| (*url).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_witness_needs_the_key_and_a_url_that_reads() {
+        let dir = scratch("refused");
+        let err = Trail::open(
+            &OpenLogs::default(),
+            &paths(&dir, None, &["http://127.0.0.1:9"]),
+            &[],
+        )
+        .err()
+        .expect("no key");
+        assert!(err.to_string().contains(AUDIT_KEY_ENV), "{err}");
+        let key = dir.join("operator.key");
+        AuditKey::generate()
+            .expect("random")
+            .save(&key)
+            .expect("saved");
+        let err = Trail::open(
+            &OpenLogs::default(),
+            &paths(&dir, Some(key), &["ftp://x"]),
+            &[],
+        )
+        .err()
+        .expect("not a witness URL");
+        assert!(err.to_string().contains("only http://"), "{err}");
+        let protected = paths(&dir, None, &[]).protected();
+        assert!(protected.contains(&witness_path(&dir.join("audit.jsonl"))));
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_command_line_s_calls_are_cosigned_by_its_witness_before_it_exits() {
+        let dir = scratch("cosigned");
+        let key = AuditKey::generate().expect("random");
+        let key_path = dir.join("operator.key");
+        key.save(&key_path).expect("saved");
+        let witness_key = AuditKey::generate().expect("random");
+        let trusted: TrustedLog = format!("cnv-audit/*={}", key.public_key())
+            .parse()
+            .expect("a log");
+        let witness = Witness::open(WitnessConfig::new(
+            witness_key.clone(),
+            dir.join("witness"),
+            vec![trusted],
+        ))
+        .expect("opens");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        std::thread::spawn(move || witness.serve(&listener));
+        {
+            // What a command line keeps open for its run, and drops when it ends.
+            let open = OpenLogs::default();
+            let trail = Trail::open(&open, &paths(&dir, Some(key_path), &[url.as_str()]), &[])
+                .expect("opens");
+            let id = SessionId::new_v4();
+            let finish = AuditEntry::finish(
+                "app do",
+                id,
+                RunMode::Autonomous,
+                CallResult::Ran { exit_code: 0 },
+            );
+            assert_eq!(finish.event, AuditEvent::Finish);
+            trail.sink.record(&finish).expect("recorded");
+        }
+        let witnesses = [WitnessKey::new(
+            url.parse().expect("a URL"),
+            witness_key.public_key(),
+        )];
+        let report = verify_witnessed(
+            &dir.join("audit.jsonl"),
+            Some(&key.public_key()),
+            &witnesses,
+            1,
+        );
+        assert!(report.is_intact(), "{report}");
+        assert!(
+            matches!(
+                report.witnesses[0].finding,
+                WitnessFinding::Confirmed { size: 2, .. }
+            ),
+            "the genesis and the call's end are cosigned: {report}"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }

@@ -112,6 +112,7 @@ impl<S: Serve, B> CliBuilder<S, B> {
                 agent_mode: AgentMode::default(),
                 audit_log: None,
                 audit_key: None,
+                audit_witnesses: Vec::new(),
                 audit_sinks: Vec::new(),
                 workspace: None,
                 strictness: Strictness::BestEffort,
@@ -272,6 +273,19 @@ impl<S: Serve, B> CliBuilder<S, B> {
     /// `audit_out_of_reach`).
     pub fn audit_key(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.audit_key = Some(path.into());
+        self
+    }
+
+    /// A witness of the audit logs (`http://HOST[:PORT]`, running `cnv-audit witness
+    /// serve`), beside any the launcher names in
+    /// [`AUDIT_WITNESS_ENV`](crate::AUDIT_WITNESS_ENV) (`CNV_AUDIT_WITNESS`); call it again
+    /// for more. Each call's end submits the log's signed checkpoint to every witness in
+    /// the background, and a command line submits its last one before it exits; a
+    /// witness that is down does not stop calls. A witness needs the audit key
+    /// ([`audit_key`](Self::audit_key)): without one, or with a URL that does not read,
+    /// every call is refused (rule `audit_required`).
+    pub fn audit_witness(mut self, url: impl Into<String>) -> Self {
+        self.settings.audit_witnesses.push(url.into());
         self
     }
 

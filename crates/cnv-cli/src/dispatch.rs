@@ -27,7 +27,8 @@ use crate::output::{Exit, HandlerError};
 use crate::report::Report;
 use crate::serve::{Serve, ServeRequest};
 use crate::settings::{
-    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BUDGET_ENV, SANDBOX_ENV, WORKSPACE_ENV,
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, SANDBOX_ENV,
+    WORKSPACE_ENV,
 };
 
 /// What the command line did instead of making a call.
@@ -353,7 +354,20 @@ impl<S: Serve> Cli<S> {
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from)
         });
-        TrailPaths { logs, key }
+        let mut witnesses = self.settings.audit_witnesses.clone();
+        let launcher = console.var(AUDIT_WITNESS_ENV).unwrap_or_default();
+        witnesses.extend(
+            launcher
+                .split(',')
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .map(str::to_owned),
+        );
+        TrailPaths {
+            logs,
+            key,
+            witnesses,
+        }
     }
 }
 

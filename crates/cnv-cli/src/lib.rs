@@ -150,8 +150,8 @@ pub use outcome::{CallOutcome, CancelPoint, Refusal};
 pub use output::{ArgError, Exit, HandlerError, Output};
 pub use serve::{Serve, ServeRequest};
 pub use settings::{
-    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV, SANDBOX_ENV,
-    WORKSPACE_ENV,
+    AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV,
+    SANDBOX_ENV, WORKSPACE_ENV,
 };
 pub use typed::{
     ArgValue, ArgsOnly, BindStep, Bound, Buildable, CheckedAtBuild, Handler, NamedArgsHandler,

@@ -27,6 +27,16 @@ pub const AUDIT_LOG_ENV: &str = "CNV_AUDIT_LOG";
 /// `cnv-audit verify --key` proves the trail was not rewritten by anyone without it.
 pub const AUDIT_KEY_ENV: &str = "CNV_AUDIT_KEY";
 
+/// The environment variable in which a launcher names the witnesses of the audit logs:
+/// `URL[,URL…]` (`http://HOST[:PORT]`, each running `cnv-audit witness serve`), beside the
+/// program's own ([`CliBuilder::audit_witness`](crate::CliBuilder::audit_witness)). At
+/// the end of each call the log's checkpoint, signed with the audit key, is submitted to
+/// each witness by a thread of the log's own (the call does not wait; a witness that is
+/// down does not stop calls), and a command line submits its last one before it exits;
+/// `cnv-audit verify --witness` then catches a log rolled back or forked after a witness
+/// saw it. Needs the audit key (`CNV_AUDIT_KEY`).
+pub const AUDIT_WITNESS_ENV: &str = "CNV_AUDIT_WITNESS";
+
 /// The environment variable in which a launcher names the workspace, the directory the
 /// file classes may touch (unless the program fixed it with [`CliBuilder::workspace`](crate::CliBuilder::workspace);
 /// default: the current directory).
@@ -72,6 +82,7 @@ pub(crate) struct Settings {
     pub(crate) agent_mode: AgentMode,
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) audit_key: Option<PathBuf>,
+    pub(crate) audit_witnesses: Vec<String>,
     pub(crate) audit_sinks: Vec<Arc<dyn AuditSink>>,
     pub(crate) workspace: Option<PathBuf>,
     pub(crate) strictness: Strictness,
@@ -87,6 +98,7 @@ impl Settings {
         [
             AUDIT_LOG_ENV,
             AUDIT_KEY_ENV,
+            AUDIT_WITNESS_ENV,
             WORKSPACE_ENV,
             SANDBOX_ENV,
             BUDGET_ENV,
@@ -173,6 +185,7 @@ mod tests {
             agent_mode: AgentMode::default(),
             audit_log: None,
             audit_key: None,
+            audit_witnesses: Vec::new(),
             audit_sinks: Vec::new(),
             workspace: None,
             strictness: Strictness::BestEffort,
@@ -203,6 +216,15 @@ mod tests {
             cold.memory_bytes,
             Some(1 << 30),
             "a band without a limit gets one"
+        );
+    }
+
+    #[test]
+    fn the_witnesses_are_the_operator_s_and_no_worker_sees_them() {
+        assert!(
+            settings()
+                .operator_vars()
+                .contains(&AUDIT_WITNESS_ENV.to_owned())
         );
     }
 
