@@ -6,7 +6,8 @@
 //! [`Cli`]; the facade `cnv`'s `Cli` is `Cli<Mcp>`), so any program built on the facade
 //! serves with no code of its author's: its operator runs it with `--mcp-serve`
 //! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
-//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
+//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`], or
+//! identity settings with which every caller needs a bearer token). A
 //! program that serves by itself calls [`McpCli::mcp_server`] and one of
 //! [`McpServer`]'s `serve_*` methods, after calling
 //! [`Cli::serve_as_worker_if_asked`](cnv_cli::Cli::serve_as_worker_if_asked) at the top
@@ -37,6 +38,17 @@
 //!   turn. Over stdio the server reads no further message while the client leaves
 //!   answers unread or the session's calls are all taken, so a client that stops reading
 //!   stops its own requests, not the server's memory.
+//!
+//! * **Who calls, over HTTP** (with [`MCP_AUTH_ISSUER_ENV`], [`MCP_AUTH_AUDIENCE_ENV`],
+//!   [`MCP_AUTH_JWKS_ENV`] and/or [`MCP_TOKEN_KEY_ENV`]): an OAuth 2.1 resource server.
+//!   Every request carries a bearer token (a JWT access token checked against the
+//!   issuer's JWKS, or a capability token checked against the operator's key), or is
+//!   answered `401` with a challenge naming the RFC 9728 metadata the server publishes;
+//!   the token's `cnv:` scopes bound `tools/list` and `tools/call` (`403
+//!   insufficient_scope`) on top of the gate; a session answers only its opener's
+//!   tokens; each call's audit entries name the principal
+//!   ([`CallPrincipal`](cnv_audit::CallPrincipal)), never the token, and each refusal is
+//!   recorded.
 //!
 //! Handlers are synchronous: a call runs on a thread of the runtime's blocking pool
 //! (`Cli::call`, which hands the handler to a confined worker process), and at most
@@ -223,7 +235,8 @@ pub struct Mcp {
 
 impl Serve for Mcp {
     const HTTP_HELP: &'static str = "Serve every command as an MCP tool over streamable HTTP at \
-         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1)";
+         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1 or \
+         CNV_MCP_AUTH_* asks every caller for a bearer token)";
 
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {
         let app = cli.model().app_name().to_owned();
