@@ -376,7 +376,8 @@ impl Unauthenticated {
     pub(crate) fn message(&self) -> String {
         match self {
             Self::Missing => "the request carried no bearer token (Authorization: Bearer)".to_owned(),
-            Self::Invalid(why) => format!("the request's bearer token was refused: {why}"),
+            // The verifier's own sentence: "the token was refused: it has expired".
+            Self::Invalid(why) => why.clone(),
             Self::InQuery => "the request carried an access token in its query string, which the server never reads there".to_owned(),
         }
     }
