@@ -788,6 +788,109 @@ mod tests {
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
+    fn capability(mint: &cnv_token::Mint) -> Caller {
+        let key = cnv_token::TokenKey::generate();
+        let token = cnv_token::mint(&key, mint).expect("minted");
+        let capability = cnv_token::verify(&token, &key.public_key()).expect("verified");
+        Caller {
+            principal: None,
+            grant: Grant::Capability {
+                capability: Arc::new(capability),
+                counter: Arc::new(MemoryCounter::new()),
+            },
+        }
+    }
+
+    #[test]
+    fn scopes_list_and_admit_the_same_verbs_and_a_refusal_names_the_verb_s_scope() {
+        let caller = Caller {
+            principal: None,
+            grant: Grant::Scopes(Scopes::parse(["cnv:Pure cnv:file.read"]).expect("scopes")),
+        };
+        assert!(caller.lists(CapabilityClass::Pure, "calc sum"));
+        assert!(caller.admit(CapabilityClass::Pure, "calc sum").is_ok());
+        assert!(caller.lists(CapabilityClass::ReadOnlyFS, "file read"));
+        assert!(!caller.lists(CapabilityClass::ReadOnlyFS, "file list"));
+        let refused = caller
+            .admit(CapabilityClass::ReadWriteFS, "file write")
+            .expect_err("beyond the token");
+        assert_eq!(refused.scope, "cnv:file.write");
+        assert!(
+            refused.message.contains("cnv:ReadWriteFS"),
+            "{}",
+            refused.message
+        );
+        let anonymous = Caller::anonymous();
+        assert!(
+            anonymous
+                .admit(CapabilityClass::Dangerous, "workspace wipe")
+                .is_ok()
+        );
+        assert_eq!(anonymous.key(), "anonymous");
+    }
+
+    #[test]
+    fn a_capability_token_s_budget_is_counted_per_call_and_listing_counts_nothing() {
+        let scopes = Scopes::parse(["cnv:ReadOnlyFS"]).expect("scopes");
+        let caller = capability(&cnv_token::Mint::new("agent", scopes).budget(2));
+        for _ in 0..5 {
+            assert!(
+                caller.lists(CapabilityClass::Pure, "calc sum"),
+                "listing is free"
+            );
+        }
+        assert!(caller.admit(CapabilityClass::Pure, "calc sum").is_ok());
+        // A refused call is not counted.
+        assert!(
+            caller
+                .admit(CapabilityClass::ReadWriteFS, "file write")
+                .is_err()
+        );
+        assert!(
+            caller
+                .admit(CapabilityClass::ReadOnlyFS, "file read")
+                .is_ok()
+        );
+        let spent = caller
+            .admit(CapabilityClass::Pure, "calc sum")
+            .expect_err("the budget is spent");
+        assert!(spent.message.contains("calls"), "{}", spent.message);
+        assert!(!caller.lists(CapabilityClass::Pure, "calc sum"));
+    }
+
+    #[test]
+    fn a_token_confined_to_a_sub_directory_runs_no_call_that_reaches_the_workspace() {
+        let scopes = Scopes::parse(["cnv:ReadWriteFS"]).expect("scopes");
+        let caller = capability(&cnv_token::Mint::new("agent", scopes).workspace("reports"));
+        for class in CapabilityClass::ALL {
+            let reaches = match class {
+                CapabilityClass::Pure | CapabilityClass::Environment | CapabilityClass::Network => {
+                    false
+                }
+                CapabilityClass::ReadOnlyFS
+                | CapabilityClass::ReadWriteFS
+                | CapabilityClass::Subprocess
+                | CapabilityClass::Dangerous => true,
+            };
+            let within = scope_reaches(*class);
+            let admitted = caller.admit(*class, "some verb");
+            match (reaches, within) {
+                (true, _) => {
+                    let refused = admitted.expect_err("confined out");
+                    assert!(refused.message.contains("reports/"), "{}", refused.message);
+                    assert!(!caller.lists(*class, "some verb"));
+                }
+                (false, true) => assert!(admitted.is_ok(), "{class}: {admitted:?}"),
+                (false, false) => assert!(admitted.is_err(), "{class}"),
+            }
+        }
+    }
+
+    /// Whether `cnv:ReadWriteFS` reaches `class`.
+    fn scope_reaches(class: CapabilityClass) -> bool {
+        cnv_token::at_or_below(class, CapabilityClass::ReadWriteFS)
+    }
+
     #[test]
     fn a_challenge_never_quotes_a_quote() {
         assert_eq!(quotable("a \"b\" \\ é\n"), "a 'b' ' ??");
