@@ -668,6 +668,24 @@ mod tests {
     }
 
     #[test]
+    fn an_origin_written_before_principals_reads_and_writes_back_byte_for_byte() {
+        // As entries were written before servers verified their callers.
+        let old = r#"{"via":"mcp","transport":"streamable_http","session_id":"s-1","client_name":"py","client_version":"1.0"}"#;
+        let origin: CallOrigin = serde_json::from_str(old).expect("an old origin reads");
+        assert!(
+            matches!(
+                &origin,
+                CallOrigin::Mcp {
+                    principal: None,
+                    ..
+                }
+            ),
+            "{origin:?}"
+        );
+        assert_eq!(serde_json::to_string(&origin).expect("encodes"), old);
+    }
+
+    #[test]
     fn calls_and_their_results_round_trip_through_json() {
         let args = serde_json::json!({ "path": "a.txt", "count": 3, "force": true });
         let call = CallRecord::new(
