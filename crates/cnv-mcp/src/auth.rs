@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,17 @@ const MAX_JWKS_BYTES: usize = 1024 * 1024;
 /// The issuer a capability token's principal is recorded under: `cnv-token:` and the
 /// operator's public token key.
 const CAPABILITY_ISSUER: &str = "cnv-token:";
+
+/// How long a verified token is taken again without verifying its signature: at most
+/// this, never past its `exp` (with the leeway), and never across a change of the keys.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+
+/// The most verified tokens remembered (the expired ones are dropped when it is reached,
+/// and all of them if none has expired).
+const MAX_VERIFIED: usize = 1024;
+
+/// The longest token remembered, in bytes.
+const MAX_VERIFIED_TOKEN: usize = 8 * 1024;
 
 /// Where the JWKS comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +113,9 @@ pub(crate) struct JwksCache {
     /// The least time between two fetches ([`JWKS_REFRESH`]).
     pub(crate) refresh: Duration,
     http: reqwest::Client,
+    /// How many times new keys were installed: a token verified with older keys is
+    /// verified again.
+    generation: AtomicU64,
 }
 
 impl JwksCache {
@@ -121,7 +136,13 @@ impl JwksCache {
             fetched: tokio::sync::Mutex::new(Instant::now()),
             refresh: JWKS_REFRESH,
             http,
+            generation: AtomicU64::new(0),
         })
+    }
+
+    /// How many times new keys were installed since the first.
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -155,6 +176,7 @@ impl JwksCache {
         match fetch(&self.source, &self.http).await {
             Ok(keys) => {
                 *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 true
             }
             Err(_) => false,
@@ -388,6 +410,9 @@ pub(crate) struct Auth {
     policy: Option<(AccessPolicy, JwksCache)>,
     token_key: Option<TokenPublicKey>,
     counter: Arc<MemoryCounter>,
+    /// Tokens verified lately, and who they named: the signature of a token a client
+    /// sends with every request is checked once a minute, not at every request.
+    verified: Verified,
     /// The URL of the protected resource metadata (RFC 9728), for `WWW-Authenticate`.
     metadata_url: String,
     /// The metadata document.
@@ -444,6 +469,7 @@ impl Auth {
             policy,
             token_key,
             counter: Arc::new(MemoryCounter::new()),
+            verified: Verified::default(),
             metadata_url,
             metadata,
         })
@@ -484,11 +510,32 @@ impl Auth {
                     "the Authorization header is not `Bearer <token>`".to_owned(),
                 )
             })?;
-        if token.bytes().filter(|byte| *byte == b'.').count() == 2 {
-            self.access_token(token).await
-        } else {
-            self.capability_token(token)
+        let generation = self.keys_generation();
+        if let Some(caller) = self.verified.get(token, generation) {
+            return Ok(caller);
         }
+        let (caller, until) = if token.bytes().filter(|byte| *byte == b'.').count() == 2 {
+            let caller = self.access_token(token).await?;
+            let Some(until) = access_token_expiry(token) else {
+                // No `exp` it can read (the verifier demands one): not remembered.
+                return Ok(caller);
+            };
+            (caller, Some(until))
+        } else {
+            // A capability token's expiry is one of its checks, decided at each call.
+            (self.capability_token(token)?, None)
+        };
+        // Verified with the keys of `generation` or newer: remembered under the older,
+        // so a refresh in between only makes it verified again.
+        self.verified.insert(token, &caller, until, generation);
+        Ok(caller)
+    }
+
+    /// How many times the JWKS was replaced (0 without access tokens).
+    fn keys_generation(&self) -> u64 {
+        self.policy
+            .as_ref()
+            .map_or(0, |(_, keys)| keys.generation())
     }
 
     async fn access_token(&self, token: &str) -> Result<Caller, Unauthenticated> {
@@ -608,6 +655,62 @@ impl Auth {
         }
         response
     }
+}
+
+/// Tokens verified lately: each with who it named, until when it may be taken again
+/// without verifying it, and the keys' generation it was verified with.
+#[derive(Default)]
+struct Verified(RwLock<HashMap<String, (Caller, Instant, u64)>>);
+
+impl Verified {
+    /// Who `token` named, if it was verified lately with the keys of `generation`.
+    fn get(&self, token: &str, generation: u64) -> Option<Caller> {
+        let verified = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        let (caller, until, verified_with) = verified.get(token)?;
+        (*verified_with == generation && Instant::now() < *until).then(|| caller.clone())
+    }
+
+    /// Remembers that `token` names `caller`, for [`VERIFIED_FOR`] and not past `until`.
+    fn insert(&self, token: &str, caller: &Caller, until: Option<Instant>, generation: u64) {
+        if token.len() > MAX_VERIFIED_TOKEN {
+            return;
+        }
+        let now = Instant::now();
+        let until = until.map_or(now + VERIFIED_FOR, |until| until.min(now + VERIFIED_FOR));
+        if until <= now {
+            return;
+        }
+        let mut verified = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_VERIFIED {
+            verified.retain(|_, (_, until, _)| *until > now);
+            if verified.len() >= MAX_VERIFIED {
+                verified.clear();
+            }
+        }
+        verified.insert(token.to_owned(), (caller.clone(), until, generation));
+    }
+}
+
+/// When a verified access token stops being accepted — its `exp` plus the leeway — as an
+/// instant of this process; `None` when its payload does not say.
+fn access_token_expiry(token: &str) -> Option<Instant> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let exp = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_u64()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let left = exp
+        .saturating_add(cnv_token::LEEWAY_SECONDS)
+        .checked_sub(now)?;
+    Some(Instant::now() + Duration::from_secs(left))
 }
 
 /// Whether a query string carries an access token (`access_token=`, RFC 6750 §2.3).
@@ -889,6 +992,61 @@ mod tests {
     /// Whether `cnv:ReadWriteFS` reaches `class`.
     fn scope_reaches(class: CapabilityClass) -> bool {
         cnv_token::at_or_below(class, CapabilityClass::ReadWriteFS)
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_no_longer_than_it_is_good_nor_across_new_keys() {
+        let verified = Verified::default();
+        let caller = Caller::anonymous();
+        let now = Instant::now();
+        verified.insert("a", &caller, None, 0);
+        assert!(verified.get("a", 0).is_some());
+        assert!(verified.get("a", 1).is_none(), "new keys: verified again");
+        assert!(verified.get("b", 0).is_none());
+        // Past its expiry (with the leeway) already: never remembered.
+        verified.insert("old", &caller, Some(now), 0);
+        assert!(verified.get("old", 0).is_none());
+        // An expiry before the minute bounds the memory.
+        let expiry = access_token_expiry(&format!(
+            "e30.{}.sig",
+            base64_url(format!("{{\"exp\": {}}}", unix_now() + 5).as_bytes())
+        ))
+        .expect("an exp");
+        let left = expiry.saturating_duration_since(Instant::now());
+        assert!(
+            left <= Duration::from_secs(5 + cnv_token::LEEWAY_SECONDS)
+                && left > Duration::from_secs(60),
+            "{left:?}"
+        );
+        let gone = access_token_expiry(&format!(
+            "e30.{}.sig",
+            base64_url(format!("{{\"exp\": {}}}", unix_now() - 3600).as_bytes())
+        ));
+        assert!(gone.is_none(), "expired beyond the leeway");
+        assert!(access_token_expiry("e30.bm90IGpzb24.sig").is_none());
+        // Full: the expired go first, then everyone.
+        for n in 0..MAX_VERIFIED + 1 {
+            verified.insert(&n.to_string(), &caller, None, 0);
+        }
+        assert!(verified.0.read().expect("a lock").len() <= MAX_VERIFIED);
+        verified.insert(&"x".repeat(MAX_VERIFIED_TOKEN + 1), &caller, None, 0);
+        assert!(
+            verified
+                .get(&"x".repeat(MAX_VERIFIED_TOKEN + 1), 0)
+                .is_none()
+        );
+    }
+
+    fn unix_now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+    }
+
+    fn base64_url(bytes: &[u8]) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
     #[test]
