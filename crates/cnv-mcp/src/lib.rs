@@ -287,9 +287,11 @@ pub trait McpBuilder: Sized {
     fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self;
 
     /// Lets `--mcp-serve-http` listen on an address other than loopback (as
-    /// [`MCP_ALLOW_REMOTE_ENV`] does). MCP over HTTP has no authentication of its own: put
-    /// the server behind something that has, or on a network whose every client may call
-    /// every tool an agent may call.
+    /// [`MCP_ALLOW_REMOTE_ENV`] does), for anyone: without identity settings
+    /// ([`mcp_auth_issuer`](Self::mcp_auth_issuer), [`mcp_token_key`](Self::mcp_token_key))
+    /// the server authenticates no one, so put it behind something that does, or on a
+    /// network whose every client may call every tool an agent may call. With identity
+    /// settings no opt-in is needed.
     #[must_use]
     fn mcp_allow_remote(self) -> Self;
 
