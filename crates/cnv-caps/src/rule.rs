@@ -36,6 +36,12 @@ pub enum Rule {
     /// A command line's rule: no call runs whose class could reach the audit log (a
     /// writing verb whose workspace holds the log, say).
     AuditOutOfReach,
+    /// A remote server's rule: a request must carry a bearer token the server verifies
+    /// (signed for it, in date); one without, or with one refused, is not served.
+    BearerToken,
+    /// A remote server's rule: a call must be granted by its caller's token (a scope, a
+    /// capability token's checks), on top of every other rule.
+    Scope,
 }
 
 impl Rule {
@@ -51,6 +57,8 @@ impl Rule {
             Self::HumanConfirmation => "human_confirmation",
             Self::SandboxRequired => "sandbox_required",
             Self::AuditOutOfReach => "audit_out_of_reach",
+            Self::BearerToken => "bearer_token",
+            Self::Scope => "scope",
         }
     }
 }

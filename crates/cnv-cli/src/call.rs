@@ -18,7 +18,7 @@ use crate::cancel::CancelToken;
 use crate::cli::Cli;
 use crate::console::Console;
 use crate::dispatch::Early;
-use crate::outcome::{CallOutcome, CancelPoint};
+use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::type_label;
 use crate::report::clap_text;
 use crate::serve::Serve;
@@ -160,6 +160,18 @@ impl<S: Serve> Cli<S> {
             command: call.command.to_owned(),
         };
         self.refused_before_the_gate(call, &console, unknown)
+    }
+
+    /// Refuses `call` by a rule of its front end, before the gate: a server that verifies
+    /// its callers found that the caller's token does not grant it (rule `scope`), or that
+    /// the request carried no token it accepts (rule `bearer_token`). Nothing runs, and the
+    /// call is recorded as a denied one, as it was asked for, with the refusal's rule and
+    /// message; no front end's refusal lifts or skips any of the gate's rules.
+    #[must_use]
+    pub fn refuse(&self, call: &AgentCall<'_>, refusal: Refusal) -> CallOutcome {
+        let (mut out, mut err) = (io::sink(), io::sink());
+        let console = Console::new(&mut out, &mut err);
+        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal))
     }
 
     /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid

@@ -1067,6 +1067,7 @@ fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
         session_id: None,
         client_name: Some("inspector".to_owned()),
         client_version: Some("0.9".to_owned()),
+        principal: None,
     };
     let outcome =
         cli.call(&cnv_cli::AgentCall::new("do write", &arguments).with_origin(origin.clone()));

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::http::request::Parts;
 use cnv_audit::McpTransport;
-use cnv_caps::SessionId;
+use cnv_caps::{CapabilityClass, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 
 use cnv_cli::{CallOutcome, CancelToken, Cli};
 
+use crate::auth;
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
 use crate::sessions::{Session, SessionPlace, Sessions};
 use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
@@ -38,10 +39,12 @@ pub(crate) struct Shared {
     tools: Arc<[Tool]>,
     /// Each tool's command (`"file_write"` → `"file write"`).
     commands: HashMap<String, String>,
+    /// Each tool's class, which a caller's token must reach.
+    classes: HashMap<String, CapabilityClass>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
     /// The command line the calls go to (a clone: its parts are shared).
-    cli: Cli<Mcp>,
+    pub(crate) cli: Cli<Mcp>,
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
@@ -67,6 +70,11 @@ impl Shared {
             .verbs()
             .map(|(path, verb)| (path.tool_name(verb), path.command(verb)))
             .collect();
+        let classes = cli
+            .model()
+            .verbs()
+            .map(|(path, verb)| (path.tool_name(verb), verb.contract().class()))
+            .collect();
         let model = cli.model();
         let app = model.app_name();
         let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -88,12 +96,29 @@ impl Shared {
         Ok(Arc::new(Self {
             tools: list.tools.into(),
             commands,
+            classes,
             info,
             sessions,
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
         }))
+    }
+}
+
+impl Shared {
+    /// The command and class of the tool `name`, if it is one.
+    pub(crate) fn verb(&self, name: &str) -> Option<(&str, CapabilityClass)> {
+        Some((self.commands.get(name)?.as_str(), *self.classes.get(name)?))
+    }
+
+    /// The scopes the server's metadata lists: each class's, each verb's.
+    pub(crate) fn scopes_supported(&self) -> Vec<String> {
+        auth::scopes_supported(
+            self.classes
+                .iter()
+                .filter_map(|(tool, class)| Some((*class, self.commands.get(tool)?.as_str()))),
+        )
     }
 }
 
@@ -213,6 +238,7 @@ impl ServerHandler for CnvServer {
             self.transport,
             &request.client_info.name,
             &request.client_info.version,
+            &auth::caller(&context.extensions),
         );
         self.shared.sessions.open(&session).map_err(|err| {
             ErrorData::invalid_request(format!("the session cannot be registered: {err}"), None)
@@ -239,10 +265,23 @@ impl ServerHandler for CnvServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         self.session()?;
-        Ok(ListToolsResult::with_all_items(self.shared.tools.to_vec()))
+        // Only the tools the caller's token grants (all of them without one).
+        let caller = auth::caller(&context.extensions);
+        let tools = self
+            .shared
+            .tools
+            .iter()
+            .filter(|tool| {
+                self.shared
+                    .verb(&tool.name)
+                    .is_some_and(|(command, class)| caller.lists(class, command))
+            })
+            .cloned()
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -275,7 +314,7 @@ impl ServerHandler for CnvServer {
             &self.shared.calls,
             tool,
             request.arguments.unwrap_or_default(),
-            session.origin(),
+            session.origin(&auth::caller(&context.extensions)),
             cancel,
             arrival,
             ticket,

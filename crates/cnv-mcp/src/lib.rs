@@ -6,7 +6,8 @@
 //! [`Cli`]; the facade `cnv`'s `Cli` is `Cli<Mcp>`), so any program built on the facade
 //! serves with no code of its author's: its operator runs it with `--mcp-serve`
 //! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
-//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
+//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`], or
+//! identity settings with which every caller needs a bearer token). A
 //! program that serves by itself calls [`McpCli::mcp_server`] and one of
 //! [`McpServer`]'s `serve_*` methods, after calling
 //! [`Cli::serve_as_worker_if_asked`](cnv_cli::Cli::serve_as_worker_if_asked) at the top
@@ -38,6 +39,17 @@
 //!   answers unread or the session's calls are all taken, so a client that stops reading
 //!   stops its own requests, not the server's memory.
 //!
+//! * **Who calls, over HTTP** (with [`MCP_AUTH_ISSUER_ENV`], [`MCP_AUTH_AUDIENCE_ENV`],
+//!   [`MCP_AUTH_JWKS_ENV`] and/or [`MCP_TOKEN_KEY_ENV`]): an OAuth 2.1 resource server.
+//!   Every request carries a bearer token (a JWT access token checked against the
+//!   issuer's JWKS, or a capability token checked against the operator's key), or is
+//!   answered `401` with a challenge naming the RFC 9728 metadata the server publishes;
+//!   the token's `cnv:` scopes bound `tools/list` and `tools/call` (`403
+//!   insufficient_scope`) on top of the gate; a session answers only its opener's
+//!   tokens; each call's audit entries name the principal
+//!   ([`CallPrincipal`](cnv_audit::CallPrincipal)), never the token, and each refusal is
+//!   recorded.
+//!
 //! Handlers are synchronous: a call runs on a thread of the runtime's blocking pool
 //! (`Cli::call`, which hands the handler to a confined worker process), and at most
 //! [`McpServer::MAX_CONCURRENT_CALLS`] run at once in the whole server; more wait their
@@ -49,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auth;
 mod calls;
 mod handler;
 mod http;
@@ -80,9 +93,49 @@ pub const MCP_IDLE_TIMEOUT_ENV: &str = "CNV_MCP_IDLE_TIMEOUT";
 
 /// The environment variable with which the operator lets `--mcp-serve-http` listen on
 /// an address other than loopback (`1`; any value but empty, `0`, `false`, `no` or
-/// `off`), as [`CliBuilder::mcp_allow_remote`] does. MCP over HTTP has no authentication
-/// of its own: whoever reaches the address can call every tool an agent may call.
+/// `off`), as [`CliBuilder::mcp_allow_remote`] does. Without identity settings
+/// ([`MCP_AUTH_ISSUER_ENV`], [`MCP_TOKEN_KEY_ENV`]) MCP over HTTP authenticates no one:
+/// whoever reaches the address can call every tool an agent may call. With them, no
+/// request is served without a bearer token, and a server may listen beyond loopback
+/// without this variable.
 pub const MCP_ALLOW_REMOTE_ENV: &str = "CNV_MCP_ALLOW_REMOTE";
+
+/// The environment variable in which the operator names the authorization server whose
+/// access tokens an HTTP server takes: the issuer (`iss`) they must carry, e.g.
+/// `https://id.example.com/`, unless the program fixed it with
+/// [`McpBuilder::mcp_auth_issuer`]. Set with [`MCP_AUTH_JWKS_ENV`] and
+/// [`MCP_AUTH_AUDIENCE_ENV`]: then every request to `/mcp` needs `Authorization: Bearer
+/// <JWT>` signed by a key of the issuer's JWKS (RS256, ES256 or EdDSA) for this server's
+/// audience, within its `exp` and `nbf` (60 s of leeway), or is answered `401` with
+/// `WWW-Authenticate: Bearer resource_metadata="…"`; its `cnv:` scopes bound which tools it
+/// may list and call (`cnv:<Class>`: the verbs of that class and of every class below it;
+/// `cnv:<noun>.<verb>`: one verb), on top of every rule of the gate. With identity set, the
+/// server may listen beyond loopback without [`MCP_ALLOW_REMOTE_ENV`].
+pub const MCP_AUTH_ISSUER_ENV: &str = "CNV_MCP_AUTH_ISSUER";
+
+/// The environment variable in which the operator sets this server's resource identifier:
+/// the audience (`aud`) its access tokens must name, and the `resource` of its protected
+/// resource metadata (RFC 9728), usually its public URL (`https://mcp.example.com/mcp`),
+/// unless the program fixed it with [`McpBuilder::mcp_auth_audience`]. Needed whenever the
+/// server takes bearer tokens ([`MCP_AUTH_ISSUER_ENV`], [`MCP_TOKEN_KEY_ENV`]).
+pub const MCP_AUTH_AUDIENCE_ENV: &str = "CNV_MCP_AUTH_AUDIENCE";
+
+/// The environment variable in which the operator says where the authorization server's
+/// JSON Web Key Set is: an `http://` URL or a file path (this build has no TLS client: an
+/// `https://` URL is refused; save the set to a file, or serve it on loopback), unless the
+/// program fixed it with [`McpBuilder::mcp_auth_jwks`]. It is read when the server starts
+/// (a set that cannot be read refuses to serve) and again when a token names a key it
+/// lacks, at most once a minute.
+pub const MCP_AUTH_JWKS_ENV: &str = "CNV_MCP_AUTH_JWKS";
+
+/// The environment variable in which the operator names the public half of their
+/// capability token key (`cnv-token keygen`'s `PREFIX.pub`), unless the program fixed it
+/// with [`McpBuilder::mcp_token_key`]: then the server also takes capability tokens
+/// (`cnv-token mint`, narrowed by any holder with `cnv-token attenuate`) as bearer tokens,
+/// verified offline against it. A bearer token of three `.`-separated parts is a JWT
+/// access token; any other is read as a capability token. Needs
+/// [`MCP_AUTH_AUDIENCE_ENV`].
+pub const MCP_TOKEN_KEY_ENV: &str = "CNV_MCP_TOKEN_KEY";
 
 /// The environment variable in which the operator sets how many MCP sessions an HTTP
 /// server holds open at once, unless the program fixed it with
@@ -182,7 +235,8 @@ pub struct Mcp {
 
 impl Serve for Mcp {
     const HTTP_HELP: &'static str = "Serve every command as an MCP tool over streamable HTTP at \
-         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1)";
+         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1 or \
+         CNV_MCP_AUTH_* asks every caller for a bearer token)";
 
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {
         let app = cli.model().app_name().to_owned();
@@ -233,9 +287,11 @@ pub trait McpBuilder: Sized {
     fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self;
 
     /// Lets `--mcp-serve-http` listen on an address other than loopback (as
-    /// [`MCP_ALLOW_REMOTE_ENV`] does). MCP over HTTP has no authentication of its own: put
-    /// the server behind something that has, or on a network whose every client may call
-    /// every tool an agent may call.
+    /// [`MCP_ALLOW_REMOTE_ENV`] does), for anyone: without identity settings
+    /// ([`mcp_auth_issuer`](Self::mcp_auth_issuer), [`mcp_token_key`](Self::mcp_token_key))
+    /// the server authenticates no one, so put it behind something that does, or on a
+    /// network whose every client may call every tool an agent may call. With identity
+    /// settings no opt-in is needed.
     #[must_use]
     fn mcp_allow_remote(self) -> Self;
 
@@ -268,6 +324,28 @@ pub trait McpBuilder: Sized {
     /// launcher sets in [`MCP_CALLS_PER_SESSION_ENV`] (which says what happens beyond).
     #[must_use]
     fn mcp_calls_per_session(self, calls: usize) -> Self;
+
+    /// The issuer (`iss`) whose access tokens the HTTP server takes, whatever the
+    /// launcher sets in [`MCP_AUTH_ISSUER_ENV`] (which says what taking them means); set
+    /// with [`mcp_auth_audience`](Self::mcp_auth_audience) and
+    /// [`mcp_auth_jwks`](Self::mcp_auth_jwks).
+    #[must_use]
+    fn mcp_auth_issuer(self, issuer: impl Into<String>) -> Self;
+
+    /// This server's resource identifier, the audience its bearer tokens must name,
+    /// whatever the launcher sets in [`MCP_AUTH_AUDIENCE_ENV`].
+    #[must_use]
+    fn mcp_auth_audience(self, audience: impl Into<String>) -> Self;
+
+    /// Where the issuer's JWKS is (an `http://` URL or a file path), whatever the
+    /// launcher sets in [`MCP_AUTH_JWKS_ENV`].
+    #[must_use]
+    fn mcp_auth_jwks(self, jwks: impl Into<String>) -> Self;
+
+    /// The operator's public token key file, with which the HTTP server verifies
+    /// capability tokens, whatever the launcher sets in [`MCP_TOKEN_KEY_ENV`].
+    #[must_use]
+    fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self;
 }
 
 impl<B> McpBuilder for CliBuilder<Mcp, B> {
@@ -297,6 +375,26 @@ impl<B> McpBuilder for CliBuilder<Mcp, B> {
 
     fn mcp_calls_per_session(self, calls: usize) -> Self {
         self.configure_server(|mcp| mcp.settings.calls_per_session = Some(calls))
+    }
+
+    fn mcp_auth_issuer(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        self.configure_server(|mcp| mcp.settings.auth_issuer = Some(issuer))
+    }
+
+    fn mcp_auth_audience(self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.configure_server(|mcp| mcp.settings.auth_audience = Some(audience))
+    }
+
+    fn mcp_auth_jwks(self, jwks: impl Into<String>) -> Self {
+        let jwks = jwks.into();
+        self.configure_server(|mcp| mcp.settings.auth_jwks = Some(jwks))
+    }
+
+    fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self {
+        let public_key = public_key.into();
+        self.configure_server(|mcp| mcp.settings.token_key = Some(public_key))
     }
 }
 
@@ -333,9 +431,13 @@ pub enum McpError {
         /// What it should be (`"a whole number of seconds (0: no limit)"`).
         expected: &'static str,
     },
+    /// The operator's identity settings cannot be used (incomplete, or their keys cannot
+    /// be read).
+    #[error("the MCP server's identity settings cannot be used: {0}")]
+    Auth(String),
     /// The HTTP address is not loopback, and the operator did not allow it.
     #[error(
-        "{addr} is not a loopback address, and MCP over HTTP has no authentication of its own; serve on 127.0.0.1 or [::1], or set {MCP_ALLOW_REMOTE_ENV}=1 (CliBuilder::mcp_allow_remote) to accept calls from other machines"
+        "{addr} is not a loopback address, and this server authenticates no one; serve on 127.0.0.1 or [::1], set {MCP_AUTH_ISSUER_ENV}, {MCP_AUTH_AUDIENCE_ENV} and {MCP_AUTH_JWKS_ENV} (or {MCP_TOKEN_KEY_ENV}) so that every request needs a bearer token, or set {MCP_ALLOW_REMOTE_ENV}=1 (CliBuilder::mcp_allow_remote) to accept anyone's calls from other machines"
     )]
     RemoteNotAllowed {
         /// The address asked for.
@@ -365,7 +467,9 @@ impl McpError {
     /// settings are refused, a failure otherwise.
     fn exit(&self) -> Exit {
         match self {
-            Self::InvalidSetting { .. } | Self::RemoteNotAllowed { .. } => Exit::Usage,
+            Self::InvalidSetting { .. } | Self::RemoteNotAllowed { .. } | Self::Auth(_) => {
+                Exit::Usage
+            }
             Self::Bind { .. } | Self::Runtime(_) | Self::Manifest(_) | Self::Connection(_) => {
                 Exit::Failed
             }
@@ -398,6 +502,8 @@ pub struct McpServer {
     idle_stdio: Option<Duration>,
     allow_remote: bool,
     limits: McpLimits,
+    /// What the HTTP server takes as bearer tokens (`None`: none is asked for).
+    auth: Option<auth::AuthSettings>,
     /// Whether SIGINT and SIGTERM shut the server down (the command line's flags).
     signals: bool,
 }
@@ -423,6 +529,7 @@ impl McpServer {
             idle_stdio: idle.flatten(),
             allow_remote: resolved.allow_remote,
             limits: resolved.limits,
+            auth: resolved.auth,
             signals: false,
         })
     }
@@ -517,7 +624,8 @@ impl McpServer {
         addr: SocketAddr,
         bound: impl FnOnce(SocketAddr),
     ) -> Result<(), McpError> {
-        if !addr.ip().is_loopback() && !self.allow_remote {
+        let loopback = addr.ip().is_loopback();
+        if !loopback && !self.allow_remote && self.auth.is_none() {
             return Err(McpError::RemoteNotAllowed { addr });
         }
         let runtime = runtime()?;
@@ -526,14 +634,30 @@ impl McpServer {
             .and_then(|listener| listener.local_addr().map(|local| (listener, local)));
         let (listener, local) = listener.map_err(|error| McpError::Bind { addr, error })?;
         let shared = self.shared()?;
+        let auth = match &self.auth {
+            Some(settings) => {
+                let scopes = shared.scopes_supported();
+                Some(Arc::new(
+                    runtime.block_on(auth::Auth::new(settings, scopes))?,
+                ))
+            }
+            None => None,
+        };
         bound(local);
         let options = http::Options {
             idle: self.idle_http,
-            remote: self.allow_remote,
+            // Clients beyond loopback name the server by a `Host` of theirs.
+            remote: self.allow_remote || (self.auth.is_some() && !loopback),
             limits: self.limits,
         };
         let stop = self.stop_signal();
-        let result = runtime.block_on(http::serve(Arc::clone(&shared), listener, options, stop));
+        let result = runtime.block_on(http::serve(
+            Arc::clone(&shared),
+            listener,
+            options,
+            auth,
+            stop,
+        ));
         Self::wind_down(runtime, &shared);
         result
     }
@@ -582,6 +706,7 @@ impl fmt::Debug for McpServer {
             .field("idle_stdio", &self.idle_stdio)
             .field("allow_remote", &self.allow_remote)
             .field("limits", &self.limits)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
