@@ -132,6 +132,7 @@ mod report;
 mod run;
 mod serve;
 mod settings;
+pub mod telemetry;
 mod typed;
 mod worker;
 
@@ -153,6 +154,7 @@ pub use settings::{
     AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV,
     SANDBOX_ENV, WORKSPACE_ENV,
 };
+pub use telemetry::TraceContext;
 pub use typed::{
     ArgValue, ArgsOnly, BindStep, Bound, Buildable, CheckedAtBuild, Handler, NamedArgsHandler,
     NothingBound, OfClass, Returned, SameClass, Unbound, VerbArgs, WithCall,
