@@ -7,9 +7,9 @@
 //! the rest (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_BSP_*`,
 //! `OTEL_METRIC_EXPORT_INTERVAL`, …). The exporter speaks plain HTTP (`http://`, protobuf
-//! bodies): a collector on the machine or its network forwards elsewhere. The decision is
-//! made once per process, from its environment, by [`Cli::run`](crate::Cli::run) (or the
-//! first call); a program may decide in code first ([`start_with_endpoint`]).
+//! bodies): a collector on the machine or its network forwards elsewhere. The variables
+//! are read once per process, by [`Cli::run`](crate::Cli::run) (or the first call); a
+//! program may also start exporting in code ([`start_with_endpoint`]).
 //!
 //! # Spans
 //!
@@ -53,7 +53,7 @@
 //! `cnv.quota.rule`, counted by whoever enforces a quota through [`quota_refused`]).
 
 #[cfg(feature = "otel")]
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 use std::time::Instant;
 #[cfg(feature = "otel")]
 use std::time::SystemTime;
@@ -108,11 +108,14 @@ impl TraceContext {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TelemetryError {
-    /// Exporting was already decided in this process (started, or found off).
+    /// This process already exports.
     #[error(
-        "traces and metrics were already decided in this process (by its environment or an earlier call); decide once, before the first call"
+        "this process already exports traces and metrics (its OTEL_ variables, or an earlier start): it starts once"
     )]
-    AlreadyDecided,
+    AlreadyStarted,
+    /// The operator set `OTEL_SDK_DISABLED=true`.
+    #[error("the operator disabled traces and metrics (OTEL_SDK_DISABLED=true)")]
+    Disabled,
     /// This process is a confined worker, which never exports: its parent makes the spans.
     #[error("a worker process never exports traces or metrics: the process that started it does")]
     InWorker,
@@ -131,26 +134,38 @@ pub enum TelemetryError {
     },
 }
 
-/// The process's telemetry, decided once.
+/// The process's exporting, once started.
 #[cfg(feature = "otel")]
-static STATE: OnceLock<Option<otel::Otel>> = OnceLock::new();
+static ON: OnceLock<otel::Otel> = OnceLock::new();
 
-/// The process's exporting, deciding from its environment if nothing decided yet.
+/// Whether the process's variables were read (they are, once).
+#[cfg(feature = "otel")]
+static READ_ENV: Once = Once::new();
+
+/// The process's exporting, reading its variables first if nothing did yet.
 #[cfg(feature = "otel")]
 fn active() -> Option<&'static otel::Otel> {
-    STATE
-        .get_or_init(|| from_env("cnv").ok().flatten())
-        .as_ref()
+    READ_ENV.call_once(|| {
+        if let Ok(Some(otel)) = from_env("cnv") {
+            let _ = ON.set(otel);
+        }
+    });
+    ON.get()
 }
 
+/// Whether the operator switched exporting off (`OTEL_SDK_DISABLED=true`).
 #[cfg(feature = "otel")]
+fn disabled_by_env() -> bool {
+    std::env::var("OTEL_SDK_DISABLED").is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"))
+}
+
 /// Whether the process's variables turn exporting on: an endpoint set, and
 /// `OTEL_SDK_DISABLED` not `true`.
+#[cfg(feature = "otel")]
 fn wanted_by_env() -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    let disabled = std::env::var("OTEL_SDK_DISABLED")
-        .is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"));
-    !disabled && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    !disabled_by_env()
+        && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 }
 
 /// Whether the operator opted in to argument values in traces.
@@ -173,7 +188,7 @@ fn timeout_by_env() -> Option<std::time::Duration> {
 
 #[cfg(feature = "otel")]
 fn from_env(service: &str) -> Result<Option<otel::Otel>, TelemetryError> {
-    if cnv_sandbox::worker::is_worker() || !wanted_by_env() {
+    if ON.get().is_some() || cnv_sandbox::worker::is_worker() || !wanted_by_env() {
         return Ok(None);
     }
     otel::Otel::start(
@@ -186,11 +201,12 @@ fn from_env(service: &str) -> Result<Option<otel::Otel>, TelemetryError> {
     .map_err(|reason| TelemetryError::Exporter { reason })
 }
 
-/// Decides exporting from the process's environment (see the [module](self)), naming the
-/// process `service` unless `OTEL_SERVICE_NAME` names it, unless it was decided already.
-/// [`Cli::run`](crate::Cli::run) calls it with the program's name; a program that only
-/// makes calls ([`Cli::call`](crate::Cli::call)) may, before the first (which otherwise
-/// decides it, naming the service `cnv`). Returns whether the process exports.
+/// Reads the process's variables (see the [module](self)) unless they were read already,
+/// and starts exporting if they ask for it, naming the process `service` unless
+/// `OTEL_SERVICE_NAME` names it. [`Cli::run`](crate::Cli::run) calls it with the
+/// program's name; a program that only makes calls ([`Cli::call`](crate::Cli::call)) may,
+/// before the first (which otherwise reads them, naming the service `cnv`). Returns
+/// whether the process exports.
 ///
 /// # Errors
 ///
@@ -200,13 +216,14 @@ pub fn start_from_env(service: &str) -> Result<bool, TelemetryError> {
     #[cfg(feature = "otel")]
     {
         let mut result = Ok(());
-        let state = STATE.get_or_init(|| {
-            from_env(service).unwrap_or_else(|err| {
-                result = Err(err);
-                None
-            })
+        READ_ENV.call_once(|| match from_env(service) {
+            Ok(Some(otel)) => {
+                let _ = ON.set(otel);
+            }
+            Ok(None) => {}
+            Err(err) => result = Err(err),
         });
-        result.map(|()| state.is_some())
+        result.map(|()| ON.get().is_some())
     }
     #[cfg(not(feature = "otel"))]
     {
@@ -216,12 +233,14 @@ pub fn start_from_env(service: &str) -> Result<bool, TelemetryError> {
 }
 
 /// Starts exporting to the OTLP/HTTP collector at `endpoint` (its base URL:
-/// `http://127.0.0.1:4318`), whatever the variables say, naming the process `service`
-/// unless `OTEL_SERVICE_NAME` names it: for a program that configures exporting in code.
+/// `http://127.0.0.1:4318`), whatever the endpoint variables say, naming the process
+/// `service` unless `OTEL_SERVICE_NAME` names it: for a program that configures exporting
+/// in code. The calls made from then on are traced.
 ///
 /// # Errors
 ///
-/// [`TelemetryError::AlreadyDecided`] after the first call or an earlier decision;
+/// [`TelemetryError::AlreadyStarted`] when the process already exports;
+/// [`TelemetryError::Disabled`] when the operator set `OTEL_SDK_DISABLED=true`;
 /// [`TelemetryError::InWorker`] in a worker process; [`TelemetryError::NotCompiled`]
 /// without the `otel` feature; [`TelemetryError::Exporter`] when the exporter refuses.
 pub fn start_with_endpoint(service: &str, endpoint: &str) -> Result<(), TelemetryError> {
@@ -230,8 +249,11 @@ pub fn start_with_endpoint(service: &str, endpoint: &str) -> Result<(), Telemetr
         if cnv_sandbox::worker::is_worker() {
             return Err(TelemetryError::InWorker);
         }
-        if STATE.get().is_some() {
-            return Err(TelemetryError::AlreadyDecided);
+        if ON.get().is_some() {
+            return Err(TelemetryError::AlreadyStarted);
+        }
+        if disabled_by_env() {
+            return Err(TelemetryError::Disabled);
         }
         let started = otel::Otel::start(
             service,
@@ -240,9 +262,7 @@ pub fn start_with_endpoint(service: &str, endpoint: &str) -> Result<(), Telemetr
             record_arguments_by_env(),
         )
         .map_err(|reason| TelemetryError::Exporter { reason })?;
-        STATE
-            .set(Some(started))
-            .map_err(|_| TelemetryError::AlreadyDecided)
+        ON.set(started).map_err(|_| TelemetryError::AlreadyStarted)
     }
     #[cfg(not(feature = "otel"))]
     {
@@ -256,7 +276,7 @@ pub fn start_with_endpoint(service: &str, endpoint: &str) -> Result<(), Telemetr
 pub fn is_on() -> bool {
     #[cfg(feature = "otel")]
     {
-        STATE.get().is_some_and(Option::is_some)
+        ON.get().is_some()
     }
     #[cfg(not(feature = "otel"))]
     {
@@ -269,7 +289,7 @@ pub fn is_on() -> bool {
 /// ([`Cli::run`](crate::Cli::run) does); a server's exporters send on their own.
 pub fn flush() {
     #[cfg(feature = "otel")]
-    if let Some(Some(otel)) = STATE.get() {
+    if let Some(otel) = ON.get() {
         otel.flush();
     }
 }
@@ -280,7 +300,7 @@ pub fn flush() {
 /// when exporting is off.
 pub fn quota_refused(rule: &str) {
     #[cfg(feature = "otel")]
-    if let Some(Some(otel)) = STATE.get() {
+    if let Some(otel) = ON.get() {
         otel.count_quota_refusal(rule.to_owned());
     }
     #[cfg(not(feature = "otel"))]

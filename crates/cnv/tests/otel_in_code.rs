@@ -1,0 +1,113 @@
+//! Traces and metrics started in code (`cnv::telemetry::start_with_endpoint`) by a program
+//! that makes calls on an agent's behalf itself (`Cli::call`), exported to a real
+//! OTLP/HTTP receiver on loopback. One test: exporting is the process's, started once.
+
+use cnv::cli::{AgentCall, CallOutcome, Console, TraceContext};
+use cnv::prelude::*;
+use cnv::telemetry::{self, TelemetryError};
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use serde_json::Map;
+
+mod otlp;
+
+use otlp::Collector;
+
+fn cli() -> Cli {
+    let grammar = GrammarModel::new("embedder").with_noun(
+        GrammarNoun::new("calc", "Arithmetic").with_verb(GrammarVerb::new(
+            "one",
+            "One",
+            CapabilityContract::pure(),
+        )),
+    );
+    CliBuilder::from_model(grammar)
+        .handler::<Pure, _>("calc one", |_call| Ok(Output::text("1")))
+        .build()
+        .expect("a valid grammar")
+}
+
+#[test]
+fn a_program_starts_exporting_in_code_and_its_calls_and_quota_refusals_are_exported() {
+    let mut receiver = Collector::start();
+    let cli = cli();
+    let no_args = Map::new();
+    // Before exporting starts, calls are not traced.
+    assert!(!telemetry::is_on());
+    let before = cli.call(&AgentCall::new("calc one", &no_args));
+    assert!(matches!(before, CallOutcome::Ran(_)), "{before:?}");
+
+    telemetry::start_with_endpoint("embedder", &receiver.url).expect("starts");
+    assert!(telemetry::is_on());
+    assert!(matches!(
+        telemetry::start_with_endpoint("embedder", &receiver.url),
+        Err(TelemetryError::AlreadyStarted)
+    ));
+    assert_eq!(telemetry::start_from_env("embedder").ok(), Some(true));
+
+    // Context that does not read as W3C trace context starts a new trace.
+    let garbled = AgentCall::new("calc one", &no_args)
+        .with_trace_context(Some(TraceContext::new("00-not-a-trace-01\u{7}")));
+    assert!(matches!(cli.call(&garbled), CallOutcome::Ran(_)));
+    // An unknown command, named with a control character, is recorded escaped.
+    let unknown = cli.call(&AgentCall::new("calc \u{1b}[2Jwipe", &no_args));
+    assert!(matches!(unknown, CallOutcome::UnknownCommand { .. }));
+    telemetry::quota_refused("calls_per_minute");
+    telemetry::quota_refused("calls_per_minute");
+    // And a command line run in the same process: its console is the test's.
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let exit = cli.run_in(
+        ["embedder", "calc", "one"],
+        &mut Console::for_tests(&mut out, &mut err),
+    );
+    assert_eq!(exit, Exit::Success);
+    telemetry::flush();
+    receiver.drain();
+
+    let calls = receiver.named("cnv.call");
+    assert_eq!(calls.len(), 3, "{:#?}", receiver.spans);
+    let ran = calls
+        .iter()
+        .find(|span| span.attr("cnv.origin") == Some("program"))
+        .expect("the program's call");
+    assert_eq!(ran.parent, "", "a new trace: {ran:?}");
+    assert_eq!(ran.kind, SpanKind::Internal as i32);
+    assert_eq!(ran.service, "embedder");
+    assert_eq!(ran.attr("cnv.result"), Some("ran"));
+    // No worker processes in a program that never entered through `Cli::run`: a
+    // confined thread.
+    let sandbox = receiver
+        .spans
+        .iter()
+        .find(|span| span.name == "cnv.sandbox" && span.parent == ran.span_id)
+        .expect("its confinement");
+    assert_eq!(sandbox.attr("cnv.containment"), Some("thread"));
+    let invalid = calls
+        .iter()
+        .find(|span| span.attr("cnv.result") == Some("invalid"))
+        .expect("the unknown command");
+    assert!(invalid.error);
+    assert_eq!(invalid.attr("cnv.command"), Some("calc \\u{001b}[2Jwipe"));
+    assert_eq!(invalid.attr("cnv.exit_code"), Some("2"));
+    assert!(invalid.attr("cnv.class").is_none());
+    let command_line = calls
+        .iter()
+        .find(|span| span.attr("cnv.origin") == Some("command_line"))
+        .expect("the command line's call");
+    assert_eq!(command_line.attr("cnv.mode"), Some("Supervised"));
+
+    assert_eq!(
+        receiver.count(
+            "cnv.quota_refusals",
+            &[("cnv.quota.rule", "calls_per_minute")]
+        ),
+        2,
+        "{:#?}",
+        receiver.points
+    );
+    assert_eq!(receiver.count("cnv.calls", &[("cnv.result", "invalid")]), 1);
+    assert_eq!(
+        receiver.count("cnv.calls", &[("cnv.class", "Pure"), ("cnv.result", "ran")]),
+        2,
+        "the call before exporting started is not counted"
+    );
+}
