@@ -57,6 +57,11 @@ pub const SANDBOX_ENV: &str = "CNV_SANDBOX";
 /// a message that names it.
 pub const BUDGET_ENV: &str = "CNV_BUDGET";
 
+/// The operator's variable that records argument values and justifications in traces
+/// (`CNV_OTEL_RECORD_ARGUMENTS=1`; see [`telemetry`](crate::telemetry)); without it they
+/// never are.
+pub const RECORD_ARGUMENTS_ENV: &str = "CNV_OTEL_RECORD_ARGUMENTS";
+
 /// When a command line runs in agent mode.
 ///
 /// The gate holds only as far as agent mode does: if whoever calls the program chooses
@@ -102,7 +107,7 @@ impl Settings {
             WORKSPACE_ENV,
             SANDBOX_ENV,
             BUDGET_ENV,
-            crate::telemetry::RECORD_ARGUMENTS_ENV,
+            RECORD_ARGUMENTS_ENV,
             self.agent_env.as_str(),
         ]
         .map(str::to_owned)

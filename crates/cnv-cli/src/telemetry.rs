@@ -63,15 +63,17 @@ use cnv_caps::{CapabilityClass, ResourceBand};
 use cnv_typestate::RunMode;
 use serde_json::{Map, Value};
 
+#[cfg(feature = "otel")]
+use crate::audit::call_result;
+#[cfg(feature = "otel")]
+use crate::console::switch_is_on;
 use crate::outcome::CallOutcome;
 use crate::output::Exit;
 
 #[cfg(feature = "otel")]
 mod otel;
 
-/// The operator's variable that records argument values and justifications in traces
-/// (`CNV_OTEL_RECORD_ARGUMENTS=1`); without it they never are.
-pub const RECORD_ARGUMENTS_ENV: &str = "CNV_OTEL_RECORD_ARGUMENTS";
+pub use crate::settings::RECORD_ARGUMENTS_ENV;
 
 /// The W3C trace context a call arrived with (`traceparent`, and `tracestate`): its spans
 /// continue that trace.
@@ -171,7 +173,7 @@ fn wanted_by_env() -> bool {
 /// Whether the operator opted in to argument values in traces.
 #[cfg(feature = "otel")]
 fn record_arguments_by_env() -> bool {
-    std::env::var(RECORD_ARGUMENTS_ENV).is_ok_and(|value| crate::console::switch_is_on(&value))
+    std::env::var(RECORD_ARGUMENTS_ENV).is_ok_and(|value| switch_is_on(&value))
 }
 
 /// The export timeout the operator set (`OTEL_EXPORTER_OTLP_TIMEOUT`, milliseconds).
@@ -508,7 +510,7 @@ impl CallTrace {
                 active.open(attributes);
             }
             let band = active.band.unwrap_or(ResourceBand::Instant);
-            let result = crate::audit::call_result(outcome, exit, band);
+            let result = call_result(outcome, exit, band);
             let status = result.status();
             let Some(root) = active.root.as_ref() else {
                 return;
