@@ -14,20 +14,27 @@ use otlp::Collector;
 
 fn cli() -> Cli {
     let grammar = GrammarModel::new("embedder").with_noun(
-        GrammarNoun::new("calc", "Arithmetic").with_verb(GrammarVerb::new(
-            "one",
-            "One",
-            CapabilityContract::pure(),
-        )),
+        GrammarNoun::new("calc", "Arithmetic")
+            .with_verb(GrammarVerb::new("one", "One", CapabilityContract::pure()))
+            .with_verb(GrammarVerb::new(
+                "slow",
+                "Longer than its band",
+                CapabilityContract::pure().with_band(ResourceBand::Instant),
+            )),
     );
     CliBuilder::from_model(grammar)
         .handler::<Pure, _>("calc one", |_call| Ok(Output::text("1")))
+        .handler::<Pure, _>("calc slow", |_call| {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            Ok(Output::text("late"))
+        })
         .build()
         .expect("a valid grammar")
 }
 
 #[test]
-fn a_program_starts_exporting_in_code_and_its_calls_and_quota_refusals_are_exported() {
+fn a_program_starts_exporting_in_code_and_its_calls_deadline_kills_and_quota_refusals_are_exported()
+{
     let mut receiver = Collector::start();
     let cli = cli();
     let no_args = Map::new();
@@ -51,6 +58,9 @@ fn a_program_starts_exporting_in_code_and_its_calls_and_quota_refusals_are_expor
     // An unknown command, named with a control character, is recorded escaped.
     let unknown = cli.call(&AgentCall::new("calc \u{1b}[2Jwipe", &no_args));
     assert!(matches!(unknown, CallOutcome::UnknownCommand { .. }));
+    // A call past its band's time (100 ms for `Instant`) is stopped and counted.
+    let late = cli.call(&AgentCall::new("calc slow", &no_args));
+    assert!(matches!(late, CallOutcome::Overran { .. }), "{late:?}");
     telemetry::quota_refused("calls_per_minute");
     telemetry::quota_refused("calls_per_minute");
     // And a command line run in the same process: its console is the test's.
@@ -64,7 +74,7 @@ fn a_program_starts_exporting_in_code_and_its_calls_and_quota_refusals_are_expor
     receiver.drain();
 
     let calls = receiver.named("cnv.call");
-    assert_eq!(calls.len(), 3, "{:#?}", receiver.spans);
+    assert_eq!(calls.len(), 4, "{:#?}", receiver.spans);
     let ran = calls
         .iter()
         .find(|span| span.attr("cnv.origin") == Some("program"))
@@ -89,6 +99,20 @@ fn a_program_starts_exporting_in_code_and_its_calls_and_quota_refusals_are_expor
     assert_eq!(invalid.attr("cnv.command"), Some("calc \\u{001b}[2Jwipe"));
     assert_eq!(invalid.attr("cnv.exit_code"), Some("2"));
     assert!(invalid.attr("cnv.class").is_none());
+    let overran = calls
+        .iter()
+        .find(|span| span.attr("cnv.result") == Some("overrun"))
+        .expect("the call past its band");
+    assert!(overran.error);
+    assert_eq!(overran.attr("cnv.band"), Some("Instant"));
+    assert_eq!(overran.attr("cnv.exit_code"), Some("5"));
+    assert_eq!(
+        receiver.count(
+            "cnv.deadline_kills",
+            &[("cnv.class", "Pure"), ("cnv.band", "Instant")]
+        ),
+        1
+    );
     let command_line = calls
         .iter()
         .find(|span| span.attr("cnv.origin") == Some("command_line"))
