@@ -452,14 +452,15 @@ impl CallTrace {
         {
             use opentelemetry::KeyValue;
             let json = serde_json::to_string(arguments).unwrap_or_default();
-            otel::set(root, KeyValue::new("cnv.arguments", json));
+            otel::set(
+                root,
+                KeyValue::new("cnv.arguments", cut(json, MAX_RECORDED_TEXT)),
+            );
             if let Some(justification) = justification {
+                let shown = cnv_caps::text::escape_for_display(justification);
                 otel::set(
                     root,
-                    KeyValue::new(
-                        "cnv.justification",
-                        cnv_caps::text::escape_for_display(justification),
-                    ),
+                    KeyValue::new("cnv.justification", cut(shown, MAX_RECORDED_TEXT)),
                 );
             }
         }
@@ -496,15 +497,7 @@ impl CallTrace {
             if active.root.is_none() {
                 let mut attributes = Vec::new();
                 if let Some(command) = command {
-                    let mut shown = cnv_caps::text::escape_for_display(command);
-                    if shown.len() > MAX_COMMAND {
-                        let mut end = MAX_COMMAND;
-                        while !shown.is_char_boundary(end) {
-                            end -= 1;
-                        }
-                        shown.truncate(end);
-                        shown.push('…');
-                    }
+                    let shown = cut(cnv_caps::text::escape_for_display(command), MAX_COMMAND);
                     attributes.push(KeyValue::new("cnv.command", shown));
                 }
                 active.open(attributes);
@@ -548,6 +541,32 @@ impl CallTrace {
 /// The most bytes of an unknown command a span records (as the audit trail cuts it).
 #[cfg(feature = "otel")]
 const MAX_COMMAND: usize = 256;
+
+/// The most bytes of the arguments (their JSON) or a justification a span records, when
+/// the operator opted in: a span stays small whatever an agent sends.
+#[cfg(feature = "otel")]
+const MAX_RECORDED_TEXT: usize = 16 * 1024;
+
+/// The longest `traceparent` taken (version `00`'s is 55 bytes; later versions may add
+/// fields) and the longest `tracestate` (W3C: 512 is what a vendor must propagate).
+#[cfg(feature = "otel")]
+const MAX_TRACEPARENT: usize = 256;
+#[cfg(feature = "otel")]
+const MAX_TRACESTATE: usize = 512;
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked with `…` when cut.
+#[cfg(feature = "otel")]
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
 
 #[cfg(feature = "otel")]
 impl Active {
@@ -596,10 +615,18 @@ impl Active {
                 SpanKind::Internal
             }
         };
+        // Context longer than W3C's is not context: a new trace (or no tracestate).
         let parent = self
             .parent
             .as_ref()
-            .map(|parent| (parent.traceparent.as_str(), parent.tracestate.as_deref()));
+            .filter(|parent| parent.traceparent.len() <= MAX_TRACEPARENT)
+            .map(|parent| {
+                let tracestate = parent
+                    .tracestate
+                    .as_deref()
+                    .filter(|tracestate| tracestate.len() <= MAX_TRACESTATE);
+                (parent.traceparent.as_str(), tracestate)
+            });
         self.root = Some(
             self.otel
                 .root("cnv.call", kind, self.start, parent, attributes),

@@ -438,6 +438,7 @@ fn an_mcp_tools_call_with_meta_traceparent_continues_the_agent_s_trace() {
         .find(|span| span.trace_id == TRACE_ID)
         .unwrap_or_else(|| panic!("the agent's trace continues: {calls:#?}"));
     assert_eq!(continued.parent, PARENT_ID);
+    assert_eq!(continued.trace_state, "agent=1", "its tracestate goes on");
     assert_eq!(continued.kind, SpanKind::Server as i32);
     assert_eq!(continued.attr("cnv.origin"), Some("mcp"));
     assert_eq!(continued.attr("cnv.mcp.transport"), Some("stdio"));

@@ -12,6 +12,9 @@ mod otlp;
 
 use otlp::Collector;
 
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_ID: &str = "00f067aa0ba902b7";
+
 fn cli() -> Cli {
     let grammar = GrammarModel::new("embedder").with_noun(
         GrammarNoun::new("calc", "Arithmetic")
@@ -55,6 +58,12 @@ fn a_program_starts_exporting_in_code_and_its_calls_deadline_kills_and_quota_ref
     let garbled = AgentCall::new("calc one", &no_args)
         .with_trace_context(Some(TraceContext::new("00-not-a-trace-01\u{7}")));
     assert!(matches!(cli.call(&garbled), CallOutcome::Ran(_)));
+    // A tracestate longer than W3C's is dropped; its traceparent is still continued.
+    let long = AgentCall::new("calc one", &no_args).with_trace_context(Some(
+        TraceContext::new(format!("00-{TRACE_ID}-{PARENT_ID}-01"))
+            .with_tracestate(format!("a={}", "b".repeat(4096))),
+    ));
+    assert!(matches!(cli.call(&long), CallOutcome::Ran(_)));
     // An unknown command, named with a control character, is recorded escaped.
     let unknown = cli.call(&AgentCall::new("calc \u{1b}[2Jwipe", &no_args));
     assert!(matches!(unknown, CallOutcome::UnknownCommand { .. }));
@@ -74,10 +83,16 @@ fn a_program_starts_exporting_in_code_and_its_calls_deadline_kills_and_quota_ref
     receiver.drain();
 
     let calls = receiver.named("cnv.call");
-    assert_eq!(calls.len(), 4, "{:#?}", receiver.spans);
+    assert_eq!(calls.len(), 5, "{:#?}", receiver.spans);
+    let continued = calls
+        .iter()
+        .find(|span| span.trace_id == TRACE_ID)
+        .expect("the call with a long tracestate");
+    assert_eq!(continued.parent, PARENT_ID);
+    assert_eq!(continued.trace_state, "");
     let ran = calls
         .iter()
-        .find(|span| span.attr("cnv.origin") == Some("program"))
+        .find(|span| span.attr("cnv.origin") == Some("program") && span.trace_id != TRACE_ID)
         .expect("the program's call");
     assert_eq!(ran.parent, "", "a new trace: {ran:?}");
     assert_eq!(ran.kind, SpanKind::Internal as i32);
@@ -131,7 +146,7 @@ fn a_program_starts_exporting_in_code_and_its_calls_deadline_kills_and_quota_ref
     assert_eq!(receiver.count("cnv.calls", &[("cnv.result", "invalid")]), 1);
     assert_eq!(
         receiver.count("cnv.calls", &[("cnv.class", "Pure"), ("cnv.result", "ran")]),
-        2,
+        3,
         "the call before exporting started is not counted"
     );
 }

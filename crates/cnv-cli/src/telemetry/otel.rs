@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, ready};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
@@ -19,8 +19,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{
-    MetricExporter, Protocol, RetryPolicy, SpanExporter, WithExportConfig as _,
-    WithHttpConfig as _,
+    MetricExporter, Protocol, RetryPolicy, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
 };
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
@@ -341,13 +340,10 @@ impl PlainHttp {
             .and_then(|()| stream.write_all(head.as_bytes()))
             .and_then(|()| stream.write_all(request.body()));
         sent.map_err(|err| exchange(format!("sending: {err}")))?;
-        let mut raw = Vec::new();
-        stream
-            .take(MAX_ANSWER)
-            .read_to_end(&mut raw)
-            .map_err(|err| exchange(format!("reading the answer: {err}")))?;
-        let answer =
-            parse_answer(&raw).ok_or_else(|| exchange("an answer that is not HTTP".to_owned()))?;
+        // The answer is read as its head frames it, never by waiting for the collector to
+        // close: one that keeps the connection open despite `Connection: close` must not
+        // hold the export until the read times out.
+        let answer = read_answer(&mut BufReader::new(stream)).map_err(exchange)?;
         Ok(answer)
     }
 }
@@ -368,68 +364,136 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String
     Err(last)
 }
 
-/// An HTTP/1.1 answer read to its end: status, headers, body (chunks joined).
-fn parse_answer(raw: &[u8]) -> Option<Response<Bytes>> {
-    let split = raw.windows(4).position(|window| window == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let mut body = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+/// The most bytes of an answer's head.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// One line of an answer's head (at most what is left of [`MAX_HEAD`]).
+fn head_line(reader: &mut impl BufRead, read: &mut usize) -> Result<String, String> {
+    let mut line = Vec::new();
+    let left = MAX_HEAD.saturating_sub(*read) as u64;
+    let n = reader
+        .by_ref()
+        .take(left)
+        .read_until(b'\n', &mut line)
+        .map_err(|err| format!("reading the answer: {err}"))?;
+    *read += n;
+    if n == 0 {
+        return Err("the connection closed before the answer's head ended".to_owned());
+    }
+    if !line.ends_with(b"\n") {
+        return Err(format!("an answer's head over {MAX_HEAD} bytes"));
+    }
+    String::from_utf8(line)
+        .map(|line| line.trim_end_matches(['\r', '\n']).to_owned())
+        .map_err(|_| "an answer's head that is not text".to_owned())
+}
+
+/// An HTTP/1.1 answer, read as its head frames it: status, headers, and a body of its
+/// `Content-Length`, in chunks, or (with neither) to the connection's end; at most
+/// [`MAX_ANSWER`] bytes of body.
+fn read_answer(reader: &mut impl BufRead) -> Result<Response<Bytes>, String> {
+    let not_http = || "an answer that is not HTTP".to_owned();
+    let mut read = 0;
+    let status_line = head_line(reader, &mut read)?;
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(not_http)?;
     let mut response = Response::builder().status(status);
     let mut chunked = false;
     let mut length = None;
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
+    loop {
+        let line = head_line(reader, &mut read)?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').ok_or_else(not_http)?;
         let (name, value) = (name.trim(), value.trim());
         if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.eq_ignore_ascii_case("chunked");
         } else if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse::<usize>().ok();
+            length = Some(value.parse::<u64>().map_err(|_| not_http())?);
         }
         response = response.header(name, value);
     }
-    let body = if chunked {
-        let mut joined = Vec::new();
+    let too_large = || format!("an answer's body over {MAX_ANSWER} bytes");
+    let failed = |err: std::io::Error| format!("reading the answer's body: {err}");
+    let mut body = Vec::new();
+    if status == 204 || status == 304 {
+        // No body.
+    } else if chunked {
         loop {
-            let end = body.windows(2).position(|window| window == b"\r\n")?;
-            let size = std::str::from_utf8(&body[..end]).ok()?;
-            let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-            body = &body[end + 2..];
+            let mut size_read = 0;
+            let size = head_line(reader, &mut size_read)?;
+            let size = size.split(';').next().unwrap_or_default().trim();
+            let size = u64::from_str_radix(size, 16).map_err(|_| not_http())?;
             if size == 0 {
+                // Trailers, up to the empty line.
+                while !head_line(reader, &mut size_read)?.is_empty() {}
                 break;
             }
-            joined.extend_from_slice(body.get(..size)?);
-            body = body.get(size + 2..).unwrap_or_default();
+            if body.len() as u64 + size > MAX_ANSWER {
+                return Err(too_large());
+            }
+            let start = body.len();
+            body.resize(start + usize::try_from(size).map_err(|_| too_large())?, 0);
+            reader.read_exact(&mut body[start..]).map_err(failed)?;
+            let mut crlf = [0; 2];
+            reader.read_exact(&mut crlf).map_err(failed)?;
         }
-        joined
+    } else if let Some(length) = length {
+        if length > MAX_ANSWER {
+            return Err(too_large());
+        }
+        body.resize(usize::try_from(length).map_err(|_| too_large())?, 0);
+        reader.read_exact(&mut body).map_err(failed)?;
     } else {
-        let end = length.map_or(body.len(), |length| length.min(body.len()));
-        body[..end].to_vec()
-    };
-    response.body(Bytes::from(body)).ok()
+        reader
+            .take(MAX_ANSWER)
+            .read_to_end(&mut body)
+            .map_err(failed)?;
+    }
+    response.body(Bytes::from(body)).map_err(|_| not_http())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn answer(raw: &[u8]) -> Result<Response<Bytes>, String> {
+        read_answer(&mut std::io::Cursor::new(raw))
+    }
+
     #[test]
     fn answers_read_with_a_length_chunked_or_to_the_end() {
-        let answer = parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokAND MORE")
-            .expect("an answer");
-        assert_eq!(answer.status(), 200);
-        assert_eq!(answer.body().as_ref(), b"ok");
-        let answer = parse_answer(
-            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n",
+        // Read as far as the length says, whatever follows (a collector that keeps the
+        // connection open sends nothing more, and is not waited for).
+        let ok = answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokAND MORE").expect("read");
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.body().as_ref(), b"ok");
+        let chunked = answer(
+            b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n",
         )
-        .expect("an answer");
-        assert_eq!(answer.status(), 503);
-        assert_eq!(answer.headers()["retry-after"], "3");
-        assert_eq!(answer.body().as_ref(), b"abc");
-        let answer = parse_answer(b"HTTP/1.1 200 OK\r\n\r\nall of it").expect("an answer");
-        assert_eq!(answer.body().as_ref(), b"all of it");
-        assert!(parse_answer(b"SSH-2.0-OpenSSH\r\n").is_none());
-        assert!(parse_answer(b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n").is_none());
+        .expect("read");
+        assert_eq!(chunked.status(), 503);
+        assert_eq!(chunked.headers()["retry-after"], "3");
+        assert_eq!(chunked.body().as_ref(), b"abc");
+        let to_end = answer(b"HTTP/1.1 200 OK\r\n\r\nall of it").expect("read");
+        assert_eq!(to_end.body().as_ref(), b"all of it");
+        for bad in [
+            &b"SSH-2.0-OpenSSH\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nX: y",
+        ] {
+            assert!(answer(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let huge_head = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "y".repeat(MAX_HEAD));
+        let err = answer(huge_head.as_bytes()).expect_err("too long");
+        assert!(err.contains("over 16384 bytes"), "{err}");
     }
 
     #[test]
