@@ -161,13 +161,18 @@ fn disabled_by_env() -> bool {
     std::env::var("OTEL_SDK_DISABLED").is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"))
 }
 
+/// Whether the variable `name` is set, and not empty.
+#[cfg(feature = "otel")]
+fn env_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| !value.is_empty())
+}
+
 /// Whether the process's variables turn exporting on: an endpoint set, and
 /// `OTEL_SDK_DISABLED` not `true`.
 #[cfg(feature = "otel")]
 fn wanted_by_env() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
     !disabled_by_env()
-        && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        && (env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 }
 
 /// Whether the operator opted in to argument values in traces.
@@ -193,9 +198,11 @@ fn from_env(service: &str) -> Result<Option<otel::Otel>, TelemetryError> {
     if ON.get().is_some() || cnv_sandbox::worker::is_worker() || !wanted_by_env() {
         return Ok(None);
     }
+    let metrics =
+        env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
     otel::Otel::start(
         service,
-        &otel::Endpoint::FromEnv,
+        &otel::Endpoint::FromEnv { metrics },
         timeout_by_env(),
         record_arguments_by_env(),
     )

@@ -278,6 +278,29 @@ fn with_otel_sdk_disabled_nothing_is_exported() {
 }
 
 #[test]
+fn with_only_the_traces_endpoint_set_metrics_go_nowhere() {
+    // The exporter's default for metrics, which must stay silent: nothing names it.
+    let mut default = Collector::start_at("127.0.0.1:4318");
+    let scratch = Scratch::new("traces-only");
+    let mut receiver = Collector::start();
+    let traces = format!("{}/v1/traces", receiver.url);
+    let out = run(
+        &scratch,
+        &["calc", "sum", "1", "2"],
+        &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.as_str())],
+    );
+    assert!(out.status.success());
+    receiver.drain();
+    default.drain();
+    assert_eq!(receiver.named("cnv.call").len(), 1, "{:#?}", receiver.spans);
+    assert_eq!(receiver.metric_requests, 0, "{:#?}", receiver.points);
+    assert_eq!(
+        default.requests, 0,
+        "nothing goes to localhost:4318 unasked"
+    );
+}
+
+#[test]
 fn a_launcher_s_traceparent_variable_is_continued() {
     let scratch = Scratch::new("launcher");
     let mut receiver = Collector::start();

@@ -61,8 +61,13 @@ impl fmt::Debug for Otel {
 /// variables, which the exporters read themselves.
 pub(crate) enum Endpoint<'a> {
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, … as the OTLP
-    /// exporter reads them.
-    FromEnv,
+    /// exporter reads them; metrics only when a variable names where they go (`metrics`),
+    /// never to the exporter's default `localhost:4318`.
+    FromEnv {
+        /// Whether `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
+        /// is set.
+        metrics: bool,
+    },
     /// A base URL: `/v1/traces` and `/v1/metrics` are appended.
     Base(&'a str),
 }
@@ -106,10 +111,16 @@ impl Otel {
             .with_batch_exporter(spans)
             .with_resource(resource.clone())
             .build();
-        let metrics = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(metrics).build())
-            .with_resource(resource)
-            .build();
+        let mut provider = SdkMeterProvider::builder().with_resource(resource);
+        let send_metrics = match endpoint {
+            Endpoint::FromEnv { metrics } => *metrics,
+            Endpoint::Base(_) => true,
+        };
+        if send_metrics {
+            provider = provider.with_reader(PeriodicReader::builder(metrics).build());
+        }
+        // Without a reader, the counters count into nothing and nothing is sent.
+        let metrics = provider.build();
         let meter = metrics.meter(SCOPE);
         let counter = |name: &'static str, unit: &'static str, description: &'static str| {
             meter

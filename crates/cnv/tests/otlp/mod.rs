@@ -60,6 +60,9 @@ pub struct Collector {
     got: Receiver<Got>,
     pub spans: Vec<Span>,
     pub points: Vec<Point>,
+    /// How many requests it was sent, and how many of them were metrics.
+    pub requests: usize,
+    pub metric_requests: usize,
 }
 
 fn text_of(attributes: &[KeyValue]) -> HashMap<String, String> {
@@ -83,8 +86,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Collector {
+    /// A receiver on a free loopback port.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        Self::start_at("127.0.0.1:0")
+    }
+
+    /// A receiver at `addr` (which must be free).
+    pub fn start_at(addr: &str) -> Self {
+        let listener = TcpListener::bind(addr)
+            .unwrap_or_else(|err| panic!("the receiver needs {addr} free: {err}"));
         let url = format!("http://{}", listener.local_addr().expect("an address"));
         let (tx, got) = mpsc::channel();
         std::thread::spawn(move || {
@@ -99,10 +109,16 @@ impl Collector {
             got,
             spans: Vec::new(),
             points: Vec::new(),
+            requests: 0,
+            metric_requests: 0,
         }
     }
 
     fn take(&mut self, got: Got) {
+        self.requests += 1;
+        if matches!(got, Got::Metrics(_)) {
+            self.metric_requests += 1;
+        }
         match got {
             Got::Traces(request) => {
                 for resource in request.resource_spans {
