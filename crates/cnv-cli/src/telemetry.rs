@@ -50,7 +50,9 @@
 //!
 //! `cnv.calls` (by `cnv.class` and `cnv.result`), `cnv.refusals` (by `cnv.rule`),
 //! `cnv.deadline_kills` (by `cnv.class` and `cnv.band`), `cnv.quota_refusals` (by
-//! `cnv.quota.rule`, counted by whoever enforces a quota through [`quota_refused`]).
+//! `cnv.quota.rule`, counted by whoever enforces a quota through [`quota_refused`]),
+//! sent where `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` says;
+//! with only the traces endpoint set, nowhere.
 
 #[cfg(feature = "otel")]
 use std::sync::{Once, OnceLock};
