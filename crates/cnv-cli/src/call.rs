@@ -22,6 +22,7 @@ use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::type_label;
 use crate::report::clap_text;
 use crate::serve::Serve;
+use crate::telemetry::{CallTrace, Phase, TraceContext};
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
@@ -41,6 +42,8 @@ pub struct AgentCall<'a> {
     /// When the call arrived (a server's request was read), if before
     /// [`Cli::call`](crate::Cli::call): the band's time runs from here to the answer.
     pub arrival: Option<Instant>,
+    /// The caller's trace, which the call's spans continue (see [`crate::telemetry`]).
+    pub trace: Option<TraceContext>,
 }
 
 impl<'a> AgentCall<'a> {
@@ -54,6 +57,19 @@ impl<'a> AgentCall<'a> {
             origin: CallOrigin::Program,
             cancel: None,
             arrival: None,
+            trace: None,
+        }
+    }
+
+    /// The same call, continuing the caller's trace `context` (an MCP request's
+    /// `_meta.traceparent`, an HTTP request's `traceparent` header): the call's spans are
+    /// children of the caller's span. It is only ever a parent for spans: it grants
+    /// nothing.
+    #[must_use]
+    pub fn with_trace_context(self, context: Option<TraceContext>) -> Self {
+        Self {
+            trace: context,
+            ..self
         }
     }
 
@@ -102,6 +118,7 @@ impl<S: Serve> Cli<S> {
     #[must_use]
     pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
         let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let mut trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
@@ -109,11 +126,11 @@ impl<S: Serve> Cli<S> {
             let cancelled = CallOutcome::Cancelled {
                 at: CancelPoint::BeforeGate,
             };
-            return self.refused_before_the_gate(call, &console, cancelled);
+            return self.refused_before_the_gate(call, &console, cancelled, trace);
         }
         let args = match self.agent_argv(call) {
             Ok(args) => args,
-            Err(outcome) => return self.refused_before_the_gate(call, &console, outcome),
+            Err(outcome) => return self.refused_before_the_gate(call, &console, outcome, trace),
         };
         match self.dispatch(
             &args,
@@ -121,12 +138,13 @@ impl<S: Serve> Cli<S> {
             &call.origin,
             call.cancel.as_ref(),
             arrival,
+            &mut trace,
         ) {
             Err(Early::Usage(err)) => {
                 let outcome = CallOutcome::InvalidArguments {
                     message: self.worded_for_a_tool_call(call.command, &clap_message(&err)),
                 };
-                self.refused_before_the_gate(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome, trace)
             }
             Err(Early::Printed(_)) => {
                 let outcome = CallOutcome::InvalidArguments {
@@ -134,15 +152,19 @@ impl<S: Serve> Cli<S> {
                         "the arguments asked the program to print something, not to run a command"
                             .to_owned(),
                 };
-                self.refused_before_the_gate(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome, trace)
             }
             Ok(dispatched) => {
                 let outcome = worded_for_an_agent(dispatched.outcome, dispatched.report.class);
                 if let Some(call_log) = dispatched.call_log {
                     // The call is over either way; a trail that cannot say how is the
                     // operator's to see in the log (its head stops short).
-                    let _unrecorded = call_log.finish(&outcome, outcome.exit());
+                    let span = trace.phase(Phase::AuditFinish);
+                    if call_log.finish(&outcome, outcome.exit()).is_err() {
+                        span.failed("unrecorded");
+                    }
                 }
+                trace.end(&outcome, outcome.exit(), None);
                 outcome
             }
         }
@@ -159,7 +181,9 @@ impl<S: Serve> Cli<S> {
         let unknown = CallOutcome::UnknownCommand {
             command: call.command.to_owned(),
         };
-        self.refused_before_the_gate(call, &console, unknown)
+        let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
+        self.refused_before_the_gate(call, &console, unknown, trace)
     }
 
     /// Refuses `call` by a rule of its front end, before the gate: a server that verifies
@@ -175,18 +199,20 @@ impl<S: Serve> Cli<S> {
     }
 
     /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid
-    /// arguments, a cancel), and returns it.
+    /// arguments, a cancel), ends its `trace`, and returns it.
     fn refused_before_the_gate(
         &self,
         call: &AgentCall<'_>,
         console: &Console<'_>,
         outcome: CallOutcome,
+        trace: CallTrace,
     ) -> CallOutcome {
         self.record_refused(
             call,
             console,
             call_result(&outcome, outcome.exit(), ResourceBand::Instant),
         );
+        trace.end(&outcome, outcome.exit(), Some(call.command));
         outcome
     }
 

@@ -83,9 +83,9 @@ impl Vars {
         }
     }
 
-    /// The variable `name`, unless it is one of the operator's.
+    /// The variable `name`, unless it is one of the operator's (or OpenTelemetry's).
     pub(crate) fn get(&self, name: &str) -> Option<String> {
-        if self.hidden.iter().any(|hidden| hidden == name) {
+        if crate::settings::hidden_from_handlers(&self.hidden, name) {
             return None;
         }
         var(&self.set, self.process, name)

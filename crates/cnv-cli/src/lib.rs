@@ -40,6 +40,10 @@
 //!   each call through [`Cli::call`] (the same gate in agent mode, sandbox and audit
 //!   trail). The server is the command line's type parameter ([`Serve`]): the facade
 //!   `cnv` serves MCP with `cnv-mcp`; with `cnv-cli` alone the flags are refused.
+//! * **Traces and metrics** (feature `otel`): every call one OpenTelemetry trace — the
+//!   call, the gate's decision, the sandbox, the handler, the audit entries — continuing
+//!   its caller's trace, and counters of calls and refusals, exported over OTLP/HTTP when
+//!   the operator sets `OTEL_EXPORTER_OTLP_ENDPOINT` (see [`telemetry`]).
 //!
 //! # Who sets what
 //!
@@ -132,6 +136,7 @@ mod report;
 mod run;
 mod serve;
 mod settings;
+pub mod telemetry;
 mod typed;
 mod worker;
 
@@ -151,8 +156,9 @@ pub use output::{ArgError, Exit, HandlerError, Output};
 pub use serve::{Serve, ServeRequest};
 pub use settings::{
     AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV,
-    SANDBOX_ENV, WORKSPACE_ENV,
+    RECORD_ARGUMENTS_ENV, SANDBOX_ENV, WORKSPACE_ENV,
 };
+pub use telemetry::TraceContext;
 pub use typed::{
     ArgValue, ArgsOnly, BindStep, Bound, Buildable, CheckedAtBuild, Handler, NamedArgsHandler,
     NothingBound, OfClass, Returned, SameClass, Unbound, VerbArgs, WithCall,

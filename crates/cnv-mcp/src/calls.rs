@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use cnv_audit::CallOrigin;
-use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli, HandlerError};
+use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli, HandlerError, TraceContext};
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -156,6 +156,8 @@ pub(crate) struct Job {
     origin: CallOrigin,
     cancel: CancelToken,
     arrival: Instant,
+    /// The caller's trace, which the call's spans continue.
+    trace: Option<TraceContext>,
     calls: Arc<Calls>,
     /// Whether it was handed to `Cli::call` (then `Drop` does nothing more).
     handed: bool,
@@ -189,11 +191,18 @@ impl Job {
             origin,
             cancel,
             arrival,
+            trace: None,
             calls: Arc::clone(calls),
             handed: false,
             places: None,
             _ticket: ticket,
         }
+    }
+
+    /// The same call, continuing the caller's trace `trace`.
+    pub(crate) fn with_trace(mut self, trace: Option<TraceContext>) -> Self {
+        self.trace = trace;
+        self
     }
 
     /// Waits for a place among its session's calls (`session`) and then among the
@@ -237,7 +246,8 @@ impl Job {
         let call = AgentCall::new(name, &self.arguments)
             .with_origin(origin)
             .with_cancel(self.cancel.clone())
-            .with_arrival(self.arrival);
+            .with_arrival(self.arrival)
+            .with_trace_context(self.trace.clone());
         // Nothing a client sends may take the server down: a panic in cnv's own code is
         // this call's failure, and the server goes on.
         catch_unwind(AssertUnwindSafe(|| match &self.tool {

@@ -22,7 +22,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use cnv_cli::{CallOutcome, CancelToken, Cli};
+use cnv_cli::{CallOutcome, CancelToken, Cli, TraceContext};
 
 use crate::auth;
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
@@ -309,6 +309,7 @@ impl ServerHandler for CnvServer {
         let cancel = CancelToken::new();
         // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
+        let trace = trace_context(&request, &context);
         let job = Job::new(
             self.shared.cli.clone(),
             &self.shared.calls,
@@ -318,7 +319,8 @@ impl ServerHandler for CnvServer {
             cancel,
             arrival,
             ticket,
-        );
+        )
+        .with_trace(trace);
         match job.run(&self.running, &context.ct).await {
             Some(outcome) => tool_result(outcome).map(Into::into),
             // No answer is sent for a cancelled request.
@@ -383,6 +385,43 @@ impl Drop for CancelOnDrop {
 /// extensions.
 fn http_parts(extensions: &Extensions) -> Option<&Parts> {
     extensions.get::<Parts>()
+}
+
+/// The caller's W3C trace context: the request's `_meta.traceparent` (with its
+/// `tracestate`), else the `traceparent` header (and `tracestate`) of the HTTP request
+/// that carried it.
+fn trace_context(
+    request: &CallToolRequestParams,
+    context: &RequestContext<RoleServer>,
+) -> Option<TraceContext> {
+    // rmcp moves a request's `_meta` to its context.
+    let meta = [
+        request.meta.as_ref().map(|meta| &meta.0),
+        Some(&context.meta.0),
+    ];
+    if let Some(meta) = meta
+        .into_iter()
+        .flatten()
+        .find(|meta| meta.get_traceparent().is_some())
+    {
+        let traceparent = TraceContext::new(meta.get_traceparent().unwrap_or_default());
+        return Some(match meta.get_tracestate() {
+            Some(tracestate) => traceparent.with_tracestate(tracestate),
+            None => traceparent,
+        });
+    }
+    let headers = &http_parts(&context.extensions)?.headers;
+    let traceparent = headers.get("traceparent")?.to_str().ok()?;
+    let context = TraceContext::new(traceparent);
+    Some(
+        match headers
+            .get("tracestate")
+            .and_then(|value| value.to_str().ok())
+        {
+            Some(tracestate) => context.with_tracestate(tracestate),
+            None => context,
+        },
+    )
 }
 
 /// When the request was read, as its transport noted it.
