@@ -195,7 +195,9 @@ impl<S: Serve> Cli<S> {
     pub fn refuse(&self, call: &AgentCall<'_>, refusal: Refusal) -> CallOutcome {
         let (mut out, mut err) = (io::sink(), io::sink());
         let console = Console::new(&mut out, &mut err);
-        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal))
+        let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
+        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal), trace)
     }
 
     /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid
