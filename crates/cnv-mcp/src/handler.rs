@@ -5,19 +5,19 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use cnv_audit::McpTransport;
-use cnv_caps::SessionId;
+use cnv_caps::{ResourceBand, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
     CustomResult, ErrorCode, Implementation, InitializeRequestParams, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
-    Tool,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -36,8 +36,8 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
-    /// Each tool's command (`"file_write"` → `"file write"`).
-    commands: HashMap<String, String>,
+    /// Each tool's command (`"file_write"` → `"file write"`) and its verb's band.
+    commands: HashMap<String, (String, ResourceBand)>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
     /// The command line the calls go to (a clone: its parts are shared).
@@ -65,7 +65,12 @@ impl Shared {
         let commands = cli
             .model()
             .verbs()
-            .map(|(path, verb)| (path.tool_name(verb), path.command(verb)))
+            .map(|(path, verb)| {
+                (
+                    path.tool_name(verb),
+                    (path.command(verb), verb.contract().band()),
+                )
+            })
             .collect();
         let model = cli.model();
         let app = model.app_name();
@@ -263,10 +268,20 @@ impl ServerHandler for CnvServer {
         let ticket = self.ticket(&context.extensions)?;
         // An unknown tool is handed to the command line too, which records the refusal
         // in the operator's trail; its answer is a protocol error (`tool_result`).
-        let tool = match self.shared.commands.get(request.name.as_ref()) {
-            Some(command) => Called::Command(command.clone()),
-            None => Called::Unknown(request.name.to_string()),
+        let (tool, band) = match self.shared.commands.get(request.name.as_ref()) {
+            Some((command, band)) => (Called::Command(command.clone()), Some(*band)),
+            None => (Called::Unknown(request.name.to_string()), None),
         };
+        // Progress for a slow verb, when the client asked for it with a token.
+        let progress = context
+            .meta
+            .get_progress_token()
+            .filter(|_| band.is_some_and(reports_progress))
+            .map(|token| Progress {
+                peer: context.peer.clone(),
+                token,
+                tool: escape(&request.name),
+            });
         let cancel = CancelToken::new();
         // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
@@ -280,7 +295,12 @@ impl ServerHandler for CnvServer {
             arrival,
             ticket,
         );
-        match job.run(&self.running, &context.ct).await {
+        let run = job.run(&self.running, &context.ct);
+        let outcome = match progress {
+            Some(progress) => progress.while_running(run).await,
+            None => run.await,
+        };
+        match outcome {
             Some(outcome) => tool_result(outcome).map(Into::into),
             // No answer is sent for a cancelled request.
             None => Err(cancelled()),
@@ -307,6 +327,59 @@ impl ServerHandler for CnvServer {
                 format!("method `{}` not found", escape(method)),
                 None,
             ))
+        }
+    }
+}
+
+/// Whether a call of a verb of `band` reports its progress to a client that asks
+/// (`_meta.progressToken`): the slow bands, whose calls may run for a minute or more.
+const fn reports_progress(band: ResourceBand) -> bool {
+    match band {
+        ResourceBand::Slow | ResourceBand::Cold => true,
+        ResourceBand::Instant | ResourceBand::Fast | ResourceBand::Medium => false,
+    }
+}
+
+/// How often a call under way tells its client it still runs.
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// The progress notifications of one call: to the client that sent the request, for
+/// its token.
+struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    /// The tool's name, escaped.
+    tool: String,
+}
+
+impl Progress {
+    /// Runs `call`, telling the client it runs: once at once, then every
+    /// [`PROGRESS_EVERY`] until the call ends, each notification with a higher
+    /// `progress` (the seconds it has run, counted in steps) and no `total` (a call's
+    /// length is not known). Each is sent before the call is polled again, so none can
+    /// follow the response, which is sent only once this returns.
+    async fn while_running<F: Future>(self, call: F) -> F::Output {
+        tokio::pin!(call);
+        let started = Instant::now();
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut step: u32 = 0;
+        loop {
+            tokio::select! {
+                biased;
+                output = &mut call => return output,
+                _ = ticks.tick() => {
+                    step = step.saturating_add(1);
+                    let note = ProgressNotificationParam::new(self.token.clone(), f64::from(step))
+                        .with_message(format!(
+                            "running `{}` ({} s)",
+                            self.tool,
+                            started.elapsed().as_secs()
+                        ));
+                    // A client that cannot take it (gone, say) does not stop the call.
+                    let _unsent = self.peer.notify_progress(note).await;
+                }
+            }
         }
     }
 }

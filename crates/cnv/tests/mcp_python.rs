@@ -90,3 +90,27 @@ fn the_official_python_sdk_drives_the_workbench_over_stdio_and_http() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_slow_verb_sends_progress_to_the_python_sdk_over_stdio_and_http_and_a_fast_one_does_not() {
+    let python = venv_python();
+    let workbench = common::example("workbench");
+    let dir = scratch("progress");
+    let out = Command::new(&python)
+        .arg(here("tests/mcp/progress.py"))
+        .arg(&workbench)
+        .arg(&dir)
+        .env_remove("CNV_AGENT")
+        .env_remove("CNV_MCP_SUPERVISED")
+        .output()
+        .expect("the venv's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "the Python client's checks failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
