@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use cnv_audit::McpTransport;
-use cnv_caps::{ResourceBand, SessionId};
+use cnv_caps::{ResourceBand, Rule, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
@@ -26,7 +26,8 @@ use cnv_cli::{CallOutcome, CancelToken, Cli};
 
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
 use crate::sessions::{Session, SessionPlace, Sessions};
-use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
+use crate::elicit::Elicitor;
+use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer, McpSupervision};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
 /// sessions (2026-07-28 has neither, and a session is what the registry holds).
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
+    /// Whether a person at an elicitation-capable client answers what needs a person.
+    supervision: McpSupervision,
 }
 
 impl Shared {
@@ -57,6 +60,7 @@ impl Shared {
         cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
         limits: McpLimits,
+        supervision: McpSupervision,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
@@ -98,6 +102,7 @@ impl Shared {
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
+            supervision,
         }))
     }
 }
@@ -285,6 +290,16 @@ impl ServerHandler for CnvServer {
         let cancel = CancelToken::new();
         // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
+        // The person at the client, when the operator runs the server supervised and the
+        // client said it can ask its user.
+        let supervised = match self.shared.supervision {
+            McpSupervision::Elicit => Supervised::Asked(Elicitor::of(&context)),
+            McpSupervision::Autonomous => Supervised::No,
+        };
+        let supervisor = match &supervised {
+            Supervised::Asked(elicitor) => elicitor.clone(),
+            Supervised::No => None,
+        };
         let job = Job::new(
             self.shared.cli.clone(),
             &self.shared.calls,
@@ -294,14 +309,15 @@ impl ServerHandler for CnvServer {
             cancel,
             arrival,
             ticket,
-        );
+        )
+        .with_supervisor(supervisor);
         let run = job.run(&self.running, &context.ct);
         let outcome = match progress {
             Some(progress) => progress.while_running(run).await,
             None => run.await,
         };
         match outcome {
-            Some(outcome) => tool_result(outcome).map(Into::into),
+            Some(outcome) => tool_result(outcome, &supervised).map(Into::into),
             // No answer is sent for a cancelled request.
             None => Err(cancelled()),
         }
@@ -427,10 +443,25 @@ fn arrival(extensions: &Extensions) -> Option<Instant> {
         .map(|arrival| arrival.0)
 }
 
+/// Whether a call was supervised by the person at its client.
+enum Supervised {
+    /// The server is autonomous.
+    No,
+    /// The server is supervised; the person is asked through the client, if it declared
+    /// elicitation (`None`: it did not).
+    Asked(Option<Arc<Elicitor>>),
+}
+
+/// What a refusal that needed a person adds for a supervised server's client that cannot
+/// ask its user.
+const NO_ELICITATION: &str = "this server is supervised, but this client did not declare the \
+     `elicitation` capability, so no person could be asked: approval needs an MCP client that \
+     supports elicitation, on a supervised server";
+
 /// A call's outcome as a tool result: what ran is its text and its data as
 /// `structuredContent`; what was refused, failed or overran is `isError: true` with what
 /// happened and what to do, in words and in `structuredContent.error`.
-fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
+fn tool_result(outcome: CallOutcome, supervised: &Supervised) -> Result<CallToolResult, ErrorData> {
     match outcome {
         CallOutcome::Ran(output) => {
             let structured = output.data().map(|data| match data {
@@ -454,12 +485,26 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
         CallOutcome::InvalidArguments { message } => Ok(invalid_arguments(&message)),
         // A value the handler's type refuses is the caller's to fix, as clap's are.
         CallOutcome::Failed(err) if err.is_usage() => Ok(invalid_arguments(&err.to_string())),
-        CallOutcome::Refused(refusal) => Ok(error_result(
-            "refused",
-            &refusal.message,
-            Some(&refusal.rule.to_string()),
-            Some(&refusal.hint),
-        )),
+        CallOutcome::Refused(refusal) => {
+            let needed_a_person = match refusal.rule {
+                Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation => {
+                    true
+                }
+                _ => false,
+            };
+            let message = match supervised {
+                Supervised::Asked(None) if needed_a_person => {
+                    format!("{}; {NO_ELICITATION}", refusal.message)
+                }
+                Supervised::Asked(_) | Supervised::No => refusal.message.clone(),
+            };
+            Ok(error_result(
+                "refused",
+                &message,
+                Some(&refusal.rule.to_string()),
+                Some(&refusal.hint),
+            ))
+        }
         CallOutcome::Failed(err) => Ok(with_console(
             error_result("failed", &err.to_string(), None, None),
             err.console(),

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::{
     MCP_ALLOW_REMOTE_ENV, MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV,
-    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, McpError, McpLimits,
+    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_SUPERVISED_ENV, McpError,
+    McpLimits, McpSupervision,
 };
 
 /// What the program's author fixed with the builder; `None` leaves it to the launcher's
@@ -24,6 +25,7 @@ pub(crate) struct Fixed {
     pub(crate) body_timeout: Option<Option<Duration>>,
     pub(crate) max_message_bytes: Option<usize>,
     pub(crate) calls_per_session: Option<usize>,
+    pub(crate) supervision: Option<McpSupervision>,
 }
 
 /// The settings a server serves with.
@@ -33,6 +35,7 @@ pub(crate) struct Resolved {
     pub(crate) idle_timeout: Option<Option<Duration>>,
     pub(crate) allow_remote: bool,
     pub(crate) limits: McpLimits,
+    pub(crate) supervision: McpSupervision,
 }
 
 /// The smallest message cap: an `initialize` must fit.
@@ -104,11 +107,30 @@ pub(crate) fn resolve(
             "a whole number of calls, at least 1",
         )?,
     };
+    let supervision = match fixed.supervision {
+        Some(fixed) => fixed,
+        None => var(MCP_SUPERVISED_ENV).map_or(Ok(McpSupervision::Autonomous), supervision)?,
+    };
     Ok(Resolved {
         idle_timeout,
         allow_remote,
         limits,
+        supervision,
     })
+}
+
+/// `value` of [`MCP_SUPERVISED_ENV`]: `elicit`, or off.
+fn supervision(value: String) -> Result<McpSupervision, McpError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "elicit" => Ok(McpSupervision::Elicit),
+        "0" | "off" | "no" | "false" | "autonomous" => Ok(McpSupervision::Autonomous),
+        _ => Err(McpError::InvalidSetting {
+            name: MCP_SUPERVISED_ENV,
+            value,
+            expected: "`elicit` (a person at an MCP client that supports elicitation answers what \
+                       the policy asks of a person) or `off` (autonomous, the default)",
+        }),
+    }
 }
 
 /// `value` of the variable `name` as whole seconds (`0`: none).
@@ -196,6 +218,35 @@ mod tests {
             .limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn a_server_is_autonomous_unless_the_operator_says_elicit() {
+        assert_eq!(with(&[]).expect("default").supervision, McpSupervision::Autonomous);
+        for (value, supervision) in [
+            ("elicit", McpSupervision::Elicit),
+            (" Elicit ", McpSupervision::Elicit),
+            ("off", McpSupervision::Autonomous),
+            ("", McpSupervision::Autonomous),
+        ] {
+            let resolved = with(&[(MCP_SUPERVISED_ENV, value)]).expect("valid");
+            assert_eq!(resolved.supervision, supervision, "{value:?}");
+        }
+        for value in ["1", "yes", "approve"] {
+            let message = with(&[(MCP_SUPERVISED_ENV, value)])
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                message.contains(MCP_SUPERVISED_ENV) && message.contains("`elicit`"),
+                "{message}"
+            );
+        }
+        let fixed = Fixed {
+            supervision: Some(McpSupervision::Elicit),
+            ..Fixed::default()
+        };
+        let resolved = resolve(&fixed, |_| Some("off".to_owned())).expect("the builder's");
+        assert_eq!(resolved.supervision, McpSupervision::Elicit);
     }
 
     #[test]

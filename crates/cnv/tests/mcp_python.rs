@@ -114,3 +114,27 @@ fn a_slow_verb_sends_progress_to_the_python_sdk_over_stdio_and_http_and_a_fast_o
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_person_at_an_elicitation_capable_client_approves_only_on_a_supervised_server() {
+    let python = venv_python();
+    let workbench = common::example("workbench");
+    let dir = scratch("elicitation");
+    let out = Command::new(&python)
+        .arg(here("tests/mcp/elicitation.py"))
+        .arg(&workbench)
+        .arg(&dir)
+        .env_remove("CNV_AGENT")
+        .env_remove("CNV_MCP_SUPERVISED")
+        .output()
+        .expect("the venv's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "the Python client's checks failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
