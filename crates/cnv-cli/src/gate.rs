@@ -32,9 +32,9 @@ use cnv_grammar::GrammarVerb;
 use cnv_sandbox::Workspace;
 use cnv_typestate::{
     AdmittedElsewhere, AllowedIn, ApprovalError, Authorized, Autonomous, ClassVisitor,
-    EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement, Rule, RunMode,
-    SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
-    Unverified,
+    EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
+    Rule, RunMode, SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass,
+    TypedSession, Unverified,
 };
 
 use crate::console::{Prompt, Vars};

@@ -143,10 +143,10 @@ pub use cli::{Cli, NoServer};
 pub use cnv_audit::{CallOrigin, McpTransport};
 pub use cnv_sandbox::worker::Budgets;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
-pub use console::{Console, Supervisor, switch_is_on};
 /// What a [`Supervisor`] is asked and answers: the approval request it shows, and why no
 /// approval came.
 pub use cnv_typestate::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApproval};
+pub use console::{Console, Supervisor, switch_is_on};
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
 pub use outcome::{CallOutcome, CancelPoint, Refusal};

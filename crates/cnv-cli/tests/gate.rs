@@ -993,7 +993,12 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
             // Worded for a tool call: no command-line flag to try.
             assert!(!refusal.hint.contains("--"), "{}", refusal.hint);
             assert!(
-                refusal.hint.contains("only a person can"),
+                refusal
+                    .hint
+                    .contains("no tool call of an agent alone can run it")
+                    && refusal
+                        .hint
+                        .contains("a person can approve it from an MCP client"),
                 "{}",
                 refusal.hint
             );

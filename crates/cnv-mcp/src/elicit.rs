@@ -69,9 +69,7 @@ impl Supervisor for Elicitor {
         let class = request.to().name();
         let params = ElicitRequestParams::FormElicitationParams {
             meta: None,
-            message: format!(
-                "{request}Type `{class}` to approve it; decline to refuse it."
-            ),
+            message: format!("{request}Type `{class}` to approve it; decline to refuse it."),
             requested_schema: Self::form(class)?,
         };
         let peer = self.peer.clone();

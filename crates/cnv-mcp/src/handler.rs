@@ -25,8 +25,8 @@ use tokio::sync::Semaphore;
 use cnv_cli::{CallOutcome, CancelToken, Cli};
 
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
-use crate::sessions::{Session, SessionPlace, Sessions};
 use crate::elicit::Elicitor;
+use crate::sessions::{Session, SessionPlace, Sessions};
 use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer, McpSupervision};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
@@ -486,17 +486,14 @@ fn tool_result(outcome: CallOutcome, supervised: &Supervised) -> Result<CallTool
         // A value the handler's type refuses is the caller's to fix, as clap's are.
         CallOutcome::Failed(err) if err.is_usage() => Ok(invalid_arguments(&err.to_string())),
         CallOutcome::Refused(refusal) => {
-            let needed_a_person = match refusal.rule {
-                Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation => {
-                    true
-                }
-                _ => false,
-            };
-            let message = match supervised {
-                Supervised::Asked(None) if needed_a_person => {
-                    format!("{}; {NO_ELICITATION}", refusal.message)
-                }
-                Supervised::Asked(_) | Supervised::No => refusal.message.clone(),
+            // A refusal that needed a person, from a supervised server to a client that
+            // cannot ask its user, says what approval needs.
+            let message = match (supervised, refusal.rule) {
+                (
+                    Supervised::Asked(None),
+                    Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation,
+                ) => format!("{}; {NO_ELICITATION}", refusal.message),
+                _ => refusal.message.clone(),
             };
             Ok(error_result(
                 "refused",

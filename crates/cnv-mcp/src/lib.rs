@@ -229,13 +229,13 @@ impl Serve for Mcp {
                     }
                 };
                 server.serve_http(addr, |local| {
-                let stderr = console.stderr();
-                let _ = writeln!(
-                    stderr,
-                    "{app}: serving MCP at http://{local}/mcp ({mode}; stop with Ctrl-C)"
-                );
-                let _ = stderr.flush();
-            })
+                    let stderr = console.stderr();
+                    let _ = writeln!(
+                        stderr,
+                        "{app}: serving MCP at http://{local}/mcp ({mode}; stop with Ctrl-C)"
+                    );
+                    let _ = stderr.flush();
+                })
             }
             ServeRequest::Stdio => server.serve_stdio(),
             // A request of a later kind is not this server's to serve.

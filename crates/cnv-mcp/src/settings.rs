@@ -213,16 +213,21 @@ mod tests {
             max_message_bytes: Some(10),
             ..Fixed::default()
         };
-        let limits = resolve(&fixed, |_| Some("7".to_owned()))
-            .expect("the builder's")
-            .limits;
+        let limits = resolve(&fixed, |name| {
+            (name != MCP_SUPERVISED_ENV).then(|| "7".to_owned())
+        })
+        .expect("the builder's")
+        .limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
     }
 
     #[test]
     fn a_server_is_autonomous_unless_the_operator_says_elicit() {
-        assert_eq!(with(&[]).expect("default").supervision, McpSupervision::Autonomous);
+        assert_eq!(
+            with(&[]).expect("default").supervision,
+            McpSupervision::Autonomous
+        );
         for (value, supervision) in [
             ("elicit", McpSupervision::Elicit),
             (" Elicit ", McpSupervision::Elicit),
@@ -245,7 +250,10 @@ mod tests {
             supervision: Some(McpSupervision::Elicit),
             ..Fixed::default()
         };
-        let resolved = resolve(&fixed, |_| Some("off".to_owned())).expect("the builder's");
+        let resolved = resolve(&fixed, |name| {
+            (name == MCP_SUPERVISED_ENV).then(|| "off".to_owned())
+        })
+        .expect("the builder's");
         assert_eq!(resolved.supervision, McpSupervision::Elicit);
     }
 
