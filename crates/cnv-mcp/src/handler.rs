@@ -78,6 +78,15 @@ impl Shared {
             .collect();
         let model = cli.model();
         let app = model.app_name();
+        let supervised = match supervision {
+            McpSupervision::Autonomous => "",
+            McpSupervision::Elicit => {
+                " This server is supervised: when your client supports elicitation, a call that \
+                 needs a person (a tool that is not agent-safe, or `Dangerous` with its \
+                 justification) is shown to the person at your client, who approves or declines \
+                 it; without elicitation, such calls are the agent's alone, as described above."
+            }
+        };
         let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new(
                 app.to_owned(),
@@ -92,7 +101,7 @@ impl Shared {
                  `Dangerous` or interactive-only ones never run for an agent (they are listed \
                  so that you know they exist). A refused call is a result with isError that \
                  names the rule and what to do. Every call is recorded in the operator's audit \
-                 log."
+                 log.{supervised}"
             ));
         Ok(Arc::new(Self {
             tools: list.tools.into(),

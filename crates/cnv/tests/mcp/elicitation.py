@@ -92,7 +92,8 @@ class Nobody:
 
 
 async def supervised(session, person, ws, label):
-    await session.initialize()
+    init = await session.initialize()
+    check("This server is supervised" in (init.instructions or ""), f"{label}: the server's instructions say it is supervised")
 
     result = await session.call_tool("calc_sum", {"numbers": [1, 2]})
     check(not result.is_error and person.asked == [], f"{label}: an agent-safe call runs and asks nobody")
@@ -197,7 +198,8 @@ async def stdio_autonomous():
     params = StdioServerParameters(command=BIN, args=["--mcp-serve"], env=env)
     async with stdio_client(params, errlog=open(os.path.join(SCRATCH, "stdio-autonomous.err"), "w")) as (read, write):
         async with ClientSession(read, write, client_info=CLIENT, elicitation_callback=nobody) as session:
-            await session.initialize()
+            init = await session.initialize()
+            check("supervised" not in (init.instructions or ""), "autonomous: the server's instructions say nothing of a person")
             result = await session.call_tool("workspace_wipe", {"justification": JUSTIFY})
             check(
                 result.is_error
