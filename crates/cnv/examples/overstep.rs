@@ -98,7 +98,10 @@ fn spawn(_call: &Invocation<'_, ReadWriteFS>, args: rw::Spawn) -> Result<Output,
     )))
 }
 
-fn write_at(_call: &Invocation<'_, ReadWriteFS>, args: rw::WriteAt) -> Result<Output, HandlerError> {
+fn write_at(
+    _call: &Invocation<'_, ReadWriteFS>,
+    args: rw::WriteAt,
+) -> Result<Output, HandlerError> {
     std::fs::write(&args.path, "written past the handle")?;
     Ok(Output::text(format!("wrote {}", args.path.display())))
 }

@@ -111,7 +111,10 @@ fn a_read_write_handler_bypassing_its_handle_writes_in_the_workspace_and_is_stop
         &["rw", "write-at", &beside.display().to_string(), "--yes"],
         &[("CNV_WORKSPACE", &workspace)],
     );
-    assert_stopped(&out, "ReadWriteFS writing outside the workspace with std::fs");
+    assert_stopped(
+        &out,
+        "ReadWriteFS writing outside the workspace with std::fs",
+    );
     assert!(!beside.exists(), "nothing was written outside");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
