@@ -11,6 +11,12 @@
 //! | `InteractiveOnly` | refused | confirmed on a terminal only |
 //! | class `Dangerous` | refused, whatever the justification | `--justify` (the policy's length) and a `HumanApproval` typed at the terminal |
 //!
+//! A call on an agent's behalf is in agent mode, unless a person at the agent's client
+//! supervises it (a `Supervisor`, from an MCP server the operator runs supervised): it is
+//! then in human mode, and that person is asked instead of the terminal; their answer
+//! (an approval typed as the class's name) is recorded on the verification or
+//! escalation, or, refused, on the denial.
+//!
 //! The type-level lattice ([`TypedClass::visit`]) chooses the path a session can take to
 //! the class; the requirement says what that path demands. Every decision lands in the
 //! session's audit sink: the typed transitions record themselves, a refusal the gate

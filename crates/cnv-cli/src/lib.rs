@@ -38,7 +38,8 @@
 //!   one JSON object on standard output.
 //! * **Serving**: `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb to agents,
 //!   each call through [`Cli::call`] (the same gate in agent mode, sandbox and audit
-//!   trail). The server is the command line's type parameter ([`Serve`]): the facade
+//!   trail; in human mode when the operator lets a person at the agent's client answer,
+//!   a [`Supervisor`]). The server is the command line's type parameter ([`Serve`]): the facade
 //!   `cnv` serves MCP with `cnv-mcp`; with `cnv-cli` alone the flags are refused.
 //!
 //! # Who sets what
