@@ -366,7 +366,7 @@ const fn reports_progress(band: ResourceBand) -> bool {
 }
 
 /// How often a call under way tells its client it still runs.
-pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// The progress notifications of one call: to the client that sent the request, for
 /// its token.
@@ -380,9 +380,10 @@ struct Progress {
 impl Progress {
     /// Runs `call`, telling the client it runs: once at once, then every
     /// [`PROGRESS_EVERY`] until the call ends, each notification with a higher
-    /// `progress` (the seconds it has run, counted in steps) and no `total` (a call's
-    /// length is not known). Each is sent before the call is polled again, so none can
-    /// follow the response, which is sent only once this returns.
+    /// `progress` (the count of notifications so far), no `total` (a call's length is not
+    /// known) and the seconds it has run in its message. Each is sent before the call is
+    /// polled again, so none can follow the response, which is sent only once this
+    /// returns.
     async fn while_running<F: Future>(self, call: F) -> F::Output {
         tokio::pin!(call);
         let started = Instant::now();
