@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::audit::{Trail, call_result};
 use crate::cancel::CancelToken;
 use crate::cli::Cli;
-use crate::console::Console;
+use crate::console::{Console, Supervisor};
 use crate::dispatch::Early;
 use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::type_label;
@@ -27,7 +27,8 @@ use crate::telemetry::{CallTrace, Phase, TraceContext};
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
 /// (when the verb needs one) under `"justification"`. It runs in agent mode whatever the
-/// program's settings.
+/// program's settings, unless a person supervises it from the agent's client
+/// ([`with_supervisor`](Self::with_supervisor)).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct AgentCall<'a> {
@@ -44,6 +45,9 @@ pub struct AgentCall<'a> {
     pub arrival: Option<Instant>,
     /// The caller's trace, which the call's spans continue (see [`crate::telemetry`]).
     pub trace: Option<TraceContext>,
+    /// The person who supervises the call from the agent's client, if the front end can
+    /// reach one and its operator lets it ask them.
+    pub supervisor: Option<&'a dyn Supervisor>,
 }
 
 impl<'a> AgentCall<'a> {
@@ -58,6 +62,7 @@ impl<'a> AgentCall<'a> {
             cancel: None,
             arrival: None,
             trace: None,
+            supervisor: None,
         }
     }
 
@@ -69,6 +74,24 @@ impl<'a> AgentCall<'a> {
     pub fn with_trace_context(self, context: Option<TraceContext>) -> Self {
         Self {
             trace: context,
+            ..self
+        }
+    }
+
+    /// The same call, supervised by the person `supervisor` reaches (at an MCP client
+    /// that can ask its user, on a server its operator runs supervised): it runs in
+    /// human mode (`Supervised`), where the policy ([`EscalationPolicy::requirement`])
+    /// asks a person to confirm a verb that is not agent-safe and to approve `Dangerous`
+    /// (after a justification); each answer is asked of them, and recorded as the
+    /// approval in the call's audit entries. What the policy never lets run in human
+    /// mode still never runs. The time spent waiting for their answer does not count in
+    /// the verb's band.
+    ///
+    /// [`EscalationPolicy::requirement`]: cnv_typestate::EscalationPolicy::requirement
+    #[must_use]
+    pub fn with_supervisor(self, supervisor: &'a dyn Supervisor) -> Self {
+        Self {
+            supervisor: Some(supervisor),
             ..self
         }
     }
@@ -109,7 +132,9 @@ impl<S: Serve> Cli<S> {
     ///
     /// The operator's settings come from the process's environment (`CNV_WORKSPACE`,
     /// `CNV_AUDIT_LOG`, …) and the builder; nothing in `call` can change them, and no
-    /// person is asked anything.
+    /// person is asked anything, unless the call has a supervisor
+    /// ([`AgentCall::with_supervisor`]). Agent mode set by the operator
+    /// (`CNV_AGENT`, the program's setting) wins over a supervisor.
     ///
     /// Every call is in the audit trail, refused ones too: a call that never reaches the
     /// gate (an unknown command, arguments its verb does not take, a cancel before the
@@ -121,6 +146,9 @@ impl<S: Serve> Cli<S> {
         let mut trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
+        if let Some(supervisor) = call.supervisor {
+            console = console.with_supervisor(supervisor);
+        }
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             // Cancelled before it reached the gate: nothing was decided, nothing ran.
             let cancelled = CallOutcome::Cancelled {
@@ -155,7 +183,11 @@ impl<S: Serve> Cli<S> {
                 self.refused_before_the_gate(call, &console, outcome, trace)
             }
             Ok(dispatched) => {
-                let outcome = worded_for_an_agent(dispatched.outcome, dispatched.report.class);
+                let outcome = worded_for_an_agent(
+                    dispatched.outcome,
+                    dispatched.report.class,
+                    dispatched.report.mode,
+                );
                 if let Some(call_log) = dispatched.call_log {
                     // The call is over either way; a trail that cannot say how is the
                     // operator's to see in the log (its head stops short).
@@ -369,13 +401,18 @@ impl<S: Serve> Cli<S> {
     }
 }
 
+/// Where a person could approve a tool call that needs one.
+const PERSON_AT_THE_CLIENT: &str = "a person can approve it from an MCP client that supports \
+     elicitation, when the server's operator runs it supervised";
+
 /// The longest command a refused call's entry records, in bytes; a longer one (a name
 /// no verb has) is cut.
 const MAX_RECORDED_COMMAND: usize = 256;
 
 /// `outcome` as an agent calling with JSON arguments reads it: a justification is an
-/// argument it passes, not a flag.
-fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutcome {
+/// argument it passes, not a flag; a call that needs a person says where one could
+/// answer (`mode` is the call's: `Supervised` when a person at the client was asked).
+fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass, mode: RunMode) -> CallOutcome {
     match outcome {
         CallOutcome::Refused(mut refusal) => {
             if let Some(min_chars) = refusal.required {
@@ -387,15 +424,25 @@ fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutc
             }
             // The command line's hints (`--agent`, `--yes`, a terminal) mean nothing to a
             // tool call: say who can run it instead.
-            match refusal.rule {
-                Rule::DangerousNeverAutonomous | Rule::HumanApproval => {
-                    refusal.hint = "no tool call can run it: only a person can, from the \
-                                    program's own command line, where they approve it"
-                        .to_owned();
+            match (refusal.rule, mode) {
+                (Rule::DangerousNeverAutonomous | Rule::HumanApproval, RunMode::Autonomous) => {
+                    refusal.hint = format!(
+                        "no tool call of an agent alone can run it: {PERSON_AT_THE_CLIENT}, \
+                         or from the program's own command line, where they approve it"
+                    );
                 }
-                Rule::HumanConfirmation => {
-                    refusal.hint = "no tool call can run it: only a person can, from the \
-                                    program's own command line, where they confirm it"
+                (Rule::HumanConfirmation, RunMode::Autonomous) => {
+                    refusal.hint = format!(
+                        "no tool call of an agent alone can run it: {PERSON_AT_THE_CLIENT}, \
+                         or from the program's own command line, where they confirm it"
+                    );
+                }
+                (
+                    Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation,
+                    RunMode::Supervised,
+                ) if refusal.required.is_none() => {
+                    refusal.hint = "the person at the client did not approve it: call it \
+                                    again only if they ask for it"
                         .to_owned();
                 }
                 _ => {}

@@ -69,7 +69,8 @@ struct Call<'a> {
 impl<S: Serve> Cli<S> {
     /// Parses `args` and, for a command, takes it through the gate and the sandbox; what
     /// it printed (help, introspection, a warning) went to `console`. Any `origin` but the
-    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]), and
+    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]) unless a
+    /// person at the agent's client supervises it (the console's supervisor), and
     /// `cancel` stops such a call when its caller no longer wants it. Its spans go to
     /// `trace` (the call's own once it names a verb).
     pub(crate) fn dispatch(
@@ -140,7 +141,9 @@ impl<S: Serve> Cli<S> {
             );
             return Err(Early::Usage(err));
         };
-        let on_behalf = *origin != CallOrigin::CommandLine;
+        // A call on an agent's behalf is the agent's alone, unless a person at its client
+        // supervises it; agent mode set by the operator wins over that person.
+        let on_behalf = *origin != CallOrigin::CommandLine && !console.is_supervised();
         let agent = on_behalf || flags.agent || self.agent_mode_is_set(console);
         let report = Report {
             command: name.clone(),
@@ -267,6 +270,8 @@ impl<S: Serve> Cli<S> {
                 return (refused(outcome), call_log);
             }
         };
+        // The time a person took to answer is not the call's: its band runs without it.
+        let arrival = call.arrival + console.waited();
         // The decision is signed before the handler gets control.
         if let Some(log) = &call_log {
             let span = call.trace.phase(Phase::AuditStart);
@@ -301,7 +306,7 @@ impl<S: Serve> Cli<S> {
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
             budgets,
-            arrival: call.arrival,
+            arrival,
         };
         let parts = CallParts {
             command: call.command,

@@ -5,19 +5,19 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use cnv_audit::McpTransport;
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, Rule, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
     CustomResult, ErrorCode, Implementation, InitializeRequestParams, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
-    Tool,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -26,8 +26,9 @@ use cnv_cli::{CallOutcome, CancelToken, Cli, TraceContext};
 
 use crate::auth;
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
+use crate::elicit::Elicitor;
 use crate::sessions::{Session, SessionPlace, Sessions};
-use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
+use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer, McpSupervision};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
 /// sessions (2026-07-28 has neither, and a session is what the registry holds).
@@ -37,8 +38,8 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
-    /// Each tool's command (`"file_write"` → `"file write"`).
-    commands: HashMap<String, String>,
+    /// Each tool's command (`"file_write"` → `"file write"`) and its verb's band.
+    commands: HashMap<String, (String, ResourceBand)>,
     /// Each tool's class, which a caller's token must reach.
     classes: HashMap<String, CapabilityClass>,
     info: ServerConfig,
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
+    /// Whether a person at an elicitation-capable client answers what needs a person.
+    supervision: McpSupervision,
 }
 
 impl Shared {
@@ -60,6 +63,7 @@ impl Shared {
         cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
         limits: McpLimits,
+        supervision: McpSupervision,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
@@ -68,7 +72,12 @@ impl Shared {
         let commands = cli
             .model()
             .verbs()
-            .map(|(path, verb)| (path.tool_name(verb), path.command(verb)))
+            .map(|(path, verb)| {
+                (
+                    path.tool_name(verb),
+                    (path.command(verb), verb.contract().band()),
+                )
+            })
             .collect();
         let classes = cli
             .model()
@@ -77,6 +86,15 @@ impl Shared {
             .collect();
         let model = cli.model();
         let app = model.app_name();
+        let supervised = match supervision {
+            McpSupervision::Autonomous => "",
+            McpSupervision::Elicit => {
+                " This server is supervised: when your client supports elicitation, a call that \
+                 needs a person (a tool that is not agent-safe, or `Dangerous` with its \
+                 justification) is shown to the person at your client, who approves or declines \
+                 it; without elicitation, such calls are the agent's alone, as described above."
+            }
+        };
         let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new(
                 app.to_owned(),
@@ -91,7 +109,7 @@ impl Shared {
                  `Dangerous` or interactive-only ones never run for an agent (they are listed \
                  so that you know they exist). A refused call is a result with isError that \
                  names the rule and what to do. Every call is recorded in the operator's audit \
-                 log."
+                 log.{supervised}"
             ));
         Ok(Arc::new(Self {
             tools: list.tools.into(),
@@ -102,6 +120,7 @@ impl Shared {
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
+            supervision,
         }))
     }
 }
@@ -109,7 +128,10 @@ impl Shared {
 impl Shared {
     /// The command and class of the tool `name`, if it is one.
     pub(crate) fn verb(&self, name: &str) -> Option<(&str, CapabilityClass)> {
-        Some((self.commands.get(name)?.as_str(), *self.classes.get(name)?))
+        Some((
+            self.commands.get(name)?.0.as_str(),
+            *self.classes.get(name)?,
+        ))
     }
 
     /// The scopes the server's metadata lists: each class's, each verb's.
@@ -117,7 +139,7 @@ impl Shared {
         auth::scopes_supported(
             self.classes
                 .iter()
-                .filter_map(|(tool, class)| Some((*class, self.commands.get(tool)?.as_str()))),
+                .filter_map(|(tool, class)| Some((*class, self.commands.get(tool)?.0.as_str()))),
         )
     }
 }
@@ -302,14 +324,34 @@ impl ServerHandler for CnvServer {
         let ticket = self.ticket(&context.extensions)?;
         // An unknown tool is handed to the command line too, which records the refusal
         // in the operator's trail; its answer is a protocol error (`tool_result`).
-        let tool = match self.shared.commands.get(request.name.as_ref()) {
-            Some(command) => Called::Command(command.clone()),
-            None => Called::Unknown(request.name.to_string()),
+        let (tool, band) = match self.shared.commands.get(request.name.as_ref()) {
+            Some((command, band)) => (Called::Command(command.clone()), Some(*band)),
+            None => (Called::Unknown(request.name.to_string()), None),
         };
+        // Progress for a slow verb, when the client asked for it with a token.
+        let progress = context
+            .meta
+            .get_progress_token()
+            .filter(|_| band.is_some_and(reports_progress))
+            .map(|token| Progress {
+                peer: context.peer.clone(),
+                token,
+                tool: escape(&request.name),
+            });
         let cancel = CancelToken::new();
         // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
         let trace = trace_context(&request, &context);
+        // The person at the client, when the operator runs the server supervised and the
+        // client said it can ask its user.
+        let supervised = match self.shared.supervision {
+            McpSupervision::Elicit => Supervised::Asked(Elicitor::of(&context)),
+            McpSupervision::Autonomous => Supervised::No,
+        };
+        let supervisor = match &supervised {
+            Supervised::Asked(elicitor) => elicitor.clone(),
+            Supervised::No => None,
+        };
         let job = Job::new(
             self.shared.cli.clone(),
             &self.shared.calls,
@@ -320,9 +362,15 @@ impl ServerHandler for CnvServer {
             arrival,
             ticket,
         )
-        .with_trace(trace);
-        match job.run(&self.running, &context.ct).await {
-            Some(outcome) => tool_result(outcome).map(Into::into),
+        .with_trace(trace)
+        .with_supervisor(supervisor);
+        let run = job.run(&self.running, &context.ct);
+        let outcome = match progress {
+            Some(progress) => progress.while_running(run).await,
+            None => run.await,
+        };
+        match outcome {
+            Some(outcome) => tool_result(outcome, &supervised).map(Into::into),
             // No answer is sent for a cancelled request.
             None => Err(cancelled()),
         }
@@ -348,6 +396,60 @@ impl ServerHandler for CnvServer {
                 format!("method `{}` not found", escape(method)),
                 None,
             ))
+        }
+    }
+}
+
+/// Whether a call of a verb of `band` reports its progress to a client that asks
+/// (`_meta.progressToken`): the slow bands, whose calls may run for a minute or more.
+const fn reports_progress(band: ResourceBand) -> bool {
+    match band {
+        ResourceBand::Slow | ResourceBand::Cold => true,
+        ResourceBand::Instant | ResourceBand::Fast | ResourceBand::Medium => false,
+    }
+}
+
+/// How often a call under way tells its client it still runs.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// The progress notifications of one call: to the client that sent the request, for
+/// its token.
+struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    /// The tool's name, escaped.
+    tool: String,
+}
+
+impl Progress {
+    /// Runs `call`, telling the client it runs: once at once, then every
+    /// [`PROGRESS_EVERY`] until the call ends, each notification with a higher
+    /// `progress` (the count of notifications so far), no `total` (a call's length is not
+    /// known) and the seconds it has run in its message. Each is sent before the call is
+    /// polled again, so none can follow the response, which is sent only once this
+    /// returns.
+    async fn while_running<F: Future>(self, call: F) -> F::Output {
+        tokio::pin!(call);
+        let started = Instant::now();
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut step: u32 = 0;
+        loop {
+            tokio::select! {
+                biased;
+                output = &mut call => return output,
+                _ = ticks.tick() => {
+                    step = step.saturating_add(1);
+                    let note = ProgressNotificationParam::new(self.token.clone(), f64::from(step))
+                        .with_message(format!(
+                            "running `{}` ({} s)",
+                            self.tool,
+                            started.elapsed().as_secs()
+                        ));
+                    // A client that cannot take it (gone, say) does not stop the call.
+                    let _unsent = self.peer.notify_progress(note).await;
+                }
+            }
         }
     }
 }
@@ -432,10 +534,25 @@ fn arrival(extensions: &Extensions) -> Option<Instant> {
         .map(|arrival| arrival.0)
 }
 
+/// Whether a call was supervised by the person at its client.
+enum Supervised {
+    /// The server is autonomous.
+    No,
+    /// The server is supervised; the person is asked through the client, if it declared
+    /// elicitation (`None`: it did not).
+    Asked(Option<Arc<Elicitor>>),
+}
+
+/// What a refusal that needed a person adds for a supervised server's client that cannot
+/// ask its user.
+const NO_ELICITATION: &str = "this server is supervised, but this client did not declare the \
+     `elicitation` capability, so no person could be asked: approval needs an MCP client that \
+     supports elicitation, on a supervised server";
+
 /// A call's outcome as a tool result: what ran is its text and its data as
 /// `structuredContent`; what was refused, failed or overran is `isError: true` with what
 /// happened and what to do, in words and in `structuredContent.error`.
-fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
+fn tool_result(outcome: CallOutcome, supervised: &Supervised) -> Result<CallToolResult, ErrorData> {
     match outcome {
         CallOutcome::Ran(output) => {
             let structured = output.data().map(|data| match data {
@@ -459,12 +576,23 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
         CallOutcome::InvalidArguments { message } => Ok(invalid_arguments(&message)),
         // A value the handler's type refuses is the caller's to fix, as clap's are.
         CallOutcome::Failed(err) if err.is_usage() => Ok(invalid_arguments(&err.to_string())),
-        CallOutcome::Refused(refusal) => Ok(error_result(
-            "refused",
-            &refusal.message,
-            Some(&refusal.rule.to_string()),
-            Some(&refusal.hint),
-        )),
+        CallOutcome::Refused(refusal) => {
+            // A refusal that needed a person, from a supervised server to a client that
+            // cannot ask its user, says what approval needs.
+            let message = match (supervised, refusal.rule) {
+                (
+                    Supervised::Asked(None),
+                    Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation,
+                ) => format!("{}; {NO_ELICITATION}", refusal.message),
+                _ => refusal.message.clone(),
+            };
+            Ok(error_result(
+                "refused",
+                &message,
+                Some(&refusal.rule.to_string()),
+                Some(&refusal.hint),
+            ))
+        }
         CallOutcome::Failed(err) => Ok(with_console(
             error_result("failed", &err.to_string(), None, None),
             err.console(),

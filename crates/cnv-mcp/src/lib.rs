@@ -63,6 +63,7 @@
 
 mod auth;
 mod calls;
+mod elicit;
 mod handler;
 mod http;
 mod message;
@@ -174,6 +175,35 @@ pub const MCP_MAX_MESSAGE_ENV: &str = "CNV_MCP_MAX_MESSAGE";
 /// error `-32000` (nothing of it ran or was decided, and it is not in the audit trail).
 pub const MCP_CALLS_PER_SESSION_ENV: &str = "CNV_MCP_CALLS_PER_SESSION";
 
+/// The environment variable with which the operator runs the server supervised: `elicit`
+/// (in any case) lets a person at an MCP client that declared the `elicitation`
+/// capability answer what the policy asks of a person, unless the program fixed it with
+/// [`McpBuilder::mcp_supervised`]. Unset, empty or `off` (also `0`, `no`, `false`,
+/// `autonomous`): the default, an autonomous server, which never asks anyone. Any other
+/// value refuses to serve. See [`McpSupervision`].
+pub const MCP_SUPERVISED_ENV: &str = "CNV_MCP_SUPERVISED";
+
+/// Whether a person watches the agent's calls from its MCP client, as the operator says
+/// ([`MCP_SUPERVISED_ENV`], [`McpBuilder::mcp_supervised`]).
+///
+/// | | a client that declared `elicitation` | any other client |
+/// |---|---|---|
+/// | `Autonomous` (default) | agent mode: what needs a person is refused, nobody is asked | the same |
+/// | `Elicit` | human mode (`Supervised`): what the policy asks of a person there (a confirmation, an approval of `Dangerous` after the justification) is asked of the person at the client, through an elicitation form; their answer is recorded as the approval | agent mode, as `Autonomous`; a refusal says approval needs such a client on a supervised server |
+///
+/// The policy (`EscalationPolicy::requirement` of `cnv-typestate`) decides what
+/// needs a person, in either mode; a verb it never lets run in human mode is never asked
+/// about. Agent mode set for the whole program (`CNV_AGENT`, the builder's) wins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum McpSupervision {
+    /// Every call is the agent's alone (agent mode); nobody is asked anything.
+    #[default]
+    Autonomous,
+    /// A person at an elicitation-capable client answers what needs a person.
+    Elicit,
+}
+
 /// The idle timeout of HTTP sessions when the operator sets none: rmcp's own default.
 const DEFAULT_HTTP_IDLE: Duration = Duration::from_secs(300);
 
@@ -245,14 +275,22 @@ impl Serve for Mcp {
             server
         });
         let served = server.and_then(|server| match request {
-            ServeRequest::Http(addr) => server.serve_http(addr, |local| {
-                let stderr = console.stderr();
-                let _ = writeln!(
-                    stderr,
-                    "{app}: serving MCP at http://{local}/mcp (agent mode; stop with Ctrl-C)"
-                );
-                let _ = stderr.flush();
-            }),
+            ServeRequest::Http(addr) => {
+                let mode = match server.supervision() {
+                    McpSupervision::Autonomous => "agent mode",
+                    McpSupervision::Elicit => {
+                        "agent mode, supervised by the person at a client that supports elicitation"
+                    }
+                };
+                server.serve_http(addr, |local| {
+                    let stderr = console.stderr();
+                    let _ = writeln!(
+                        stderr,
+                        "{app}: serving MCP at http://{local}/mcp ({mode}; stop with Ctrl-C)"
+                    );
+                    let _ = stderr.flush();
+                })
+            }
             ServeRequest::Stdio => server.serve_stdio(),
             // A request of a later kind is not this server's to serve.
             _ => Err(McpError::Connection(format!(
@@ -346,6 +384,12 @@ pub trait McpBuilder: Sized {
     /// capability tokens, whatever the launcher sets in [`MCP_TOKEN_KEY_ENV`].
     #[must_use]
     fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self;
+
+    /// Whether a person at the agent's MCP client is asked what the policy asks of a
+    /// person ([`McpSupervision`]; default `Autonomous`), whatever the launcher sets in
+    /// [`MCP_SUPERVISED_ENV`].
+    #[must_use]
+    fn mcp_supervised(self, supervision: McpSupervision) -> Self;
 }
 
 impl<B> McpBuilder for CliBuilder<Mcp, B> {
@@ -395,6 +439,10 @@ impl<B> McpBuilder for CliBuilder<Mcp, B> {
     fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self {
         let public_key = public_key.into();
         self.configure_server(|mcp| mcp.settings.token_key = Some(public_key))
+    }
+
+    fn mcp_supervised(self, supervision: McpSupervision) -> Self {
+        self.configure_server(|mcp| mcp.settings.supervision = Some(supervision))
     }
 }
 
@@ -504,6 +552,7 @@ pub struct McpServer {
     limits: McpLimits,
     /// What the HTTP server takes as bearer tokens (`None`: none is asked for).
     auth: Option<auth::AuthSettings>,
+    supervision: McpSupervision,
     /// Whether SIGINT and SIGTERM shut the server down (the command line's flags).
     signals: bool,
 }
@@ -530,6 +579,7 @@ impl McpServer {
             allow_remote: resolved.allow_remote,
             limits: resolved.limits,
             auth: resolved.auth,
+            supervision: resolved.supervision,
             signals: false,
         })
     }
@@ -550,6 +600,13 @@ impl McpServer {
     #[must_use]
     pub fn http_idle_timeout(&self) -> Option<Duration> {
         self.idle_http
+    }
+
+    /// Whether a person at an elicitation-capable client is asked what needs a person,
+    /// as the operator set it.
+    #[must_use]
+    pub fn supervision(&self) -> McpSupervision {
+        self.supervision
     }
 
     /// What this server allows its clients (sessions, time to send a request, the size of
@@ -665,7 +722,12 @@ impl McpServer {
     /// What every session of a `serve_*` call shares; the command line's workers are
     /// started now, so that the first calls do not wait for them.
     fn shared(&self) -> Result<Arc<Shared>, McpError> {
-        let shared = Shared::new(&self.cli, Arc::clone(&self.sessions), self.limits)?;
+        let shared = Shared::new(
+            &self.cli,
+            Arc::clone(&self.sessions),
+            self.limits,
+            self.supervision,
+        )?;
         self.cli.prestart_workers();
         Ok(shared)
     }

@@ -10,7 +10,8 @@ use crate::auth::{AuthSettings, JwksSource};
 use crate::{
     MCP_ALLOW_REMOTE_ENV, MCP_AUTH_AUDIENCE_ENV, MCP_AUTH_ISSUER_ENV, MCP_AUTH_JWKS_ENV,
     MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV, MCP_IDLE_TIMEOUT_ENV,
-    MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_TOKEN_KEY_ENV, McpError, McpLimits,
+    MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_SUPERVISED_ENV, MCP_TOKEN_KEY_ENV, McpError,
+    McpLimits, McpSupervision,
 };
 
 /// What the program's author fixed with the builder; `None` leaves it to the launcher's
@@ -31,6 +32,7 @@ pub(crate) struct Fixed {
     pub(crate) auth_audience: Option<String>,
     pub(crate) auth_jwks: Option<String>,
     pub(crate) token_key: Option<PathBuf>,
+    pub(crate) supervision: Option<McpSupervision>,
 }
 
 /// The settings a server serves with.
@@ -42,6 +44,7 @@ pub(crate) struct Resolved {
     pub(crate) limits: McpLimits,
     /// What the server takes as bearer tokens over HTTP (`None`: no token is asked for).
     pub(crate) auth: Option<AuthSettings>,
+    pub(crate) supervision: McpSupervision,
 }
 
 /// The smallest message cap: an `initialize` must fit.
@@ -114,11 +117,16 @@ pub(crate) fn resolve(
         )?,
     };
     let auth = auth(fixed, &var)?;
+    let supervision = match fixed.supervision {
+        Some(fixed) => fixed,
+        None => var(MCP_SUPERVISED_ENV).map_or(Ok(McpSupervision::Autonomous), supervision)?,
+    };
     Ok(Resolved {
         idle_timeout,
         allow_remote,
         limits,
         auth,
+        supervision,
     })
 }
 
@@ -180,6 +188,20 @@ fn auth(
         jwt,
         token_key,
     }))
+}
+
+/// `value` of [`MCP_SUPERVISED_ENV`]: `elicit`, or off.
+fn supervision(value: String) -> Result<McpSupervision, McpError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "elicit" => Ok(McpSupervision::Elicit),
+        "0" | "off" | "no" | "false" | "autonomous" => Ok(McpSupervision::Autonomous),
+        _ => Err(McpError::InvalidSetting {
+            name: MCP_SUPERVISED_ENV,
+            value,
+            expected: "`elicit` (a person at an MCP client that supports elicitation answers what \
+                       the policy asks of a person) or `off` (autonomous, the default)",
+        }),
+    }
 }
 
 /// `value` of the variable `name` as whole seconds (`0`: none).
@@ -262,9 +284,11 @@ mod tests {
             max_message_bytes: Some(10),
             ..Fixed::default()
         };
-        let limits = resolve(&fixed, |_| Some("7".to_owned()))
-            .expect("the builder's")
-            .limits;
+        let limits = resolve(&fixed, |name| {
+            (name != MCP_SUPERVISED_ENV).then(|| "7".to_owned())
+        })
+        .expect("the builder's")
+        .limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
     }
@@ -328,6 +352,41 @@ mod tests {
             let message = with(vars).expect_err("refused").to_string();
             assert!(message.contains(said), "{message}");
         }
+    }
+
+    #[test]
+    fn a_server_is_autonomous_unless_the_operator_says_elicit() {
+        assert_eq!(
+            with(&[]).expect("default").supervision,
+            McpSupervision::Autonomous
+        );
+        for (value, supervision) in [
+            ("elicit", McpSupervision::Elicit),
+            (" Elicit ", McpSupervision::Elicit),
+            ("off", McpSupervision::Autonomous),
+            ("", McpSupervision::Autonomous),
+        ] {
+            let resolved = with(&[(MCP_SUPERVISED_ENV, value)]).expect("valid");
+            assert_eq!(resolved.supervision, supervision, "{value:?}");
+        }
+        for value in ["1", "yes", "approve"] {
+            let message = with(&[(MCP_SUPERVISED_ENV, value)])
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                message.contains(MCP_SUPERVISED_ENV) && message.contains("`elicit`"),
+                "{message}"
+            );
+        }
+        let fixed = Fixed {
+            supervision: Some(McpSupervision::Elicit),
+            ..Fixed::default()
+        };
+        let resolved = resolve(&fixed, |name| {
+            (name == MCP_SUPERVISED_ENV).then(|| "off".to_owned())
+        })
+        .expect("the builder's");
+        assert_eq!(resolved.supervision, McpSupervision::Elicit);
     }
 
     #[test]

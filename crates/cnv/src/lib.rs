@@ -220,3 +220,8 @@ pub struct GuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/coming-from-clap.md")]
 pub struct ComingFromClapDoctests;
+
+/// "Coming from rmcp": its cnv example compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/coming-from-rmcp.md")]
+pub struct ComingFromRmcpDoctests;
