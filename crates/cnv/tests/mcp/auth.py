@@ -28,9 +28,9 @@ with open(TOKENS_PATH) as file:
     TOKENS = json.load(file)
 CLIENT = types.Implementation(name="py-auth", version="1.0.0")
 JUSTIFY = "the user asked to keep the meeting notes in the workspace"
-ALL_TOOLS = {"calc_sum", "file_read", "file_list", "file_write", "env_get", "net_send", "proc_run", "workspace_wipe"}
+ALL_TOOLS = {"calc_sum", "clock_wait", "file_read", "file_list", "file_write", "env_get", "net_send", "proc_run", "workspace_wipe"}
 UP_TO_READ_WRITE = ALL_TOOLS - {"proc_run", "workspace_wipe"}
-UP_TO_READ_ONLY = {"calc_sum", "file_read", "file_list"}
+UP_TO_READ_ONLY = {"calc_sum", "clock_wait", "file_read", "file_list"}
 
 
 def check(condition, what):
@@ -175,7 +175,7 @@ async def main():
     async with connected(TOKENS["narrow"]) as session:
         await session.initialize()
         tools = await listed(session)
-        check(tools == {"calc_sum", "file_read"}, f"cnv:Pure cnv:file.read lists two tools ({sorted(tools)})")
+        check(tools == {"calc_sum", "clock_wait", "file_read"}, f"cnv:Pure cnv:file.read lists the Pure tools and file_read ({sorted(tools)})")
         result = await call(session, "file_read", {"path": "hello.txt"})
         check(not result.is_error and result.structured_content["content"] == "hello from the operator", "the verb scope's call runs")
         ok, said = await forbidden(session, "file_write", {"path": "b.txt", "content": "x", "justification": JUSTIFY}, "cnv:file.write")
