@@ -18,7 +18,7 @@ use crate::cancel::CancelToken;
 use crate::cli::Cli;
 use crate::console::Console;
 use crate::dispatch::Early;
-use crate::outcome::{CallOutcome, CancelPoint};
+use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::type_label;
 use crate::report::clap_text;
 use crate::serve::Serve;
@@ -160,6 +160,17 @@ impl<S: Serve> Cli<S> {
             command: call.command.to_owned(),
         };
         self.refused_before_the_gate(call, &console, unknown)
+    }
+
+    /// Refuses `call` before the gate for a rule of its front end (an MCP server's quota
+    /// per principal, say): nothing runs, and the call is recorded as `denied` by
+    /// `refusal`'s rule, with the call as it was asked for, as [`call`](Self::call)
+    /// records a refusal of the gate.
+    #[must_use]
+    pub fn refuse(&self, call: &AgentCall<'_>, refusal: Refusal) -> CallOutcome {
+        let (mut out, mut err) = (io::sink(), io::sink());
+        let console = Console::new(&mut out, &mut err);
+        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal))
     }
 
     /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid

@@ -39,6 +39,12 @@ pub(crate) enum Called {
     Command(String),
     /// A name no tool has, as the client sent it: refused, and recorded in the trail.
     Unknown(String),
+    /// A verb refused before the gate by the server's own rule (a quota): its command
+    /// and the refusal, recorded in the trail; it takes no place among the calls.
+    Refused {
+        command: String,
+        refusal: cnv_cli::Refusal,
+    },
 }
 
 /// The calls of one server: the places of those that run, and the count of those under
@@ -205,9 +211,11 @@ impl Job {
         session: &Arc<Semaphore>,
         ct: &CancellationToken,
     ) -> Option<CallOutcome> {
-        match places(session, &self.calls.running, ct).await {
-            Some(places) => self.places = Some(places),
-            None => self.cancel.cancel(),
+        if !matches!(self.tool, Called::Refused { .. }) {
+            match places(session, &self.calls.running, ct).await {
+                Some(places) => self.places = Some(places),
+                None => self.cancel.cancel(),
+            }
         }
         let cancel = self.cancel.clone();
         let handle = tokio::task::spawn_blocking(move || self.call());
@@ -233,7 +241,8 @@ impl Job {
     }
 
     fn hand_over(&self, origin: CallOrigin) -> CallOutcome {
-        let (Called::Command(name) | Called::Unknown(name)) = &self.tool;
+        let (Called::Command(name) | Called::Unknown(name) | Called::Refused { command: name, .. }) =
+            &self.tool;
         let call = AgentCall::new(name, &self.arguments)
             .with_origin(origin)
             .with_cancel(self.cancel.clone())
@@ -243,6 +252,7 @@ impl Job {
         catch_unwind(AssertUnwindSafe(|| match &self.tool {
             Called::Command(_) => self.cli.call(&call),
             Called::Unknown(_) => self.cli.refuse_unknown(&call),
+            Called::Refused { refusal, .. } => self.cli.refuse(&call, refusal.clone()),
         }))
         .unwrap_or_else(|_| failed_inside())
     }

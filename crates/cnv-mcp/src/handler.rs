@@ -5,11 +5,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use cnv_audit::McpTransport;
-use cnv_caps::SessionId;
+use cnv_caps::{CapabilityClass, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
@@ -18,6 +18,7 @@ use rmcp::model::{
     Tool,
 };
 use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::SessionRestoreMarker;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -25,7 +26,9 @@ use tokio::sync::Semaphore;
 use cnv_cli::{CallOutcome, CancelToken, Cli};
 
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
+use crate::quota::Quotas;
 use crate::sessions::{Session, SessionPlace, Sessions};
+use crate::state::Principal;
 use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
 
 /// The newest protocol revision served: the last with an `initialize` handshake and
@@ -36,8 +39,8 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
-    /// Each tool's command (`"file_write"` → `"file write"`).
-    commands: HashMap<String, String>,
+    /// Each tool's command and class (`"file_write"` → `"file write"`, `ReadWriteFS`).
+    commands: HashMap<String, (String, CapabilityClass)>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
     /// The command line the calls go to (a clone: its parts are shared).
@@ -45,6 +48,8 @@ pub(crate) struct Shared {
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
+    /// Quotas per principal, and the state replicas share.
+    pub(crate) quotas: Quotas,
 }
 
 impl Shared {
@@ -57,6 +62,7 @@ impl Shared {
         cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
         limits: McpLimits,
+        quotas: Quotas,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
@@ -65,7 +71,12 @@ impl Shared {
         let commands = cli
             .model()
             .verbs()
-            .map(|(path, verb)| (path.tool_name(verb), path.command(verb)))
+            .map(|(path, verb)| {
+                (
+                    path.tool_name(verb),
+                    (path.command(verb), verb.contract().class()),
+                )
+            })
             .collect();
         let model = cli.model();
         let app = model.app_name();
@@ -93,6 +104,7 @@ impl Shared {
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
+            quotas,
         }))
     }
 }
@@ -208,6 +220,9 @@ impl ServerHandler for CnvServer {
             .extensions
             .get::<HttpSession>()
             .map_or_else(SessionId::new_v4, |session| session.0);
+        if self.transport == McpTransport::StreamableHttp {
+            self.bind_principal(&id, &context).await?;
+        }
         let session = Session::new(
             id,
             self.transport,
@@ -263,8 +278,22 @@ impl ServerHandler for CnvServer {
         let ticket = self.ticket(&context.extensions)?;
         // An unknown tool is handed to the command line too, which records the refusal
         // in the operator's trail; its answer is a protocol error (`tool_result`).
+        let mut retry_after = None;
         let tool = match self.shared.commands.get(request.name.as_ref()) {
-            Some(command) => Called::Command(command.clone()),
+            Some((command, class)) => {
+                // Counted, or refused, before the gate: a small step of its own.
+                let principal = principal(&context);
+                match self.shared.quotas.admit(&principal, command, *class).await {
+                    Ok(()) => Called::Command(command.clone()),
+                    Err(over) => {
+                        retry_after = over.retry_after;
+                        Called::Refused {
+                            command: command.clone(),
+                            refusal: over.refusal,
+                        }
+                    }
+                }
+            }
             None => Called::Unknown(request.name.to_string()),
         };
         let cancel = CancelToken::new();
@@ -281,7 +310,9 @@ impl ServerHandler for CnvServer {
             ticket,
         );
         match job.run(&self.running, &context.ct).await {
-            Some(outcome) => tool_result(outcome).map(Into::into),
+            Some(outcome) => tool_result(outcome)
+                .map(|result| with_retry_after(result, retry_after))
+                .map(Into::into),
             // No answer is sent for a cancelled request.
             None => Err(cancelled()),
         }
@@ -309,6 +340,65 @@ impl ServerHandler for CnvServer {
             ))
         }
     }
+}
+
+/// Who makes the request: the authenticated caller where the server checks callers,
+/// else the server's one `anonymous` principal.
+fn principal(_context: &RequestContext<RoleServer>) -> Principal {
+    Principal::anonymous()
+}
+
+impl CnvServer {
+    /// Binds a new HTTP session to its principal in the shared state, or, when the
+    /// session is restored on this replica from the shared state, checks that its
+    /// principal is the one it was made for (a session stays its principal's).
+    async fn bind_principal(
+        &self,
+        id: &SessionId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let principal = principal(context);
+        let state = self.shared.quotas.state();
+        let session = id.to_string();
+        let unavailable = |err: crate::state::StateError| {
+            ErrorData::new(
+                ErrorCode(-32000),
+                format!("{err}; the session cannot be opened until it is back"),
+                None,
+            )
+        };
+        if context.extensions.get::<SessionRestoreMarker>().is_some() {
+            let owner = state
+                .session_principal(&session)
+                .await
+                .map_err(unavailable)?;
+            if owner.is_some_and(|owner| owner != principal) {
+                return Err(ErrorData::invalid_request(
+                    "this MCP session belongs to another principal; start a session of your own with `initialize`",
+                    None,
+                ));
+            }
+            return Ok(());
+        }
+        state
+            .bind_session(&session, &principal)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// `result` with when to call again, for a call refused over its quota:
+/// `structuredContent.error.retry_after_seconds`.
+fn with_retry_after(mut result: CallToolResult, retry_after: Option<Duration>) -> CallToolResult {
+    if let Some(after) = retry_after
+        && let Some(error) = result
+            .structured_content
+            .as_mut()
+            .and_then(|content| content.get_mut("error"))
+    {
+        error["retry_after_seconds"] = Value::from(after.as_secs());
+    }
+    result
 }
 
 /// The error of a cancelled request (never sent: the client cancelled it).

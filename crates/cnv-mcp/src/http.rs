@@ -33,7 +33,9 @@ use futures::Stream;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::streamable_http_server::RestoreOutcome;
 use rmcp::transport::streamable_http_server::session::ServerSseMessage;
+use rmcp::transport::streamable_http_server::session::store::EventStore;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError,
 };
@@ -85,6 +87,8 @@ pub(crate) async fn serve(
         // A browser's request (it carries an `Origin`) is refused: no web page may call
         // the tools of a server on this machine.
         .enforce_origin_validation();
+    // Sessions other replicas can restore, when the state is shared (Redis).
+    config.session_store = shared.quotas.state().session_store();
     if options.remote {
         // The operator opened the server to other machines, whose `Host` is theirs to
         // choose; loopback servers keep rmcp's check against DNS rebinding.
@@ -242,6 +246,19 @@ impl SessionManager for RegistrySessionManager {
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         self.inner.resume(id, last_event_id).await
+    }
+
+    /// A session another replica made, restored here from the shared state (its
+    /// `initialize` is replayed to its new handler, which registers it).
+    async fn restore_session(
+        &self,
+        id: HttpSessionId,
+    ) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
+        self.inner.restore_session(id).await
+    }
+
+    fn event_store(&self) -> Option<Arc<dyn EventStore>> {
+        self.inner.event_store()
     }
 }
 
