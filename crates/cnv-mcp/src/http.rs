@@ -97,6 +97,7 @@ pub(crate) async fn serve(
     let sessions = Arc::new(RegistrySessionManager::new(
         Arc::clone(&shared.sessions),
         options.idle,
+        shared.quotas.state().event_store(),
     ));
     let factory = {
         let shared = Arc::clone(&shared);
@@ -166,9 +167,17 @@ struct RegistrySessionManager {
 }
 
 impl RegistrySessionManager {
-    fn new(sessions: Arc<Sessions>, idle: Option<Duration>) -> Self {
+    fn new(
+        sessions: Arc<Sessions>,
+        idle: Option<Duration>,
+        events: Option<Arc<dyn EventStore>>,
+    ) -> Self {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = idle;
+        if let Some(events) = events {
+            // Streams resumable at any replica sharing the state.
+            inner = inner.with_event_store(events);
+        }
         Self { inner, sessions }
     }
 }

@@ -8,8 +8,9 @@
 //! audit trail; that settings the server cannot use refuse to serve; and, with two
 //! replicas behind a round-robin proxy sharing one Redis, that a session made on one
 //! replica goes on at the other, that the replicas share one quota, that Redis stopped
-//! and started again mid-run refuses and then serves the calls under a quota, and that
-//! the client goes on when a replica is killed.
+//! and started again mid-run refuses and then serves the calls under a quota, that a
+//! stream one replica answered is resumed (`Last-Event-ID`) at the other, and that the
+//! client goes on when a replica is killed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

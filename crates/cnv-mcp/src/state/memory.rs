@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use rmcp::transport::streamable_http_server::session::SessionStore;
+use rmcp::transport::streamable_http_server::session::store::EventStore;
 
 use super::{Charged, Counter, Principal, StateBackend, StateError};
 
@@ -103,6 +104,10 @@ impl StateBackend for MemoryState {
     }
 
     fn session_store(&self) -> Option<Arc<dyn SessionStore>> {
+        None
+    }
+
+    fn event_store(&self) -> Option<Arc<dyn EventStore>> {
         None
     }
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rmcp::transport::streamable_http_server::session::SessionStore;
+use rmcp::transport::streamable_http_server::session::store::EventStore;
 
 use crate::McpError;
 
@@ -115,6 +116,10 @@ pub(crate) trait StateBackend: Send + Sync + 'static {
     /// Where rmcp keeps the legacy sessions' `initialize` parameters so that another
     /// replica can restore them (`None`: sessions live in this process only).
     fn session_store(&self) -> Option<Arc<dyn SessionStore>>;
+
+    /// Where rmcp keeps the legacy sessions' SSE events so that a client can resume a
+    /// stream (`Last-Event-ID`) at another replica (`None`: each replica's own cache).
+    fn event_store(&self) -> Option<Arc<dyn EventStore>>;
 }
 
 /// The operator's choice of backend: a value of [`MCP_STATE_ENV`](crate::MCP_STATE_ENV)

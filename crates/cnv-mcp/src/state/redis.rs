@@ -20,8 +20,10 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use rmcp::transport::streamable_http_server::session::SessionStore;
-use rmcp::transport::streamable_http_server::session::store::{SessionState, SessionStoreError};
+use rmcp::transport::streamable_http_server::session::store::{
+    EventId, EventStore, EventStoreError, EventStream, SessionState, SessionStoreError,
+};
+use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionStore};
 
 use super::{Charged, Counter, Principal, StateBackend, StateError, without_password};
 
@@ -62,6 +64,7 @@ pub(crate) struct RedisState {
     prefix: Arc<str>,
     connection: ConnectionManager,
     charge: redis::Script,
+    append: redis::Script,
 }
 
 impl std::fmt::Debug for RedisState {
@@ -105,6 +108,7 @@ impl RedisState {
             described,
             connection,
             charge: redis::Script::new(CHARGE),
+            append: redis::Script::new(APPEND),
         }))
     }
 
@@ -204,6 +208,116 @@ impl StateBackend for RedisState {
     fn session_store(&self) -> Option<Arc<dyn SessionStore>> {
         Some(Arc::new(self.clone()))
     }
+
+    fn event_store(&self) -> Option<Arc<dyn EventStore>> {
+        Some(Arc::new(self.clone()))
+    }
+}
+
+/// Appends an event to its stream's list (`KEYS[1]`, kept `ARGV[2]` ms from the last
+/// event) and returns its number in the stream, from 1.
+const APPEND: &str = r"
+local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return n
+";
+
+/// How long a stream's events are kept for a client to resume from, after its last one.
+const EVENTS_TTL: Duration = Duration::from_secs(3600);
+
+/// The prefix of the id of an event this replica could not store (Redis was away): sent,
+/// never resumable.
+const UNSTORED: &str = "unstored/";
+
+/// An event as stored: its message and its retry hint.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_ms: Option<u64>,
+}
+
+impl RedisState {
+    fn events_key(&self, stream: &str) -> String {
+        format!("{}events:{{{stream}}}", self.prefix)
+    }
+}
+
+/// Resumption (`Last-Event-ID`) on any replica: each SSE event of a legacy session is
+/// appended to its stream's list before it is sent, and its id (`<stream>/<number>`)
+/// names the list and the place in it. While Redis is away an event is sent with an id
+/// of its own that cannot be resumed from, rather than not at all: a call under no quota
+/// does not need the shared state.
+#[async_trait::async_trait]
+impl EventStore for RedisState {
+    async fn store_event(
+        &self,
+        stream_id: &str,
+        event: &ServerSseMessage,
+    ) -> Result<EventId, EventStoreError> {
+        let stored = StoredEvent {
+            message: event
+                .message
+                .as_ref()
+                .map(|message| serde_json::to_value(message.as_ref()))
+                .transpose()?,
+            retry_ms: event
+                .retry
+                .map(|retry| u64::try_from(retry.as_millis()).unwrap_or(u64::MAX)),
+        };
+        let json = serde_json::to_string(&stored)?;
+        let mut connection = self.connection.clone();
+        let appended: Result<u64, _> = self
+            .append
+            .key(self.events_key(stream_id))
+            .arg(json)
+            .arg(u64::try_from(EVENTS_TTL.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut connection)
+            .await;
+        Ok(match appended {
+            Ok(number) => format!("{stream_id}/{number}"),
+            Err(_) => format!("{UNSTORED}{}", uuid_like()),
+        })
+    }
+
+    async fn replay_events_after(
+        &self,
+        last_event_id: &str,
+    ) -> Result<EventStream, EventStoreError> {
+        let Some((stream, number)) = last_event_id
+            .rsplit_once('/')
+            .filter(|_| !last_event_id.starts_with(UNSTORED))
+            .and_then(|(stream, number)| Some((stream, number.parse::<isize>().ok()?)))
+        else {
+            return Err(format!(
+                "the event id {last_event_id:?} is not one this server can resume from; send the request again"
+            )
+            .into());
+        };
+        let mut connection = self.connection.clone();
+        // Events are numbered from 1; the list from 0: those after `number` start at it.
+        let after: Vec<String> = connection
+            .lrange(self.events_key(stream), number, -1)
+            .await?;
+        let mut events = Vec::with_capacity(after.len());
+        for (offset, json) in (number + 1..).zip(after) {
+            let stored: StoredEvent = serde_json::from_str(&json)?;
+            let id = format!("{stream}/{offset}");
+            let event = match (stored.message, stored.retry_ms) {
+                (Some(message), _) => ServerSseMessage::new(id, serde_json::from_value(message)?),
+                (None, Some(retry)) => ServerSseMessage::priming(id, Duration::from_millis(retry)),
+                (None, None) => continue,
+            };
+            events.push(event);
+        }
+        Ok(Box::pin(futures::stream::iter(events)))
+    }
+}
+
+/// A unique enough id for an event that was not stored.
+fn uuid_like() -> String {
+    cnv_caps::SessionId::new_v4().to_string()
 }
 
 #[async_trait::async_trait]

@@ -314,6 +314,57 @@ def start_refusals():
     refused_at_start("a Redis that cannot be reached", 1, f"the shared state at {nobody} is unavailable", CNV_MCP_STATE=nobody)
 
 
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def sse_events(body):
+    """The events of an SSE body: (id, data) pairs."""
+    events = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        fields = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+        if "id" in fields or "data" in fields:
+            events.append((fields.get("id"), fields.get("data", "")))
+    return events
+
+
+async def resumption(a, b):
+    """A stream answered by one replica is resumed (`Last-Event-ID`) at the other."""
+    url_a, url_b = (f"http://127.0.0.1:{r.port}/mcp" for r in (a, b))
+    async with httpx2.AsyncClient(timeout=30) as http:
+        init = {
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
+        }
+        response = await http.post(url_a, json=init, headers=HEADERS)
+        session = response.headers["mcp-session-id"]
+        headers = dict(HEADERS, **{"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"})
+        await http.post(url_a, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "file_list", "arguments": {}}}
+        answered = sse_events((await http.post(url_a, json=call, headers=headers)).text)
+        first_id = answered[0][0]
+        check(
+            first_id and any('"id":2' in data for _, data in answered),
+            f"resumption: replica A answered the call on a stream of resumable events ({[i for i, _ in answered]})",
+        )
+        replay = {}
+        async with http.stream("GET", url_b, headers=dict(headers, **{"Last-Event-ID": first_id})) as stream:
+            body = ""
+            async for chunk in stream.aiter_text():
+                body += chunk
+                if '"id":2' in body:
+                    break
+            replay = {"status": stream.status_code, "events": sse_events(body)}
+        check(
+            replay["status"] == 200
+            and any('"id":2' in data and '"result"' in data for _, data in replay["events"])
+            and b.opened(session),
+            f"resumption: replica B restored the session and replayed the call's answer after {first_id} ({replay['status']})",
+        )
+
+
 # ---------------------------------------------------------------------------------------
 # Two replicas sharing Redis.
 
@@ -383,6 +434,8 @@ async def replicas():
                     )
                     # The restarted Redis has no persistence: the sessions it held are
                     # gone, and each replica goes on with the copy it holds.
+
+                    await resumption(a, b)
 
                     # A replica is killed: the client goes on at the other.
                     a.kill()
