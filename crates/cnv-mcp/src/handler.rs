@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
-use cnv_audit::McpTransport;
+use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::{CapabilityClass, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
@@ -27,13 +27,18 @@ use cnv_cli::{CallOutcome, CancelToken, Cli};
 
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
 use crate::quota::Quotas;
-use crate::sessions::{Session, SessionPlace, Sessions};
+use crate::sessions::{Session, SessionPlace, Sessions, stateless_origin};
 use crate::state::Principal;
 use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
 
-/// The newest protocol revision served: the last with an `initialize` handshake and
-/// sessions (2026-07-28 has neither, and a session is what the registry holds).
+/// The newest protocol revision with an `initialize` handshake and sessions: what an
+/// `initialize` is answered with at most, and a session is what the registry holds.
 const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// The newest revision served: 2026-07-28, without sessions. Its requests carry the
+/// version and the client's capabilities in `_meta` and are served one by one (over HTTP
+/// by a handler made for the request), with no registry session.
+const NEWEST: ProtocolVersion = ProtocolVersion::V_2026_07_28;
 
 /// What every session of one server shares.
 pub(crate) struct Shared {
@@ -165,11 +170,25 @@ impl CnvServer {
         Ok(ticket)
     }
 
+    /// How the request's calls arrived, as the audit trail records them: through this
+    /// handler's session, or, for a request of 2026-07-28 (no session), through no session,
+    /// with the client `_meta` names.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Result<CallOrigin, ErrorData> {
+        if self.session.get().is_none()
+            && let Some(version) = context.meta.protocol_version()
+            && !version.has_initialize()
+        {
+            let client = context.meta.client_info();
+            return Ok(stateless_origin(self.transport, client.as_ref()));
+        }
+        self.session().map(Session::origin)
+    }
+
     /// This handler's session, if `initialize` made one and the registry still holds it.
     fn session(&self) -> Result<&Session, ErrorData> {
         let Some(session) = self.session.get() else {
             return Err(ErrorData::invalid_request(
-                "no MCP session: send `initialize` first (protocol 2025-11-25 or older)",
+                "no MCP session: send `initialize` first (protocol 2025-11-25 or older), or carry the protocol version and the client's capabilities in each request's `_meta` (2026-07-28)",
                 None,
             ));
         };
@@ -199,7 +218,7 @@ impl ServerHandler for CnvServer {
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(ProtocolVersion::known_up_to(&PROTOCOL))
+        Cow::Borrowed(ProtocolVersion::known_up_to(&NEWEST))
     }
 
     async fn initialize(
@@ -254,9 +273,9 @@ impl ServerHandler for CnvServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.session()?;
+        self.caller(&context)?;
         Ok(ListToolsResult::with_all_items(self.shared.tools.to_vec()))
     }
 
@@ -273,7 +292,7 @@ impl ServerHandler for CnvServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let session = self.session()?;
+        let origin = self.caller(&context)?;
         let arrival = arrival(&context.extensions).unwrap_or_else(Instant::now);
         let ticket = self.ticket(&context.extensions)?;
         // An unknown tool is handed to the command line too, which records the refusal
@@ -304,7 +323,7 @@ impl ServerHandler for CnvServer {
             &self.shared.calls,
             tool,
             request.arguments.unwrap_or_default(),
-            session.origin(),
+            origin,
             cancel,
             arrival,
             ticket,

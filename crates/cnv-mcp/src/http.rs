@@ -301,26 +301,6 @@ async fn edge(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Re
 async fn post(edge: &Edge, request: Request, next: Next) -> Response {
     let limits = &edge.limits;
     let (mut parts, body) = request.into_parts();
-    let place = if parts.headers.contains_key("mcp-session-id") {
-        None
-    } else {
-        let Some(place) = edge.cap.take() else {
-            let max = edge.cap.max();
-            let mut response = refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                -32000,
-                format!(
-                    "the server has {max} MCP sessions open, the most the operator allows ({MCP_MAX_SESSIONS_ENV}); try again after {RETRY_AFTER_SECONDS} s, or end a session you no longer use (DELETE)"
-                ),
-                None,
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-            return response;
-        };
-        Some(place)
-    };
     let max = limits.max_message_bytes;
     let declared = parts
         .headers
@@ -359,6 +339,28 @@ async fn post(edge: &Edge, request: Request, next: Next) -> Response {
             message::leading_id(&bytes[..bytes.len().min(message::ID_PREFIX)]),
         );
     }
+    // Only an `initialize` makes a session (a request of 2026-07-28 makes none, and holds
+    // no place while it is served).
+    let place = if parts.headers.contains_key("mcp-session-id") || !is_initialize(&bytes) {
+        None
+    } else {
+        let Some(place) = edge.cap.take() else {
+            let max = edge.cap.max();
+            let mut response = refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32000,
+                format!(
+                    "the server has {max} MCP sessions open, the most the operator allows ({MCP_MAX_SESSIONS_ENV}); try again after {RETRY_AFTER_SECONDS} s, or end a session you no longer use (DELETE)"
+                ),
+                message::leading_id(&bytes[..bytes.len().min(message::ID_PREFIX)]),
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            return response;
+        };
+        Some(place)
+    };
     // Checked, not built: rmcp parses the message itself.
     if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
         let body = json!({
@@ -379,6 +381,18 @@ async fn post(edge: &Edge, request: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Whether `body` is an `initialize` request (a JSON object whose `method` is
+/// `initialize`), read without building the rest of it.
+fn is_initialize(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Method<'a> {
+        #[serde(borrow, default)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Method<'_>>(body)
+        .is_ok_and(|message| message.method.as_deref() == Some("initialize"))
 }
 
 /// `413` for a message over the cap, its connection closed (its body may be unread).

@@ -60,6 +60,21 @@ impl Session {
     }
 }
 
+/// How a call of a request without a session (protocol 2026-07-28) arrived: over
+/// `transport`, from the client its `_meta` names (cut to a sane length), in no session.
+pub(crate) fn stateless_origin(
+    transport: McpTransport,
+    client: Option<&rmcp::model::Implementation>,
+) -> CallOrigin {
+    let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
+    CallOrigin::Mcp {
+        transport,
+        session_id: None,
+        client_name: client.map(|client| clip(&client.name)),
+        client_version: client.map(|client| clip(&client.version)),
+    }
+}
+
 impl Sessions {
     pub(crate) fn new(registry: Arc<SessionRegistry>) -> Self {
         Self {

@@ -1,5 +1,5 @@
-//! Quotas per principal and MCP replicas sharing state, driven by the official Python MCP
-//! SDK (the venv `cargo xtask mcp-venv` makes) against the `workbench` example, with real
+//! Both protocol revisions on one endpoint, quotas per principal and MCP replicas sharing
+//! state, driven by the official Python MCP SDK (the venv `cargo xtask mcp-venv` makes) against the `workbench` example, with real
 //! `redis-server` processes (`cargo xtask redis` installs the program; the script starts
 //! one of its own on a free loopback port and kills it at the end).
 //!
@@ -50,21 +50,20 @@ fn redis_server() -> PathBuf {
     PathBuf::from("redis-server")
 }
 
-#[test]
-fn quotas_hold_and_replicas_share_sessions_and_quotas_through_redis() {
-    let python = venv_python();
-    let redis = redis_server();
-    let workbench = common::example("workbench");
-    let dir = std::env::temp_dir().join(format!("cnv-mcp-replicas-{}", std::process::id()));
+/// A fresh scratch directory `name` with the workspace `ws/`.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cnv-mcp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("ws")).expect("scratch dir");
     std::fs::write(dir.join("ws").join("hello.txt"), "hello").expect("a file");
+    dir
+}
 
-    let out = Command::new(&python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/replicas.py"))
-        .arg(&workbench)
-        .arg(&redis)
-        .arg(&dir)
+/// Runs the script `name` in the venv with `args`, and asserts that all its checks passed.
+fn run_script(name: &str, args: &[&Path]) {
+    let out = Command::new(venv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp").join(name))
+        .args(args)
         .output()
         .expect("the venv's Python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -75,5 +74,24 @@ fn quotas_hold_and_replicas_share_sessions_and_quotas_through_redis() {
         "the Python client's checks failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
+}
+
+/// `eras.py`: clients of 2026-07-28 (no session) and of 2025-11-25 (a session) on one
+/// endpoint, over HTTP and stdio, with `server/discover`, the audit trail of both and one
+/// quota counting both.
+#[test]
+fn both_protocol_revisions_are_served_on_one_endpoint() {
+    let workbench = common::example("workbench");
+    let dir = scratch("eras");
+    run_script("eras.py", &[&workbench, &dir]);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn quotas_hold_and_replicas_share_sessions_and_quotas_through_redis() {
+    let redis = redis_server();
+    let workbench = common::example("workbench");
+    let dir = scratch("replicas");
+    run_script("replicas.py", &[&workbench, &redis, &dir]);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
