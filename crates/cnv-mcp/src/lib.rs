@@ -28,6 +28,18 @@
 //!   and version and removed when the connection ends, on HTTP `DELETE` or after the
 //!   operator's idle timeout ([`MCP_IDLE_TIMEOUT_ENV`]). A request of a session that is
 //!   not in the registry is refused.
+//! * **Both protocol revisions on one endpoint**: a client of 2025-11-25 opens a session
+//!   with `initialize` (above); a client of 2026-07-28 has none: its requests carry the
+//!   version and its capabilities in `_meta`, each is served on its own (`server/discover`
+//!   says what the server supports), and its calls are audited with no session id.
+//! * **Quotas per principal** ([`MCP_QUOTA_ENV`], [`Quota`]): a call over one is refused
+//!   before the gate, as a result with `isError` naming the quota and when it frees, and
+//!   recorded under the rule `quota`. The principal is the authenticated caller where
+//!   the server checks callers, else one `anonymous` principal for the server.
+//! * **State shared by replicas** ([`MCP_STATE_ENV`]): in this process by default, or on
+//!   Redis, where the quota counters, the legacy sessions (so that another replica
+//!   restores one with the same `Mcp-Session-Id`), their principals and their SSE events
+//!   (`Last-Event-ID` at any replica) live. The audit trail stays each replica's own.
 //! * **Bounded by the operator** ([`McpLimits`]): at most 1,000 HTTP sessions at once
 //!   (one more `initialize` is answered `503` with `Retry-After`); a request's header
 //!   must arrive within 10 s and its body within 30 s (a half-sent request is dropped);
