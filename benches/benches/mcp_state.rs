@@ -87,7 +87,10 @@ impl RedisServer {
             .expect("redis-server is not installed: install it with `cargo xtask redis`");
         let server = Self { child, port };
         for _ in 0..500 {
-            if server.command("PING").is_some_and(|answer| answer.starts_with("+PONG")) {
+            if server
+                .command("PING")
+                .is_some_and(|answer| answer.starts_with("+PONG"))
+            {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -196,7 +199,10 @@ fn serve<'scope>(
 
 /// The rows: the subject (its id starts with `cnv`, as `cargo xtask bench` expects) and
 /// the same server with its state on Redis.
-const NAMES: [&str; 2] = ["cnv (state in memory)", "the same, state on Redis (loopback)"];
+const NAMES: [&str; 2] = [
+    "cnv (state in memory)",
+    "the same, state on Redis (loopback)",
+];
 
 /// Both states measured interleaved; prints each one's median time per call and the
 /// ratio of Redis to memory.
@@ -204,8 +210,8 @@ fn interleaved_report(redis: &RedisServer) {
     const ROUNDS: usize = 30;
     const CALLS: u64 = 200;
     let client_runtime = runtime();
-    let servers = [cli("memory"), cli(&redis.url())]
-        .map(|cli| cli.mcp_server().expect("settings").quiet());
+    let servers =
+        [cli("memory"), cli(&redis.url())].map(|cli| cli.mcp_server().expect("settings").quiet());
     let medians = std::thread::scope(|scope| {
         let mut clients = Vec::new();
         let mut stops = Vec::new();
@@ -407,7 +413,10 @@ fn sessions_report(redis: &RedisServer) {
         let opened = runtime.block_on(open_sessions(&http, &probe.url, SESSIONS));
         let took = started.elapsed();
         let per_session = probe.resident().saturating_sub(before) as f64 / opened.max(1) as f64;
-        let in_redis = redis.used_memory().unwrap_or(0).saturating_sub(redis_before) as f64
+        let in_redis = redis
+            .used_memory()
+            .unwrap_or(0)
+            .saturating_sub(redis_before) as f64
             / opened.max(1) as f64;
         let redis_part = if state == "memory" {
             String::new()

@@ -34,7 +34,13 @@ pub(crate) fn run() -> Result<(), String> {
     step("redis: apt-get update", apt(&["update", "-q"]))?;
     step(
         "redis: apt-get install redis-server",
-        apt(&["install", "-y", "-q", "--no-install-recommends", "redis-server"]),
+        apt(&[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "redis-server",
+        ]),
     )?;
     // A package installed in a container may have started its service; the tests start
     // their own servers, on ports of their own.

@@ -346,10 +346,7 @@ impl<B> McpBuilder for CliBuilder<Mcp, B> {
 
     fn mcp_quota(self, quota: Quota) -> Self {
         self.configure_server(|mcp| {
-            mcp.settings
-                .quotas
-                .get_or_insert_with(Vec::new)
-                .push(quota);
+            mcp.settings.quotas.get_or_insert_with(Vec::new).push(quota);
         })
     }
 
@@ -491,7 +488,11 @@ impl McpServer {
 
     fn new(cli: Cli<Mcp>, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
         let resolved = settings::resolve(&cli.server().settings, var)?;
-        quota::check_verbs(&cli, &resolved.quotas, cli.server().settings.quotas.is_some())?;
+        quota::check_verbs(
+            &cli,
+            &resolved.quotas,
+            cli.server().settings.quotas.is_some(),
+        )?;
         let idle = resolved.idle_timeout;
         Ok(Self {
             cli,

@@ -213,14 +213,10 @@ impl FromStr for Quota {
         let target = if target.contains('.') {
             QuotaTarget::Verb(target.to_owned())
         } else {
-            QuotaTarget::Class(
-                target
-                    .parse()
-                    .map_err(|_| QuotaError::UnknownClass {
-                        quota: text.to_owned(),
-                        class: target.to_owned(),
-                    })?,
-            )
+            QuotaTarget::Class(target.parse().map_err(|_| QuotaError::UnknownClass {
+                quota: text.to_owned(),
+                class: target.to_owned(),
+            })?)
         };
         let calls = calls
             .trim()
@@ -442,11 +438,17 @@ mod tests {
 
     #[test]
     fn quotas_read_as_written_and_say_themselves_back() {
-        let quotas = Quota::parse_list(" calc.sum=5/min , ReadWriteFS=100/h,net.send=1/s,")
-            .expect("valid");
+        let quotas =
+            Quota::parse_list(" calc.sum=5/min , ReadWriteFS=100/h,net.send=1/s,").expect("valid");
         let written: Vec<String> = quotas.iter().map(ToString::to_string).collect();
-        assert_eq!(written, ["calc.sum=5/min", "ReadWriteFS=100/h", "net.send=1/s"]);
-        assert_eq!(quotas[1].target(), &QuotaTarget::Class(CapabilityClass::ReadWriteFS));
+        assert_eq!(
+            written,
+            ["calc.sum=5/min", "ReadWriteFS=100/h", "net.send=1/s"]
+        );
+        assert_eq!(
+            quotas[1].target(),
+            &QuotaTarget::Class(CapabilityClass::ReadWriteFS)
+        );
         assert_eq!(quotas[1].window().duration(), Duration::from_secs(3600));
         assert!(Quota::parse_list("").expect("empty").is_empty());
     }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use crate::quota::Quota;
 use crate::state::StateChoice;
 use crate::{
-    MCP_ALLOW_REMOTE_ENV, MCP_QUOTA_ENV, MCP_STATE_ENV, MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV,
-    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, McpError, McpLimits,
+    MCP_ALLOW_REMOTE_ENV, MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV,
+    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_QUOTA_ENV, MCP_STATE_ENV,
+    McpError, McpLimits,
 };
 
 /// What the program's author fixed with the builder; `None` leaves it to the launcher's
@@ -129,13 +130,11 @@ pub(crate) fn resolve(
     };
     let state = match state {
         None => StateChoice::Memory,
-        Some((value, name)) => {
-            StateChoice::parse(&value).ok_or(McpError::InvalidSetting {
-                name,
-                value,
-                expected: "`memory` or a Redis URL (redis://HOST:PORT/DB)",
-            })?
-        }
+        Some((value, name)) => StateChoice::parse(&value).ok_or(McpError::InvalidSetting {
+            name,
+            value,
+            expected: "`memory` or a Redis URL (redis://HOST:PORT/DB)",
+        })?,
     };
     Ok(Resolved {
         idle_timeout,
@@ -226,12 +225,9 @@ mod tests {
             max_message_bytes: Some(10),
             ..Fixed::default()
         };
-        let numbers = |name: &str| {
-            (name != MCP_QUOTA_ENV && name != MCP_STATE_ENV).then(|| "7".to_owned())
-        };
-        let limits = resolve(&fixed, numbers)
-            .expect("the builder's")
-            .limits;
+        let numbers =
+            |name: &str| (name != MCP_QUOTA_ENV && name != MCP_STATE_ENV).then(|| "7".to_owned());
+        let limits = resolve(&fixed, numbers).expect("the builder's").limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
     }

@@ -62,7 +62,11 @@ fn scratch(name: &str) -> PathBuf {
 /// Runs the script `name` in the venv with `args`, and asserts that all its checks passed.
 fn run_script(name: &str, args: &[&Path]) {
     let out = Command::new(venv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp").join(name))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/mcp")
+                .join(name),
+        )
         .args(args)
         .output()
         .expect("the venv's Python runs");

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 #[cfg(test)]
 use std::time::Duration;
+use std::time::Instant;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -39,10 +39,7 @@ impl MemoryState {
 
     /// [`StateBackend::charge`], at `now`.
     fn charge_at(&self, principal: &Principal, counters: &[Counter<'_>], now: Instant) -> Charged {
-        let mut map = self
-            .counters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= SWEEP_AT {
             map.retain(|_, window| window.ends > now);
         }

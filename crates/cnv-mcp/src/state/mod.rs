@@ -161,7 +161,10 @@ impl fmt::Debug for StateChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Memory => f.write_str("Memory"),
-            Self::Redis(url) => f.debug_tuple("Redis").field(&without_password(url)).finish(),
+            Self::Redis(url) => f
+                .debug_tuple("Redis")
+                .field(&without_password(url))
+                .finish(),
         }
     }
 }
