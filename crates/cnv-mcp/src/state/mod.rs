@@ -39,7 +39,6 @@ impl Principal {
     }
 
     /// The principal `name` (an authenticated subject), cut to a sane length.
-    #[allow(dead_code, reason = "for the authenticated callers of the HTTP server")]
     pub(crate) fn new(name: &str) -> Self {
         let mut end = name.len().min(Self::MAX_LEN);
         while !name.is_char_boundary(end) {
