@@ -7,7 +7,8 @@
 //! N+k calls are admitted under a quota, what a refused call is told and that it is in the
 //! audit trail; that settings the server cannot use refuse to serve; and, with two
 //! replicas behind a round-robin proxy sharing one Redis, that a session made on one
-//! replica goes on at the other, that the replicas share one quota, that Redis stopped
+//! replica goes on at the other, that the replicas share one quota (calls one after the
+//! other, and a burst at once over both), that Redis stopped
 //! and started again mid-run refuses and then serves the calls under a quota, that a
 //! stream one replica answered is resumed (`Last-Event-ID`) at the other, and that the
 //! client goes on when a replica is killed.

@@ -381,7 +381,7 @@ async def resumption(a, b):
 async def replicas():
     redis = Redis()
     logs = [os.path.join(SCRATCH, f"replica-{n}-audit.jsonl") for n in "ab"]
-    settings = {"CNV_MCP_STATE": redis.url, "CNV_MCP_QUOTA": "file.list=5/h"}
+    settings = {"CNV_MCP_STATE": redis.url, "CNV_MCP_QUOTA": "file.list=5/h,env.get=6/h"}
     a, b = Replica(logs[0], **settings), Replica(logs[1], **settings)
     proxy = Proxy([a.port, b.port])
     await proxy.start()
@@ -419,6 +419,26 @@ async def replicas():
                         for log in logs
                     ]
                     check(min(ran_on) >= 1, f"replicas: both replicas counted calls against the one quota ({ran_on})")
+
+                    # A burst at once, spread over both replicas: the one quota still admits
+                    # exactly its count (the check and the count are one step in Redis).
+                    # Whatever the gate then decides, an admitted call has used its place.
+                    burst = await asyncio.gather(
+                        *(session.call_tool("env_get", {"name": "HOME"}) for _ in range(10))
+                    )
+                    admitted = sum(1 for result in burst if not over_quota(result))
+                    per_replica = [
+                        sum(
+                            1
+                            for e in audit(log)
+                            if e.get("event") == "finish" and e.get("session") == "workbench env get"
+                        )
+                        for log in logs
+                    ]
+                    check(
+                        admitted == 6 and min(per_replica) >= 1,
+                        f"replicas: 10 calls at once over both replicas ({per_replica}), exactly 6 admitted under env.get=6/h ({admitted})",
+                    )
 
                     # Redis stops: a call that needs the shared state is refused, one that
                     # does not is served; Redis comes back, and so does the quota.
