@@ -277,12 +277,13 @@ struct Edge {
     cap: Arc<SessionCap>,
 }
 
-/// What rmcp leaves to the application at the edge. A POST that may make a session (it
-/// has no `Mcp-Session-Id`) takes a place under the sessions cap first (`503` with
-/// `Retry-After` when none is free); its body must arrive within the body timeout (`408`)
-/// and fit the message cap (`413`, refused from its `Content-Length` before it is read, or
-/// at the cap for one without), and hold no more JSON values than the cap allows (`413`);
-/// a body that is not JSON gets a JSON-RPC parse error (rmcp answers `415 text/plain`).
+/// What rmcp leaves to the application at the edge. A POST's body must arrive within the
+/// body timeout (`408`) and fit the message cap (`413`, refused from its `Content-Length`
+/// before it is read, or at the cap for one without), and hold no more JSON values than
+/// the cap allows (`413`); then an `initialize` without an `Mcp-Session-Id` (the one
+/// request that makes a session) takes a place under the sessions cap (`503` with
+/// `Retry-After` when none is free); a body that is not JSON gets a JSON-RPC parse error
+/// (rmcp answers `415 text/plain`).
 /// `DELETE`'s `202` becomes `204` (a client expects 200 or 204 for a session it ended).
 async fn edge(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
     match *request.method() {

@@ -147,9 +147,10 @@ impl Sessions {
     }
 }
 
-/// The operator's cap on HTTP sessions: a place is taken by each request that may make a
-/// session (one without an `Mcp-Session-Id`) before it is read, and kept by the session's
-/// handler for as long as the session lives; at the cap, the request is refused (`503`).
+/// The operator's cap on HTTP sessions: a place is taken by each `initialize` without an
+/// `Mcp-Session-Id` once its body is read, and kept by the session's handler for as long
+/// as the session lives; at the cap, the request is refused (`503`). A session another
+/// replica made and this one restores takes none.
 #[derive(Debug)]
 pub(crate) struct SessionCap {
     taken: AtomicUsize,
