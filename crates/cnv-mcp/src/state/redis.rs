@@ -250,12 +250,10 @@ impl RedisState {
 /// an id at any replica gets the messages numbered after it. An event without a message
 /// (the retry hint that opens a stream) is numbered and not stored.
 ///
-/// The write is sent to Redis as the event is sent to the client, and not waited for:
-/// waiting would add a round trip to Redis to every answer (the bench measured 1.4× the
-/// in-memory call with it), and a client resumes only after a round trip of its own, by
-/// which time the write has long arrived. A write that fails (Redis away) leaves that
-/// message unresumable; the call it answers is served all the same: a call under no quota
-/// does not need the shared state.
+/// A message is in Redis before its id is returned (and so before the client can see it):
+/// one round trip per message, none for the retry hint. A write that fails (Redis away)
+/// leaves that message unresumable; the call it answers is served all the same: a call
+/// under no quota does not need the shared state.
 #[async_trait::async_trait]
 impl EventStore for RedisState {
     async fn store_event(
@@ -270,16 +268,14 @@ impl EventStore for RedisState {
             let key = self.events_key(stream_id);
             let mut connection = self.connection.clone();
             let ttl = i64::try_from(EVENTS_TTL.as_millis()).unwrap_or(i64::MAX);
-            tokio::spawn(async move {
-                let _unresumable: Result<(), _> = redis::pipe()
-                    .atomic()
-                    .zadd(&key, member, number)
-                    .ignore()
-                    .pexpire(&key, ttl)
-                    .ignore()
-                    .query_async(&mut connection)
-                    .await;
-            });
+            let _unresumable: Result<(), _> = redis::pipe()
+                .atomic()
+                .zadd(&key, member, number)
+                .ignore()
+                .pexpire(&key, ttl)
+                .ignore()
+                .query_async(&mut connection)
+                .await;
         }
         Ok(format!("{stream_id}/{number}"))
     }
