@@ -14,7 +14,9 @@
 //!   `call_tool`.
 //! * `mcp/call_http` — the same over streamable HTTP (rmcp's reqwest client, loopback);
 //!   the plain peer is rmcp's `StreamableHttpService` on its `LocalSessionManager`, in
-//!   axum, as cnv's is.
+//!   axum, as cnv's is. `cnv with bearer tokens` is `cnv` as an OAuth resource server:
+//!   every request carries an RS256 access token, verified against the issuer's JWKS
+//!   (read once, from a file, then cached) with its audience, issuer, times and scope.
 //!
 //! Criterion measures each server on its own, one after the other, so a change in the
 //! machine's load between them moves their ratio (on our shared 2-core machine, by up to
@@ -48,6 +50,7 @@ use rmcp::service::{RequestContext, RoleClient, RunningService};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{
     StreamableHttpClientTransport, StreamableHttpServerConfig, StreamableHttpService,
+    streamable_http_client::StreamableHttpClientTransportConfig,
 };
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
@@ -90,6 +93,67 @@ fn cli_without_sandbox() -> Cli {
         .without_sandbox()
         .build()
         .expect("a valid command line")
+}
+
+/// The issuer and audience of the bench's access tokens.
+const ISSUER: &str = "https://id.bench";
+const AUDIENCE: &str = "https://mcp.bench/mcp";
+
+/// An authorization server of the bench's own: its JWKS in a file, and an access token
+/// it issued for the server (RS256, the algorithm identity providers sign with by
+/// default), granting `cnv:Pure`.
+struct Identity {
+    dir: PathBuf,
+    token: String,
+}
+
+impl Identity {
+    fn new() -> Self {
+        use jsonwebtoken::jwk::{Jwk, JwkSet};
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let dir = std::env::temp_dir().join(format!("cnv-bench-idp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let secret = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).expect("a key");
+        let key = EncodingKey::from_rsa_der(secret.to_pkcs1_der().expect("der").as_bytes());
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).expect("a JWK");
+        jwk.common.key_id = Some("bench".to_owned());
+        let jwks = serde_json::to_vec(&JwkSet { keys: vec![jwk] }).expect("JSON");
+        std::fs::write(dir.join("jwks.json"), jwks).expect("the JWKS");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("bench".to_owned());
+        let claims = json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "bench", "azp": "bench-client",
+            "exp": now + 86_400, "nbf": now - 10, "scope": "cnv:Pure",
+        });
+        let token = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+        Self { dir, token }
+    }
+
+    /// The command line served as a resource server of this authorization server.
+    fn cli(&self) -> Cli {
+        CliBuilder::from_model(grammar())
+            .handler::<Pure, _>("calc add", |call| {
+                let (a, b): (i64, i64) = (call.value("a")?, call.value("b")?);
+                Ok(Output::text((a + b).to_string()).with_data(json!({ "sum": a + b })))
+            })
+            .mcp_auth_issuer(ISSUER)
+            .mcp_auth_audience(AUDIENCE)
+            .mcp_auth_jwks(self.dir.join("jwks.json").display().to_string())
+            .build()
+            .expect("a valid command line")
+    }
+}
+
+impl Drop for Identity {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A directory with a fresh signing key, for the audited rows.
@@ -222,6 +286,7 @@ fn serve_cnv<'scope>(
     server: &'scope McpServer,
     transport: Transport,
     client_runtime: &tokio::runtime::Runtime,
+    token: Option<&str>,
 ) -> (Client, StopOnDrop) {
     let stop = StopOnDrop(server.shutdown_handle());
     let client = match transport {
@@ -245,7 +310,7 @@ fn serve_cnv<'scope>(
                     .expect("served");
             });
             let addr = addr.recv().expect("bound");
-            http_client(client_runtime, format!("http://{addr}/mcp"))
+            http_client(client_runtime, format!("http://{addr}/mcp"), token)
         }
     };
     (client, stop)
@@ -283,7 +348,7 @@ impl PlainServing {
                     .expect("bind");
                 let addr = listener.local_addr().expect("addr");
                 runtime.spawn(plain_http(listener, stop.clone()));
-                http_client(client_runtime, format!("http://{addr}/mcp"))
+                http_client(client_runtime, format!("http://{addr}/mcp"), None)
             }
         };
         (
@@ -313,14 +378,23 @@ fn call_group(c: &mut Criterion, transport: Transport) {
     };
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(1));
-    for (name, cli) in [
-        ("cnv", cli(None)),
-        ("cnv audited (signed log)", cli(Some(&audited))),
-        ("cnv without the sandbox", cli_without_sandbox()),
-    ] {
+    let identity = Identity::new();
+    let mut servers = vec![
+        ("cnv", cli(None), None),
+        ("cnv audited (signed log)", cli(Some(&audited)), None),
+        ("cnv without the sandbox", cli_without_sandbox(), None),
+    ];
+    if transport == Transport::Http {
+        servers.push((
+            "cnv with bearer tokens (cached JWKS)",
+            identity.cli(),
+            Some(identity.token.as_str()),
+        ));
+    }
+    for (name, cli, token) in servers {
         let server = cli.mcp_server().expect("settings").quiet();
         std::thread::scope(|scope| {
-            let (client, _stop) = serve_cnv(scope, &server, transport, &client_runtime);
+            let (client, _stop) = serve_cnv(scope, &server, transport, &client_runtime, token);
             bench_client(&mut group, name, &client);
             let _ = client_runtime.block_on(client.cancel());
         });
@@ -348,22 +422,27 @@ fn interleaved_report(transport: Transport) {
     const CALLS: u64 = 200;
     let audited = audited_dir();
     let client_runtime = runtime();
-    let clis = [cli(None), cli(Some(&audited)), cli_without_sandbox()];
-    let names = [
-        "cnv",
-        "cnv audited (signed log)",
-        "cnv without the sandbox",
-        "rmcp plain (no gate)",
+    let identity = Identity::new();
+    let mut clis = vec![
+        (cli(None), None),
+        (cli(Some(&audited)), None),
+        (cli_without_sandbox(), None),
     ];
-    let servers: Vec<McpServer> = clis
+    let mut names = vec!["cnv", "cnv audited (signed log)", "cnv without the sandbox"];
+    if transport == Transport::Http {
+        clis.push((identity.cli(), Some(identity.token.as_str())));
+        names.push("cnv with bearer tokens (cached JWKS)");
+    }
+    names.push("rmcp plain (no gate)");
+    let servers: Vec<(McpServer, Option<&str>)> = clis
         .iter()
-        .map(|cli| cli.mcp_server().expect("settings").quiet())
+        .map(|(cli, token)| (cli.mcp_server().expect("settings").quiet(), *token))
         .collect();
     let medians = std::thread::scope(|scope| {
         let mut clients = Vec::new();
         let mut stops = Vec::new();
-        for server in &servers {
-            let (client, stop) = serve_cnv(scope, server, transport, &client_runtime);
+        for (server, token) in &servers {
+            let (client, stop) = serve_cnv(scope, server, transport, &client_runtime, *token);
             clients.push(client);
             stops.push(stop);
         }
@@ -387,7 +466,7 @@ fn interleaved_report(transport: Transport) {
             })
             .collect::<Vec<f64>>()
     });
-    let plain = medians[3];
+    let plain = medians[medians.len() - 1];
     let rows: Vec<String> = names
         .iter()
         .zip(&medians)
@@ -422,12 +501,16 @@ async fn plain_http(listener: tokio::net::TcpListener, stop: CancellationToken) 
         .await;
 }
 
-/// rmcp's HTTP client of `url`.
-fn http_client(runtime: &tokio::runtime::Runtime, url: String) -> Client {
+/// rmcp's HTTP client of `url`, sending `token` as its bearer token when given.
+fn http_client(runtime: &tokio::runtime::Runtime, url: String, token: Option<&str>) -> Client {
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+    if let Some(token) = token {
+        config = config.auth_header(token);
+    }
     runtime
         .block_on(async {
             client_config()
-                .serve(StreamableHttpClientTransport::from_uri(url))
+                .serve(StreamableHttpClientTransport::from_config(config))
                 .await
         })
         .expect("handshake")

@@ -348,7 +348,92 @@ pub enum CallOrigin {
         client_name: Option<String>,
         /// The client's version, as it introduced itself.
         client_version: Option<String>,
+        /// Who called, as the server verified their bearer token (never the token);
+        /// absent when the server takes no tokens (stdio, a loopback server), and in
+        /// entries written before servers verified callers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        principal: Option<CallPrincipal>,
     },
+}
+
+/// Who made a call, as a server that verifies bearer tokens knows them: the token's
+/// issuer, subject and client, and for a delegated capability token the chain of
+/// delegates it passed through. Never the token itself.
+///
+/// ```
+/// use cnv_audit::CallPrincipal;
+///
+/// let who = CallPrincipal::new("https://id.example", "alice").with_client(Some("claude".into()));
+/// assert_eq!(who.subject, "alice");
+/// assert!(who.chain.is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallPrincipal {
+    /// Who vouched for the caller: an access token's `iss`, or for a capability token
+    /// `cnv-token:<the operator's public key>`.
+    pub issuer: String,
+    /// Who the token was issued to: an access token's `sub`, a capability token's
+    /// principal.
+    pub subject: String,
+    /// The OAuth client the token was issued through (`client_id`, else `azp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// A delegated capability token's blocks, the operator's first: who each was handed
+    /// to and what it grants or checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<DelegationLink>,
+}
+
+impl CallPrincipal {
+    /// `subject`, vouched for by `issuer`, with no client and no chain.
+    #[must_use]
+    pub fn new(issuer: impl Into<String>, subject: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            subject: subject.into(),
+            client_id: None,
+            chain: Vec::new(),
+        }
+    }
+
+    /// The same principal, calling through the OAuth client `client_id`.
+    #[must_use]
+    pub fn with_client(self, client_id: Option<String>) -> Self {
+        Self { client_id, ..self }
+    }
+
+    /// The same principal, holding a capability token delegated along `chain`.
+    #[must_use]
+    pub fn with_chain(self, chain: Vec<DelegationLink>) -> Self {
+        Self { chain, ..self }
+    }
+}
+
+/// One link of a delegated capability token's chain, as the audit trail records it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DelegationLink {
+    /// Its place in the chain: 0 is the operator's.
+    pub block: u32,
+    /// Who the token was handed to at this link, when the link says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// What the link grants (the operator's) or checks (the others), in the token's
+    /// Datalog.
+    pub source: String,
+}
+
+impl DelegationLink {
+    /// The link `block`, handed to `to`, with its Datalog `source`.
+    #[must_use]
+    pub fn new(block: u32, to: Option<String>, source: impl Into<String>) -> Self {
+        Self {
+            block,
+            to,
+            source: source.into(),
+        }
+    }
 }
 
 /// The transport of an MCP session.
@@ -583,6 +668,24 @@ mod tests {
     }
 
     #[test]
+    fn an_origin_written_before_principals_reads_and_writes_back_byte_for_byte() {
+        // As entries were written before servers verified their callers.
+        let old = r#"{"via":"mcp","transport":"streamable_http","session_id":"s-1","client_name":"py","client_version":"1.0"}"#;
+        let origin: CallOrigin = serde_json::from_str(old).expect("an old origin reads");
+        assert!(
+            matches!(
+                &origin,
+                CallOrigin::Mcp {
+                    principal: None,
+                    ..
+                }
+            ),
+            "{origin:?}"
+        );
+        assert_eq!(serde_json::to_string(&origin).expect("encodes"), old);
+    }
+
+    #[test]
     fn calls_and_their_results_round_trip_through_json() {
         let args = serde_json::json!({ "path": "a.txt", "count": 3, "force": true });
         let call = CallRecord::new(
@@ -593,14 +696,45 @@ mod tests {
                 session_id: None,
                 client_name: Some("claude".into()),
                 client_version: None,
+                principal: None,
             },
         );
         let json = serde_json::to_value(&call).expect("encodes");
         assert_eq!(json["origin"]["via"], "mcp");
         assert_eq!(json["origin"]["transport"], "stdio");
+        assert!(
+            json["origin"].get("principal").is_none(),
+            "an entry without a principal reads as one written before principals: {json}"
+        );
         assert_eq!(json["args"]["count"], 3);
         let back: CallRecord = serde_json::from_value(json).expect("decodes");
         assert_eq!(back, call);
+
+        let delegated = CallRecord::new(
+            "file read",
+            serde_json::Map::new(),
+            CallOrigin::Mcp {
+                transport: McpTransport::StreamableHttp,
+                session_id: Some("s".into()),
+                client_name: None,
+                client_version: None,
+                principal: Some(
+                    CallPrincipal::new("cnv-token:ab", "orchestrator").with_chain(vec![
+                        DelegationLink::new(
+                            0,
+                            Some("orchestrator".into()),
+                            "right(\"class\", \"ReadWriteFS\");",
+                        ),
+                        DelegationLink::new(1, Some("summariser".into()), "check if class($c);"),
+                    ]),
+                ),
+            },
+        );
+        let json = serde_json::to_value(&delegated).expect("encodes");
+        assert_eq!(json["origin"]["principal"]["subject"], "orchestrator");
+        assert_eq!(json["origin"]["principal"]["chain"][1]["to"], "summariser");
+        let back: CallRecord = serde_json::from_value(json).expect("decodes");
+        assert_eq!(back, delegated);
 
         let results = [
             CallResult::Ran { exit_code: 0 },

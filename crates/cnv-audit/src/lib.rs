@@ -87,8 +87,8 @@ pub use chain::{
     TornTail, checkpoint_message, head_path,
 };
 pub use entry::{
-    AuditEntry, AuditEvent, CallOrigin, CallRecord, CallResult, DenialReason, McpTransport,
-    Verdict, format_timestamp, shown_argument,
+    AuditEntry, AuditEvent, CallOrigin, CallPrincipal, CallRecord, CallResult, DelegationLink,
+    DenialReason, McpTransport, Verdict, format_timestamp, shown_argument,
 };
 pub use error::{AuditError, ChainError, KeyError, ToolError};
 pub use file::AuditLog;

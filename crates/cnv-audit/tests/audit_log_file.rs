@@ -577,6 +577,7 @@ fn the_call_is_recorded_in_full() {
             session_id: Some("mcp-7".into()),
             client_name: Some("inspector".into()),
             client_version: Some("1.2".into()),
+            principal: None,
         },
     );
     {

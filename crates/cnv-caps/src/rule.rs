@@ -39,6 +39,12 @@ pub enum Rule {
     /// A server's rule: the operator caps how many calls one principal may make in a
     /// window (per verb or per class), and this call would go past it.
     Quota,
+    /// A remote server's rule: a request must carry a bearer token the server verifies
+    /// (signed for it, in date); one without, or with one refused, is not served.
+    BearerToken,
+    /// A remote server's rule: a call must be granted by its caller's token (a scope, a
+    /// capability token's checks), on top of every other rule.
+    Scope,
 }
 
 impl Rule {
@@ -55,6 +61,8 @@ impl Rule {
             Self::SandboxRequired => "sandbox_required",
             Self::AuditOutOfReach => "audit_out_of_reach",
             Self::Quota => "quota",
+            Self::BearerToken => "bearer_token",
+            Self::Scope => "scope",
         }
     }
 }

@@ -16,17 +16,19 @@ use serde_json::{Map, Value};
 use crate::audit::{Trail, call_result};
 use crate::cancel::CancelToken;
 use crate::cli::Cli;
-use crate::console::Console;
+use crate::console::{Console, Supervisor};
 use crate::dispatch::Early;
 use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::type_label;
 use crate::report::clap_text;
 use crate::serve::Serve;
+use crate::telemetry::{CallTrace, Phase, TraceContext};
 
 /// One call of a verb on an agent's behalf: the command (`"file write"`) and its
 /// arguments as a JSON object, named as the grammar names them, with the justification
 /// (when the verb needs one) under `"justification"`. It runs in agent mode whatever the
-/// program's settings.
+/// program's settings, unless a person supervises it from the agent's client
+/// ([`with_supervisor`](Self::with_supervisor)).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct AgentCall<'a> {
@@ -41,6 +43,11 @@ pub struct AgentCall<'a> {
     /// When the call arrived (a server's request was read), if before
     /// [`Cli::call`](crate::Cli::call): the band's time runs from here to the answer.
     pub arrival: Option<Instant>,
+    /// The caller's trace, which the call's spans continue (see [`crate::telemetry`]).
+    pub trace: Option<TraceContext>,
+    /// The person who supervises the call from the agent's client, if the front end can
+    /// reach one and its operator lets it ask them.
+    pub supervisor: Option<&'a dyn Supervisor>,
 }
 
 impl<'a> AgentCall<'a> {
@@ -54,6 +61,38 @@ impl<'a> AgentCall<'a> {
             origin: CallOrigin::Program,
             cancel: None,
             arrival: None,
+            trace: None,
+            supervisor: None,
+        }
+    }
+
+    /// The same call, continuing the caller's trace `context` (an MCP request's
+    /// `_meta.traceparent`, an HTTP request's `traceparent` header): the call's spans are
+    /// children of the caller's span. It is only ever a parent for spans: it grants
+    /// nothing.
+    #[must_use]
+    pub fn with_trace_context(self, context: Option<TraceContext>) -> Self {
+        Self {
+            trace: context,
+            ..self
+        }
+    }
+
+    /// The same call, supervised by the person `supervisor` reaches (at an MCP client
+    /// that can ask its user, on a server its operator runs supervised): it runs in
+    /// human mode (`Supervised`), where the policy ([`EscalationPolicy::requirement`])
+    /// asks a person to confirm a verb that is not agent-safe and to approve `Dangerous`
+    /// (after a justification); each answer is asked of them, and recorded as the
+    /// approval in the call's audit entries. What the policy never lets run in human
+    /// mode still never runs. The time spent waiting for their answer does not count in
+    /// the verb's band.
+    ///
+    /// [`EscalationPolicy::requirement`]: cnv_typestate::EscalationPolicy::requirement
+    #[must_use]
+    pub fn with_supervisor(self, supervisor: &'a dyn Supervisor) -> Self {
+        Self {
+            supervisor: Some(supervisor),
+            ..self
         }
     }
 
@@ -93,7 +132,9 @@ impl<S: Serve> Cli<S> {
     ///
     /// The operator's settings come from the process's environment (`CNV_WORKSPACE`,
     /// `CNV_AUDIT_LOG`, …) and the builder; nothing in `call` can change them, and no
-    /// person is asked anything.
+    /// person is asked anything, unless the call has a supervisor
+    /// ([`AgentCall::with_supervisor`]). Agent mode set by the operator
+    /// (`CNV_AGENT`, the program's setting) wins over a supervisor.
     ///
     /// Every call is in the audit trail, refused ones too: a call that never reaches the
     /// gate (an unknown command, arguments its verb does not take, a cancel before the
@@ -102,18 +143,22 @@ impl<S: Serve> Cli<S> {
     #[must_use]
     pub fn call(&self, call: &AgentCall<'_>) -> CallOutcome {
         let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let mut trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
         let (mut out, mut err) = (io::sink(), io::sink());
         let mut console = Console::new(&mut out, &mut err);
+        if let Some(supervisor) = call.supervisor {
+            console = console.with_supervisor(supervisor);
+        }
         if call.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
             // Cancelled before it reached the gate: nothing was decided, nothing ran.
             let cancelled = CallOutcome::Cancelled {
                 at: CancelPoint::BeforeGate,
             };
-            return self.refused_before_the_gate(call, &console, cancelled);
+            return self.refused_before_the_gate(call, &console, cancelled, trace);
         }
         let args = match self.agent_argv(call) {
             Ok(args) => args,
-            Err(outcome) => return self.refused_before_the_gate(call, &console, outcome),
+            Err(outcome) => return self.refused_before_the_gate(call, &console, outcome, trace),
         };
         match self.dispatch(
             &args,
@@ -121,12 +166,13 @@ impl<S: Serve> Cli<S> {
             &call.origin,
             call.cancel.as_ref(),
             arrival,
+            &mut trace,
         ) {
             Err(Early::Usage(err)) => {
                 let outcome = CallOutcome::InvalidArguments {
                     message: self.worded_for_a_tool_call(call.command, &clap_message(&err)),
                 };
-                self.refused_before_the_gate(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome, trace)
             }
             Err(Early::Printed(_)) => {
                 let outcome = CallOutcome::InvalidArguments {
@@ -134,15 +180,23 @@ impl<S: Serve> Cli<S> {
                         "the arguments asked the program to print something, not to run a command"
                             .to_owned(),
                 };
-                self.refused_before_the_gate(call, &console, outcome)
+                self.refused_before_the_gate(call, &console, outcome, trace)
             }
             Ok(dispatched) => {
-                let outcome = worded_for_an_agent(dispatched.outcome, dispatched.report.class);
+                let outcome = worded_for_an_agent(
+                    dispatched.outcome,
+                    dispatched.report.class,
+                    dispatched.report.mode,
+                );
                 if let Some(call_log) = dispatched.call_log {
                     // The call is over either way; a trail that cannot say how is the
                     // operator's to see in the log (its head stops short).
-                    let _unrecorded = call_log.finish(&outcome, outcome.exit());
+                    let span = trace.phase(Phase::AuditFinish);
+                    if call_log.finish(&outcome, outcome.exit()).is_err() {
+                        span.failed("unrecorded");
+                    }
                 }
+                trace.end(&outcome, outcome.exit(), None);
                 outcome
             }
         }
@@ -159,33 +213,41 @@ impl<S: Serve> Cli<S> {
         let unknown = CallOutcome::UnknownCommand {
             command: call.command.to_owned(),
         };
-        self.refused_before_the_gate(call, &console, unknown)
+        let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
+        self.refused_before_the_gate(call, &console, unknown, trace)
     }
 
-    /// Refuses `call` before the gate for a rule of its front end (an MCP server's quota
-    /// per principal, say): nothing runs, and the call is recorded as `denied` by
-    /// `refusal`'s rule, with the call as it was asked for, as [`call`](Self::call)
-    /// records a refusal of the gate.
+    /// Refuses `call` by a rule of its front end, before the gate: a server that verifies
+    /// its callers found that the caller's token does not grant it (rule `scope`), or that
+    /// the request carried no token it accepts (rule `bearer_token`), or the caller is over
+    /// an operator's quota (rule `quota`). Nothing runs, and the
+    /// call is recorded as a denied one, as it was asked for, with the refusal's rule and
+    /// message; no front end's refusal lifts or skips any of the gate's rules.
     #[must_use]
     pub fn refuse(&self, call: &AgentCall<'_>, refusal: Refusal) -> CallOutcome {
         let (mut out, mut err) = (io::sink(), io::sink());
         let console = Console::new(&mut out, &mut err);
-        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal))
+        let arrival = call.arrival.unwrap_or_else(Instant::now);
+        let trace = CallTrace::new(&call.origin, call.trace.as_ref(), arrival);
+        self.refused_before_the_gate(call, &console, CallOutcome::Refused(refusal), trace)
     }
 
     /// Records `outcome`, an ending of `call` before the gate (an unknown command, invalid
-    /// arguments, a cancel), and returns it.
+    /// arguments, a cancel), ends its `trace`, and returns it.
     fn refused_before_the_gate(
         &self,
         call: &AgentCall<'_>,
         console: &Console<'_>,
         outcome: CallOutcome,
+        trace: CallTrace,
     ) -> CallOutcome {
         self.record_refused(
             call,
             console,
             call_result(&outcome, outcome.exit(), ResourceBand::Instant),
         );
+        trace.end(&outcome, outcome.exit(), Some(call.command));
         outcome
     }
 
@@ -340,13 +402,18 @@ impl<S: Serve> Cli<S> {
     }
 }
 
+/// Where a person could approve a tool call that needs one.
+const PERSON_AT_THE_CLIENT: &str = "a person can approve it from an MCP client that supports \
+     elicitation, when the server's operator runs it supervised";
+
 /// The longest command a refused call's entry records, in bytes; a longer one (a name
 /// no verb has) is cut.
 const MAX_RECORDED_COMMAND: usize = 256;
 
 /// `outcome` as an agent calling with JSON arguments reads it: a justification is an
-/// argument it passes, not a flag.
-fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutcome {
+/// argument it passes, not a flag; a call that needs a person says where one could
+/// answer (`mode` is the call's: `Supervised` when a person at the client was asked).
+fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass, mode: RunMode) -> CallOutcome {
     match outcome {
         CallOutcome::Refused(mut refusal) => {
             if let Some(min_chars) = refusal.required {
@@ -358,15 +425,25 @@ fn worded_for_an_agent(outcome: CallOutcome, class: CapabilityClass) -> CallOutc
             }
             // The command line's hints (`--agent`, `--yes`, a terminal) mean nothing to a
             // tool call: say who can run it instead.
-            match refusal.rule {
-                Rule::DangerousNeverAutonomous | Rule::HumanApproval => {
-                    refusal.hint = "no tool call can run it: only a person can, from the \
-                                    program's own command line, where they approve it"
-                        .to_owned();
+            match (refusal.rule, mode) {
+                (Rule::DangerousNeverAutonomous | Rule::HumanApproval, RunMode::Autonomous) => {
+                    refusal.hint = format!(
+                        "no tool call of an agent alone can run it: {PERSON_AT_THE_CLIENT}, \
+                         or from the program's own command line, where they approve it"
+                    );
                 }
-                Rule::HumanConfirmation => {
-                    refusal.hint = "no tool call can run it: only a person can, from the \
-                                    program's own command line, where they confirm it"
+                (Rule::HumanConfirmation, RunMode::Autonomous) => {
+                    refusal.hint = format!(
+                        "no tool call of an agent alone can run it: {PERSON_AT_THE_CLIENT}, \
+                         or from the program's own command line, where they confirm it"
+                    );
+                }
+                (
+                    Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation,
+                    RunMode::Supervised,
+                ) if refusal.required.is_none() => {
+                    refusal.hint = "the person at the client did not approve it: call it \
+                                    again only if they ask for it"
                         .to_owned();
                 }
                 _ => {}

@@ -4,8 +4,9 @@
 
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
 
-use cnv_typestate::{ApprovalError, ApprovalRequest, HumanApproval};
+use cnv_typestate::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApproval};
 
 /// Asks a person: a yes/no confirmation, or a [`HumanApproval`].
 pub(crate) trait Prompt {
@@ -15,6 +16,33 @@ pub(crate) trait Prompt {
     fn confirm(&mut self, question: &str) -> io::Result<bool>;
     /// Asks for an approval of `request`.
     fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError>;
+    /// Whether a confirmation is asked as an approval, so that the person's answer is
+    /// recorded with the call: a [`Supervisor`] at the caller's client.
+    fn confirms_by_approval(&self) -> bool;
+    /// How an answer to [`approve`](Self::approve) comes: what the trail says of it.
+    fn channel(&self) -> ApprovalChannel;
+}
+
+/// The person who supervises an agent's calls from the agent's own client, reached by the
+/// front end while a call waits at the gate: a person at an MCP client that can ask its
+/// user (elicitation), on a server its operator runs supervised. Give one to a call with
+/// [`AgentCall::with_supervisor`](crate::AgentCall::with_supervisor); the call then runs
+/// in human mode (`Supervised`), and what the policy asks of a person there (a
+/// confirmation, an approval of `Dangerous`) is asked of them.
+///
+/// Whoever implements it vouches that the answer comes from that person, never from the
+/// agent: an implementation that answers by itself lets the agent approve itself.
+pub trait Supervisor: Send + Sync + fmt::Debug {
+    /// Shows the person `request` (what will run, its class and its arguments: its
+    /// [`Display`](fmt::Display), every text escaped) and asks them to type the name of
+    /// the class asked for ([`ApprovalRequest::to`]) to approve it. Returns what they
+    /// typed, which the gate checks ([`HumanApproval::elicited`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ApprovalError::Declined`] or [`ApprovalError::Cancelled`] for the person's
+    /// refusal; [`ApprovalError::Unreachable`] when they could not be asked.
+    fn ask(&self, request: &ApprovalRequest<'_>) -> Result<String, ApprovalError>;
 }
 
 /// Where a run reads and writes: standard streams, the operator's environment, and the
@@ -45,6 +73,8 @@ pub struct Console<'a> {
     /// Whether the process's environment is read (every console but the test console).
     process_env: bool,
     input: Input<'a>,
+    /// How long the run waited for a person's answers (not counted in a band's time).
+    waited: Duration,
 }
 
 /// `name` in the variables `set` (the last setting wins), else in the process's
@@ -83,9 +113,9 @@ impl Vars {
         }
     }
 
-    /// The variable `name`, unless it is one of the operator's.
+    /// The variable `name`, unless it is one of the operator's (or OpenTelemetry's).
     pub(crate) fn get(&self, name: &str) -> Option<String> {
-        if self.hidden.iter().any(|hidden| hidden == name) {
+        if crate::settings::hidden_from_handlers(&self.hidden, name) {
             return None;
         }
         var(&self.set, self.process, name)
@@ -99,6 +129,8 @@ enum Input<'a> {
     None,
     /// A person's answers, one per line, read by the program's own dialog.
     Answers(&'a mut dyn BufRead),
+    /// The person at the caller's client.
+    Supervisor(&'a dyn Supervisor),
 }
 
 impl<'a> Console<'a> {
@@ -124,6 +156,7 @@ impl<'a> Console<'a> {
             env: Vec::new(),
             process_env: true,
             input: Input::None,
+            waited: Duration::ZERO,
         }
     }
 
@@ -135,6 +168,24 @@ impl<'a> Console<'a> {
             process_env: false,
             ..Self::new(stdout, stderr)
         }
+    }
+
+    /// The same console, asking `supervisor` what a person must answer (see
+    /// [`Supervisor`]).
+    #[must_use]
+    pub(crate) fn with_supervisor(mut self, supervisor: &'a dyn Supervisor) -> Self {
+        self.input = Input::Supervisor(supervisor);
+        self
+    }
+
+    /// Whether a person at the caller's client supervises the calls of this run.
+    pub(crate) fn is_supervised(&self) -> bool {
+        matches!(self.input, Input::Supervisor(_))
+    }
+
+    /// How long this run waited for a person's answers so far.
+    pub(crate) fn waited(&self) -> Duration {
+        self.waited
     }
 
     /// Whether this console is the process's own: the run is the whole process, so it
@@ -214,11 +265,52 @@ impl Prompt for Console<'_> {
         match self.input {
             Input::Process => io::stdin().is_terminal() && io::stderr().is_terminal(),
             Input::None => false,
-            Input::Answers(_) => true,
+            Input::Answers(_) | Input::Supervisor(_) => true,
         }
     }
 
     fn confirm(&mut self, question: &str) -> io::Result<bool> {
+        let asked = Instant::now();
+        let answer = self.read_confirmation(question);
+        self.waited += asked.elapsed();
+        answer
+    }
+
+    fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError> {
+        let asked = Instant::now();
+        let approval = match &mut self.input {
+            Input::Process => HumanApproval::confirm_on_terminal(request),
+            Input::Answers(answers) => {
+                HumanApproval::confirm_with(answers, &mut *self.stderr, request)
+            }
+            Input::Supervisor(supervisor) => supervisor
+                .ask(request)
+                .and_then(|answer| HumanApproval::elicited(request, &answer)),
+            Input::None => Err(ApprovalError::NotATerminal),
+        };
+        self.waited += asked.elapsed();
+        approval
+    }
+
+    fn confirms_by_approval(&self) -> bool {
+        match self.input {
+            Input::Supervisor(_) => true,
+            Input::Process | Input::None | Input::Answers(_) => false,
+        }
+    }
+
+    fn channel(&self) -> ApprovalChannel {
+        match self.input {
+            Input::Process | Input::None => ApprovalChannel::Terminal,
+            Input::Answers(_) => ApprovalChannel::Program,
+            Input::Supervisor(_) => ApprovalChannel::Elicitation,
+        }
+    }
+}
+
+impl Console<'_> {
+    /// Writes `question` and reads a yes or no.
+    fn read_confirmation(&mut self, question: &str) -> io::Result<bool> {
         self.stderr.write_all(question.as_bytes())?;
         self.stderr.flush()?;
         let mut answer = String::new();
@@ -229,22 +321,13 @@ impl Prompt for Console<'_> {
             Input::Answers(answers) => {
                 answers.read_line(&mut answer)?;
             }
-            Input::None => return Ok(false),
+            // A supervisor is asked for an approval instead (`confirms_by_approval`).
+            Input::None | Input::Supervisor(_) => return Ok(false),
         }
         Ok(matches!(
             answer.trim().to_ascii_lowercase().as_str(),
             "y" | "yes"
         ))
-    }
-
-    fn approve(&mut self, request: &ApprovalRequest<'_>) -> Result<HumanApproval, ApprovalError> {
-        match &mut self.input {
-            Input::Process => HumanApproval::confirm_on_terminal(request),
-            Input::Answers(answers) => {
-                HumanApproval::confirm_with(answers, &mut *self.stderr, request)
-            }
-            Input::None => Err(ApprovalError::NotATerminal),
-        }
     }
 }
 
@@ -254,6 +337,7 @@ impl fmt::Debug for Console<'_> {
             Input::Process => "process",
             Input::None => "none",
             Input::Answers(_) => "answers",
+            Input::Supervisor(_) => "supervisor",
         };
         f.debug_struct("Console")
             .field("env", &self.env)

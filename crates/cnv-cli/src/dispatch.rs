@@ -30,6 +30,7 @@ use crate::settings::{
     AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, SANDBOX_ENV,
     WORKSPACE_ENV,
 };
+use crate::telemetry::{CallTrace, Phase};
 
 /// What the command line did instead of making a call.
 pub(crate) enum Early {
@@ -61,13 +62,17 @@ struct Call<'a> {
     cancel: Option<&'a CancelToken>,
     /// When the call arrived: its band's time runs from here.
     arrival: Instant,
+    /// Its spans.
+    trace: &'a CallTrace,
 }
 
 impl<S: Serve> Cli<S> {
     /// Parses `args` and, for a command, takes it through the gate and the sandbox; what
     /// it printed (help, introspection, a warning) went to `console`. Any `origin` but the
-    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]), and
-    /// `cancel` stops such a call when its caller no longer wants it.
+    /// command line forces agent mode (a call on an agent's behalf, [`Cli::call`]) unless a
+    /// person at the agent's client supervises it (the console's supervisor), and
+    /// `cancel` stops such a call when its caller no longer wants it. Its spans go to
+    /// `trace` (the call's own once it names a verb).
     pub(crate) fn dispatch(
         &self,
         args: &[OsString],
@@ -75,6 +80,7 @@ impl<S: Serve> Cli<S> {
         origin: &CallOrigin,
         cancel: Option<&CancelToken>,
         arrival: Instant,
+        trace: &mut CallTrace,
     ) -> Result<Dispatched, Early> {
         let parsed = if console.is_isolated() && self.env_clauses {
             // A test console: the grammar's `env` clauses read its variables only.
@@ -135,7 +141,9 @@ impl<S: Serve> Cli<S> {
             );
             return Err(Early::Usage(err));
         };
-        let on_behalf = *origin != CallOrigin::CommandLine;
+        // A call on an agent's behalf is the agent's alone, unless a person at its client
+        // supervises it; agent mode set by the operator wins over that person.
+        let on_behalf = *origin != CallOrigin::CommandLine && !console.is_supervised();
         let agent = on_behalf || flags.agent || self.agent_mode_is_set(console);
         let report = Report {
             command: name.clone(),
@@ -148,6 +156,7 @@ impl<S: Serve> Cli<S> {
             },
             json: flags.json,
         };
+        trace.command(&name, report.class, report.band, report.mode);
         let Some(handler) = self.handlers.get(&name) else {
             // A verb the program bound no handler to (possible only where handlers are
             // checked when the command line is built): calling it fails, nothing else.
@@ -176,6 +185,7 @@ impl<S: Serve> Cli<S> {
             origin,
             cancel,
             arrival,
+            trace,
         };
         let (ran, call_log) = self.decide_and_run(&call, console);
         Ok(Dispatched {
@@ -208,17 +218,19 @@ impl<S: Serve> Cli<S> {
             outcome,
             enforcement: None,
         };
+        let gate = call.trace.phase(Phase::Gate);
         let paths = self.trail_paths(console);
         let trail = match Trail::open(&self.logs, &paths, &self.settings.audit_sinks) {
             Ok(trail) => trail,
             Err(err) => {
-                return (
-                    refused(CallOutcome::Refused(gate::audit_refusal(&err))),
-                    None,
-                );
+                let outcome = CallOutcome::Refused(gate::audit_refusal(&err));
+                gate.decided(Some(&outcome));
+                return (refused(outcome), None);
             }
         };
         let arguments = crate::audit::arguments(call.verb, self.grammar.args(), call.matches);
+        call.trace
+            .arguments(&arguments, call.flags.justify.as_deref());
         let record = CallRecord::new(call.command, arguments, call.origin.clone());
         let config = SessionConfig::new(Arc::clone(&trail.sink))
             .with_policy(self.settings.policy.clone())
@@ -249,15 +261,27 @@ impl<S: Serve> Cli<S> {
             enforcement: None,
         });
         let job = match admitted {
-            Ok(job) => job,
-            Err(outcome) => return (refused(outcome), call_log),
+            Ok(job) => {
+                gate.decided(None);
+                job
+            }
+            Err(outcome) => {
+                gate.decided(Some(&outcome));
+                return (refused(outcome), call_log);
+            }
         };
+        // The time a person took to answer is not the call's: its band runs without it.
+        let arrival = call.arrival + console.waited();
         // The decision is signed before the handler gets control.
-        if let Some(Err(err)) = call_log.as_ref().map(CallLog::start) {
-            return (
-                refused(CallOutcome::Refused(gate::audit_refusal(&err))),
-                call_log,
-            );
+        if let Some(log) = &call_log {
+            let span = call.trace.phase(Phase::AuditStart);
+            if let Err(err) = log.start() {
+                span.failed("unrecorded");
+                return (
+                    refused(CallOutcome::Refused(gate::audit_refusal(&err))),
+                    call_log,
+                );
+            }
         }
         let workspace = self.workspace(console);
         let strictness = self.strictness(console);
@@ -282,7 +306,7 @@ impl<S: Serve> Cli<S> {
             sandbox: self.settings.sandbox,
             whole_process: console.is_process(),
             budgets,
-            arrival: call.arrival,
+            arrival,
         };
         let parts = CallParts {
             command: call.command,
@@ -290,7 +314,9 @@ impl<S: Serve> Cli<S> {
             globals: self.grammar.args(),
             matches: call.matches,
         };
-        let ran = self.workers.execute(job, &parts, &confinement, call.cancel);
+        let ran = self
+            .workers
+            .execute(job, &parts, &confinement, call.cancel, call.trace);
         let call_log = call_log.map(|call_log| CallLog {
             enforcement: ran
                 .enforcement

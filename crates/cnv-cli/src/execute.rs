@@ -38,7 +38,8 @@ use crate::gate::{Job, RunHandler};
 use crate::outcome::{CallOutcome, CancelPoint, Refusal};
 use crate::output::{HandlerError, Output};
 use crate::protocol::{Reply, Request, worker_argv};
-use crate::settings::{BUDGET_ENV, WORKSPACE_ENV};
+use crate::settings::{BUDGET_ENV, WORKSPACE_ENV, hidden_from_handlers};
+use crate::telemetry::{CallTrace, Phase, PhaseSpan};
 
 /// Whether this process can start workers of itself: its entry point (`Cli::run`, a
 /// server) checked that it is not one, so a worker started from `/proc/self/exe` reaches
@@ -195,13 +196,38 @@ impl Workers {
     }
 
     /// Runs `job` as `confinement` says (see the module documentation), until it answers,
-    /// overruns its band or `cancel` is cancelled.
+    /// overruns its band or `cancel` is cancelled; its confinement and its handler are
+    /// spans of `trace`.
     pub(crate) fn execute(
         self: &Arc<Self>,
         job: Job,
         parts: &CallParts<'_>,
         confinement: &Confinement<'_>,
         cancel: Option<&CancelToken>,
+        trace: &CallTrace,
+    ) -> Ran {
+        let sandbox = trace.phase(Phase::Sandbox);
+        let ran = self.confined(job, parts, confinement, cancel, &sandbox);
+        match &ran.outcome {
+            CallOutcome::Ran(_) => {}
+            CallOutcome::Refused(_) => sandbox.failed("refused"),
+            CallOutcome::Overran { .. } => sandbox.failed("overrun"),
+            CallOutcome::Cancelled { .. } => sandbox.failed("cancelled"),
+            CallOutcome::Failed(_)
+            | CallOutcome::UnknownCommand { .. }
+            | CallOutcome::InvalidArguments { .. } => sandbox.failed("failed"),
+        }
+        ran
+    }
+
+    /// [`execute`](Self::execute) within its span `sandbox`.
+    fn confined(
+        self: &Arc<Self>,
+        job: Job,
+        parts: &CallParts<'_>,
+        confinement: &Confinement<'_>,
+        cancel: Option<&CancelToken>,
+        sandbox: &PhaseSpan,
     ) -> Ran {
         let class = job.contract.class();
         let grant = Grant::of(class);
@@ -230,7 +256,11 @@ impl Workers {
                     None,
                 );
             }
-            return Ran::ended(returned((job.run)(workspace.as_ref())), None);
+            sandbox.set("cnv.containment", "none");
+            let handler = sandbox.phase(Phase::Handler);
+            let result = (job.run)(workspace.as_ref());
+            drop(handler);
+            return Ran::ended(returned(result), None);
         }
         if !grant.is_unrestricted() {
             for log in confinement.audit_paths {
@@ -246,9 +276,18 @@ impl Workers {
             return Ran::ended(overran, None);
         }
         if worker_processes() {
-            self.in_worker_process(&job, parts, workspace.as_ref(), confinement, cancel)
+            sandbox.set("cnv.containment", "process");
+            self.in_worker_process(
+                &job,
+                parts,
+                workspace.as_ref(),
+                confinement,
+                cancel,
+                sandbox,
+            )
         } else {
-            self.on_thread(job, workspace, confinement, cancel)
+            sandbox.set("cnv.containment", "thread");
+            self.on_thread(job, workspace, confinement, cancel, sandbox)
         }
     }
 
@@ -274,6 +313,7 @@ impl Workers {
         workspace: Option<&Workspace>,
         confinement: &Confinement<'_>,
         cancel: Option<&CancelToken>,
+        sandbox: &PhaseSpan,
     ) -> Ran {
         let band = job.contract.band();
         let spec = worker_spec(
@@ -288,6 +328,7 @@ impl Workers {
             Ok(taken) => taken,
             Err(outcome) => return Ran::ended(outcome, None),
         };
+        sandbox.set_bool("cnv.worker.started", started);
         // Starting a worker is the sandbox's time, not the call's: a command line starts
         // one per run, a server one per kind of call (and beforehand).
         let start_up = if started {
@@ -330,7 +371,13 @@ impl Workers {
         let deadline = band
             .max_runtime()
             .map(|budget| confinement.arrival + budget + start_up);
+        let handler = sandbox.phase(Phase::Handler);
         let answered = worker.call(&request.encode(), deadline);
+        if answered.is_err() {
+            handler.failed("stopped");
+        } else {
+            drop(handler);
+        }
         if let Some(cancel) = cancel {
             // After this, the cancel's waker has run to its end or never will.
             cancel.clear();
@@ -487,13 +534,13 @@ fn stopped_outcome(
 
 /// The environment of a worker process for `spec`: for `Environment` (whose handlers read
 /// variables) and `Dangerous` (run only with a person's approval), this process's, less
-/// the operator's settings (`operator_vars`); for every other class nothing of this
+/// the operator's settings (`operator_vars`, and OpenTelemetry's `OTEL_*`); for every other class nothing of this
 /// process's, only [`program_env`]'s (`PATH`, `HOME` and `TMPDIR` the workspace,
 /// `LANG`).
 fn worker_env(spec: &WorkerSpec, operator_vars: &[String]) -> Vec<(String, String)> {
     match spec.class {
         CapabilityClass::Environment | CapabilityClass::Dangerous => std::env::vars()
-            .filter(|(name, _)| !operator_vars.contains(name))
+            .filter(|(name, _)| !hidden_from_handlers(operator_vars, name))
             .collect(),
         CapabilityClass::Pure
         | CapabilityClass::ReadOnlyFS
@@ -569,6 +616,7 @@ impl Workers {
         workspace: Option<Workspace>,
         confinement: &Confinement<'_>,
         cancel: Option<&CancelToken>,
+        sandbox: &PhaseSpan,
     ) -> Ran {
         let class = job.contract.class();
         let band = job.contract.band();
@@ -606,6 +654,7 @@ impl Workers {
             run: job.run,
             reply: ReplyTo(Some(reply)),
         };
+        let handler = sandbox.phase(Phase::Handler);
         let sent = worker.tasks.send(task);
         let deadline = band
             .max_runtime()
@@ -626,6 +675,7 @@ impl Workers {
         if let Some(cancel) = cancel {
             cancel.clear();
         }
+        drop(handler);
         match heard {
             Ok(Heard::Returned(result)) => {
                 let enforcement = worker.enforcement.clone();

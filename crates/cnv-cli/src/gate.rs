@@ -11,6 +11,12 @@
 //! | `InteractiveOnly` | refused | confirmed on a terminal only |
 //! | class `Dangerous` | refused, whatever the justification | `--justify` (the policy's length) and a `HumanApproval` typed at the terminal |
 //!
+//! A call on an agent's behalf is in agent mode, unless a person at the agent's client
+//! supervises it (a `Supervisor`, from an MCP server the operator runs supervised): it is
+//! then in human mode, and that person is asked instead of the terminal; their answer
+//! (an approval typed as the class's name) is recorded on the verification or
+//! escalation, or, refused, on the denial.
+//!
 //! The type-level lattice ([`TypedClass::visit`]) chooses the path a session can take to
 //! the class; the requirement says what that path demands. Every decision lands in the
 //! session's audit sink: the typed transitions record themselves, a refusal the gate
@@ -32,9 +38,9 @@ use cnv_grammar::GrammarVerb;
 use cnv_sandbox::Workspace;
 use cnv_typestate::{
     AdmittedElsewhere, AllowedIn, ApprovalError, Authorized, Autonomous, ClassVisitor,
-    EscalateFrom, EscalationError, EscalationPolicy, NoApprovalNeeded, Requirement, Rule, RunMode,
-    SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass, TypedSession,
-    Unverified,
+    EscalateFrom, EscalationError, EscalationPolicy, HumanApproval, NoApprovalNeeded, Requirement,
+    Rule, RunMode, SessionConfig, SessionId, SessionMode, SessionState, Supervised, TypedClass,
+    TypedSession, Unverified,
 };
 
 use crate::console::{Prompt, Vars};
@@ -259,17 +265,22 @@ where
 
     /// What the requirement asks before the session moves to `C`, other than an approval
     /// (which only [`ClassVisitor::approval_required`] can obtain): nothing, a
-    /// justification, a person's confirmation; or a refusal.
-    fn admit<S, M>(&mut self, session: &mut TypedSession<S, M>) -> Result<(), CallOutcome>
+    /// justification, a person's confirmation; or a refusal. A confirmation asked as an
+    /// approval (of the person at the caller's client) is returned, for the session's
+    /// verification to record.
+    fn admit<S, M>(
+        &mut self,
+        session: &mut TypedSession<S, M>,
+    ) -> Result<Option<HumanApproval>, CallOutcome>
     where
         S: SessionState,
         M: SessionMode,
     {
         match self.requirement::<M>() {
-            Requirement::Nothing => Ok(()),
-            Requirement::Justification { min_chars } => {
-                self.require_justification(session, min_chars)
-            }
+            Requirement::Nothing => Ok(None),
+            Requirement::Justification { min_chars } => self
+                .require_justification(session, min_chars)
+                .map(|()| None),
             Requirement::Confirmation { scripted } => self.confirm(session, scripted),
             Requirement::Never { rule } => Err(self.never(session, rule)),
             // The lattice sends a call that needs an approval to `approval_required`; no
@@ -320,6 +331,11 @@ where
         if let Err(err) = session.record_denial(C::CLASS, self.justification(), error) {
             return CallOutcome::Refused(audit_refusal(&err));
         }
+        self.refused::<M>(error)
+    }
+
+    /// The refusal by `error`, recorded, of a call in mode `M`.
+    fn refused<M: SessionMode>(&self, error: &EscalationError) -> CallOutcome {
         let mut refusal = self.refusal(error);
         // A person could have confirmed it at a terminal (exit 4); an agent never can.
         refusal.unconfirmed = match (M::MODE, error) {
@@ -329,27 +345,70 @@ where
         CallOutcome::Refused(refusal)
     }
 
-    /// A person's confirmation; `scripted` when `--yes` will do.
+    /// [`refuse`](Self::refuse), for a request a person was asked and did not approve
+    /// (`answer`): the denial's entry records their answer as its approval, when a person
+    /// gave one.
+    fn refuse_answered<S, M>(
+        &self,
+        session: &mut TypedSession<S, M>,
+        error: &EscalationError,
+        answer: &ApprovalError,
+    ) -> CallOutcome
+    where
+        S: SessionState,
+        M: SessionMode,
+    {
+        let Some(answer) = answer.answer(self.dispatch.prompt.channel(), C::CLASS) else {
+            return self.refuse(session, error);
+        };
+        if let Err(err) =
+            session.record_answered_denial(C::CLASS, self.justification(), error, answer)
+        {
+            return CallOutcome::Refused(audit_refusal(&err));
+        }
+        self.refused::<M>(error)
+    }
+
+    /// A person's confirmation; `scripted` when `--yes` will do. The person at the
+    /// caller's client confirms by approving, and their approval is returned.
     fn confirm<S, M>(
         &mut self,
         session: &mut TypedSession<S, M>,
         scripted: bool,
-    ) -> Result<(), CallOutcome>
+    ) -> Result<Option<HumanApproval>, CallOutcome>
     where
         S: SessionState,
         M: SessionMode,
     {
         if scripted && self.dispatch.yes {
-            return Ok(());
+            return Ok(None);
         }
-        let reason = if self.dispatch.prompt.is_interactive() {
+        let reason = if self.dispatch.prompt.confirms_by_approval() {
+            let justification = self.justification();
+            let mut request = session
+                .approval_request(C::CLASS, justification)
+                .with_action(self.dispatch.session_name);
+            if let Some(arguments) = self.dispatch.arguments() {
+                request = request.with_arguments(arguments);
+            }
+            match self.dispatch.prompt.approve(&request) {
+                Ok(approval) => return Ok(Some(approval)),
+                Err(err) => {
+                    let error = EscalationError::NotConfirmed {
+                        to: C::CLASS,
+                        reason: format!("no confirmation was given ({err})"),
+                    };
+                    return Err(self.refuse_answered(session, &error, &err));
+                }
+            }
+        } else if self.dispatch.prompt.is_interactive() {
             let question = confirmation_question(
                 self.dispatch.session_name,
                 C::CLASS,
                 self.dispatch.arguments(),
             );
             match self.dispatch.prompt.confirm(&question) {
-                Ok(true) => return Ok(()),
+                Ok(true) => return Ok(None),
                 Ok(false) => "it was declined at the prompt".to_owned(),
                 Err(err) => format!("the terminal could not be read ({err})"),
             }
@@ -433,7 +492,8 @@ where
         C: AgentSafeCapability + NoApprovalNeeded<M>,
     {
         let mut session = self.session::<M>()?;
-        self.admit(&mut session)?;
+        // Agent-safe: the requirement is nothing, and no person is asked.
+        let _none = self.admit(&mut session)?;
         let session = session.verify(self.contract);
         self.job(session)
     }
@@ -446,16 +506,26 @@ where
         match M::MODE {
             RunMode::Supervised => {
                 let mut session = session;
-                self.admit(&mut session)?;
-                let session = session.verify(self.contract);
-                self.job(session)
+                match self.admit(&mut session)? {
+                    None => {
+                        let session = session.verify(self.contract);
+                        self.job(session)
+                    }
+                    // Confirmed by the person at the client: recorded with the session's
+                    // verification.
+                    Some(approval) => match session.verify_approved(self.contract, approval) {
+                        Ok(session) => self.job(session),
+                        Err(denied) => Err(CallOutcome::Refused(self.refusal(denied.error()))),
+                    },
+                }
             }
             // Agent mode: start at `Pure`, escalate with the caller's justification, which
             // the policy checks again in the typed escalation.
             RunMode::Autonomous => {
                 let mut session = session.verify(CapabilityContract::pure());
                 recorded(&session)?;
-                self.admit(&mut session)?;
+                // Agent mode: nobody is asked, so no approval comes back.
+                let _none = self.admit(&mut session)?;
                 match session.escalate(self.contract, self.justification()) {
                     Ok(session) => self.job(session),
                     // The refusal is already in the audit trail.
@@ -507,7 +577,7 @@ where
                     to: C::CLASS,
                     reason: format!("no approval was given ({err})"),
                 };
-                Err(self.refuse(&mut session, &error))
+                Err(self.refuse_answered(&mut session, &error, &err))
             }
         }
     }

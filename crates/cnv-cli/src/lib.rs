@@ -38,8 +38,13 @@
 //!   one JSON object on standard output.
 //! * **Serving**: `--mcp-serve` and `--mcp-serve-http ADDR` serve every verb to agents,
 //!   each call through [`Cli::call`] (the same gate in agent mode, sandbox and audit
-//!   trail). The server is the command line's type parameter ([`Serve`]): the facade
+//!   trail; in human mode when the operator lets a person at the agent's client answer,
+//!   a [`Supervisor`]). The server is the command line's type parameter ([`Serve`]): the facade
 //!   `cnv` serves MCP with `cnv-mcp`; with `cnv-cli` alone the flags are refused.
+//! * **Traces and metrics** (feature `otel`): every call one OpenTelemetry trace — the
+//!   call, the gate's decision, the sandbox, the handler, the audit entries — continuing
+//!   its caller's trace, and counters of calls and refusals, exported over OTLP/HTTP when
+//!   the operator sets `OTEL_EXPORTER_OTLP_ENDPOINT` (see [`telemetry`]).
 //!
 //! # Who sets what
 //!
@@ -132,6 +137,7 @@ mod report;
 mod run;
 mod serve;
 mod settings;
+pub mod telemetry;
 mod typed;
 mod worker;
 
@@ -143,7 +149,10 @@ pub use cli::{Cli, NoServer};
 pub use cnv_audit::{CallOrigin, McpTransport};
 pub use cnv_sandbox::worker::Budgets;
 pub use cnv_sandbox::{ReadOnlyDir, Strictness};
-pub use console::{Console, switch_is_on};
+/// What a [`Supervisor`] is asked and answers: the approval request it shows, and why no
+/// approval came.
+pub use cnv_typestate::{ApprovalChannel, ApprovalError, ApprovalRequest, HumanApproval};
+pub use console::{Console, Supervisor, switch_is_on};
 pub use introspect::CapabilityRow;
 pub use invocation::Invocation;
 pub use outcome::{CallOutcome, CancelPoint, Refusal};
@@ -151,8 +160,9 @@ pub use output::{ArgError, Exit, HandlerError, Output};
 pub use serve::{Serve, ServeRequest};
 pub use settings::{
     AUDIT_KEY_ENV, AUDIT_LOG_ENV, AUDIT_WITNESS_ENV, AgentMode, BUDGET_ENV, DEFAULT_AGENT_ENV,
-    SANDBOX_ENV, WORKSPACE_ENV,
+    RECORD_ARGUMENTS_ENV, SANDBOX_ENV, WORKSPACE_ENV,
 };
+pub use telemetry::TraceContext;
 pub use typed::{
     ArgValue, ArgsOnly, BindStep, Bound, Buildable, CheckedAtBuild, Handler, NamedArgsHandler,
     NothingBound, OfClass, Returned, SameClass, Unbound, VerbArgs, WithCall,

@@ -2,20 +2,23 @@
 //! the command through the gate and the sandbox, print how it ended and record it.
 
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use cnv_audit::{CallOrigin, CallResult};
+use cnv_caps::text::escape_for_display;
 use serde_json::{Map, Value};
 
 use crate::call::clap_message;
 use crate::cli::Cli;
 use crate::console::Console;
 use crate::dispatch::Early;
+use crate::outcome::CallOutcome;
 use crate::output::Exit;
 use crate::report;
 use crate::serve::Serve;
+use crate::telemetry::{self, CallTrace, Phase, TraceContext};
 
 impl<S: Serve> Cli<S> {
     /// Runs the process's command line (`std::env::args_os`) with its standard streams
@@ -60,8 +63,16 @@ impl<S: Serve> Cli<S> {
         self.serve_as_worker_if_asked();
         let mut out = io::stdout();
         let mut err = io::stderr();
+        if let Err(problem) = telemetry::start_from_env(self.grammar.app_name()) {
+            // Calls go on without traces: exporting is the operator's to fix.
+            let _ = writeln!(err, "warning: {}", escape_for_display(&problem.to_string()));
+        }
         let mut console = Console::process(&mut out, &mut err);
-        self.run_in(args, &mut console).into()
+        let exit = self.run_in(args, &mut console);
+        // A one-shot command line: what it traced is sent before it exits, whatever the
+        // call's ending.
+        telemetry::flush();
+        exit.into()
     }
 
     /// Runs `args` (the program name first, as in `std::env::args_os`) against
@@ -75,10 +86,34 @@ impl<S: Serve> Cli<S> {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let arrival = Instant::now();
         let json = report::wants_json(&args);
-        match self.dispatch(&args, console, &CallOrigin::CommandLine, None, arrival) {
+        let mut trace = CallTrace::new(&CallOrigin::CommandLine, None, arrival);
+        if trace.is_on() {
+            // A launcher's trace, in the variables OpenTelemetry names for a process.
+            if let Some(traceparent) = console.var("TRACEPARENT") {
+                let mut context = TraceContext::new(traceparent);
+                if let Some(tracestate) = console.var("TRACESTATE") {
+                    context = context.with_tracestate(tracestate);
+                }
+                trace.continuing(context);
+            }
+        }
+        match self.dispatch(
+            &args,
+            console,
+            &CallOrigin::CommandLine,
+            None,
+            arrival,
+            &mut trace,
+        ) {
             Err(Early::Usage(err)) => {
-                if err.exit_code() != 0 && self.is_agent_run(&args, console) {
-                    self.record_usage_error(&args, &err, console);
+                if err.exit_code() != 0 {
+                    if self.is_agent_run(&args, console) {
+                        self.record_usage_error(&args, &err, console);
+                    }
+                    let invalid = CallOutcome::InvalidArguments {
+                        message: String::new(),
+                    };
+                    trace.end(&invalid, Exit::Usage, None);
                 }
                 report::clap_error(&err, json, console)
             }
@@ -87,11 +122,14 @@ impl<S: Serve> Cli<S> {
                 let exit = call
                     .report
                     .print(&call.outcome, call.enforcement.as_ref(), console);
-                if let Some(call_log) = call.call_log
-                    && let Err(err) = call_log.finish(&call.outcome, exit)
-                {
-                    call.report.unrecorded_end(&err, console);
+                if let Some(call_log) = call.call_log {
+                    let span = trace.phase(Phase::AuditFinish);
+                    if let Err(err) = call_log.finish(&call.outcome, exit) {
+                        span.failed("unrecorded");
+                        call.report.unrecorded_end(&err, console);
+                    }
                 }
+                trace.end(&call.outcome, exit, None);
                 exit
             }
         }

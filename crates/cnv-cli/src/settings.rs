@@ -57,6 +57,11 @@ pub const SANDBOX_ENV: &str = "CNV_SANDBOX";
 /// a message that names it.
 pub const BUDGET_ENV: &str = "CNV_BUDGET";
 
+/// The operator's variable that records argument values and justifications in traces
+/// (`CNV_OTEL_RECORD_ARGUMENTS=1`; see [`telemetry`](crate::telemetry)); without it they
+/// never are.
+pub const RECORD_ARGUMENTS_ENV: &str = "CNV_OTEL_RECORD_ARGUMENTS";
+
 /// When a command line runs in agent mode.
 ///
 /// The gate holds only as far as agent mode does: if whoever calls the program chooses
@@ -102,6 +107,7 @@ impl Settings {
             WORKSPACE_ENV,
             SANDBOX_ENV,
             BUDGET_ENV,
+            RECORD_ARGUMENTS_ENV,
             self.agent_env.as_str(),
         ]
         .map(str::to_owned)
@@ -172,6 +178,16 @@ fn quantity(text: &str) -> Option<u64> {
         _ => return None,
     };
     digits.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+/// The prefix of OpenTelemetry's variables: the operator's exporting settings (its
+/// collector's address, and headers that may hold the collector's credentials).
+pub(crate) const OTEL_ENV_PREFIX: &str = "OTEL_";
+
+/// Whether no handler may read the variable `name`: one of the operator's settings
+/// (`operator_vars`), or OpenTelemetry's.
+pub(crate) fn hidden_from_handlers(operator_vars: &[String], name: &str) -> bool {
+    name.starts_with(OTEL_ENV_PREFIX) || operator_vars.iter().any(|hidden| hidden == name)
 }
 
 #[cfg(test)]

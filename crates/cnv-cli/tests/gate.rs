@@ -993,7 +993,12 @@ fn calls_on_an_agent_s_behalf_go_through_the_same_gate() {
             // Worded for a tool call: no command-line flag to try.
             assert!(!refusal.hint.contains("--"), "{}", refusal.hint);
             assert!(
-                refusal.hint.contains("only a person can"),
+                refusal
+                    .hint
+                    .contains("no tool call of an agent alone can run it")
+                    && refusal
+                        .hint
+                        .contains("a person can approve it from an MCP client"),
                 "{}",
                 refusal.hint
             );
@@ -1067,6 +1072,7 @@ fn a_call_on_an_agent_s_behalf_is_recorded_with_its_origin_and_its_end() {
         session_id: None,
         client_name: Some("inspector".to_owned()),
         client_version: Some("0.9".to_owned()),
+        principal: None,
     };
     let outcome =
         cli.call(&cnv_cli::AgentCall::new("do write", &arguments).with_origin(origin.clone()));
@@ -1219,4 +1225,223 @@ fn a_verb_without_a_handler_fails_when_called_and_help_still_works() {
     );
     let out = run(&cli, &["do", "calc", "1"]);
     assert_eq!(out.exit, Exit::Success, "{}", out.stderr);
+}
+
+/// The person at an agent's client, as a front end reaches them (an MCP client's
+/// elicitation): answers each request with the next planned answer, after `delay`, and
+/// keeps what each request showed.
+#[derive(Debug)]
+struct Person {
+    answers: std::sync::Mutex<Vec<Result<String, cnv_cli::ApprovalError>>>,
+    shown: std::sync::Mutex<Vec<String>>,
+    delay: std::time::Duration,
+}
+
+impl Person {
+    fn answering(answers: Vec<Result<&str, cnv_cli::ApprovalError>>) -> Self {
+        Self {
+            answers: std::sync::Mutex::new(
+                answers
+                    .into_iter()
+                    .rev()
+                    .map(|answer| answer.map(str::to_owned))
+                    .collect(),
+            ),
+            shown: std::sync::Mutex::new(Vec::new()),
+            delay: std::time::Duration::ZERO,
+        }
+    }
+
+    fn asked(&self) -> usize {
+        self.shown.lock().expect("shown").len()
+    }
+}
+
+impl cnv_cli::Supervisor for Person {
+    fn ask(
+        &self,
+        request: &cnv_cli::ApprovalRequest<'_>,
+    ) -> Result<String, cnv_cli::ApprovalError> {
+        self.shown.lock().expect("shown").push(request.to_string());
+        std::thread::sleep(self.delay);
+        self.answers
+            .lock()
+            .expect("answers")
+            .pop()
+            .expect("a question the test planned")
+    }
+}
+
+fn supervised_call(
+    cli: &Cli,
+    person: &Person,
+    command: &str,
+    arguments: Value,
+) -> cnv_cli::CallOutcome {
+    let arguments = arguments.as_object().cloned().unwrap_or_default();
+    cli.call(&cnv_cli::AgentCall::new(command, &arguments).with_supervisor(person))
+}
+
+#[test]
+fn a_supervised_call_asks_the_person_what_human_mode_needs_and_records_the_answer() {
+    let sink = Arc::new(cnv_audit::MemorySink::new());
+    let (cli, ran) = cli_and(|b| b.audit_sink(sink.clone()));
+    let why = "the user asked to start over from an empty workspace, twice";
+    let person = Person::answering(vec![
+        Ok("ReadWriteFS"),
+        Err(cnv_cli::ApprovalError::Declined),
+        Ok("yes"),
+        Ok("Dangerous"),
+        Ok("Subprocess"),
+    ]);
+
+    let outcome = supervised_call(&cli, &person, "do calc", serde_json::json!({ "n": 2 }));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(person.asked(), 0, "an agent-safe call asks nobody");
+
+    // Confirmed: no justification needed in human mode; the person's answer is recorded
+    // with the verification.
+    let outcome = supervised_call(&cli, &person, "do write", serde_json::json!({}));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    let shown = person.shown.lock().expect("shown")[0].clone();
+    assert!(
+        shown.contains("tool do write") && shown.contains("`ReadWriteFS`"),
+        "{shown}"
+    );
+    let verified = sink
+        .entries()
+        .into_iter()
+        .find(|entry| entry.event == cnv_audit::AuditEvent::Verify && entry.approval.is_some())
+        .expect("the confirmed verification");
+    assert_eq!(verified.mode, cnv_typestate::RunMode::Supervised);
+    assert_eq!(verified.rule, Some(cnv_typestate::Rule::HumanConfirmation));
+    assert!(
+        verified.approval.as_deref().is_some_and(|approval| approval
+            .starts_with("approved by the person at the client, through elicitation")),
+        "{verified:?}"
+    );
+
+    for answered in ["declined", "not approved (the answer was \"yes\""] {
+        let before = ran.load(Ordering::SeqCst);
+        match supervised_call(&cli, &person, "do write", serde_json::json!({})) {
+            cnv_cli::CallOutcome::Refused(refusal) => {
+                assert_eq!(refusal.rule, cnv_typestate::Rule::HumanConfirmation);
+                assert!(refusal.hint.contains("did not approve"), "{}", refusal.hint);
+            }
+            other => panic!("refused when the person answered {answered}: {other:?}"),
+        }
+        assert_eq!(ran.load(Ordering::SeqCst), before, "nothing ran");
+        let denial = sink
+            .entries()
+            .into_iter()
+            .rev()
+            .find(|entry| entry.outcome == cnv_audit::Verdict::Denied && entry.approval.is_some())
+            .expect("the denial, with the person's answer");
+        assert!(
+            denial
+                .approval
+                .as_deref()
+                .is_some_and(|a| a.starts_with(answered)),
+            "{denial:?}"
+        );
+    }
+
+    // `Dangerous`: the justification first (nobody is asked about a short one), then the
+    // person's approval, recorded on the escalation.
+    let asked = person.asked();
+    let outcome = supervised_call(
+        &cli,
+        &person,
+        "do wipe",
+        serde_json::json!({ "justification": "tidy" }),
+    );
+    assert!(
+        matches!(&outcome, cnv_cli::CallOutcome::Refused(refusal) if refusal.rule == cnv_typestate::Rule::MinJustification),
+        "{outcome:?}"
+    );
+    assert_eq!(person.asked(), asked);
+    let outcome = supervised_call(
+        &cli,
+        &person,
+        "do wipe",
+        serde_json::json!({ "justification": why }),
+    );
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    let escalated = sink
+        .entries()
+        .into_iter()
+        .find(|entry| {
+            entry.to == Some(CapabilityClass::Dangerous)
+                && entry.outcome == cnv_audit::Verdict::Allowed
+                && entry.event == cnv_audit::AuditEvent::Escalate
+        })
+        .expect("the approved escalation");
+    assert_eq!(escalated.rule, Some(cnv_typestate::Rule::HumanApproval));
+    assert!(
+        escalated
+            .approval
+            .as_deref()
+            .is_some_and(|a| a.contains("through elicitation"))
+    );
+
+    // Interactive only: a person at the client confirms it as at a terminal.
+    let outcome = supervised_call(&cli, &person, "do spawn", serde_json::json!({}));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    assert!(
+        person.answers.lock().expect("answers").is_empty(),
+        "every answer was asked for"
+    );
+}
+
+#[test]
+fn agent_mode_set_by_the_operator_wins_over_a_person_at_the_client() {
+    let (cli, ran) = cli_and(|b| b.agent_mode(cnv_cli::AgentMode::Always));
+    let person = Person::answering(vec![]);
+    match supervised_call(
+        &cli,
+        &person,
+        "do wipe",
+        serde_json::json!({ "justification": "the user asked to start over from an empty workspace, twice" }),
+    ) {
+        cnv_cli::CallOutcome::Refused(refusal) => {
+            assert_eq!(refusal.rule, cnv_typestate::Rule::DangerousNeverAutonomous);
+        }
+        other => panic!("refused in agent mode: {other:?}"),
+    }
+    assert_eq!(person.asked(), 0, "nobody is asked in agent mode");
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn the_time_a_person_takes_to_answer_is_not_counted_in_the_verb_s_band() {
+    let (cli, ran) = cli();
+    let band = grammar()
+        .find(&["do", "write"])
+        .expect("the verb")
+        .contract()
+        .band()
+        .max_runtime()
+        .expect("a bounded band");
+    let person = Person {
+        delay: band + std::time::Duration::from_millis(300),
+        ..Person::answering(vec![Ok("ReadWriteFS")])
+    };
+    let outcome = supervised_call(&cli, &person, "do write", serde_json::json!({}));
+    assert!(
+        matches!(outcome, cnv_cli::CallOutcome::Ran(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
 }

@@ -159,6 +159,25 @@ pub(crate) fn is_switch_type(value_type: &str) -> bool {
     Scalar::of(value_type) == Scalar::Bool
 }
 
+/// The value name a named or positional argument shows in `--help` when none is
+/// declared: its name in capitals, with `-` written `_` (`timeout-ms` is `TIMEOUT_MS`).
+///
+/// ```
+/// assert_eq!(cnv_grammar::rules::default_value_name("timeout-ms"), "TIMEOUT_MS");
+/// ```
+#[must_use]
+pub fn default_value_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,23 +212,4 @@ mod tests {
         assert!(!Scalar::Char.accepts("ab"));
         assert!(Scalar::Text.accepts(""));
     }
-}
-
-/// The value name a named or positional argument shows in `--help` when none is
-/// declared: its name in capitals, with `-` written `_` (`timeout-ms` is `TIMEOUT_MS`).
-///
-/// ```
-/// assert_eq!(cnv_grammar::rules::default_value_name("timeout-ms"), "TIMEOUT_MS");
-/// ```
-#[must_use]
-pub fn default_value_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c == '-' {
-                '_'
-            } else {
-                c.to_ascii_uppercase()
-            }
-        })
-        .collect()
 }

@@ -21,12 +21,13 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use cnv_audit::CallOrigin;
-use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli, HandlerError};
+use cnv_cli::{AgentCall, CallOutcome, CancelToken, Cli, HandlerError, TraceContext};
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::Mcp;
+use crate::elicit::Elicitor;
 
 /// When a request was read: a call's band runs from here ([`AgentCall::with_arrival`]).
 #[derive(Clone, Copy, Debug)]
@@ -162,11 +163,15 @@ pub(crate) struct Job {
     origin: CallOrigin,
     cancel: CancelToken,
     arrival: Instant,
+    /// The caller's trace, which the call's spans continue.
+    trace: Option<TraceContext>,
     calls: Arc<Calls>,
     /// Whether it was handed to `Cli::call` (then `Drop` does nothing more).
     handed: bool,
     /// Its places, and its session's ticket: released when it ends.
     places: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
+    /// The person at the client who answers what needs a person, if the call has one.
+    supervisor: Option<Arc<Elicitor>>,
     _ticket: Ticket,
 }
 
@@ -195,11 +200,25 @@ impl Job {
             origin,
             cancel,
             arrival,
+            trace: None,
             calls: Arc::clone(calls),
             handed: false,
             places: None,
+            supervisor: None,
             _ticket: ticket,
         }
+    }
+
+    /// The same call, continuing the caller's trace `trace`.
+    pub(crate) fn with_trace(mut self, trace: Option<TraceContext>) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    /// The same call, supervised by the person `supervisor` asks (if any).
+    pub(crate) fn with_supervisor(mut self, supervisor: Option<Arc<Elicitor>>) -> Self {
+        self.supervisor = supervisor;
+        self
     }
 
     /// Waits for a place among its session's calls (`session`) and then among the
@@ -237,16 +256,22 @@ impl Job {
     fn call(mut self) -> CallOutcome {
         self.handed = true;
         let origin = std::mem::replace(&mut self.origin, CallOrigin::Program);
-        self.hand_over(origin)
+        let supervisor = self.supervisor.take();
+        self.hand_over(origin, supervisor.as_deref())
     }
 
-    fn hand_over(&self, origin: CallOrigin) -> CallOutcome {
+    /// Hands the call to the command line, supervised by `supervisor` if given.
+    fn hand_over(&self, origin: CallOrigin, supervisor: Option<&Elicitor>) -> CallOutcome {
         let (Called::Command(name) | Called::Unknown(name) | Called::Refused { command: name, .. }) =
             &self.tool;
-        let call = AgentCall::new(name, &self.arguments)
+        let mut call = AgentCall::new(name, &self.arguments)
             .with_origin(origin)
             .with_cancel(self.cancel.clone())
-            .with_arrival(self.arrival);
+            .with_arrival(self.arrival)
+            .with_trace_context(self.trace.clone());
+        if let Some(supervisor) = supervisor {
+            call = call.with_supervisor(supervisor);
+        }
         // Nothing a client sends may take the server down: a panic in cnv's own code is
         // this call's failure, and the server goes on.
         catch_unwind(AssertUnwindSafe(|| match &self.tool {
@@ -265,7 +290,8 @@ impl Drop for Job {
             // recorded as such.
             self.cancel.cancel();
             let origin = std::mem::replace(&mut self.origin, CallOrigin::Program);
-            let _recorded = self.hand_over(origin);
+            // Cancelled, it ends before the gate: nobody is asked anything.
+            let _recorded = self.hand_over(origin, None);
         }
         self.places = None;
         self.calls.leave();

@@ -9,27 +9,29 @@ use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
 use cnv_audit::{CallOrigin, McpTransport};
-use cnv_caps::{CapabilityClass, SessionId};
+use cnv_caps::{CapabilityClass, ResourceBand, Rule, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
     CustomResult, ErrorCode, Implementation, InitializeRequestParams, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
-    Tool,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::transport::streamable_http_server::SessionRestoreMarker;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use cnv_cli::{CallOutcome, CancelToken, Cli};
+use cnv_cli::{CallOutcome, CancelToken, Cli, TraceContext};
 
+use crate::auth;
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
+use crate::elicit::Elicitor;
 use crate::quota::Quotas;
 use crate::sessions::{Session, SessionPlace, Sessions, stateless_origin};
 use crate::state::Principal;
-use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer};
+use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer, McpSupervision};
 
 /// The newest protocol revision with an `initialize` handshake and sessions: what an
 /// `initialize` is answered with at most, and a session is what the registry holds.
@@ -44,17 +46,21 @@ const NEWEST: ProtocolVersion = ProtocolVersion::V_2026_07_28;
 pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
-    /// Each tool's command and class (`"file_write"` → `"file write"`, `ReadWriteFS`).
-    commands: HashMap<String, (String, CapabilityClass)>,
+    /// Each tool's command (`"file_write"` → `"file write"`) and its verb's band.
+    commands: HashMap<String, (String, ResourceBand)>,
+    /// Each tool's class, which a caller's token must reach.
+    classes: HashMap<String, CapabilityClass>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
     /// The command line the calls go to (a clone: its parts are shared).
-    cli: Cli<Mcp>,
+    pub(crate) cli: Cli<Mcp>,
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
     /// Quotas per principal, and the state replicas share.
     pub(crate) quotas: Quotas,
+    /// Whether a person at an elicitation-capable client answers what needs a person.
+    supervision: McpSupervision,
 }
 
 impl Shared {
@@ -68,6 +74,7 @@ impl Shared {
         sessions: Arc<Sessions>,
         limits: McpLimits,
         quotas: Quotas,
+        supervision: McpSupervision,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
@@ -79,12 +86,26 @@ impl Shared {
             .map(|(path, verb)| {
                 (
                     path.tool_name(verb),
-                    (path.command(verb), verb.contract().class()),
+                    (path.command(verb), verb.contract().band()),
                 )
             })
             .collect();
+        let classes = cli
+            .model()
+            .verbs()
+            .map(|(path, verb)| (path.tool_name(verb), verb.contract().class()))
+            .collect();
         let model = cli.model();
         let app = model.app_name();
+        let supervised = match supervision {
+            McpSupervision::Autonomous => "",
+            McpSupervision::Elicit => {
+                " This server is supervised: when your client supports elicitation, a call that \
+                 needs a person (a tool that is not agent-safe, or `Dangerous` with its \
+                 justification) is shown to the person at your client, who approves or declines \
+                 it; without elicitation, such calls are the agent's alone, as described above."
+            }
+        };
         let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new(
                 app.to_owned(),
@@ -99,18 +120,39 @@ impl Shared {
                  `Dangerous` or interactive-only ones never run for an agent (they are listed \
                  so that you know they exist). A refused call is a result with isError that \
                  names the rule and what to do. Every call is recorded in the operator's audit \
-                 log."
+                 log.{supervised}"
             ));
         Ok(Arc::new(Self {
             tools: list.tools.into(),
             commands,
+            classes,
             info,
             sessions,
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
             quotas,
+            supervision,
         }))
+    }
+}
+
+impl Shared {
+    /// The command and class of the tool `name`, if it is one.
+    pub(crate) fn verb(&self, name: &str) -> Option<(&str, CapabilityClass)> {
+        Some((
+            self.commands.get(name)?.0.as_str(),
+            *self.classes.get(name)?,
+        ))
+    }
+
+    /// The scopes the server's metadata lists: each class's, each verb's.
+    pub(crate) fn scopes_supported(&self) -> Vec<String> {
+        auth::scopes_supported(
+            self.classes
+                .iter()
+                .filter_map(|(tool, class)| Some((*class, self.commands.get(tool)?.0.as_str()))),
+        )
     }
 }
 
@@ -174,14 +216,15 @@ impl CnvServer {
     /// handler's session, or, for a request of 2026-07-28 (no session), through no session,
     /// with the client `_meta` names.
     fn caller(&self, context: &RequestContext<RoleServer>) -> Result<CallOrigin, ErrorData> {
+        let caller = auth::caller(&context.extensions);
         if self.session.get().is_none()
             && let Some(version) = context.meta.protocol_version()
             && !version.has_initialize()
         {
             let client = context.meta.client_info();
-            return Ok(stateless_origin(self.transport, client.as_ref()));
+            return Ok(stateless_origin(self.transport, client.as_ref(), &caller));
         }
-        self.session().map(Session::origin)
+        self.session().map(|session| session.origin(&caller))
     }
 
     /// This handler's session, if `initialize` made one and the registry still holds it.
@@ -247,6 +290,7 @@ impl ServerHandler for CnvServer {
             self.transport,
             &request.client_info.name,
             &request.client_info.version,
+            &auth::caller(&context.extensions),
         );
         self.shared.sessions.open(&session).map_err(|err| {
             ErrorData::invalid_request(format!("the session cannot be registered: {err}"), None)
@@ -276,7 +320,20 @@ impl ServerHandler for CnvServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         self.caller(&context)?;
-        Ok(ListToolsResult::with_all_items(self.shared.tools.to_vec()))
+        // Only the tools the caller's token grants (all of them without one).
+        let caller = auth::caller(&context.extensions);
+        let tools = self
+            .shared
+            .tools
+            .iter()
+            .filter(|tool| {
+                self.shared
+                    .verb(&tool.name)
+                    .is_some_and(|(command, class)| caller.lists(class, command))
+            })
+            .cloned()
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -298,11 +355,17 @@ impl ServerHandler for CnvServer {
         // An unknown tool is handed to the command line too, which records the refusal
         // in the operator's trail; its answer is a protocol error (`tool_result`).
         let mut retry_after = None;
-        let tool = match self.shared.commands.get(request.name.as_ref()) {
-            Some((command, class)) => {
+        let name = request.name.as_ref();
+        let verb = self
+            .shared
+            .commands
+            .get(name)
+            .zip(self.shared.classes.get(name));
+        let (tool, band) = match verb {
+            Some(((command, band), class)) => {
                 // Counted, or refused, before the gate: a small step of its own.
                 let principal = principal(&context);
-                match self.shared.quotas.admit(&principal, command, *class).await {
+                let called = match self.shared.quotas.admit(&principal, command, *class).await {
                     Ok(()) => Called::Command(command.clone()),
                     Err(over) => {
                         retry_after = over.retry_after;
@@ -311,13 +374,35 @@ impl ServerHandler for CnvServer {
                             refusal: over.refusal,
                         }
                     }
-                }
+                };
+                (called, Some(*band))
             }
-            None => Called::Unknown(request.name.to_string()),
+            None => (Called::Unknown(request.name.to_string()), None),
         };
+        // Progress for a slow verb, when the client asked for it with a token.
+        let progress = context
+            .meta
+            .get_progress_token()
+            .filter(|_| band.is_some_and(reports_progress))
+            .map(|token| Progress {
+                peer: context.peer.clone(),
+                token,
+                tool: escape(&request.name),
+            });
         let cancel = CancelToken::new();
         // Dropped before the answer (the server is stopping): the call is cancelled.
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
+        let trace = trace_context(&request, &context);
+        // The person at the client, when the operator runs the server supervised and the
+        // client said it can ask its user.
+        let supervised = match self.shared.supervision {
+            McpSupervision::Elicit => Supervised::Asked(Elicitor::of(&context)),
+            McpSupervision::Autonomous => Supervised::No,
+        };
+        let supervisor = match &supervised {
+            Supervised::Asked(elicitor) => elicitor.clone(),
+            Supervised::No => None,
+        };
         let job = Job::new(
             self.shared.cli.clone(),
             &self.shared.calls,
@@ -327,9 +412,16 @@ impl ServerHandler for CnvServer {
             cancel,
             arrival,
             ticket,
-        );
-        match job.run(&self.running, &context.ct).await {
-            Some(outcome) => tool_result(outcome)
+        )
+        .with_trace(trace)
+        .with_supervisor(supervisor);
+        let run = job.run(&self.running, &context.ct);
+        let outcome = match progress {
+            Some(progress) => progress.while_running(run).await,
+            None => run.await,
+        };
+        match outcome {
+            Some(outcome) => tool_result(outcome, &supervised)
                 .map(|result| with_retry_after(result, retry_after))
                 .map(Into::into),
             // No answer is sent for a cancelled request.
@@ -363,8 +455,12 @@ impl ServerHandler for CnvServer {
 
 /// Who makes the request: the authenticated caller where the server checks callers,
 /// else the server's one `anonymous` principal.
-fn principal(_context: &RequestContext<RoleServer>) -> Principal {
-    Principal::anonymous()
+fn principal(context: &RequestContext<RoleServer>) -> Principal {
+    let caller = auth::caller(&context.extensions);
+    match caller.principal() {
+        Some(_) => Principal::new(&caller.key()),
+        None => Principal::anonymous(),
+    }
 }
 
 impl CnvServer {
@@ -420,6 +516,60 @@ fn with_retry_after(mut result: CallToolResult, retry_after: Option<Duration>) -
     result
 }
 
+/// Whether a call of a verb of `band` reports its progress to a client that asks
+/// (`_meta.progressToken`): the slow bands, whose calls may run for a minute or more.
+const fn reports_progress(band: ResourceBand) -> bool {
+    match band {
+        ResourceBand::Slow | ResourceBand::Cold => true,
+        ResourceBand::Instant | ResourceBand::Fast | ResourceBand::Medium => false,
+    }
+}
+
+/// How often a call under way tells its client it still runs.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// The progress notifications of one call: to the client that sent the request, for
+/// its token.
+struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+    /// The tool's name, escaped.
+    tool: String,
+}
+
+impl Progress {
+    /// Runs `call`, telling the client it runs: once at once, then every
+    /// [`PROGRESS_EVERY`] until the call ends, each notification with a higher
+    /// `progress` (the count of notifications so far), no `total` (a call's length is not
+    /// known) and the seconds it has run in its message. Each is sent before the call is
+    /// polled again, so none can follow the response, which is sent only once this
+    /// returns.
+    async fn while_running<F: Future>(self, call: F) -> F::Output {
+        tokio::pin!(call);
+        let started = Instant::now();
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut step: u32 = 0;
+        loop {
+            tokio::select! {
+                biased;
+                output = &mut call => return output,
+                _ = ticks.tick() => {
+                    step = step.saturating_add(1);
+                    let note = ProgressNotificationParam::new(self.token.clone(), f64::from(step))
+                        .with_message(format!(
+                            "running `{}` ({} s)",
+                            self.tool,
+                            started.elapsed().as_secs()
+                        ));
+                    // A client that cannot take it (gone, say) does not stop the call.
+                    let _unsent = self.peer.notify_progress(note).await;
+                }
+            }
+        }
+    }
+}
+
 /// The error of a cancelled request (never sent: the client cancelled it).
 fn cancelled() -> ErrorData {
     ErrorData::new(ErrorCode(-32800), "the request was cancelled", None)
@@ -455,6 +605,43 @@ fn http_parts(extensions: &Extensions) -> Option<&Parts> {
     extensions.get::<Parts>()
 }
 
+/// The caller's W3C trace context: the request's `_meta.traceparent` (with its
+/// `tracestate`), else the `traceparent` header (and `tracestate`) of the HTTP request
+/// that carried it.
+fn trace_context(
+    request: &CallToolRequestParams,
+    context: &RequestContext<RoleServer>,
+) -> Option<TraceContext> {
+    // rmcp moves a request's `_meta` to its context.
+    let meta = [
+        request.meta.as_ref().map(|meta| &meta.0),
+        Some(&context.meta.0),
+    ];
+    if let Some(meta) = meta
+        .into_iter()
+        .flatten()
+        .find(|meta| meta.get_traceparent().is_some())
+    {
+        let traceparent = TraceContext::new(meta.get_traceparent().unwrap_or_default());
+        return Some(match meta.get_tracestate() {
+            Some(tracestate) => traceparent.with_tracestate(tracestate),
+            None => traceparent,
+        });
+    }
+    let headers = &http_parts(&context.extensions)?.headers;
+    let traceparent = headers.get("traceparent")?.to_str().ok()?;
+    let context = TraceContext::new(traceparent);
+    Some(
+        match headers
+            .get("tracestate")
+            .and_then(|value| value.to_str().ok())
+        {
+            Some(tracestate) => context.with_tracestate(tracestate),
+            None => context,
+        },
+    )
+}
+
 /// When the request was read, as its transport noted it.
 fn arrival(extensions: &Extensions) -> Option<Instant> {
     extensions
@@ -463,10 +650,25 @@ fn arrival(extensions: &Extensions) -> Option<Instant> {
         .map(|arrival| arrival.0)
 }
 
+/// Whether a call was supervised by the person at its client.
+enum Supervised {
+    /// The server is autonomous.
+    No,
+    /// The server is supervised; the person is asked through the client, if it declared
+    /// elicitation (`None`: it did not).
+    Asked(Option<Arc<Elicitor>>),
+}
+
+/// What a refusal that needed a person adds for a supervised server's client that cannot
+/// ask its user.
+const NO_ELICITATION: &str = "this server is supervised, but this client did not declare the \
+     `elicitation` capability, so no person could be asked: approval needs an MCP client that \
+     supports elicitation, on a supervised server";
+
 /// A call's outcome as a tool result: what ran is its text and its data as
 /// `structuredContent`; what was refused, failed or overran is `isError: true` with what
 /// happened and what to do, in words and in `structuredContent.error`.
-fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
+fn tool_result(outcome: CallOutcome, supervised: &Supervised) -> Result<CallToolResult, ErrorData> {
     match outcome {
         CallOutcome::Ran(output) => {
             let structured = output.data().map(|data| match data {
@@ -490,12 +692,23 @@ fn tool_result(outcome: CallOutcome) -> Result<CallToolResult, ErrorData> {
         CallOutcome::InvalidArguments { message } => Ok(invalid_arguments(&message)),
         // A value the handler's type refuses is the caller's to fix, as clap's are.
         CallOutcome::Failed(err) if err.is_usage() => Ok(invalid_arguments(&err.to_string())),
-        CallOutcome::Refused(refusal) => Ok(error_result(
-            "refused",
-            &refusal.message,
-            Some(&refusal.rule.to_string()),
-            Some(&refusal.hint),
-        )),
+        CallOutcome::Refused(refusal) => {
+            // A refusal that needed a person, from a supervised server to a client that
+            // cannot ask its user, says what approval needs.
+            let message = match (supervised, refusal.rule) {
+                (
+                    Supervised::Asked(None),
+                    Rule::DangerousNeverAutonomous | Rule::HumanApproval | Rule::HumanConfirmation,
+                ) => format!("{}; {NO_ELICITATION}", refusal.message),
+                _ => refusal.message.clone(),
+            };
+            Ok(error_result(
+                "refused",
+                &message,
+                Some(&refusal.rule.to_string()),
+                Some(&refusal.hint),
+            ))
+        }
         CallOutcome::Failed(err) => Ok(with_console(
             error_result("failed", &err.to_string(), None, None),
             err.console(),

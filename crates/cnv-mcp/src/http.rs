@@ -15,7 +15,12 @@
 //! requests held their connections for as long as their clients liked). The edge
 //! ([`edge`]) bounds the rest before rmcp sees a request: the sessions cap, the body's
 //! time and size (its length refused before it is read, a body without one stopped at the
-//! cap), and the JSON values of the message.
+//! cap), and the JSON values of the message. With the operator's identity settings it
+//! also decides who is calling ([`crate::auth`]): a request without a bearer token the
+//! server accepts is answered `401` (a token in the query string `400`), one naming a
+//! session another principal opened `404`, a `tools/call` beyond its token `403`, each
+//! refusal recorded in the audit trail; the protected resource metadata (RFC 9728) is
+//! served at `/.well-known/oauth-protected-resource` and `…/mcp`.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -24,11 +29,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use cnv_audit::McpTransport;
-use cnv_caps::SessionId;
+use cnv_audit::{CallOrigin, CallPrincipal, McpTransport};
+use cnv_caps::{Rule, SessionId};
+use cnv_cli::{AgentCall, Refusal};
 use futures::Stream;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -42,11 +48,12 @@ use rmcp::transport::streamable_http_server::session::store::EventStore;
 use rmcp::transport::streamable_http_server::{
     SessionId as HttpSessionId, SessionManager, StreamableHttpServerConfig, StreamableHttpService,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::{Auth, Caller, Unauthenticated, WELL_KNOWN};
 use crate::calls::Arrival;
 use crate::handler::{CnvServer, HttpSession, Shared};
 use crate::message::{self, Refused, ValueCount};
@@ -77,6 +84,7 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     listener: TcpListener,
     options: Options,
+    auth: Option<Arc<Auth>>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), McpError> {
     let ct = CancellationToken::new();
@@ -112,10 +120,22 @@ pub(crate) async fn serve(
     let edge = Edge {
         limits,
         cap: SessionCap::new(limits.max_sessions),
+        auth: auth.clone(),
+        shared: Arc::clone(&shared),
     };
-    let router = axum::Router::new()
+    let mut router = axum::Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(Arc::new(edge), self::edge));
+    if let Some(auth) = auth {
+        // Added after the edge's layer: the metadata is served to anyone, without a token.
+        let metadata = move || {
+            let body = auth.metadata().to_owned();
+            async move { ([(CONTENT_TYPE, "application/json")], body) }
+        };
+        router = router
+            .route(WELL_KNOWN, axum::routing::get(metadata.clone()))
+            .route(&format!("{WELL_KNOWN}/mcp"), axum::routing::get(metadata));
+    }
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
@@ -271,10 +291,129 @@ impl SessionManager for RegistrySessionManager {
     }
 }
 
-/// What the edge holds: the operator's limits and the sessions cap's places.
+/// What the edge holds: the operator's limits, the sessions cap's places, and the
+/// identity check.
 struct Edge {
     limits: McpLimits,
     cap: Arc<SessionCap>,
+    /// `None`: no token is asked for, every caller is anonymous.
+    auth: Option<Arc<Auth>>,
+    shared: Arc<Shared>,
+}
+
+/// The longest session id an audit entry of a refused request records, in characters
+/// (the client chose it).
+const MAX_RECORDED_SESSION_ID: usize = 64;
+
+impl Edge {
+    /// Records a request the edge refused by `rule` as a denied call (an `MCP <method>`
+    /// or the tool's command, with its arguments), for the operator's trail.
+    async fn record(
+        &self,
+        asked: Asked,
+        headers: &HeaderMap,
+        principal: Option<CallPrincipal>,
+        rule: Rule,
+        message: String,
+        hint: &'static str,
+    ) {
+        let session_id = headers.get("mcp-session-id").map(|id| {
+            String::from_utf8_lossy(id.as_bytes())
+                .chars()
+                .take(MAX_RECORDED_SESSION_ID)
+                .collect()
+        });
+        let cli = self.shared.cli.clone();
+        let recorded = tokio::task::spawn_blocking(move || {
+            let origin = CallOrigin::Mcp {
+                transport: McpTransport::StreamableHttp,
+                session_id,
+                client_name: None,
+                client_version: None,
+                principal,
+            };
+            let call = AgentCall::new(&asked.command, &asked.arguments).with_origin(origin);
+            let _refused = cli.refuse(&call, Refusal::new(rule, message, hint));
+        });
+        // A refusal the trail could not record is the operator's to see (its head stops
+        // short); the request is refused either way.
+        let _ = recorded.await;
+    }
+}
+
+/// What a refused request asked for, as its audit entry names it.
+struct Asked {
+    command: String,
+    arguments: Map<String, Value>,
+}
+
+impl Asked {
+    /// A request with no message to name it (`GET`, `DELETE`).
+    fn http(method: &Method) -> Self {
+        Self {
+            command: format!("HTTP {method} /mcp"),
+            arguments: Map::new(),
+        }
+    }
+}
+
+/// What a message asks for, when the server checks callers: what it asks first (for a
+/// refusal's entry), and the `tools/call` requests of the message (or of a batch), each
+/// with its tool's name and arguments.
+struct Peeked {
+    first: Asked,
+    calls: Vec<(String, Map<String, Value>)>,
+}
+
+fn peek(bytes: &[u8], shared: &Shared) -> Peeked {
+    let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+    let messages = match value {
+        Value::Array(messages) => messages,
+        other => vec![other],
+    };
+    let mut first = None;
+    let mut calls = Vec::new();
+    for message in &messages {
+        let method = message.get("method").and_then(Value::as_str);
+        let params = message.get("params");
+        let name = params
+            .and_then(|params| params.get("name"))
+            .and_then(Value::as_str);
+        let arguments = params
+            .and_then(|params| params.get("arguments"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let (Some("tools/call"), Some(name)) = (method, name) {
+            calls.push((name.to_owned(), arguments.clone()));
+        }
+        if first.is_none() {
+            let command = match (method, name) {
+                (Some("tools/call"), Some(name)) => shared
+                    .verb(name)
+                    .map_or_else(|| name.to_owned(), |(command, _)| command.to_owned()),
+                (Some(method), _) => format!("MCP {method}"),
+                (None, _) => "MCP (a message with no method)".to_owned(),
+            };
+            first = Some(Asked { command, arguments });
+        }
+    }
+    Peeked {
+        first: first.unwrap_or_else(|| Asked::http(&Method::POST)),
+        calls,
+    }
+}
+
+/// The answer to a request naming a session that is not the caller's: as for a session
+/// that does not exist.
+fn no_such_session() -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        -32001,
+        "Session not found: no such MCP session is open for you; start one with `initialize`"
+            .to_owned(),
+        None,
+    )
 }
 
 /// What rmcp leaves to the application at the edge. A POST's body must arrive within the
@@ -285,9 +424,41 @@ struct Edge {
 /// `Retry-After` when none is free); a body that is not JSON gets a JSON-RPC parse error
 /// (rmcp answers `415 text/plain`).
 /// `DELETE`'s `202` becomes `204` (a client expects 200 or 204 for a session it ended).
-async fn edge(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Response {
+async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Next) -> Response {
+    let caller = match &edge.auth {
+        None => Ok(Caller::anonymous()),
+        Some(auth) => {
+            auth.authenticate(request.headers(), request.uri().query())
+                .await
+        }
+    };
+    if let (Ok(caller), Some(id)) = (&caller, request.headers().get("mcp-session-id")) {
+        let id = String::from_utf8_lossy(id.as_bytes());
+        if edge.shared.sessions.belongs_to_another(&id, caller) {
+            edge.record(
+                Asked::http(request.method()),
+                request.headers(),
+                caller.principal().cloned(),
+                Rule::Scope,
+                "the request named an MCP session another principal opened; it was answered as if there were no such session".to_owned(),
+                "a session is used only with the token of whoever opened it",
+            )
+            .await;
+            return no_such_session();
+        }
+    }
+    if *request.method() == Method::POST {
+        return post(&edge, request, next, caller).await;
+    }
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(why) => {
+            let asked = Asked::http(request.method());
+            return unauthenticated(&edge, asked, request.headers(), &why).await;
+        }
+    };
+    request.extensions_mut().insert(caller);
     match *request.method() {
-        Method::POST => post(&edge, request, next).await,
         Method::DELETE => {
             let mut response = next.run(request).await;
             if response.status() == StatusCode::ACCEPTED {
@@ -299,7 +470,36 @@ async fn edge(State(edge): State<Arc<Edge>>, request: Request, next: Next) -> Re
     }
 }
 
-async fn post(edge: &Edge, request: Request, next: Next) -> Response {
+/// Records a request refused for its bearer token and answers it (`401`, or `400` for a
+/// token in the query string).
+async fn unauthenticated(
+    edge: &Edge,
+    asked: Asked,
+    headers: &HeaderMap,
+    why: &Unauthenticated,
+) -> Response {
+    let Some(auth) = &edge.auth else {
+        // No token is asked for without identity settings: never reached.
+        return refusal(StatusCode::UNAUTHORIZED, -32001, why.message(), None);
+    };
+    edge.record(
+        asked,
+        headers,
+        None,
+        Rule::BearerToken,
+        why.message(),
+        "send `Authorization: Bearer <token>` with a token this server accepts (its metadata: /.well-known/oauth-protected-resource)",
+    )
+    .await;
+    auth.unauthenticated(why)
+}
+
+async fn post(
+    edge: &Edge,
+    request: Request,
+    next: Next,
+    caller: Result<Caller, Unauthenticated>,
+) -> Response {
     let limits = &edge.limits;
     let (mut parts, body) = request.into_parts();
     let max = limits.max_message_bytes;
@@ -375,6 +575,40 @@ async fn post(edge: &Edge, request: Request, next: Next) -> Response {
         )
             .into_response();
     }
+    let caller = match (&edge.auth, caller) {
+        (None, caller) => caller.unwrap_or_else(|_| Caller::anonymous()),
+        (Some(_), Err(why)) => {
+            let asked = peek(&bytes, &edge.shared).first;
+            return unauthenticated(edge, asked, &parts.headers, &why).await;
+        }
+        (Some(auth), Ok(caller)) => {
+            // Every call the message asks for is within the caller's token, or none runs.
+            for (name, arguments) in peek(&bytes, &edge.shared).calls {
+                let Some((command, class)) = edge.shared.verb(&name) else {
+                    // No such tool: the handler refuses it, and records that.
+                    continue;
+                };
+                if let Err(not_granted) = caller.admit(class, command) {
+                    let asked = Asked {
+                        command: command.to_owned(),
+                        arguments,
+                    };
+                    edge.record(
+                        asked,
+                        &parts.headers,
+                        caller.principal().cloned(),
+                        Rule::Scope,
+                        not_granted.message.clone(),
+                        "ask for a token with the scope the refusal names",
+                    )
+                    .await;
+                    return auth.forbidden(&not_granted);
+                }
+            }
+            caller
+        }
+    };
+    parts.extensions.insert(caller);
     parts.extensions.insert(Arrival(Instant::now()));
     if let Some(place) = place {
         // Kept by the session's handler if this request makes one.

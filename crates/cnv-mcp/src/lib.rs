@@ -6,7 +6,8 @@
 //! [`Cli`]; the facade `cnv`'s `Cli` is `Cli<Mcp>`), so any program built on the facade
 //! serves with no code of its author's: its operator runs it with `--mcp-serve`
 //! (standard input and output) or `--mcp-serve-http ADDR` (streamable HTTP at
-//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`]). A
+//! `http://ADDR/mcp`, loopback only unless the operator sets [`MCP_ALLOW_REMOTE_ENV`], or
+//! identity settings with which every caller needs a bearer token). A
 //! program that serves by itself calls [`McpCli::mcp_server`] and one of
 //! [`McpServer`]'s `serve_*` methods, after calling
 //! [`Cli::serve_as_worker_if_asked`](cnv_cli::Cli::serve_as_worker_if_asked) at the top
@@ -50,6 +51,17 @@
 //!   answers unread or the session's calls are all taken, so a client that stops reading
 //!   stops its own requests, not the server's memory.
 //!
+//! * **Who calls, over HTTP** (with [`MCP_AUTH_ISSUER_ENV`], [`MCP_AUTH_AUDIENCE_ENV`],
+//!   [`MCP_AUTH_JWKS_ENV`] and/or [`MCP_TOKEN_KEY_ENV`]): an OAuth 2.1 resource server.
+//!   Every request carries a bearer token (a JWT access token checked against the
+//!   issuer's JWKS, or a capability token checked against the operator's key), or is
+//!   answered `401` with a challenge naming the RFC 9728 metadata the server publishes;
+//!   the token's `cnv:` scopes bound `tools/list` and `tools/call` (`403
+//!   insufficient_scope`) on top of the gate; a session answers only its opener's
+//!   tokens; each call's audit entries name the principal
+//!   ([`CallPrincipal`](cnv_audit::CallPrincipal)), never the token, and each refusal is
+//!   recorded.
+//!
 //! Handlers are synchronous: a call runs on a thread of the runtime's blocking pool
 //! (`Cli::call`, which hands the handler to a confined worker process), and at most
 //! [`McpServer::MAX_CONCURRENT_CALLS`] run at once in the whole server; more wait their
@@ -61,7 +73,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auth;
 mod calls;
+mod elicit;
 mod handler;
 mod http;
 mod message;
@@ -96,9 +110,49 @@ pub const MCP_IDLE_TIMEOUT_ENV: &str = "CNV_MCP_IDLE_TIMEOUT";
 
 /// The environment variable with which the operator lets `--mcp-serve-http` listen on
 /// an address other than loopback (`1`; any value but empty, `0`, `false`, `no` or
-/// `off`), as [`CliBuilder::mcp_allow_remote`] does. MCP over HTTP has no authentication
-/// of its own: whoever reaches the address can call every tool an agent may call.
+/// `off`), as [`CliBuilder::mcp_allow_remote`] does. Without identity settings
+/// ([`MCP_AUTH_ISSUER_ENV`], [`MCP_TOKEN_KEY_ENV`]) MCP over HTTP authenticates no one:
+/// whoever reaches the address can call every tool an agent may call. With them, no
+/// request is served without a bearer token, and a server may listen beyond loopback
+/// without this variable.
 pub const MCP_ALLOW_REMOTE_ENV: &str = "CNV_MCP_ALLOW_REMOTE";
+
+/// The environment variable in which the operator names the authorization server whose
+/// access tokens an HTTP server takes: the issuer (`iss`) they must carry, e.g.
+/// `https://id.example.com/`, unless the program fixed it with
+/// [`McpBuilder::mcp_auth_issuer`]. Set with [`MCP_AUTH_JWKS_ENV`] and
+/// [`MCP_AUTH_AUDIENCE_ENV`]: then every request to `/mcp` needs `Authorization: Bearer
+/// <JWT>` signed by a key of the issuer's JWKS (RS256, ES256 or EdDSA) for this server's
+/// audience, within its `exp` and `nbf` (60 s of leeway), or is answered `401` with
+/// `WWW-Authenticate: Bearer resource_metadata="…"`; its `cnv:` scopes bound which tools it
+/// may list and call (`cnv:<Class>`: the verbs of that class and of every class below it;
+/// `cnv:<noun>.<verb>`: one verb), on top of every rule of the gate. With identity set, the
+/// server may listen beyond loopback without [`MCP_ALLOW_REMOTE_ENV`].
+pub const MCP_AUTH_ISSUER_ENV: &str = "CNV_MCP_AUTH_ISSUER";
+
+/// The environment variable in which the operator sets this server's resource identifier:
+/// the audience (`aud`) its access tokens must name, and the `resource` of its protected
+/// resource metadata (RFC 9728), usually its public URL (`https://mcp.example.com/mcp`),
+/// unless the program fixed it with [`McpBuilder::mcp_auth_audience`]. Needed whenever the
+/// server takes bearer tokens ([`MCP_AUTH_ISSUER_ENV`], [`MCP_TOKEN_KEY_ENV`]).
+pub const MCP_AUTH_AUDIENCE_ENV: &str = "CNV_MCP_AUTH_AUDIENCE";
+
+/// The environment variable in which the operator says where the authorization server's
+/// JSON Web Key Set is: an `http://` URL or a file path (this build has no TLS client: an
+/// `https://` URL is refused; save the set to a file, or serve it on loopback), unless the
+/// program fixed it with [`McpBuilder::mcp_auth_jwks`]. It is read when the server starts
+/// (a set that cannot be read refuses to serve) and again when a token names a key it
+/// lacks, at most once a minute.
+pub const MCP_AUTH_JWKS_ENV: &str = "CNV_MCP_AUTH_JWKS";
+
+/// The environment variable in which the operator names the public half of their
+/// capability token key (`cnv-token keygen`'s `PREFIX.pub`), unless the program fixed it
+/// with [`McpBuilder::mcp_token_key`]: then the server also takes capability tokens
+/// (`cnv-token mint`, narrowed by any holder with `cnv-token attenuate`) as bearer tokens,
+/// verified offline against it. A bearer token of three `.`-separated parts is a JWT
+/// access token; any other is read as a capability token. Needs
+/// [`MCP_AUTH_AUDIENCE_ENV`].
+pub const MCP_TOKEN_KEY_ENV: &str = "CNV_MCP_TOKEN_KEY";
 
 /// The environment variable in which the operator sets how many MCP sessions an HTTP
 /// server holds open at once, unless the program fixed it with
@@ -154,6 +208,35 @@ pub const MCP_QUOTA_ENV: &str = "CNV_MCP_QUOTA";
 /// that cannot be reached when the server starts refuses to serve; one lost while it
 /// serves refuses the calls that need it (quotas fail closed) until it is back.
 pub const MCP_STATE_ENV: &str = "CNV_MCP_STATE";
+
+/// The environment variable with which the operator runs the server supervised: `elicit`
+/// (in any case) lets a person at an MCP client that declared the `elicitation`
+/// capability answer what the policy asks of a person, unless the program fixed it with
+/// [`McpBuilder::mcp_supervised`]. Unset, empty or `off` (also `0`, `no`, `false`,
+/// `autonomous`): the default, an autonomous server, which never asks anyone. Any other
+/// value refuses to serve. See [`McpSupervision`].
+pub const MCP_SUPERVISED_ENV: &str = "CNV_MCP_SUPERVISED";
+
+/// Whether a person watches the agent's calls from its MCP client, as the operator says
+/// ([`MCP_SUPERVISED_ENV`], [`McpBuilder::mcp_supervised`]).
+///
+/// | | a client that declared `elicitation` | any other client |
+/// |---|---|---|
+/// | `Autonomous` (default) | agent mode: what needs a person is refused, nobody is asked | the same |
+/// | `Elicit` | human mode (`Supervised`): what the policy asks of a person there (a confirmation, an approval of `Dangerous` after the justification) is asked of the person at the client, through an elicitation form; their answer is recorded as the approval | agent mode, as `Autonomous`; a refusal says approval needs such a client on a supervised server |
+///
+/// The policy (`EscalationPolicy::requirement` of `cnv-typestate`) decides what
+/// needs a person, in either mode; a verb it never lets run in human mode is never asked
+/// about. Agent mode set for the whole program (`CNV_AGENT`, the builder's) wins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum McpSupervision {
+    /// Every call is the agent's alone (agent mode); nobody is asked anything.
+    #[default]
+    Autonomous,
+    /// A person at an elicitation-capable client answers what needs a person.
+    Elicit,
+}
 
 /// The idle timeout of HTTP sessions when the operator sets none: rmcp's own default.
 const DEFAULT_HTTP_IDLE: Duration = Duration::from_secs(300);
@@ -216,7 +299,8 @@ pub struct Mcp {
 
 impl Serve for Mcp {
     const HTTP_HELP: &'static str = "Serve every command as an MCP tool over streamable HTTP at \
-         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1)";
+         http://ADDR/mcp, in agent mode (IP:PORT; loopback only unless CNV_MCP_ALLOW_REMOTE=1 or \
+         CNV_MCP_AUTH_* asks every caller for a bearer token)";
 
     fn serve(cli: &Cli<Self>, request: ServeRequest, console: &mut Console<'_>) -> Exit {
         let app = cli.model().app_name().to_owned();
@@ -225,14 +309,22 @@ impl Serve for Mcp {
             server
         });
         let served = server.and_then(|server| match request {
-            ServeRequest::Http(addr) => server.serve_http(addr, |local| {
-                let stderr = console.stderr();
-                let _ = writeln!(
-                    stderr,
-                    "{app}: serving MCP at http://{local}/mcp (agent mode; stop with Ctrl-C)"
-                );
-                let _ = stderr.flush();
-            }),
+            ServeRequest::Http(addr) => {
+                let mode = match server.supervision() {
+                    McpSupervision::Autonomous => "agent mode",
+                    McpSupervision::Elicit => {
+                        "agent mode, supervised by the person at a client that supports elicitation"
+                    }
+                };
+                server.serve_http(addr, |local| {
+                    let stderr = console.stderr();
+                    let _ = writeln!(
+                        stderr,
+                        "{app}: serving MCP at http://{local}/mcp ({mode}; stop with Ctrl-C)"
+                    );
+                    let _ = stderr.flush();
+                })
+            }
             ServeRequest::Stdio => server.serve_stdio(),
             // A request of a later kind is not this server's to serve.
             _ => Err(McpError::Connection(format!(
@@ -267,9 +359,11 @@ pub trait McpBuilder: Sized {
     fn mcp_idle_timeout(self, timeout: Option<Duration>) -> Self;
 
     /// Lets `--mcp-serve-http` listen on an address other than loopback (as
-    /// [`MCP_ALLOW_REMOTE_ENV`] does). MCP over HTTP has no authentication of its own: put
-    /// the server behind something that has, or on a network whose every client may call
-    /// every tool an agent may call.
+    /// [`MCP_ALLOW_REMOTE_ENV`] does), for anyone: without identity settings
+    /// ([`mcp_auth_issuer`](Self::mcp_auth_issuer), [`mcp_token_key`](Self::mcp_token_key))
+    /// the server authenticates no one, so put it behind something that does, or on a
+    /// network whose every client may call every tool an agent may call. With identity
+    /// settings no opt-in is needed.
     #[must_use]
     fn mcp_allow_remote(self) -> Self;
 
@@ -313,6 +407,34 @@ pub trait McpBuilder: Sized {
     /// is neither refuses to serve.
     #[must_use]
     fn mcp_state(self, state: impl Into<String>) -> Self;
+
+    /// The issuer (`iss`) whose access tokens the HTTP server takes, whatever the
+    /// launcher sets in [`MCP_AUTH_ISSUER_ENV`] (which says what taking them means); set
+    /// with [`mcp_auth_audience`](Self::mcp_auth_audience) and
+    /// [`mcp_auth_jwks`](Self::mcp_auth_jwks).
+    #[must_use]
+    fn mcp_auth_issuer(self, issuer: impl Into<String>) -> Self;
+
+    /// This server's resource identifier, the audience its bearer tokens must name,
+    /// whatever the launcher sets in [`MCP_AUTH_AUDIENCE_ENV`].
+    #[must_use]
+    fn mcp_auth_audience(self, audience: impl Into<String>) -> Self;
+
+    /// Where the issuer's JWKS is (an `http://` URL or a file path), whatever the
+    /// launcher sets in [`MCP_AUTH_JWKS_ENV`].
+    #[must_use]
+    fn mcp_auth_jwks(self, jwks: impl Into<String>) -> Self;
+
+    /// The operator's public token key file, with which the HTTP server verifies
+    /// capability tokens, whatever the launcher sets in [`MCP_TOKEN_KEY_ENV`].
+    #[must_use]
+    fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self;
+
+    /// Whether a person at the agent's MCP client is asked what the policy asks of a
+    /// person ([`McpSupervision`]; default `Autonomous`), whatever the launcher sets in
+    /// [`MCP_SUPERVISED_ENV`].
+    #[must_use]
+    fn mcp_supervised(self, supervision: McpSupervision) -> Self;
 }
 
 impl<B> McpBuilder for CliBuilder<Mcp, B> {
@@ -353,6 +475,30 @@ impl<B> McpBuilder for CliBuilder<Mcp, B> {
     fn mcp_state(self, state: impl Into<String>) -> Self {
         let state = state.into();
         self.configure_server(|mcp| mcp.settings.state = Some(state))
+    }
+
+    fn mcp_auth_issuer(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        self.configure_server(|mcp| mcp.settings.auth_issuer = Some(issuer))
+    }
+
+    fn mcp_auth_audience(self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.configure_server(|mcp| mcp.settings.auth_audience = Some(audience))
+    }
+
+    fn mcp_auth_jwks(self, jwks: impl Into<String>) -> Self {
+        let jwks = jwks.into();
+        self.configure_server(|mcp| mcp.settings.auth_jwks = Some(jwks))
+    }
+
+    fn mcp_token_key(self, public_key: impl Into<std::path::PathBuf>) -> Self {
+        let public_key = public_key.into();
+        self.configure_server(|mcp| mcp.settings.token_key = Some(public_key))
+    }
+
+    fn mcp_supervised(self, supervision: McpSupervision) -> Self {
+        self.configure_server(|mcp| mcp.settings.supervision = Some(supervision))
     }
 }
 
@@ -400,9 +546,13 @@ pub enum McpError {
     /// The shared state ([`MCP_STATE_ENV`]) cannot be reached when the server starts.
     #[error("{0}; start it, or fix {MCP_STATE_ENV} (redis://HOST:PORT/DB)")]
     State(String),
+    /// The operator's identity settings cannot be used (incomplete, or their keys cannot
+    /// be read).
+    #[error("the MCP server's identity settings cannot be used: {0}")]
+    Auth(String),
     /// The HTTP address is not loopback, and the operator did not allow it.
     #[error(
-        "{addr} is not a loopback address, and MCP over HTTP has no authentication of its own; serve on 127.0.0.1 or [::1], or set {MCP_ALLOW_REMOTE_ENV}=1 (CliBuilder::mcp_allow_remote) to accept calls from other machines"
+        "{addr} is not a loopback address, and this server authenticates no one; serve on 127.0.0.1 or [::1], set {MCP_AUTH_ISSUER_ENV}, {MCP_AUTH_AUDIENCE_ENV} and {MCP_AUTH_JWKS_ENV} (or {MCP_TOKEN_KEY_ENV}) so that every request needs a bearer token, or set {MCP_ALLOW_REMOTE_ENV}=1 (CliBuilder::mcp_allow_remote) to accept anyone's calls from other machines"
     )]
     RemoteNotAllowed {
         /// The address asked for.
@@ -434,7 +584,8 @@ impl McpError {
         match self {
             Self::InvalidSetting { .. }
             | Self::InvalidQuota { .. }
-            | Self::RemoteNotAllowed { .. } => Exit::Usage,
+            | Self::RemoteNotAllowed { .. }
+            | Self::Auth(_) => Exit::Usage,
             Self::Bind { .. }
             | Self::Runtime(_)
             | Self::Manifest(_)
@@ -472,6 +623,9 @@ pub struct McpServer {
     /// Quotas per principal, and where the state they are counted in lives.
     quotas: Vec<Quota>,
     state: state::StateChoice,
+    /// What the HTTP server takes as bearer tokens (`None`: none is asked for).
+    auth: Option<auth::AuthSettings>,
+    supervision: McpSupervision,
     /// Whether SIGINT and SIGTERM shut the server down (the command line's flags).
     signals: bool,
 }
@@ -504,6 +658,8 @@ impl McpServer {
             limits: resolved.limits,
             quotas: resolved.quotas,
             state: resolved.state,
+            auth: resolved.auth,
+            supervision: resolved.supervision,
             signals: false,
         })
     }
@@ -524,6 +680,13 @@ impl McpServer {
     #[must_use]
     pub fn http_idle_timeout(&self) -> Option<Duration> {
         self.idle_http
+    }
+
+    /// Whether a person at an elicitation-capable client is asked what needs a person,
+    /// as the operator set it.
+    #[must_use]
+    pub fn supervision(&self) -> McpSupervision {
+        self.supervision
     }
 
     /// What this server allows its clients (sessions, time to send a request, the size of
@@ -598,7 +761,8 @@ impl McpServer {
         addr: SocketAddr,
         bound: impl FnOnce(SocketAddr),
     ) -> Result<(), McpError> {
-        if !addr.ip().is_loopback() && !self.allow_remote {
+        let loopback = addr.ip().is_loopback();
+        if !loopback && !self.allow_remote && self.auth.is_none() {
             return Err(McpError::RemoteNotAllowed { addr });
         }
         let runtime = runtime()?;
@@ -607,14 +771,30 @@ impl McpServer {
             .and_then(|listener| listener.local_addr().map(|local| (listener, local)));
         let (listener, local) = listener.map_err(|error| McpError::Bind { addr, error })?;
         let shared = self.shared(&runtime)?;
+        let auth = match &self.auth {
+            Some(settings) => {
+                let scopes = shared.scopes_supported();
+                Some(Arc::new(
+                    runtime.block_on(auth::Auth::new(settings, scopes))?,
+                ))
+            }
+            None => None,
+        };
         bound(local);
         let options = http::Options {
             idle: self.idle_http,
-            remote: self.allow_remote,
+            // Clients beyond loopback name the server by a `Host` of theirs.
+            remote: self.allow_remote || (self.auth.is_some() && !loopback),
             limits: self.limits,
         };
         let stop = self.stop_signal();
-        let result = runtime.block_on(http::serve(Arc::clone(&shared), listener, options, stop));
+        let result = runtime.block_on(http::serve(
+            Arc::clone(&shared),
+            listener,
+            options,
+            auth,
+            stop,
+        ));
         Self::wind_down(runtime, &shared);
         result
     }
@@ -625,7 +805,13 @@ impl McpServer {
     fn shared(&self, runtime: &tokio::runtime::Runtime) -> Result<Arc<Shared>, McpError> {
         let state = runtime.block_on(self.state.connect(self.cli.model().app_name()))?;
         let quotas = quota::Quotas::new(self.quotas.clone(), state);
-        let shared = Shared::new(&self.cli, Arc::clone(&self.sessions), self.limits, quotas)?;
+        let shared = Shared::new(
+            &self.cli,
+            Arc::clone(&self.sessions),
+            self.limits,
+            quotas,
+            self.supervision,
+        )?;
         self.cli.prestart_workers();
         Ok(shared)
     }
@@ -668,6 +854,7 @@ impl fmt::Debug for McpServer {
             .field("limits", &self.limits)
             .field("quotas", &self.quotas)
             .field("state", &self.state)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }

@@ -296,6 +296,7 @@ impl Quotas {
                 let quota = quotas.get(index).copied().unwrap_or(quotas[0]);
                 // Whole seconds, rounded up: a caller told "0 s" would call too early.
                 let seconds = frees_in.as_millis().div_ceil(1000).max(1);
+                cnv_cli::telemetry::quota_refused(&quota.to_string());
                 Err(OverQuota {
                     refusal: Refusal::new(
                         Rule::Quota,

@@ -7,10 +7,12 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cnv_audit::{CallOrigin, McpTransport};
+use cnv_audit::{CallOrigin, CallPrincipal, McpTransport};
 use cnv_caps::SessionId;
 use cnv_caps::text::escape_for_display;
 use cnv_registry::{DuplicateSession, SessionBuilder, SessionRegistry};
+
+use crate::auth::{Caller, Owners};
 
 /// The longest client name or version kept (in characters): they reach the registry,
 /// the audit trail and the operator's terminal, and a client chooses them.
@@ -25,6 +27,8 @@ pub(crate) struct Sessions {
     /// order the changes were made (two sessions closing at once used to print their
     /// counts the other way round, and the last line said one was still open).
     telling: Mutex<()>,
+    /// Who opened each open session (by its id as a client sends it).
+    owners: Owners,
 }
 
 /// One open MCP session, as its handler keeps it.
@@ -34,37 +38,50 @@ pub(crate) struct Session {
     pub(crate) transport: McpTransport,
     pub(crate) client_name: String,
     pub(crate) client_version: String,
+    /// Who opened it, as their bearer token said (`None`: no token is asked for).
+    pub(crate) principal: Option<CallPrincipal>,
 }
 
 impl Session {
     /// The session of `id`, for a client that introduced itself with `name` and
     /// `version` (cut to a sane length).
-    pub(crate) fn new(id: SessionId, transport: McpTransport, name: &str, version: &str) -> Self {
+    pub(crate) fn new(
+        id: SessionId,
+        transport: McpTransport,
+        name: &str,
+        version: &str,
+        opener: &Caller,
+    ) -> Self {
         let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
         Self {
             id,
             transport,
             client_name: clip(name),
             client_version: clip(version),
+            principal: opener.principal().cloned(),
         }
     }
 
-    /// How a call of this session arrived, as the audit trail records it.
-    pub(crate) fn origin(&self) -> CallOrigin {
+    /// How a call of this session by `caller` arrived, as the audit trail records it:
+    /// with who called (never their token).
+    pub(crate) fn origin(&self, caller: &Caller) -> CallOrigin {
         CallOrigin::Mcp {
             transport: self.transport,
             session_id: Some(self.id.to_string()),
             client_name: Some(self.client_name.clone()),
             client_version: Some(self.client_version.clone()),
+            principal: caller.principal().cloned(),
         }
     }
 }
 
 /// How a call of a request without a session (protocol 2026-07-28) arrived: over
-/// `transport`, from the client its `_meta` names (cut to a sane length), in no session.
+/// `transport`, from the client its `_meta` names (cut to a sane length), in no session,
+/// by `caller`.
 pub(crate) fn stateless_origin(
     transport: McpTransport,
     client: Option<&rmcp::model::Implementation>,
+    caller: &Caller,
 ) -> CallOrigin {
     let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
     CallOrigin::Mcp {
@@ -72,6 +89,7 @@ pub(crate) fn stateless_origin(
         session_id: None,
         client_name: client.map(|client| clip(&client.name)),
         client_version: client.map(|client| clip(&client.version)),
+        principal: caller.principal().cloned(),
     }
 }
 
@@ -81,6 +99,7 @@ impl Sessions {
             registry,
             quiet: AtomicBool::new(false),
             telling: Mutex::new(()),
+            owners: Owners::default(),
         }
     }
 
@@ -109,6 +128,8 @@ impl Sessions {
             .build();
         let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         self.registry.register(Arc::new(handle))?;
+        self.owners
+            .insert(session.id.to_string(), session.principal.clone());
         if !self.quiet.load(Ordering::Relaxed) {
             // The client names itself: shown to the operator, never obeyed by a terminal.
             eprintln!(
@@ -131,11 +152,18 @@ impl Sessions {
             .unwrap_or(false)
     }
 
+    /// Whether the open session a client names `id` belongs to another principal than
+    /// `caller`'s: such a request is answered as if there were no such session.
+    pub(crate) fn belongs_to_another(&self, id: &str, caller: &Caller) -> bool {
+        self.owners.belongs_to_another(id, caller.principal())
+    }
+
     /// Removes the session of `id` (closed first, so that a handle still held elsewhere
     /// says so); `why` says what ended it. Removing it twice is removing it once.
     pub(crate) fn close(&self, id: &SessionId, why: &str) {
         let _telling = self.telling.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(handle) = self.registry.remove(id) {
+            self.owners.remove(&id.to_string());
             let _ = handle.close();
             if !self.quiet.load(Ordering::Relaxed) {
                 eprintln!(

@@ -3,14 +3,17 @@
 //! launcher's `CNV_MCP_*` variables, then the defaults. A variable whose value the server
 //! cannot use refuses to serve rather than falling back.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::auth::{AuthSettings, JwksSource};
 use crate::quota::Quota;
 use crate::state::StateChoice;
 use crate::{
-    MCP_ALLOW_REMOTE_ENV, MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV,
-    MCP_IDLE_TIMEOUT_ENV, MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_QUOTA_ENV, MCP_STATE_ENV,
-    McpError, McpLimits,
+    MCP_ALLOW_REMOTE_ENV, MCP_AUTH_AUDIENCE_ENV, MCP_AUTH_ISSUER_ENV, MCP_AUTH_JWKS_ENV,
+    MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV, MCP_IDLE_TIMEOUT_ENV,
+    MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_QUOTA_ENV, MCP_STATE_ENV, MCP_SUPERVISED_ENV,
+    MCP_TOKEN_KEY_ENV, McpError, McpLimits, McpSupervision,
 };
 
 /// What the program's author fixed with the builder; `None` leaves it to the launcher's
@@ -31,6 +34,11 @@ pub(crate) struct Fixed {
     pub(crate) quotas: Option<Vec<Quota>>,
     /// The builder's state backend (`memory` or a `redis://` URL).
     pub(crate) state: Option<String>,
+    pub(crate) auth_issuer: Option<String>,
+    pub(crate) auth_audience: Option<String>,
+    pub(crate) auth_jwks: Option<String>,
+    pub(crate) token_key: Option<PathBuf>,
+    pub(crate) supervision: Option<McpSupervision>,
 }
 
 /// The settings a server serves with.
@@ -44,6 +52,9 @@ pub(crate) struct Resolved {
     pub(crate) quotas: Vec<Quota>,
     /// Where the state replicas share lives (this process by default).
     pub(crate) state: StateChoice,
+    /// What the server takes as bearer tokens over HTTP (`None`: no token is asked for).
+    pub(crate) auth: Option<AuthSettings>,
+    pub(crate) supervision: McpSupervision,
 }
 
 /// The smallest message cap: an `initialize` must fit.
@@ -136,13 +147,94 @@ pub(crate) fn resolve(
             expected: "`memory` or a Redis URL (redis://HOST:PORT/DB)",
         })?,
     };
+    let auth = auth(fixed, &var)?;
+    let supervision = match fixed.supervision {
+        Some(fixed) => fixed,
+        None => var(MCP_SUPERVISED_ENV).map_or(Ok(McpSupervision::Autonomous), supervision)?,
+    };
     Ok(Resolved {
         idle_timeout,
         allow_remote,
         limits,
         quotas,
         state,
+        auth,
+        supervision,
     })
+}
+
+/// The identity settings: the builder's, else the variables'. The issuer and the JWKS go
+/// together (access tokens); the audience is needed by either kind of token.
+fn auth(
+    fixed: &Fixed,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<AuthSettings>, McpError> {
+    let text = |fixed: &Option<String>, name: &str| {
+        fixed
+            .clone()
+            .or_else(|| var(name))
+            .map(|value| value.trim().to_owned())
+    };
+    let issuer = text(&fixed.auth_issuer, MCP_AUTH_ISSUER_ENV);
+    let audience = text(&fixed.auth_audience, MCP_AUTH_AUDIENCE_ENV);
+    let jwks = text(&fixed.auth_jwks, MCP_AUTH_JWKS_ENV);
+    let token_key = fixed
+        .token_key
+        .clone()
+        .or_else(|| var(MCP_TOKEN_KEY_ENV).map(|value| PathBuf::from(value.trim())));
+    let jwt = match (issuer, jwks) {
+        (None, None) => None,
+        (Some(issuer), Some(jwks)) => {
+            let source = JwksSource::parse(&jwks).map_err(|expected| McpError::InvalidSetting {
+                name: MCP_AUTH_JWKS_ENV,
+                value: jwks.clone(),
+                expected,
+            })?;
+            Some((issuer, source))
+        }
+        (Some(_), None) => {
+            return Err(McpError::Auth(format!(
+                "{MCP_AUTH_ISSUER_ENV} is set and {MCP_AUTH_JWKS_ENV} is not: access tokens are verified with the issuer's keys; set {MCP_AUTH_JWKS_ENV} to its JWKS (an http:// URL or a file)"
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(McpError::Auth(format!(
+                "{MCP_AUTH_JWKS_ENV} is set and {MCP_AUTH_ISSUER_ENV} is not: set {MCP_AUTH_ISSUER_ENV} to the issuer (`iss`) the access tokens name"
+            )));
+        }
+    };
+    if jwt.is_none() && token_key.is_none() {
+        if audience.is_some() {
+            return Err(McpError::Auth(format!(
+                "{MCP_AUTH_AUDIENCE_ENV} is set, and no token is taken: set {MCP_AUTH_ISSUER_ENV} and {MCP_AUTH_JWKS_ENV} (access tokens), or {MCP_TOKEN_KEY_ENV} (capability tokens)"
+            )));
+        }
+        return Ok(None);
+    }
+    let Some(audience) = audience else {
+        return Err(McpError::Auth(format!(
+            "bearer tokens are taken and {MCP_AUTH_AUDIENCE_ENV} is not set: set it to this server's resource identifier, the audience its access tokens are issued for (its public URL, `https://mcp.example.com/mcp`)"
+        )));
+    };
+    Ok(Some(AuthSettings {
+        audience,
+        jwt,
+        token_key,
+    }))
+}
+
+/// `value` of [`MCP_SUPERVISED_ENV`]: `elicit`, or off.
+fn supervision(value: String) -> Result<McpSupervision, McpError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "elicit" => Ok(McpSupervision::Elicit),
+        "0" | "off" | "no" | "false" | "autonomous" => Ok(McpSupervision::Autonomous),
+        _ => Err(McpError::InvalidSetting {
+            name: MCP_SUPERVISED_ENV,
+            value,
+            expected: "`elicit` (a person at an MCP client that supports elicitation answers what \
+                       the policy asks of a person) or `off` (autonomous, the default)",
+        }),
+    }
 }
 
 /// `value` of the variable `name` as whole seconds (`0`: none).
@@ -225,8 +317,10 @@ mod tests {
             max_message_bytes: Some(10),
             ..Fixed::default()
         };
-        let numbers =
-            |name: &str| (name != MCP_QUOTA_ENV && name != MCP_STATE_ENV).then(|| "7".to_owned());
+        let numbers = |name: &str| {
+            (name != MCP_QUOTA_ENV && name != MCP_STATE_ENV && name != MCP_SUPERVISED_ENV)
+                .then(|| "7".to_owned())
+        };
         let limits = resolve(&fixed, numbers).expect("the builder's").limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
@@ -267,6 +361,102 @@ mod tests {
         );
         let err = with(&[(MCP_STATE_ENV, "mysql://db")]).expect_err("refused");
         assert!(err.to_string().contains("redis://HOST:PORT/DB"), "{err}");
+    }
+
+    #[test]
+    fn identity_settings_go_together_or_are_refused_with_what_is_missing() {
+        assert!(with(&[]).expect("none").auth.is_none());
+        let auth = with(&[
+            (MCP_AUTH_ISSUER_ENV, "https://id.example"),
+            (MCP_AUTH_AUDIENCE_ENV, "https://mcp.example/mcp"),
+            (MCP_AUTH_JWKS_ENV, "/etc/jwks.json"),
+        ])
+        .expect("access tokens")
+        .auth
+        .expect("configured");
+        assert_eq!(auth.audience, "https://mcp.example/mcp");
+        assert_eq!(
+            auth.jwt,
+            Some((
+                "https://id.example".to_owned(),
+                JwksSource::File(PathBuf::from("/etc/jwks.json"))
+            ))
+        );
+        let capabilities = with(&[
+            (MCP_AUTH_AUDIENCE_ENV, "https://mcp.example/mcp"),
+            (MCP_TOKEN_KEY_ENV, "/etc/cnv/operator.pub"),
+        ])
+        .expect("capability tokens alone")
+        .auth
+        .expect("configured");
+        assert!(capabilities.jwt.is_none());
+        assert_eq!(
+            capabilities.token_key,
+            Some(PathBuf::from("/etc/cnv/operator.pub"))
+        );
+
+        for (vars, said) in [
+            (
+                &[(MCP_AUTH_ISSUER_ENV, "i"), (MCP_AUTH_AUDIENCE_ENV, "a")][..],
+                MCP_AUTH_JWKS_ENV,
+            ),
+            (
+                &[(MCP_AUTH_JWKS_ENV, "/j"), (MCP_AUTH_AUDIENCE_ENV, "a")][..],
+                MCP_AUTH_ISSUER_ENV,
+            ),
+            (
+                &[(MCP_AUTH_ISSUER_ENV, "i"), (MCP_AUTH_JWKS_ENV, "/j")][..],
+                MCP_AUTH_AUDIENCE_ENV,
+            ),
+            (&[(MCP_TOKEN_KEY_ENV, "/k")][..], MCP_AUTH_AUDIENCE_ENV),
+            (&[(MCP_AUTH_AUDIENCE_ENV, "a")][..], MCP_TOKEN_KEY_ENV),
+            (
+                &[
+                    (MCP_AUTH_ISSUER_ENV, "i"),
+                    (MCP_AUTH_AUDIENCE_ENV, "a"),
+                    (MCP_AUTH_JWKS_ENV, "https://id.example/jwks"),
+                ][..],
+                "no TLS client",
+            ),
+        ] {
+            let message = with(vars).expect_err("refused").to_string();
+            assert!(message.contains(said), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_server_is_autonomous_unless_the_operator_says_elicit() {
+        assert_eq!(
+            with(&[]).expect("default").supervision,
+            McpSupervision::Autonomous
+        );
+        for (value, supervision) in [
+            ("elicit", McpSupervision::Elicit),
+            (" Elicit ", McpSupervision::Elicit),
+            ("off", McpSupervision::Autonomous),
+            ("", McpSupervision::Autonomous),
+        ] {
+            let resolved = with(&[(MCP_SUPERVISED_ENV, value)]).expect("valid");
+            assert_eq!(resolved.supervision, supervision, "{value:?}");
+        }
+        for value in ["1", "yes", "approve"] {
+            let message = with(&[(MCP_SUPERVISED_ENV, value)])
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                message.contains(MCP_SUPERVISED_ENV) && message.contains("`elicit`"),
+                "{message}"
+            );
+        }
+        let fixed = Fixed {
+            supervision: Some(McpSupervision::Elicit),
+            ..Fixed::default()
+        };
+        let resolved = resolve(&fixed, |name| {
+            (name == MCP_SUPERVISED_ENV).then(|| "off".to_owned())
+        })
+        .expect("the builder's");
+        assert_eq!(resolved.supervision, McpSupervision::Elicit);
     }
 
     #[test]

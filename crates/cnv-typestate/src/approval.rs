@@ -137,6 +137,21 @@ pub enum ApprovalChannel {
     Terminal,
     /// [`HumanApproval::confirm_with`]: through a channel the program vouches for.
     Program,
+    /// [`HumanApproval::elicited`]: asked of the person at the caller's client (an MCP
+    /// client's elicitation form, on a server its operator runs supervised), who typed the
+    /// answer there.
+    Elicitation,
+}
+
+impl ApprovalChannel {
+    /// How an answer came, in the trail's words: `"on the terminal"`.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Terminal => "on the terminal",
+            Self::Program => "through the program's own channel",
+            Self::Elicitation => "by the person at the client, through elicitation",
+        }
+    }
 }
 
 /// A human's approval of one escalation (or verification) to a class, in one session,
@@ -228,6 +243,56 @@ impl HumanApproval {
         Self::ask(input, output, request, ApprovalChannel::Program)
     }
 
+    /// The approval given by the person at the caller's client, who was shown `request`
+    /// (through an MCP client's elicitation, say) and typed `answer`: the name of the
+    /// class asked for approves, anything else refuses, as at a terminal.
+    ///
+    /// By calling it the program vouches that `answer` was typed by a person who read the
+    /// request at the client (an MCP server does so only when its operator runs it
+    /// supervised, and only for a client that declared it can ask its user). Never call it
+    /// with anything an agent writes: a tool's arguments, a justification.
+    ///
+    /// ```
+    /// use cnv_caps::{CapabilityClass, CapabilityContract};
+    /// use cnv_typestate::{ApprovalChannel, HumanApproval, Supervised, TypedSession, Unverified};
+    ///
+    /// let session = TypedSession::<Unverified, Supervised>::with_name("ops")
+    ///     .verify(CapabilityContract::pure());
+    /// let request = session.approval_request(CapabilityClass::Dangerous, "");
+    /// let approval = HumanApproval::elicited(&request, "Dangerous").expect("the class, typed");
+    /// assert_eq!(approval.channel(), ApprovalChannel::Elicitation);
+    /// assert!(HumanApproval::elicited(&request, "yes").is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ApprovalError::Refused`] unless `answer` (trimmed) is the name of the class.
+    pub fn elicited(request: &ApprovalRequest<'_>, answer: &str) -> Result<Self, ApprovalError> {
+        Self::answered(request, answer, ApprovalChannel::Elicitation)
+    }
+
+    /// The approval of `request` when `answer` (trimmed) names its class.
+    fn answered(
+        request: &ApprovalRequest<'_>,
+        answer: &str,
+        channel: ApprovalChannel,
+    ) -> Result<Self, ApprovalError> {
+        let answer = answer.trim();
+        if answer != request.to.name() {
+            return Err(ApprovalError::Refused {
+                answer: answer.to_owned(),
+                expected: request.to,
+            });
+        }
+        Ok(Self {
+            session: request.session_id,
+            to: request.to,
+            justification: request.justification.to_owned(),
+            channel,
+            at: SystemTime::now(),
+        })
+    }
+
     fn ask<R: BufRead, W: Write>(
         mut input: R,
         mut output: W,
@@ -244,20 +309,7 @@ impl HumanApproval {
         output.flush().map_err(io_error)?;
         let mut answer = String::new();
         input.read_line(&mut answer).map_err(io_error)?;
-        let answer = answer.trim();
-        if answer != request.to.name() {
-            return Err(ApprovalError::Refused {
-                answer: answer.to_owned(),
-                expected: request.to,
-            });
-        }
-        Ok(Self {
-            session: request.session_id,
-            to: request.to,
-            justification: request.justification.to_owned(),
-            channel,
-            at: SystemTime::now(),
-        })
+        Self::answered(request, &answer, channel)
     }
 
     /// The class approved.
@@ -286,12 +338,9 @@ impl HumanApproval {
 
     /// The audit trail's description of the approval.
     pub(crate) fn describe(&self) -> String {
-        let channel = match self.channel {
-            ApprovalChannel::Terminal => "on the terminal",
-            ApprovalChannel::Program => "through the program's own channel",
-        };
         format!(
-            "approved {channel} at {} for `{}`",
+            "approved {} at {} for `{}`",
+            self.channel.words(),
             format_timestamp(self.at),
             self.to
         )
@@ -313,6 +362,18 @@ impl HumanApproval {
         }
     }
 
+    /// Checks that the approval was given for `to`, whatever the justification.
+    pub(crate) fn matches_class(&self, to: CapabilityClass) -> Result<(), EscalationError> {
+        if self.to == to {
+            Ok(())
+        } else {
+            Err(EscalationError::ApprovalMismatch {
+                approved: format!("`{}`", self.to),
+                requested: format!("`{to}`"),
+            })
+        }
+    }
+
     /// Checks that the approval was given for this session.
     pub(crate) fn matches_session(&self, session: SessionId) -> Result<(), EscalationError> {
         if self.session == session {
@@ -323,6 +384,30 @@ impl HumanApproval {
                 requested: format!("session {session}"),
             })
         }
+    }
+}
+
+impl ApprovalError {
+    /// The trail's description of a person's answer that refused the request, given
+    /// through `channel` for `to` (`"declined by the person at the client, through
+    /// elicitation at …, for `Dangerous`"`); `None` when no person answered (no terminal,
+    /// an error on the way).
+    #[must_use]
+    pub fn answer(&self, channel: ApprovalChannel, to: CapabilityClass) -> Option<String> {
+        let answered = match self {
+            Self::Declined => "declined".to_owned(),
+            Self::Cancelled => "dismissed without a decision".to_owned(),
+            Self::Refused { answer, .. } => format!(
+                "not approved (the answer was \"{}\", not `{to}`)",
+                escape_for_display(answer)
+            ),
+            Self::NotATerminal | Self::Io(_) | Self::Unreachable { .. } => return None,
+        };
+        Some(format!(
+            "{answered} {} at {} for `{to}`",
+            channel.words(),
+            format_timestamp(SystemTime::now())
+        ))
     }
 }
 
@@ -346,4 +431,18 @@ pub enum ApprovalError {
     /// The prompt could not be written or the answer read.
     #[error("cannot ask for approval: {0}")]
     Io(#[source] Arc<io::Error>),
+    /// The person at the client declined (an MCP client's elicitation answered
+    /// `decline`).
+    #[error("approval declined by the person at the client")]
+    Declined,
+    /// The person at the client dismissed the question without deciding (an MCP
+    /// client's elicitation answered `cancel`).
+    #[error("approval cancelled: the person at the client dismissed the question")]
+    Cancelled,
+    /// The person at the client could not be asked, or their answer could not be read.
+    #[error("cannot ask the person at the client for approval: {reason}")]
+    Unreachable {
+        /// What went wrong, in words.
+        reason: String,
+    },
 }

@@ -65,7 +65,7 @@ pub enum EscalationError {
     /// A person's confirmation was needed and not given: a program's own rule, recorded
     /// with [`TypedSession::record_denial`](crate::TypedSession::record_denial).
     #[error(
-        "`{to}` needs a person's confirmation, and {reason} (rule `human_confirmation`); a person must confirm it at a terminal"
+        "`{to}` needs a person's confirmation, and {reason} (rule `human_confirmation`); a person must confirm it, at a terminal or at a client that asks them"
     )]
     NotConfirmed {
         /// The class the step needs.

@@ -238,6 +238,49 @@ impl<M: SessionMode> TypedSession<Unverified, M> {
         self.core.contract = Some(contract.into());
         self.transition()
     }
+
+    /// Verifies the session as [`verify`](Self::verify) does, for a call a person
+    /// confirmed with `approval` (asked through the caller's client, say): the
+    /// verification's entry records the approval and the rule
+    /// ([`Rule::HumanConfirmation`]), so the trail says who let the call run, and how.
+    ///
+    /// # Errors
+    ///
+    /// [`Denied`] with [`EscalationError::ApprovalMismatch`], and the session unchanged,
+    /// when the approval was given for another session or class; the denial is recorded.
+    pub fn verify_approved<C>(
+        mut self,
+        contract: TypedContract<C>,
+        approval: HumanApproval,
+    ) -> Result<TypedSession<Verified<C>, M>, Denied<Self>>
+    where
+        C: NoApprovalNeeded<M>,
+    {
+        let matched = approval
+            .matches_session(self.core.id)
+            .and_then(|()| approval.matches_class(C::CLASS));
+        let mut entry = self
+            .core
+            .entry(M::MODE, AuditEvent::Verify, Verdict::Allowed);
+        entry.to = Some(C::CLASS);
+        entry.approval = Some(approval.describe());
+        entry.rule = Some(Rule::HumanConfirmation);
+        if let Err(error) = matched {
+            entry.outcome = Verdict::Denied;
+            entry.rule = Some(error.rule());
+            entry.detail = Some(error.to_string());
+            // A failure is kept in the session, which then refuses to escalate.
+            let _kept = self.core.record(&entry);
+            return Err(Denied {
+                error,
+                session: self,
+            });
+        }
+        // A failure is kept in the session, which then refuses to escalate.
+        let _kept = self.core.record(&entry);
+        self.core.contract = Some(contract.into());
+        Ok(self.transition())
+    }
 }
 
 impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
@@ -350,6 +393,34 @@ impl<S: SessionState, M: SessionMode> TypedSession<S, M> {
             justification,
             error,
         );
+        self.core.record(&entry)
+    }
+
+    /// Records a denial as [`record_denial`](Self::record_denial) does, for a request a
+    /// person answered and did not approve: `answer` (what
+    /// [`ApprovalError::answer`](crate::ApprovalError::answer) describes: declined,
+    /// dismissed, answered wrongly) is recorded as the entry's approval.
+    ///
+    /// # Errors
+    ///
+    /// The sink's error, which is also kept (see [`audit_error`](Self::audit_error)).
+    pub fn record_answered_denial(
+        &mut self,
+        to: CapabilityClass,
+        justification: &str,
+        error: &EscalationError,
+        answer: String,
+    ) -> Result<(), AuditError> {
+        let mut entry = AuditEntry::denial(
+            &self.core.name,
+            self.core.id,
+            M::MODE,
+            S::CURRENT,
+            to,
+            justification,
+            error,
+        );
+        entry.approval = Some(answer);
         self.core.record(&entry)
     }
 

@@ -597,3 +597,82 @@ fn an_approval_shows_each_argument_on_its_own_line_and_no_value_can_start_one() 
         "{shown}"
     );
 }
+
+#[test]
+fn a_verification_confirmed_by_a_person_records_the_approval_and_refuses_another_s() {
+    let session = TypedSession::<Unverified, Supervised>::with_name("notes write");
+    let request = session.approval_request(CapabilityClass::ReadWriteFS, "");
+    let approval = HumanApproval::elicited(&request, " ReadWriteFS\n").expect("the class, typed");
+    assert_eq!(approval.channel(), ApprovalChannel::Elicitation);
+    let session = session
+        .verify_approved(CapabilityContract::read_write(), approval)
+        .expect("confirmed");
+    assert_eq!(session.class(), Some(CapabilityClass::ReadWriteFS));
+    let entries = session.audit_log().expect("in memory").entries();
+    let verified = entries.last().expect("the verification");
+    assert_eq!(verified.event, AuditEvent::Verify);
+    assert_eq!(verified.outcome, Verdict::Allowed);
+    assert_eq!(verified.rule, Some(Rule::HumanConfirmation));
+    assert!(
+        verified.approval.as_deref().is_some_and(|approval| approval
+            .starts_with("approved by the person at the client, through elicitation")),
+        "{verified:?}"
+    );
+
+    // An approval of another session, or of another class, is refused and recorded.
+    let other = TypedSession::<Unverified, Supervised>::with_name("other");
+    let elsewhere = HumanApproval::elicited(
+        &other.approval_request(CapabilityClass::ReadWriteFS, ""),
+        "ReadWriteFS",
+    )
+    .expect("typed");
+    let session = TypedSession::<Unverified, Supervised>::with_name("notes write");
+    let denied = session
+        .verify_approved(CapabilityContract::read_write(), elsewhere)
+        .expect_err("another session's");
+    assert!(matches!(
+        denied.error(),
+        EscalationError::ApprovalMismatch { .. }
+    ));
+    let session = denied.into_session();
+    let request = session.approval_request(CapabilityClass::Network, "");
+    let network = HumanApproval::elicited(&request, "Network").expect("typed");
+    let denied = session
+        .verify_approved(CapabilityContract::read_write(), network)
+        .expect_err("another class's");
+    let entries = denied
+        .into_session()
+        .audit_log()
+        .expect("in memory")
+        .entries();
+    let refused: Vec<_> = entries
+        .iter()
+        .filter(|entry| entry.event == AuditEvent::Verify)
+        .collect();
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused
+            .iter()
+            .all(|entry| entry.outcome == Verdict::Denied && entry.approval.is_some()),
+        "{refused:?}"
+    );
+
+    // A wrong answer is no approval, and the trail can say what it was.
+    let asking = TypedSession::<Unverified, Supervised>::with_name("x");
+    let request = asking.approval_request(CapabilityClass::Dangerous, "");
+    let wrong = HumanApproval::elicited(&request, "yes").expect_err("not the class");
+    let said = wrong
+        .answer(ApprovalChannel::Elicitation, CapabilityClass::Dangerous)
+        .expect("a person answered");
+    assert!(
+        said.starts_with(
+            "not approved (the answer was \"yes\", not `Dangerous`) by the person at the client"
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        ApprovalError::NotATerminal.answer(ApprovalChannel::Terminal, CapabilityClass::Dangerous),
+        None,
+        "nobody answered"
+    );
+}

@@ -35,6 +35,10 @@ grammar_dsl! {
                 capability: ReadWriteFS, resource: Fast, help: "Run a program",
                 args: [program: PathBuf "The program", args: Vec<String> "Its arguments"],
             }
+            verb "write-at" {
+                capability: ReadWriteFS, resource: Fast, help: "Write a file at a path with std::fs",
+                args: [path: PathBuf "Where, as an absolute path"],
+            }
         }
     }
 }
@@ -94,6 +98,14 @@ fn spawn(_call: &Invocation<'_, ReadWriteFS>, args: rw::Spawn) -> Result<Output,
     )))
 }
 
+fn write_at(
+    _call: &Invocation<'_, ReadWriteFS>,
+    args: rw::WriteAt,
+) -> Result<Output, HandlerError> {
+    std::fs::write(&args.path, "written past the handle")?;
+    Ok(Output::text(format!("wrote {}", args.path.display())))
+}
+
 fn main() -> ExitCode {
     let built = Cli::builder(&GRAMMAR)
         .bind(read_hostname)
@@ -102,6 +114,7 @@ fn main() -> ExitCode {
         .bind(environ)
         .bind(connect)
         .bind(spawn)
+        .bind(write_at)
         .build();
     match built {
         Ok(cli) => cli.run(),

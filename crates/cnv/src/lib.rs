@@ -90,6 +90,11 @@ pub use cnv_cli as cli;
 #[doc(inline)]
 pub use cnv_sandbox as sandbox;
 
+/// Traces and metrics of every call, exported with OpenTelemetry's OTLP over HTTP when
+/// the operator sets `OTEL_EXPORTER_OTLP_ENDPOINT` (feature `otel`, on by default; without
+/// it the same functions do nothing): the spans, their attributes, what is never recorded.
+pub use cnv_cli::telemetry;
+
 /// The MCP server (the `cnv-mcp` crate, feature `mcp`, on by default): what
 /// `--mcp-serve` and `--mcp-serve-http ADDR` run, and serving from code.
 #[cfg(feature = "mcp")]
@@ -215,3 +220,8 @@ pub struct GuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/coming-from-clap.md")]
 pub struct ComingFromClapDoctests;
+
+/// "Coming from rmcp": its cnv example compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/coming-from-rmcp.md")]
+pub struct ComingFromRmcpDoctests;

@@ -83,6 +83,42 @@ fn a_read_only_handler_cannot_write_with_std_fs() {
     std::fs::remove_dir_all(&workspace).expect("cleanup");
 }
 
+/// What the guide says of a handler that bypasses its handle with `std::fs`: the kernel
+/// stops it outside the workspace only. Inside, it writes as the handle would.
+#[test]
+fn a_read_write_handler_bypassing_its_handle_writes_in_the_workspace_and_is_stopped_outside() {
+    require_landlock();
+    let dir = scratch("rw-write-at");
+    let (workspace, outside) = (dir.join("ws"), dir.join("outside"));
+    std::fs::create_dir_all(&workspace).expect("workspace");
+    std::fs::create_dir_all(&outside).expect("a directory beside it");
+
+    let inside = workspace.join("inside.txt");
+    let out = launch(
+        "overstep",
+        &["rw", "write-at", &inside.display().to_string(), "--yes"],
+        &[("CNV_WORKSPACE", &workspace)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&inside).expect("written"),
+        "written past the handle"
+    );
+
+    let beside = outside.join("written.txt");
+    let out = launch(
+        "overstep",
+        &["rw", "write-at", &beside.display().to_string(), "--yes"],
+        &[("CNV_WORKSPACE", &workspace)],
+    );
+    assert_stopped(
+        &out,
+        "ReadWriteFS writing outside the workspace with std::fs",
+    );
+    assert!(!beside.exists(), "nothing was written outside");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
 #[test]
 fn a_pure_handler_cannot_read_a_file() {
     require_landlock();

@@ -327,16 +327,20 @@ fn writes_past_the_written_bytes_budget_are_stopped() {
 fn an_answer_over_its_budget_is_refused_before_it_is_read() {
     require_landlock();
     let scratch = Scratch::new("answer");
-    // 9 MiB of text: the worker can read it (the `Fast` band's memory is 100 MiB), and
-    // its answer is over the band's 8 MiB.
+    // 2 MiB of text: the worker can read it (the `Fast` band's memory is 100 MiB), and
+    // its answer is over the 1 MiB the operator lowered the band's answer to (the band's
+    // own 8 MiB takes longer to read than a `Fast` second on a loaded machine).
     let big = scratch.workspace().join("big.txt");
-    std::fs::write(&big, "x".repeat(9 << 20)).expect("a big file");
-    let out = scratch.agent(&["file", "read", "big.txt"], &[]);
+    std::fs::write(&big, "x".repeat(2 << 20)).expect("a big file");
+    let out = scratch.agent(
+        &["file", "read", "big.txt"],
+        &[("CNV_BUDGET", "fast.output=1MiB")],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(code(&out), Some(1), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing of it was printed");
     assert!(
-        stderr.contains("over the 8388608-byte answer budget"),
+        stderr.contains("over the 1048576-byte answer budget"),
         "{stderr}"
     );
     // 110 MB, which once answered 1,384 MB over MCP: past the worker's memory budget, it

@@ -4,7 +4,10 @@
 //!
 //! The script (`tests/mcp/e2e.py`) goes through stdio and streamable HTTP as an agent
 //! would; this test then checks, with `cnv-audit`'s own verifier, that the operator's
-//! signed audit logs the server wrote are intact.
+//! signed audit logs the server wrote are intact. `progress.py` hears a slow verb's
+//! progress; `elicitation.py` plays the person at a client who approves, or not, on a
+//! supervised server; `client_docs.py` runs the guide's client configurations and Python
+//! snippet as they are written.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,5 +91,81 @@ fn the_official_python_sdk_drives_the_workbench_over_stdio_and_http() {
         // wipe, 1 net send, and the HTTP server's 300 calc sum of its many sessions).
         assert!(verified.calls >= 9, "{verified:?}");
     }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_slow_verb_sends_progress_to_the_python_sdk_over_stdio_and_http_and_a_fast_one_does_not() {
+    let python = venv_python();
+    let workbench = common::example("workbench");
+    let dir = scratch("progress");
+    let out = Command::new(&python)
+        .arg(here("tests/mcp/progress.py"))
+        .arg(&workbench)
+        .arg(&dir)
+        .env_remove("CNV_AGENT")
+        .env_remove("CNV_MCP_SUPERVISED")
+        .output()
+        .expect("the venv's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "the Python client's checks failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_person_at_an_elicitation_capable_client_approves_only_on_a_supervised_server() {
+    let python = venv_python();
+    let workbench = common::example("workbench");
+    let dir = scratch("elicitation");
+    let out = Command::new(&python)
+        .arg(here("tests/mcp/elicitation.py"))
+        .arg(&workbench)
+        .arg(&dir)
+        .env_remove("CNV_AGENT")
+        .env_remove("CNV_MCP_SUPERVISED")
+        .output()
+        .expect("the venv's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "the Python client's checks failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn the_guide_s_client_configurations_and_python_snippet_run_as_written() {
+    let python = venv_python();
+    let workbench = common::example("workbench");
+    let examples = workbench.parent().expect("the examples' directory");
+    let dir = scratch("client-docs");
+    let out = Command::new(&python)
+        .arg(here("tests/mcp/client_docs.py"))
+        .arg(here("../../docs/guide.md"))
+        .arg(examples)
+        .arg(&dir)
+        .env_remove("CNV_AGENT")
+        .env_remove("CNV_WORKSPACE")
+        .env_remove("CNV_AUDIT_LOG")
+        .env_remove("CNV_MCP_SUPERVISED")
+        .output()
+        .expect("the venv's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success() && stdout.contains("ALL OK"),
+        "the guide's blocks did not run as written ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

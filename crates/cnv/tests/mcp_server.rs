@@ -400,6 +400,39 @@ fn dangerous_never_runs_and_a_handler_s_failure_is_an_error_result() {
 }
 
 #[test]
+fn a_supervised_server_asks_nobody_a_client_without_elicitation_and_says_what_approval_needs() {
+    let scratch = Scratch::new("supervised");
+    let runs = Arc::new(Runs::default());
+    let cli = cli(&scratch, &runs, |b| {
+        b.mcp_supervised(cnv::mcp::McpSupervision::Elicit)
+    });
+    let server = cli.mcp_server().expect("settings").quiet();
+    assert_eq!(server.supervision(), cnv::mcp::McpSupervision::Elicit);
+    let (wipe, served) = with_session(&server, async |client| {
+        client
+            .call_tool(call(
+                "file_wipe",
+                json!({ "justification": "the operator said the workspace may be wiped clean today" }),
+            ))
+            .await
+            .expect("tools/call")
+    });
+    served.expect("the server ends cleanly");
+    // rmcp's client here declares no elicitation: the call is the agent's alone.
+    assert_eq!(error_of(&wipe)["rule"], "dangerous_never_autonomous");
+    let message = error_of(&wipe)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("did not declare the `elicitation` capability")
+            && message.contains("on a supervised server"),
+        "{message}"
+    );
+    assert_eq!(runs.wipe.load(Ordering::SeqCst), 0, "Dangerous never ran");
+}
+
+#[test]
 fn unknown_tools_are_protocol_errors_and_wrong_types_are_error_results() {
     let scratch = Scratch::new("malformed");
     let runs = Arc::new(Runs::default());
@@ -620,11 +653,16 @@ type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 fn the_serve_flags_refuse_what_the_operator_did_not_ask_for() {
     let scratch = Scratch::new("flags");
     let ws = scratch.workspace();
-    let cases: [Case<'_>; 5] = [
+    let cases: [Case<'_>; 6] = [
         (
             &["--mcp-serve-http", "0.0.0.0:0"],
             &[],
             "CNV_MCP_ALLOW_REMOTE=1",
+        ),
+        (
+            &["--mcp-serve"],
+            &[("CNV_MCP_SUPERVISED", "yes")],
+            "CNV_MCP_SUPERVISED=\"yes\" is not `elicit`",
         ),
         (
             &["--mcp-serve"],

@@ -442,7 +442,7 @@ fn the_grammar_flag_prints_the_model() {
 
     let out = run(&["--mcp-tools"]);
     let tools: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(tools["tools"].as_array().map(Vec::len), Some(8));
+    assert_eq!(tools["tools"].as_array().map(Vec::len), Some(9));
     // The grammar's manifest, tool for tool, with what the policy asks of an agent.
     let plain = grammar::GRAMMAR.to_mcp_tools();
     for (tool, plain) in tools["tools"]

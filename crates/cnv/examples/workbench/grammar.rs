@@ -19,6 +19,15 @@ grammar_dsl! {
                 args: [numbers: Vec<f64> "The numbers to add"],
             }
         }
+        noun "clock" help "Time" {
+            verb "wait" {
+                capability: Pure,
+                resource: Slow,
+                help: "Wait, then say how long it waited",
+                long_help: "A slow verb (band `Slow`): an MCP client that sends a progress token hears from the call while it waits.",
+                args: [--ms: u64 = 1500 range 0..=30000 "How long to wait, in milliseconds"],
+            }
+        }
         noun "file" help "Files in the workspace (set by the operator: CNV_WORKSPACE, default the current directory)" {
             verb "read" {
                 capability: ReadOnlyFS,

@@ -4,6 +4,7 @@
 //! | command | class | what it does |
 //! |---|---|---|
 //! | `calc sum` | Pure | adds numbers |
+//! | `clock wait` | Pure | waits, then says how long (a `Slow` verb: MCP clients get progress) |
 //! | `file read`, `file list` | ReadOnlyFS | reads a file, lists a directory in the workspace |
 //! | `file write` | ReadWriteFS | writes a file in the workspace |
 //! | `env get` | Environment | prints an environment variable |
@@ -32,7 +33,7 @@ use cnv::sandbox::cap_std::fs::OpenOptions;
 use serde_json::json;
 
 mod grammar;
-use grammar::{GRAMMAR, calc, env, file, net, proc, workspace};
+use grammar::{GRAMMAR, calc, clock, env, file, net, proc, workspace};
 
 fn main() -> ExitCode {
     match workbench() {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
 fn workbench() -> Result<Cli, cnv::cli::BuildErrors> {
     Cli::builder(&GRAMMAR)
         .bind(calc_sum)
+        .bind(clock_wait)
         .bind(file_read)
         .bind(file_list)
         .bind(file_write)
@@ -63,6 +65,11 @@ fn workbench() -> Result<Cli, cnv::cli::BuildErrors> {
 fn calc_sum(args: calc::Sum) -> Result<Output, HandlerError> {
     let sum: f64 = args.numbers.iter().sum();
     Ok(Output::text(sum.to_string()).with_data(json!({ "sum": sum })))
+}
+
+fn clock_wait(args: clock::Wait) -> Result<Output, HandlerError> {
+    std::thread::sleep(Duration::from_millis(args.ms));
+    Ok(Output::text(format!("waited {} ms", args.ms)).with_data(json!({ "waited_ms": args.ms })))
 }
 
 fn file_read(call: &Invocation<'_, ReadOnlyFS>, args: file::Read) -> Result<Output, HandlerError> {
