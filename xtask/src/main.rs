@@ -7,6 +7,8 @@
 //! * `cargo xtask doc` — build the API documentation as CI does.
 //! * `cargo xtask mcp-venv` — make the Python venv of the MCP end-to-end tests
 //!   (`target/mcp-venv`, the official SDK at its pinned version); `ci` does it first.
+//! * `cargo xtask redis` — make `redis-server` available for the tests of MCP replicas
+//!   (the Debian package, with `apt-get`, when it is missing); `ci` does it first.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +19,7 @@ use std::time::Instant;
 
 mod bench;
 mod modules;
+mod redis;
 mod venv;
 
 const USAGE: &str = "\
@@ -29,7 +32,8 @@ commands:
   bench   run the criterion benches and write docs/PERFORMANCE.md
           (extra arguments go to criterion, e.g. `cargo xtask bench registry`)
   doc     build the API documentation with -D warnings
-  mcp-venv  make target/mcp-venv, the Python MCP SDK the end-to-end tests drive";
+  mcp-venv  make target/mcp-venv, the Python MCP SDK the end-to-end tests drive
+  redis     make redis-server available (apt-get) for the tests of MCP replicas";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("doc") => doc(),
         Some("mcp-venv") => venv::run(),
+        Some("redis") => redis::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -96,6 +101,8 @@ fn ci() -> Result<(), String> {
     )?;
     // The MCP server's end-to-end test drives it with the official Python SDK.
     venv::run()?;
+    // The tests of MCP replicas start Redis servers of their own.
+    redis::run()?;
     println!(
         "\n==> checks passed in {:.0?}; the tests run last, and their summary ends the run",
         started.elapsed()

@@ -36,6 +36,9 @@ pub enum Rule {
     /// A command line's rule: no call runs whose class could reach the audit log (a
     /// writing verb whose workspace holds the log, say).
     AuditOutOfReach,
+    /// A server's rule: the operator caps how many calls one principal may make in a
+    /// window (per verb or per class), and this call would go past it.
+    Quota,
     /// A remote server's rule: a request must carry a bearer token the server verifies
     /// (signed for it, in date); one without, or with one refused, is not served.
     BearerToken,
@@ -57,6 +60,7 @@ impl Rule {
             Self::HumanConfirmation => "human_confirmation",
             Self::SandboxRequired => "sandbox_required",
             Self::AuditOutOfReach => "audit_out_of_reach",
+            Self::Quota => "quota",
             Self::BearerToken => "bearer_token",
             Self::Scope => "scope",
         }

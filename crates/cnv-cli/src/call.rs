@@ -220,7 +220,8 @@ impl<S: Serve> Cli<S> {
 
     /// Refuses `call` by a rule of its front end, before the gate: a server that verifies
     /// its callers found that the caller's token does not grant it (rule `scope`), or that
-    /// the request carried no token it accepts (rule `bearer_token`). Nothing runs, and the
+    /// the request carried no token it accepts (rule `bearer_token`), or the caller is over
+    /// an operator's quota (rule `quota`). Nothing runs, and the
     /// call is recorded as a denied one, as it was asked for, with the refusal's rule and
     /// message; no front end's refusal lifts or skips any of the gate's rules.
     #[must_use]

@@ -271,7 +271,6 @@ impl Caller {
 
     /// A key naming the principal, for what is kept per caller: `anonymous`, or the
     /// issuer, subject, client and delegates, each quoted.
-    #[allow(dead_code, reason = "what per-caller state keys on")]
     pub(crate) fn key(&self) -> String {
         match &self.principal {
             None => "anonymous".to_owned(),

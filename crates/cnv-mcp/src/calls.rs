@@ -40,6 +40,12 @@ pub(crate) enum Called {
     Command(String),
     /// A name no tool has, as the client sent it: refused, and recorded in the trail.
     Unknown(String),
+    /// A verb refused before the gate by the server's own rule (a quota): its command
+    /// and the refusal, recorded in the trail; it takes no place among the calls.
+    Refused {
+        command: String,
+        refusal: cnv_cli::Refusal,
+    },
 }
 
 /// The calls of one server: the places of those that run, and the count of those under
@@ -224,9 +230,11 @@ impl Job {
         session: &Arc<Semaphore>,
         ct: &CancellationToken,
     ) -> Option<CallOutcome> {
-        match places(session, &self.calls.running, ct).await {
-            Some(places) => self.places = Some(places),
-            None => self.cancel.cancel(),
+        if !matches!(self.tool, Called::Refused { .. }) {
+            match places(session, &self.calls.running, ct).await {
+                Some(places) => self.places = Some(places),
+                None => self.cancel.cancel(),
+            }
         }
         let cancel = self.cancel.clone();
         let handle = tokio::task::spawn_blocking(move || self.call());
@@ -254,7 +262,8 @@ impl Job {
 
     /// Hands the call to the command line, supervised by `supervisor` if given.
     fn hand_over(&self, origin: CallOrigin, supervisor: Option<&Elicitor>) -> CallOutcome {
-        let (Called::Command(name) | Called::Unknown(name)) = &self.tool;
+        let (Called::Command(name) | Called::Unknown(name) | Called::Refused { command: name, .. }) =
+            &self.tool;
         let mut call = AgentCall::new(name, &self.arguments)
             .with_origin(origin)
             .with_cancel(self.cancel.clone())
@@ -268,6 +277,7 @@ impl Job {
         catch_unwind(AssertUnwindSafe(|| match &self.tool {
             Called::Command(_) => self.cli.call(&call),
             Called::Unknown(_) => self.cli.refuse_unknown(&call),
+            Called::Refused { refusal, .. } => self.cli.refuse(&call, refusal.clone()),
         }))
         .unwrap_or_else(|_| failed_inside())
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::request::Parts;
-use cnv_audit::McpTransport;
+use cnv_audit::{CallOrigin, McpTransport};
 use cnv_caps::{CapabilityClass, ResourceBand, Rule, SessionId};
 use rmcp::model::Extensions;
 use rmcp::model::{
@@ -18,6 +18,7 @@ use rmcp::model::{
     ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{Peer, RequestContext};
+use rmcp::transport::streamable_http_server::SessionRestoreMarker;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -27,12 +28,19 @@ use cnv_cli::{CallOutcome, CancelToken, Cli, TraceContext};
 use crate::auth;
 use crate::calls::{Arrival, Called, Calls, Counter, Job, Ticket};
 use crate::elicit::Elicitor;
-use crate::sessions::{Session, SessionPlace, Sessions};
+use crate::quota::Quotas;
+use crate::sessions::{Session, SessionPlace, Sessions, stateless_origin};
+use crate::state::Principal;
 use crate::{MCP_CALLS_PER_SESSION_ENV, Mcp, McpError, McpLimits, McpServer, McpSupervision};
 
-/// The newest protocol revision served: the last with an `initialize` handshake and
-/// sessions (2026-07-28 has neither, and a session is what the registry holds).
+/// The newest protocol revision with an `initialize` handshake and sessions: what an
+/// `initialize` is answered with at most, and a session is what the registry holds.
 const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// The newest revision served: 2026-07-28, without sessions. Its requests carry the
+/// version and the client's capabilities in `_meta` and are served one by one (over HTTP
+/// by a handler made for the request), with no registry session.
+const NEWEST: ProtocolVersion = ProtocolVersion::V_2026_07_28;
 
 /// What every session of one server shares.
 pub(crate) struct Shared {
@@ -49,6 +57,8 @@ pub(crate) struct Shared {
     /// The server's calls: its places, those under way.
     pub(crate) calls: Arc<Calls>,
     pub(crate) limits: McpLimits,
+    /// Quotas per principal, and the state replicas share.
+    pub(crate) quotas: Quotas,
     /// Whether a person at an elicitation-capable client answers what needs a person.
     supervision: McpSupervision,
 }
@@ -63,6 +73,7 @@ impl Shared {
         cli: &Cli<Mcp>,
         sessions: Arc<Sessions>,
         limits: McpLimits,
+        quotas: Quotas,
         supervision: McpSupervision,
     ) -> Result<Arc<Self>, McpError> {
         let manifest = cli.mcp_tools();
@@ -120,6 +131,7 @@ impl Shared {
             cli: cli.clone(),
             calls: Calls::new(McpServer::MAX_CONCURRENT_CALLS),
             limits,
+            quotas,
             supervision,
         }))
     }
@@ -200,11 +212,26 @@ impl CnvServer {
         Ok(ticket)
     }
 
+    /// How the request's calls arrived, as the audit trail records them: through this
+    /// handler's session, or, for a request of 2026-07-28 (no session), through no session,
+    /// with the client `_meta` names.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Result<CallOrigin, ErrorData> {
+        let caller = auth::caller(&context.extensions);
+        if self.session.get().is_none()
+            && let Some(version) = context.meta.protocol_version()
+            && !version.has_initialize()
+        {
+            let client = context.meta.client_info();
+            return Ok(stateless_origin(self.transport, client.as_ref(), &caller));
+        }
+        self.session().map(|session| session.origin(&caller))
+    }
+
     /// This handler's session, if `initialize` made one and the registry still holds it.
     fn session(&self) -> Result<&Session, ErrorData> {
         let Some(session) = self.session.get() else {
             return Err(ErrorData::invalid_request(
-                "no MCP session: send `initialize` first (protocol 2025-11-25 or older)",
+                "no MCP session: send `initialize` first (protocol 2025-11-25 or older), or carry the protocol version and the client's capabilities in each request's `_meta` (2026-07-28)",
                 None,
             ));
         };
@@ -234,7 +261,7 @@ impl ServerHandler for CnvServer {
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(ProtocolVersion::known_up_to(&PROTOCOL))
+        Cow::Borrowed(ProtocolVersion::known_up_to(&NEWEST))
     }
 
     async fn initialize(
@@ -255,6 +282,9 @@ impl ServerHandler for CnvServer {
             .extensions
             .get::<HttpSession>()
             .map_or_else(SessionId::new_v4, |session| session.0);
+        if self.transport == McpTransport::StreamableHttp {
+            self.bind_principal(&id, &context).await?;
+        }
         let session = Session::new(
             id,
             self.transport,
@@ -289,7 +319,7 @@ impl ServerHandler for CnvServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.session()?;
+        self.caller(&context)?;
         // Only the tools the caller's token grants (all of them without one).
         let caller = auth::caller(&context.extensions);
         let tools = self
@@ -319,13 +349,34 @@ impl ServerHandler for CnvServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let session = self.session()?;
+        let origin = self.caller(&context)?;
         let arrival = arrival(&context.extensions).unwrap_or_else(Instant::now);
         let ticket = self.ticket(&context.extensions)?;
         // An unknown tool is handed to the command line too, which records the refusal
         // in the operator's trail; its answer is a protocol error (`tool_result`).
-        let (tool, band) = match self.shared.commands.get(request.name.as_ref()) {
-            Some((command, band)) => (Called::Command(command.clone()), Some(*band)),
+        let mut retry_after = None;
+        let name = request.name.as_ref();
+        let verb = self
+            .shared
+            .commands
+            .get(name)
+            .zip(self.shared.classes.get(name));
+        let (tool, band) = match verb {
+            Some(((command, band), class)) => {
+                // Counted, or refused, before the gate: a small step of its own.
+                let principal = principal(&context);
+                let called = match self.shared.quotas.admit(&principal, command, *class).await {
+                    Ok(()) => Called::Command(command.clone()),
+                    Err(over) => {
+                        retry_after = over.retry_after;
+                        Called::Refused {
+                            command: command.clone(),
+                            refusal: over.refusal,
+                        }
+                    }
+                };
+                (called, Some(*band))
+            }
             None => (Called::Unknown(request.name.to_string()), None),
         };
         // Progress for a slow verb, when the client asked for it with a token.
@@ -357,7 +408,7 @@ impl ServerHandler for CnvServer {
             &self.shared.calls,
             tool,
             request.arguments.unwrap_or_default(),
-            session.origin(&auth::caller(&context.extensions)),
+            origin,
             cancel,
             arrival,
             ticket,
@@ -370,7 +421,9 @@ impl ServerHandler for CnvServer {
             None => run.await,
         };
         match outcome {
-            Some(outcome) => tool_result(outcome, &supervised).map(Into::into),
+            Some(outcome) => tool_result(outcome, &supervised)
+                .map(|result| with_retry_after(result, retry_after))
+                .map(Into::into),
             // No answer is sent for a cancelled request.
             None => Err(cancelled()),
         }
@@ -398,6 +451,69 @@ impl ServerHandler for CnvServer {
             ))
         }
     }
+}
+
+/// Who makes the request: the authenticated caller where the server checks callers,
+/// else the server's one `anonymous` principal.
+fn principal(context: &RequestContext<RoleServer>) -> Principal {
+    let caller = auth::caller(&context.extensions);
+    match caller.principal() {
+        Some(_) => Principal::new(&caller.key()),
+        None => Principal::anonymous(),
+    }
+}
+
+impl CnvServer {
+    /// Binds a new HTTP session to its principal in the shared state, or, when the
+    /// session is restored on this replica from the shared state, checks that its
+    /// principal is the one it was made for (a session stays its principal's).
+    async fn bind_principal(
+        &self,
+        id: &SessionId,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let principal = principal(context);
+        let state = self.shared.quotas.state();
+        let session = id.to_string();
+        let unavailable = |err: crate::state::StateError| {
+            ErrorData::new(
+                ErrorCode(-32000),
+                format!("{err}; the session cannot be opened until it is back"),
+                None,
+            )
+        };
+        if context.extensions.get::<SessionRestoreMarker>().is_some() {
+            let owner = state
+                .session_principal(&session)
+                .await
+                .map_err(unavailable)?;
+            if owner.is_some_and(|owner| owner != principal) {
+                return Err(ErrorData::invalid_request(
+                    "this MCP session belongs to another principal; start a session of your own with `initialize`",
+                    None,
+                ));
+            }
+            return Ok(());
+        }
+        state
+            .bind_session(&session, &principal)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// `result` with when to call again, for a call refused over its quota:
+/// `structuredContent.error.retry_after_seconds`.
+fn with_retry_after(mut result: CallToolResult, retry_after: Option<Duration>) -> CallToolResult {
+    if let Some(after) = retry_after
+        && let Some(error) = result
+            .structured_content
+            .as_mut()
+            .and_then(|content| content.get_mut("error"))
+    {
+        error["retry_after_seconds"] = Value::from(after.as_secs());
+    }
+    result
 }
 
 /// Whether a call of a verb of `band` reports its progress to a client that asks

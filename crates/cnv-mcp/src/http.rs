@@ -39,10 +39,12 @@ use futures::Stream;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::transport::streamable_http_server::RestoreOutcome;
 use rmcp::transport::streamable_http_server::session::ServerSseMessage;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError,
 };
+use rmcp::transport::streamable_http_server::session::store::EventStore;
 use rmcp::transport::streamable_http_server::{
     SessionId as HttpSessionId, SessionManager, StreamableHttpServerConfig, StreamableHttpService,
 };
@@ -93,6 +95,8 @@ pub(crate) async fn serve(
         // A browser's request (it carries an `Origin`) is refused: no web page may call
         // the tools of a server on this machine.
         .enforce_origin_validation();
+    // Sessions other replicas can restore, when the state is shared (Redis).
+    config.session_store = shared.quotas.state().session_store();
     if options.remote {
         // The operator opened the server to other machines, whose `Host` is theirs to
         // choose; loopback servers keep rmcp's check against DNS rebinding.
@@ -101,6 +105,7 @@ pub(crate) async fn serve(
     let sessions = Arc::new(RegistrySessionManager::new(
         Arc::clone(&shared.sessions),
         options.idle,
+        shared.quotas.state().event_store(),
     ));
     let factory = {
         let shared = Arc::clone(&shared);
@@ -182,9 +187,17 @@ struct RegistrySessionManager {
 }
 
 impl RegistrySessionManager {
-    fn new(sessions: Arc<Sessions>, idle: Option<Duration>) -> Self {
+    fn new(
+        sessions: Arc<Sessions>,
+        idle: Option<Duration>,
+        events: Option<Arc<dyn EventStore>>,
+    ) -> Self {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = idle;
+        if let Some(events) = events {
+            // Streams resumable at any replica sharing the state.
+            inner = inner.with_event_store(events);
+        }
         Self { inner, sessions }
     }
 }
@@ -262,6 +275,19 @@ impl SessionManager for RegistrySessionManager {
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         self.inner.resume(id, last_event_id).await
+    }
+
+    /// A session another replica made, restored here from the shared state (its
+    /// `initialize` is replayed to its new handler, which registers it).
+    async fn restore_session(
+        &self,
+        id: HttpSessionId,
+    ) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
+        self.inner.restore_session(id).await
+    }
+
+    fn event_store(&self) -> Option<Arc<dyn EventStore>> {
+        self.inner.event_store()
     }
 }
 
@@ -390,12 +416,13 @@ fn no_such_session() -> Response {
     )
 }
 
-/// What rmcp leaves to the application at the edge. A POST that may make a session (it
-/// has no `Mcp-Session-Id`) takes a place under the sessions cap first (`503` with
-/// `Retry-After` when none is free); its body must arrive within the body timeout (`408`)
-/// and fit the message cap (`413`, refused from its `Content-Length` before it is read, or
-/// at the cap for one without), and hold no more JSON values than the cap allows (`413`);
-/// a body that is not JSON gets a JSON-RPC parse error (rmcp answers `415 text/plain`).
+/// What rmcp leaves to the application at the edge. A POST's body must arrive within the
+/// body timeout (`408`) and fit the message cap (`413`, refused from its `Content-Length`
+/// before it is read, or at the cap for one without), and hold no more JSON values than
+/// the cap allows (`413`); then an `initialize` without an `Mcp-Session-Id` (the one
+/// request that makes a session) takes a place under the sessions cap (`503` with
+/// `Retry-After` when none is free); a body that is not JSON gets a JSON-RPC parse error
+/// (rmcp answers `415 text/plain`).
 /// `DELETE`'s `202` becomes `204` (a client expects 200 or 204 for a session it ended).
 async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Next) -> Response {
     let caller = match &edge.auth {
@@ -475,26 +502,6 @@ async fn post(
 ) -> Response {
     let limits = &edge.limits;
     let (mut parts, body) = request.into_parts();
-    let place = if parts.headers.contains_key("mcp-session-id") {
-        None
-    } else {
-        let Some(place) = edge.cap.take() else {
-            let max = edge.cap.max();
-            let mut response = refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                -32000,
-                format!(
-                    "the server has {max} MCP sessions open, the most the operator allows ({MCP_MAX_SESSIONS_ENV}); try again after {RETRY_AFTER_SECONDS} s, or end a session you no longer use (DELETE)"
-                ),
-                None,
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-            return response;
-        };
-        Some(place)
-    };
     let max = limits.max_message_bytes;
     let declared = parts
         .headers
@@ -533,6 +540,28 @@ async fn post(
             message::leading_id(&bytes[..bytes.len().min(message::ID_PREFIX)]),
         );
     }
+    // Only an `initialize` makes a session (a request of 2026-07-28 makes none, and holds
+    // no place while it is served).
+    let place = if parts.headers.contains_key("mcp-session-id") || !is_initialize(&bytes) {
+        None
+    } else {
+        let Some(place) = edge.cap.take() else {
+            let max = edge.cap.max();
+            let mut response = refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32000,
+                format!(
+                    "the server has {max} MCP sessions open, the most the operator allows ({MCP_MAX_SESSIONS_ENV}); try again after {RETRY_AFTER_SECONDS} s, or end a session you no longer use (DELETE)"
+                ),
+                message::leading_id(&bytes[..bytes.len().min(message::ID_PREFIX)]),
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            return response;
+        };
+        Some(place)
+    };
     // Checked, not built: rmcp parses the message itself.
     if let Err(err) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
         let body = json!({
@@ -587,6 +616,18 @@ async fn post(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Whether `body` is an `initialize` request (a JSON object whose `method` is
+/// `initialize`), read without building the rest of it.
+fn is_initialize(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Method<'a> {
+        #[serde(borrow, default)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Method<'_>>(body)
+        .is_ok_and(|message| message.method.as_deref() == Some("initialize"))
 }
 
 /// `413` for a message over the cap, its connection closed (its body may be unread).

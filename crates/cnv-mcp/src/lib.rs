@@ -29,6 +29,18 @@
 //!   and version and removed when the connection ends, on HTTP `DELETE` or after the
 //!   operator's idle timeout ([`MCP_IDLE_TIMEOUT_ENV`]). A request of a session that is
 //!   not in the registry is refused.
+//! * **Both protocol revisions on one endpoint**: a client of 2025-11-25 opens a session
+//!   with `initialize` (above); a client of 2026-07-28 has none: its requests carry the
+//!   version and its capabilities in `_meta`, each is served on its own (`server/discover`
+//!   says what the server supports), and its calls are audited with no session id.
+//! * **Quotas per principal** ([`MCP_QUOTA_ENV`], [`Quota`]): a call over one is refused
+//!   before the gate, as a result with `isError` naming the quota and when it frees, and
+//!   recorded under the rule `quota`. The principal is the authenticated caller where
+//!   the server checks callers, else one `anonymous` principal for the server.
+//! * **State shared by replicas** ([`MCP_STATE_ENV`]): in this process by default, or on
+//!   Redis, where the quota counters, the legacy sessions (so that another replica
+//!   restores one with the same `Mcp-Session-Id`), their principals and their SSE events
+//!   (`Last-Event-ID` at any replica) live. The audit trail stays each replica's own.
 //! * **Bounded by the operator** ([`McpLimits`]): at most 1,000 HTTP sessions at once
 //!   (one more `initialize` is answered `503` with `Retry-After`); a request's header
 //!   must arrive within 10 s and its body within 30 s (a half-sent request is dropped);
@@ -67,9 +79,13 @@ mod elicit;
 mod handler;
 mod http;
 mod message;
+mod quota;
 mod sessions;
 mod settings;
+mod state;
 mod stdio;
+
+pub use self::quota::{Quota, QuotaError, QuotaTarget, QuotaWindow};
 
 use std::fmt;
 use std::io;
@@ -174,6 +190,24 @@ pub const MCP_MAX_MESSAGE_ENV: &str = "CNV_MCP_MAX_MESSAGE";
 /// writes wait in the pipe); over HTTP such a call is answered at once with the JSON-RPC
 /// error `-32000` (nothing of it ran or was decided, and it is not in the audit trail).
 pub const MCP_CALLS_PER_SESSION_ENV: &str = "CNV_MCP_CALLS_PER_SESSION";
+
+/// The environment variable in which the operator sets quotas per principal, unless the
+/// program fixed them with [`McpBuilder::mcp_quota`]: a comma-separated list of
+/// `<Class or noun.verb>=<N>/<s|min|h>` (`calc.sum=5/min,ReadWriteFS=100/h`; see
+/// [`Quota`]). A call over a quota is refused before the gate, in the audit trail, with a
+/// tool result (`isError`) naming the quota and when it frees. The principal is the
+/// authenticated caller where the server checks callers, else one `anonymous` principal
+/// for the server. A list that does not read, or names a verb the program does not have,
+/// refuses to serve. Default: none.
+pub const MCP_QUOTA_ENV: &str = "CNV_MCP_QUOTA";
+
+/// The environment variable in which the operator chooses where the state replicas
+/// share lives, unless the program fixed it with [`McpBuilder::mcp_state`]: `memory`
+/// (this process; the default) or `redis://HOST:PORT/DB` (quota counters, legacy
+/// sessions and their principals, shared by every replica naming that database). A Redis
+/// that cannot be reached when the server starts refuses to serve; one lost while it
+/// serves refuses the calls that need it (quotas fail closed) until it is back.
+pub const MCP_STATE_ENV: &str = "CNV_MCP_STATE";
 
 /// The environment variable with which the operator runs the server supervised: `elicit`
 /// (in any case) lets a person at an MCP client that declared the `elicitation`
@@ -363,6 +397,17 @@ pub trait McpBuilder: Sized {
     #[must_use]
     fn mcp_calls_per_session(self, calls: usize) -> Self;
 
+    /// One more quota per principal ([`Quota`]); once the program sets any, the
+    /// launcher's [`MCP_QUOTA_ENV`] is not read.
+    #[must_use]
+    fn mcp_quota(self, quota: Quota) -> Self;
+
+    /// Where the state replicas share lives: `memory` or `redis://HOST:PORT/DB`, whatever
+    /// the launcher sets in [`MCP_STATE_ENV`] (which says what is shared). A value that
+    /// is neither refuses to serve.
+    #[must_use]
+    fn mcp_state(self, state: impl Into<String>) -> Self;
+
     /// The issuer (`iss`) whose access tokens the HTTP server takes, whatever the
     /// launcher sets in [`MCP_AUTH_ISSUER_ENV`] (which says what taking them means); set
     /// with [`mcp_auth_audience`](Self::mcp_auth_audience) and
@@ -419,6 +464,17 @@ impl<B> McpBuilder for CliBuilder<Mcp, B> {
 
     fn mcp_calls_per_session(self, calls: usize) -> Self {
         self.configure_server(|mcp| mcp.settings.calls_per_session = Some(calls))
+    }
+
+    fn mcp_quota(self, quota: Quota) -> Self {
+        self.configure_server(|mcp| {
+            mcp.settings.quotas.get_or_insert_with(Vec::new).push(quota);
+        })
+    }
+
+    fn mcp_state(self, state: impl Into<String>) -> Self {
+        let state = state.into();
+        self.configure_server(|mcp| mcp.settings.state = Some(state))
     }
 
     fn mcp_auth_issuer(self, issuer: impl Into<String>) -> Self {
@@ -479,6 +535,17 @@ pub enum McpError {
         /// What it should be (`"a whole number of seconds (0: no limit)"`).
         expected: &'static str,
     },
+    /// A quota of the operator's cannot be used.
+    #[error("{name}: {source}")]
+    InvalidQuota {
+        /// Where it was set (the variable, or the builder).
+        name: &'static str,
+        /// What is wrong with it.
+        source: QuotaError,
+    },
+    /// The shared state ([`MCP_STATE_ENV`]) cannot be reached when the server starts.
+    #[error("{0}; start it, or fix {MCP_STATE_ENV} (redis://HOST:PORT/DB)")]
+    State(String),
     /// The operator's identity settings cannot be used (incomplete, or their keys cannot
     /// be read).
     #[error("the MCP server's identity settings cannot be used: {0}")]
@@ -515,12 +582,15 @@ impl McpError {
     /// settings are refused, a failure otherwise.
     fn exit(&self) -> Exit {
         match self {
-            Self::InvalidSetting { .. } | Self::RemoteNotAllowed { .. } | Self::Auth(_) => {
-                Exit::Usage
-            }
-            Self::Bind { .. } | Self::Runtime(_) | Self::Manifest(_) | Self::Connection(_) => {
-                Exit::Failed
-            }
+            Self::InvalidSetting { .. }
+            | Self::InvalidQuota { .. }
+            | Self::RemoteNotAllowed { .. }
+            | Self::Auth(_) => Exit::Usage,
+            Self::Bind { .. }
+            | Self::Runtime(_)
+            | Self::Manifest(_)
+            | Self::Connection(_)
+            | Self::State(_) => Exit::Failed,
         }
     }
 }
@@ -550,6 +620,9 @@ pub struct McpServer {
     idle_stdio: Option<Duration>,
     allow_remote: bool,
     limits: McpLimits,
+    /// Quotas per principal, and where the state they are counted in lives.
+    quotas: Vec<Quota>,
+    state: state::StateChoice,
     /// What the HTTP server takes as bearer tokens (`None`: none is asked for).
     auth: Option<auth::AuthSettings>,
     supervision: McpSupervision,
@@ -569,6 +642,11 @@ impl McpServer {
 
     fn new(cli: Cli<Mcp>, var: impl Fn(&str) -> Option<String>) -> Result<Self, McpError> {
         let resolved = settings::resolve(&cli.server().settings, var)?;
+        quota::check_verbs(
+            &cli,
+            &resolved.quotas,
+            cli.server().settings.quotas.is_some(),
+        )?;
         let idle = resolved.idle_timeout;
         Ok(Self {
             cli,
@@ -578,6 +656,8 @@ impl McpServer {
             idle_stdio: idle.flatten(),
             allow_remote: resolved.allow_remote,
             limits: resolved.limits,
+            quotas: resolved.quotas,
+            state: resolved.state,
             auth: resolved.auth,
             supervision: resolved.supervision,
             signals: false,
@@ -653,7 +733,7 @@ impl McpServer {
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let runtime = runtime()?;
-        let shared = self.shared()?;
+        let shared = self.shared(&runtime)?;
         let transport = stdio::LineTransport::new(read, write, self.idle_stdio, &self.limits);
         let stop = self.stop_signal();
         let result = runtime.block_on(stdio::serve(Arc::clone(&shared), transport, stop));
@@ -690,7 +770,7 @@ impl McpServer {
             .block_on(tokio::net::TcpListener::bind(addr))
             .and_then(|listener| listener.local_addr().map(|local| (listener, local)));
         let (listener, local) = listener.map_err(|error| McpError::Bind { addr, error })?;
-        let shared = self.shared()?;
+        let shared = self.shared(&runtime)?;
         let auth = match &self.auth {
             Some(settings) => {
                 let scopes = shared.scopes_supported();
@@ -719,13 +799,17 @@ impl McpServer {
         result
     }
 
-    /// What every session of a `serve_*` call shares; the command line's workers are
-    /// started now, so that the first calls do not wait for them.
-    fn shared(&self) -> Result<Arc<Shared>, McpError> {
+    /// What every session of a `serve_*` call shares, with the shared state connected;
+    /// the command line's workers are started now, so that the first calls do not wait
+    /// for them.
+    fn shared(&self, runtime: &tokio::runtime::Runtime) -> Result<Arc<Shared>, McpError> {
+        let state = runtime.block_on(self.state.connect(self.cli.model().app_name()))?;
+        let quotas = quota::Quotas::new(self.quotas.clone(), state);
         let shared = Shared::new(
             &self.cli,
             Arc::clone(&self.sessions),
             self.limits,
+            quotas,
             self.supervision,
         )?;
         self.cli.prestart_workers();
@@ -768,6 +852,8 @@ impl fmt::Debug for McpServer {
             .field("idle_stdio", &self.idle_stdio)
             .field("allow_remote", &self.allow_remote)
             .field("limits", &self.limits)
+            .field("quotas", &self.quotas)
+            .field("state", &self.state)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }

@@ -75,6 +75,24 @@ impl Session {
     }
 }
 
+/// How a call of a request without a session (protocol 2026-07-28) arrived: over
+/// `transport`, from the client its `_meta` names (cut to a sane length), in no session,
+/// by `caller`.
+pub(crate) fn stateless_origin(
+    transport: McpTransport,
+    client: Option<&rmcp::model::Implementation>,
+    caller: &Caller,
+) -> CallOrigin {
+    let clip = |text: &str| text.chars().take(MAX_CLIENT_TEXT).collect::<String>();
+    CallOrigin::Mcp {
+        transport,
+        session_id: None,
+        client_name: client.map(|client| clip(&client.name)),
+        client_version: client.map(|client| clip(&client.version)),
+        principal: caller.principal().cloned(),
+    }
+}
+
 impl Sessions {
     pub(crate) fn new(registry: Arc<SessionRegistry>) -> Self {
         Self {
@@ -157,9 +175,10 @@ impl Sessions {
     }
 }
 
-/// The operator's cap on HTTP sessions: a place is taken by each request that may make a
-/// session (one without an `Mcp-Session-Id`) before it is read, and kept by the session's
-/// handler for as long as the session lives; at the cap, the request is refused (`503`).
+/// The operator's cap on HTTP sessions: a place is taken by each `initialize` without an
+/// `Mcp-Session-Id` once its body is read, and kept by the session's handler for as long
+/// as the session lives; at the cap, the request is refused (`503`). A session another
+/// replica made and this one restores takes none.
 #[derive(Debug)]
 pub(crate) struct SessionCap {
     taken: AtomicUsize,

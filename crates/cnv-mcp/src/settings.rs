@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::{AuthSettings, JwksSource};
+use crate::quota::Quota;
+use crate::state::StateChoice;
 use crate::{
     MCP_ALLOW_REMOTE_ENV, MCP_AUTH_AUDIENCE_ENV, MCP_AUTH_ISSUER_ENV, MCP_AUTH_JWKS_ENV,
     MCP_BODY_TIMEOUT_ENV, MCP_CALLS_PER_SESSION_ENV, MCP_HEADER_TIMEOUT_ENV, MCP_IDLE_TIMEOUT_ENV,
-    MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_SUPERVISED_ENV, MCP_TOKEN_KEY_ENV, McpError,
-    McpLimits, McpSupervision,
+    MCP_MAX_MESSAGE_ENV, MCP_MAX_SESSIONS_ENV, MCP_QUOTA_ENV, MCP_STATE_ENV, MCP_SUPERVISED_ENV,
+    MCP_TOKEN_KEY_ENV, McpError, McpLimits, McpSupervision,
 };
 
 /// What the program's author fixed with the builder; `None` leaves it to the launcher's
@@ -28,6 +30,10 @@ pub(crate) struct Fixed {
     pub(crate) body_timeout: Option<Option<Duration>>,
     pub(crate) max_message_bytes: Option<usize>,
     pub(crate) calls_per_session: Option<usize>,
+    /// `Some`: the builder's quotas, in place of the launcher's.
+    pub(crate) quotas: Option<Vec<Quota>>,
+    /// The builder's state backend (`memory` or a `redis://` URL).
+    pub(crate) state: Option<String>,
     pub(crate) auth_issuer: Option<String>,
     pub(crate) auth_audience: Option<String>,
     pub(crate) auth_jwks: Option<String>,
@@ -42,6 +48,10 @@ pub(crate) struct Resolved {
     pub(crate) idle_timeout: Option<Option<Duration>>,
     pub(crate) allow_remote: bool,
     pub(crate) limits: McpLimits,
+    /// Quotas per principal (none by default).
+    pub(crate) quotas: Vec<Quota>,
+    /// Where the state replicas share lives (this process by default).
+    pub(crate) state: StateChoice,
     /// What the server takes as bearer tokens over HTTP (`None`: no token is asked for).
     pub(crate) auth: Option<AuthSettings>,
     pub(crate) supervision: McpSupervision,
@@ -116,6 +126,27 @@ pub(crate) fn resolve(
             "a whole number of calls, at least 1",
         )?,
     };
+    let quotas = match &fixed.quotas {
+        Some(quotas) => quotas.clone(),
+        None => var(MCP_QUOTA_ENV).map_or(Ok(Vec::new()), |value| {
+            Quota::parse_list(&value).map_err(|source| McpError::InvalidQuota {
+                name: MCP_QUOTA_ENV,
+                source,
+            })
+        })?,
+    };
+    let state = match fixed.state.clone() {
+        Some(value) => Some((value, "the builder's mcp_state")),
+        None => var(MCP_STATE_ENV).map(|value| (value, MCP_STATE_ENV)),
+    };
+    let state = match state {
+        None => StateChoice::Memory,
+        Some((value, name)) => StateChoice::parse(&value).ok_or(McpError::InvalidSetting {
+            name,
+            value,
+            expected: "`memory` or a Redis URL (redis://HOST:PORT/DB)",
+        })?,
+    };
     let auth = auth(fixed, &var)?;
     let supervision = match fixed.supervision {
         Some(fixed) => fixed,
@@ -125,6 +156,8 @@ pub(crate) fn resolve(
         idle_timeout,
         allow_remote,
         limits,
+        quotas,
+        state,
         auth,
         supervision,
     })
@@ -284,13 +317,50 @@ mod tests {
             max_message_bytes: Some(10),
             ..Fixed::default()
         };
-        let limits = resolve(&fixed, |name| {
-            (name != MCP_SUPERVISED_ENV).then(|| "7".to_owned())
-        })
-        .expect("the builder's")
-        .limits;
+        let numbers = |name: &str| {
+            (name != MCP_QUOTA_ENV && name != MCP_STATE_ENV && name != MCP_SUPERVISED_ENV)
+                .then(|| "7".to_owned())
+        };
+        let limits = resolve(&fixed, numbers).expect("the builder's").limits;
         assert_eq!(limits.max_sessions, 1, "raised to the least that serves");
         assert_eq!(limits.max_message_bytes, MIN_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn quotas_and_the_state_come_from_the_builder_else_the_launcher() {
+        let resolved = with(&[]).expect("defaults");
+        assert!(resolved.quotas.is_empty());
+        assert_eq!(resolved.state, StateChoice::Memory);
+        let resolved = with(&[
+            (MCP_QUOTA_ENV, "calc.sum=5/min,ReadWriteFS=100/h"),
+            (MCP_STATE_ENV, "redis://127.0.0.1:6379/0"),
+        ])
+        .expect("valid");
+        assert_eq!(resolved.quotas.len(), 2);
+        assert_eq!(
+            resolved.state,
+            StateChoice::Redis("redis://127.0.0.1:6379/0".into())
+        );
+        let fixed = Fixed {
+            quotas: Some(Vec::new()),
+            state: Some("memory".into()),
+            ..Fixed::default()
+        };
+        let resolved = resolve(&fixed, |name| {
+            (name == MCP_QUOTA_ENV).then(|| "calc.sum=1/s".to_owned())
+        })
+        .expect("the builder's");
+        assert!(resolved.quotas.is_empty(), "the builder's quotas hold");
+        assert_eq!(resolved.state, StateChoice::Memory);
+
+        let err = with(&[(MCP_QUOTA_ENV, "calc.sum=5/week")]).expect_err("refused");
+        let message = err.to_string();
+        assert!(
+            message.contains(MCP_QUOTA_ENV) && message.contains("not `s`, `min` or `h`"),
+            "{message}"
+        );
+        let err = with(&[(MCP_STATE_ENV, "mysql://db")]).expect_err("refused");
+        assert!(err.to_string().contains("redis://HOST:PORT/DB"), "{err}");
     }
 
     #[test]
