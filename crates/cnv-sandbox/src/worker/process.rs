@@ -8,7 +8,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -486,7 +486,10 @@ fn pids_cgroup(pid: u32, limit: u64) -> Option<PathBuf> {
             .any(|controller| controller == "pids")
             .then(|| path.trim_start_matches('/').to_owned())
     })?;
-    let dir = base.join(relative).join(format!(
+    let parent = base.join(relative);
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| sweep_abandoned(&parent));
+    let dir = parent.join(format!(
         "cnv-worker-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
@@ -499,6 +502,31 @@ fn pids_cgroup(pid: u32, limit: u64) -> Option<PathBuf> {
         return None;
     }
     Some(dir)
+}
+
+/// Removes, under `parent`, the empty cgroups of workers whose command line is gone
+/// (`cnv-worker-<its pid>-<n>`: a command line killed before it could remove them), so that
+/// a server started again after a kill does not leave them to pile up. A cgroup still
+/// holding a process is never removed (the kernel refuses to), nor one of a command line
+/// still running (it may be about to place its worker there).
+fn sweep_abandoned(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let owner = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("cnv-worker-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let Some(owner) = owner else {
+            continue;
+        };
+        if owner != std::process::id() && !Path::new(&format!("/proc/{owner}")).exists() {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
 }
 
 /// What the spawner thread does.
@@ -596,5 +624,46 @@ pub(crate) fn containment_of_self() -> Containment {
         Containment::PidNamespace
     } else {
         Containment::ProcessGroup
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_cgroups_of_command_lines_that_are_gone_are_swept_and_no_other() {
+        let parent = std::env::temp_dir().join(format!("cnv-sweep-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&parent);
+        fs::create_dir_all(&parent).expect("a scratch directory");
+        // A process that has ended: its pid names no process any more.
+        let mut ended = Command::new("true").spawn().expect("`true` starts");
+        let gone = ended.id();
+        ended.wait().expect("`true` ends");
+        let own = std::process::id();
+        let abandoned = parent.join(format!("cnv-worker-{gone}-0"));
+        let populated = parent.join(format!("cnv-worker-{gone}-1"));
+        let ours = parent.join(format!("cnv-worker-{own}-0"));
+        let other = parent.join("someone-else");
+        for dir in [&abandoned, &populated, &ours, &other] {
+            fs::create_dir(dir).expect("a cgroup-like directory");
+        }
+        // A cgroup still holding a process is not empty; the kernel refuses its removal
+        // as the file system refuses this one's.
+        fs::write(populated.join("cgroup.procs"), "1").expect("a member");
+
+        sweep_abandoned(&parent);
+
+        assert!(
+            !abandoned.exists(),
+            "the empty cgroup of an ended command line stays"
+        );
+        assert!(populated.exists(), "a populated cgroup was removed");
+        assert!(ours.exists(), "a running command line's cgroup was removed");
+        assert!(
+            other.exists(),
+            "a cgroup that is not a worker's was removed"
+        );
+        fs::remove_dir_all(&parent).expect("the scratch directory is removed");
     }
 }
