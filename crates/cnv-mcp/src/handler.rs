@@ -42,14 +42,20 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 /// by a handler made for the request), with no registry session.
 const NEWEST: ProtocolVersion = ProtocolVersion::V_2026_07_28;
 
+/// The verb behind one tool.
+struct ToolVerb {
+    command: String,
+    class: CapabilityClass,
+    band: ResourceBand,
+}
+
 /// What every session of one server shares.
 pub(crate) struct Shared {
     /// `tools/list`: the command line's manifest, read once.
     tools: Arc<[Tool]>,
-    /// Each tool's command (`"file_write"` → `"file write"`) and its verb's band.
-    commands: HashMap<String, (String, ResourceBand)>,
-    /// Each tool's class, which a caller's token must reach.
-    classes: HashMap<String, CapabilityClass>,
+    /// Each tool's verb: its command (`"file_write"` → `"file write"`), its class (which a
+    /// caller's token must reach) and its band.
+    verbs: HashMap<String, ToolVerb>,
     info: ServerConfig,
     pub(crate) sessions: Arc<Sessions>,
     /// The command line the calls go to (a clone: its parts are shared).
@@ -80,20 +86,17 @@ impl Shared {
         let list: ListToolsResult = serde_json::from_value(manifest).map_err(McpError::Manifest)?;
         // Each verb's tool is named by the grammar's one rule (`NounPath::tool_name`), the
         // one the manifest was written with.
-        let commands = cli
+        let verbs = cli
             .model()
             .verbs()
             .map(|(path, verb)| {
-                (
-                    path.tool_name(verb),
-                    (path.command(verb), verb.contract().band()),
-                )
+                let tool = ToolVerb {
+                    command: path.command(verb),
+                    class: verb.contract().class(),
+                    band: verb.contract().band(),
+                };
+                (path.tool_name(verb), tool)
             })
-            .collect();
-        let classes = cli
-            .model()
-            .verbs()
-            .map(|(path, verb)| (path.tool_name(verb), verb.contract().class()))
             .collect();
         let model = cli.model();
         let app = model.app_name();
@@ -124,8 +127,7 @@ impl Shared {
             ));
         Ok(Arc::new(Self {
             tools: list.tools.into(),
-            commands,
-            classes,
+            verbs,
             info,
             sessions,
             cli: cli.clone(),
@@ -140,18 +142,16 @@ impl Shared {
 impl Shared {
     /// The command and class of the tool `name`, if it is one.
     pub(crate) fn verb(&self, name: &str) -> Option<(&str, CapabilityClass)> {
-        Some((
-            self.commands.get(name)?.0.as_str(),
-            *self.classes.get(name)?,
-        ))
+        let verb = self.verbs.get(name)?;
+        Some((verb.command.as_str(), verb.class))
     }
 
     /// The scopes the server's metadata lists: each class's, each verb's.
     pub(crate) fn scopes_supported(&self) -> Vec<String> {
         auth::scopes_supported(
-            self.classes
-                .iter()
-                .filter_map(|(tool, class)| Some((*class, self.commands.get(tool)?.0.as_str()))),
+            self.verbs
+                .values()
+                .map(|verb| (verb.class, verb.command.as_str())),
         )
     }
 }
@@ -356,13 +356,12 @@ impl ServerHandler for CnvServer {
         // in the operator's trail; its answer is a protocol error (`tool_result`).
         let mut retry_after = None;
         let name = request.name.as_ref();
-        let verb = self
-            .shared
-            .commands
-            .get(name)
-            .zip(self.shared.classes.get(name));
-        let (tool, band) = match verb {
-            Some(((command, band), class)) => {
+        let (tool, band) = match self.shared.verbs.get(name) {
+            Some(ToolVerb {
+                command,
+                class,
+                band,
+            }) => {
                 // Counted, or refused, before the gate: a small step of its own.
                 let principal = principal(&context);
                 let called = match self.shared.quotas.admit(&principal, command, *class).await {
