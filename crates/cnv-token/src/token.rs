@@ -290,6 +290,13 @@ fn scope_sets(scopes: &Scopes) -> (Term, Term) {
     (Term::Set(classes), Term::Set(verbs))
 }
 
+/// The check a token's block makes of its workspace: the call's directory lies within
+/// `{dir}` (the same rule when minted and when narrowed).
+const WORKSPACE_CHECK: &str = "check if workspace_dir($d), $d.starts_with({dir});";
+
+/// The check a token's block makes of its expiry: the call's time is at or before `{exp}`.
+const EXPIRY_CHECK: &str = "check if time($t), $t <= {exp};";
+
 /// Mints a token with the operator's `key`.
 ///
 /// # Errors
@@ -330,21 +337,13 @@ pub fn mint(key: &TokenKey, mint: &Mint) -> Result<String, TokenError> {
     if let Some(dir) = &mint.workspace {
         let dir = workspace_dir(dir)?;
         builder = builder
-            .code_with_params(
-                "check if workspace_dir($d), $d.starts_with({dir});",
-                params([("dir", string(&dir))]),
-                none(),
-            )
+            .code_with_params(WORKSPACE_CHECK, params([("dir", string(&dir))]), none())
             .map_err(TokenError::invalid)?;
         context.workspace = Some(dir);
     }
     if let Some(expires) = mint.expires {
         builder = builder
-            .code_with_params(
-                "check if time($t), $t <= {exp};",
-                params([("exp", date(&expires))]),
-                none(),
-            )
+            .code_with_params(EXPIRY_CHECK, params([("exp", date(&expires))]), none())
             .map_err(TokenError::invalid)?;
     }
     if let Some(budget) = mint.budget {
@@ -402,21 +401,13 @@ pub fn attenuate(token: &str, narrowing: &Narrowing) -> Result<String, TokenErro
     if let Some(dir) = &narrowing.workspace {
         let dir = workspace_dir(dir)?;
         block = block
-            .code_with_params(
-                "check if workspace_dir($d), $d.starts_with({dir});",
-                params([("dir", string(&dir))]),
-                none(),
-            )
+            .code_with_params(WORKSPACE_CHECK, params([("dir", string(&dir))]), none())
             .map_err(TokenError::invalid)?;
         context.workspace = Some(dir);
     }
     if let Some(expires) = narrowing.expires {
         block = block
-            .code_with_params(
-                "check if time($t), $t <= {exp};",
-                params([("exp", date(&expires))]),
-                none(),
-            )
+            .code_with_params(EXPIRY_CHECK, params([("exp", date(&expires))]), none())
             .map_err(TokenError::invalid)?;
     }
     if let Some(budget) = narrowing.budget {
