@@ -704,7 +704,7 @@ fn an_app_s_stray_word_suggests_only_what_an_app_holds() {
     );
 }
 
-/// A release helper's grammar with every clause and field of issue 23.
+/// A release helper's grammar with every clause and field clap users reached for.
 const RELEASE: &str = r#"
     app "release" version "1.0.0" {
         args: [-v --verbose: u8 count "Say more", --profile: String = "default" mcp "Profile"],

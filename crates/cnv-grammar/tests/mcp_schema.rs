@@ -395,7 +395,7 @@ fn tool_names_are_at_most_128_characters() {
     );
 }
 
-/// A release helper's grammar: what a first user reached for (issue 23).
+/// A release helper's grammar: what a first user coming from clap reached for.
 fn release() -> GrammarModel {
     use cnv_grammar::{GrammarGroup, ValueRange};
     let publish = GrammarVerb::new(

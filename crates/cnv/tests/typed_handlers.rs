@@ -259,7 +259,7 @@ fn the_generated_structs_can_be_built_to_call_a_handler_directly() {
     );
 }
 
-/// What a release helper reached for (issue 23): a counted switch, a global for MCP, a set
+/// What a release helper coming from clap reached for: a counted switch, a global for MCP, a set
 /// of arguments used by two verbs, defaults from constants, a range, a value name, aliases,
 /// a conflict, a requirement, a group, a hidden switch, a title, a tool name and an output
 /// type.
